@@ -1,0 +1,163 @@
+/// Read-only descents: O(log n) to reach a leaf, then at most one leaf scan.
+extension RopeNode {
+    /// The leaf holding scalar `offset` and the summary of everything before that leaf.
+    /// With `preferLeft`, an offset on a leaf boundary resolves to the leaf that ends there
+    /// (so `offset == scalars` is valid); otherwise to the leaf that starts there.
+    @inlinable
+    func leaf(containing offset: Int, preferLeft: Bool) -> (leaf: RopeNode, before: RopeSummary, offset: Int) {
+        var node = self
+        var before = RopeSummary.zero
+        var offset = offset
+        while node.height > 0 {
+            let children = node.children
+            let last = children.count - 1
+            var i = 0
+            while i < last {
+                let child = children[i].summary
+                if preferLeft ? offset <= child.scalars : offset < child.scalars { break }
+                offset -= child.scalars
+                before += child
+                i += 1
+            }
+            node = children[i]
+        }
+        return (node, before, offset)
+    }
+
+    /// The scalar at `offset` (0..<scalars).
+    @usableFromInline
+    func scalar(at offset: Int) -> Unicode.Scalar {
+        let (leaf, _, local) = leaf(containing: offset, preferLeft: false)
+        let index = leaf.byteIndex(ofScalar: local)
+        return leaf.bytes.withUnsafeBufferPointer { UTF8Bytes.decode($0, at: index) }
+    }
+
+    /// The summary of the first `offset` scalars. With `snapOutOfLineBreak`, an offset between
+    /// `\r` and `\n` is first moved before the `\r`.
+    @usableFromInline
+    func prefixSummary(_ offset: Int, snapOutOfLineBreak: Bool) -> RopeSummary {
+        let (leaf, before, local) = leaf(containing: offset, preferLeft: true)
+        var p = leaf.byteIndex(ofScalar: local)
+        return leaf.bytes.withUnsafeBufferPointer { buffer in
+            // `\r\n` never straddles leaves, so both bytes are in this leaf if anywhere.
+            if snapOutOfLineBreak, p > 0, p < buffer.count, buffer[p - 1] == UTF8Bytes.cr, buffer[p] == UTF8Bytes.lf {
+                p -= 1
+            }
+            return before + UTF8Bytes.summarize(UnsafeBufferPointer(rebasing: buffer[..<p]))
+        }
+    }
+
+    /// Summaries of the text before and after the `k`-th line break (1 ≤ k ≤ summary.lines).
+    @usableFromInline
+    func lineBreak(_ k: Int) -> (start: RopeSummary, end: RopeSummary) {
+        var node = self
+        var before = RopeSummary.zero
+        var k = k
+        while node.height > 0 {
+            let children = node.children
+            let last = children.count - 1
+            var i = 0
+            while i < last {
+                let child = children[i].summary
+                if k <= child.lines { break }
+                k -= child.lines
+                before += child
+                i += 1
+            }
+            node = children[i]
+        }
+        return node.bytes.withUnsafeBufferPointer { buffer in
+            var i = 0
+            let n = buffer.count
+            while i < n {
+                let byte = buffer[i]
+                if byte == UTF8Bytes.lf || byte == UTF8Bytes.cr {
+                    let length = byte == UTF8Bytes.cr && i + 1 < n && buffer[i + 1] == UTF8Bytes.lf ? 2 : 1
+                    k -= 1
+                    if k == 0 {
+                        let start = before + UTF8Bytes.summarize(UnsafeBufferPointer(rebasing: buffer[..<i]))
+                        return (start, start + .ascii(length, lines: 1))
+                    }
+                    i += length
+                } else {
+                    i += 1
+                }
+            }
+            preconditionFailure("line break \(k) not found in the leaf its summary points to")
+        }
+    }
+
+    /// The largest scalar offset whose prefix takes at most `units` code units of `encoding`
+    /// (an offset inside a multi-unit scalar rounds down to its start).
+    @usableFromInline
+    func scalarOffset(forUnits units: Int, _ encoding: PositionEncoding) -> Int {
+        if units <= 0 { return 0 }
+        if units >= summary.units(encoding) { return summary.scalars }
+        var node = self
+        var scalarsBefore = 0
+        var units = units
+        while node.height > 0 {
+            let children = node.children
+            let last = children.count - 1
+            var i = 0
+            while i < last {
+                let child = children[i].summary
+                let width = child.units(encoding)
+                if units < width { break }
+                units -= width
+                scalarsBefore += child.scalars
+                i += 1
+            }
+            node = children[i]
+        }
+        if node.isASCII { return scalarsBefore + min(units, node.summary.scalars) }
+        return node.bytes.withUnsafeBufferPointer { buffer in
+            var i = 0
+            var scalars = 0
+            var consumed = 0
+            while i < buffer.count {
+                let length = UTF8Bytes.sequenceLength(lead: buffer[i])
+                let width = UTF8Bytes.width(ofSequence: length, encoding)
+                if consumed + width > units { break }
+                consumed += width
+                scalars += 1
+                i += length
+            }
+            return scalarsBefore + scalars
+        }
+    }
+
+    /// Appends the UTF-8 bytes of the scalars in `range` (within 0...scalars) to `output`.
+    @usableFromInline
+    func appendBytes(_ range: Range<Int>, to output: inout [UInt8]) {
+        if height == 0 {
+            if range.lowerBound == 0, range.upperBound == summary.scalars {
+                output.append(contentsOf: bytes)
+                return
+            }
+            let s = byteIndex(ofScalar: range.lowerBound)
+            let e = byteIndex(advancing: range.count, from: s)
+            output.append(contentsOf: bytes[s..<e])
+            return
+        }
+        var base = 0
+        for child in children {
+            let end = base + child.summary.scalars
+            if end > range.lowerBound, base < range.upperBound {
+                child.appendBytes((max(range.lowerBound, base) - base)..<(min(range.upperBound, end) - base), to: &output)
+            }
+            if end >= range.upperBound { break }
+            base = end
+        }
+    }
+
+    /// The leaves of this subtree, in order.
+    @usableFromInline
+    func appendLeaves(to leaves: inout [RopeNode]) {
+        if height == 0 {
+            leaves.append(self)
+        } else {
+            for child in children { child.appendLeaves(to: &leaves) }
+        }
+    }
+}

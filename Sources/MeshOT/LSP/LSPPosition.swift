@@ -1,0 +1,41 @@
+/// A zero-based line and character, as in the LSP `Position`; `character` counts code units of
+/// the negotiated ``PositionEncoding``.
+public struct LSPPosition: Sendable, Hashable, Codable, Comparable, CustomStringConvertible {
+    public var line: Int
+    public var character: Int
+
+    public init(line: Int, character: Int) {
+        self.line = line
+        self.character = character
+    }
+
+    public static func < (lhs: LSPPosition, rhs: LSPPosition) -> Bool {
+        (lhs.line, lhs.character) < (rhs.line, rhs.character)
+    }
+
+    public var description: String { "\(line):\(character)" }
+}
+
+/// A range of two ``LSPPosition``s, end exclusive, as in the LSP `Range`.
+public struct LSPRange: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var start: LSPPosition
+    public var end: LSPPosition
+
+    public init(start: LSPPosition, end: LSPPosition) {
+        self.start = start
+        self.end = end
+    }
+
+    public var description: String { "\(start)-\(end)" }
+}
+
+/// An LSP `TextEdit`: replace `range` (in the original text) with `newText`.
+public struct LSPTextEdit: Sendable, Hashable, Codable {
+    public var range: LSPRange
+    public var newText: String
+
+    public init(range: LSPRange, newText: String) {
+        self.range = range
+        self.newText = newText
+    }
+}

@@ -1,0 +1,83 @@
+extension TextBuffer {
+    /// The operation equivalent to one LSP `TextDocumentContentChangeEvent` applied to this text:
+    /// `range` replaced by `text`, or, with no range, the whole text replaced by `text` (reduced
+    /// to the part that actually changed, so a full-sync editor still yields a small operation).
+    public func operation(replacing range: LSPRange?, with text: String, encoding: PositionEncoding) -> TextOperation {
+        guard let range else { return operation(replacingAllWith: text) }
+        let start = offset(at: range.start, encoding: encoding)
+        let end = max(start, offset(at: range.end, encoding: encoding))
+        return .replacing(start..<end, with: text, in: count)
+    }
+
+    /// The smallest single replacement turning this text into `text`.
+    public func operation(replacingAllWith text: String) -> TextOperation {
+        let old = Array(description.unicodeScalars)
+        let new = Array(text.unicodeScalars)
+        var prefix = 0
+        while prefix < old.count, prefix < new.count, old[prefix] == new[prefix] { prefix += 1 }
+        var suffix = 0
+        while suffix < old.count - prefix, suffix < new.count - prefix,
+              old[old.count - 1 - suffix] == new[new.count - 1 - suffix] { suffix += 1 }
+        var inserted = String.UnicodeScalarView()
+        inserted.append(contentsOf: new[prefix..<(new.count - suffix)])
+        return .replacing(prefix..<(old.count - suffix), with: String(inserted), in: old.count)
+    }
+}
+
+extension TextOperation {
+    /// The operation as non-overlapping LSP `TextEdit`s, every range relative to `base` (the
+    /// text the operation applies to), in document order.
+    ///
+    /// LSP positions cannot point between `\r` and `\n`; an edit touching the middle of such a
+    /// pair is widened to cover the pair, and the widened characters are put back in `newText`.
+    public func textEdits(in base: TextBuffer, encoding: PositionEncoding) -> [LSPTextEdit] {
+        var replacements: [(start: Int, end: Int, text: String)] = []
+        var position = 0
+        var pending: (start: Int, end: Int, text: String)?
+        func flush() {
+            guard var edit = pending else { return }
+            pending = nil
+            if base.splitsLineBreak(at: edit.start) {
+                edit.start -= 1
+                edit.text = "\r" + edit.text
+            }
+            if base.splitsLineBreak(at: edit.end) {
+                edit.end += 1
+                edit.text += "\n"
+            }
+            // Widening can make an edit touch the previous one: merge them, so that no two
+            // edits share a position and the order of edits never matters.
+            if let last = replacements.last, last.end >= edit.start {
+                replacements[replacements.count - 1] = (
+                    last.start, edit.end, last.text + base.text(in: last.end..<edit.start) + edit.text)
+            } else {
+                replacements.append(edit)
+            }
+        }
+        for component in components {
+            switch component {
+            case let .retain(n):
+                flush()
+                position += n
+            case let .insert(s):
+                pending = (position, position, (pending?.text ?? "") + s)
+            case let .delete(n):
+                pending = (pending?.start ?? position, position + n, pending?.text ?? "")
+                position += n
+            }
+        }
+        flush()
+        return replacements.map { edit in
+            LSPTextEdit(range: LSPRange(start: base.position(at: edit.start, encoding: encoding),
+                                        end: base.position(at: edit.end, encoding: encoding)),
+                        newText: edit.text)
+        }
+    }
+}
+
+extension TextBuffer {
+    /// True when `offset` falls between the `\r` and `\n` of a CRLF line break.
+    public func splitsLineBreak(at offset: Int) -> Bool {
+        offset > 0 && offset < count && scalar(at: offset - 1) == "\r" && scalar(at: offset) == "\n"
+    }
+}

@@ -1,0 +1,72 @@
+/// Where a position goes when text is inserted exactly at it.
+public enum Stickiness: Sendable, Hashable, Codable {
+    /// The position stays before the inserted text (it does not move).
+    case before
+    /// The position moves after the inserted text (a caret while typing).
+    case after
+}
+
+/// One selected range: `anchor` stays put while `head` (the caret) moves. Equal ends mean a cursor.
+public struct SelectionRange: Sendable, Hashable, Codable {
+    public var anchor: Int
+    public var head: Int
+
+    public init(anchor: Int, head: Int) {
+        self.anchor = anchor
+        self.head = head
+    }
+
+    /// A caret with no extent.
+    public static func cursor(_ offset: Int) -> SelectionRange { .init(anchor: offset, head: offset) }
+
+    public var isCursor: Bool { anchor == head }
+    public var lowerBound: Int { min(anchor, head) }
+    public var upperBound: Int { max(anchor, head) }
+}
+
+/// A participant's cursors and selections in one document, in scalar offsets.
+public struct Selection: Sendable, Hashable, Codable {
+    public var ranges: [SelectionRange]
+
+    public init(_ ranges: [SelectionRange]) { self.ranges = ranges }
+
+    /// The selection moved through `operation`. A caret sticks after inserted text; a range's
+    /// start sticks after and its end before, so a range does not swallow text typed at its edges.
+    public func transformed(by operation: TextOperation) -> Selection {
+        Selection(ranges.map { range in
+            if range.isCursor {
+                return .cursor(operation.transform(offset: range.head, stickiness: .after))
+            }
+            let forward = range.anchor <= range.head
+            let low = operation.transform(offset: range.lowerBound, stickiness: .after)
+            let high = max(low, operation.transform(offset: range.upperBound, stickiness: .before))
+            return forward ? .init(anchor: low, head: high) : .init(anchor: high, head: low)
+        })
+    }
+}
+
+extension TextOperation {
+    /// Where `offset` in the base text lands in the text this operation produces.
+    ///
+    /// Text inserted exactly at `offset` goes after the position with `.before` and before it
+    /// with `.after`; a position inside deleted text lands where the deletion happened.
+    public func transform(offset: Int, stickiness: Stickiness) -> Int {
+        var remaining = offset   // base scalars still ahead of the position
+        var result = offset
+        for component in components {
+            switch component {
+            case let .retain(n):
+                if remaining < n { return result }
+                remaining -= n
+            case let .insert(s):
+                if remaining > 0 || stickiness == .after { result += s.scalarCount }
+            case let .delete(n):
+                let removed = min(remaining, n)
+                result -= removed
+                remaining -= removed
+                if remaining == 0 && n > removed { return result }
+            }
+        }
+        return result
+    }
+}
