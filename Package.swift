@@ -10,19 +10,87 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
+        .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // Pure operational-transform core: no I/O, no clocks, no logging.
         .target(name: "MeshOT"),
+        // The Codable messages between clients and server; pure.
+        .target(name: "MeshProtocol", dependencies: ["MeshOT"]),
+        // Repositories over SQL: one implementation for SQLite and PostgreSQL.
+        .target(
+            name: "MeshStore",
+            dependencies: [
+                "MeshOT",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The Hummingbird 2 application: REST API, WebSocket hub, document actors, auth.
+        .target(
+            name: "MeshServer",
+            dependencies: [
+                "MeshOT", "MeshProtocol", "MeshStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Resources/openapi.yaml")]
+        ),
+        // What every client shares: REST client, credentials, workspace files, the WebSocket.
+        .target(
+            name: "MeshClient",
+            dependencies: [
+                "MeshOT", "MeshProtocol",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "mesh",
             dependencies: [
-                "MeshOT",
+                "MeshOT", "MeshProtocol", "MeshClient", "MeshServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Benchmarks are plain executables (run with `-c release`), kept out of the test suite.
         .executableTarget(name: "mesh-bench", dependencies: ["MeshOT"]),
         .testTarget(name: "MeshOTTests", dependencies: ["MeshOT"]),
+        .testTarget(name: "MeshStoreTests", dependencies: ["MeshStore"]),
+        .testTarget(
+            name: "MeshServerTests",
+            dependencies: [
+                "MeshServer", "MeshStore", "MeshProtocol", "MeshOT",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(name: "MeshProtocolTests", dependencies: ["MeshProtocol"]),
+        .testTarget(name: "MeshClientTests", dependencies: ["MeshClient"]),
+        // Runs the built `mesh` binary end to end (server and CLI verbs as subprocesses).
+        .testTarget(name: "MeshCLITests", dependencies: ["MeshClient"]),
     ]
 )

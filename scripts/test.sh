@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole Mesh test suite on a fresh Debian 12 machine: installs and starts what the tests
-# need, then runs `swift test`. Under CI=true a missing component fails the run; it never skips.
+# need (a throwaway PostgreSQL 15 cluster on 127.0.0.1), builds, and runs `swift test`.
+# Under CI=true a missing component fails the run; no test ever skips for want of one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,5 +11,11 @@ if [ ! -d "$MESH_TRACES/sequential_traces" ]; then
     exit 1
 fi
 
+# PostgreSQL for the repository and server suites (installs postgresql-15 when missing).
+MESH_TEST_POSTGRES_URL="$(scripts/postgres-test-cluster.sh)"
+export MESH_TEST_POSTGRES_URL
+trap 'scripts/postgres-test-cluster.sh stop >/dev/null 2>&1 || true' EXIT
+
 swift build --build-tests
+mkdir -p .build
 swift test --skip-build 2>&1 | tee .build/test-output.txt

@@ -8,6 +8,15 @@ struct Mesh: AsyncParsableCommand {
         commandName: "mesh",
         abstract: "Real-time pair programming inside the editor you already use.",
         version: MeshVersion.string,
-        subcommands: []
+        subcommands: [
+            ServeCommand.self,
+            SignupCommand.self,
+            LoginCommand.self,
+            LogoutCommand.self,
+            WhoamiCommand.self,
+            SessionCommand.self,
+            JoinCommand.self,
+            ShareCommand.self,
+        ]
     )
 }

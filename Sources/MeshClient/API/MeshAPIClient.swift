@@ -1,0 +1,225 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// An async client of the Mesh REST API (`openapi.yaml`).
+///
+/// It holds the login: signup, login and refresh store the new tokens (through the
+/// ``CredentialStore`` when one is given); when an authorized call answers 401 and a refresh
+/// token is known, the client rotates the tokens once and retries the call.
+public actor MeshAPIClient {
+    /// The server's base URL, without a trailing slash.
+    public nonisolated let server: String
+    /// The current login, if any.
+    public private(set) var credentials: Credentials?
+    private let store: CredentialStore?
+    private let http: HTTPClient
+    private let timeout: TimeAmount
+    private var refreshing: Task<Credentials, any Error>?
+
+    /// An HTTP client that fails at once when the server refuses the connection, instead of
+    /// retrying until the connect timeout. Never shut down (like `HTTPClient.shared`).
+    public static let sharedHTTPClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(10), read: .seconds(120))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
+    /// - Parameters:
+    ///   - server: base URL such as `http://127.0.0.1:7420`.
+    ///   - credentials: the login to use (tokens for this server).
+    ///   - store: where rotated tokens are written; nil keeps them in memory only.
+    public init(server: String, credentials: Credentials? = nil, store: CredentialStore? = nil,
+                httpClient: HTTPClient = MeshAPIClient.sharedHTTPClient, timeout: Duration = .seconds(120)) {
+        self.server = CredentialStore.normalize(server)
+        self.credentials = credentials
+        self.store = store
+        self.http = httpClient
+        let (seconds, attoseconds) = timeout.components
+        self.timeout = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+
+    // MARK: Accounts
+
+    /// Creates an account and logs in as it.
+    public func signup(email: String, displayName: String, password: String) async throws -> TokenPair {
+        let tokens: TokenPair = try await call(.POST, "/v1/auth/signup",
+                                               body: SignupBody(email: email, displayName: displayName, password: password),
+                                               authorized: false)
+        try remember(Credentials(server: server, tokens: tokens))
+        return tokens
+    }
+
+    /// Logs in with email and password.
+    public func login(email: String, password: String) async throws -> TokenPair {
+        let tokens: TokenPair = try await call(.POST, "/v1/auth/login", body: LoginBody(email: email, password: password),
+                                               authorized: false)
+        try remember(Credentials(server: server, tokens: tokens))
+        return tokens
+    }
+
+    /// Rotates the refresh token now.
+    @discardableResult
+    public func refresh() async throws -> Credentials {
+        try await renewTokens(after: credentials?.accessToken, force: true)
+    }
+
+    /// Revokes the refresh token on the server and forgets the login locally, even when the
+    /// server cannot be told (the error is rethrown after forgetting).
+    public func logout() async throws {
+        let refreshToken = credentials?.refreshToken
+        try remember(credentials?.loggedOut ?? Credentials(server: server))
+        if let refreshToken {
+            try await callEmpty(.POST, "/v1/auth/logout", body: RefreshBody(refreshToken: refreshToken), authorized: false)
+        }
+    }
+
+    /// Confirms an email address with the mailed token.
+    public func verifyEmail(token: String) async throws {
+        try await callEmpty(.POST, "/v1/auth/verify-email", body: TokenBody(token: token), authorized: false)
+    }
+
+    /// Asks for a new verification email.
+    public func requestEmailVerification() async throws {
+        try await callEmpty(.POST, "/v1/me/verify-email")
+    }
+
+    /// The caller's profile.
+    public func me() async throws -> UserProfile {
+        try await call(.GET, "/v1/me")
+    }
+
+    /// Changes the display name and/or email.
+    public func updateProfile(displayName: String? = nil, email: String? = nil) async throws -> UserProfile {
+        let user: UserProfile = try await call(.PATCH, "/v1/me", body: ProfileBody(displayName: displayName, email: email))
+        if var current = credentials {
+            current.displayName = user.displayName
+            current.email = user.email
+            try remember(current)
+        }
+        return user
+    }
+
+    /// Changes the password; every other login of the account is revoked, this one is kept.
+    public func changePassword(current: String, new: String) async throws {
+        try await callEmpty(.POST, "/v1/me/password",
+                            body: PasswordBody(currentPassword: current, newPassword: new, refreshToken: credentials?.refreshToken))
+    }
+
+    // MARK: Plumbing
+
+    func call<T: Decodable>(_ method: HTTPMethod, _ path: String, body: (any Encodable)? = nil,
+                            authorized: Bool = true) async throws -> T {
+        let (status, data) = try await perform(method, path, body: body, authorized: authorized)
+        do {
+            return try MeshJSON.decoder().decode(T.self, from: data)
+        } catch {
+            throw MeshAPIError(status: status, code: "bad_response",
+                               message: "unexpected answer from \(server)\(path): \(error)")
+        }
+    }
+
+    func callEmpty(_ method: HTTPMethod, _ path: String, body: (any Encodable)? = nil, authorized: Bool = true) async throws {
+        _ = try await perform(method, path, body: body, authorized: authorized)
+    }
+
+    /// A path segment, percent-encoded.
+    nonisolated func segment(_ value: String) -> String {
+        value.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? value
+    }
+
+    private func perform(_ method: HTTPMethod, _ path: String, body: (any Encodable)?,
+                         authorized: Bool) async throws -> (Int, Data) {
+        let data = try body.map { try MeshJSON.encoder().encode($0) }
+        guard authorized else { return try await exchange(method, path, data, token: nil) }
+        guard let current = credentials, current.isLoggedIn else { throw MeshAPIError.notLoggedIn(server) }
+        if let token = current.accessToken {
+            do {
+                return try await exchange(method, path, data, token: token)
+            } catch let error as MeshAPIError where error.status == 401 && current.refreshToken != nil {
+                // The access token expired: rotate once and retry below.
+            }
+        }
+        let renewed = try await renewTokens(after: current.accessToken, force: false)
+        return try await exchange(method, path, data, token: renewed.accessToken)
+    }
+
+    /// Rotates the tokens once even when several calls find theirs expired at the same time
+    /// (presenting a used refresh token would revoke the whole login).
+    private func renewTokens(after stale: String?, force: Bool) async throws -> Credentials {
+        if let refreshing { return try await refreshing.value }
+        if !force, let current = credentials, current.accessToken != nil, current.accessToken != stale { return current }
+        guard let refreshToken = credentials?.refreshToken else { throw MeshAPIError.notLoggedIn(server) }
+        let task = Task { () async throws -> Credentials in
+            do {
+                let (_, data) = try await exchange(.POST, "/v1/auth/refresh",
+                                                   try MeshJSON.encoder().encode(RefreshBody(refreshToken: refreshToken)), token: nil)
+                let tokens = try MeshJSON.decoder().decode(TokenPair.self, from: data)
+                let renewed = Credentials(server: server, tokens: tokens)
+                try remember(renewed)
+                return renewed
+            } catch let error as MeshAPIError where error.status == 401 {
+                throw MeshAPIError(status: 401, code: error.code,
+                                   message: "your login has expired (\(error.message)); run `mesh login`")
+            }
+        }
+        refreshing = task
+        defer { refreshing = nil }
+        return try await task.value
+    }
+
+    private func remember(_ credentials: Credentials) throws {
+        self.credentials = credentials
+        try store?.save(credentials)
+    }
+
+    private func exchange(_ method: HTTPMethod, _ path: String, _ body: Data?, token: String?) async throws -> (Int, Data) {
+        guard let url = URL(string: server), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
+            throw MeshAPIError(status: 0, code: "bad_request", message: "invalid server URL \"\(server)\" (expected http://host:port)")
+        }
+        var request = HTTPClientRequest(url: server + path)
+        request.method = method
+        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "mesh")
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        let status: Int
+        let bytes: ByteBuffer
+        do {
+            let response = try await http.execute(request, timeout: timeout)
+            status = Int(response.status.code)
+            bytes = try await response.body.collect(upTo: 512 << 20)
+        } catch {
+            throw MeshAPIError.unreachable(server, error)
+        }
+        let data = Data(bytes.readableBytesView)
+        guard (200..<300).contains(status) else { throw Self.failure(status: status, data: data) }
+        return (status, data)
+    }
+
+    private struct ErrorBody: Decodable { var code: String; var message: String }
+
+    private static func failure(status: Int, data: Data) -> MeshAPIError {
+        if let body = try? JSONDecoder().decode(ErrorBody.self, from: data) {
+            return MeshAPIError(status: status, code: body.code, message: body.message)
+        }
+        let reason = HTTPResponseStatus(statusCode: status).reasonPhrase
+        let text = String(decoding: data.prefix(200), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let code = switch status {
+        case 400: "bad_request"
+        case 401: "unauthorized"
+        case 403: "forbidden"
+        case 404: "not_found"
+        case 409: "conflict"
+        case 413: "too_large"
+        case 429: "rate_limited"
+        default: "http_\(status)"
+        }
+        return MeshAPIError(status: status, code: code, message: "HTTP \(status) \(reason)" + (text.isEmpty ? "" : ": \(text)"))
+    }
+}

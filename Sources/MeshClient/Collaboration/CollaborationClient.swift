@@ -1,0 +1,113 @@
+import Foundation
+import HTTPTypes
+import HummingbirdWSClient
+import Logging
+import MeshProtocol
+
+/// A minimal client of the collaboration WebSocket `/v1/ws`: connects with the bearer token,
+/// sends `hello`, then exposes the server's messages as a stream and sends client messages.
+/// No reconnection: when the connection ends, ``messages`` finishes.
+public actor CollaborationClient {
+    /// The largest message accepted in either direction (a snapshot carries a whole document).
+    public static let maxMessageBytes = 32 << 20
+
+    /// The decoded server messages, in order; finishes when the connection closes.
+    public nonisolated let messages: AsyncStream<ServerMessage>
+    /// Why the connection ended, once it has (nil after a clean close).
+    public private(set) var closeError: (any Error)?
+
+    private let inbox: AsyncStream<ServerMessage>.Continuation
+    private var writer: WebSocketOutboundWriter?
+    private var opening: CheckedContinuation<Void, any Error>?
+    private var connection: Task<Void, Never>?
+    private let encoder = MeshJSON.encoder()
+
+    private init() {
+        (messages, inbox) = AsyncStream.makeStream(of: ServerMessage.self, bufferingPolicy: .unbounded)
+    }
+
+    /// Connects to `server`'s `/v1/ws` and sends `hello` for `session`.
+    /// - Throws: ``CollaborationError`` when the server cannot be reached or refuses the upgrade.
+    public static func connect(server: String, accessToken: String, session: String, client: String? = "mesh",
+                               logger: Logger = Logger(label: "mesh.ws")) async throws -> CollaborationClient {
+        let collaboration = CollaborationClient()
+        let url = try webSocketURL(server)
+        try await collaboration.open(url: url, token: accessToken, logger: logger)
+        try await collaboration.send(.hello(.init(session: session, client: client)))
+        return collaboration
+    }
+
+    /// `http://host:port` → `ws://host:port/v1/ws` (and `https` → `wss`).
+    public static func webSocketURL(_ server: String) throws -> String {
+        guard var components = URLComponents(string: server), let scheme = components.scheme?.lowercased(),
+              let wsScheme = ["http": "ws", "https": "wss", "ws": "ws", "wss": "wss"][scheme], components.host != nil
+        else { throw CollaborationError("invalid server URL \"\(server)\"") }
+        components.scheme = wsScheme
+        var path = components.path
+        while path.hasSuffix("/") { path.removeLast() }
+        components.path = path + "/v1/ws"
+        guard let url = components.string else { throw CollaborationError("invalid server URL \"\(server)\"") }
+        return url
+    }
+
+    /// Sends one message.
+    public func send(_ message: ClientMessage) async throws {
+        guard let writer else { throw CollaborationError("not connected" + (closeError.map { ": \($0)" } ?? "")) }
+        let text = String(decoding: try encoder.encode(message), as: UTF8.self)
+        try await writer.write(.text(text))
+    }
+
+    /// Closes the connection and waits for it to end.
+    public func close() async {
+        if let writer { try? await writer.close(.normalClosure, reason: nil) }
+        await connection?.value
+    }
+
+    private func open(url: String, token: String, logger: Logger) async throws {
+        var configuration = WebSocketClientConfiguration(maxFrameSize: Self.maxMessageBytes)
+        configuration.additionalHeaders[.authorization] = "Bearer \(token)"
+        let inbox = self.inbox
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            opening = continuation
+            connection = Task {
+                do {
+                    try await WebSocketClient.connect(url: url, configuration: configuration, logger: logger) { inbound, outbound, _ in
+                        await self.attach(outbound)
+                        let decoder = JSONDecoder()
+                        for try await message in inbound.messages(maxSize: Self.maxMessageBytes) {
+                            guard case let .text(text) = message else { continue }
+                            do {
+                                inbox.yield(try decoder.decode(ServerMessage.self, from: Data(text.utf8)))
+                            } catch {
+                                logger.debug("skipping an undecodable server message", metadata: ["error": "\(error)"])
+                            }
+                        }
+                    }
+                    finished(nil)
+                } catch {
+                    finished(CollaborationError("the collaboration connection to \(url) failed: \(error)"))
+                }
+            }
+        }
+    }
+
+    private func attach(_ outbound: WebSocketOutboundWriter) {
+        writer = outbound
+        opening?.resume()
+        opening = nil
+    }
+
+    private func finished(_ error: (any Error)?) {
+        closeError = error
+        writer = nil
+        inbox.finish()
+        opening?.resume(throwing: error ?? CollaborationError("the server closed the connection"))
+        opening = nil
+    }
+}
+
+/// A collaboration connection that failed.
+public struct CollaborationError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

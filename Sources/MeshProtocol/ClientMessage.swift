@@ -1,0 +1,162 @@
+import MeshOT
+
+/// A message from a client to the server over `/v1/ws`, JSON with a `type` field.
+public enum ClientMessage: Sendable, Hashable {
+    /// First message: protocol version and the session this connection works in.
+    case hello(Hello)
+    /// Open a document: a snapshot, or the operations since `knownRev`.
+    case open(Open)
+    case close(PathRef)
+    /// A local operation based on `baseRev`.
+    case op(Op)
+    /// This user's cursors and selections in a document.
+    case presence(PresenceUpdate)
+    case chat(ChatSend)
+    case annotate(AnnotateCreate)
+    case resolve(AnnotationRef)
+    case deleteAnnotation(AnnotationRef)
+    /// The client's hash of a document at a revision.
+    case hash(HashCheck)
+    case ping(Ping)
+
+    public struct Hello: Sendable, Hashable, Codable {
+        public var `protocol`: Int
+        public var session: String
+        public var client: String?
+        public init(protocol: Int = ProtocolVersion.current, session: String, client: String? = nil) {
+            self.protocol = `protocol`; self.session = session; self.client = client
+        }
+    }
+
+    public struct Open: Sendable, Hashable, Codable {
+        public var path: String
+        public var knownRev: Int?
+        /// When the document does not exist yet: create it with this text (editors only).
+        public var create: String?
+        public init(path: String, knownRev: Int? = nil, create: String? = nil) {
+            self.path = path; self.knownRev = knownRev; self.create = create
+        }
+    }
+
+    public struct PathRef: Sendable, Hashable, Codable {
+        public var path: String
+        public init(path: String) { self.path = path }
+    }
+
+    public struct Op: Sendable, Hashable, Codable {
+        public var path: String
+        public var baseRev: Int
+        public var ops: TextOperation
+        public var opId: String
+        public init(path: String, baseRev: Int, ops: TextOperation, opId: String) {
+            self.path = path; self.baseRev = baseRev; self.ops = ops; self.opId = opId
+        }
+    }
+
+    public struct PresenceUpdate: Sendable, Hashable, Codable {
+        public var path: String
+        /// The revision the selections refer to.
+        public var rev: Int
+        public var selections: [SelectionRange]
+        public init(path: String, rev: Int, selections: [SelectionRange]) {
+            self.path = path; self.rev = rev; self.selections = selections
+        }
+    }
+
+    public struct ChatSend: Sendable, Hashable, Codable {
+        public var text: String
+        public init(text: String) { self.text = text }
+    }
+
+    public struct AnnotateCreate: Sendable, Hashable, Codable {
+        public var path: String
+        public var rev: Int
+        public var from: Int
+        public var to: Int
+        public var body: String
+        /// Set for a reply.
+        public var parent: String?
+        public init(path: String, rev: Int, from: Int, to: Int, body: String, parent: String? = nil) {
+            self.path = path; self.rev = rev; self.from = from; self.to = to; self.body = body; self.parent = parent
+        }
+    }
+
+    public struct AnnotationRef: Sendable, Hashable, Codable {
+        public var id: String
+        public init(id: String) { self.id = id }
+    }
+
+    public struct HashCheck: Sendable, Hashable, Codable {
+        public var path: String
+        public var rev: Int
+        public var hash: String
+        public init(path: String, rev: Int, hash: String) { self.path = path; self.rev = rev; self.hash = hash }
+    }
+
+    public struct Ping: Sendable, Hashable, Codable {
+        public var id: String?
+        public init(id: String? = nil) { self.id = id }
+    }
+}
+
+extension ClientMessage: Codable {
+    public var type: String {
+        switch self {
+        case .hello: "hello"
+        case .open: "open"
+        case .close: "close"
+        case .op: "op"
+        case .presence: "presence"
+        case .chat: "chat"
+        case .annotate: "annotate"
+        case .resolve: "resolve"
+        case .deleteAnnotation: "deleteAnnotation"
+        case .hash: "hash"
+        case .ping: "ping"
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let type = try decoder.container(keyedBy: TypeKey.self).decode(String.self, forKey: .type)
+        switch type {
+        case "hello": self = .hello(try .init(from: decoder))
+        case "open": self = .open(try .init(from: decoder))
+        case "close": self = .close(try .init(from: decoder))
+        case "op": self = .op(try .init(from: decoder))
+        case "presence": self = .presence(try .init(from: decoder))
+        case "chat": self = .chat(try .init(from: decoder))
+        case "annotate": self = .annotate(try .init(from: decoder))
+        case "resolve": self = .resolve(try .init(from: decoder))
+        case "deleteAnnotation": self = .deleteAnnotation(try .init(from: decoder))
+        case "hash": self = .hash(try .init(from: decoder))
+        case "ping": self = .ping(try .init(from: decoder))
+        default: throw UnknownMessageType(type: type)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: TypeKey.self)
+        try container.encode(type, forKey: .type)
+        switch self {
+        case let .hello(m): try m.encode(to: encoder)
+        case let .open(m): try m.encode(to: encoder)
+        case let .close(m): try m.encode(to: encoder)
+        case let .op(m): try m.encode(to: encoder)
+        case let .presence(m): try m.encode(to: encoder)
+        case let .chat(m): try m.encode(to: encoder)
+        case let .annotate(m): try m.encode(to: encoder)
+        case let .resolve(m), let .deleteAnnotation(m): try m.encode(to: encoder)
+        case let .hash(m): try m.encode(to: encoder)
+        case let .ping(m): try m.encode(to: encoder)
+        }
+    }
+}
+
+/// The discriminator every message carries.
+enum TypeKey: String, CodingKey { case type }
+
+/// A message whose `type` this side does not know.
+public struct UnknownMessageType: Error, Sendable, CustomStringConvertible {
+    public var type: String
+    public var description: String { "unknown message type \"\(type)\"" }
+}

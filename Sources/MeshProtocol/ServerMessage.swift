@@ -1,0 +1,201 @@
+import MeshOT
+
+/// A message from the server to a client over `/v1/ws`, JSON with a `type` field.
+public enum ServerMessage: Sendable, Hashable {
+    case welcome(Welcome)
+    /// A document's full text at a revision, with who is where in it.
+    case snapshot(Snapshot)
+    /// The operations a client missed since the revision it knew.
+    case catchUp(CatchUp)
+    /// The sender's operation is committed (durable) as `rev`.
+    case ack(Ack)
+    /// Someone else's committed operation.
+    case remoteOp(RemoteOp)
+    case presence(Presence)
+    case chat(Chat)
+    case annotation(Annotation)
+    /// The server's hash of a document at a revision, answering or prompting a check.
+    case hash(ClientMessage.HashCheck)
+    /// This connection's role changed, or it was removed from the session.
+    case role(RoleChange)
+    case error(ErrorMessage)
+    case pong(ClientMessage.Ping)
+
+    public struct Participant: Sendable, Hashable, Codable {
+        public var user: String
+        public var name: String
+        public var role: String
+        public init(user: String, name: String, role: String) { self.user = user; self.name = name; self.role = role }
+    }
+
+    public struct Welcome: Sendable, Hashable, Codable {
+        public var `protocol`: Int
+        public var session: String
+        public var user: Participant
+        public var online: [Participant]
+        public var documents: [String]
+        public var chat: [Chat]
+        public init(protocol: Int, session: String, user: Participant, online: [Participant], documents: [String], chat: [Chat]) {
+            self.protocol = `protocol`; self.session = session; self.user = user
+            self.online = online; self.documents = documents; self.chat = chat
+        }
+    }
+
+    public struct Snapshot: Sendable, Hashable, Codable {
+        public var path: String
+        public var rev: Int
+        public var text: String
+        public var presence: [Presence]
+        public var annotations: [Annotation]
+        public init(path: String, rev: Int, text: String, presence: [Presence], annotations: [Annotation]) {
+            self.path = path; self.rev = rev; self.text = text; self.presence = presence; self.annotations = annotations
+        }
+    }
+
+    public struct CommittedOp: Sendable, Hashable, Codable {
+        public var rev: Int
+        public var ops: TextOperation
+        public var author: String?
+        public var opId: String?
+        public init(rev: Int, ops: TextOperation, author: String?, opId: String?) {
+            self.rev = rev; self.ops = ops; self.author = author; self.opId = opId
+        }
+    }
+
+    public struct CatchUp: Sendable, Hashable, Codable {
+        public var path: String
+        public var ops: [CommittedOp]
+        /// The document's revision after these operations.
+        public var rev: Int
+        public var presence: [Presence]
+        public var annotations: [Annotation]
+        public init(path: String, ops: [CommittedOp], rev: Int, presence: [Presence], annotations: [Annotation]) {
+            self.path = path; self.ops = ops; self.rev = rev; self.presence = presence; self.annotations = annotations
+        }
+    }
+
+    public struct Ack: Sendable, Hashable, Codable {
+        public var path: String
+        public var rev: Int
+        public var opId: String
+        public init(path: String, rev: Int, opId: String) { self.path = path; self.rev = rev; self.opId = opId }
+    }
+
+    public struct RemoteOp: Sendable, Hashable, Codable {
+        public var path: String
+        public var rev: Int
+        public var ops: TextOperation
+        public var author: String?
+        public var opId: String?
+        public init(path: String, rev: Int, ops: TextOperation, author: String?, opId: String?) {
+            self.path = path; self.rev = rev; self.ops = ops; self.author = author; self.opId = opId
+        }
+    }
+
+    public struct Presence: Sendable, Hashable, Codable {
+        public var path: String
+        public var user: String
+        public var name: String
+        /// The revision the selections refer to.
+        public var rev: Int
+        /// Empty when the user left the document.
+        public var selections: [SelectionRange]
+        public init(path: String, user: String, name: String, rev: Int, selections: [SelectionRange]) {
+            self.path = path; self.user = user; self.name = name; self.rev = rev; self.selections = selections
+        }
+    }
+
+    public struct Chat: Sendable, Hashable, Codable {
+        public var id: String
+        public var user: String
+        public var name: String
+        public var text: String
+        /// ISO-8601.
+        public var at: String
+        public init(id: String, user: String, name: String, text: String, at: String) {
+            self.id = id; self.user = user; self.name = name; self.text = text; self.at = at
+        }
+    }
+
+    public struct Annotation: Sendable, Hashable, Codable {
+        public var id: String
+        public var path: String
+        public var parent: String?
+        public var user: String
+        public var name: String
+        public var rev: Int
+        public var from: Int
+        public var to: Int
+        public var body: String
+        public var resolved: Bool
+        public var deleted: Bool
+        public init(id: String, path: String, parent: String?, user: String, name: String, rev: Int,
+                    from: Int, to: Int, body: String, resolved: Bool, deleted: Bool = false) {
+            self.id = id; self.path = path; self.parent = parent; self.user = user; self.name = name
+            self.rev = rev; self.from = from; self.to = to; self.body = body; self.resolved = resolved; self.deleted = deleted
+        }
+    }
+
+    public struct RoleChange: Sendable, Hashable, Codable {
+        /// The new role, or nil when removed from the session (the server then closes).
+        public var role: String?
+        public init(role: String?) { self.role = role }
+    }
+}
+
+extension ServerMessage: Codable {
+    public var type: String {
+        switch self {
+        case .welcome: "welcome"
+        case .snapshot: "snapshot"
+        case .catchUp: "catchUp"
+        case .ack: "ack"
+        case .remoteOp: "remoteOp"
+        case .presence: "presence"
+        case .chat: "chat"
+        case .annotation: "annotation"
+        case .hash: "hash"
+        case .role: "role"
+        case .error: "error"
+        case .pong: "pong"
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let type = try decoder.container(keyedBy: TypeKey.self).decode(String.self, forKey: .type)
+        switch type {
+        case "welcome": self = .welcome(try .init(from: decoder))
+        case "snapshot": self = .snapshot(try .init(from: decoder))
+        case "catchUp": self = .catchUp(try .init(from: decoder))
+        case "ack": self = .ack(try .init(from: decoder))
+        case "remoteOp": self = .remoteOp(try .init(from: decoder))
+        case "presence": self = .presence(try .init(from: decoder))
+        case "chat": self = .chat(try .init(from: decoder))
+        case "annotation": self = .annotation(try .init(from: decoder))
+        case "hash": self = .hash(try .init(from: decoder))
+        case "role": self = .role(try .init(from: decoder))
+        case "error": self = .error(try .init(from: decoder))
+        case "pong": self = .pong(try .init(from: decoder))
+        default: throw UnknownMessageType(type: type)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: TypeKey.self)
+        try container.encode(type, forKey: .type)
+        switch self {
+        case let .welcome(m): try m.encode(to: encoder)
+        case let .snapshot(m): try m.encode(to: encoder)
+        case let .catchUp(m): try m.encode(to: encoder)
+        case let .ack(m): try m.encode(to: encoder)
+        case let .remoteOp(m): try m.encode(to: encoder)
+        case let .presence(m): try m.encode(to: encoder)
+        case let .chat(m): try m.encode(to: encoder)
+        case let .annotation(m): try m.encode(to: encoder)
+        case let .hash(m): try m.encode(to: encoder)
+        case let .role(m): try m.encode(to: encoder)
+        case let .error(m): try m.encode(to: encoder)
+        case let .pong(m): try m.encode(to: encoder)
+        }
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import MeshStore
+import NIOCore
+import ServiceLifecycle
+
+/// The running pieces of a Mesh server, built by ``buildApplication(_:store:logger:)`` for the
+/// `mesh serve` command and for tests alike.
+public struct MeshApplication: Sendable {
+    public let application: Application<RouterResponder<MeshRequestContext>>
+    public let metrics: ServerMetrics
+    /// Every HTTP route as "METHOD /path/:param", for the OpenAPI coverage test.
+    public let routes: [String]
+    let hub: CollaborationHub
+}
+
+/// Composes the router, the WebSocket hub and the services around an opened store.
+public func buildApplication(
+    _ configuration: ServerConfiguration, store: Store, logger: Logger,
+    mailer: (any Mailer)? = nil,
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) async throws -> MeshApplication {
+    let secret = try configuration.auth.jwtSecret ?? SigningSecret.loadOrCreate(in: configuration.dataDirectory)
+    let tokens = await TokenService(secret: secret, settings: configuration.auth)
+    let metrics = ServerMetrics()
+    let hub = CollaborationHub(store: store, limits: configuration.limits, metrics: metrics, logger: logger)
+    let auth = configuration.auth
+
+    let router = Router(context: MeshRequestContext.self)
+    router.middlewares.add(ErrorMiddleware())
+    router.middlewares.add(BearerAuthMiddleware(tokens: tokens))
+    HealthController(store: store, metrics: metrics).addRoutes(to: router)
+    let v1 = router.group("v1")
+    AuthController(
+        store: store, tokens: tokens, hasher: PasswordHasher(cost: UInt8(auth.bcryptCost)),
+        accountThrottle: LoginThrottle(limit: auth.maxFailedLogins, window: auth.throttleWindow),
+        addressThrottle: LoginThrottle(limit: auth.maxFailedLogins * 4, window: auth.throttleWindow),
+        mailer: mailer ?? LogMailer(logger: logger), settings: auth
+    ).addRoutes(to: v1)
+    SessionController(store: store, hub: hub).addRoutes(to: v1)
+    DocumentController(store: store, hub: hub, limits: configuration.limits).addRoutes(to: v1)
+
+    let socket = CollaborationSocket(hub: hub, store: store, limits: configuration.limits, logger: logger)
+    let allowedOrigins = Set(configuration.allowedOrigins)
+    v1.ws("ws") { request, context in
+        if let origin = request.headers[.origin],
+           !OriginPolicy.allows(origin, host: request.head.authority, allowed: allowedOrigins) {
+            throw ApiError.forbidden("origin \(origin) is not allowed")
+        }
+        guard context.user != nil else { throw ApiError.unauthorized() }
+        return .upgrade([:])
+    } onUpgrade: { inbound, outbound, context in
+        guard let user = context.requestContext.user else { return }
+        await socket.run(user: user, inbound: inbound, outbound: outbound)
+    }
+
+    let app = Application(
+        router: router,
+        server: .http1WebSocketUpgrade(
+            webSocketRouter: router,
+            configuration: .init(ws: .init(maxFrameSize: configuration.limits.maxFrameBytes, closeTimeout: .seconds(2)))),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "mesh"),
+        services: [HubService(hub: hub)],
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+        logger: logger
+    )
+    let routes = router.routes.map { "\($0.method.rawValue) \($0.path)" }
+    return MeshApplication(application: app, metrics: metrics, routes: routes, hub: hub)
+}
+
+/// Which `Origin`s may open the WebSocket. The check stops cross-site WebSocket hijacking by
+/// browsers: a browser always sends its page's http(s) origin. Native clients (editors, `mesh
+/// lsp`) send none or a `ws://` one, which cannot come from a web page.
+enum OriginPolicy {
+    static func allows(_ origin: String, host: String?, allowed: Set<String>) -> Bool {
+        if allowed.contains(origin) { return true }
+        let lowered = origin.lowercased()
+        if lowered.hasPrefix("ws://") || lowered.hasPrefix("wss://") { return true }
+        if let host, lowered == "http://\(host.lowercased())" || lowered == "https://\(host.lowercased())" { return true }
+        return false
+    }
+}
+
+/// Finishes in-flight commits on graceful shutdown, and unloads idle documents meanwhile.
+struct HubService: Service {
+    let hub: CollaborationHub
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await gracefulShutdownSleep(seconds: 60)
+            await hub.unloadIdle()
+        }
+        await hub.shutdown()
+    }
+
+    private func gracefulShutdownSleep(seconds: Int) async throws {
+        try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(seconds)) }
+    }
+}

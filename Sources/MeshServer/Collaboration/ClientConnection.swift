@@ -1,0 +1,92 @@
+import Foundation
+import MeshProtocol
+import MeshStore
+import NIOConcurrencyHelpers
+
+/// One client's WebSocket as the rest of the server sees it: who it is, its current role, and
+/// a bounded outbound queue. A client that falls `sendQueueLimit` messages behind is
+/// disconnected (it resyncs on reconnect): a message is never dropped silently.
+final class ClientConnection: Sendable, Hashable {
+    let id = UUID()
+    let user: AuthUser
+    let session: UUID
+    private let state: NIOLockedValueBox<State>
+    private let continuation: AsyncStream<String>.Continuation
+    /// The encoded messages to write, in order.
+    let outgoing: AsyncStream<String>
+    /// Ends when the send queue overflowed: the socket must close now, without draining.
+    let overflowed: AsyncStream<Void>
+    private let overflowContinuation: AsyncStream<Void>.Continuation
+
+    struct State {
+        var role: Role
+        var closeReason: String?
+        var tokens: Double
+        var lastRefill: Date
+    }
+
+    /// Called once when the send queue overflows (for the slow-client metric).
+    private let onOverflow: @Sendable () -> Void
+
+    init(user: AuthUser, session: UUID, role: Role, queueLimit: Int, burst: Double,
+         onOverflow: @escaping @Sendable () -> Void = {}) {
+        self.onOverflow = onOverflow
+        self.user = user
+        self.session = session
+        state = NIOLockedValueBox(State(role: role, tokens: burst, lastRefill: Date()))
+        (outgoing, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingOldest(queueLimit))
+        (overflowed, overflowContinuation) = AsyncStream.makeStream(of: Void.self)
+    }
+
+    var role: Role { state.withLockedValue { $0.role } }
+    func setRole(_ role: Role) { state.withLockedValue { $0.role = role } }
+    var closeReason: String? { state.withLockedValue { $0.closeReason } }
+
+    /// Queues an encoded message; a full queue closes the connection.
+    func send(_ text: String) {
+        if case .dropped = continuation.yield(text) {
+            if closeReason == nil { onOverflow() }
+            close(reason: "too slow: reconnect and resync")
+            overflowContinuation.finish()
+        }
+    }
+
+    func send(_ message: ServerMessage) { send(ServerMessageEncoder.encode(message)) }
+
+    /// Ends the outbound stream; the writer then closes the socket with `reason`.
+    func close(reason: String) {
+        state.withLockedValue { if $0.closeReason == nil { $0.closeReason = reason } }
+        continuation.finish()
+    }
+
+    /// Stops waiting for an overflow (the connection ended normally).
+    func finishOverflowWatch() {
+        overflowContinuation.finish()
+    }
+
+    /// Token-bucket rate limit: false when the message is over the limit.
+    func admit(rate: Double, burst: Double, now: Date = Date()) -> Bool {
+        state.withLockedValue { s in
+            s.tokens = min(burst, s.tokens + now.timeIntervalSince(s.lastRefill) * rate)
+            s.lastRefill = now
+            guard s.tokens >= 1 else { return false }
+            s.tokens -= 1
+            return true
+        }
+    }
+
+    static func == (lhs: ClientConnection, rhs: ClientConnection) -> Bool { lhs.id == rhs.id }
+    func hash(into hasher: inout Hasher) { hasher.combine(id) }
+}
+
+/// Encodes server messages once, to share one string among every recipient of a broadcast.
+enum ServerMessageEncoder {
+    static func encode(_ message: ServerMessage) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        guard let data = try? encoder.encode(message) else {
+            return #"{"type":"error","code":"internal","message":"unencodable message"}"#
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

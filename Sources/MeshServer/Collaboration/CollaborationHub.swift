@@ -1,0 +1,135 @@
+import Foundation
+import Logging
+import MeshProtocol
+import MeshStore
+
+/// Every live connection and document of the server: routes session-wide events (chat, role
+/// changes, deletions) and hands out one ``DocumentActor`` per live document.
+actor CollaborationHub {
+    private var rooms: [UUID: [UUID: ClientConnection]] = [:]
+    private var documents: [UUID: DocumentActor] = [:]
+    private var loading: [UUID: Task<DocumentActor, any Error>] = [:]
+    let store: Store
+    let limits: ServerConfiguration.Limits
+    let metrics: ServerMetrics
+    let logger: Logger
+
+    init(store: Store, limits: ServerConfiguration.Limits, metrics: ServerMetrics, logger: Logger) {
+        self.store = store
+        self.limits = limits
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    func register(_ connection: ClientConnection) {
+        if rooms[connection.session] == nil { metrics.liveSessions.increment() }
+        rooms[connection.session, default: [:]][connection.id] = connection
+        metrics.connections.increment()
+    }
+
+    func unregister(_ connection: ClientConnection) {
+        guard rooms[connection.session]?.removeValue(forKey: connection.id) != nil else { return }
+        metrics.connections.decrement()
+        if rooms[connection.session]?.isEmpty == true {
+            rooms[connection.session] = nil
+            metrics.liveSessions.decrement()
+        }
+    }
+
+    func onlineUsers(_ session: UUID) -> Set<UUID> {
+        Set((rooms[session] ?? [:]).values.map(\.user.id))
+    }
+
+    func participants(_ session: UUID) -> [ServerMessage.Participant] {
+        var seen = Set<UUID>()
+        return (rooms[session] ?? [:]).values.compactMap { c in
+            guard seen.insert(c.user.id).inserted else { return nil }
+            return .init(user: c.user.id.uuidString, name: c.user.name, role: c.role.rawValue)
+        }
+    }
+
+    /// The live actor of a document, loading it from the store on first use.
+    func document(_ record: DocumentRecord) async throws -> DocumentActor {
+        if let live = documents[record.id] { return live }
+        if let task = loading[record.id] { return try await task.value }
+        let (store, limits, metrics, logger) = (store, limits, metrics, logger)
+        let task = Task { try await DocumentActor.load(record, store: store, limits: limits, metrics: metrics, logger: logger) }
+        loading[record.id] = task
+        defer { loading[record.id] = nil }
+        let actor = try await task.value
+        documents[record.id] = actor
+        metrics.liveDocuments.set(Double(documents.count))
+        return actor
+    }
+
+    func liveDocument(_ id: UUID) -> DocumentActor? { documents[id] }
+
+    /// Unloads documents nobody has open (their state is durable).
+    func unloadIdle() async {
+        for (id, document) in documents where await document.isIdle {
+            documents[id] = nil
+        }
+        metrics.liveDocuments.set(Double(documents.count))
+    }
+
+    /// A member's role changed (nil: removed). Live connections see it at once.
+    func roleChanged(session: UUID, user: UUID, role: Role?) {
+        for connection in (rooms[session] ?? [:]).values where connection.user.id == user {
+            connection.send(.role(.init(role: role?.rawValue)))
+            if let role { connection.setRole(role) } else { connection.close(reason: "removed from the session") }
+        }
+    }
+
+    func sessionDeleted(_ session: UUID) async {
+        for connection in (rooms[session] ?? [:]).values {
+            connection.send(.role(.init(role: nil)))
+            connection.close(reason: "the session was deleted")
+        }
+        for (id, document) in documents where await document.record.sessionID == session {
+            await document.evictAll(reason: ErrorMessage(.notFound, "the session was deleted"))
+            documents[id] = nil
+        }
+    }
+
+    /// A document was deleted or renamed: subscribers are told and reopen (or drop) it.
+    func documentChanged(_ id: UUID, newPath: String?) async {
+        guard let document = documents[id] else { return }
+        let oldPath = await document.path
+        await document.flushed()
+        if let newPath {
+            await document.renamed(to: newPath)
+            await document.evictAll(reason: ErrorMessage(.resync, "renamed to \(newPath)", path: oldPath))
+        } else {
+            await document.evictAll(reason: ErrorMessage(.notFound, "the document was deleted", path: oldPath))
+        }
+        documents[id] = nil
+    }
+
+    func chat(_ text: String, from connection: ClientConnection) async {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty, trimmed.utf8.count <= 8_192 else {
+            return connection.send(.error(ErrorMessage(.badRequest, "a chat message has 1 to 8192 bytes")))
+        }
+        let record = ChatMessageRecord(sessionID: connection.session, authorID: connection.user.id, text: trimmed)
+        do {
+            try await store.chat.insert(record)
+        } catch {
+            return connection.send(.error(ErrorMessage(.internal, "could not store the message")))
+        }
+        let message = ServerMessageEncoder.encode(.chat(Self.wire(record, name: connection.user.name)))
+        for member in (rooms[connection.session] ?? [:]).values { member.send(message) }
+    }
+
+    static func wire(_ record: ChatMessageRecord, name: String) -> ServerMessage.Chat {
+        .init(id: record.id.uuidString, user: record.authorID.uuidString, name: name, text: record.text,
+              at: ISO8601DateFormatter().string(from: record.createdAt))
+    }
+
+    /// Graceful shutdown: wait for every in-flight commit, then close the connections.
+    func shutdown() async {
+        for document in documents.values { await document.flushed() }
+        for room in rooms.values {
+            for connection in room.values { connection.close(reason: "server shutting down") }
+        }
+    }
+}

@@ -1,0 +1,195 @@
+import Foundation
+import HummingbirdWebSocket
+import Logging
+import MeshProtocol
+import MeshStore
+import NIOCore
+
+/// Runs one `/v1/ws` connection: the versioned hello, then the message loop, with a writer
+/// draining the connection's bounded queue alongside.
+struct CollaborationSocket {
+    let hub: CollaborationHub
+    let store: Store
+    let limits: ServerConfiguration.Limits
+    let logger: Logger
+
+    func run(user: AuthUser, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
+        var messages = inbound.messages(maxSize: limits.maxFrameBytes).makeAsyncIterator()
+        let connection: ClientConnection
+        do {
+            connection = try await handshake(user: user, messages: &messages, outbound: outbound)
+        } catch {
+            let message = (error as? ErrorMessage) ?? ErrorMessage(.badRequest, "\(error)")
+            try? await outbound.write(.text(ServerMessageEncoder.encode(.error(message))))
+            try? await outbound.close(.policyViolation, reason: message.code.rawValue)
+            return
+        }
+        await hub.register(connection)
+        var opened: [String: DocumentActor] = [:]
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await writeLoop(connection, outbound) }
+            group.addTask {
+                // A client too slow to drain its queue is cut off at once (the writer may be
+                // blocked on a full socket); it reconnects and catches up.
+                for await _ in connection.overflowed {}
+                if connection.closeReason?.hasPrefix("too slow") == true {
+                    try? await outbound.close(.policyViolation, reason: "too slow: reconnect and resync")
+                }
+            }
+            do {
+                while let message = try await messages.next() {
+                    guard connection.closeReason == nil else { break }
+                    guard connection.admit(rate: limits.messagesPerSecond, burst: limits.messageBurst) else {
+                        connection.send(.error(ErrorMessage(.rateLimited, "more than \(Int(limits.messagesPerSecond)) messages per second; reconnect and resync")))
+                        connection.close(reason: "rate limited")
+                        break
+                    }
+                    await handle(message, connection, &opened)
+                }
+                connection.close(reason: "")
+            } catch {
+                // Oversized frames and protocol errors end the connection with a clear reason.
+                let tooBig = "\(error)".lowercased().contains("size")
+                connection.send(.error(ErrorMessage(tooBig ? .tooLarge : .badRequest,
+                                                    tooBig ? "message larger than \(limits.maxFrameBytes) bytes" : "\(error)")))
+                connection.close(reason: tooBig ? "message too large" : "protocol error")
+            }
+            connection.finishOverflowWatch()
+        }
+        for document in opened.values { await document.close(connection) }
+        await hub.unregister(connection)
+    }
+
+    private func writeLoop(_ connection: ClientConnection, _ outbound: WebSocketOutboundWriter) async {
+        do {
+            for await text in connection.outgoing { try await outbound.write(.text(text)) }
+            if let reason = connection.closeReason, !reason.isEmpty {
+                try await outbound.close(.policyViolation, reason: String(reason.prefix(120)))
+            } else {
+                try await outbound.close(.normalClosure, reason: nil)
+            }
+        } catch {
+            connection.close(reason: "write failed")
+        }
+    }
+
+    /// The first message must be `hello` with a supported protocol version and a session the
+    /// user belongs to.
+    private func handshake(user: AuthUser, messages: inout WebSocketInboundMessageStream.AsyncIterator,
+                           outbound: WebSocketOutboundWriter) async throws -> ClientConnection {
+        guard let first = try await messages.next() else { throw ErrorMessage(.badRequest, "closed before hello") }
+        guard case let .hello(hello) = try decode(first) else { throw ErrorMessage(.badRequest, "the first message must be hello") }
+        guard ProtocolVersion.supported.contains(hello.protocol) else {
+            throw ErrorMessage(.protocolVersion, "protocol \(hello.protocol) is not supported; this server speaks \(ProtocolVersion.supported)")
+        }
+        guard let session = UUID(uuidString: hello.session), try await store.sessions.find(id: session) != nil,
+              let member = try await store.sessions.member(sessionID: session, userID: user.id)
+        else { throw ErrorMessage(.notFound, "no such session, or you are not a member") }
+        let metrics = hub.metrics
+        let connection = ClientConnection(user: user, session: session, role: member.role,
+                                          queueLimit: limits.sendQueueLimit, burst: limits.messageBurst,
+                                          onOverflow: { metrics.slowClientDisconnects.increment() })
+        let documents = try await store.documents.list(sessionID: session).map(\.path)
+        var chat: [ServerMessage.Chat] = []
+        for record in try await store.chat.recent(sessionID: session, limit: limits.chatHistory) {
+            let name = try await store.users.find(id: record.authorID)?.displayName ?? ""
+            chat.append(CollaborationHub.wire(record, name: name))
+        }
+        let me = ServerMessage.Participant(user: user.id.uuidString, name: user.name, role: member.role.rawValue)
+        connection.send(.welcome(.init(protocol: ProtocolVersion.current, session: session.uuidString, user: me,
+                                       online: await hub.participants(session), documents: documents, chat: chat)))
+        return connection
+    }
+
+    private func decode(_ message: WebSocketMessage) throws -> ClientMessage {
+        guard case let .text(text) = message else { throw ErrorMessage(.badRequest, "binary messages are not supported; send JSON text") }
+        do {
+            return try JSONDecoder().decode(ClientMessage.self, from: Data(text.utf8))
+        } catch let error as UnknownMessageType {
+            throw ErrorMessage(.unknownType, error.description)
+        } catch let error as DecodingError {
+            throw ErrorMessage(.badRequest, "malformed message: \(ErrorMiddleware<MeshRequestContext>.describe(error))")
+        }
+    }
+
+    private func handle(_ raw: WebSocketMessage, _ connection: ClientConnection, _ opened: inout [String: DocumentActor]) async {
+        let message: ClientMessage
+        do { message = try decode(raw) } catch {
+            return connection.send(.error((error as? ErrorMessage) ?? ErrorMessage(.badRequest, "\(error)")))
+        }
+        switch message {
+        case .hello:
+            connection.send(.error(ErrorMessage(.badRequest, "already said hello")))
+        case let .open(open):
+            do {
+                let path = try DocumentPath.validate(open.path)
+                let document = try await openDocument(path, create: open.create, connection)
+                opened[path] = document
+                connection.send(await document.open(connection, knownRev: open.knownRev))
+            } catch {
+                var error = (error as? ErrorMessage) ?? ErrorMessage(.internal, "could not open the document")
+                error.path = open.path
+                connection.send(.error(error))
+            }
+        case let .close(ref):
+            if let document = opened.removeValue(forKey: ref.path) { await document.close(connection) }
+        case let .op(op):
+            guard let document = opened[op.path] else {
+                return connection.send(.error(ErrorMessage(.badRequest, "open the document before editing it", ref: op.opId, path: op.path)))
+            }
+            await document.submit(op, from: connection)
+        case let .presence(update):
+            await opened[update.path]?.updatePresence(update, from: connection)
+        case let .hash(check):
+            await opened[check.path]?.checkHash(check, from: connection)
+        case let .annotate(request):
+            guard let document = opened[request.path] else {
+                return connection.send(.error(ErrorMessage(.badRequest, "open the document first", path: request.path)))
+            }
+            await document.annotate(request, from: connection)
+        case let .resolve(ref), let .deleteAnnotation(ref):
+            let delete = if case .deleteAnnotation = message { true } else { false }
+            for document in opened.values where await document.changeAnnotation(ref.id, delete: delete, from: connection) { return }
+            connection.send(.error(ErrorMessage(.notFound, "no annotation \(ref.id) in your open documents", ref: ref.id)))
+        case let .chat(chat):
+            await hub.chat(chat.text, from: connection)
+        case let .ping(ping):
+            connection.send(.pong(ping))
+        }
+    }
+
+    /// The document's live actor; creates the document when asked to and allowed.
+    private func openDocument(_ path: String, create: String?, _ connection: ClientConnection) async throws -> DocumentActor {
+        if let record = try await store.documents.find(sessionID: connection.session, path: path) {
+            return try await hub.document(record)
+        }
+        guard let text = create else { throw ErrorMessage(.notFound, "no document \(path) in this session") }
+        guard connection.role.canEdit else { throw ErrorMessage(.forbidden, "viewers cannot create documents") }
+        let record = DocumentRecord(sessionID: connection.session, path: path, size: text.utf8.count)
+        try await DocumentLimits(store: store, limits: limits).checkNew(size: record.size, session: connection.session)
+        do {
+            try await store.documents.create(record, text: text)
+        } catch StoreError.conflict {
+            // Someone created it first: open theirs.
+        }
+        guard let stored = try await store.documents.find(sessionID: connection.session, path: path) else {
+            throw ErrorMessage(.internal, "document vanished while being created")
+        }
+        return try await hub.document(stored)
+    }
+}
+
+/// Size limits on new documents, per document and per session.
+struct DocumentLimits {
+    let store: Store
+    let limits: ServerConfiguration.Limits
+
+    func checkNew(size: Int, session: UUID) async throws {
+        guard size <= limits.maxDocumentBytes else {
+            throw ErrorMessage(.tooLarge, "a document may have at most \(limits.maxDocumentBytes) bytes")
+        }
+        guard try await store.documents.totalSize(sessionID: session) + size <= limits.maxSessionBytes else {
+            throw ErrorMessage(.tooLarge, "the session's documents may total at most \(limits.maxSessionBytes) bytes")
+        }
+    }
+}

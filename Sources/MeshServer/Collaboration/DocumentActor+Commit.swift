@@ -1,0 +1,134 @@
+import Foundation
+import MeshOT
+import MeshProtocol
+import MeshStore
+
+extension DocumentActor {
+    /// An operation from a client: transformed and applied in memory at once, acknowledged
+    /// after the group commit that makes it durable. Refusals answer the sender with an error
+    /// that names the `opId`.
+    func submit(_ message: ClientMessage.Op, from connection: ClientConnection) {
+        guard subscribers[connection.id] != nil else {
+            return refuse(message, connection, ErrorMessage(.badRequest, "open the document before editing it"))
+        }
+        guard connection.role.canEdit else {
+            return refuse(message, connection, ErrorMessage(.forbidden, "viewers cannot edit; your change was not applied"))
+        }
+        let growth = message.ops.components.reduce(0) { sum, c in
+            if case let .insert(s) = c { return sum + s.utf8.count } else { return sum }
+        }
+        guard document.text.utf8Count + growth <= limits.maxDocumentBytes else {
+            return refuse(message, connection, ErrorMessage(.tooLarge, "the document would exceed \(limits.maxDocumentBytes) bytes"))
+        }
+        let receipt: OTDocument.Receipt
+        do {
+            receipt = try document.receive(message.ops, baseRevision: message.baseRev, opId: message.opId,
+                                           author: connection.user.id.uuidString)
+        } catch {
+            return refuse(message, connection, ErrorMessage(.resync, "\(error)"))
+        }
+        let committed = receipt.committed
+        let ack = ServerMessage.Ack(path: path, rev: committed.revision, opId: message.opId)
+        if receipt.isDuplicate {
+            if committed.revision <= durableRevision { connection.send(.ack(ack)) } else { waitingAcks.append((connection, ack)) }
+            return
+        }
+        for (id, var selection) in presence {
+            selection.selections = Selection(selection.selections).transformed(by: committed.operation).ranges
+            selection.rev = committed.revision
+            presence[id] = selection
+        }
+        for (id, annotation) in annotations {
+            var moved = DocumentActor.moved(annotation, by: committed.operation)
+            moved.revision = committed.revision
+            annotations[id] = moved
+        }
+        pending.append(Pending(
+            op: OpRecord(documentID: record.id, revision: committed.revision, operation: committed.operation,
+                         opId: message.opId, authorID: connection.user.id),
+            sender: connection, arrived: .now))
+        if !flushing {
+            flushing = true
+            Task { await self.flushLoop() }
+        }
+    }
+
+    private func refuse(_ message: ClientMessage.Op, _ connection: ClientConnection, _ error: ErrorMessage) {
+        metrics.opsRefused.increment()
+        var error = error
+        error.ref = message.opId
+        error.path = path
+        connection.send(.error(error))
+    }
+
+    /// Commits pending operations, a batch per transaction, until none is left. Operations that
+    /// arrive during a commit form the next batch (group commit).
+    private func flushLoop() async {
+        while !pending.isEmpty {
+            let batch = pending
+            pending.removeAll(keepingCapacity: true)
+            let size = document.text.utf8Count
+            let started = ContinuousClock.now
+            do {
+                try await store.documents.append(batch.map(\.op), documentID: record.id, size: size)
+            } catch {
+                logger.error("op commit failed; subscribers resync", metadata: ["path": "\(path)", "error": "\(error)"])
+                await recoverFromFailedCommit()
+                break
+            }
+            let committedAt = ContinuousClock.now
+            metrics.databaseLatency.record(committedAt - started)
+            metrics.commitBatches.increment()
+            durableRevision = batch.last!.op.revision
+            record.revision = durableRevision
+            record.size = size
+            for item in batch {
+                metrics.opsCommitted.increment()
+                metrics.commitLatency.record(committedAt - item.arrived)
+                item.sender.send(.ack(.init(path: path, rev: item.op.revision, opId: item.op.opId ?? "")))
+                broadcast(.remoteOp(.init(path: path, rev: item.op.revision, ops: item.op.operation,
+                                          author: item.op.authorID?.uuidString, opId: item.op.opId)),
+                          except: item.sender.id)
+                opsSinceSnapshot += 1
+                if item.op.revision % limits.hashInterval == 0, item.op.revision == document.revision {
+                    broadcast(.hash(.init(path: path, rev: item.op.revision, hash: DocumentHash.of(document.text.description))),
+                              except: nil)
+                }
+            }
+            let ready = waitingAcks.filter { $0.ack.rev <= durableRevision }
+            waitingAcks.removeAll { $0.ack.rev <= durableRevision }
+            for (connection, ack) in ready { connection.send(.ack(ack)) }
+            if opsSinceSnapshot >= limits.snapshotInterval, pending.isEmpty { await writeSnapshot() }
+        }
+        flushing = false
+        let waiters = flushWaiters
+        flushWaiters.removeAll()
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// A snapshot of the current (durable) text, and the moved annotation anchors with it.
+    func writeSnapshot() async {
+        let snapshot = SnapshotRecord(documentID: record.id, revision: document.revision, text: document.text.description)
+        do {
+            try await store.documents.saveSnapshot(snapshot)
+            for annotation in annotations.values { try await store.annotations.update(annotation) }
+            opsSinceSnapshot = 0
+        } catch {
+            logger.warning("snapshot failed", metadata: ["path": "\(path)", "error": "\(error)"])
+        }
+    }
+
+    /// The in-memory state ran ahead of a commit that failed: reload from the store and make
+    /// every subscriber reopen. Unacknowledged operations are resent by their clients.
+    private func recoverFromFailedCommit() async {
+        pending.removeAll()
+        waitingAcks.removeAll()
+        if let fresh = try? await DocumentActor.load(record, store: store, limits: limits, metrics: metrics, logger: logger) {
+            document = await fresh.snapshotDocument()
+            durableRevision = document.revision
+        }
+        evictAll(reason: ErrorMessage(.resync, "the server could not store recent edits; reopen the document", path: path))
+    }
+
+    func snapshotDocument() -> OTDocument { document }
+}

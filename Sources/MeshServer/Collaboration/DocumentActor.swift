@@ -1,0 +1,151 @@
+import Foundation
+import Logging
+import MeshOT
+import MeshProtocol
+import MeshStore
+
+/// The OT authority for one live document: transforms incoming operations with `OTDocument`,
+/// commits them to the store in groups, and only then acknowledges the sender and broadcasts
+/// to the other subscribers. Also keeps presence (ephemeral) and annotation anchors current.
+actor DocumentActor {
+    var record: DocumentRecord
+    var document: OTDocument
+    var durableRevision: Int
+    var pending: [Pending] = []
+    var waitingAcks: [(connection: ClientConnection, ack: ServerMessage.Ack)] = []
+    var flushing = false
+    var flushWaiters: [CheckedContinuation<Void, Never>] = []
+    var subscribers: [UUID: ClientConnection] = [:]
+    var presence: [UUID: ServerMessage.Presence] = [:]
+    var annotations: [UUID: AnnotationRecord] = [:]
+    var names: [UUID: String] = [:]
+    var opsSinceSnapshot = 0
+    let store: Store
+    let limits: ServerConfiguration.Limits
+    let metrics: ServerMetrics
+    let logger: Logger
+
+    struct Pending {
+        var op: OpRecord
+        var sender: ClientConnection
+        var arrived: ContinuousClock.Instant
+    }
+
+    /// Loads the document: newest snapshot, the op log after it, and enough history to
+    /// transform operations based on older revisions.
+    static func load(_ record: DocumentRecord, store: Store, limits: ServerConfiguration.Limits,
+                     metrics: ServerMetrics, logger: Logger) async throws -> DocumentActor {
+        let snapshot = try await store.documents.latestSnapshot(documentID: record.id, atOrBefore: nil)
+            ?? SnapshotRecord(documentID: record.id, revision: 0, text: "")
+        let from = min(snapshot.revision, max(0, record.revision - limits.historyLimit))
+        let ops = try await store.documents.operations(documentID: record.id, after: from)
+        var text = TextBuffer(snapshot.text)
+        var revision = snapshot.revision
+        for op in ops where op.revision > snapshot.revision {
+            try op.operation.apply(to: &text)
+            revision = op.revision
+        }
+        let history = ops.map {
+            CommittedOperation(revision: $0.revision, operation: $0.operation, opId: $0.opId, author: $0.authorID?.uuidString)
+        }
+        let document = OTDocument(text: text, revision: revision, history: history, historyLimit: limits.historyLimit)
+        var annotations: [UUID: AnnotationRecord] = [:]
+        for var annotation in try await store.annotations.list(documentID: record.id) {
+            // Anchors were stored at an older revision: move them through what happened since.
+            if annotation.revision < revision, let since = try? document.operations(since: annotation.revision) {
+                for committed in since { annotation = DocumentActor.moved(annotation, by: committed.operation) }
+            }
+            annotation.revision = revision
+            annotations[annotation.id] = annotation
+        }
+        var current = record
+        current.revision = revision
+        return DocumentActor(record: current, document: document, annotations: annotations,
+                             store: store, limits: limits, metrics: metrics, logger: logger)
+    }
+
+    private init(record: DocumentRecord, document: OTDocument, annotations: [UUID: AnnotationRecord],
+                 store: Store, limits: ServerConfiguration.Limits, metrics: ServerMetrics, logger: Logger) {
+        self.record = record
+        self.document = document
+        self.durableRevision = document.revision
+        self.annotations = annotations
+        self.store = store
+        self.limits = limits
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    var path: String { record.path }
+    var revision: Int { document.revision }
+    var text: String { document.text.description }
+    var isIdle: Bool { subscribers.isEmpty && pending.isEmpty && !flushing }
+
+    func renamed(to path: String) { record.path = path }
+
+    // MARK: Subscribers
+
+    /// Subscribes the connection and answers with a snapshot, or with the operations since
+    /// `knownRev` when the history still holds them. Waits for in-flight commits first: what a
+    /// client is told must be durable.
+    func open(_ connection: ClientConnection, knownRev: Int?) async -> ServerMessage {
+        await flushed()
+        subscribers[connection.id] = connection
+        names[connection.user.id] = connection.user.name
+        let others = presence.filter { $0.key != connection.id }.map(\.value)
+        let notes = annotations.values.sorted { $0.createdAt < $1.createdAt }.map(wire)
+        if let knownRev, let ops = try? document.operations(since: knownRev) {
+            return .catchUp(.init(path: path, ops: ops.map(wire), rev: document.revision,
+                                  presence: others, annotations: notes))
+        }
+        return .snapshot(.init(path: path, rev: document.revision, text: document.text.description,
+                               presence: others, annotations: notes))
+    }
+
+    func close(_ connection: ClientConnection) {
+        subscribers[connection.id] = nil
+        if presence.removeValue(forKey: connection.id) != nil {
+            broadcast(.presence(.init(path: path, user: connection.user.id.uuidString, name: connection.user.name,
+                                      rev: document.revision, selections: [])), except: connection.id)
+        }
+    }
+
+    /// Closes every subscriber's view of this document (deleted or session gone).
+    func evictAll(reason: ErrorMessage) {
+        broadcast(.error(reason), except: nil)
+        subscribers.removeAll()
+        presence.removeAll()
+    }
+
+    /// Returns once every operation received so far is durable.
+    func flushed() async {
+        guard flushing || !pending.isEmpty else { return }
+        await withCheckedContinuation { flushWaiters.append($0) }
+    }
+
+    func broadcast(_ message: ServerMessage, except: UUID?) {
+        let text = ServerMessageEncoder.encode(message)
+        for (id, connection) in subscribers where id != except { connection.send(text) }
+    }
+
+    func wire(_ committed: CommittedOperation) -> ServerMessage.CommittedOp {
+        .init(rev: committed.revision, ops: committed.operation, author: committed.author, opId: committed.opId)
+    }
+
+    func wire(_ annotation: AnnotationRecord) -> ServerMessage.Annotation {
+        .init(id: annotation.id.uuidString, path: path, parent: annotation.parentID?.uuidString,
+              user: annotation.authorID.uuidString, name: names[annotation.authorID] ?? "",
+              rev: annotation.revision, from: annotation.from, to: annotation.to, body: annotation.body,
+              resolved: annotation.resolved)
+    }
+
+    /// An annotation's anchors moved through an operation: the range keeps text typed inside
+    /// it and excludes text typed at its edges.
+    static func moved(_ annotation: AnnotationRecord, by operation: TextOperation) -> AnnotationRecord {
+        var moved = annotation
+        let range = Selection([.init(anchor: annotation.from, head: annotation.to)]).transformed(by: operation).ranges[0]
+        moved.from = range.lowerBound
+        moved.to = range.upperBound
+        return moved
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import Hummingbird
+import MeshOT
+import MeshProtocol
+import MeshStore
+
+/// A session's documents: `/v1/sessions/:session/documents/*`.
+struct DocumentController {
+    let store: Store
+    let hub: CollaborationHub
+    let limits: ServerConfiguration.Limits
+    var access: SessionAccess { SessionAccess(store: store) }
+
+    func addRoutes(to group: RouterGroup<MeshRequestContext>) {
+        group.get("sessions/:session/documents", use: list)
+        group.post("sessions/:session/documents", use: create)
+        group.get("sessions/:session/documents/:document", use: show)
+        group.patch("sessions/:session/documents/:document", use: rename)
+        group.delete("sessions/:session/documents/:document", use: delete)
+    }
+
+    @Sendable func list(_ request: Request, context: MeshRequestContext) async throws -> [DocumentDTO] {
+        let (_, session, _) = try await access.member(context, session: try context.parameters.uuid("session"))
+        return try await store.documents.list(sessionID: session.id).map(DocumentDTO.init)
+    }
+
+    @Sendable func create(_ request: Request, context: MeshRequestContext) async throws -> EditedResponse<DocumentDTO> {
+        let (_, session, _) = try await access.require(.editor, context, session: try context.parameters.uuid("session"))
+        let body = try await request.decode(as: CreateDocumentRequest.self, context: context)
+        let path = try DocumentPath.validate(body.path)
+        let text = body.text ?? ""
+        let record = DocumentRecord(sessionID: session.id, path: path, size: text.utf8.count)
+        do {
+            try await DocumentLimits(store: store, limits: limits).checkNew(size: record.size, session: session.id)
+        } catch let error as ErrorMessage {
+            throw ApiError.tooLarge(error.message)
+        }
+        try await store.documents.create(record, text: text)
+        return .init(status: .created, response: DocumentDTO(record))
+    }
+
+    /// The current text: from the live document when loaded, else rebuilt from the store.
+    @Sendable func show(_ request: Request, context: MeshRequestContext) async throws -> DocumentContentDTO {
+        let record = try await document(context)
+        let live = try await hub.document(record)
+        await live.flushed()
+        return DocumentContentDTO(id: record.id, path: await live.path, revision: await live.revision, text: await live.text)
+    }
+
+    @Sendable func rename(_ request: Request, context: MeshRequestContext) async throws -> DocumentDTO {
+        let record = try await document(context, role: .editor)
+        let body = try await request.decode(as: RenameDocumentRequest.self, context: context)
+        let path = try DocumentPath.validate(body.path)
+        try await store.documents.rename(id: record.id, to: path)
+        await hub.documentChanged(record.id, newPath: path)
+        var renamed = record
+        renamed.path = path
+        return DocumentDTO(renamed)
+    }
+
+    @Sendable func delete(_ request: Request, context: MeshRequestContext) async throws -> HTTPResponse.Status {
+        let record = try await document(context, role: .editor)
+        await hub.documentChanged(record.id, newPath: nil)
+        try await store.documents.delete(id: record.id)
+        return .noContent
+    }
+
+    private func document(_ context: MeshRequestContext, role: Role = .viewer) async throws -> DocumentRecord {
+        let (_, session, _) = try await access.require(role, context, session: try context.parameters.uuid("session"))
+        guard let record = try await store.documents.find(id: try context.parameters.uuid("document")),
+              record.sessionID == session.id
+        else { throw ApiError.notFound("no such document") }
+        return record
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import Hummingbird
+import MeshStore
+
+/// Sessions, members and invites: `/v1/sessions/*` and `/v1/invites/*`.
+struct SessionController {
+    let store: Store
+    let hub: CollaborationHub
+    var access: SessionAccess { SessionAccess(store: store) }
+
+    func addRoutes(to group: RouterGroup<MeshRequestContext>) {
+        group.post("sessions", use: create)
+        group.get("sessions", use: list)
+        group.get("sessions/:session", use: show)
+        group.delete("sessions/:session", use: delete)
+        group.get("sessions/:session/members", use: members)
+        group.patch("sessions/:session/members/:user", use: setRole)
+        group.delete("sessions/:session/members/:user", use: removeMember)
+        group.post("sessions/:session/invites", use: createInvite)
+        group.get("sessions/:session/invites", use: listInvites)
+        group.delete("sessions/:session/invites/:code", use: revokeInvite)
+        group.post("invites/:code/join", use: join)
+    }
+
+    @Sendable func create(_ request: Request, context: MeshRequestContext) async throws -> EditedResponse<SessionDTO> {
+        let user = try context.requireUser()
+        let body = try await request.decode(as: CreateSessionRequest.self, context: context)
+        let name = body.name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...200).contains(name.count) else { throw ApiError.badRequest("session name must have 1 to 200 characters") }
+        let session = SessionRecord(name: name, ownerID: user.id)
+        try await store.sessions.create(session)
+        return .init(status: .created, response: dto(session, role: .owner))
+    }
+
+    @Sendable func list(_ request: Request, context: MeshRequestContext) async throws -> [SessionDTO] {
+        let user = try context.requireUser()
+        var result: [SessionDTO] = []
+        for session in try await store.sessions.list(memberID: user.id) {
+            let role = try await store.sessions.member(sessionID: session.id, userID: user.id)?.role ?? .viewer
+            result.append(dto(session, role: role))
+        }
+        return result
+    }
+
+    @Sendable func show(_ request: Request, context: MeshRequestContext) async throws -> SessionDTO {
+        let (_, session, role) = try await access.member(context, session: try context.parameters.uuid("session"))
+        return dto(session, role: role)
+    }
+
+    @Sendable func delete(_ request: Request, context: MeshRequestContext) async throws -> HTTPResponse.Status {
+        let (_, session, _) = try await access.require(.owner, context, session: try context.parameters.uuid("session"))
+        try await store.sessions.delete(id: session.id)
+        await hub.sessionDeleted(session.id)
+        return .noContent
+    }
+
+    @Sendable func members(_ request: Request, context: MeshRequestContext) async throws -> [MemberDTO] {
+        let (_, session, _) = try await access.member(context, session: try context.parameters.uuid("session"))
+        let online = await hub.onlineUsers(session.id)
+        var result: [MemberDTO] = []
+        for member in try await store.sessions.members(sessionID: session.id) {
+            let user = try await store.users.find(id: member.userID)
+            result.append(MemberDTO(userID: member.userID, displayName: user?.displayName ?? "?", email: user?.email ?? "", role: member.role,
+                                    online: online.contains(member.userID)))
+        }
+        return result
+    }
+
+    /// Owner only; the owner's own role cannot change and nobody else becomes owner.
+    @Sendable func setRole(_ request: Request, context: MeshRequestContext) async throws -> MemberDTO {
+        let (_, session, _) = try await access.require(.owner, context, session: try context.parameters.uuid("session"))
+        let target = try context.parameters.uuid("user")
+        let body = try await request.decode(as: RoleRequest.self, context: context)
+        guard body.role != .owner else { throw ApiError.badRequest("a session has exactly one owner") }
+        guard target != session.ownerID else { throw ApiError.badRequest("the owner's role cannot change") }
+        guard try await store.sessions.member(sessionID: session.id, userID: target) != nil else {
+            throw ApiError.notFound("no such member")
+        }
+        try await store.sessions.setRole(sessionID: session.id, userID: target, role: body.role)
+        await hub.roleChanged(session: session.id, user: target, role: body.role)
+        let user = try await store.users.find(id: target)
+        return MemberDTO(userID: target, displayName: user?.displayName ?? "?", email: user?.email ?? "", role: body.role,
+                         online: await hub.onlineUsers(session.id).contains(target))
+    }
+
+    /// The owner removes anyone but themself; any other member may remove themself (leave).
+    @Sendable func removeMember(_ request: Request, context: MeshRequestContext) async throws -> HTTPResponse.Status {
+        let (user, session, role) = try await access.member(context, session: try context.parameters.uuid("session"))
+        let target = try context.parameters.uuid("user")
+        guard target == user.id || role == .owner else { throw ApiError.forbidden("only the owner removes other members") }
+        guard target != session.ownerID else { throw ApiError.badRequest("the owner cannot leave; delete the session instead") }
+        try await store.sessions.removeMember(sessionID: session.id, userID: target)
+        await hub.roleChanged(session: session.id, user: target, role: nil)
+        return .noContent
+    }
+
+    @Sendable func createInvite(_ request: Request, context: MeshRequestContext) async throws -> EditedResponse<InviteDTO> {
+        let (user, session, _) = try await access.require(.owner, context, session: try context.parameters.uuid("session"))
+        let body = try await request.decode(as: CreateInviteRequest.self, context: context)
+        let role = body.role ?? .editor
+        guard role != .owner else { throw ApiError.badRequest("an invite cannot make an owner") }
+        let lifetime = body.expiresInSeconds ?? 7 * 24 * 3600
+        guard lifetime > 0, lifetime <= 365 * 24 * 3600 else { throw ApiError.badRequest("expiresInSeconds must be within a year") }
+        let maxUses = body.maxUses ?? 10
+        guard (1...10_000).contains(maxUses) else { throw ApiError.badRequest("maxUses must be 1 to 10000") }
+        let invite = InviteRecord(code: TokenService.newOpaqueToken().token, sessionID: session.id, role: role,
+                                  createdBy: user.id, expiresAt: Date().addingTimeInterval(lifetime), maxUses: maxUses)
+        try await store.invites.create(invite)
+        return .init(status: .created, response: InviteDTO(invite))
+    }
+
+    @Sendable func listInvites(_ request: Request, context: MeshRequestContext) async throws -> [InviteDTO] {
+        let (_, session, _) = try await access.require(.owner, context, session: try context.parameters.uuid("session"))
+        return try await store.invites.list(sessionID: session.id).map(InviteDTO.init)
+    }
+
+    @Sendable func revokeInvite(_ request: Request, context: MeshRequestContext) async throws -> HTTPResponse.Status {
+        let (_, session, _) = try await access.require(.owner, context, session: try context.parameters.uuid("session"))
+        let code = try context.parameters.require("code")
+        guard let invite = try await store.invites.find(code: code), invite.sessionID == session.id else {
+            throw ApiError.notFound("no such invite")
+        }
+        try await store.invites.revoke(code: code, at: Date())
+        return .noContent
+    }
+
+    @Sendable func join(_ request: Request, context: MeshRequestContext) async throws -> JoinResult {
+        let user = try context.requireUser()
+        let code = try context.parameters.require("code")
+        if let invite = try await store.invites.find(code: code),
+           let member = try await store.sessions.member(sessionID: invite.sessionID, userID: user.id),
+           let session = try await store.sessions.find(id: invite.sessionID) {
+            return JoinResult(session: dto(session, role: member.role))   // already a member: no use counted
+        }
+        let invite = try await store.invites.redeem(code: code, at: Date())
+        try await store.sessions.addMember(MemberRecord(sessionID: invite.sessionID, userID: user.id, role: invite.role))
+        guard let session = try await store.sessions.find(id: invite.sessionID),
+              let member = try await store.sessions.member(sessionID: invite.sessionID, userID: user.id)
+        else { throw ApiError.notFound("the session no longer exists") }
+        await hub.roleChanged(session: session.id, user: user.id, role: member.role)
+        return JoinResult(session: dto(session, role: member.role))
+    }
+
+    private func dto(_ session: SessionRecord, role: Role) -> SessionDTO {
+        SessionDTO(id: session.id, name: session.name, ownerID: session.ownerID, role: role, createdAt: session.createdAt)
+    }
+}

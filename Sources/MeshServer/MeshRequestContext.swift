@@ -1,0 +1,42 @@
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import NIOCore
+
+/// The request context of every Mesh route: WebSocket-capable, carrying the caller once
+/// ``BearerAuthMiddleware`` has checked the token.
+public struct MeshRequestContext: RequestContext, WebSocketRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let webSocket: WebSocketHandlerReference<MeshRequestContext>
+    public var user: AuthUser?
+    /// The peer's address, for login throttling.
+    public let remoteAddress: String
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        webSocket = .init()
+        remoteAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
+    }
+
+    /// The authenticated caller, or 401.
+    func requireUser() throws -> AuthUser {
+        guard let user else { throw ApiError.unauthorized() }
+        return user
+    }
+
+    public var maxUploadSize: Int { 64 << 20 }
+
+    /// Dates travel as ISO-8601 strings.
+    public var responseEncoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return encoder
+    }
+
+    public var requestDecoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+}

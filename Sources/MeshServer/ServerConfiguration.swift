@@ -1,0 +1,62 @@
+import Foundation
+
+/// Everything `mesh serve` can be told, from flags or environment variables.
+public struct ServerConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 7420
+    /// Where the SQLite database and the signing secret live.
+    public var dataDirectory: String
+    /// `postgres://…` to run on PostgreSQL; nil for the embedded SQLite database.
+    public var databaseURL: String?
+    /// Origins allowed to open the WebSocket (browsers send one; editors usually do not).
+    /// Empty means: refuse every request that carries an `Origin` header.
+    public var allowedOrigins: [String] = []
+    public var limits = Limits()
+    public var auth = AuthSettings()
+
+    public init(dataDirectory: String = ServerConfiguration.defaultDataDirectory()) {
+        self.dataDirectory = dataDirectory
+    }
+
+    /// `$XDG_DATA_HOME/mesh`, else `~/.local/share/mesh`.
+    public static func defaultDataDirectory() -> String {
+        let env = ProcessInfo.processInfo.environment
+        if let xdg = env["XDG_DATA_HOME"], !xdg.isEmpty { return xdg + "/mesh" }
+        return (env["HOME"] ?? NSHomeDirectory()) + "/.local/share/mesh"
+    }
+
+    /// Size and rate limits.
+    public struct Limits: Sendable {
+        public var maxFrameBytes = 1 << 20
+        public var maxDocumentBytes = 8 << 20
+        public var maxSessionBytes = 64 << 20
+        /// Sustained messages per second per connection, and the burst allowed above it.
+        public var messagesPerSecond = 500.0
+        public var messageBurst = 2_000.0
+        /// Messages queued for one connection before it counts as too slow and is disconnected.
+        public var sendQueueLimit = 8_192
+        /// Operations kept in memory per document for transforming late operations.
+        public var historyLimit = 1_024
+        /// A snapshot is written every this many operations.
+        public var snapshotInterval = 500
+        /// The server sends a document hash every this many operations.
+        public var hashInterval = 100
+        public var chatHistory = 50
+        public init() {}
+    }
+
+    /// Token lifetimes and costs.
+    public struct AuthSettings: Sendable {
+        public var issuer = "mesh"
+        public var audience = "mesh"
+        public var accessTokenLifetime: TimeInterval = 15 * 60
+        public var refreshTokenLifetime: TimeInterval = 30 * 24 * 3600
+        public var bcryptCost = 12
+        /// Failed logins allowed per account and per address within `throttleWindow`.
+        public var maxFailedLogins = 5
+        public var throttleWindow: TimeInterval = 15 * 60
+        /// The HMAC secret; when nil it is read from (or generated into) the data directory.
+        public var jwtSecret: [UInt8]?
+        public init() {}
+    }
+}

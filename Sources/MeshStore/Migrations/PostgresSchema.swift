@@ -1,0 +1,88 @@
+/// The PostgreSQL schema, as migrations: the SQLite schema with PostgreSQL types (UUIDs TEXT,
+/// dates DOUBLE PRECISION seconds since 1970, integers BIGINT, booleans BOOLEAN). Paths use the "C"
+/// collation, so documents list in the same (byte) order as on SQLite.
+enum PostgresSchema {
+    static let migrations: [Migration] = [
+        Migration(version: 1, name: "initial schema", statements: [
+            """
+            CREATE TABLE users (
+                id TEXT PRIMARY KEY, email TEXT NOT NULL, email_key TEXT NOT NULL UNIQUE,
+                display_name TEXT NOT NULL, password_hash TEXT NOT NULL,
+                email_verified BOOLEAN NOT NULL DEFAULT FALSE, created_at DOUBLE PRECISION NOT NULL)
+            """,
+            """
+            CREATE TABLE refresh_tokens (
+                id TEXT PRIMARY KEY, user_id TEXT NOT NULL, family_id TEXT NOT NULL,
+                token_hash TEXT NOT NULL UNIQUE, expires_at DOUBLE PRECISION NOT NULL,
+                used_at DOUBLE PRECISION, revoked_at DOUBLE PRECISION, created_at DOUBLE PRECISION NOT NULL)
+            """,
+            "CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id)",
+            "CREATE INDEX refresh_tokens_user ON refresh_tokens (user_id)",
+            """
+            CREATE TABLE verification_tokens (
+                token_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL, email TEXT NOT NULL,
+                expires_at DOUBLE PRECISION NOT NULL, used_at DOUBLE PRECISION)
+            """,
+            """
+            CREATE TABLE sessions (
+                id TEXT PRIMARY KEY, name TEXT NOT NULL, owner_id TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL)
+            """,
+            """
+            CREATE TABLE members (
+                session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+                user_id TEXT NOT NULL, role TEXT NOT NULL, joined_at DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (session_id, user_id))
+            """,
+            "CREATE INDEX members_user ON members (user_id)",
+            """
+            CREATE TABLE invites (
+                code TEXT PRIMARY KEY,
+                session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+                role TEXT NOT NULL, created_by TEXT NOT NULL, expires_at DOUBLE PRECISION NOT NULL,
+                max_uses BIGINT NOT NULL, uses BIGINT NOT NULL DEFAULT 0,
+                revoked_at DOUBLE PRECISION, created_at DOUBLE PRECISION NOT NULL)
+            """,
+            "CREATE INDEX invites_session ON invites (session_id)",
+            """
+            CREATE TABLE documents (
+                id TEXT PRIMARY KEY,
+                session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+                path TEXT COLLATE "C" NOT NULL, revision BIGINT NOT NULL DEFAULT 0, size BIGINT NOT NULL DEFAULT 0,
+                created_at DOUBLE PRECISION NOT NULL, updated_at DOUBLE PRECISION NOT NULL,
+                UNIQUE (session_id, path))
+            """,
+            """
+            CREATE TABLE ops (
+                document_id TEXT NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+                revision BIGINT NOT NULL, operation TEXT NOT NULL, op_id TEXT, author_id TEXT,
+                created_at DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (document_id, revision))
+            """,
+            """
+            CREATE TABLE snapshots (
+                document_id TEXT NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+                revision BIGINT NOT NULL, text TEXT NOT NULL,
+                PRIMARY KEY (document_id, revision))
+            """,
+            """
+            CREATE TABLE chat_messages (
+                seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, id TEXT NOT NULL UNIQUE,
+                session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+                author_id TEXT NOT NULL, text TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL)
+            """,
+            "CREATE INDEX chat_messages_session_time ON chat_messages (session_id, created_at)",
+            """
+            CREATE TABLE annotations (
+                id TEXT PRIMARY KEY,
+                document_id TEXT NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+                parent_id TEXT REFERENCES annotations (id) ON DELETE CASCADE,
+                author_id TEXT NOT NULL, from_offset BIGINT NOT NULL, to_offset BIGINT NOT NULL,
+                revision BIGINT NOT NULL, body TEXT NOT NULL, resolved BOOLEAN NOT NULL DEFAULT FALSE,
+                created_at DOUBLE PRECISION NOT NULL)
+            """,
+            "CREATE INDEX annotations_document ON annotations (document_id)",
+            "CREATE INDEX annotations_parent ON annotations (parent_id)",
+        ]),
+    ]
+}

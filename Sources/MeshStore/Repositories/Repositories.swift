@@ -1,0 +1,98 @@
+import Foundation
+import MeshOT
+
+/// Accounts.
+public protocol UserRepository: Sendable {
+    /// - Throws: ``StoreError/conflict(_:)`` when the email is taken (case-insensitive).
+    func create(_ user: UserRecord) async throws
+    func find(id: UUID) async throws -> UserRecord?
+    func find(email: String) async throws -> UserRecord?
+    /// - Throws: ``StoreError/conflict(_:)`` when a new email is taken.
+    func update(_ user: UserRecord) async throws
+}
+
+/// Refresh tokens and their rotation families.
+public protocol RefreshTokenRepository: Sendable {
+    func insert(_ token: RefreshTokenRecord) async throws
+    func find(hash: String) async throws -> RefreshTokenRecord?
+    /// Marks the token used, atomically: false when it was already used or revoked.
+    func markUsed(id: UUID, at: Date) async throws -> Bool
+    func revokeFamily(_ familyID: UUID, at: Date) async throws
+    /// Revokes every live token of the user except those of `keepFamily`.
+    func revokeAll(userID: UUID, exceptFamily keepFamily: UUID?, at: Date) async throws
+}
+
+/// Email verification tokens.
+public protocol VerificationTokenRepository: Sendable {
+    func insert(_ token: VerificationTokenRecord) async throws
+    /// Marks a live token used and returns it; nil when unknown, used or expired.
+    func consume(hash: String, at: Date) async throws -> VerificationTokenRecord?
+}
+
+/// Sessions and their members.
+public protocol SessionRepository: Sendable {
+    /// Creates the session with its owner as the first member.
+    func create(_ session: SessionRecord) async throws
+    func find(id: UUID) async throws -> SessionRecord?
+    func list(memberID: UUID) async throws -> [SessionRecord]
+    func delete(id: UUID) async throws
+    func members(sessionID: UUID) async throws -> [MemberRecord]
+    func member(sessionID: UUID, userID: UUID) async throws -> MemberRecord?
+    /// Adds the member or, when present, keeps the higher of the two roles.
+    func addMember(_ member: MemberRecord) async throws
+    func setRole(sessionID: UUID, userID: UUID, role: Role) async throws
+    func removeMember(sessionID: UUID, userID: UUID) async throws
+}
+
+/// Invitations.
+public protocol InviteRepository: Sendable {
+    func create(_ invite: InviteRecord) async throws
+    func find(code: String) async throws -> InviteRecord?
+    func list(sessionID: UUID) async throws -> [InviteRecord]
+    func revoke(code: String, at: Date) async throws
+    /// Atomically counts one use of a live invite and returns it.
+    /// - Throws: ``StoreError/notFound(_:)`` or ``StoreError/inviteUnusable(_:)``.
+    func redeem(code: String, at: Date) async throws -> InviteRecord
+}
+
+/// Documents, their op log and snapshots.
+public protocol DocumentRepository: Sendable {
+    /// Creates a document with its initial text as the snapshot at revision 0.
+    /// - Throws: ``StoreError/conflict(_:)`` when the path is taken in the session.
+    func create(_ document: DocumentRecord, text: String) async throws
+    func find(id: UUID) async throws -> DocumentRecord?
+    func find(sessionID: UUID, path: String) async throws -> DocumentRecord?
+    func list(sessionID: UUID) async throws -> [DocumentRecord]
+    func rename(id: UUID, to path: String) async throws
+    func delete(id: UUID) async throws
+    /// Total size in bytes of the session's documents.
+    func totalSize(sessionID: UUID) async throws -> Int
+
+    /// Appends committed operations of one document in a single transaction (a group commit)
+    /// and records the document's new revision and size.
+    /// - Throws: ``StoreError/conflict(_:)`` when a revision already exists (another node won).
+    func append(_ ops: [OpRecord], documentID: UUID, size: Int) async throws
+    /// The operations after `revision`, oldest first.
+    func operations(documentID: UUID, after revision: Int) async throws -> [OpRecord]
+    func saveSnapshot(_ snapshot: SnapshotRecord) async throws
+    /// The newest snapshot at or before `revision` (or the newest of all).
+    func latestSnapshot(documentID: UUID, atOrBefore revision: Int?) async throws -> SnapshotRecord?
+}
+
+/// Chat history.
+public protocol ChatRepository: Sendable {
+    func insert(_ message: ChatMessageRecord) async throws
+    /// The newest `limit` messages, oldest first.
+    func recent(sessionID: UUID, limit: Int) async throws -> [ChatMessageRecord]
+}
+
+/// Annotations (comments anchored to ranges) and their replies.
+public protocol AnnotationRepository: Sendable {
+    func insert(_ annotation: AnnotationRecord) async throws
+    func find(id: UUID) async throws -> AnnotationRecord?
+    func list(documentID: UUID) async throws -> [AnnotationRecord]
+    /// Stores moved anchors (after edits) and the resolved flag.
+    func update(_ annotation: AnnotationRecord) async throws
+    /// Deletes the annotation and its replies.
+    func delete(id: UUID) async throws
+}

@@ -1,0 +1,148 @@
+import Foundation
+import MeshOT
+import SQLKit
+
+/// ``DocumentRepository`` over SQL. The primary key (document_id, revision) of `ops` is the sequencer:
+/// of two nodes appending the same revision, the second one's whole batch fails with a conflict.
+struct SQLDocumentRepository: DocumentRepository {
+    let db: any SQLDatabase
+
+    private static let columns = "id, session_id, path, revision, size, created_at, updated_at"
+    /// Rows per multi-row INSERT of ops (6 binds each), well under SQLite's and PostgreSQL's bind limits.
+    private static let opsPerInsert = 500
+
+    func create(_ document: DocumentRecord, text: String) async throws {
+        try await mappingConstraints(conflict: "path \(document.path) is taken", missing: "session \(document.sessionID)") {
+            try await db.transaction { db in
+                try await db.raw("""
+                    INSERT INTO documents (\(unsafeRaw: Self.columns))
+                    VALUES (\(bind: document.id.sqlValue), \(bind: document.sessionID.sqlValue), \(bind: document.path),
+                            \(bind: document.revision), \(bind: document.size), \(bind: document.createdAt.sqlValue),
+                            \(bind: document.updatedAt.sqlValue))
+                    """).run()
+                try await db.raw("""
+                    INSERT INTO snapshots (document_id, revision, text)
+                    VALUES (\(bind: document.id.sqlValue), \(bind: document.revision), \(bind: text))
+                    """).run()
+            }
+        }
+    }
+
+    func find(id: UUID) async throws -> DocumentRecord? {
+        try await db.raw("SELECT \(unsafeRaw: Self.columns) FROM documents WHERE id = \(bind: id.sqlValue)")
+            .first().map(Self.document)
+    }
+
+    func find(sessionID: UUID, path: String) async throws -> DocumentRecord? {
+        try await db.raw("""
+            SELECT \(unsafeRaw: Self.columns) FROM documents
+            WHERE session_id = \(bind: sessionID.sqlValue) AND path = \(bind: path)
+            """).first().map(Self.document)
+    }
+
+    func list(sessionID: UUID) async throws -> [DocumentRecord] {
+        try await db.raw("""
+            SELECT \(unsafeRaw: Self.columns) FROM documents WHERE session_id = \(bind: sessionID.sqlValue) ORDER BY path
+            """).all().map(Self.document)
+    }
+
+    func rename(id: UUID, to path: String) async throws {
+        let rows = try await mappingConstraints(conflict: "path \(path) is taken") {
+            try await db.raw("""
+                UPDATE documents SET path = \(bind: path), updated_at = \(bind: Date().sqlValue)
+                WHERE id = \(bind: id.sqlValue) RETURNING id
+                """).all()
+        }
+        if rows.isEmpty { throw StoreError.notFound("document \(id)") }
+    }
+
+    func delete(id: UUID) async throws {
+        try await db.raw("DELETE FROM documents WHERE id = \(bind: id.sqlValue)").run()
+    }
+
+    func totalSize(sessionID: UUID) async throws -> Int {
+        // PostgreSQL's SUM(bigint) is numeric: cast it back to a BIGINT.
+        try await db.raw("""
+            SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) AS total FROM documents
+            WHERE session_id = \(bind: sessionID.sqlValue)
+            """).first()?.int("total") ?? 0
+    }
+
+    func append(_ ops: [OpRecord], documentID: UUID, size: Int) async throws {
+        guard let last = ops.max(by: { $0.revision < $1.revision }) else { return }
+        let encoder = JSONEncoder()
+        let rows: [[any SQLExpression]] = try ops.map { op in
+            let json = String(decoding: try encoder.encode(op.operation), as: UTF8.self)
+            return [SQLBind(documentID.sqlValue), SQLBind(op.revision), SQLBind(json), SQLBind(op.opId),
+                    SQLBind(op.authorID?.sqlValue), SQLBind(op.createdAt.sqlValue)]
+        }
+        let revisions = "\(ops.map(\.revision).min()!)...\(last.revision)"
+        try await mappingConstraints(conflict: "revision in \(revisions) of document \(documentID) exists",
+                                     missing: "document \(documentID)") {
+            try await db.transaction { db in
+                for start in stride(from: 0, to: rows.count, by: Self.opsPerInsert) {
+                    try await db.insert(into: "ops")
+                        .columns("document_id", "revision", "operation", "op_id", "author_id", "created_at")
+                        .rows(rows[start..<min(start + Self.opsPerInsert, rows.count)])
+                        .run()
+                }
+                let updated = try await db.raw("""
+                    UPDATE documents SET revision = \(bind: last.revision), size = \(bind: size),
+                        updated_at = \(bind: last.createdAt.sqlValue)
+                    WHERE id = \(bind: documentID.sqlValue) RETURNING id
+                    """).all()
+                if updated.isEmpty { throw StoreError.notFound("document \(documentID)") }
+            }
+        }
+    }
+
+    func operations(documentID: UUID, after revision: Int) async throws -> [OpRecord] {
+        let decoder = JSONDecoder()
+        return try await db.raw("""
+            SELECT document_id, revision, operation, op_id, author_id, created_at FROM ops
+            WHERE document_id = \(bind: documentID.sqlValue) AND revision > \(bind: revision)
+            ORDER BY revision
+            """).all().map { row in
+                OpRecord(documentID: try row.uuid("document_id"), revision: try row.int("revision"),
+                         operation: try decoder.decode(TextOperation.self, from: Data(try row.string("operation").utf8)),
+                         opId: try row.optionalString("op_id"), authorID: try row.optionalUUID("author_id"),
+                         createdAt: try row.date("created_at"))
+            }
+    }
+
+    func saveSnapshot(_ snapshot: SnapshotRecord) async throws {
+        try await mappingConstraints(conflict: "snapshot exists", missing: "document \(snapshot.documentID)") {
+            try await db.raw("""
+                INSERT INTO snapshots (document_id, revision, text)
+                VALUES (\(bind: snapshot.documentID.sqlValue), \(bind: snapshot.revision), \(bind: snapshot.text))
+                ON CONFLICT (document_id, revision) DO UPDATE SET text = excluded.text
+                """).run()
+        }
+    }
+
+    func latestSnapshot(documentID: UUID, atOrBefore revision: Int?) async throws -> SnapshotRecord? {
+        let row: (any SQLRow)?
+        if let revision {
+            row = try await db.raw("""
+                SELECT document_id, revision, text FROM snapshots
+                WHERE document_id = \(bind: documentID.sqlValue) AND revision <= \(bind: revision)
+                ORDER BY revision DESC LIMIT 1
+                """).first()
+        } else {
+            row = try await db.raw("""
+                SELECT document_id, revision, text FROM snapshots
+                WHERE document_id = \(bind: documentID.sqlValue) ORDER BY revision DESC LIMIT 1
+                """).first()
+        }
+        return try row.map { row in
+            SnapshotRecord(documentID: try row.uuid("document_id"), revision: try row.int("revision"),
+                           text: try row.string("text"))
+        }
+    }
+
+    static func document(_ row: any SQLRow) throws -> DocumentRecord {
+        DocumentRecord(id: try row.uuid("id"), sessionID: try row.uuid("session_id"), path: try row.string("path"),
+                       revision: try row.int("revision"), size: try row.int("size"),
+                       createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"))
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import SQLKit
+
+/// ``UserRepository`` over SQL. Emails are unique case-insensitively through `email_key`, the
+/// lower-cased email; `email` keeps the spelling the user gave.
+struct SQLUserRepository: UserRepository {
+    let db: any SQLDatabase
+
+    private static let columns = "id, email, display_name, password_hash, email_verified, created_at"
+
+    func create(_ user: UserRecord) async throws {
+        try await mappingConstraints(conflict: "email \(user.email) is taken") {
+            try await db.raw("""
+                INSERT INTO users (id, email, email_key, display_name, password_hash, email_verified, created_at)
+                VALUES (\(bind: user.id.sqlValue), \(bind: user.email), \(bind: Self.key(user.email)),
+                        \(bind: user.displayName), \(bind: user.passwordHash), \(bind: user.emailVerified),
+                        \(bind: user.createdAt.sqlValue))
+                """).run()
+        }
+    }
+
+    func find(id: UUID) async throws -> UserRecord? {
+        try await db.raw("SELECT \(unsafeRaw: Self.columns) FROM users WHERE id = \(bind: id.sqlValue)")
+            .first().map(Self.record)
+    }
+
+    func find(email: String) async throws -> UserRecord? {
+        try await db.raw("SELECT \(unsafeRaw: Self.columns) FROM users WHERE email_key = \(bind: Self.key(email))")
+            .first().map(Self.record)
+    }
+
+    func update(_ user: UserRecord) async throws {
+        let rows = try await mappingConstraints(conflict: "email \(user.email) is taken") {
+            try await db.raw("""
+                UPDATE users SET email = \(bind: user.email), email_key = \(bind: Self.key(user.email)),
+                    display_name = \(bind: user.displayName), password_hash = \(bind: user.passwordHash),
+                    email_verified = \(bind: user.emailVerified)
+                WHERE id = \(bind: user.id.sqlValue) RETURNING id
+                """).all()
+        }
+        if rows.isEmpty { throw StoreError.notFound("user \(user.id)") }
+    }
+
+    /// The case-insensitive key of an email.
+    static func key(_ email: String) -> String { email.lowercased() }
+
+    static func record(_ row: any SQLRow) throws -> UserRecord {
+        UserRecord(id: try row.uuid("id"), email: try row.string("email"),
+                   displayName: try row.string("display_name"), passwordHash: try row.string("password_hash"),
+                   emailVerified: try row.bool("email_verified"), createdAt: try row.date("created_at"))
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import Logging
+import SQLKit
+
+/// The persistence of a Mesh server: every repository over one SQL database, SQLite or PostgreSQL.
+///
+/// The repositories are one implementation over SQLKit shared by both backends, which differ only in
+/// their connections and their DDL. Every repository is safe to call from many tasks at once.
+public final class Store: Sendable {
+    public let users: any UserRepository
+    public let refreshTokens: any RefreshTokenRepository
+    public let verificationTokens: any VerificationTokenRepository
+    public let sessions: any SessionRepository
+    public let invites: any InviteRepository
+    public let documents: any DocumentRepository
+    public let chat: any ChatRepository
+    public let annotations: any AnnotationRepository
+    /// "sqlite" or "postgres".
+    public let backendName: String
+
+    let database: any SQLDatabase
+    private let close: @Sendable () async throws -> Void
+    private let closed = ClosedFlag()
+
+    init(database: any SQLDatabase, backendName: String, close: @escaping @Sendable () async throws -> Void) {
+        self.database = database
+        self.backendName = backendName
+        self.close = close
+        users = SQLUserRepository(db: database)
+        refreshTokens = SQLRefreshTokenRepository(db: database)
+        verificationTokens = SQLVerificationTokenRepository(db: database)
+        sessions = SQLSessionRepository(db: database)
+        invites = SQLInviteRepository(db: database)
+        documents = SQLDocumentRepository(db: database)
+        chat = SQLChatRepository(db: database)
+        annotations = SQLAnnotationRepository(db: database)
+    }
+
+    /// Connects to `backend` and brings its schema up to date.
+    /// - Throws: ``StoreOpenError`` when the database cannot be opened, reached or migrated.
+    public static func open(_ backend: StoreBackend, logger: Logger) async throws -> Store {
+        let database: any SQLDatabase
+        let migrations: [Migration]
+        let close: @Sendable () async throws -> Void
+        switch backend {
+        case let .sqlite(path):
+            (database, close) = try await SQLiteBackend.open(path: path, logger: logger)
+            migrations = SQLiteSchema.migrations
+        case .sqliteInMemory:
+            (database, close) = try await SQLiteBackend.open(path: nil, logger: logger)
+            migrations = SQLiteSchema.migrations
+        case let .postgres(url):
+            (database, close) = try await PostgresBackend.open(url: url, logger: logger)
+            migrations = PostgresSchema.migrations
+        }
+        do {
+            try await Migrator(database: database, migrations: migrations, logger: logger).run()
+        } catch {
+            try? await close()
+            if let error = error as? StoreOpenError { throw error }
+            throw StoreOpenError("cannot migrate the database \(backend): \(PostgresBackend.describe(error))")
+        }
+        logger.info("store open", metadata: ["backend": "\(backend)"])
+        return Store(database: database, backendName: backend.name, close: close)
+    }
+
+    /// Checks the database answers (`SELECT 1`), for health checks.
+    public func ping() async throws {
+        try await database.exec("SELECT 1")
+    }
+
+    /// Closes the connections; the repositories fail afterwards. Calling it again does nothing.
+    public func shutdown() async throws {
+        guard closed.set() else { return }
+        try await close()
+    }
+}
+
+/// A flag set once, from any thread.
+private final class ClosedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    /// Sets the flag; false when it was already set.
+    func set() -> Bool {
+        lock.withLock {
+            defer { value = true }
+            return !value
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MeshServer
+
+/// `mesh serve`: the central server, on embedded SQLite unless `--database-url` says otherwise.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the Mesh server (embedded SQLite by default, PostgreSQL with --database-url).")
+
+    @Option(help: "Address to listen on (env MESH_HOST).")
+    var host: String = ProcessInfo.processInfo.environment["MESH_HOST"] ?? "127.0.0.1"
+
+    @Option(help: "Port to listen on; 0 picks a free one (env MESH_PORT).")
+    var port: Int = Int(ProcessInfo.processInfo.environment["MESH_PORT"] ?? "") ?? 7420
+
+    @Option(help: "Folder for the SQLite database and the signing secret (env MESH_DATA_DIR).")
+    var dataDir: String = ProcessInfo.processInfo.environment["MESH_DATA_DIR"] ?? ServerConfiguration.defaultDataDirectory()
+
+    @Option(help: "postgres://user:password@host:port/database to use PostgreSQL (env MESH_DATABASE_URL).")
+    var databaseURL: String? = ProcessInfo.processInfo.environment["MESH_DATABASE_URL"]
+
+    @Option(help: "Comma-separated Origins allowed to open the WebSocket (env MESH_ALLOWED_ORIGINS).")
+    var allowedOrigins: String = ProcessInfo.processInfo.environment["MESH_ALLOWED_ORIGINS"] ?? ""
+
+    @Option(help: "Largest WebSocket message in bytes (env MESH_MAX_FRAME_BYTES).")
+    var maxFrameBytes: Int = Int(ProcessInfo.processInfo.environment["MESH_MAX_FRAME_BYTES"] ?? "") ?? 1 << 20
+
+    @Option(help: "Largest document in bytes (env MESH_MAX_DOCUMENT_BYTES).")
+    var maxDocumentBytes: Int = Int(ProcessInfo.processInfo.environment["MESH_MAX_DOCUMENT_BYTES"] ?? "") ?? 8 << 20
+
+    @Option(help: "Largest total of a session's documents in bytes (env MESH_MAX_SESSION_BYTES).")
+    var maxSessionBytes: Int = Int(ProcessInfo.processInfo.environment["MESH_MAX_SESSION_BYTES"] ?? "") ?? 64 << 20
+
+    @Option(help: "Messages per second per connection (env MESH_RATE_LIMIT).")
+    var rateLimit: Double = Double(ProcessInfo.processInfo.environment["MESH_RATE_LIMIT"] ?? "") ?? 500
+
+    @Option(help: "bcrypt cost (env MESH_BCRYPT_COST).")
+    var bcryptCost: Int = Int(ProcessInfo.processInfo.environment["MESH_BCRYPT_COST"] ?? "") ?? 12
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error (env LOG_LEVEL).")
+    var logLevel: String = ProcessInfo.processInfo.environment["LOG_LEVEL"] ?? "info"
+
+    func run() async throws {
+        var log = Logger(label: "mesh.serve")
+        log.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let logger = log
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
+        guard (4...31).contains(bcryptCost) else { throw ValidationError("--bcrypt-cost must be 4 to 31") }
+        var configuration = ServerConfiguration(dataDirectory: dataDir)
+        configuration.host = host
+        configuration.port = port
+        configuration.databaseURL = databaseURL
+        configuration.allowedOrigins = allowedOrigins.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        configuration.limits.maxFrameBytes = maxFrameBytes
+        configuration.limits.maxDocumentBytes = maxDocumentBytes
+        configuration.limits.maxSessionBytes = maxSessionBytes
+        configuration.limits.messagesPerSecond = rateLimit
+        configuration.limits.messageBurst = max(rateLimit * 4, 100)
+        configuration.auth.bcryptCost = bcryptCost
+        let backend = databaseURL == nil ? "sqlite in \(dataDir)" : "postgresql"
+        do {
+            try await MeshServerRunner.run(configuration, logger: logger) { port in
+                logger.notice("mesh serve listening", metadata: ["url": "http://\(host):\(port)", "database": "\(backend)"])
+                // A line scripts and tests can wait for (written unbuffered).
+                FileHandle.standardOutput.write(Data("mesh serve: listening on http://\(host):\(port)\n".utf8))
+            }
+        } catch let error as ServerStartError {
+            FileHandle.standardError.write(Data("mesh serve: \(error.description)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}

@@ -1,0 +1,150 @@
+import ArgumentParser
+import Foundation
+import MeshClient
+
+extension SessionRole: ExpressibleByArgument {}
+
+/// `mesh session …`: sessions, members and invites.
+struct SessionCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "session",
+        abstract: "Create, list and manage collaboration sessions.",
+        subcommands: [Create.self, List.self, Show.self, Delete.self, Invite.self, Members.self, SetRole.self, Kick.self]
+    )
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a session (you become its owner).")
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "The session's name.") var name: String
+
+        func run() async throws {
+            try await CLIContext.run(common) { cli in
+                let session = try await cli.api.createSession(name: name)
+                try cli.output(session) { "Created session \"\(session.name)\" (\(session.id.uuidString))." }
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the sessions you are a member of.")
+        @OptionGroup var common: CommonOptions
+
+        func run() async throws {
+            try await CLIContext.run(common) { cli in
+                let sessions = try await cli.api.sessions()
+                try cli.output(sessions) {
+                    sessions.isEmpty ? "No sessions."
+                        : sessions.map { "\($0.id.uuidString)  \($0.role.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0))  \($0.name)" }
+                        .joined(separator: "\n")
+                }
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a session and its documents.")
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "Session id or name.") var session: String
+
+        struct Details: Encodable { var session: SessionInfo; var documents: [DocumentInfo] }
+
+        func run() async throws {
+            try await CLIContext.run(common) { cli in
+                let id = try await cli.resolveSession(session)
+                let details = Details(session: try await cli.api.session(id), documents: try await cli.api.documents(of: id))
+                try cli.output(details) {
+                    let s = details.session
+                    return (["\(s.name) (\(s.id.uuidString)), your role: \(s.role.rawValue)",
+                             "\(details.documents.count) document(s):"]
+                        + details.documents.map { "  \($0.path)  (\($0.size) bytes, rev \($0.revision))" })
+                        .joined(separator: "\n")
+                }
+            }
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a session (owner).")
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "Session id or name.") var session: String
+
+        func run() async throws {
+            try await CLIContext.run(common) { cli in
+                let id = try await cli.resolveSession(session)
+                try await cli.api.deleteSession(id)
+                try cli.output(["deleted": id.uuidString]) { "Deleted session \(id.uuidString)." }
+            }
+        }
+    }
+
+    struct Invite: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create an invite code (owner).")
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "Session id or name.") var session: String
+        @Option(help: "The role the invite grants: editor or viewer.") var role: SessionRole = .editor
+        @Option(help: "Seconds until the invite expires (default: a week).") var expires: Double?
+        @Option(help: "How many people may use it (default: 10).") var maxUses: Int?
+
+        func run() async throws {
+            try await CLIContext.run(common) { cli in
+                guard role != .owner else { throw CLIError("an invite grants editor or viewer, not owner") }
+                let id = try await cli.resolveSession(session)
+                let invite = try await cli.api.createInvite(session: id, role: role, expiresInSeconds: expires, maxUses: maxUses)
+                try cli.output(invite) {
+                    "Invite (\(invite.role.rawValue), \(invite.maxUses) use(s), expires \(invite.expiresAt.formatted(.iso8601))):\n"
+                        + "  \(invite.code)\nJoin with: mesh join \(invite.code)"
+                }
+            }
+        }
+    }
+
+    struct Members: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List a session's members.")
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "Session id or name.") var session: String
+
+        func run() async throws {
+            try await CLIContext.run(common) { cli in
+                let members = try await cli.api.members(of: try await cli.resolveSession(session))
+                try cli.output(members) {
+                    members.map {
+                        "\($0.userID.uuidString)  \($0.role.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0))  "
+                            + "\($0.displayName)\($0.online ? "  (online)" : "")"
+                    }.joined(separator: "\n")
+                }
+            }
+        }
+    }
+
+    struct SetRole: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "role", abstract: "Change a member's role (owner).")
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "Session id or name.") var session: String
+        @Argument(help: "The member: user id, email or display name.") var user: String
+        @Argument(help: "editor or viewer.") var role: SessionRole
+
+        func run() async throws {
+            try await CLIContext.run(common) { cli in
+                let id = try await cli.resolveSession(session)
+                let member = try await cli.api.setRole(session: id, user: try await cli.resolveMember(user, session: id), role: role)
+                try cli.output(member) { "\(member.displayName) is now \(member.role.rawValue)." }
+            }
+        }
+    }
+
+    struct Kick: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a member (owner), or leave (yourself).")
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "Session id or name.") var session: String
+        @Argument(help: "The member: user id, email or display name.") var user: String
+
+        func run() async throws {
+            try await CLIContext.run(common) { cli in
+                let id = try await cli.resolveSession(session)
+                let target = try await cli.resolveMember(user, session: id)
+                try await cli.api.removeMember(session: id, user: target)
+                try cli.output(["removed": target.uuidString]) { "Removed \(user) from the session." }
+            }
+        }
+    }
+}

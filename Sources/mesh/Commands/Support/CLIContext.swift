@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import MeshClient
+
+/// Options every verb takes.
+struct CommonOptions: ParsableArguments {
+    @Option(help: "The Mesh server URL (default: $MESH_SERVER, else the server last logged in to, else http://127.0.0.1:7420).")
+    var server: String?
+
+    @Flag(help: "Print machine-readable JSON on stdout (and nothing else).")
+    var json = false
+}
+
+/// What a verb works with: the server, the credential store, the API client and the output.
+struct CLIContext {
+    let options: CommonOptions
+    let store: CredentialStore
+    let server: String
+    let api: MeshAPIClient
+
+    init(_ options: CommonOptions) throws {
+        self.options = options
+        let store = CredentialStore()
+        let server = store.server(flag: options.server)
+        let credentials = try store.load().flatMap { CredentialStore.normalize($0.server) == server ? $0 : nil }
+        self.store = store
+        self.server = server
+        api = MeshAPIClient(server: server, credentials: credentials, store: store)
+    }
+
+    /// Runs a verb: any error becomes one line on stderr and exit status 1.
+    static func run(_ options: CommonOptions, _ body: (CLIContext) async throws -> Void) async throws {
+        do {
+            try await body(try CLIContext(options))
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            printError("error: \(describe(error))")
+            throw ExitCode(1)
+        }
+    }
+
+    /// An error's message without Swift decorations.
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case let error as CustomStringConvertible: error.description
+        default: error.localizedDescription
+        }
+    }
+
+    /// Human output (stdout), suppressed under `--json`.
+    func say(_ text: String) {
+        if !options.json { print(text) }
+    }
+
+    /// Prints `value` as JSON under `--json`, else the human text.
+    func output(_ value: some Encodable, human: () -> String) throws {
+        if options.json {
+            let data = try MeshJSON.encoder(pretty: true).encode(value)
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print(human())
+        }
+    }
+
+    /// A warning on stderr.
+    func warn(_ text: String) {
+        printError("warning: \(text)")
+    }
+
+    /// A session named by id, or by a unique name among the caller's sessions.
+    func resolveSession(_ argument: String) async throws -> UUID {
+        if let id = UUID(uuidString: argument) { return id }
+        let matches = try await api.sessions().filter { $0.name == argument }
+        guard matches.count == 1 else {
+            throw CLIError(matches.isEmpty ? "no session with id or name \"\(argument)\""
+                                           : "several sessions are named \"\(argument)\"; use the id")
+        }
+        return matches[0].id
+    }
+
+    /// A member named by user id, email or display name.
+    func resolveMember(_ argument: String, session: UUID) async throws -> UUID {
+        if let id = UUID(uuidString: argument) { return id }
+        let members = try await api.members(of: session)
+        if let credentials = await api.credentials, let me = credentials.userID,
+           credentials.email?.caseInsensitiveCompare(argument) == .orderedSame {
+            return me
+        }
+        let byEmail = members.filter { $0.email?.caseInsensitiveCompare(argument) == .orderedSame }
+        if byEmail.count == 1 { return byEmail[0].userID }
+        let byName = members.filter { $0.displayName.caseInsensitiveCompare(argument) == .orderedSame }
+        if byName.count == 1 { return byName[0].userID }
+        throw CLIError(byName.count > 1 ? "several members are named \"\(argument)\"; use the user id"
+                                         : "no member \"\(argument)\" in this session (see `mesh session members`)")
+    }
+}
+
+/// A failure the CLI itself reports.
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Writes `mesh: <text>` to stderr.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data("mesh: \(text)\n".utf8))
+}

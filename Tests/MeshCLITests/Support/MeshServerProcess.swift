@@ -1,0 +1,75 @@
+import Foundation
+
+/// A `mesh serve` subprocess on a free port with its own data folder and a cheap bcrypt cost.
+final class MeshServerProcess: @unchecked Sendable {
+    let process = Process()
+    /// `http://127.0.0.1:PORT`, from the server's "listening on" line.
+    private(set) var url = ""
+    let logFile: URL
+    private let lock = NSLock()
+    private var output = ""
+
+    struct StartError: Error, CustomStringConvertible { var description: String }
+
+    init(dataDirectory: URL, extraArguments: [String] = []) {
+        logFile = dataDirectory.deletingLastPathComponent().appendingPathComponent("server-\(UUID().uuidString).log")
+        process.executableURL = MeshBinary.url
+        process.arguments = ["serve", "--port", "0", "--data-dir", dataDirectory.path, "--bcrypt-cost", "4"]
+            + extraArguments
+        process.environment = MeshBinary.baseEnvironment
+    }
+
+    /// Starts the server and waits for `mesh serve: listening on http://127.0.0.1:PORT`.
+    func start(timeout: TimeInterval = 60) throws {
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: logFile)
+        process.standardInput = FileHandle.nullDevice
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        pipe.fileHandleForReading.readabilityHandler = { [self] handle in
+            let data = handle.availableData
+            if data.isEmpty { handle.readabilityHandler = nil; return }
+            lock.withLock { output += String(decoding: data, as: UTF8.self) }
+        }
+        try process.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let found = listeningURL() { url = found; return }
+            guard process.isRunning else { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        stop()
+        throw StartError(description: "mesh serve did not report listening; stdout: \(lock.withLock { output }) log: \(log)")
+    }
+
+    private func listeningURL() -> String? {
+        let text = lock.withLock { output }
+        guard let line = text.split(separator: "\n").first(where: { $0.contains("mesh serve: listening on ") }),
+              let range = line.range(of: "listening on ")
+        else { return nil }
+        return line[range.upperBound...].trimmingCharacters(in: .whitespaces)
+    }
+
+    /// What the server wrote to stderr.
+    var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+
+    /// Sends SIGTERM and waits for the exit; returns the exit status (nil: killed by a signal or
+    /// still running after `timeout`, in which case it is killed).
+    @discardableResult
+    func stop(timeout: TimeInterval = 30) -> Int32? {
+        guard process.isRunning else { return exitStatus }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return nil
+        }
+        return exitStatus
+    }
+
+    private var exitStatus: Int32? {
+        process.terminationReason == .exit ? process.terminationStatus : nil
+    }
+}

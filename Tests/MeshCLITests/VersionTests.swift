@@ -1,0 +1,14 @@
+import Foundation
+import Testing
+
+/// The built `mesh` binary, run as a user would.
+@Suite struct VersionTests {
+    @Test func versionAndHelp() throws {
+        let version = try MeshBinary.run(["--version"])
+        #expect(version.status == 0)
+        #expect(version.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0.1.0")
+        let help = try MeshBinary.run(["--help"])
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("Real-time pair programming"))
+    }
+}

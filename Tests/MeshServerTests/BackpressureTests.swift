@@ -1,0 +1,49 @@
+import Foundation
+import MeshOT
+import MeshProtocol
+import Testing
+@testable import MeshServer
+
+/// A client that stops reading is disconnected when its queue overflows, and nothing is lost:
+/// the writer's ops are all committed and the slow client catches up after reconnecting.
+@Suite struct BackpressureTests {
+    @Test func slowReaderIsDisconnectedNotFedPartialData() async throws {
+        try await withServer(.sqlite, configure: { $0.limits.sendQueueLimit = 8 }) { server in
+            let owner = try await server.signup("Owner")
+            let slowUser = try await server.signup("Slow")
+            let session = try await server.createSession(owner)
+            try await server.addMember(slowUser, to: session, role: "editor", owner: owner)
+            let (writer, _) = try await TestSocket.join(server, owner, session: session)
+            writer.send(.open(.init(path: "big.txt", create: "")))
+            _ = try await writer.next { if case .snapshot = $0 { true } else { nil } }
+
+            let slow = try StalledSocket(port: server.port, token: slowUser.accessToken)
+            try slow.sendText(String(decoding: try JSONEncoder().encode(ClientMessage.hello(.init(session: session))), as: UTF8.self))
+            try slow.sendText(String(decoding: try JSONEncoder().encode(ClientMessage.open(.init(path: "big.txt"))), as: UTF8.self))
+            try await Task.sleep(for: .milliseconds(200))
+
+            // 200 ops of 32 KiB: far more than the stalled socket's buffers plus 8 queued messages.
+            let chunk = String(repeating: "0123456789abcdef", count: 2048)
+            var length = 0
+            for i in 0..<200 {
+                writer.send(.op(.init(path: "big.txt", baseRev: i, ops: TextOperation([.retain(length), .insert(chunk)]), opId: "w:\(i)")))
+                let ack: ServerMessage.Ack = try await writer.next { if case let .ack(a) = $0 { a } else { nil } }
+                #expect(ack.rev == i + 1)
+                length += chunk.unicodeScalars.count
+            }
+            let closed = await offCooperativePool { slow.drainUntilClosed(timeout: 20) }
+            #expect(closed, "the server cut off the client that stopped reading")
+            let metrics = try await server.request(.GET, "/metrics").text
+            #expect(metrics.contains("mesh_slow_client_disconnects_total 1"))
+
+            // It reconnects and resyncs: every op is there.
+            let (again, _) = try await TestSocket.join(server, slowUser, session: session, label: "resync")
+            again.send(.open(.init(path: "big.txt", knownRev: 0)))
+            let catchUp: ServerMessage.CatchUp = try await again.next { if case let .catchUp(c) = $0 { c } else { nil } }
+            #expect(catchUp.ops.map(\.rev) == Array(1...200))
+            var text = ""
+            for op in catchUp.ops { text = try op.ops.apply(to: text) }
+            #expect(text == String(repeating: chunk, count: 200))
+        }
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import HTTPTypes
+import MeshOT
+import MeshProtocol
+import Testing
+@testable import MeshServer
+
+/// Malformed JSON, wrong types, unknown messages, oversized frames, path traversal: each gets a
+/// clear error and nothing is lost.
+@Suite struct BadInputTests {
+    @Test func malformedMessagesGetClearErrorsAndTheConnectionLives() async throws {
+        try await withServer(.sqlite) { server in
+            let owner = try await server.signup("Owner")
+            let session = try await server.createSession(owner)
+            let (socket, _) = try await TestSocket.join(server, owner, session: session)
+            socket.send(.open(.init(path: "keep.txt", create: "safe")))
+            _ = try await socket.next { if case .snapshot = $0 { true } else { nil } }
+
+            let cases: [(String, ErrorCode)] = [
+                ("{not json", .badRequest),
+                (#"{"type":"teleport"}"#, .unknownType),
+                (#"{"type":"op","path":"keep.txt","baseRev":"zero","ops":[1],"opId":"x"}"#, .badRequest),
+                (#"{"type":"op","path":"keep.txt","baseRev":0,"ops":[0],"opId":"x"}"#, .badRequest),
+                (#"{"type":"open"}"#, .badRequest),
+                (#"{"type":"open","path":"../../etc/passwd"}"#, .badRequest),
+                (#"{"type":"open","path":"/etc/passwd"}"#, .badRequest),
+                (#"{"type":"open","path":"a\u0000b","create":""}"#, .badRequest),
+                (#"{"type":"op","path":"other.txt","baseRev":0,"ops":["x"],"opId":"y"}"#, .badRequest),
+                (#"{"type":"hello","protocol":1,"session":"x"}"#, .badRequest),
+                ("[]", .badRequest),
+            ]
+            for (raw, code) in cases {
+                socket.sendRaw(raw)
+                let error: ErrorMessage = try await socket.next { if case let .error(e) = $0 { e } else { nil } }
+                #expect(error.code == code, "\(raw) → \(error)")
+                #expect(!error.message.isEmpty)
+            }
+            socket.send(.ping(.init(id: "still-there")))
+            let pong: ClientMessage.Ping = try await socket.next { if case let .pong(p) = $0 { p } else { nil } }
+            #expect(pong.id == "still-there")
+            let docs = try await server.request(.GET, "/v1/sessions/\(session)/documents", token: owner.accessToken)
+            #expect(docs.array?.compactMap { $0["path"] as? String } == ["keep.txt"], "no traversal document was created")
+        }
+    }
+
+    @Test func oversizedFrameIsRefusedAndNothingIsLost() async throws {
+        try await withServer(.sqlite, configure: { $0.limits.maxFrameBytes = 4096 }) { server in
+            let owner = try await server.signup("Owner")
+            let session = try await server.createSession(owner)
+            let (socket, _) = try await TestSocket.join(server, owner, session: session)
+            socket.send(.open(.init(path: "a.txt", create: "kept")))
+            _ = try await socket.next { if case .snapshot = $0 { true } else { nil } }
+            socket.send(.op(.init(path: "a.txt", baseRev: 0, ops: TextOperation([.retain(4), .insert(String(repeating: "x", count: 10_000))]), opId: "big")))
+            #expect(await socket.waitClosed(), "the server closes a connection that sends an oversized frame")
+            let (again, _) = try await TestSocket.join(server, owner, session: session, label: "again")
+            again.send(.open(.init(path: "a.txt")))
+            let snapshot: ServerMessage.Snapshot = try await again.next { if case let .snapshot(s) = $0 { s } else { nil } }
+            #expect(snapshot.text == "kept" && snapshot.rev == 0)
+        }
+    }
+
+    @Test func handshakeFailuresAreExplained() async throws {
+        try await withServer(.sqlite, configure: { $0.allowedOrigins = ["https://mesh.example"] }) { server in
+            let owner = try await server.signup("Owner")
+            let outsider = try await server.signup("Outsider")
+            let session = try await server.createSession(owner)
+
+            let stranger = TestSocket(server, token: outsider.accessToken)
+            stranger.send(.hello(.init(session: session)))
+            let notMember: ErrorMessage = try await stranger.next { if case let .error(e) = $0 { e } else { nil } }
+            #expect(notMember.code == .notFound)
+
+            let future = TestSocket(server, token: owner.accessToken)
+            future.send(.hello(.init(protocol: 99, session: session)))
+            let version: ErrorMessage = try await future.next { if case let .error(e) = $0 { e } else { nil } }
+            #expect(version.code == .protocolVersion)
+
+            let first = TestSocket(server, token: owner.accessToken)
+            first.send(.ping(.init()))
+            let noHello: ErrorMessage = try await first.next { if case let .error(e) = $0 { e } else { nil } }
+            #expect(noHello.code == .badRequest)
+
+            let anonymous = TestSocket(server, token: nil)
+            #expect(await anonymous.waitClosed(), "no token: the upgrade is refused")
+            let forged = TestSocket(server, token: "not.a.token")
+            #expect(await forged.waitClosed())
+            // A browser page on another site (cross-site WebSocket hijacking) is refused; the
+            // allow-listed site, the server's own origin and native clients (ws://) are not.
+            #expect(throws: TestSetupError.self, "an Origin outside the allow-list is refused") {
+                try StalledSocket(port: server.port, token: owner.accessToken, origin: "https://evil.example")
+            }
+            _ = try StalledSocket(port: server.port, token: owner.accessToken, origin: "https://mesh.example")
+            _ = try StalledSocket(port: server.port, token: owner.accessToken, origin: "http://127.0.0.1:\(server.port)")
+            _ = try StalledSocket(port: server.port, token: owner.accessToken, origin: "ws://127.0.0.1")
+        }
+    }
+
+    @Test func messageFloodIsRateLimited() async throws {
+        try await withServer(.sqlite, configure: { $0.limits.messagesPerSecond = 5; $0.limits.messageBurst = 20 }) { server in
+            let owner = try await server.signup("Owner")
+            let session = try await server.createSession(owner)
+            let (socket, _) = try await TestSocket.join(server, owner, session: session)
+            for i in 0..<100 { socket.send(.ping(.init(id: "\(i)"))) }
+            let limited: ErrorMessage = try await socket.next { if case let .error(e) = $0 { e } else { nil } }
+            #expect(limited.code == .rateLimited)
+            #expect(await socket.waitClosed())
+        }
+    }
+
+    @Test func documentPathsAndSizesAreCheckedOverREST() async throws {
+        try await withServer(.sqlite, configure: { $0.limits.maxDocumentBytes = 100; $0.limits.maxSessionBytes = 150 }) { server in
+            let owner = try await server.signup("Owner")
+            let session = try await server.createSession(owner)
+            for path in ["../x", "/abs", "a/../../b", String(repeating: "p", count: 2000), "a\u{0}b"] {
+                let response = try await server.request(.POST, "/v1/sessions/\(session)/documents", json: ["path": path, "text": ""], token: owner.accessToken)
+                #expect(response.status == 400, "\(path.prefix(20))")
+                #expect(response["code"] as? String == "bad_request")
+            }
+            let big = try await server.request(.POST, "/v1/sessions/\(session)/documents", json: ["path": "big", "text": String(repeating: "x", count: 101)], token: owner.accessToken)
+            #expect(big.status == 413)
+            #expect(try await server.request(.POST, "/v1/sessions/\(session)/documents", json: ["path": "a", "text": String(repeating: "x", count: 100)], token: owner.accessToken).status == 201)
+            let over = try await server.request(.POST, "/v1/sessions/\(session)/documents", json: ["path": "b", "text": String(repeating: "x", count: 60)], token: owner.accessToken)
+            #expect(over.status == 413, "the session total is limited too")
+            let dup = try await server.request(.POST, "/v1/sessions/\(session)/documents", json: ["path": "a"], token: owner.accessToken)
+            #expect(dup.status == 409)
+            let notUUID = try await server.request(.GET, "/v1/sessions/not-a-uuid", token: owner.accessToken)
+            #expect(notUUID.status == 400)
+        }
+    }
+}

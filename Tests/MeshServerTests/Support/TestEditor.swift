@@ -1,0 +1,111 @@
+import Foundation
+import MeshOT
+import MeshProtocol
+
+/// A client that edits one document like a real editor would: its own text, an `OTClient`,
+/// one op in flight, remote ops transformed and applied as they arrive.
+actor TestEditor {
+    let socket: TestSocket
+    let path: String
+    private(set) var text: TextBuffer
+    private var client: OTClient
+    private(set) var errors: [ErrorMessage] = []
+    /// Operations sent (local edits made while one is in flight are composed into one).
+    private(set) var sent = 0
+    private var pump: Task<Void, Never>?
+
+    init(socket: TestSocket, path: String, snapshot: ServerMessage.Snapshot, clientID: String) {
+        self.socket = socket
+        self.path = path
+        text = TextBuffer(snapshot.text)
+        client = OTClient(revision: snapshot.rev, clientID: clientID)
+    }
+
+    /// Opens `path` on a joined socket and starts processing incoming messages.
+    static func open(_ socket: TestSocket, path: String, create: String? = nil, clientID: String) async throws -> TestEditor {
+        socket.send(.open(.init(path: path, create: create)))
+        let snapshot: ServerMessage.Snapshot = try await socket.next { if case let .snapshot(s) = $0 { s } else { nil } }
+        let editor = TestEditor(socket: socket, path: path, snapshot: snapshot, clientID: clientID)
+        await editor.start()
+        return editor
+    }
+
+    private func start() {
+        pump = Task { [socket] in
+            while let message = try? await socket.next(timeout: .seconds(3600)) {
+                self.handle(message)
+            }
+        }
+    }
+
+    private func handle(_ message: ServerMessage) {
+        do {
+            switch message {
+            case let .ack(ack) where ack.path == path:
+                if let next = try client.receiveAck(opId: ack.opId, revision: ack.rev) { send(next) }
+            case let .remoteOp(remote) where remote.path == path:
+                try client.receiveRemote(remote.ops, revision: remote.rev).apply(to: &text)
+            case let .error(error):
+                errors.append(error)
+            default:
+                break
+            }
+        } catch {
+            errors.append(ErrorMessage(.internal, "client state error: \(error)"))
+        }
+    }
+
+    /// A local edit: applied at once, sent when nothing is in flight.
+    func edit(_ operation: TextOperation) throws {
+        try operation.apply(to: &text)
+        if let outgoing = try client.applyLocal(operation) { send(outgoing) }
+    }
+
+    /// A random local edit drawn with `rng`.
+    func randomEdit(seed: UInt64) throws {
+        var rng = SeededGenerator(seed: seed)
+        let alphabet = ["a", "b", " ", "é", "e\u{301}", "中", "😀", "\r\n", "\n", "\r"]
+        let length = text.count
+        let start = Int.random(in: 0...length, using: &rng)
+        let end = min(length, start + Int.random(in: 0...3, using: &rng))
+        var inserted = ""
+        for _ in 0..<Int.random(in: 0...3, using: &rng) { inserted += alphabet.randomElement(using: &rng)! }
+        try edit(.replacing(start..<end, with: inserted, in: length))
+    }
+
+    var isSynchronized: Bool { client.state == .synchronized }
+    var revision: Int { client.revision }
+
+    private func send(_ outgoing: OutgoingOperation) {
+        sent += 1
+        socket.send(.op(.init(path: path, baseRev: outgoing.baseRevision, ops: outgoing.operation, opId: outgoing.opId)))
+    }
+
+    func stop() {
+        pump?.cancel()
+        socket.close()
+    }
+}
+
+/// SplitMix64, so every randomized scenario replays from its printed seed.
+struct SeededGenerator: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D4_9BB4_6EB1_33EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Polls `condition` until it holds or `timeout` passes.
+func eventually(timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return try await condition()
+}

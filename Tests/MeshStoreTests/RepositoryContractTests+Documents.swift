@@ -1,0 +1,232 @@
+import Foundation
+import MeshOT
+@testable import MeshStore
+import Testing
+
+/// The contract of documents, their op log and snapshots, chat and annotations.
+extension RepositoryContractTests {
+    /// A session with an owner, for the tests below.
+    private func makeSession(_ store: Store, at time: Double = 0) async throws -> SessionRecord {
+        let session = SessionRecord(name: "s", ownerID: UUID(), createdAt: at(time))
+        try await store.sessions.create(session)
+        return session
+    }
+
+    /// Ops appending one "x" each to a text of `start` scalars, revisions `start+1 ... start+count`.
+    private func typing(_ documentID: UUID, from start: Int, count: Int) -> [OpRecord] {
+        (0..<count).map { i in
+            OpRecord(documentID: documentID, revision: start + i + 1,
+                     operation: .replacing((start + i)..<(start + i), with: "x", in: start + i),
+                     opId: "op-\(start + i + 1)", authorID: i.isMultiple(of: 2) ? UUID() : nil,
+                     createdAt: at(Double(start + i + 1)))
+        }
+    }
+
+    @Test(arguments: TestBackend.all)
+    func documentsHaveUniquePathsPerSession(_ backend: TestBackend) async throws {
+        try await backend.withStore { store in
+            let s1 = try await makeSession(store), s2 = try await makeSession(store, at: 1)
+            let readme = DocumentRecord(sessionID: s1.id, path: "README.md", size: 5, createdAt: at(1), updatedAt: at(1))
+            let main = DocumentRecord(sessionID: s1.id, path: "Sources/main.swift", size: 7, createdAt: at(2), updatedAt: at(2))
+            try await store.documents.create(readme, text: "hello")
+            try await store.documents.create(main, text: "print()")
+            await expectStoreError(.conflict) {
+                try await store.documents.create(DocumentRecord(sessionID: s1.id, path: "README.md"), text: "")
+            }
+            await expectStoreError(.notFound) {
+                try await store.documents.create(DocumentRecord(sessionID: UUID(), path: "a"), text: "")
+            }
+            let other = DocumentRecord(sessionID: s2.id, path: "README.md", size: 100, createdAt: at(3), updatedAt: at(3))
+            try await store.documents.create(other, text: String(repeating: "a", count: 100))
+
+            #expect(try await store.documents.find(id: readme.id) == readme)
+            #expect(try await store.documents.find(sessionID: s1.id, path: "README.md") == readme)
+            #expect(try await store.documents.find(sessionID: s1.id, path: "nope") == nil)
+            #expect(try await store.documents.list(sessionID: s1.id) == [readme, main])
+            #expect(try await store.documents.totalSize(sessionID: s1.id) == 12)
+            #expect(try await store.documents.totalSize(sessionID: UUID()) == 0)
+            #expect(try await store.documents.latestSnapshot(documentID: readme.id, atOrBefore: nil)
+                == SnapshotRecord(documentID: readme.id, revision: 0, text: "hello"))
+
+            try await store.documents.rename(id: main.id, to: "A.swift")
+            #expect(try await store.documents.find(sessionID: s1.id, path: "Sources/main.swift") == nil)
+            #expect(try await store.documents.find(sessionID: s1.id, path: "A.swift")?.id == main.id)
+            #expect(try await store.documents.list(sessionID: s1.id).map(\.path) == ["A.swift", "README.md"])
+            await expectStoreError(.conflict) { try await store.documents.rename(id: main.id, to: "README.md") }
+            await expectStoreError(.notFound) { try await store.documents.rename(id: UUID(), to: "B.swift") }
+
+            try await store.documents.delete(id: readme.id)
+            #expect(try await store.documents.find(id: readme.id) == nil)
+            #expect(try await store.documents.latestSnapshot(documentID: readme.id, atOrBefore: nil) == nil)
+            #expect(try await store.documents.totalSize(sessionID: s1.id) == 7)
+            #expect(try await store.documents.find(id: other.id) == other)
+        }
+    }
+
+    @Test(arguments: TestBackend.all)
+    func opsAppendInBatchesAndConflictingBatchesRollBack(_ backend: TestBackend) async throws {
+        try await backend.withStore { store in
+            let session = try await makeSession(store)
+            let doc = DocumentRecord(sessionID: session.id, path: "a.txt", createdAt: at(0), updatedAt: at(0))
+            try await store.documents.create(doc, text: "")
+            let first = typing(doc.id, from: 0, count: 3)
+            try await store.documents.append(first, documentID: doc.id, size: 3)
+            try await store.documents.append([], documentID: doc.id, size: 3)
+
+            let stored = try #require(try await store.documents.find(id: doc.id))
+            #expect(stored.revision == 3 && stored.size == 3 && stored.updatedAt == at(3))
+            #expect(try await store.documents.operations(documentID: doc.id, after: 0) == first)
+            #expect(try await store.documents.operations(documentID: doc.id, after: 1) == Array(first[1...]))
+            #expect(try await store.documents.operations(documentID: doc.id, after: 3) == [])
+
+            // A batch whose last op repeats revision 3 fails after 550 inserted rows (two INSERTs): all undone.
+            let batch = typing(doc.id, from: 3, count: 550) + [typing(doc.id, from: 2, count: 1)[0]]
+            await expectStoreError(.conflict) { try await store.documents.append(batch, documentID: doc.id, size: 553) }
+            #expect(try await store.documents.operations(documentID: doc.id, after: 3) == [])
+            #expect(try await store.documents.find(id: doc.id)?.revision == 3)
+
+            // Two nodes committing revision 4 at once: exactly one wins.
+            let results = await withTaskGroup(of: Bool.self) { group in
+                for _ in 0..<2 {
+                    group.addTask {
+                        do {
+                            try await store.documents.append(typing(doc.id, from: 3, count: 1), documentID: doc.id, size: 4)
+                            return true
+                        } catch { return false }
+                    }
+                }
+                return await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+            #expect(results.filter { $0 }.count == 1)
+
+            let long = typing(doc.id, from: 4, count: 600)
+            try await store.documents.append(long, documentID: doc.id, size: 604)
+            #expect(try await store.documents.operations(documentID: doc.id, after: 4) == long)
+            #expect(try await store.documents.find(id: doc.id)?.revision == 604)
+            await expectStoreError(.notFound) {
+                try await store.documents.append(typing(UUID(), from: 0, count: 1), documentID: UUID(), size: 1)
+            }
+
+            try await store.documents.delete(id: doc.id)
+            #expect(try await store.documents.operations(documentID: doc.id, after: 0) == [])
+        }
+    }
+
+    @Test(arguments: TestBackend.all)
+    func latestSnapshotIsTheNewestAtOrBeforeARevision(_ backend: TestBackend) async throws {
+        try await backend.withStore { store in
+            let session = try await makeSession(store)
+            let doc = DocumentRecord(sessionID: session.id, path: "a.txt", createdAt: at(0), updatedAt: at(0))
+            try await store.documents.create(doc, text: "v0")
+            try await store.documents.saveSnapshot(SnapshotRecord(documentID: doc.id, revision: 10, text: "v10"))
+            try await store.documents.saveSnapshot(SnapshotRecord(documentID: doc.id, revision: 5, text: "v5"))
+            func latest(_ revision: Int?) async throws -> String? {
+                try await store.documents.latestSnapshot(documentID: doc.id, atOrBefore: revision)?.text
+            }
+            #expect(try await latest(nil) == "v10")
+            #expect(try await latest(100) == "v10")
+            #expect(try await latest(10) == "v10")
+            #expect(try await latest(7) == "v5")
+            #expect(try await latest(5) == "v5")
+            #expect(try await latest(4) == "v0")
+            #expect(try await store.documents.latestSnapshot(documentID: doc.id, atOrBefore: 7)?.revision == 5)
+            try await store.documents.saveSnapshot(SnapshotRecord(documentID: doc.id, revision: 5, text: "v5 again"))
+            #expect(try await latest(5) == "v5 again")
+            #expect(try await store.documents.latestSnapshot(documentID: UUID(), atOrBefore: nil) == nil)
+        }
+    }
+
+    @Test(arguments: TestBackend.all)
+    func chatReturnsTheNewestMessagesOldestFirst(_ backend: TestBackend) async throws {
+        try await backend.withStore { store in
+            let session = try await makeSession(store), other = try await makeSession(store, at: 1)
+            let author = UUID()
+            let messages = (1...5).map { ChatMessageRecord(sessionID: session.id, authorID: author, text: "m\($0)", createdAt: at(Double($0))) }
+            for message in messages.reversed() { try await store.chat.insert(message) }
+            // Equal timestamps keep insertion order.
+            let tie1 = ChatMessageRecord(sessionID: other.id, authorID: author, text: "t1", createdAt: at(9))
+            let tie2 = ChatMessageRecord(sessionID: other.id, authorID: author, text: "t2", createdAt: at(9))
+            try await store.chat.insert(tie1)
+            try await store.chat.insert(tie2)
+            await expectStoreError(.notFound) {
+                try await store.chat.insert(ChatMessageRecord(sessionID: UUID(), authorID: author, text: "x"))
+            }
+
+            #expect(try await store.chat.recent(sessionID: session.id, limit: 3) == Array(messages[2...]))
+            #expect(try await store.chat.recent(sessionID: session.id, limit: 10) == messages)
+            #expect(try await store.chat.recent(sessionID: session.id, limit: 0) == [])
+            #expect(try await store.chat.recent(sessionID: other.id, limit: 10) == [tie1, tie2])
+        }
+    }
+
+    @Test(arguments: TestBackend.all)
+    func annotationsAndTheirRepliesAreStoredUpdatedAndDeleted(_ backend: TestBackend) async throws {
+        try await backend.withStore { store in
+            let session = try await makeSession(store)
+            let doc = DocumentRecord(sessionID: session.id, path: "a.txt", createdAt: at(0), updatedAt: at(0))
+            try await store.documents.create(doc, text: "hello world")
+            let author = UUID()
+            var root = AnnotationRecord(documentID: doc.id, authorID: author, from: 0, to: 5, revision: 0,
+                                        body: "greeting?", createdAt: at(1))
+            let reply = AnnotationRecord(documentID: doc.id, parentID: root.id, authorID: UUID(), from: 0, to: 5,
+                                         revision: 0, body: "yes", createdAt: at(2))
+            let second = AnnotationRecord(documentID: doc.id, authorID: author, from: 6, to: 11, revision: 0,
+                                          body: "world", resolved: true, createdAt: at(3))
+            for a in [root, reply, second] { try await store.annotations.insert(a) }
+            await expectStoreError(.conflict) { try await store.annotations.insert(root) }
+            await expectStoreError(.notFound) {
+                try await store.annotations.insert(AnnotationRecord(documentID: UUID(), authorID: author, from: 0, to: 0,
+                                                                    revision: 0, body: "orphan"))
+            }
+
+            #expect(try await store.annotations.list(documentID: doc.id) == [root, reply, second])
+            #expect(try await store.annotations.find(id: reply.id) == reply)
+
+            root.from = 2; root.to = 7; root.revision = 4; root.resolved = true
+            try await store.annotations.update(root)
+            #expect(try await store.annotations.find(id: root.id) == root)
+            await expectStoreError(.notFound) {
+                try await store.annotations.update(AnnotationRecord(documentID: doc.id, authorID: author, from: 0, to: 0,
+                                                                    revision: 0, body: "ghost"))
+            }
+
+            try await store.annotations.delete(id: root.id)
+            #expect(try await store.annotations.find(id: reply.id) == nil)
+            #expect(try await store.annotations.list(documentID: doc.id) == [second])
+
+            try await store.documents.delete(id: doc.id)
+            #expect(try await store.annotations.find(id: second.id) == nil)
+        }
+    }
+
+    @Test(arguments: TestBackend.all)
+    func deletingASessionCascadesToEverythingInIt(_ backend: TestBackend) async throws {
+        try await backend.withStore { store in
+            let session = try await makeSession(store), keep = try await makeSession(store, at: 1)
+            let guest = UUID()
+            try await store.sessions.addMember(MemberRecord(sessionID: session.id, userID: guest, role: .editor))
+            try await store.invites.create(InviteRecord(code: "c", sessionID: session.id, role: .viewer,
+                                                        createdBy: session.ownerID, expiresAt: at(100), maxUses: 1))
+            let doc = DocumentRecord(sessionID: session.id, path: "a.txt")
+            try await store.documents.create(doc, text: "")
+            try await store.documents.append(typing(doc.id, from: 0, count: 2), documentID: doc.id, size: 2)
+            let note = AnnotationRecord(documentID: doc.id, authorID: guest, from: 0, to: 1, revision: 2, body: "n")
+            try await store.annotations.insert(note)
+            try await store.chat.insert(ChatMessageRecord(sessionID: session.id, authorID: guest, text: "hi"))
+            try await store.chat.insert(ChatMessageRecord(sessionID: keep.id, authorID: guest, text: "stay"))
+
+            try await store.sessions.delete(id: session.id)
+            try await store.sessions.delete(id: session.id)  // deleting twice is harmless
+            #expect(try await store.sessions.find(id: session.id) == nil)
+            #expect(try await store.sessions.members(sessionID: session.id) == [])
+            #expect(try await store.sessions.list(memberID: guest) == [])
+            #expect(try await store.invites.find(code: "c") == nil)
+            #expect(try await store.documents.find(id: doc.id) == nil)
+            #expect(try await store.documents.operations(documentID: doc.id, after: 0) == [])
+            #expect(try await store.documents.latestSnapshot(documentID: doc.id, atOrBefore: nil) == nil)
+            #expect(try await store.annotations.find(id: note.id) == nil)
+            #expect(try await store.chat.recent(sessionID: session.id, limit: 10) == [])
+            #expect(try await store.chat.recent(sessionID: keep.id, limit: 10).map(\.text) == ["stay"])
+        }
+    }
+}
