@@ -18,4 +18,7 @@ trap 'scripts/postgres-test-cluster.sh stop >/dev/null 2>&1 || true' EXIT
 
 swift build --build-tests
 mkdir -p .build
-swift test --skip-build 2>&1 | tee .build/test-output.txt
+# Line-buffered so a log shows exactly where a run stands; a hung test ends the run (and names
+# itself: every test still running is listed as started but not passed) instead of hanging CI.
+timeout --kill-after=30s "${MESH_TEST_TIMEOUT:-40m}" stdbuf -oL -eL swift test --skip-build 2>&1 \
+    | tee .build/test-output.txt

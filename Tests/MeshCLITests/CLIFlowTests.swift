@@ -5,7 +5,7 @@ import Testing
 
 /// The whole CLI against a real `mesh serve`: two users in their own `MESH_HOME`, a shared
 /// folder, an invite, a join, member management and logging out.
-@Suite struct CLIFlowTests {
+@Suite(.timeLimit(.minutes(5))) struct CLIFlowTests {
     let root = FileManager.default.temporaryDirectory.appendingPathComponent("mesh-flow-\(UUID().uuidString)")
     var ownerHome: URL { root.appendingPathComponent("home-owner") }
     var guestHome: URL { root.appendingPathComponent("home-guest") }

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `mesh serve` stops at once, with one clear line and exit status 1, when it cannot work.
-@Suite struct ServeFailureTests {
+@Suite(.timeLimit(.minutes(5))) struct ServeFailureTests {
     @Test func portInUseAndUnreachableDatabaseFailClearly() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("mesh-fail-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)

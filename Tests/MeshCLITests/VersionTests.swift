@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// The built `mesh` binary, run as a user would.
-@Suite struct VersionTests {
+@Suite(.timeLimit(.minutes(5))) struct VersionTests {
     @Test func versionAndHelp() throws {
         let version = try MeshBinary.run(["--version"])
         #expect(version.status == 0)

@@ -4,7 +4,7 @@ import Testing
 @testable import MeshServer
 
 /// Accounts and tokens against a real server and database.
-@Suite struct AuthTests {
+@Suite(.timeLimit(.minutes(5))) struct AuthTests {
     @Test(arguments: TestDatabase.allCases)
     func signupLoginRefreshRotationAndReuseDetection(database: TestDatabase) async throws {
         try await withServer(database) { server in

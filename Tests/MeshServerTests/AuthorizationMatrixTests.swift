@@ -6,7 +6,7 @@ import Testing
 @testable import MeshServer
 
 /// Every route and every WebSocket message × owner, editor, viewer, non-member, anonymous.
-@Suite struct AuthorizationMatrixTests {
+@Suite(.timeLimit(.minutes(5))) struct AuthorizationMatrixTests {
     enum Actor: String, CaseIterable, CustomStringConvertible {
         case owner, editor, viewer, nonMember, anonymous
         var description: String { rawValue }

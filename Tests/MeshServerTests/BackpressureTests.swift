@@ -6,7 +6,7 @@ import Testing
 
 /// A client that stops reading is disconnected when its queue overflows, and nothing is lost:
 /// the writer's ops are all committed and the slow client catches up after reconnecting.
-@Suite struct BackpressureTests {
+@Suite(.timeLimit(.minutes(5))) struct BackpressureTests {
     @Test func slowReaderIsDisconnectedNotFedPartialData() async throws {
         try await withServer(.sqlite, configure: { $0.limits.sendQueueLimit = 8 }) { server in
             let owner = try await server.signup("Owner")
@@ -17,9 +17,10 @@ import Testing
             writer.send(.open(.init(path: "big.txt", create: "")))
             _ = try await writer.next { if case .snapshot = $0 { true } else { nil } }
 
-            let slow = try StalledSocket(port: server.port, token: slowUser.accessToken)
-            try slow.sendText(String(decoding: try JSONEncoder().encode(ClientMessage.hello(.init(session: session))), as: UTF8.self))
-            try slow.sendText(String(decoding: try JSONEncoder().encode(ClientMessage.open(.init(path: "big.txt"))), as: UTF8.self))
+            let slow = try await StalledSocket.connect(port: server.port, token: slowUser.accessToken)
+            let hello = String(decoding: try JSONEncoder().encode(ClientMessage.hello(.init(session: session))), as: UTF8.self)
+            let open = String(decoding: try JSONEncoder().encode(ClientMessage.open(.init(path: "big.txt"))), as: UTF8.self)
+            try await offCooperativePool { Result { try slow.sendText(hello); try slow.sendText(open) } }.get()
             try await Task.sleep(for: .milliseconds(200))
 
             // 200 ops of 32 KiB: far more than the stalled socket's buffers plus 8 queued messages.

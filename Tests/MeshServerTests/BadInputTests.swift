@@ -7,7 +7,7 @@ import Testing
 
 /// Malformed JSON, wrong types, unknown messages, oversized frames, path traversal: each gets a
 /// clear error and nothing is lost.
-@Suite struct BadInputTests {
+@Suite(.timeLimit(.minutes(5))) struct BadInputTests {
     @Test func malformedMessagesGetClearErrorsAndTheConnectionLives() async throws {
         try await withServer(.sqlite) { server in
             let owner = try await server.signup("Owner")
@@ -86,12 +86,12 @@ import Testing
             #expect(await forged.waitClosed())
             // A browser page on another site (cross-site WebSocket hijacking) is refused; the
             // allow-listed site, the server's own origin and native clients (ws://) are not.
-            #expect(throws: TestSetupError.self, "an Origin outside the allow-list is refused") {
-                try StalledSocket(port: server.port, token: owner.accessToken, origin: "https://evil.example")
+            await #expect(throws: TestSetupError.self, "an Origin outside the allow-list is refused") {
+                try await StalledSocket.connect(port: server.port, token: owner.accessToken, origin: "https://evil.example")
             }
-            _ = try StalledSocket(port: server.port, token: owner.accessToken, origin: "https://mesh.example")
-            _ = try StalledSocket(port: server.port, token: owner.accessToken, origin: "http://127.0.0.1:\(server.port)")
-            _ = try StalledSocket(port: server.port, token: owner.accessToken, origin: "ws://127.0.0.1")
+            _ = try await StalledSocket.connect(port: server.port, token: owner.accessToken, origin: "https://mesh.example")
+            _ = try await StalledSocket.connect(port: server.port, token: owner.accessToken, origin: "http://127.0.0.1:\(server.port)")
+            _ = try await StalledSocket.connect(port: server.port, token: owner.accessToken, origin: "ws://127.0.0.1")
         }
     }
 

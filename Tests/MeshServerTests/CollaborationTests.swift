@@ -5,7 +5,7 @@ import Testing
 @testable import MeshServer
 
 /// The WebSocket relay end to end: real server, real database, real sockets on loopback.
-@Suite struct CollaborationTests {
+@Suite(.timeLimit(.minutes(5))) struct CollaborationTests {
     /// N editors make random concurrent edits (emoji, CRLF, combining marks); afterwards every
     /// editor and the server hold the same text, and the server's revision counts every op.
     @Test(arguments: TestDatabase.allCases)

@@ -6,12 +6,12 @@ import Testing
 
 /// `kill -9` of `mesh serve` in the middle of a stream of ops loses no acknowledged op, and a
 /// client that resends its unacknowledged op after the restart ends with every edit exactly once.
-@Suite struct CrashRecoveryTests {
+@Suite(.timeLimit(.minutes(5))) struct CrashRecoveryTests {
     @Test(arguments: TestDatabase.allCases)
     func killNineLosesNoAcknowledgedOp(database: TestDatabase) async throws {
         let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("mesh-crash-\(UUID().uuidString)").path
         var databaseURL: String?
-        if case let .postgres(url) = try database.makeBackend() { databaseURL = url }
+        if case let .postgres(url) = try await database.makeBackend() { databaseURL = url }
         var server = try await ServerProcess.start(dataDirectory: dataDir, databaseURL: databaseURL)
         let owner = try await server.signup("Owner")
         let session = try await server.createSession(owner)

@@ -3,7 +3,7 @@ import Testing
 @testable import MeshServer
 
 /// docs/openapi.yaml must describe every route the server registers.
-@Suite struct OpenAPICoverageTests {
+@Suite(.timeLimit(.minutes(5))) struct OpenAPICoverageTests {
     @Test func everyRouteIsDocumented() async throws {
         try await withServer(.sqlite) { server in
             let yaml = try await server.request(.GET, "/openapi.yaml")

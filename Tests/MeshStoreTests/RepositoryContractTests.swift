@@ -4,7 +4,7 @@ import Testing
 
 /// The repository contract, run against real SQLite and real PostgreSQL, each test on a fresh database.
 /// (Documents, ops, snapshots, chat and annotations are in `RepositoryContractTests+Documents.swift`.)
-@Suite struct RepositoryContractTests {
+@Suite(.timeLimit(.minutes(5))) struct RepositoryContractTests {
     // MARK: Store
 
     @Test(arguments: TestBackend.all)

@@ -8,7 +8,13 @@ import Glibc
 final class StalledSocket: @unchecked Sendable {
     private let fd: Int32
 
-    init(port: Int, token: String, origin: String? = nil) throws {
+    /// Connects and upgrades. The blocking socket calls run off the cooperative pool: blocked
+    /// there, they could starve the in-process server that has to answer them.
+    static func connect(port: Int, token: String, origin: String? = nil) async throws -> StalledSocket {
+        try await offCooperativePool { Result { try StalledSocket(port: port, token: token, origin: origin) } }.get()
+    }
+
+    private init(port: Int, token: String, origin: String? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestSetupError("socket() failed") }
         var size: Int32 = 4096
@@ -18,9 +24,11 @@ final class StalledSocket: @unchecked Sendable {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else { throw TestSetupError("connect() failed") }
+        var upgradeTimeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &upgradeTimeout, socklen_t(MemoryLayout<timeval>.size))
         try write(Array(("GET /v1/ws HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
                          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
                          (origin.map { "Origin: \($0)\r\n" } ?? "") +
@@ -28,7 +36,7 @@ final class StalledSocket: @unchecked Sendable {
         var response = [UInt8]()
         while !response.suffix(4).elementsEqual(Array("\r\n\r\n".utf8)) {
             var byte: UInt8 = 0
-            guard recv(fd, &byte, 1, 0) == 1 else { throw TestSetupError("upgrade failed") }
+            guard recv(fd, &byte, 1, 0) == 1 else { throw TestSetupError("upgrade failed or timed out") }
             response.append(byte)
         }
         guard String(decoding: response, as: UTF8.self).hasPrefix("HTTP/1.1 101") else {

@@ -10,7 +10,7 @@ enum TestDatabase: String, CaseIterable, Sendable, CustomStringConvertible {
 
     /// A new, empty backend. For PostgreSQL a fresh database is created with `psql`; a missing
     /// `MESH_TEST_POSTGRES_URL` is an error, never a skip.
-    func makeBackend() throws -> StoreBackend {
+    func makeBackend() async throws -> StoreBackend {
         switch self {
         case .sqlite:
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mesh-test-\(UUID().uuidString)")
@@ -21,19 +21,22 @@ enum TestDatabase: String, CaseIterable, Sendable, CustomStringConvertible {
                 throw TestSetupError("MESH_TEST_POSTGRES_URL is not set: run the suite through scripts/test.sh, which starts PostgreSQL")
             }
             let name = "mesh_srv_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-            try run("psql", [admin, "-v", "ON_ERROR_STOP=1", "-qc", "CREATE DATABASE \(name)"])
+            let arguments = [admin, "-v", "ON_ERROR_STOP=1", "-qc", "CREATE DATABASE \(name)"]
+            try await offCooperativePool { Result { try Self.run("psql", arguments) } }.get()
             guard var components = URLComponents(string: admin) else { throw TestSetupError("bad MESH_TEST_POSTGRES_URL") }
             components.path = "/" + name
             return .postgres(url: components.string!)
         }
     }
 
-    private func run(_ tool: String, _ arguments: [String]) throws {
+    /// Runs a tool to completion (blocking: call it off the cooperative pool).
+    private static func run(_ tool: String, _ arguments: [String]) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [tool] + arguments
         let err = Pipe()
         process.standardError = err
+        process.standardInput = FileHandle.nullDevice
         try process.run()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {

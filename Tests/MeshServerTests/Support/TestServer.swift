@@ -3,8 +3,10 @@ import Foundation
 import Logging
 import MeshServer
 import MeshStore
+import NIOConcurrencyHelpers
 import NIOCore
 import ServiceLifecycle
+import Testing
 
 /// A real `mesh serve` application on 127.0.0.1 and an ephemeral port, over a real database.
 final class TestServer: Sendable {
@@ -23,18 +25,23 @@ final class TestServer: Sendable {
         configuration.auth.bcryptCost = 4
         configuration.auth.jwtSecret = Array("test-secret-with-at-least-64-bytes-so-hs384-and-hs512-can-be-made!!".utf8)
         configure(&configuration)
-        let store = try await Store.open(try database.makeBackend(), logger: logger)
+        let store = try await Store.open(try await database.makeBackend(), logger: logger)
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let mesh = try await buildApplication(configuration, store: store, logger: logger, mailer: mailer) { port in
             portContinuation.yield(port)
         }
         let app = mesh.application
         let task = Task {
+            // However the server ends, the wait for its port below ends too.
+            defer { portContinuation.finish() }
             let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: logger)
             try await group.run()
         }
         var iterator = portStream.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw TestSetupError("the server did not start") }
+        guard let port = await iterator.next() else {
+            try? await store.shutdown()
+            throw TestSetupError("the server did not start: \(String(describing: await task.result))")
+        }
         return TestServer(port: port, store: store, mesh: mesh, task: task)
     }
 
@@ -46,9 +53,12 @@ final class TestServer: Sendable {
         self.task = task
     }
 
+    /// Stops the server; a server that does not stop within 20 s is a failure, not a hang.
     func stop() async {
         task.cancel()
-        _ = await task.result
+        let task = self.task
+        let stopped = await completes(within: .seconds(20)) { _ = await task.result }
+        if !stopped { Issue.record("the test server did not stop within 20 s of cancellation") }
         try? await store.shutdown()
     }
 }
@@ -65,5 +75,22 @@ func withServer<T>(_ database: TestDatabase, mailer: (any Mailer)? = nil,
     } catch {
         await server.stop()
         throw error
+    }
+}
+
+/// True when `body` finishes within `limit`. Unlike a task group, this does not wait for a body
+/// that ignores cancellation: the body is left running and the caller moves on.
+func completes(within limit: Duration, _ body: @escaping @Sendable () async -> Void) async -> Bool {
+    let once = NIOLockedValueBox<CheckedContinuation<Bool, Never>?>(nil)
+    return await withCheckedContinuation { continuation in
+        once.withLockedValue { $0 = continuation }
+        let resume: @Sendable (Bool) -> Void = { value in
+            once.withLockedValue { stored in
+                stored?.resume(returning: value)
+                stored = nil
+            }
+        }
+        let work = Task { await body(); resume(true) }
+        Task { try? await Task.sleep(for: limit); resume(false); _ = work }
     }
 }
