@@ -67,15 +67,36 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The editor bridge: JSON-RPC over stdio, the LSP subset Mesh uses, buffer sync.
+        .target(
+            name: "MeshLSP",
+            dependencies: [
+                "MeshOT", "MeshProtocol", "MeshClient",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "mesh",
             dependencies: [
-                "MeshOT", "MeshProtocol", "MeshClient", "MeshServer",
+                "MeshOT", "MeshProtocol", "MeshClient", "MeshServer", "MeshLSP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Benchmarks are plain executables (run with `-c release`), kept out of the test suite.
         .executableTarget(name: "mesh-bench", dependencies: ["MeshOT"]),
+        // Relay benchmarks: an in-process server measured over real loopback WebSockets.
+        .executableTarget(
+            name: "mesh-relay-bench",
+            dependencies: [
+                "MeshOT", "MeshProtocol", "MeshStore", "MeshServer", "MeshClient",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "MeshOTTests", dependencies: ["MeshOT"]),
         .testTarget(name: "MeshStoreTests", dependencies: ["MeshStore"]),
         .testTarget(
@@ -88,6 +109,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .testTarget(name: "MeshLSPTests", dependencies: ["MeshLSP", "MeshOT"]),
         .testTarget(name: "MeshProtocolTests", dependencies: ["MeshProtocol"]),
         .testTarget(name: "MeshClientTests", dependencies: ["MeshClient"]),
         // Runs the built `mesh` binary end to end (server and CLI verbs as subprocesses).
