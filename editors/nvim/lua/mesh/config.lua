@@ -1,0 +1,44 @@
+--- mesh.config — the options `require("mesh").setup()` accepts, with their defaults.
+---
+---   require("mesh").setup({
+---     cmd = { "mesh", "lsp" },      -- how to start the language server
+---     cmd_env = nil,                -- extra environment, e.g. { MESH_HOME = "/path" }
+---     init_options = nil,           -- { server = "http://…", session = "<uuid>", token = "…" }
+---     filetypes = nil,              -- nil: every buffer inside a shared workspace
+---     cursor_throttle_ms = 50,      -- at most one mesh/cursor per this many ms
+---     label_position = "eol",       -- where a peer's name is drawn: "eol", "inline", "right_align"
+---     hide_hint_diagnostics = true, -- the plugin draws selections itself; hide mesh's hint diagnostics
+---     colors = { … 8 colours … },   -- per-user colours, indexed by the participant's `color` (0..7)
+---     dap = { program = "${workspaceFolder}" },
+---   })
+local M = {}
+
+M.defaults = {
+  cmd = { 'mesh', 'lsp' },
+  cmd_env = nil,
+  init_options = nil,
+  filetypes = nil,
+  cursor_throttle_ms = 50,
+  label_position = 'eol',
+  hide_hint_diagnostics = true,
+  colors = {
+    '#e06c75', -- red
+    '#98c379', -- green
+    '#e5c07b', -- yellow
+    '#61afef', -- blue
+    '#c678dd', -- magenta
+    '#56b6c2', -- cyan
+    '#d19a66', -- orange
+    '#ff79c6', -- pink
+  },
+  dap = { program = '${workspaceFolder}' },
+}
+
+M.options = vim.deepcopy(M.defaults)
+
+function M.set(opts)
+  M.options = vim.tbl_deep_extend('force', vim.deepcopy(M.defaults), opts or {})
+  return M.options
+end
+
+return M

@@ -1,0 +1,131 @@
+--- mesh — real-time pair programming in Neovim through `mesh lsp`.
+---
+--- Usage (lazy.nvim or any plugin manager; the plugin lives in editors/nvim):
+---
+---   require("mesh").setup({ cmd = { "mesh", "lsp" } })
+---   require("mesh").dap()   -- optional: nvim-dap adapter for `mesh dap`
+---
+--- `setup()` starts `mesh lsp` (one client per shared workspace, reused across buffers) for
+--- every buffer inside a folder holding `.mesh/session.json` (written by `mesh share` and
+--- `mesh join`). Remote edits arrive as ordinary `workspace/applyEdit`; this plugin adds what
+--- plain LSP cannot show well: real cursors and selections of the other participants
+--- (`mesh/presence` → extmarks, see mesh.presence), the local cursor (`mesh/cursor`, see
+--- mesh.cursor) and the :Mesh* commands (see mesh.commands). See docs/editors.md.
+local config = require('mesh.config')
+local cursor = require('mesh.cursor')
+local highlights = require('mesh.highlights')
+local presence = require('mesh.presence')
+
+local M = {}
+
+M.presence = presence
+
+--- The folder holding `.mesh/session.json` above `bufnr`'s file, or nil.
+function M.root(bufnr)
+  local name = vim.api.nvim_buf_get_name(bufnr)
+  if name == '' or vim.bo[bufnr].buftype ~= '' then
+    return nil
+  end
+  local dir = vim.fs.dirname(vim.fs.normalize(vim.fn.fnamemodify(name, ':p')))
+  while dir do
+    local root = vim.fs.root(dir, '.mesh')
+    if not root then
+      return nil
+    end
+    if vim.uv.fs_stat(vim.fs.joinpath(root, '.mesh', 'session.json')) then
+      return root
+    end
+    local parent = vim.fs.dirname(root)
+    if parent == root then
+      return nil
+    end
+    dir = parent
+  end
+end
+
+local function on_attach(client, bufnr)
+  cursor.attach(client, bufnr)
+  presence.redraw(bufnr)
+  if config.options.hide_hint_diagnostics then
+    -- Selections arrive as hint diagnostics for editors without a plugin; we draw them as
+    -- extmarks already, so show only annotations (information and above) from mesh.
+    local ns = vim.lsp.diagnostic.get_namespace(client.id)
+    local at_least_info = { severity = { min = vim.diagnostic.severity.INFO } }
+    vim.diagnostic.config({
+      underline = at_least_info,
+      virtual_text = at_least_info,
+      signs = at_least_info,
+    }, ns)
+  end
+  if config.options.on_attach then
+    config.options.on_attach(client, bufnr)
+  end
+end
+
+--- Starts (or reuses) the mesh client for `bufnr` if it lies in a shared workspace.
+--- @return integer? client_id
+function M.attach(bufnr)
+  bufnr = bufnr or vim.api.nvim_get_current_buf()
+  local filetypes = config.options.filetypes
+  if filetypes and not vim.tbl_contains(filetypes, vim.bo[bufnr].filetype) then
+    return nil
+  end
+  local root = M.root(bufnr)
+  if not root then
+    return nil
+  end
+  local opts = config.options
+  return vim.lsp.start({
+    name = 'mesh',
+    cmd = opts.cmd,
+    cmd_env = opts.cmd_env,
+    root_dir = root,
+    init_options = opts.init_options,
+    handlers = { ['mesh/presence'] = presence.handler },
+    on_attach = on_attach,
+    on_exit = function(_, _, client_id)
+      vim.schedule(function()
+        cursor.detach(client_id)
+      end)
+    end,
+  }, { bufnr = bufnr })
+end
+
+--- Attaches every loaded file buffer (after :MeshShare / :MeshJoin created a session).
+function M.attach_all()
+  for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_is_loaded(bufnr) then
+      M.attach(bufnr)
+    end
+  end
+end
+
+function M.setup(opts)
+  config.set(opts)
+  highlights.define()
+  require('mesh.commands').register()
+
+  local group = vim.api.nvim_create_augroup('mesh', { clear = true })
+  vim.api.nvim_create_autocmd('ColorScheme', { group = group, callback = highlights.define })
+  vim.api.nvim_create_autocmd({ 'BufReadPost', 'BufNewFile' }, {
+    group = group,
+    callback = function(args)
+      M.attach(args.buf)
+    end,
+  })
+  vim.api.nvim_create_autocmd('BufWinEnter', {
+    group = group,
+    callback = function(args)
+      presence.redraw(args.buf)
+    end,
+  })
+  M.attach_all()
+end
+
+--- Registers the nvim-dap adapter (`dap.adapters.mesh`) and a Go launch configuration.
+--- @return boolean registered false when nvim-dap is not installed
+function M.dap(opts)
+  return require('mesh.dap').setup(opts)
+end
+
+return M
