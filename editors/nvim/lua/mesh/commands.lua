@@ -4,9 +4,9 @@
 ---   :MeshJoin {code}        join a session into the current directory
 ---   :MeshChat {text}        send a chat message (chat arrives as window/showMessage)
 ---   :MeshFollow [name]      follow a participant; without a name, stop following
----   :MeshWho                who is in the session and where
+---   :MeshWho                who is in the session and where (mesh lsp answers with a message)
 ---   :MeshAnnotate {text}    annotate the visual range, or the cursor line
----   :MeshInvite [role]      create an invite code (editor by default)
+---   :MeshInvite [role]      create an invite code (editor by default), also put in the " register
 local config = require('mesh.config')
 local position = require('mesh.position')
 local presence = require('mesh.presence')
@@ -71,9 +71,8 @@ end
 
 local function share()
   if M.client() then
-    M.execute('mesh.share', {}, function(result)
-      notify(type(result) == 'table' and result.invite and describe_invite(result.invite) or vim.inspect(result))
-    end)
+    -- mesh lsp reports the invite itself (window/showMessage).
+    M.execute('mesh.share', {})
     return
   end
   local dir = vim.fn.getcwd()
@@ -85,9 +84,7 @@ end
 
 local function join(code)
   if M.client() then
-    M.execute('mesh.join', { code }, function(result)
-      notify('joined: ' .. vim.inspect(result))
-    end)
+    M.execute('mesh.join', { code })
     return
   end
   local dir = vim.fn.getcwd()
@@ -126,22 +123,6 @@ local function annotate_range(opts, bufnr, encoding)
   }
 end
 
-local function format_who(result)
-  if type(result) ~= 'table' then
-    return tostring(result)
-  end
-  local lines = {}
-  for _, p in ipairs(result.participants or result) do
-    if type(p) == 'table' then
-      local where = p.path or p.uri or p.file
-      table.insert(lines, (p.name or p.user or '?') .. (p.role and (' (' .. p.role .. ')') or '') .. (where and (' — ' .. where) or ''))
-    else
-      table.insert(lines, tostring(p))
-    end
-  end
-  return #lines > 0 and table.concat(lines, '\n') or 'nobody else is here'
-end
-
 function M.register()
   local command = vim.api.nvim_create_user_command
 
@@ -157,9 +138,7 @@ function M.register()
 
   command('MeshFollow', function(opts)
     local args = opts.args ~= '' and { opts.args } or {}
-    M.execute('mesh.follow', args, function()
-      notify(opts.args ~= '' and ('following ' .. opts.args) or 'stopped following')
-    end)
+    M.execute('mesh.follow', args) -- mesh lsp confirms with window/showMessage
   end, {
     nargs = '?',
     desc = 'Follow a participant (no argument: stop following)',
@@ -175,8 +154,9 @@ function M.register()
   })
 
   command('MeshWho', function()
+    -- mesh lsp shows the list itself; keep the structured answer for scripts.
     M.execute('mesh.who', {}, function(result)
-      notify(format_who(result))
+      M.last_who = result
     end)
   end, { desc = 'Who is in the Mesh session' })
 
@@ -192,7 +172,10 @@ function M.register()
 
   command('MeshInvite', function(opts)
     M.execute('mesh.invite', opts.args ~= '' and { opts.args } or {}, function(result)
-      notify(describe_invite(result))
+      if type(result) == 'table' and result.code then
+        pcall(vim.fn.setreg, '+', result.code) -- mesh lsp shows the code too; keep it at hand
+        vim.fn.setreg('"', result.code)
+      end
     end)
   end, {
     nargs = '?',

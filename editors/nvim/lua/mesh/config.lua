@@ -6,6 +6,7 @@
 ---     init_options = nil,           -- { server = "http://…", session = "<uuid>", token = "…" }
 ---     filetypes = nil,              -- nil: every buffer inside a shared workspace
 ---     cursor_throttle_ms = 50,      -- at most one mesh/cursor per this many ms
+---     debounce_text_changes = 50,   -- ms Neovim waits before sending didChange (its default: 150)
 ---     label_position = "eol",       -- where a peer's name is drawn: "eol", "inline", "right_align"
 ---     hide_hint_diagnostics = true, -- the plugin draws selections itself; hide mesh's hint diagnostics
 ---     colors = { … 8 colours … },   -- per-user colours, indexed by the participant's `color` (0..7)
@@ -19,6 +20,7 @@ M.defaults = {
   init_options = nil,
   filetypes = nil,
   cursor_throttle_ms = 50,
+  debounce_text_changes = 50,
   label_position = 'eol',
   hide_hint_diagnostics = true,
   colors = {

@@ -81,6 +81,7 @@ function M.attach(bufnr)
     cmd_env = opts.cmd_env,
     root_dir = root,
     init_options = opts.init_options,
+    flags = { debounce_text_changes = opts.debounce_text_changes },
     handlers = { ['mesh/presence'] = presence.handler },
     on_attach = on_attach,
     on_exit = function(_, _, client_id)
