@@ -17,6 +17,7 @@ struct Mesh: AsyncParsableCommand {
             SessionCommand.self,
             JoinCommand.self,
             ShareCommand.self,
+            LSPCommand.self,
         ]
     )
 }

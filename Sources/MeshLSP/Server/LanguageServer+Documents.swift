@@ -1,0 +1,127 @@
+import Foundation
+import MeshClient
+import MeshOT
+
+/// The editor's text document notifications, bridged to session documents.
+extension LanguageServer {
+    /// The session path of a `file:` URI inside the workspace, or nil.
+    func sessionPath(_ uri: String) -> String? {
+        guard let root = workspaceRoot, let url = Self.fileURL(uri) else { return nil }
+        let rootPath = root.standardizedFileURL.path
+        let filePath = url.path
+        guard filePath.hasPrefix(rootPath.hasSuffix("/") ? rootPath : rootPath + "/") else { return nil }
+        let relative = String(filePath.dropFirst(rootPath.count)).drop { $0 == "/" }
+        return WorkspaceSharing.safePath(String(relative))
+    }
+
+    func didOpen(_ params: JSONValue) {
+        guard let item = params["textDocument"], let uri = item["uri"]?.string, let text = item["text"]?.string else { return }
+        let version = item["version"]?.int ?? 0
+        let path = sessionPath(uri)
+        editorFiles[uri] = EditorFile(uri: uri, path: path, version: version, draft: TextBuffer(text), opened: TextBuffer(text))
+        guard let path, link != nil, me != nil else { return }
+        if var document = documents[path], case .closed(let shared) = document.content {
+            // Followed already: bridge it now. The session's text wins over the disk's.
+            var sync = EditorSync(editorText: text, version: version, documentText: shared.description, encoding: encoding)
+            let outgoing = sync.initialEdit()
+            document.content = .open(uri: uri, sync: sync)
+            documents[path] = document
+            editorFiles[uri]?.draft = nil
+            if let outgoing { sendApplyEdit(uri: uri, outgoing) }
+            markPresenceDirty(path)
+        } else if documents[path] == nil, !opening.contains(path) {
+            if sessionDocuments.contains(path) {
+                sendOpen(path)
+            } else if canEdit {
+                sendOpen(path, create: text)   // a new file joins the session
+            }
+        }
+    }
+
+    func didChange(_ params: JSONValue) {
+        guard let uri = params["textDocument"]?["uri"]?.string, var file = editorFiles[uri],
+              let rawChanges = params["contentChanges"]?.array
+        else { return }
+        let version = params["textDocument"]?["version"]?.int ?? file.version + 1
+        let changes: [(range: LSPRange?, text: String)] = rawChanges.compactMap { change in
+            guard let text = change["text"]?.string else { return nil }
+            return (change["range"].flatMap { try? $0.decode(LSPRange.self) }, text)
+        }
+        file.version = version
+        if var draft = file.draft {
+            for change in changes {
+                let operation = draft.operation(replacing: change.range, with: change.text, encoding: encoding)
+                try? operation.apply(to: &draft)
+            }
+            file.draft = draft
+            editorFiles[uri] = file
+            return
+        }
+        editorFiles[uri] = file
+        guard let path = file.path, var document = documents[path], case let .open(_, sync) = document.content else { return }
+        var bridge = sync
+        let before = bridge.document
+        do {
+            let (local, outgoing) = try bridge.didChange(version: version, changes: changes)
+            var toEditor = outgoing
+            if let local {
+                if canEdit {
+                    if let next = try document.client.applyLocal(local) { sendOp(path, next) }
+                    document.transformPositions(local)
+                    if let end = changes.last.flatMap({ lastChangeEnd($0, in: bridge) }) {
+                        localCursor = (path, [.cursor(end)])
+                        scheduleCursorSend()
+                    }
+                } else {
+                    // A viewer cannot edit: the edit is undone in the editor.
+                    let undo = try local.inverted(against: before)
+                    if let revert = try bridge.applyRemote(undo) { toEditor = revert }
+                    show("Mesh: you are a viewer in this session; your edit was undone", type: 2)
+                }
+            }
+            document.content = .open(uri: uri, sync: bridge)
+            documents[path] = document
+            if let toEditor { sendApplyEdit(uri: uri, toEditor) }
+            markPresenceDirty(path)
+        } catch {
+            resync(path, because: "an editor change did not apply: \(error)")
+        }
+    }
+
+    /// Where the last change ended, in document offsets.
+    private func lastChangeEnd(_ change: (range: LSPRange?, text: String), in sync: EditorSync) -> Int? {
+        guard let range = change.range else { return nil }
+        // Positions in `sync.editor` are after the change: its end is the start plus the text.
+        let start = sync.editor.offset(at: range.start, encoding: encoding)
+        let end = min(sync.editor.count, start + change.text.unicodeScalars.count)
+        return sync.documentOffset(forEditorOffset: end)
+    }
+
+    func didClose(_ params: JSONValue) {
+        guard let uri = params["textDocument"]?["uri"]?.string, let file = editorFiles.removeValue(forKey: uri) else { return }
+        guard let path = file.path, var document = documents[path], case let .open(_, sync) = document.content else { return }
+        document.content = .closed(sync.document)
+        documents[path] = document
+        scheduleDiskWrite(path)
+        notifyEditor("textDocument/publishDiagnostics", ["uri": .string(uri), "diagnostics": []])
+    }
+
+    /// Sends an edit to the editor as a versioned `TextDocumentEdit` (or plain `changes`
+    /// when the editor does not take document changes).
+    func sendApplyEdit(uri: String, _ outgoing: EditorSync.Outgoing) {
+        let edits = JSONValue.encode(outgoing.edits)
+        let edit: JSONValue = client.documentChanges
+            ? ["documentChanges": [["textDocument": ["uri": .string(uri), "version": JSONValue(outgoing.version)], "edits": edits]]]
+            : ["changes": .object([uri: edits])]
+        requestEditor("workspace/applyEdit", ["label": "Mesh", "edit": edit], as: .applyEdit(uri: uri, syncID: outgoing.id))
+    }
+
+    func applyEditAnswered(uri: String, syncID: Int, applied: Bool) {
+        guard let path = editorFiles[uri]?.path, var document = documents[path], case let .open(_, sync) = document.content else { return }
+        var bridge = sync
+        let outgoing = bridge.applyEditResponse(id: syncID, applied: applied)
+        document.content = .open(uri: uri, sync: bridge)
+        documents[path] = document
+        if let outgoing { sendApplyEdit(uri: uri, outgoing) }
+    }
+}

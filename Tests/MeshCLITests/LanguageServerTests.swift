@@ -1,0 +1,185 @@
+import Foundation
+import MeshClient
+import MeshLSP
+import MeshOT
+import Testing
+
+/// `mesh lsp` end to end: two scripted editors (one on utf-16, one on utf-32), each running
+/// the real `mesh lsp` binary against a real `mesh serve`, type concurrently into one shared
+/// file; both end with the server's text. Presence, chat, annotations, completion, bad input,
+/// the disk copy of a closed file and the LSP shutdown sequence are checked on the way.
+@Suite(.timeLimit(.minutes(5))) struct LanguageServerTests {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("mesh-lsp-\(UUID().uuidString)")
+
+    func mesh(_ arguments: [String], home: URL, stdin: String? = nil) throws -> String {
+        let result = try MeshBinary.run(arguments + ["--json"], environment: ["MESH_HOME": home.path], stdin: stdin)
+        guard result.status == 0 else { throw TestFailure("mesh \(arguments.joined(separator: " ")) failed: \(result.stderr)") }
+        return result.stdout
+    }
+
+    /// Polls until `condition` holds (or fails the test after `timeout`).
+    func eventually(_ what: String, timeout: Duration = .seconds(15), _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw TestFailure("timed out waiting until \(what)")
+    }
+
+    @Test func twoEditorsCollaborateThroughMeshLSP() async throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let data = root.appendingPathComponent("data")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        let server = MeshServerProcess(dataDirectory: data)
+        try server.start()
+        defer { server.stop() }
+
+        let homeA = root.appendingPathComponent("home-a"), homeB = root.appendingPathComponent("home-b")
+        _ = try mesh(["signup", "--email", "ann@example.test", "--name", "Ann", "--password-stdin", "--server", server.url],
+                     home: homeA, stdin: "ann password 1\n")
+        _ = try mesh(["signup", "--email", "bob@example.test", "--name", "Bob", "--password-stdin", "--server", server.url],
+                     home: homeB, stdin: "bob password 2\n")
+        let dirA = root.appendingPathComponent("ann"), dirB = root.appendingPathComponent("bob")
+        try FileManager.default.createDirectory(at: dirA, withIntermediateDirectories: true)
+        try "fn main() {\r\n  let uniqueIdentifier = \"😀\";\r\n}\r\n".write(to: dirA.appendingPathComponent("main.rs"), atomically: true, encoding: .utf8)
+        struct Shared: Decodable { var session: SessionInfo; var invite: InviteInfo }
+        let shared = try MeshJSON.decoder().decode(Shared.self, from: Data(try mesh(["share", dirA.path], home: homeA).utf8))
+        _ = try mesh(["join", shared.invite.code, dirB.path], home: homeB)
+
+        let a = try EditorProcess(name: "ann", home: homeA, logFile: root.appendingPathComponent("lsp-a.log"))
+        let b = try EditorProcess(name: "bob", home: homeB, logFile: root.appendingPathComponent("lsp-b.log"))
+        defer { a.close(); b.close() }
+        try await a.start(root: dirA, file: dirA.appendingPathComponent("main.rs"), encodings: ["utf-16"])
+        try await b.start(root: dirB, file: dirB.appendingPathComponent("main.rs"), encodings: ["utf-32", "utf-16"])
+        #expect(a.encoding == .utf16 && b.encoding == .utf32)
+
+        // One edit travels from Ann's editor to Bob's (once both files are bridged: the
+        // first mesh/presence for a file says so).
+        try await eventually("both files are bridged") { a.currentPresence != nil && b.currentPresence != nil }
+        a.edit(0..<0, "// Ann was here\n")
+        do {
+            try await eventually("Bob sees Ann's edit") { b.currentText.hasPrefix("// Ann was here\n") }
+        } catch {
+            Issue.record("\(error)\n\(a.transcript)\n\(b.transcript)")
+            return
+        }
+
+        // Concurrent random typing, emoji and CRLF included.
+        let seed = UInt64(ProcessInfo.processInfo.environment["MESH_LSP_E2E_SEED"] ?? "") ?? UInt64.random(in: 0..<1_000_000)
+        var rng = SeededRandom(seed: seed)
+        let alphabet = ["a", "é", "😀", "中", "\r\n", "\n", " ", "e\u{301}"]
+        for _ in 0..<300 {
+            let editor = Bool.random(using: &rng) ? a : b
+            let length = editor.currentText.unicodeScalars.count
+            let start = Int.random(in: 0...length, using: &rng)
+            let end = min(length, start + Int.random(in: 0...2, using: &rng))
+            let inserted = (0..<Int.random(in: 0...3, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }.joined()
+            editor.edit(start..<end, inserted)
+            if Int.random(in: 0..<10, using: &rng) == 0 { try await Task.sleep(for: .milliseconds(Int.random(in: 1...10, using: &rng))) }
+        }
+        let api = MeshAPIClient(server: server.url, credentials: try CredentialStore(directory: homeA).load())
+        func serverText() async throws -> String {
+            let documents = try await api.documents(of: shared.session.id)
+            let id = try #require(documents.first { $0.path == "main.rs" }).id
+            return try await api.document(session: shared.session.id, id: id).text
+        }
+        try await eventually("both editors and the server agree (seed \(seed))", timeout: .seconds(30)) {
+            let (textA, textB) = (a.currentText, b.currentText)
+            guard textA == textB else { return false }
+            return try await serverText() == textA
+        }
+
+        // Presence: Ann's cursor is an inlay hint and a mesh/presence entry in Bob's editor;
+        // her selection a hint diagnostic.
+        a.notify("mesh/cursor", ["textDocument": ["uri": .string(a.uri)],
+                                 "selections": [["anchor": JSONValue.encode(a.position(at: 0)), "head": JSONValue.encode(a.position(at: 5))]]])
+        try await eventually("Bob's editor shows Ann's selection") {
+            b.currentPresence?["participants"]?[0]?["name"]?.string == "Ann"
+                && b.currentDiagnostics.contains { $0["message"]?.string == "Ann's selection" && $0["severity"]?.int == 4 }
+        }
+        let hints = try await b.request("textDocument/inlayHint", ["textDocument": ["uri": .string(b.uri)],
+                                                                  "range": ["start": ["line": 0, "character": 0], "end": ["line": 10_000, "character": 0]]]).get()
+        #expect(hints.array?.contains { $0["label"]?.string == "‸Ann" } == true, "inlay hints: \(hints)")
+        #expect(b.refreshes > 0, "Bob's editor was asked to refresh inlay hints")
+
+        // Chat, annotations and their resolution.
+        _ = try await a.request("workspace/executeCommand", ["command": "mesh.chat", "arguments": ["hello Bob"]]).get()
+        try await eventually("Bob reads the chat") { b.shownMessages.contains("Ann: hello Bob") }
+        _ = try await a.request("workspace/executeCommand", ["command": "mesh.annotate", "arguments": [
+            .string(a.uri), ["start": JSONValue.encode(a.position(at: 0)), "end": JSONValue.encode(a.position(at: 2))], "check this",
+        ]]).get()
+        var annotationID = ""
+        try await eventually("Bob sees the annotation") {
+            guard let found = b.currentDiagnostics.first(where: { $0["message"]?.string == "Ann: check this" && $0["severity"]?.int == 3 }) else { return false }
+            annotationID = found["code"]?.string ?? ""
+            return true
+        }
+        _ = try await b.request("workspace/executeCommand", ["command": "mesh.resolve", "arguments": [.string(annotationID)]]).get()
+        try await eventually("the resolved annotation disappears") { !a.currentDiagnostics.contains { $0["severity"]?.int == 3 } }
+        let badCommand = await (try? b.request("workspace/executeCommand", ["command": "mesh.chat", "arguments": []]))?.failure
+        #expect(badCommand?.code == -32602, "a command without its argument is refused clearly")
+
+        // Completion offers words of the session's documents.
+        let aEnd = a.currentText.unicodeScalars.count
+        a.edit(aEnd..<aEnd, "\nlet sessionWideName = 1\n")
+        try await eventually("Bob has Ann's line") { b.currentText.contains("sessionWideName") }
+        let end = b.currentText.unicodeScalars.count
+        b.edit(end..<end, "\nsessionW")
+        let completion = try await b.request("textDocument/completion", ["textDocument": ["uri": .string(b.uri)],
+                                                                        "position": JSONValue.encode(b.position(at: end + 9))]).get()
+        #expect(completion["items"]?.array?.contains { $0["label"]?.string == "sessionWideName" } == true, "completion: \(completion)")
+
+        // Bad input gets JSON-RPC errors and loses nothing.
+        a.sendRaw("Content-Length: 9\r\n\r\n{garbage}")
+        let unknown = try await a.request("textDocument/noSuchThing", [:])
+        #expect(unknown.failure?.code == -32601)
+        a.edit(0..<0, "!")
+        try await eventually("the edit after bad input still arrives") { b.currentText.hasPrefix("!") }
+
+        // A closed file is kept current on disk.
+        b.notify("textDocument/didClose", ["textDocument": ["uri": .string(b.uri)]])
+        try await Task.sleep(for: .milliseconds(100))
+        a.edit(0..<0, "#")
+        try await eventually("Bob's disk copy follows the session") {
+            (try? String(contentsOf: dirB.appendingPathComponent("main.rs"), encoding: .utf8)) == a.currentText
+        }
+
+        // shutdown, then exit: the process ends with 0.
+        #expect(try await a.request("shutdown", .null).get() == .null)
+        a.notify("exit", .null)
+        try await eventually("mesh lsp exits after exit") { !a.process.isRunning }
+        #expect(a.process.terminationStatus == 0)
+    }
+
+    @Test func requestsBeforeInitializeAndAnExitWithoutShutdown() async throws {
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let editor = try EditorProcess(name: "early", home: root, logFile: root.appendingPathComponent("lsp.log"))
+        defer { editor.close() }
+        let early = try await editor.request("textDocument/hover", [:])
+        #expect(early.failure?.code == -32002)
+        let answer = try await editor.request("initialize", ["processId": .null, "rootUri": .string(root.absoluteString), "capabilities": [:]]).get()
+        #expect(answer["capabilities"]?["positionEncoding"]?.string == "utf-16")
+        let again = try await editor.request("initialize", ["processId": .null, "capabilities": [:]])
+        #expect(again.failure?.code == -32600)
+        // No session here: the bridge stays quiet and offers to share.
+        editor.notify("initialized", [:])
+        let actions = try await editor.request("textDocument/codeAction", ["textDocument": ["uri": "file:///x"],
+                                                                          "range": ["start": ["line": 0, "character": 0], "end": ["line": 0, "character": 0]],
+                                                                          "context": ["diagnostics": []]]).get()
+        #expect(actions.array?.contains { $0["command"]?["command"]?.string == "mesh.share" } == true)
+        editor.notify("exit", .null)
+        try await eventually("mesh lsp exits") { !editor.process.isRunning }
+        #expect(editor.process.terminationStatus == 1, "exit without shutdown is exit code 1")
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension Result {
+    var failure: Failure? { if case let .failure(f) = self { f } else { nil } }
+}

@@ -1,0 +1,101 @@
+-- Test helpers loaded into every headless Neovim by Tests/editors/neovim_e2e.py (as the
+-- global `mesh_test`): the buffer's text as LSP sees it, random edits, and what the editor
+-- shows of the other participants (extmark labels, inlay hint labels).
+local M = {}
+_G.mesh_test = M
+
+function M.text(buf)
+  buf = buf or vim.api.nvim_get_current_buf()
+  local text = table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, true), '\n')
+  if vim.bo[buf].eol then text = text .. '\n' end
+  return text
+end
+
+function M.client()
+  return vim.lsp.get_clients({ bufnr = 0, name = 'mesh' })[1]
+end
+
+function M.ready()
+  local c = M.client()
+  return c ~= nil and c.initialized == true and vim.lsp.buf_is_attached(0, c.id)
+end
+
+-- One random edit at fractions (f1, f2) of the buffer; character columns count code points.
+function M.edit(kind, f1, f2, n, text)
+  local buf = vim.api.nvim_get_current_buf()
+  local count = vim.api.nvim_buf_line_count(buf)
+  local row = math.min(count - 1, math.floor(f1 * count))
+  local line = vim.api.nvim_buf_get_lines(buf, row, row + 1, true)[1]
+  local chars = vim.str_utfindex(line, 'utf-32')
+  local c = math.min(chars, math.floor(f2 * (chars + 1)))
+  local col = vim.str_byteindex(line, 'utf-32', c, false)
+  if kind == 'insert' then
+    vim.api.nvim_buf_set_text(buf, row, col, row, col, vim.split(text, '\n', { plain = true }))
+  elseif kind == 'delete' then
+    if c >= chars then
+      if row + 1 < count then
+        vim.api.nvim_buf_set_text(buf, row, col, row + 1, 0, { '' })
+      end
+    else
+      local e = vim.str_byteindex(line, 'utf-32', math.min(chars, c + n), false)
+      vim.api.nvim_buf_set_text(buf, row, col, row, e, { '' })
+    end
+  elseif kind == 'type' then
+    vim.api.nvim_win_set_cursor(0, { row + 1, col })
+    local typed = text:gsub('\n', '<CR>')
+    local keys = vim.api.nvim_replace_termcodes('i' .. typed .. '<Esc>', true, false, true)
+    vim.api.nvim_feedkeys(keys, 'xt', false)
+  end
+end
+
+-- Names in the virtual text of the mesh namespace.
+function M.extmark_labels()
+  local ns = vim.api.nvim_get_namespaces()['mesh']
+  if not ns then return {} end
+  local labels = {}
+  for _, mark in ipairs(vim.api.nvim_buf_get_extmarks(0, ns, 0, -1, { details = true })) do
+    for _, chunk in ipairs(mark[4].virt_text or {}) do
+      table.insert(labels, chunk[1])
+    end
+  end
+  return labels
+end
+
+-- Inlay hint labels, requested through the client for the whole buffer.
+function M.inlay_labels()
+  local c = M.client()
+  if not c then return { error = 'no client' } end
+  local last = vim.api.nvim_buf_line_count(0) - 1
+  local params = {
+    textDocument = vim.lsp.util.make_text_document_params(0),
+    range = { start = { line = 0, character = 0 },
+              ['end'] = { line = last + 1, character = 0 } },
+  }
+  local response = c:request_sync('textDocument/inlayHint', params, 5000, 0)
+  if not response then return { error = 'timeout' } end
+  if response.err then return { error = vim.inspect(response.err) } end
+  local labels = {}
+  for _, hint in ipairs(response.result or {}) do
+    if type(hint.label) == 'string' then
+      table.insert(labels, hint.label)
+    else
+      local parts = {}
+      for _, part in ipairs(hint.label) do table.insert(parts, part.value) end
+      table.insert(labels, table.concat(parts))
+    end
+  end
+  return labels
+end
+
+-- Where the cursor is, told the plain way: a hover request (mesh lsp infers the cursor).
+function M.hover_here()
+  local c = M.client()
+  if not c then return false end
+  local params = vim.lsp.util.make_position_params(0, c.offset_encoding)
+  c:request_sync('textDocument/hover', params, 5000, 0)
+  return true
+end
+
+function M.messages()
+  return vim.fn.execute('messages')
+end

@@ -1,0 +1,568 @@
+#!/usr/bin/env python3
+"""Headless Neovim end-to-end test for `mesh lsp`.
+
+Starts a real `mesh serve` on 127.0.0.1, signs up two users (Ada and Bob) in their own
+MESH_HOME, Ada shares a folder, Bob joins it into another, then drives FOUR embedded Neovim 0.11
+instances through pynvim:
+
+  ada-plugin  editors/nvim plugin, Ada's folder     bob-plugin  plugin, Bob's folder
+  ada-plain   plain vim.lsp.start, Ada's folder     bob-plain   plain vim.lsp.start, Bob's folder
+
+All four type at once for a few seconds (random inserts and deletes with emoji, CJK, combining
+marks and newlines; `nvim_buf_set_text`, and real insert-mode typing via feedkeys in the plugin
+instances), then the test waits until quiet and asserts that every buffer equals the server's
+text (REST: GET /v1/sessions/{id}/documents/{doc}). It then asserts that the plugin instances
+draw the peer's name as an extmark in the `mesh` namespace, and that a plain instance gets an
+inlay hint labelled with the peer's name.
+
+`--bench` also measures the keystroke-to-peer latency (p50/p99 over ~50 samples) and the time
+to open a 1 MB shared document; these are printed, never asserted.
+
+Usage: neovim_e2e.py [--mesh PATH] [--nvim PATH] [--seed N] [--duration S] [--bench] [--keep]
+Exit status: 0 pass (or skip outside CI), 1 failure. Under CI=true a missing component fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import random
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+PLUGIN_DIR = REPO / "editors" / "nvim"
+CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# pynvim's child watcher complains (through asyncio's logger) when an embedded Neovim exits
+# after its event loop closed; that is how every instance ends here, so it is noise.
+logging.getLogger("asyncio").setLevel(logging.ERROR)
+
+SHARED_FILE = "shared.txt"
+BIG_FILE = "big.txt"
+INITIAL_TEXT = "package main\n\n// héllo wörld 🎉 中文 e\u0301\nfunc main() {\n\tprintln(\"hi\")\n}\n"
+# What random inserts are made of: ASCII, Latin-1, astral emoji, a ZWJ sequence, CJK, a
+# combining mark, newlines. No '<' (feedkeys would read it as a key code).
+PIECES = ["a", "b", "xyz", " ", "é", "🎉", "👩‍💻", "中文", "e\u0301", "\n", "Ω", "ok\n", "\t"]
+
+
+class Failure(Exception):
+    pass
+
+
+def skip_or_fail(message: str) -> None:
+    if CI:
+        print(f"FAIL: {message} (CI=true: a missing component is a failure)", flush=True)
+        sys.exit(1)
+    print(f"SKIP: {message}", flush=True)
+    sys.exit(0)
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# mesh CLI and server
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MESH_")}
+    env.update(extra)
+    return env
+
+
+def run_mesh(mesh: str, args: list[str], home: Path, stdin: str | None = None) -> dict:
+    result = subprocess.run([mesh, *args, "--json"], input=stdin, capture_output=True, text=True,
+                            env=clean_env(MESH_HOME=str(home)), timeout=60)
+    if result.returncode != 0:
+        raise Failure(f"mesh {' '.join(args)} exited {result.returncode}: {result.stderr.strip()}")
+    return json.loads(result.stdout)
+
+
+class Server:
+    """`mesh serve --port 0` on 127.0.0.1 with its own data folder."""
+
+    def __init__(self, mesh: str, root: Path):
+        self.data = root / "data"
+        self.data.mkdir()
+        self.log_path = root / "server.log"
+        self._log = open(self.log_path, "w")
+        self.process = subprocess.Popen(
+            [mesh, "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", str(self.data),
+             "--bcrypt-cost", "4"],
+            stdout=subprocess.PIPE, stderr=self._log, stdin=subprocess.DEVNULL, text=True,
+            env=clean_env())
+        self.url = ""
+        found = threading.Event()
+
+        def read() -> None:
+            assert self.process.stdout
+            for line in self.process.stdout:
+                if "listening on " in line and not self.url:
+                    self.url = line.split("listening on ", 1)[1].strip()
+                    found.set()
+
+        threading.Thread(target=read, daemon=True).start()
+        if not found.wait(60):
+            self.stop()
+            raise Failure(f"mesh serve did not report listening; log: {self.log_path.read_text()[-2000:]}")
+        if not self.url.startswith("http://127.0.0.1:"):
+            raise Failure(f"unexpected server URL {self.url}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+
+
+@dataclass
+class Account:
+    home: Path
+    name: str
+    mesh: str
+    server: str
+
+    def token(self) -> str:
+        data = json.loads((self.home / "credentials.json").read_text())
+        # The file holds one server's credentials (or a map of them); accept either shape.
+        if "accessToken" in data:
+            return data["accessToken"]
+        for value in data.values() if isinstance(data, dict) else []:
+            if isinstance(value, dict) and value.get("accessToken"):
+                return value["accessToken"]
+        raise Failure(f"no access token in {self.home / 'credentials.json'}")
+
+    def refresh(self) -> None:
+        # Any authenticated verb refreshes an expired access token and stores the new one.
+        run_mesh(self.mesh, ["session", "list", "--server", self.server], self.home)
+
+    def get(self, path: str):
+        for attempt in range(2):
+            request = urllib.request.Request(self.server + path,
+                                             headers={"Authorization": f"Bearer {self.token()}"})
+            try:
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    return json.loads(response.read())
+            except urllib.error.HTTPError as error:
+                if error.code == 401 and attempt == 0:
+                    self.refresh()
+                    continue
+                raise Failure(f"GET {path}: HTTP {error.code} {error.read()[:300]!r}")
+        raise AssertionError("unreachable")
+
+
+# ---------------------------------------------------------------------------------------------
+# Neovim instances
+
+HELPERS_LUA = Path(__file__).with_name("mesh_test.lua")
+
+
+@dataclass
+class Instance:
+    name: str
+    account: Account
+    folder: Path
+    plugin: bool
+    nvim_bin: str
+    mesh: str
+    root: Path
+    nvim: object = None
+    edits: int = 0
+    seen: list = field(default_factory=list)
+
+    def start(self, file: str) -> None:
+        import pynvim
+
+        state = self.root / f"state-{self.name}"
+        state.mkdir(exist_ok=True)
+        # The child inherits the environment: a private state dir keeps each lsp.log apart.
+        saved = {k: os.environ.get(k) for k in ("XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME")}
+        os.environ["XDG_STATE_HOME"] = str(state)
+        os.environ["XDG_CONFIG_HOME"] = str(state / "config")
+        os.environ["XDG_DATA_HOME"] = str(state / "data")
+        try:
+            self.nvim = pynvim.attach("child", argv=[self.nvim_bin, "--embed", "--headless", "--clean",
+                                                     "-n", "-i", "NONE"])
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+        self.lua("dofile(...)", str(HELPERS_LUA))
+        self.lua("vim.lsp.set_log_level('warn'); vim.o.shortmess = vim.o.shortmess .. 'sWF'")
+        env = {"MESH_HOME": str(self.account.home)}
+        if self.plugin:
+            self.lua("""
+                local plugin, mesh, env, file = ...
+                vim.opt.rtp:prepend(plugin)
+                require('mesh').setup({ cmd = { mesh, 'lsp' }, cmd_env = env })
+                vim.cmd.edit(vim.fn.fnameescape(file))
+            """, str(PLUGIN_DIR), self.mesh, env, str(self.folder / file))
+        else:
+            self.lua("""
+                local mesh, env, file, root = ...
+                vim.cmd.edit(vim.fn.fnameescape(file))
+                vim.lsp.start({ name = 'mesh', cmd = { mesh, 'lsp' }, cmd_env = env, root_dir = root })
+                vim.lsp.inlay_hint.enable(true)
+            """, self.mesh, env, str(self.folder / file), str(self.folder))
+
+    def lua(self, code: str, *args):
+        return self.nvim.exec_lua(code, *args)
+
+    def text(self) -> str:
+        return self.lua("return mesh_test.text()")
+
+    def ready(self) -> bool:
+        return bool(self.lua("return mesh_test.ready()"))
+
+    def lsp_log(self) -> str:
+        path = self.root / f"state-{self.name}" / "nvim" / "lsp.log"
+        return path.read_text(errors="replace")[-3000:] if path.exists() else "(no lsp.log)"
+
+    def close(self) -> None:
+        if self.nvim is None:
+            return
+        try:
+            self.nvim.command("qa!", async_=True)
+        except Exception:
+            pass
+        try:
+            self.nvim.close()
+        except Exception:
+            pass
+        self.nvim = None
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.1, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise Failure(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def first_difference(a: str, b: str) -> str:
+    i = next((k for k in range(min(len(a), len(b))) if a[k] != b[k]), min(len(a), len(b)))
+    return f"first difference at code point {i} (lengths {len(a)} / {len(b)}): {a[max(0, i - 20):i + 20]!r} vs {b[max(0, i - 20):i + 20]!r}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The test
+
+
+class E2E:
+    def __init__(self, args):
+        self.args = args
+        self.seed = args.seed if args.seed is not None else random.randrange(1 << 32)
+        self.rng = random.Random(self.seed)
+        self.root = Path(tempfile.mkdtemp(prefix="mesh-nvim-e2e-"))
+        self.server: Server | None = None
+        self.instances: list[Instance] = []
+
+    # -- set-up -----------------------------------------------------------------------------
+
+    def setup(self) -> None:
+        mesh = self.args.mesh
+        self.server = Server(mesh, self.root)
+        log(f"server {self.server.url}, data {self.server.data}")
+        self.ada = self.signup("ada", "Ada")
+        self.bob = self.signup("bob", "Bob")
+
+        self.ada_dir = self.root / "ada-project"
+        self.ada_dir.mkdir()
+        (self.ada_dir / SHARED_FILE).write_text(INITIAL_TEXT, encoding="utf-8")
+        if self.args.bench:
+            line = "0123456789 the quick brown fox jumps over the lazy dog 0123456789\n"
+            big = (line * (1_000_000 // len(line) + 1))[:1_000_000 - 1] + "\n"
+            (self.ada_dir / BIG_FILE).write_text(big, encoding="utf-8")
+        shared = run_mesh(mesh, ["share", str(self.ada_dir), "--server", self.server.url], self.ada.home)
+        self.session = shared["session"]["id"]
+        code = shared["invite"]["code"]
+        log(f"session {self.session}, invite {code}, files {shared.get('files')}")
+
+        self.bob_dir = self.root / "bob-project"
+        joined = run_mesh(mesh, ["join", code, str(self.bob_dir), "--server", self.server.url], self.bob.home)
+        assert (self.bob_dir / SHARED_FILE).read_text(encoding="utf-8") == INITIAL_TEXT, "join wrote different text"
+        assert (self.bob_dir / ".mesh" / "session.json").exists(), "join wrote no .mesh/session.json"
+        log(f"bob joined: {joined.get('files')}")
+
+        documents = self.ada.get(f"/v1/sessions/{self.session}/documents")
+        self.doc_ids = {d["path"]: d["id"] for d in documents}
+        assert SHARED_FILE in self.doc_ids, f"{SHARED_FILE} not in {documents}"
+
+    def signup(self, key: str, name: str) -> Account:
+        home = self.root / f"home-{key}"
+        run_mesh(self.args.mesh, ["signup", "--email", f"{key}@example.test", "--name", name,
+                                  "--password-stdin", "--server", self.server.url],
+                 home, stdin=f"{key} password 123\n")
+        return Account(home=home, name=name, mesh=self.args.mesh, server=self.server.url)
+
+    def server_text(self, path: str = SHARED_FILE) -> str:
+        return self.ada.get(f"/v1/sessions/{self.session}/documents/{self.doc_ids[path]}")["text"]
+
+    def start_editors(self) -> None:
+        specs = [("ada-plugin", self.ada, self.ada_dir, True), ("bob-plugin", self.bob, self.bob_dir, True),
+                 ("ada-plain", self.ada, self.ada_dir, False), ("bob-plain", self.bob, self.bob_dir, False)]
+        for name, account, folder, plugin in specs:
+            instance = Instance(name=name, account=account, folder=folder, plugin=plugin,
+                                nvim_bin=self.args.nvim, mesh=self.args.mesh, root=self.root)
+            instance.start(SHARED_FILE)
+            self.instances.append(instance)
+        for instance in self.instances:
+            try:
+                wait_until(instance.ready, 30, what=f"{instance.name}: mesh lsp initialized and attached")
+            except Failure:
+                raise Failure(f"{instance.name} never attached; messages: {instance.lua('return mesh_test.messages()')}\n"
+                              f"lsp.log: {instance.lsp_log()}")
+            encoding = instance.lua("return mesh_test.client().offset_encoding")
+            log(f"{instance.name}: attached, position encoding {encoding}")
+
+    # -- checks ----------------------------------------------------------------------------
+
+    def diagnose(self, texts: dict[str, str] | None = None) -> str:
+        """Every buffer against the server's text, with each editor's messages and lsp.log."""
+        if texts is None:
+            texts = {"server": self.server_text()}
+            for instance in self.instances:
+                texts[instance.name] = instance.text()
+        server = texts.get("server", "")
+        report = []
+        for name, text in texts.items():
+            same = "same as server" if text == server else first_difference(text, server)
+            report.append(f"  {name}: {len(text)} code points, {same}")
+        for instance in self.instances:
+            report.append(f"--- {instance.name} messages:\n{instance.lua('return mesh_test.messages()')[-1500:]}")
+            report.append(f"--- {instance.name} lsp.log:\n{instance.lsp_log()}")
+        report.append(f"--- server log:\n{self.server.log_path.read_text(errors='replace')[-3000:]}")
+        return "\n".join(report)
+
+    def wait_converged(self, timeout: float, quiet: float = 1.5, path: str = SHARED_FILE) -> str:
+        """Waits until every buffer equals the server's text and stays so for `quiet` seconds."""
+        deadline = time.monotonic() + timeout
+        since = None
+        texts: dict[str, str] = {}
+        while time.monotonic() < deadline:
+            texts = {"server": self.server_text(path)}
+            for instance in self.instances:
+                texts[instance.name] = instance.text()
+            if len(set(texts.values())) == 1:
+                since = since or time.monotonic()
+                if time.monotonic() - since >= quiet:
+                    return texts["server"]
+            else:
+                since = None
+            time.sleep(0.2)
+        raise Failure(f"not converged after {timeout:.0f}s (seed {self.seed}):\n" + self.diagnose(texts))
+
+    def warm_up(self) -> None:
+        """One edit from each instance, in turn, must reach everyone: basic sync works."""
+        for instance in self.instances:
+            marker = f"// warm-up from {instance.name}\n"
+            instance.lua("vim.api.nvim_buf_set_lines(0, 0, 0, true, { ... })", marker.rstrip("\n"))
+            try:
+                wait_until(lambda: all(marker in other.text() for other in self.instances), 20,
+                           what=f"{instance.name}'s edit to reach every editor")
+            except Failure as error:
+                raise Failure(f"{error}\n{self.diagnose()}")
+        self.wait_converged(20)
+        log("warm-up: every instance's edit reached every other instance")
+
+    def random_edit(self, instance: Instance) -> None:
+        rng = self.rng
+        roll = rng.random()
+        f1, f2 = rng.random(), rng.random()
+        text = "".join(rng.choice(PIECES) for _ in range(rng.randint(1, 4)))
+        if roll < 0.35:
+            instance.lua("mesh_test.edit(...)", "delete", f1, f2, rng.randint(1, 4), "")
+        elif roll < 0.55 and instance.plugin:
+            instance.lua("mesh_test.edit(...)", "type", f1, f2, 0, text)
+        else:
+            instance.lua("mesh_test.edit(...)", "insert", f1, f2, 0, text)
+        instance.edits += 1
+
+    def type_concurrently(self) -> None:
+        deadline = time.monotonic() + self.args.duration
+        while time.monotonic() < deadline:
+            self.random_edit(self.rng.choice(self.instances))
+            time.sleep(self.rng.uniform(0, 0.03))
+        log("typed: " + ", ".join(f"{i.name} {i.edits} edits" for i in self.instances))
+
+    def check_presence(self) -> None:
+        ada_plugin, bob_plugin, ada_plain, bob_plain = self.instances
+        # Put the cursors somewhere definite; plain instances announce theirs by hovering.
+        ada_plugin.lua("vim.api.nvim_win_set_cursor(0, {1, 0}); vim.cmd('doautocmd CursorMoved')")
+        bob_plugin.lua("vim.api.nvim_win_set_cursor(0, {2, 0}); vim.cmd('doautocmd CursorMoved')")
+
+        def labels(instance: Instance, peer: str):
+            found = instance.lua("return mesh_test.extmark_labels()")
+            return any(peer in label for label in found) and found
+
+        for instance, peer, mover in ((ada_plugin, "Bob", bob_plugin), (bob_plugin, "Ada", ada_plugin)):
+            def moved_and_seen(instance=instance, peer=peer, mover=mover):
+                row = self.rng.randint(1, 3)
+                mover.lua("vim.api.nvim_win_set_cursor(0, ...); vim.cmd('doautocmd CursorMoved')", [row, 0])
+                return labels(instance, peer)
+            found = wait_until(moved_and_seen, 15, interval=0.3,
+                               what=f"{instance.name} to draw {peer}'s cursor (an extmark labelled {peer})")
+            log(f"{instance.name}: extmark labels {found}")
+
+        for instance, peer, mover in ((ada_plain, "Bob", bob_plain), (bob_plain, "Ada", ada_plain)):
+            def hinted(instance=instance, peer=peer, mover=mover):
+                mover.lua("vim.api.nvim_win_set_cursor(0, {3, 0}); return mesh_test.hover_here()")
+                found = instance.lua("return mesh_test.inlay_labels()")
+                if isinstance(found, dict):
+                    raise Failure(f"{instance.name}: inlayHint request failed: {found}")
+                return any(peer in label for label in found) and found
+            found = wait_until(hinted, 15, interval=0.3,
+                               what=f"{instance.name} to get an inlay hint labelled {peer}")
+            log(f"{instance.name}: inlay hint labels {found}")
+
+    # -- benchmarks ------------------------------------------------------------------------
+
+    def bench_latency(self, source: Instance, target: Instance, samples: int = 50) -> None:
+        latencies = []
+        for i in range(samples):
+            marker = f"M{source.name}{self.seed % 10000}x{i}Z"
+            start = time.perf_counter()
+            source.lua("vim.api.nvim_buf_set_text(0, 0, 0, 0, 0, { ... })", marker)
+            deadline = start + 10
+            while time.perf_counter() < deadline:
+                if target.lua("return vim.api.nvim_buf_get_lines(0, 0, 1, true)[1]:find(..., 1, true) ~= nil", marker):
+                    latencies.append((time.perf_counter() - start) * 1000)
+                    break
+                time.sleep(0.001)
+            else:
+                log(f"bench: marker {i} never arrived")
+            time.sleep(0.02)
+        if latencies:
+            latencies.sort()
+            p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]
+            debounce = source.lua("return mesh_test.client().flags.debounce_text_changes or 150")
+            log(f"BENCH keystroke-to-peer latency {source.name} → {target.name} ({len(latencies)} samples, "
+                f"didChange debounce {debounce} ms): p50 {p(0.5):.1f} ms, p99 {p(0.99):.1f} ms, "
+                f"mean {statistics.mean(latencies):.1f} ms")
+
+    def bench_open_big(self) -> None:
+        holder, opener = self.instances[2], self.instances[1]  # ada-plain has it open first
+        # A plain client attaches only where it is told to: attach the new buffer by hand.
+        holder.lua("""vim.cmd.edit(vim.fn.fnameescape(...))
+                      vim.lsp.buf_attach_client(0, vim.lsp.get_clients({ name = 'mesh' })[1].id)""",
+                   str(self.ada_dir / BIG_FILE))
+        wait_until(holder.ready, 60, what="ada-plain to attach big.txt")
+        start = time.perf_counter()
+        opener.lua("vim.cmd.edit(vim.fn.fnameescape(...))", str(self.bob_dir / BIG_FILE))
+        edited = time.perf_counter()
+        wait_until(opener.ready, 60, interval=0.01, what="bob-plugin to attach big.txt")
+        attached = time.perf_counter()
+        marker = f"BIG{self.seed % 10000}MARK"
+        opener.lua("vim.api.nvim_buf_set_text(0, 0, 0, 0, 0, { ... })", marker)
+        wait_until(lambda: holder.lua("return vim.api.nvim_buf_get_lines(0, 0, 1, true)[1]:find(..., 1, true) ~= nil",
+                                      marker), 60, interval=0.01, what="the first edit in big.txt to reach the peer")
+        done = time.perf_counter()
+        log(f"BENCH open 1 MB document: :edit {1000 * (edited - start):.0f} ms, attached {1000 * (attached - start):.0f} ms, "
+            f"first edit visible to the peer {1000 * (done - start):.0f} ms after :edit")
+
+    # -- driver ----------------------------------------------------------------------------
+
+    def run(self) -> None:
+        log(f"seed {self.seed} (re-run with --seed {self.seed}); work dir {self.root}")
+        self.setup()
+        self.start_editors()
+        self.warm_up()
+        self.type_concurrently()
+        text = self.wait_converged(self.args.converge_timeout)
+        log(f"converged: all 4 buffers equal the server's text ({len(text)} code points, {text.count(chr(10))} lines)")
+        self.check_presence()
+        final = self.wait_converged(20)
+        assert final == self.server_text(), "server text changed after convergence"
+        if self.args.bench:
+            try:
+                ada_plugin, bob_plugin, ada_plain, bob_plain = self.instances
+                self.bench_latency(ada_plugin, bob_plugin)
+                self.bench_latency(ada_plain, bob_plain)
+                self.bench_open_big()
+            except Failure as error:
+                log(f"BENCH incomplete: {error}")
+
+    def cleanup(self, keep: bool) -> None:
+        for instance in self.instances:
+            instance.close()
+        if self.server:
+            self.server.stop()
+        if keep:
+            log(f"kept {self.root}")
+        else:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mesh", default=os.environ.get("MESH_BIN", str(REPO / ".build" / "debug" / "mesh")))
+    parser.add_argument("--nvim", default=os.environ.get("NVIM_BIN", "nvim"))
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds of concurrent typing")
+    parser.add_argument("--converge-timeout", type=float, default=60.0)
+    parser.add_argument("--bench", action="store_true", help="also print latency and 1 MB open time")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    args = parser.parse_args()
+
+    try:
+        import pynvim  # noqa: F401
+    except ImportError:
+        skip_or_fail("pynvim is not installed (scripts/editor-tests.sh creates a venv with it)")
+    args.nvim = shutil.which(args.nvim) or args.nvim
+    if not os.access(args.nvim, os.X_OK):
+        skip_or_fail(f"nvim not found at {args.nvim}")
+    if not os.access(args.mesh, os.X_OK):
+        skip_or_fail(f"mesh binary not found at {args.mesh} (swift build, or set MESH_BIN)")
+    probe = subprocess.run([args.mesh, "lsp", "--help"], capture_output=True, text=True)
+    if probe.returncode != 0 or "mesh lsp" not in probe.stdout + probe.stderr:
+        skip_or_fail(f"{args.mesh} has no `lsp` subcommand yet")
+
+    # A hung editor or server must not hang CI: the whole run has a wall-clock limit.
+    limit = int(args.duration + args.converge_timeout + (240 if args.bench else 150))
+    signal.signal(signal.SIGALRM, lambda *_: (_ for _ in ()).throw(Failure(f"the whole test exceeded {limit}s")))
+    signal.alarm(limit)
+
+    test = E2E(args)
+    ok = False
+    try:
+        test.run()
+        ok = True
+    except (Failure, AssertionError) as error:
+        print(f"FAIL (seed {test.seed}): {error}", flush=True)
+    except Exception as error:  # pynvim errors and the like: still a failure, with the seed
+        import traceback
+        traceback.print_exc()
+        print(f"FAIL (seed {test.seed}): {type(error).__name__}: {error}", flush=True)
+    finally:
+        signal.alarm(0)
+        test.cleanup(keep=args.keep or not ok)
+    if ok:
+        print(f"PASS (seed {test.seed})", flush=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
