@@ -99,3 +99,29 @@ end
 function M.messages()
   return vim.fn.execute('messages')
 end
+
+-- Messages of the hint-severity diagnostics mesh publishes for remote selections.
+function M.selection_diagnostics()
+  local messages = {}
+  for _, d in ipairs(vim.diagnostic.get(0, { severity = vim.diagnostic.severity.HINT })) do
+    if d.source == 'mesh' then table.insert(messages, d.message) end
+  end
+  return messages
+end
+
+-- How many selection highlights the plugin draws.
+function M.selection_marks()
+  local ns = vim.api.nvim_get_namespaces()['mesh']
+  local count = 0
+  for _, mark in ipairs(vim.api.nvim_buf_get_extmarks(0, ns or -1, 0, -1, { details = true })) do
+    if (mark[4].hl_group or ''):find('^MeshSelection') then count = count + 1 end
+  end
+  return count
+end
+
+-- Starts a charwise visual selection of `keys` motions from (row, col); stays in visual mode.
+function M.select(row, col, motions)
+  vim.api.nvim_win_set_cursor(0, { row, col })
+  vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes('<Esc>v' .. motions, true, false, true), 'x', false)
+  return vim.fn.mode()
+end

@@ -25,7 +25,6 @@ Exit status: 0 pass (or skip outside CI), 1 failure. Under CI=true a missing com
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import random
@@ -35,15 +34,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.error
-import urllib.request
-from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-PLUGIN_DIR = REPO / "editors" / "nvim"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from mesh_fixture import Account, Failure, Server, log, run_mesh  # noqa: E402
+from nvim_instance import REPO, Instance, wait_until  # noqa: E402
+
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 # pynvim's child watcher complains (through asyncio's logger) when an embedded Neovim exits
 # after its event loop closed; that is how every instance ends here, so it is noise.
@@ -57,214 +54,12 @@ INITIAL_TEXT = "package main\n\n// héllo wörld 🎉 中文 e\u0301\nfunc main(
 PIECES = ["a", "b", "xyz", " ", "é", "🎉", "👩‍💻", "中文", "e\u0301", "\n", "Ω", "ok\n", "\t"]
 
 
-class Failure(Exception):
-    pass
-
-
 def skip_or_fail(message: str) -> None:
     if CI:
         print(f"FAIL: {message} (CI=true: a missing component is a failure)", flush=True)
         sys.exit(1)
     print(f"SKIP: {message}", flush=True)
     sys.exit(0)
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-# ---------------------------------------------------------------------------------------------
-# mesh CLI and server
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MESH_")}
-    env.update(extra)
-    return env
-
-
-def run_mesh(mesh: str, args: list[str], home: Path, stdin: str | None = None) -> dict:
-    result = subprocess.run([mesh, *args, "--json"], input=stdin, capture_output=True, text=True,
-                            env=clean_env(MESH_HOME=str(home)), timeout=60)
-    if result.returncode != 0:
-        raise Failure(f"mesh {' '.join(args)} exited {result.returncode}: {result.stderr.strip()}")
-    return json.loads(result.stdout)
-
-
-class Server:
-    """`mesh serve --port 0` on 127.0.0.1 with its own data folder."""
-
-    def __init__(self, mesh: str, root: Path):
-        self.data = root / "data"
-        self.data.mkdir()
-        self.log_path = root / "server.log"
-        self._log = open(self.log_path, "w")
-        self.process = subprocess.Popen(
-            [mesh, "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", str(self.data),
-             "--bcrypt-cost", "4"],
-            stdout=subprocess.PIPE, stderr=self._log, stdin=subprocess.DEVNULL, text=True,
-            env=clean_env())
-        self.url = ""
-        found = threading.Event()
-
-        def read() -> None:
-            assert self.process.stdout
-            for line in self.process.stdout:
-                if "listening on " in line and not self.url:
-                    self.url = line.split("listening on ", 1)[1].strip()
-                    found.set()
-
-        threading.Thread(target=read, daemon=True).start()
-        if not found.wait(60):
-            self.stop()
-            raise Failure(f"mesh serve did not report listening; log: {self.log_path.read_text()[-2000:]}")
-        if not self.url.startswith("http://127.0.0.1:"):
-            raise Failure(f"unexpected server URL {self.url}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
-
-
-@dataclass
-class Account:
-    home: Path
-    name: str
-    mesh: str
-    server: str
-
-    def token(self) -> str:
-        data = json.loads((self.home / "credentials.json").read_text())
-        # The file holds one server's credentials (or a map of them); accept either shape.
-        if "accessToken" in data:
-            return data["accessToken"]
-        for value in data.values() if isinstance(data, dict) else []:
-            if isinstance(value, dict) and value.get("accessToken"):
-                return value["accessToken"]
-        raise Failure(f"no access token in {self.home / 'credentials.json'}")
-
-    def refresh(self) -> None:
-        # Any authenticated verb refreshes an expired access token and stores the new one.
-        run_mesh(self.mesh, ["session", "list", "--server", self.server], self.home)
-
-    def get(self, path: str):
-        for attempt in range(2):
-            request = urllib.request.Request(self.server + path,
-                                             headers={"Authorization": f"Bearer {self.token()}"})
-            try:
-                with urllib.request.urlopen(request, timeout=30) as response:
-                    return json.loads(response.read())
-            except urllib.error.HTTPError as error:
-                if error.code == 401 and attempt == 0:
-                    self.refresh()
-                    continue
-                raise Failure(f"GET {path}: HTTP {error.code} {error.read()[:300]!r}")
-        raise AssertionError("unreachable")
-
-
-# ---------------------------------------------------------------------------------------------
-# Neovim instances
-
-HELPERS_LUA = Path(__file__).with_name("mesh_test.lua")
-
-
-@dataclass
-class Instance:
-    name: str
-    account: Account
-    folder: Path
-    plugin: bool
-    nvim_bin: str
-    mesh: str
-    root: Path
-    nvim: object = None
-    edits: int = 0
-    seen: list = field(default_factory=list)
-
-    def start(self, file: str) -> None:
-        import pynvim
-
-        state = self.root / f"state-{self.name}"
-        state.mkdir(exist_ok=True)
-        # The child inherits the environment: a private state dir keeps each lsp.log apart.
-        saved = {k: os.environ.get(k) for k in ("XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME")}
-        os.environ["XDG_STATE_HOME"] = str(state)
-        os.environ["XDG_CONFIG_HOME"] = str(state / "config")
-        os.environ["XDG_DATA_HOME"] = str(state / "data")
-        try:
-            self.nvim = pynvim.attach("child", argv=[self.nvim_bin, "--embed", "--headless", "--clean",
-                                                     "-n", "-i", "NONE"])
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
-        self.lua("dofile(...)", str(HELPERS_LUA))
-        self.lua("vim.lsp.set_log_level('warn'); vim.o.shortmess = vim.o.shortmess .. 'sWF'")
-        env = {"MESH_HOME": str(self.account.home)}
-        if self.plugin:
-            self.lua("""
-                local plugin, mesh, env, file = ...
-                vim.opt.rtp:prepend(plugin)
-                require('mesh').setup({ cmd = { mesh, 'lsp' }, cmd_env = env })
-                vim.cmd.edit(vim.fn.fnameescape(file))
-            """, str(PLUGIN_DIR), self.mesh, env, str(self.folder / file))
-        else:
-            self.lua("""
-                local mesh, env, file, root = ...
-                vim.cmd.edit(vim.fn.fnameescape(file))
-                vim.lsp.start({ name = 'mesh', cmd = { mesh, 'lsp' }, cmd_env = env, root_dir = root })
-                vim.lsp.inlay_hint.enable(true)
-            """, self.mesh, env, str(self.folder / file), str(self.folder))
-
-    def lua(self, code: str, *args):
-        return self.nvim.exec_lua(code, *args)
-
-    def text(self) -> str:
-        return self.lua("return mesh_test.text()")
-
-    def ready(self) -> bool:
-        return bool(self.lua("return mesh_test.ready()"))
-
-    def lsp_log(self) -> str:
-        path = self.root / f"state-{self.name}" / "nvim" / "lsp.log"
-        return path.read_text(errors="replace")[-3000:] if path.exists() else "(no lsp.log)"
-
-    def close(self) -> None:
-        if self.nvim is None:
-            return
-        try:
-            self.nvim.command("qa!", async_=True)
-        except Exception:
-            pass
-        try:
-            self.nvim.close()
-        except Exception:
-            pass
-        self.nvim = None
-
-
-def wait_until(predicate, timeout: float, interval: float = 0.1, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(interval)
-    raise Failure(f"timed out after {timeout:.0f}s waiting for {what}")
-
-
-def first_difference(a: str, b: str) -> str:
-    i = next((k for k in range(min(len(a), len(b))) if a[k] != b[k]), min(len(a), len(b)))
-    return f"first difference at code point {i} (lengths {len(a)} / {len(b)}): {a[max(0, i - 20):i + 20]!r} vs {b[max(0, i - 20):i + 20]!r}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -437,6 +232,18 @@ class E2E:
             found = wait_until(hinted, 15, interval=0.3,
                                what=f"{instance.name} to get an inlay hint labelled {peer}")
             log(f"{instance.name}: inlay hint labels {found}")
+
+        # A selection: the plugin instances highlight it, plain ones get a hint diagnostic.
+        mode = bob_plugin.lua("return mesh_test.select(2, 0, 'jl')")
+        assert mode == "v", f"bob-plugin is in mode {mode!r}, not visual"
+        bob_plugin.lua("vim.cmd('doautocmd CursorMoved')")
+        marks = wait_until(lambda: ada_plugin.lua("return mesh_test.selection_marks()"), 15, interval=0.2,
+                           what="ada-plugin to highlight Bob's selection")
+        log(f"ada-plugin: {marks} selection highlight(s)")
+        found = wait_until(lambda: [m for m in ada_plain.lua("return mesh_test.selection_diagnostics()") if "Bob" in m],
+                           15, interval=0.2, what="ada-plain to get a hint diagnostic for Bob's selection")
+        log(f"ada-plain: selection diagnostics {found}")
+        bob_plugin.lua("vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes('<Esc>', true, false, true), 'x', false)")
 
     # -- benchmarks ------------------------------------------------------------------------
 

@@ -1,0 +1,108 @@
+"""One embedded, headless Neovim driven through pynvim, with the test helpers of
+mesh_test.lua loaded, either with the editors/nvim plugin or with a plain vim.lsp.start."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mesh_fixture import Account, Failure
+
+REPO = Path(__file__).resolve().parents[2]
+PLUGIN_DIR = REPO / "editors" / "nvim"
+HELPERS_LUA = Path(__file__).with_name("mesh_test.lua")
+
+
+@dataclass
+class Instance:
+    name: str
+    account: Account
+    folder: Path
+    plugin: bool
+    nvim_bin: str
+    mesh: str
+    root: Path
+    nvim: object = None
+    edits: int = 0
+    seen: list = field(default_factory=list)
+
+    def start(self, file: str) -> None:
+        import pynvim
+
+        state = self.root / f"state-{self.name}"
+        state.mkdir(exist_ok=True)
+        # The child inherits the environment: a private state dir keeps each lsp.log apart.
+        saved = {k: os.environ.get(k) for k in ("XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME")}
+        os.environ["XDG_STATE_HOME"] = str(state)
+        os.environ["XDG_CONFIG_HOME"] = str(state / "config")
+        os.environ["XDG_DATA_HOME"] = str(state / "data")
+        try:
+            self.nvim = pynvim.attach("child", argv=[self.nvim_bin, "--embed", "--headless", "--clean",
+                                                     "-n", "-i", "NONE"])
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+        self.lua("dofile(...)", str(HELPERS_LUA))
+        self.lua("vim.lsp.set_log_level('warn'); vim.o.shortmess = vim.o.shortmess .. 'sWF'")
+        env = {"MESH_HOME": str(self.account.home)}
+        if self.plugin:
+            self.lua("""
+                local plugin, mesh, env, file = ...
+                vim.opt.rtp:prepend(plugin)
+                require('mesh').setup({ cmd = { mesh, 'lsp' }, cmd_env = env })
+                vim.cmd.edit(vim.fn.fnameescape(file))
+            """, str(PLUGIN_DIR), self.mesh, env, str(self.folder / file))
+        else:
+            self.lua("""
+                local mesh, env, file, root = ...
+                vim.cmd.edit(vim.fn.fnameescape(file))
+                vim.lsp.start({ name = 'mesh', cmd = { mesh, 'lsp' }, cmd_env = env, root_dir = root })
+                vim.lsp.inlay_hint.enable(true)
+            """, self.mesh, env, str(self.folder / file), str(self.folder))
+
+    def lua(self, code: str, *args):
+        return self.nvim.exec_lua(code, *args)
+
+    def text(self) -> str:
+        return self.lua("return mesh_test.text()")
+
+    def ready(self) -> bool:
+        return bool(self.lua("return mesh_test.ready()"))
+
+    def lsp_log(self) -> str:
+        path = self.root / f"state-{self.name}" / "nvim" / "lsp.log"
+        return path.read_text(errors="replace")[-3000:] if path.exists() else "(no lsp.log)"
+
+    def close(self) -> None:
+        if self.nvim is None:
+            return
+        try:
+            self.nvim.command("qa!", async_=True)
+        except Exception:
+            pass
+        try:
+            self.nvim.close()
+        except Exception:
+            pass
+        self.nvim = None
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.1, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise Failure(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def first_difference(a: str, b: str) -> str:
+    i = next((k for k in range(min(len(a), len(b))) if a[k] != b[k]), min(len(a), len(b)))
+    return f"first difference at code point {i} (lengths {len(a)} / {len(b)}): {a[max(0, i - 20):i + 20]!r} vs {b[max(0, i - 20):i + 20]!r}"
