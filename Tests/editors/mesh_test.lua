@@ -125,3 +125,21 @@ function M.select(row, col, motions)
   vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes('<Esc>v' .. motions, true, false, true), 'x', false)
   return vim.fn.mode()
 end
+
+-- Messages of the information diagnostics mesh publishes for annotations.
+function M.annotation_diagnostics()
+  local messages = {}
+  for _, d in ipairs(vim.diagnostic.get(0, { severity = vim.diagnostic.severity.INFO })) do
+    if d.source == 'mesh' then table.insert(messages, d.message) end
+  end
+  return messages
+end
+
+-- require('mesh').dap() against a stand-in nvim-dap module: what it registers.
+function M.dap_with_stub()
+  package.loaded.dap = { adapters = {}, configurations = {} }
+  local ok = require('mesh').dap()
+  local dap = package.loaded.dap
+  package.loaded.dap = nil
+  return { ok = ok, adapter = dap.adapters.mesh, go = dap.configurations.go }
+end

@@ -34,12 +34,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mesh_fixture import Account, Failure, Server, log, run_mesh  # noqa: E402
-from nvim_instance import REPO, Instance, wait_until  # noqa: E402
+from nvim_instance import REPO, Instance, alive, wait_until  # noqa: E402
 
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 # pynvim's child watcher complains (through asyncio's logger) when an embedded Neovim exits
@@ -51,6 +52,8 @@ BIG_FILE = "big.txt"
 INITIAL_TEXT = "package main\n\n// héllo wörld 🎉 中文 e\u0301\nfunc main() {\n\tprintln(\"hi\")\n}\n"
 # What random inserts are made of: ASCII, Latin-1, astral emoji, a ZWJ sequence, CJK, a
 # combining mark, newlines. No '<' (feedkeys would read it as a key code).
+# shared.txt starts at ~60 bytes and a run types a few KB; past this something duplicates edits.
+BLOW_UP_BYTES = 1_000_000
 PIECES = ["a", "b", "xyz", " ", "é", "🎉", "👩‍💻", "中文", "e\u0301", "\n", "Ω", "ok\n", "\t"]
 
 
@@ -113,6 +116,14 @@ class E2E:
                  home, stdin=f"{key} password 123\n")
         return Account(home=home, name=name, mesh=self.args.mesh, server=self.server.url)
 
+    def check_not_blown_up(self) -> None:
+        """Fails at once when the shared document grows far beyond what was typed."""
+        size = next(d["size"] for d in self.ada.get(f"/v1/sessions/{self.session}/documents") if d["path"] == SHARED_FILE)
+        if size > BLOW_UP_BYTES:
+            sizes = ", ".join(f"{i.name} {len(i.text().encode())} B" for i in self.instances)
+            raise Failure(f"{SHARED_FILE} grew to {size} bytes on the server ({sizes}): edits are being duplicated "
+                          f"(seed {self.seed}); work dir kept for the logs")
+
     def server_text(self, path: str = SHARED_FILE) -> str:
         return self.ada.get(f"/v1/sessions/{self.session}/documents/{self.doc_ids[path]}")["text"]
 
@@ -121,7 +132,8 @@ class E2E:
                  ("ada-plain", self.ada, self.ada_dir, False), ("bob-plain", self.bob, self.bob_dir, False)]
         for name, account, folder, plugin in specs:
             instance = Instance(name=name, account=account, folder=folder, plugin=plugin,
-                                nvim_bin=self.args.nvim, mesh=self.args.mesh, root=self.root)
+                                nvim_bin=self.args.nvim, mesh=self.args.mesh, root=self.root,
+                                log_level=self.args.lsp_log)
             instance.start(SHARED_FILE)
             self.instances.append(instance)
         for instance in self.instances:
@@ -158,6 +170,8 @@ class E2E:
         since = None
         texts: dict[str, str] = {}
         while time.monotonic() < deadline:
+            if path == SHARED_FILE:
+                self.check_not_blown_up()
             texts = {"server": self.server_text(path)}
             for instance in self.instances:
                 texts[instance.name] = instance.text()
@@ -198,9 +212,13 @@ class E2E:
 
     def type_concurrently(self) -> None:
         deadline = time.monotonic() + self.args.duration
+        next_check = time.monotonic() + 1
         while time.monotonic() < deadline:
             self.random_edit(self.rng.choice(self.instances))
-            time.sleep(self.rng.uniform(0, 0.03))
+            if time.monotonic() >= next_check:
+                self.check_not_blown_up()
+                next_check = time.monotonic() + 1
+            time.sleep(self.rng.uniform(0, self.args.pace / 1000))
         log("typed: " + ", ".join(f"{i.name} {i.edits} edits" for i in self.instances))
 
     def check_presence(self) -> None:
@@ -244,6 +262,61 @@ class E2E:
                            15, interval=0.2, what="ada-plain to get a hint diagnostic for Bob's selection")
         log(f"ada-plain: selection diagnostics {found}")
         bob_plugin.lua("vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes('<Esc>', true, false, true), 'x', false)")
+
+    def check_commands(self) -> None:
+        """The plugin's :Mesh* commands, end to end through mesh lsp and the server."""
+        ada_plugin, bob_plugin, ada_plain, bob_plain = self.instances
+        nonce = f"n{self.seed % 100000}"
+
+        ada_plugin.nvim.command(f"MeshChat hello from Ada {nonce}")
+        for peer in (bob_plugin, bob_plain):
+            wait_until(lambda peer=peer: nonce in peer.lua("return mesh_test.messages()"), 15, interval=0.2,
+                       what=f"{peer.name} to show Ada's chat message")
+        log("chat: :MeshChat reached both of Bob's editors as a message")
+
+        ada_plugin.lua("vim.api.nvim_win_set_cursor(0, {1, 0})")
+        ada_plugin.nvim.command(f"MeshAnnotate note {nonce}")
+        found = wait_until(lambda: [m for m in bob_plain.lua("return mesh_test.annotation_diagnostics()") if nonce in m],
+                           15, interval=0.2, what="bob-plain to get Ada's annotation as a diagnostic")
+        log(f"annotate: bob-plain shows {found}")
+
+        ada_plugin.nvim.command("MeshFollow Bob")
+        lines = bob_plugin.lua("return vim.api.nvim_buf_line_count(0)")
+        target = max(1, lines - 1)
+
+        def followed():
+            bob_plugin.lua("vim.api.nvim_win_set_cursor(0, ...); vim.cmd('doautocmd CursorMoved')", [target, 0])
+            return ada_plugin.lua("return vim.api.nvim_win_get_cursor(0)[1]") == target
+        wait_until(followed, 15, interval=0.3, what=f"ada-plugin, following Bob, to jump to line {target}")
+        ada_plugin.nvim.command("MeshFollow")
+        log(f"follow: ada-plugin's cursor followed Bob to line {target}")
+
+        ada_plugin.lua("vim.fn.setreg('\"', '')")
+        ada_plugin.nvim.command("MeshInvite viewer")
+        code = wait_until(lambda: ada_plugin.lua("return vim.fn.getreg('\"')"), 15, interval=0.2,
+                          what=":MeshInvite to put an invite code in the unnamed register")
+        log(f"invite: :MeshInvite viewer gave code {code}")
+
+        dap = ada_plugin.lua("return mesh_test.dap_with_stub()")
+        assert dap["ok"] and dap["adapter"]["type"] == "executable" and dap["adapter"]["args"] == ["dap"], dap
+        assert any(c.get("type") == "mesh" and c.get("request") == "launch" for c in dap["go"]), dap
+        log(f"dap: adapter {dap['adapter']['command']} {dap['adapter']['args']}, Go configuration registered")
+
+    def check_editor_exit(self) -> None:
+        """An editor that dies without shutdown (SIGKILL) closes mesh lsp's stdin: it must exit."""
+        victim = self.instances[3]
+        lsp = victim.children()
+        assert lsp, f"{victim.name} has no child process (no mesh lsp?)"
+        os.kill(victim.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(alive(pid) for pid in lsp):
+            time.sleep(0.1)
+        left = [pid for pid in lsp if alive(pid)]
+        if left:
+            for pid in left:
+                os.kill(pid, signal.SIGKILL)
+            raise Failure(f"mesh lsp (pid {left}) still running 10 s after its editor was killed (stdin at EOF)")
+        log(f"{victim.name} killed: its mesh lsp exited")
 
     # -- benchmarks ------------------------------------------------------------------------
 
@@ -301,6 +374,7 @@ class E2E:
         text = self.wait_converged(self.args.converge_timeout)
         log(f"converged: all 4 buffers equal the server's text ({len(text)} code points, {text.count(chr(10))} lines)")
         self.check_presence()
+        self.check_commands()
         final = self.wait_converged(20)
         assert final == self.server_text(), "server text changed after convergence"
         if self.args.bench:
@@ -311,10 +385,22 @@ class E2E:
                 self.bench_open_big()
             except Failure as error:
                 log(f"BENCH incomplete: {error}")
+        self.check_editor_exit()
 
-    def cleanup(self, keep: bool) -> None:
+    def cleanup(self, keep: bool, hard: bool = False) -> None:
+        """Quits every editor (SIGKILL after a failure: it may be stuck) and the server."""
+        lsp = [pid for instance in self.instances if instance.nvim for pid in instance.children()]
         for instance in self.instances:
+            if hard and instance.nvim is not None and alive(instance.pid):
+                os.kill(instance.pid, signal.SIGKILL)
             instance.close()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(alive(pid) for pid in lsp):
+            time.sleep(0.1)
+        for pid in lsp:
+            if alive(pid):
+                log(f"mesh lsp {pid} outlived its editor's :qa!; killing it")
+                os.kill(pid, signal.SIGKILL)
         if self.server:
             self.server.stop()
         if keep:
@@ -329,8 +415,10 @@ def main() -> int:
     parser.add_argument("--nvim", default=os.environ.get("NVIM_BIN", "nvim"))
     parser.add_argument("--seed", type=int)
     parser.add_argument("--duration", type=float, default=5.0, help="seconds of concurrent typing")
+    parser.add_argument("--pace", type=float, default=30.0, help="longest pause between edits, ms")
     parser.add_argument("--converge-timeout", type=float, default=60.0)
     parser.add_argument("--bench", action="store_true", help="also print latency and 1 MB open time")
+    parser.add_argument("--lsp-log", default="warn", help="Neovim's LSP log level (debug logs every message)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args()
 
@@ -347,12 +435,26 @@ def main() -> int:
     if probe.returncode != 0 or "mesh lsp" not in probe.stdout + probe.stderr:
         skip_or_fail(f"{args.mesh} has no `lsp` subcommand yet")
 
-    # A hung editor or server must not hang CI: the whole run has a wall-clock limit.
-    limit = int(args.duration + args.converge_timeout + (240 if args.bench else 150))
-    signal.signal(signal.SIGALRM, lambda *_: (_ for _ in ()).throw(Failure(f"the whole test exceeded {limit}s")))
-    signal.alarm(limit)
-
+    time_limit = int(args.duration + args.converge_timeout + (300 if args.bench else 180))
     test = E2E(args)
+
+    # A hung editor, mesh lsp or server must not hang CI. A signal cannot interrupt a blocked
+    # pynvim request, so a watchdog thread kills every process the test started and exits.
+    def watchdog() -> None:
+        print(f"FAIL (seed {test.seed}): the whole test exceeded {time_limit}s; work dir {test.root}", flush=True)
+        pids = [pid for i in test.instances if i.pid for pid in [*i.children(), i.pid]]
+        if test.server:
+            pids.append(test.server.process.pid)
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        os._exit(1)
+
+    timer = threading.Timer(time_limit, watchdog)
+    timer.daemon = True
+    timer.start()
     ok = False
     try:
         test.run()
@@ -364,8 +466,8 @@ def main() -> int:
         traceback.print_exc()
         print(f"FAIL (seed {test.seed}): {type(error).__name__}: {error}", flush=True)
     finally:
-        signal.alarm(0)
-        test.cleanup(keep=args.keep or not ok)
+        test.cleanup(keep=args.keep or not ok, hard=not ok)
+        timer.cancel()
     if ok:
         print(f"PASS (seed {test.seed})", flush=True)
     return 0 if ok else 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from mesh_fixture import Account, Failure
@@ -25,8 +25,9 @@ class Instance:
     mesh: str
     root: Path
     nvim: object = None
+    log_level: str = "warn"
     edits: int = 0
-    seen: list = field(default_factory=list)
+    pid: int = 0
 
     def start(self, file: str) -> None:
         import pynvim
@@ -47,8 +48,9 @@ class Instance:
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
+        self.pid = self.nvim.call("getpid")
         self.lua("dofile(...)", str(HELPERS_LUA))
-        self.lua("vim.lsp.set_log_level('warn'); vim.o.shortmess = vim.o.shortmess .. 'sWF'")
+        self.lua("vim.lsp.set_log_level(...); vim.o.shortmess = vim.o.shortmess .. 'sWF'", self.log_level)
         env = {"MESH_HOME": str(self.account.home)}
         if self.plugin:
             self.lua("""
@@ -78,6 +80,10 @@ class Instance:
         path = self.root / f"state-{self.name}" / "nvim" / "lsp.log"
         return path.read_text(errors="replace")[-3000:] if path.exists() else "(no lsp.log)"
 
+    def children(self) -> list[int]:
+        """Pids of this Neovim's child processes (its `mesh lsp`)."""
+        return child_pids(self.pid)
+
     def close(self) -> None:
         if self.nvim is None:
             return
@@ -106,3 +112,27 @@ def wait_until(predicate, timeout: float, interval: float = 0.1, what: str = "co
 def first_difference(a: str, b: str) -> str:
     i = next((k for k in range(min(len(a), len(b))) if a[k] != b[k]), min(len(a), len(b)))
     return f"first difference at code point {i} (lengths {len(a)} / {len(b)}): {a[max(0, i - 20):i + 20]!r} vs {b[max(0, i - 20):i + 20]!r}"
+
+
+def child_pids(parent: int) -> list[int]:
+    """Pids whose parent is `parent` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # pid (comm) state ppid …; comm may hold spaces or parentheses: split after the last ')'.
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
+            found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
