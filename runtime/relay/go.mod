@@ -1,0 +1,3 @@
+module mesh/relay
+
+go 1.19
