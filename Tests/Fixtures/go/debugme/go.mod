@@ -1,0 +1,3 @@
+module mesh.test/debugme
+
+go 1.19

@@ -1,0 +1,3 @@
+module mesh.test/forkbomb
+
+go 1.19

@@ -1,0 +1,3 @@
+module mesh.test/hello
+
+go 1.19

@@ -1,0 +1,3 @@
+module mesh.test/memhog
+
+go 1.19

@@ -1,0 +1,3 @@
+module mesh.test/netprobe
+
+go 1.19

@@ -1,0 +1,3 @@
+module mesh.test/spin
+
+go 1.19
