@@ -44,7 +44,7 @@ let package = Package(
         .target(
             name: "MeshServer",
             dependencies: [
-                "MeshOT", "MeshProtocol", "MeshStore",
+                "MeshOT", "MeshProtocol", "MeshStore", "MeshSandbox",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -67,6 +67,27 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Docker Engine API client and the sandbox policy for debug and run containers.
+        .target(
+            name: "MeshSandbox",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // `mesh dap`: DAP over stdio bridged to the server's shared debug sessions.
+        .target(
+            name: "MeshDAP",
+            dependencies: [
+                "MeshProtocol", "MeshClient",
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The editor bridge: JSON-RPC over stdio, the LSP subset Mesh uses, buffer sync.
         .target(
             name: "MeshLSP",
@@ -78,7 +99,7 @@ let package = Package(
         .executableTarget(
             name: "mesh",
             dependencies: [
-                "MeshOT", "MeshProtocol", "MeshClient", "MeshServer", "MeshLSP",
+                "MeshOT", "MeshProtocol", "MeshClient", "MeshServer", "MeshLSP", "MeshSandbox", "MeshDAP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -109,10 +130,10 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "MeshLSPTests", dependencies: ["MeshLSP", "MeshOT"]),
+        .testTarget(name: "MeshLSPTests", dependencies: ["MeshLSP", "MeshOT", "MeshProtocol"]),
         .testTarget(name: "MeshProtocolTests", dependencies: ["MeshProtocol"]),
         .testTarget(name: "MeshClientTests", dependencies: ["MeshClient"]),
         // Runs the built `mesh` binary end to end (server and CLI verbs as subprocesses).
-        .testTarget(name: "MeshCLITests", dependencies: ["MeshClient", "MeshLSP", "MeshOT"]),
+        .testTarget(name: "MeshCLITests", dependencies: ["MeshClient", "MeshLSP", "MeshOT", "MeshProtocol"]),
     ]
 )

@@ -21,6 +21,7 @@ struct ApiError: HTTPResponseError {
     static func notFound(_ message: String) -> ApiError { .init(.notFound, .notFound, message) }
     static func conflict(_ message: String) -> ApiError { .init(.conflict, .conflict, message) }
     static func tooLarge(_ message: String) -> ApiError { .init(.contentTooLarge, .tooLarge, message) }
+    static func unavailable(_ message: String) -> ApiError { .init(.serviceUnavailable, .internal, message) }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
         let data = try JSONEncoder().encode(body)

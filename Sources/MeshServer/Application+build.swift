@@ -2,6 +2,8 @@ import Foundation
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
+import MeshProtocol
+import MeshSandbox
 import MeshStore
 import NIOCore
 import ServiceLifecycle
@@ -42,6 +44,30 @@ public func buildApplication(
     SessionController(store: store, hub: hub).addRoutes(to: v1)
     DocumentController(store: store, hub: hub, limits: configuration.limits).addRoutes(to: v1)
 
+    // The sandbox: this server's containers carry a label derived from its data directory, so
+    // a restart finds (and removes) what a crashed run left behind.
+    let sandbox: Sandbox? = configuration.sandbox.enabled
+        ? Sandbox(docker: DockerClient(socketPath: configuration.sandbox.dockerSocket), image: configuration.sandbox.image,
+                  limits: configuration.sandbox.limits, instance: DocumentHash.of(URL(fileURLWithPath: configuration.dataDirectory).standardizedFileURL.path),
+                  logger: logger)
+        : nil
+    RunController(store: store, hub: hub, sandbox: sandbox, dataDirectory: configuration.dataDirectory).addRoutes(to: v1)
+    if let sandbox {
+        let debugHub = DebugHub(store: store, hub: hub, sandbox: sandbox, dataDirectory: configuration.dataDirectory, logger: logger)
+        let debugSocket = DebugSocket(debug: debugHub, store: store, limits: configuration.limits, logger: logger)
+        v1.ws("debug") { request, context in
+            if let origin = request.headers[.origin],
+               !OriginPolicy.allows(origin, host: request.head.authority, allowed: allowedOriginsForDebug(configuration)) {
+                throw ApiError.forbidden("origin \(origin) is not allowed")
+            }
+            guard context.user != nil else { throw ApiError.unauthorized() }
+            return .upgrade([:])
+        } onUpgrade: { inbound, outbound, context in
+            guard let user = context.requestContext.user else { return }
+            await debugSocket.run(user: user, inbound: inbound, outbound: outbound)
+        }
+    }
+
     let socket = CollaborationSocket(hub: hub, store: store, limits: configuration.limits, logger: logger)
     let allowedOrigins = Set(configuration.allowedOrigins)
     v1.ws("ws") { request, context in
@@ -62,7 +88,7 @@ public func buildApplication(
             webSocketRouter: router,
             configuration: .init(ws: .init(maxFrameSize: configuration.limits.maxFrameBytes, closeTimeout: .seconds(2)))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "mesh"),
-        services: [HubService(hub: hub)],
+        services: [HubService(hub: hub), SandboxService(sandbox: sandbox, logger: logger)],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger
     )
@@ -80,6 +106,26 @@ enum OriginPolicy {
         if lowered.hasPrefix("ws://") || lowered.hasPrefix("wss://") { return true }
         if let host, lowered == "http://\(host.lowercased())" || lowered == "https://\(host.lowercased())" { return true }
         return false
+    }
+}
+
+func allowedOriginsForDebug(_ configuration: ServerConfiguration) -> Set<String> { Set(configuration.allowedOrigins) }
+
+/// Removes containers a crashed run left behind at start; kills the running ones at shutdown.
+struct SandboxService: Service {
+    let sandbox: Sandbox?
+    let logger: Logger
+
+    func run() async throws {
+        guard let sandbox else { return }
+        do {
+            try await sandbox.docker.ping()
+            try await sandbox.removeOrphans()
+        } catch {
+            logger.warning("the sandbox is unavailable: mesh run and mesh dap will fail until dockerd runs", metadata: ["error": "\(error)"])
+        }
+        try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(365 * 24 * 3600)) }
+        await sandbox.shutdown()
     }
 }
 

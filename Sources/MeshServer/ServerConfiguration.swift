@@ -1,4 +1,5 @@
 import Foundation
+import MeshSandbox
 
 /// Everything `mesh serve` can be told, from flags or environment variables.
 public struct ServerConfiguration: Sendable {
@@ -13,6 +14,7 @@ public struct ServerConfiguration: Sendable {
     public var allowedOrigins: [String] = []
     public var limits = Limits()
     public var auth = AuthSettings()
+    public var sandbox = SandboxSettings()
 
     public init(dataDirectory: String = ServerConfiguration.defaultDataDirectory()) {
         self.dataDirectory = dataDirectory
@@ -46,6 +48,16 @@ public struct ServerConfiguration: Sendable {
     }
 
     /// Token lifetimes and costs.
+    /// The Docker sandbox for `mesh run` and `mesh dap`.
+    public struct SandboxSettings: Sendable {
+        /// Off: run and debug answer 503; the rest of the server does not need Docker.
+        public var enabled = true
+        public var dockerSocket = DockerClient.defaultSocket
+        public var image = RuntimeImage.reference
+        public var limits = SandboxLimits()
+        public init() {}
+    }
+
     public struct AuthSettings: Sendable {
         public var issuer = "mesh"
         public var audience = "mesh"

@@ -18,6 +18,9 @@ struct Mesh: AsyncParsableCommand {
             JoinCommand.self,
             ShareCommand.self,
             LSPCommand.self,
+            DAPCommand.self,
+            RunCommand.self,
+            RuntimeCommand.self,
         ]
     )
 }

@@ -14,7 +14,7 @@ public actor MeshAPIClient {
     /// The current login, if any.
     public private(set) var credentials: Credentials?
     private let store: CredentialStore?
-    private let http: HTTPClient
+    let http: HTTPClient
     private let timeout: TimeAmount
     private var refreshing: Task<Credentials, any Error>?
 
@@ -204,7 +204,7 @@ public actor MeshAPIClient {
 
     private struct ErrorBody: Decodable { var code: String; var message: String }
 
-    private static func failure(status: Int, data: Data) -> MeshAPIError {
+    static func failure(status: Int, data: Data) -> MeshAPIError {
         if let body = try? JSONDecoder().decode(ErrorBody.self, from: data) {
             return MeshAPIError(status: status, code: body.code, message: body.message)
         }

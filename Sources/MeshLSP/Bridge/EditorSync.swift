@@ -1,3 +1,4 @@
+import MeshProtocol
 import MeshOT
 
 /// Keeps one editor buffer and the bridge's copy of the shared document in step, over the only

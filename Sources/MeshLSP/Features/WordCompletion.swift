@@ -1,3 +1,4 @@
+import MeshProtocol
 import MeshOT
 
 /// Completion from the words of every document in the session: identifiers and words of

@@ -1,3 +1,4 @@
+import MeshProtocol
 import Foundation
 
 /// A JSON-RPC 2.0 request id: a number or a string.

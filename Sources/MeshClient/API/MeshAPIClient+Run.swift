@@ -1,0 +1,59 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// How a sandbox run ended.
+public enum RunEnding: Sendable, Equatable {
+    case exited(Int)
+    case killed(String)
+}
+
+extension MeshAPIClient {
+    /// A valid access token (refreshed when it has expired), for connections made outside
+    /// this client (WebSockets, streamed responses).
+    public func freshAccessToken() async throws -> String {
+        _ = try await me()
+        guard let token = credentials?.accessToken else { throw MeshAPIError.notLoggedIn(server) }
+        return token
+    }
+
+    /// Builds and runs the session's current code in the server's sandbox, streaming its
+    /// output to `output` (`stderr: true` for the program's stderr) as it comes.
+    public func run(session: UUID, package: String, arguments: [String],
+                    output: @Sendable (_ text: String, _ stderr: Bool) -> Void) async throws -> RunEnding {
+        let token = try await freshAccessToken()
+        var request = HTTPClientRequest(url: server + "/v1/sessions/\(session.uuidString)/run")
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: ["package": package, "args": arguments])))
+        let response: HTTPClientResponse
+        do {
+            response = try await http.execute(request, timeout: .minutes(30))
+        } catch {
+            throw MeshAPIError.unreachable(server, error)
+        }
+        guard response.status == .ok else {
+            let body = try await response.body.collect(upTo: 1 << 20)
+            throw Self.failure(status: Int(response.status.code), data: Data(body.readableBytesView))
+        }
+        var pending = Data()
+        var ending: RunEnding?
+        for try await chunk in response.body {
+            pending.append(contentsOf: chunk.readableBytesView)
+            while let newline = pending.firstIndex(of: 0x0A) {
+                let line = pending[pending.startIndex..<newline]
+                pending = Data(pending[(newline + 1)...])
+                guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any] else { continue }
+                if let data = object["data"] as? String { output(data, (object["stream"] as? String) == "stderr") }
+                if let code = object["exit"] as? Int { ending = .exited(code) }
+                if let reason = object["killed"] as? String { ending = .killed(reason) }
+            }
+        }
+        guard let ending else {
+            throw MeshAPIError(status: 0, code: "bad_response", message: "the run ended without an exit status")
+        }
+        return ending
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import HTTPTypes
+import HummingbirdWSClient
+import Logging
+import MeshClient
+import MeshProtocol
+
+/// `mesh dap`: the editor's debug adapter. DAP over stdio on one side, the server's
+/// `/v1/debug` WebSocket on the other (one DAP message per text frame); the server runs Delve
+/// in a sandbox container and shares the debug session among the session's participants.
+public enum DAPBridge {
+    /// Bridges until either side ends; returns the exit code.
+    public static func run(root: URL, environment: [String: String] = ProcessInfo.processInfo.environment,
+                           logger: Logger) async -> Int32 {
+        let stdio = FramedConnection()
+        stdio.start()
+        do {
+            let target = try await connectionTarget(root: root, environment: environment)
+            return try await bridge(stdio, target: target, root: root, logger: logger)
+        } catch {
+            // Tell the editor: answer its first request with the reason, then end.
+            logger.error("\(error)")
+            for await frame in stdio.frames {
+                guard case let .message(data) = frame, let request = try? JSONValue.parse(data), let seq = request["seq"]?.int else { continue }
+                stdio.send(JSONValue.object(["seq": 1, "type": "response", "request_seq": JSONValue(seq), "success": false,
+                                              "command": request["command"] ?? "", "message": .string("Mesh: \(error)"),
+                                              "body": ["error": ["id": 1, "format": .string("Mesh: \(error)")]]]).serialized())
+                stdio.send(JSONValue.object(["seq": 2, "type": "event", "event": "terminated"]).serialized())
+                break
+            }
+            return 1
+        }
+    }
+
+    struct Target {
+        var url: String
+        var token: String
+        var session: String
+    }
+
+    static func connectionTarget(root: URL, environment: [String: String]) async throws -> Target {
+        guard let discovered = SessionFile.discover(from: root) else {
+            throw WorkspaceError("no Mesh session in \(root.path): share it with `mesh share` or join one with `mesh join`")
+        }
+        let store = CredentialStore(environment: environment)
+        guard let credentials = try store.load(), CredentialStore.normalize(credentials.server) == CredentialStore.normalize(discovered.file.server) else {
+            throw WorkspaceError("not logged in to \(discovered.file.server): run `mesh login --server \(discovered.file.server)`")
+        }
+        let api = MeshAPIClient(server: discovered.file.server, credentials: credentials, store: store)
+        let token = try await api.freshAccessToken()
+        var url = try CollaborationClient.webSocketURL(discovered.file.server)
+        url = String(url.dropLast("/v1/ws".count)) + "/v1/debug"
+        return Target(url: url, token: token, session: discovered.file.session)
+    }
+
+    static func bridge(_ stdio: FramedConnection, target: Target, root: URL, logger: Logger) async throws -> Int32 {
+        var configuration = WebSocketClientConfiguration(maxFrameSize: 32 << 20)
+        configuration.additionalHeaders[.authorization] = "Bearer \(target.token)"
+        let hello = JSONValue.object(["type": "hello", "session": .string(target.session), "root": .string(root.standardizedFileURL.path)])
+        try await WebSocketClient.connect(url: target.url, configuration: configuration, logger: logger) { inbound, outbound, _ in
+            try await outbound.write(.text(String(decoding: hello.serialized(), as: UTF8.self)))
+            var messages = inbound.messages(maxSize: 32 << 20).makeAsyncIterator()
+            guard case let .text(first)? = try await messages.next(), let welcome = try? JSONValue.parse(Data(first.utf8)),
+                  welcome["type"]?.string == "welcome"
+            else { throw WorkspaceError("the server refused the debug connection") }
+            // Editor → server in its own task; server → editor here, until the server ends.
+            let pump = Task {
+                for await frame in stdio.frames {
+                    guard case let .message(data) = frame else { continue }
+                    try await outbound.write(.text(String(decoding: data, as: UTF8.self)))
+                }
+                try await outbound.close(.normalClosure, reason: nil)
+            }
+            defer { pump.cancel() }
+            while let message = try await messages.next() {
+                if case let .text(text) = message { stdio.send(Data(text.utf8)) }
+            }
+        }
+        return 0
+    }
+}

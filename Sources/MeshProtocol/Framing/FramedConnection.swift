@@ -1,0 +1,55 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `Content-Length`-framed messages over a pair of file descriptors (stdin/stdout for
+/// `mesh lsp` and `mesh dap`). Reading happens on a dedicated thread, never on Swift
+/// concurrency's cooperative pool; writes are serialized by a lock.
+public final class FramedConnection: Sendable {
+    /// Frames in order; finishes when the input ends.
+    public let frames: AsyncStream<MessageFramer.Frame>
+    private let continuation: AsyncStream<MessageFramer.Frame>.Continuation
+    private let input: Int32
+    private let output: Int32
+    private let writeLock = NSLock()
+
+    public init(input: Int32 = STDIN_FILENO, output: Int32 = STDOUT_FILENO) {
+        self.input = input
+        self.output = output
+        (frames, continuation) = AsyncStream.makeStream(of: MessageFramer.Frame.self, bufferingPolicy: .unbounded)
+    }
+
+    /// Starts the reader thread.
+    public func start() {
+        let thread = Thread { [self] in readLoop() }
+        thread.name = "mesh-framed-reader"
+        thread.start()
+    }
+
+    /// Writes one message with its header.
+    public func send(_ content: Data) {
+        let data = MessageFramer.frame(content)
+        writeLock.lock()
+        defer { writeLock.unlock() }
+        data.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(output, raw.baseAddress! + offset, raw.count - offset)
+                if n > 0 { offset += n } else if n < 0, errno == EINTR { continue } else { return }
+            }
+        }
+    }
+
+    private func readLoop() {
+        var framer = MessageFramer()
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { break }
+            for frame in framer.feed(buffer[0..<n]) { continuation.yield(frame) }
+        }
+        continuation.finish()
+    }
+}

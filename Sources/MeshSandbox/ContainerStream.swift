@@ -1,0 +1,131 @@
+import Foundation
+import NIOConcurrencyHelpers
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A container's stdio through the Engine API's hijacked attach connection (`Upgrade: tcp`):
+/// write to its stdin, read its demultiplexed stdout and stderr. Blocking socket calls run on
+/// a dedicated thread, never on Swift concurrency's pool.
+public final class ContainerStream: Sendable {
+    /// stdout and stderr chunks in order; finishes when the container closes its output.
+    public let output: AsyncStream<StreamDemuxer.Chunk>
+    private let continuation: AsyncStream<StreamDemuxer.Chunk>.Continuation
+    private let fd: Int32
+    private let writeLock = NIOLock()
+    private let closed = NIOLockedValueBox(false)
+
+    private init(fd: Int32, leftover: [UInt8]) {
+        self.fd = fd
+        (output, continuation) = AsyncStream.makeStream(of: StreamDemuxer.Chunk.self, bufferingPolicy: .unbounded)
+        let thread = Thread { [self] in readLoop(leftover) }
+        thread.name = "mesh-container-attach"
+        thread.start()
+    }
+
+    /// Attaches to a created (not yet started) container's stdin, stdout and stderr.
+    static func attach(socketPath: String, container: String) async throws -> ContainerStream {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread {
+                continuation.resume(with: Result { try handshake(socketPath: socketPath, container: container) })
+            }
+            thread.start()
+        }
+    }
+
+    private static func handshake(socketPath: String, container: String) throws -> ContainerStream {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw DockerError.attach("socket(): errno \(errno)") }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let pathBytes = Array(socketPath.utf8)
+        guard pathBytes.count < MemoryLayout.size(ofValue: address.sun_path) else { Glibc.close(fd); throw DockerError.attach("socket path too long") }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, byte) in pathBytes.enumerated() { raw[i] = byte }
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard connected == 0 else {
+            let reason = String(cString: strerror(errno))
+            Glibc.close(fd)
+            throw DockerError.unavailable(socket: socketPath, reason: reason)
+        }
+        let request = "POST /\(DockerClient.apiVersion)/containers/\(container)/attach?stream=1&stdin=1&stdout=1&stderr=1 HTTP/1.1\r\n"
+            + "Host: docker\r\nUpgrade: tcp\r\nConnection: Upgrade\r\nContent-Length: 0\r\n\r\n"
+        guard writeAll(fd, Array(request.utf8)) else { Glibc.close(fd); throw DockerError.attach("could not send the attach request") }
+        var response: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        var headerEnd: Int?
+        while headerEnd == nil {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            guard n > 0 else { Glibc.close(fd); throw DockerError.attach("the daemon closed the connection during the upgrade") }
+            response += buffer[0..<n]
+            if let range = findHeaderEnd(response) { headerEnd = range }
+            if response.count > 65536 { Glibc.close(fd); throw DockerError.attach("no upgrade response") }
+        }
+        let header = String(decoding: response[0..<headerEnd!], as: UTF8.self)
+        guard header.hasPrefix("HTTP/1.1 101") || header.hasPrefix("HTTP/1.0 101") else {
+            Glibc.close(fd)
+            throw DockerError.attach(header.split(separator: "\r\n").first.map(String.init) ?? header)
+        }
+        return ContainerStream(fd: fd, leftover: Array(response[(headerEnd! + 4)...]))
+    }
+
+    private static func findHeaderEnd(_ bytes: [UInt8]) -> Int? {
+        guard bytes.count >= 4 else { return nil }
+        for i in 0...(bytes.count - 4) where bytes[i] == 13 && bytes[i + 1] == 10 && bytes[i + 2] == 13 && bytes[i + 3] == 10 { return i }
+        return nil
+    }
+
+    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { return false }
+            offset += n
+        }
+        return true
+    }
+
+    /// Writes to the container's stdin.
+    @discardableResult
+    public func write(_ data: Data) -> Bool {
+        writeLock.withLock { closed.withLockedValue { $0 } ? false : Self.writeAll(fd, Array(data)) }
+    }
+
+    /// Ends the container's stdin (it reads end of file).
+    public func closeInput() {
+        writeLock.withLock { if !closed.withLockedValue({ $0 }) { _ = shutdown(fd, Int32(SHUT_WR)) } }
+    }
+
+    /// Closes the connection (the output stream finishes).
+    public func close() {
+        writeLock.withLock { if !closed.withLockedValue({ $0 }) { _ = shutdown(fd, Int32(SHUT_RDWR)) } }
+    }
+
+    private func readLoop(_ leftover: [UInt8]) {
+        var demuxer = StreamDemuxer()
+        for chunk in demuxer.feed(leftover) { continuation.yield(chunk) }
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { break }
+            for chunk in demuxer.feed(buffer[0..<n]) { continuation.yield(chunk) }
+        }
+        continuation.finish()
+        writeLock.withLock {
+            closed.withLockedValue { $0 = true }
+            Glibc.close(fd)
+        }
+    }
+}
+
+extension DockerClient {
+    /// Attaches to a created container's stdio; attach before `start` so nothing is missed.
+    public func attach(_ container: String) async throws -> ContainerStream {
+        try await ContainerStream.attach(socketPath: socketPath, container: container)
+    }
+}

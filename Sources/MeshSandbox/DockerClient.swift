@@ -1,0 +1,155 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOPosix
+import NIOHTTP1
+
+/// A small client of the Docker Engine API (v1.41) over its unix socket: images, containers,
+/// and (in `DockerClient+Attach`) the hijacked attach stream.
+public struct DockerClient: Sendable {
+    public static let defaultSocket = "/var/run/docker.sock"
+    public static let apiVersion = "v1.41"
+
+    public let socketPath: String
+    private let http: HTTPClient
+
+    public init(socketPath: String = DockerClient.defaultSocket, http: HTTPClient = .shared) {
+        self.socketPath = socketPath
+        self.http = http
+    }
+
+    // MARK: Daemon and images
+
+    /// Checks that dockerd answers; the error says how to start it.
+    public func ping() async throws {
+        _ = try await call(.GET, "/_ping", expect: [200])
+    }
+
+    /// `{"Version": …, "ApiVersion": …}` of the daemon.
+    public func version() async throws -> [String: Any] {
+        try json(try await call(.GET, "/version", expect: [200])) as? [String: Any] ?? [:]
+    }
+
+    public func imageExists(_ reference: String) async throws -> Bool {
+        let (status, _) = try await raw(.GET, "/images/\(escape(reference))/json")
+        if status == 404 { return false }
+        guard status == 200 else { throw DockerError.api(status: status, message: "inspecting image \(reference)") }
+        return true
+    }
+
+    /// `docker import`: a root filesystem tarball becomes an image.
+    public func importImage(tarball: URL, repository: String, tag: String) async throws {
+        let size = (try FileManager.default.attributesOfItem(atPath: tarball.path)[.size] as? NSNumber)?.int64Value ?? 0
+        let handle = try FileHandle(forReadingFrom: tarball)
+        defer { try? handle.close() }
+        let chunks = AsyncStream<ByteBuffer> { continuation in
+            while let data = try? handle.read(upToCount: 1 << 20), !data.isEmpty { continuation.yield(ByteBuffer(bytes: data)) }
+            continuation.finish()
+        }
+        var request = HTTPClientRequest(url: url("/images/create?fromSrc=-&repo=\(escape(repository))&tag=\(escape(tag))"))
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/x-tar")
+        request.body = .stream(chunks, length: .known(size))
+        let response = try await execute(request, timeout: .minutes(10))
+        let body = try await response.body.collect(upTo: 16 << 20)
+        let text = String(buffer: body)
+        guard response.status == .ok, !text.contains("\"error\"") else {
+            throw DockerError.api(status: Int(response.status.code), message: "image import failed: \(text.suffix(500))")
+        }
+    }
+
+    // MARK: Containers
+
+    /// Creates a container; returns its id.
+    public func createContainer(_ body: [String: Any], name: String? = nil) async throws -> String {
+        let query = name.map { "?name=\(escape($0))" } ?? ""
+        let data = try await call(.POST, "/containers/create\(query)", body: body, expect: [201])
+        guard let id = (try json(data) as? [String: Any])?["Id"] as? String else {
+            throw DockerError.api(status: 201, message: "container create answered without an Id")
+        }
+        return id
+    }
+
+    public func startContainer(_ id: String) async throws {
+        _ = try await call(.POST, "/containers/\(id)/start", expect: [204, 304])
+    }
+
+    /// Waits for the container to exit; returns its exit code. Call before `start` with
+    /// `condition: "next-exit"` to never miss a fast exit (and an `AutoRemove` removal).
+    public func waitContainer(_ id: String, condition: String = "next-exit") async throws -> Int {
+        let data = try await call(.POST, "/containers/\(id)/wait?condition=\(condition)", expect: [200], timeout: .hours(24))
+        return ((try json(data) as? [String: Any])?["StatusCode"] as? NSNumber)?.intValue ?? -1
+    }
+
+    public func killContainer(_ id: String, signal: String = "KILL") async throws {
+        _ = try await call(.POST, "/containers/\(id)/kill?signal=\(signal)", expect: [204, 404, 409])
+    }
+
+    public func removeContainer(_ id: String) async throws {
+        _ = try await call(.DELETE, "/containers/\(id)?force=true&v=true", expect: [204, 404, 409])
+    }
+
+    /// The raw inspect document, or nil when the container is gone.
+    public func inspectContainer(_ id: String) async throws -> [String: Any]? {
+        let (status, data) = try await raw(.GET, "/containers/\(id)/json")
+        if status == 404 { return nil }
+        guard status == 200 else { throw DockerError.api(status: status, message: String(decoding: data, as: UTF8.self)) }
+        return try json(data) as? [String: Any]
+    }
+
+    /// Ids of every container (running or not) carrying the label `key=value`.
+    public func containers(label: String) async throws -> [String] {
+        let filters = try JSONSerialization.data(withJSONObject: ["label": [label]])
+        let data = try await call(.GET, "/containers/json?all=1&filters=\(escape(String(decoding: filters, as: UTF8.self)))", expect: [200])
+        return (try json(data) as? [[String: Any]] ?? []).compactMap { $0["Id"] as? String }
+    }
+
+    // MARK: Plumbing
+
+    func url(_ path: String) -> String {
+        let host = socketPath.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? socketPath
+        return "http+unix://\(host)/\(Self.apiVersion)\(path)"
+    }
+
+    private func escape(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text
+    }
+
+    private func json(_ data: Data) throws -> Any {
+        data.isEmpty ? [:] : try JSONSerialization.jsonObject(with: data)
+    }
+
+    private func call(_ method: HTTPMethod, _ path: String, body: [String: Any]? = nil, expect: Set<Int>,
+                      timeout: TimeAmount = .seconds(60)) async throws -> Data {
+        let (status, data) = try await raw(method, path, body: body, timeout: timeout)
+        guard expect.contains(status) else {
+            let message = ((try? json(data)) as? [String: Any])?["message"] as? String ?? String(decoding: data, as: UTF8.self)
+            if status == 404, message.contains("No such image") { throw DockerError.missingImage(message) }
+            throw DockerError.api(status: status, message: message)
+        }
+        return data
+    }
+
+    private func raw(_ method: HTTPMethod, _ path: String, body: [String: Any]? = nil,
+                     timeout: TimeAmount = .seconds(60)) async throws -> (Int, Data) {
+        var request = HTTPClientRequest(url: url(path))
+        request.method = method
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body)))
+        }
+        let response = try await execute(request, timeout: timeout)
+        let data = try await response.body.collect(upTo: 64 << 20)
+        return (Int(response.status.code), Data(data.readableBytesView))
+    }
+
+    private func execute(_ request: HTTPClientRequest, timeout: TimeAmount) async throws -> HTTPClientResponse {
+        do {
+            return try await http.execute(request, timeout: timeout)
+        } catch let error as HTTPClientError {
+            throw DockerError.unavailable(socket: socketPath, reason: "\(error)")
+        } catch let error as IOError {
+            throw DockerError.unavailable(socket: socketPath, reason: "\(error)")
+        }
+    }
+}

@@ -1,0 +1,30 @@
+import Foundation
+
+/// The runtime image: the host's Go toolchain and Delve, and `mesh-relay`, imported from a
+/// root-filesystem tarball (no registry). `runtime/build-rootfs.sh` stages it.
+public enum RuntimeImage {
+    public static let repository = "mesh-runtime"
+    public static let tag = "1"
+    public static var reference: String { "\(repository):\(tag)" }
+    /// The named volume holding Go's build cache, seeded from the image's warm `/opt/gocache`.
+    public static let cacheVolume = "mesh-gocache-1"
+
+    /// Stages the root filesystem with `script` and imports it into dockerd.
+    public static func build(script: URL, docker: DockerClient = DockerClient(), log: (String) -> Void = { _ in }) async throws {
+        try await docker.ping()
+        let tarball = FileManager.default.temporaryDirectory.appendingPathComponent("mesh-runtime-\(UUID().uuidString).tar")
+        defer { try? FileManager.default.removeItem(at: tarball) }
+        log("staging the root filesystem with \(script.path)")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [script.path, tarball.path]
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw DockerError.api(status: 0, message: "\(script.path) failed with exit code \(process.terminationStatus)")
+        }
+        log("importing \(reference)")
+        try await docker.importImage(tarball: tarball, repository: repository, tag: tag)
+    }
+}

@@ -1,0 +1,203 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+
+/// Runs commands in locked-down containers of the runtime image and makes sure none outlives
+/// its limits or the server: every container carries the server's label and is removed when
+/// it ends, when a limit is hit, and at the next server start if the server died.
+public actor Sandbox {
+    public let docker: DockerClient
+    public let image: String
+    public let limits: SandboxLimits
+    /// Identifies this server's containers (stable across restarts of the same server).
+    public let instance: String
+    public let cacheVolume: String?
+    let logger: Logger
+    private var running: [String: SandboxProcess] = [:]
+
+    public init(docker: DockerClient = DockerClient(), image: String = RuntimeImage.reference, limits: SandboxLimits = .init(),
+                instance: String, cacheVolume: String? = RuntimeImage.cacheVolume, logger: Logger = Logger(label: "mesh.sandbox")) {
+        self.docker = docker
+        self.image = image
+        self.limits = limits
+        self.instance = instance
+        self.cacheVolume = cacheVolume
+        self.logger = logger
+    }
+
+    /// Removes containers a previous run of this server left behind; returns how many.
+    @discardableResult
+    public func removeOrphans() async throws -> Int {
+        let orphans = try await docker.containers(label: "\(ContainerSpec.managedLabel)=\(instance)")
+        for id in orphans where running[id] == nil { try await docker.removeContainer(id) }
+        if !orphans.isEmpty { logger.notice("removed orphaned sandbox containers", metadata: ["count": "\(orphans.count)"]) }
+        return orphans.count
+    }
+
+    /// Ids of this server's containers that Docker still has.
+    public func containerIDs() async throws -> [String] {
+        try await docker.containers(label: "\(ContainerSpec.managedLabel)=\(instance)")
+    }
+
+    /// Creates, attaches and starts a container running `command` over `workspace`.
+    /// `wallClock` overrides the total limit (e.g. for `mesh run`).
+    public func start(_ command: [String], workspace: URL, labels: [String: String] = [:],
+                      wallClock: Double? = nil) async throws -> SandboxProcess {
+        guard try await docker.imageExists(image) else { throw DockerError.missingImage(image) }
+        var spec = ContainerSpec(image: image, command: command, workspace: workspace.path)
+        spec.labels = labels
+        spec.limits = limits
+        spec.cacheVolume = cacheVolume
+        let id = try await docker.createContainer(spec.createBody(instance: instance))
+        do {
+            let stream = try await docker.attach(id)
+            let process = SandboxProcess(id: id, stream: stream, docker: docker, limits: limits,
+                                         wallClock: wallClock ?? limits.totalSeconds)
+            running[id] = process
+            try await process.start()
+            Task { await process.exited(); self.forget(id) }
+            return process
+        } catch {
+            try? await docker.removeContainer(id)
+            throw error
+        }
+    }
+
+    private func forget(_ id: String) { running.removeValue(forKey: id) }
+
+    /// Kills every running container (server shutdown).
+    public func shutdown() async {
+        for process in running.values { await process.kill(reason: .shutdown) }
+    }
+}
+
+/// One running sandbox container.
+public final class SandboxProcess: Sendable {
+    /// Why a container ended.
+    public enum Ending: Sendable, Equatable, CustomStringConvertible {
+        case exited(Int)
+        case killed(Reason)
+
+        public var description: String {
+            switch self {
+            case let .exited(code): "exited with code \(code)"
+            case let .killed(reason): "killed: \(reason)"
+            }
+        }
+    }
+
+    public enum Reason: String, Sendable, Equatable, CustomStringConvertible {
+        case wallClock = "wall-clock limit reached"
+        case idle = "idle limit reached"
+        case outputLimit = "output limit reached"
+        case outOfMemory = "out of memory (or killed by the kernel)"
+        case requested = "stopped"
+        case shutdown = "server shutting down"
+        public var description: String { rawValue }
+    }
+
+    public let id: String
+    public let stream: ContainerStream
+    let docker: DockerClient
+    let limits: SandboxLimits
+    let wallClock: Double
+    private let state = NIOLockedValueBox(State())
+    private let done: AsyncStream<Ending>
+    private let doneContinuation: AsyncStream<Ending>.Continuation
+
+    struct State {
+        var killReason: Reason?
+        var ending: Ending?
+        var lastActivity = ContinuousClock.now
+        var outputBytes = 0
+        var waiters: [CheckedContinuation<Ending, Never>] = []
+    }
+
+    init(id: String, stream: ContainerStream, docker: DockerClient, limits: SandboxLimits, wallClock: Double) {
+        self.id = id
+        self.stream = stream
+        self.docker = docker
+        self.limits = limits
+        self.wallClock = wallClock
+        (done, doneContinuation) = AsyncStream.makeStream(of: Ending.self)
+    }
+
+    func start() async throws {
+        let docker = self.docker, id = self.id
+        // Wait before starting: with AutoRemove the container may be gone right after exit.
+        let exitCode = Task { try await docker.waitContainer(id) }
+        try await docker.startContainer(id)
+        Task {
+            let code = (try? await exitCode.value) ?? -1
+            self.finish(code)
+        }
+        // Limits: total wall clock and idleness.
+        Task {
+            let started = ContinuousClock.now
+            while self.ending == nil {
+                try? await Task.sleep(for: .milliseconds(200))
+                if self.ending != nil { break }
+                if ContinuousClock.now - started > .seconds(self.wallClock) { await self.kill(reason: .wallClock); break }
+                let idle = self.state.withLockedValue { ContinuousClock.now - $0.lastActivity }
+                if idle > .seconds(self.limits.idleSeconds) { await self.kill(reason: .idle); break }
+            }
+        }
+    }
+
+    /// Counts output towards the limit and the idle timer; false when over the limit.
+    public func noteOutput(_ bytes: Int) -> Bool {
+        let over = state.withLockedValue { state -> Bool in
+            state.lastActivity = .now
+            state.outputBytes += bytes
+            return state.outputBytes > limits.outputBytes
+        }
+        if over { Task { await self.kill(reason: .outputLimit) } }
+        return !over
+    }
+
+    /// Writes to the container's stdin (counts as activity).
+    public func write(_ data: Data) {
+        state.withLockedValue { $0.lastActivity = .now }
+        stream.write(data)
+    }
+
+    public var ending: Ending? { state.withLockedValue { $0.ending } }
+
+    /// Kills the container (removal follows automatically).
+    public func kill(reason: Reason = .requested) async {
+        let first = state.withLockedValue { state -> Bool in
+            guard state.killReason == nil, state.ending == nil else { return false }
+            state.killReason = reason
+            return true
+        }
+        guard first else { return }
+        try? await docker.killContainer(id)
+        try? await docker.removeContainer(id)
+    }
+
+    /// Waits for the end.
+    @discardableResult
+    public func exited() async -> Ending {
+        await withCheckedContinuation { continuation in
+            let ending = state.withLockedValue { state -> Ending? in
+                if let ending = state.ending { return ending }
+                state.waiters.append(continuation)
+                return nil
+            }
+            if let ending { continuation.resume(returning: ending) }
+        }
+    }
+
+    private func finish(_ code: Int) {
+        let (ending, waiters) = state.withLockedValue { state -> (Ending, [CheckedContinuation<Ending, Never>]) in
+            let ending: Ending = if let reason = state.killReason { .killed(reason) }
+                else if code == 137 { .killed(.outOfMemory) } else { .exited(code) }
+            state.ending = ending
+            defer { state.waiters.removeAll() }
+            return (ending, state.waiters)
+        }
+        stream.close()
+        Task { try? await docker.removeContainer(id) }
+        for waiter in waiters { waiter.resume(returning: ending) }
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+
+/// The limits every sandbox container runs under; configurable per server.
+public struct SandboxLimits: Sendable, Hashable {
+    public var memoryBytes: Int = 512 << 20
+    public var pids: Int = 128
+    public var cpus: Double = 1.0
+    public var tmpfsBytes: Int = 512 << 20
+    /// A container with no stdin or output activity for this long is killed.
+    public var idleSeconds: Double = 600
+    /// No container lives longer than this.
+    public var totalSeconds: Double = 1800
+    /// `mesh run` programs are killed after this long.
+    public var runSeconds: Double = 60
+    /// Output beyond this many bytes is dropped and the container killed.
+    public var outputBytes: Int = 4 << 20
+
+    public init() {}
+}
+
+/// What a container is for, and the Engine API body that creates it with the sandbox policy:
+/// no network, every capability dropped, no new privileges, a read-only root with a tmpfs,
+/// a non-root user, pids / memory / CPU limits, automatic removal and Mesh's labels.
+public struct ContainerSpec: Sendable {
+    public static let managedLabel = "dev.mesh.managed"
+    public static let user = "65532:65532"
+
+    public var image: String
+    public var command: [String]
+    /// A host folder shown read-only at `/workspace`.
+    public var workspace: String
+    public var workingDirectory = "/workspace"
+    public var labels: [String: String] = [:]
+    public var environment: [String: String] = [:]
+    public var limits = SandboxLimits()
+    /// A named volume for Go's build cache (writable on a read-only root), if any.
+    public var cacheVolume: String?
+
+    public init(image: String, command: [String], workspace: String) {
+        self.image = image
+        self.command = command
+        self.workspace = workspace
+    }
+
+    /// The `POST /containers/create` body.
+    public func createBody(instance: String) -> [String: Any] {
+        var env = [
+            "HOME": "/tmp", "GOPATH": "/tmp/go", "GOCACHE": cacheVolume == nil ? "/tmp/gocache" : "/opt/gocache",
+            "GOFLAGS": "-mod=mod", "CGO_ENABLED": "0", "GOPROXY": "off", "GOTMPDIR": "/tmp",
+        ]
+        env.merge(environment) { $1 }
+        var binds = ["\(workspace):/workspace:ro"]
+        if let cacheVolume { binds.append("\(cacheVolume):/opt/gocache") }
+        var allLabels = labels
+        allLabels[Self.managedLabel] = instance
+        return [
+            "Image": image,
+            "Cmd": command,
+            "User": Self.user,
+            "WorkingDir": workingDirectory,
+            "Env": env.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" },
+            "AttachStdin": true, "AttachStdout": true, "AttachStderr": true,
+            "OpenStdin": true, "StdinOnce": true, "Tty": false,
+            "NetworkDisabled": true,
+            "Labels": allLabels,
+            "HostConfig": [
+                "NetworkMode": "none",
+                "CapDrop": ["ALL"],
+                "SecurityOpt": ["no-new-privileges"],
+                "ReadonlyRootfs": true,
+                "Tmpfs": ["/tmp": "rw,exec,nosuid,nodev,size=\(limits.tmpfsBytes)"],
+                "Binds": binds,
+                "PidsLimit": limits.pids,
+                "Memory": limits.memoryBytes,
+                "MemorySwap": limits.memoryBytes,
+                "NanoCpus": Int(limits.cpus * 1e9),
+                "AutoRemove": true,
+                "LogConfig": ["Type": "none", "Config": [String: String]()],
+            ] as [String: Any],
+        ]
+    }
+}

@@ -1,0 +1,301 @@
+import Foundation
+import Logging
+import MeshProtocol
+import MeshSandbox
+import MeshStore
+
+/// One shared debug session: Delve (`dlv dap`) in a sandbox container with the session's live
+/// code, and the participants attached to it. The server is Delve's only DAP client and fans
+/// out: `seq` renumbered per participant, responses routed by `request_seq`, events to
+/// everyone, the union of everyone's breakpoints per source, paths mapped per participant.
+/// Viewers see everything but cannot step, continue or change state.
+actor DebugSession {
+    struct Participant {
+        let id: UUID
+        let name: String
+        let role: Role
+        let paths: DAPPathMap
+        let send: @Sendable (JSONValue) -> Void
+        var nextSeq = 1
+        /// Breakpoints this participant asked for, by container source path.
+        var breakpoints: [String: [JSONValue]] = [:]
+        var initialized = false
+    }
+
+    struct Pending {
+        let participant: UUID
+        let seq: Int
+        let command: String
+        /// For setBreakpoints: the lines the participant asked for.
+        var requestedLines: [Int] = []
+    }
+
+    /// Commands that change the program's state: refused to viewers.
+    static let controlCommands: Set<String> = [
+        "continue", "next", "stepIn", "stepOut", "stepBack", "reverseContinue", "pause", "goto", "restart",
+        "restartFrame", "setVariable", "setExpression", "terminate", "terminateThreads", "launch", "setBreakpoints",
+        "setFunctionBreakpoints", "setExceptionBreakpoints", "setInstructionBreakpoints", "setDataBreakpoints",
+    ]
+
+    let sessionID: UUID
+    let workspace: SessionWorkspace
+    let sandbox: Sandbox
+    let logger: Logger
+    let onEnd: @Sendable () async -> Void
+    private var participants: [UUID: Participant] = [:]
+    private var process: SandboxProcess?
+    private var starting: Task<SandboxProcess, any Error>?
+    private var delveSeq = 1
+    private var pending: [Int: Pending] = [:]
+    private var initializeResponse: JSONValue?
+    private var launched = false
+    private var configured = false
+    private var lastStopped: JSONValue?
+    private var ended = false
+
+    init(sessionID: UUID, workspace: SessionWorkspace, sandbox: Sandbox, logger: Logger, onEnd: @escaping @Sendable () async -> Void) {
+        self.sessionID = sessionID
+        self.workspace = workspace
+        self.sandbox = sandbox
+        self.logger = logger
+        self.onEnd = onEnd
+    }
+
+    var isEmpty: Bool { participants.isEmpty }
+
+    func join(id: UUID, name: String, role: Role, editorRoot: String, send: @escaping @Sendable (JSONValue) -> Void) {
+        participants[id] = Participant(id: id, name: name, role: role, paths: DAPPathMap(editorRoot: editorRoot), send: send)
+    }
+
+    /// A participant's connection ended: only they are detached; the last one ends the session.
+    func leave(_ id: UUID) async {
+        guard participants.removeValue(forKey: id) != nil else { return }
+        pending = pending.filter { $0.value.participant != id }
+        if participants.isEmpty { await end() }
+        else { await resendBreakpoints() }
+    }
+
+    // MARK: From participants
+
+    func received(_ message: JSONValue, from id: UUID) async {
+        guard var participant = participants[id] else { return }
+        guard message["type"]?.string == "request", let command = message["command"]?.string, let seq = message["seq"]?.int else {
+            return   // participants only send requests
+        }
+        if participant.role == .viewer, Self.controlCommands.contains(command), command != "launch", command != "setBreakpoints" {
+            respond(to: id, seq: seq, command: command, error: "viewers can watch this debug session but not control it (\(command))")
+            return
+        }
+        let arguments = participant.paths.toContainer(message["arguments"] ?? [:])
+        do {
+            switch command {
+            case "initialize":
+                if let initializeResponse {
+                    respond(to: id, seq: seq, command: command, body: initializeResponse)
+                    participant.initialized = true
+                    participants[id] = participant
+                    sendEvent(["event": "initialized"], to: id)
+                    return
+                }
+                try await ensureContainer()
+                forward(command, arguments, from: id, seq: seq)
+            case "launch":
+                if launched {
+                    respond(to: id, seq: seq, command: command, body: .null)
+                    if let lastStopped { sendEvent(lastStopped, to: id) }
+                    return
+                }
+                launched = true
+                try await workspace.write(session: sessionID)   // the live text, as of now
+                var launch = arguments.object ?? [:]
+                launch["output"] = "/tmp/__debug_bin"
+                if launch["program"] == nil { launch["program"] = .string(DAPPathMap.containerRoot) }
+                forward(command, .object(launch), from: id, seq: seq)
+            case "attach":
+                respond(to: id, seq: seq, command: command, error: "Mesh debug sessions are launched by the server; use a launch configuration")
+            case "configurationDone":
+                if configured { respond(to: id, seq: seq, command: command, body: .null); return }
+                configured = true
+                forward(command, arguments, from: id, seq: seq)
+            case "setBreakpoints":
+                guard let path = arguments["source"]?["path"]?.string else {
+                    respond(to: id, seq: seq, command: command, error: "setBreakpoints needs source.path")
+                    return
+                }
+                participant.breakpoints[path] = arguments["breakpoints"]?.array ?? []
+                participants[id] = participant
+                let lines = (arguments["breakpoints"]?.array ?? []).compactMap { $0["line"]?.int }
+                forward(command, unionBreakpoints(arguments, path: path), from: id, seq: seq, requestedLines: lines)
+            case "disconnect":
+                respond(to: id, seq: seq, command: command, body: .null)
+                await leave(id)
+            default:
+                forward(command, arguments, from: id, seq: seq)
+            }
+        } catch {
+            respond(to: id, seq: seq, command: command, error: "\(error)")
+        }
+    }
+
+    private func unionBreakpoints(_ arguments: JSONValue, path: String) -> JSONValue {
+        var seen = Set<Int>()
+        var union: [JSONValue] = []
+        for participant in participants.values.sorted(by: { $0.id.uuidString < $1.id.uuidString }) {
+            for breakpoint in participant.breakpoints[path] ?? [] {
+                guard let line = breakpoint["line"]?.int, seen.insert(line).inserted else { continue }
+                union.append(breakpoint)
+            }
+        }
+        var object = arguments.object ?? [:]
+        object["breakpoints"] = .array(union)
+        object["lines"] = nil
+        return .object(object)
+    }
+
+    /// After someone leaves, their breakpoints go.
+    private func resendBreakpoints() async {
+        guard process != nil else { return }
+        let paths = Set(participants.values.flatMap { $0.breakpoints.keys })
+        for path in paths {
+            let seq = nextDelveSeq()
+            sendToDelve(["seq": JSONValue(seq), "type": "request", "command": "setBreakpoints",
+                         "arguments": unionBreakpoints(["source": ["path": .string(path)]], path: path)])
+        }
+    }
+
+    private func forward(_ command: String, _ arguments: JSONValue, from id: UUID, seq: Int, requestedLines: [Int] = []) {
+        let delve = nextDelveSeq()
+        pending[delve] = Pending(participant: id, seq: seq, command: command, requestedLines: requestedLines)
+        sendToDelve(["seq": JSONValue(delve), "type": "request", "command": .string(command), "arguments": arguments])
+    }
+
+    private func nextDelveSeq() -> Int {
+        defer { delveSeq += 1 }
+        return delveSeq
+    }
+
+    private func sendToDelve(_ message: JSONValue) {
+        process?.write(MessageFramer.frame(message.serialized()))
+    }
+
+    // MARK: From Delve
+
+    private func ensureContainer() async throws {
+        if process != nil { return }
+        if let starting { process = try await starting.value; return }
+        let task = Task { [sandbox, workspace, sessionID] in
+            try await workspace.write(session: sessionID)
+            return try await sandbox.start(["/usr/local/bin/mesh-relay", "dap"], workspace: workspace.root,
+                                           labels: ["dev.mesh.session": sessionID.uuidString, "dev.mesh.kind": "debug"])
+        }
+        starting = task
+        let started = try await task.value
+        process = started
+        Task { await self.pump(started) }
+    }
+
+    private func pump(_ process: SandboxProcess) async {
+        var framer = MessageFramer()
+        for await chunk in process.stream.output {
+            switch chunk {
+            case let .stdout(data):
+                _ = process.noteOutput(0)
+                for case let .message(content) in framer.feed(data) {
+                    guard let message = try? JSONValue.parse(content) else { continue }
+                    fromDelve(message)
+                }
+            case let .stderr(data):
+                guard process.noteOutput(data.count) else { break }
+                broadcastEvent(["event": "output", "body": ["category": "console", "output": .string(String(decoding: data, as: UTF8.self))]])
+            }
+        }
+        let ending = await process.exited()
+        logger.info("debug container ended", metadata: ["session": "\(sessionID)", "ending": "\(ending)"])
+        if !ended {
+            if case let .killed(reason) = ending {
+                broadcastEvent(["event": "output", "body": ["category": "important", "output": .string("Mesh: the debug container was \(reason)\n")]])
+            }
+            broadcastEvent(["event": "terminated"])
+            await end()
+        }
+    }
+
+    private func fromDelve(_ message: JSONValue) {
+        switch message["type"]?.string {
+        case "response":
+            guard let requestSeq = message["request_seq"]?.int, let route = pending.removeValue(forKey: requestSeq),
+                  var participant = participants[route.participant]
+            else { return }
+            var body = message["body"] ?? .null
+            if route.command == "initialize", message["success"]?.bool == true {
+                initializeResponse = body
+                participant.initialized = true
+            }
+            if route.command == "setBreakpoints" {
+                // Answer with the participant's own breakpoints, in their order.
+                let verified = body["breakpoints"]?.array ?? []
+                let mine: [JSONValue] = route.requestedLines.map { line in
+                    verified.first { $0["line"]?.int == line } ?? ["verified": false, "line": JSONValue(line)]
+                }
+                body = ["breakpoints": .array(mine)]
+            }
+            var object = message.object ?? [:]
+            object["seq"] = JSONValue(participant.nextSeq)
+            object["request_seq"] = JSONValue(route.seq)
+            object["body"] = body
+            participant.nextSeq += 1
+            participants[route.participant] = participant
+            participant.send(participant.paths.toEditor(.object(object)))
+        case "event":
+            let event = message["event"]?.string
+            if event == "stopped" { lastStopped = message } else if event == "continued" || event == "terminated" { lastStopped = nil }
+            if event == "initialized" {
+                // Only the participant who initialized Delve waits for this; later ones got theirs.
+                for id in participants.keys where participants[id]?.initialized == true { sendEvent(message, to: id) }
+                return
+            }
+            broadcastEvent(message)
+        default:
+            break
+        }
+    }
+
+    // MARK: To participants
+
+    private func broadcastEvent(_ event: JSONValue) {
+        for id in participants.keys { sendEvent(event, to: id) }
+    }
+
+    private func sendEvent(_ event: JSONValue, to id: UUID) {
+        guard var participant = participants[id] else { return }
+        var object = event.object ?? [:]
+        object["type"] = "event"
+        object["seq"] = JSONValue(participant.nextSeq)
+        participant.nextSeq += 1
+        participants[id] = participant
+        participant.send(participant.paths.toEditor(.object(object)))
+    }
+
+    private func respond(to id: UUID, seq: Int, command: String, body: JSONValue? = nil, error: String? = nil) {
+        guard var participant = participants[id] else { return }
+        var object: [String: JSONValue] = ["type": "response", "seq": JSONValue(participant.nextSeq), "request_seq": JSONValue(seq),
+                                           "command": .string(command), "success": .bool(error == nil)]
+        if let body, body != .null { object["body"] = body }
+        if let error { object["message"] = .string(error); object["body"] = ["error": ["id": 1, "format": .string(error)]] }
+        participant.nextSeq += 1
+        participants[id] = participant
+        participant.send(participant.paths.toEditor(.object(object)))
+    }
+
+    private func end() async {
+        guard !ended else { return }
+        ended = true
+        if let process {
+            sendToDelve(["seq": JSONValue(nextDelveSeq()), "type": "request", "command": "disconnect", "arguments": ["terminateDebuggee": true]])
+            await process.kill(reason: .requested)
+        }
+        starting?.cancel()
+        workspace.remove()
+        await onEnd()
+    }
+}

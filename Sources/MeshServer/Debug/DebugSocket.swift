@@ -1,0 +1,88 @@
+import Foundation
+import HummingbirdWebSocket
+import Logging
+import MeshProtocol
+import MeshSandbox
+import MeshStore
+import NIOConcurrencyHelpers
+
+/// The debug sessions of this server, one per Mesh session at most.
+actor DebugHub {
+    let store: Store
+    let hub: CollaborationHub
+    let sandbox: Sandbox
+    let dataDirectory: String
+    let logger: Logger
+    private var sessions: [UUID: DebugSession] = [:]
+
+    init(store: Store, hub: CollaborationHub, sandbox: Sandbox, dataDirectory: String, logger: Logger) {
+        self.store = store
+        self.hub = hub
+        self.sandbox = sandbox
+        self.dataDirectory = dataDirectory
+        self.logger = logger
+    }
+
+    func session(_ id: UUID) throws -> DebugSession {
+        if let existing = sessions[id] { return existing }
+        let workspace = SessionWorkspace(store: store, hub: hub, root: try SessionWorkspace.create(in: dataDirectory))
+        let session = DebugSession(sessionID: id, workspace: workspace, sandbox: sandbox, logger: logger) { [weak self] in
+            await self?.ended(id)
+        }
+        sessions[id] = session
+        return session
+    }
+
+    private func ended(_ id: UUID) { sessions.removeValue(forKey: id) }
+}
+
+/// Runs one `/v1/debug` connection: `{"type":"hello","session":…,"root":…}` first (answered
+/// `{"type":"welcome","role":…}`), then DAP messages, one per text frame, both ways.
+struct DebugSocket {
+    let debug: DebugHub
+    let store: Store
+    let limits: ServerConfiguration.Limits
+    let logger: Logger
+
+    func run(user: AuthUser, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
+        var messages = inbound.messages(maxSize: limits.maxFrameBytes).makeAsyncIterator()
+        let (stream, queue) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .unbounded)
+        let session: DebugSession
+        let id = UUID()
+        do {
+            guard case let .text(text)? = try await messages.next(), let hello = try? JSONValue.parse(Data(text.utf8)),
+                  hello["type"]?.string == "hello", let sessionID = hello["session"]?.string.flatMap(UUID.init(uuidString:))
+            else { throw ErrorMessage(.badRequest, "the first message must be {\"type\":\"hello\",\"session\":…,\"root\":…}") }
+            guard let member = try await store.sessions.member(sessionID: sessionID, userID: user.id) else {
+                throw ErrorMessage(.notFound, "no such session")
+            }
+            session = try await debug.session(sessionID)
+            let root = hello["root"]?.string ?? "/workspace"
+            await session.join(id: id, name: user.name, role: member.role, editorRoot: root) { message in
+                queue.yield(String(decoding: message.serialized(), as: UTF8.self))
+            }
+            try await outbound.write(.text(String(decoding: JSONValue.object(["type": "welcome", "role": .string(member.role.rawValue)]).serialized(), as: UTF8.self)))
+        } catch {
+            let message = (error as? ErrorMessage) ?? ErrorMessage(.badRequest, "\(error)")
+            try? await outbound.write(.text(ServerMessageEncoder.encode(.error(message))))
+            try? await outbound.close(.policyViolation, reason: message.code.rawValue)
+            return
+        }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await text in stream { try? await outbound.write(.text(text)) }
+            }
+            do {
+                while let message = try await messages.next() {
+                    guard case let .text(text) = message, let dap = try? JSONValue.parse(Data(text.utf8)) else { continue }
+                    await session.received(dap, from: id)
+                }
+            } catch {
+                logger.debug("debug socket ended", metadata: ["error": "\(error)"])
+            }
+            await session.leave(id)
+            queue.finish()
+        }
+        try? await outbound.close(.normalClosure, reason: nil)
+    }
+}

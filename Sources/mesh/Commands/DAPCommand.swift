@@ -1,0 +1,27 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MeshDAP
+
+/// `mesh dap`: the debug adapter an editor's DAP client launches over stdio.
+struct DAPCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dap",
+        abstract: "Run the Mesh debug adapter on stdin/stdout (launched by your editor's DAP client).",
+        discussion: """
+            Debugs the session's live Go code under Delve in a sandbox container on the server, \
+            shared with the other participants. The session is found from the workspace folder \
+            (--root, else the current folder) upwards. Logs go to stderr.
+            """)
+
+    @Option(help: "The editor's workspace folder (default: the current folder).") var root: String?
+    @Option(help: "Log level on stderr.") var logLevel = "warning"
+
+    func run() async throws {
+        var logger = Logger(label: "mesh.dap") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
+        let folder = URL(fileURLWithPath: root ?? FileManager.default.currentDirectoryPath, isDirectory: true)
+        let code = await DAPBridge.run(root: folder, logger: logger)
+        throw ExitCode(code)
+    }
+}

@@ -1,0 +1,10 @@
+import Foundation
+import MeshSandbox
+
+enum RuntimeImageBuilder {
+    static func build(script: String, socket: String) async throws {
+        let docker = DockerClient(socketPath: socket)
+        try await RuntimeImage.build(script: URL(fileURLWithPath: script), docker: docker) { print("mesh runtime: \($0)") }
+        print("mesh runtime: built \(RuntimeImage.reference)")
+    }
+}
