@@ -7,7 +7,8 @@
 # Contents (see runtime/README.md): the Debian Go toolchain at its real path (only what `go build`,
 # `go test` and `dlv debug` need), /usr/bin/dlv and the C library it and `go` link against, the
 # relay at /usr/local/bin/mesh-relay, a user `mesh` (65532:65532, home /tmp), /etc/mesh-runtime
-# (key=value: versions and paths), empty /tmp /workspace, and a warm Go build cache at /opt/gocache:
+# (key=value: versions and paths), empty /tmp /workspace, and a warm, sealed (root-owned entries
+# in sticky directories) Go build cache at /opt/gocache:
 # the standard library compiled both with the flags `dlv debug` uses (-gcflags='all=-N -l') and
 # with none, plus the test runner and vet facts of common packages, built inside the staged tree
 # (as its root directory, as uid 65532) so that GOROOT and every path are those of the image.
@@ -167,11 +168,21 @@ warm /tmp/warm /usr/bin/go build -gcflags='all=-N -l' -o /tmp/warm/bin .
 [ -d "$STAGE/tmp" ] && find "$STAGE/tmp" -xdev -mindepth 1 -delete
 log "GOCACHE warm in $(($(date +%s) - start)) s: $(du -sh "$STAGE/opt/gocache" | cut -f1)"
 
-# --- the tarball: everything root-owned except the mesh user's directories ---
-log "sizes: GOROOT $(du -sh "$STAGE$GOROOT" | cut -f1), src $(du -sh "$STAGE$GOROOT/src" | cut -f1), " \
-    "tools $(du -sh "$STAGE$GOROOT/pkg/tool" | cut -f1), dlv $(du -sh "$STAGE/usr/bin/dlv" | cut -f1), " \
-    "relay $(du -sh "$STAGE/usr/local/bin/mesh-relay" | cut -f1)"
-tar -C "$STAGE" --numeric-owner --owner=0 --group=0 --anchored \
-    --exclude=./opt/gocache --exclude=./workspace -cf "$OUT" .
-tar -C "$STAGE" --numeric-owner --owner="$MESH_UID" --group="$MESH_UID" -rf "$OUT" ./opt/gocache ./workspace
+# --- seal the cache: entries root-owned and read-only in sticky, world-writable directories ---
+# Go 1.19 cannot build with a read-only GOCACHE, so containers get a writable one (a volume seeded
+# from this directory). Sealed, the warm entries cannot be changed, replaced or deleted by the
+# container's user (who runs the debuggee), so a shared cache volume cannot be poisoned for other
+# sessions; Go adds its new entries beside them, and fails silently (as designed) to refresh their
+# mtimes or trim them. trim.txt is left out: the relay writes it (see keepCache in relay/main.go).
+rm -f "$STAGE/opt/gocache/trim.txt"
+chown -R 0:0 "$STAGE/opt/gocache"
+find "$STAGE/opt/gocache" -type d -exec chmod 1777 {} +
+find "$STAGE/opt/gocache" -type f -exec chmod 0444 {} +
+
+# --- the tarball: everything root-owned except the mesh user's workspace ---
+size() { du -sh "$1" | cut -f1; }
+log "sizes: GOROOT $(size "$STAGE$GOROOT") (src $(size "$STAGE$GOROOT/src"), tools $(size "$STAGE$GOROOT/pkg/tool"))," \
+    "GOCACHE $(size "$STAGE/opt/gocache"), dlv $(size "$STAGE/usr/bin/dlv"), relay $(size "$STAGE/usr/local/bin/mesh-relay")"
+tar -C "$STAGE" --numeric-owner --owner=0 --group=0 --anchored --exclude=./workspace -cf "$OUT" .
+tar -C "$STAGE" --numeric-owner --owner="$MESH_UID" --group="$MESH_UID" -rf "$OUT" ./workspace
 log "wrote $OUT ($(du -h "$OUT" | cut -f1))"

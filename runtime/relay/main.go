@@ -108,6 +108,7 @@ func usage() {
 // Go skip trimming for a day; every build runs in a fresh container, so it never trims. Errors are
 // ignored: a read-only or missing cache is go's problem to report.
 func keepCache() {
+	// (The runtime image ships without trim.txt; its cache directories are sticky and world-writable.)
 	dir := os.Getenv("GOCACHE")
 	if dir == "" || dir == "off" {
 		return
