@@ -74,8 +74,12 @@ class E2E:
         self.args = args
         self.seed = args.seed if args.seed is not None else random.randrange(1 << 32)
         self.rng = random.Random(self.seed)
-        self.root = Path(tempfile.mkdtemp(prefix="mesh-nvim-e2e-"))
+        # Under .build (ignored by git) rather than /tmp: a failed run's logs stay until the next clean.
+        base = REPO / ".build" / "editor-tests"
+        base.mkdir(parents=True, exist_ok=True)
+        self.root = Path(tempfile.mkdtemp(prefix="run-", dir=base))
         self.server: Server | None = None
+        self.done = threading.Event()
         self.instances: list[Instance] = []
 
     # -- set-up -----------------------------------------------------------------------------
@@ -116,6 +120,20 @@ class E2E:
                  home, stdin=f"{key} password 123\n")
         return Account(home=home, name=name, mesh=self.args.mesh, server=self.server.url)
 
+    def watch_size(self, abort) -> None:
+        """In a thread: an editor busy with a runaway document blocks every pynvim request, so
+        the size of the shared document is watched from here, and `abort` ends the test."""
+        while not self.done.is_set():
+            try:
+                size = next(d["size"] for d in self.ada.get(f"/v1/sessions/{self.session}/documents")
+                            if d["path"] == SHARED_FILE)
+            except Exception:
+                size = 0
+            if size > BLOW_UP_BYTES:
+                abort(f"{SHARED_FILE} grew to {size} bytes on the server: edits are being duplicated")
+                return
+            self.done.wait(0.5)
+
     def check_not_blown_up(self) -> None:
         """Fails at once when the shared document grows far beyond what was typed."""
         size = next(d["size"] for d in self.ada.get(f"/v1/sessions/{self.session}/documents") if d["path"] == SHARED_FILE)
@@ -133,7 +151,8 @@ class E2E:
         for name, account, folder, plugin in specs:
             instance = Instance(name=name, account=account, folder=folder, plugin=plugin,
                                 nvim_bin=self.args.nvim, mesh=self.args.mesh, root=self.root,
-                                log_level=self.args.lsp_log)
+                                log_level=self.args.lsp_log, tap=self.args.tap,
+                                versioned_edits=self.args.versioned_edits)
             instance.start(SHARED_FILE)
             self.instances.append(instance)
         for instance in self.instances:
@@ -196,6 +215,24 @@ class E2E:
                 raise Failure(f"{error}\n{self.diagnose()}")
         self.wait_converged(20)
         log("warm-up: every instance's edit reached every other instance")
+
+    def concurrent_same_delete(self) -> None:
+        """Two editors delete the same line break at the same moment. OT must delete it once and
+        duplicate nothing: Neovim reports such a join as "replace the next line with itself"."""
+        marker = f"race line 🎉 中文 {self.seed % 1000} end"
+        first = self.instances[0]
+        first.lua("vim.api.nvim_buf_set_lines(0, 0, 0, true, { '', ... })", marker)
+        expected = self.wait_converged(20)
+        assert expected.startswith("\n" + marker + "\n"), repr(expected[:80])
+        racers = [self.instances[2], self.instances[3]]  # ada-plain and bob-plain
+        for racer in racers:  # both requests leave before either editor hears of the other
+            racer.nvim.exec_lua("vim.api.nvim_buf_set_text(0, 0, 0, 1, 0, { '' })", async_=True)
+        text = self.wait_converged(20)
+        count = text.count(marker)
+        if count != 1 or not text.startswith(marker + "\n"):
+            raise Failure(f"two editors deleted the same line break at once: the line now appears {count} times; "
+                          f"text starts {text[:120]!r} (expected {(marker + chr(10))!r} once)")
+        log("same-delete race: the joined line appears once")
 
     def random_edit(self, instance: Instance) -> None:
         rng = self.rng
@@ -368,8 +405,10 @@ class E2E:
     def run(self) -> None:
         log(f"seed {self.seed} (re-run with --seed {self.seed}); work dir {self.root}")
         self.setup()
+        threading.Thread(target=self.watch_size, args=(self.abort,), daemon=True).start()
         self.start_editors()
         self.warm_up()
+        self.concurrent_same_delete()
         self.type_concurrently()
         text = self.wait_converged(self.args.converge_timeout)
         log(f"converged: all 4 buffers equal the server's text ({len(text)} code points, {text.count(chr(10))} lines)")
@@ -387,7 +426,21 @@ class E2E:
                 log(f"BENCH incomplete: {error}")
         self.check_editor_exit()
 
+    def abort(self, reason: str) -> None:
+        """Ends the run from another thread: kills every process the test started, keeps the work dir."""
+        print(f"FAIL (seed {self.seed}): {reason}; work dir {self.root}", flush=True)
+        pids = [pid for i in self.instances if i.pid for pid in [*i.children(), i.pid]]
+        if self.server:
+            pids.append(self.server.process.pid)
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        os._exit(1)
+
     def cleanup(self, keep: bool, hard: bool = False) -> None:
+        self.done.set()
         """Quits every editor (SIGKILL after a failure: it may be stuck) and the server."""
         lsp = [pid for instance in self.instances if instance.nvim for pid in instance.children()]
         for instance in self.instances:
@@ -419,6 +472,9 @@ def main() -> int:
     parser.add_argument("--converge-timeout", type=float, default=60.0)
     parser.add_argument("--bench", action="store_true", help="also print latency and 1 MB open time")
     parser.add_argument("--lsp-log", default="warn", help="Neovim's LSP log level (debug logs every message)")
+    parser.add_argument("--tap", action="store_true", help="record every LSP message (trace-*.jsonl in the work dir)")
+    parser.add_argument("--versioned-edits", action="store_true",
+                        help="plain instances advertise workspaceEdit.documentChanges too (as the plugin does)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args()
 
@@ -441,16 +497,7 @@ def main() -> int:
     # A hung editor, mesh lsp or server must not hang CI. A signal cannot interrupt a blocked
     # pynvim request, so a watchdog thread kills every process the test started and exits.
     def watchdog() -> None:
-        print(f"FAIL (seed {test.seed}): the whole test exceeded {time_limit}s; work dir {test.root}", flush=True)
-        pids = [pid for i in test.instances if i.pid for pid in [*i.children(), i.pid]]
-        if test.server:
-            pids.append(test.server.process.pid)
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-        os._exit(1)
+        test.abort(f"the whole test exceeded {time_limit}s")
 
     timer = threading.Timer(time_limit, watchdog)
     timer.daemon = True

@@ -4,6 +4,7 @@ mesh_test.lua loaded, either with the editors/nvim plugin or with a plain vim.ls
 from __future__ import annotations
 
 import os
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,8 @@ class Instance:
     root: Path
     nvim: object = None
     log_level: str = "warn"
+    tap: bool = False
+    versioned_edits: bool = False  # plain instance advertises workspaceEdit.documentChanges
     edits: int = 0
     pid: int = 0
 
@@ -52,20 +55,27 @@ class Instance:
         self.lua("dofile(...)", str(HELPERS_LUA))
         self.lua("vim.lsp.set_log_level(...); vim.o.shortmess = vim.o.shortmess .. 'sWF'", self.log_level)
         env = {"MESH_HOME": str(self.account.home)}
+        # The server command: `mesh lsp`, or the same behind lsp_tap.py recording every message.
+        cmd = [self.mesh, "lsp"]
+        if self.tap:
+            cmd = [sys.executable, str(Path(__file__).with_name("lsp_tap.py")),
+                   str(self.root / f"trace-{self.name}.jsonl"), *cmd]
         if self.plugin:
             self.lua("""
-                local plugin, mesh, env, file = ...
+                local plugin, cmd, env, file = ...
                 vim.opt.rtp:prepend(plugin)
-                require('mesh').setup({ cmd = { mesh, 'lsp' }, cmd_env = env })
+                require('mesh').setup({ cmd = cmd, cmd_env = env })
                 vim.cmd.edit(vim.fn.fnameescape(file))
-            """, str(PLUGIN_DIR), self.mesh, env, str(self.folder / file))
+            """, str(PLUGIN_DIR), cmd, env, str(self.folder / file))
         else:
             self.lua("""
-                local mesh, env, file, root = ...
+                local cmd, env, file, root, versioned = ...
                 vim.cmd.edit(vim.fn.fnameescape(file))
-                vim.lsp.start({ name = 'mesh', cmd = { mesh, 'lsp' }, cmd_env = env, root_dir = root })
+                local capabilities = vim.lsp.protocol.make_client_capabilities()
+                capabilities.workspace.workspaceEdit.documentChanges = versioned or nil
+                vim.lsp.start({ name = 'mesh', cmd = cmd, cmd_env = env, root_dir = root, capabilities = capabilities })
                 vim.lsp.inlay_hint.enable(true)
-            """, self.mesh, env, str(self.folder / file), str(self.folder))
+            """, cmd, env, str(self.folder / file), str(self.folder), self.versioned_edits)
 
     def lua(self, code: str, *args):
         return self.nvim.exec_lua(code, *args)

@@ -43,6 +43,15 @@ function M.root(bufnr)
   end
 end
 
+--- Neovim applies versioned `documentChanges` (and skips an edit older than the buffer) but
+--- does not advertise it; without it mesh lsp must send unversioned `changes`, which Neovim
+--- applies even to a buffer that moved on. Advertise what Neovim really does.
+local function capabilities()
+  return vim.tbl_deep_extend('force', vim.lsp.protocol.make_client_capabilities(), {
+    workspace = { workspaceEdit = { documentChanges = true } },
+  })
+end
+
 local function on_attach(client, bufnr)
   cursor.attach(client, bufnr)
   presence.redraw(bufnr)
@@ -81,6 +90,7 @@ function M.attach(bufnr)
     cmd_env = opts.cmd_env,
     root_dir = root,
     init_options = opts.init_options,
+    capabilities = capabilities(),
     flags = { debounce_text_changes = opts.debounce_text_changes },
     handlers = { ['mesh/presence'] = presence.handler },
     on_attach = on_attach,
