@@ -81,6 +81,7 @@ class E2E:
         self.server: Server | None = None
         self.done = threading.Event()
         self.failures: list[str] = []  # checks that fail without stopping the run
+        self.extra: list[Instance] = []  # instances outside the four
         self.instances: list[Instance] = []
 
     # -- set-up -----------------------------------------------------------------------------
@@ -340,6 +341,25 @@ class E2E:
         assert any(c.get("type") == "mesh" and c.get("request") == "launch" for c in dap["go"]), dap
         log(f"dap: adapter {dap['adapter']['command']} {dap['adapter']['args']}, Go configuration registered")
 
+    def check_share_from_editor(self) -> None:
+        """:MeshShare in a folder that is not shared yet: the plugin runs `mesh share`, then
+        starts mesh lsp for the open buffer."""
+        folder = self.root / "ada-fresh"
+        folder.mkdir()
+        (folder / "notes.txt").write_text("fresh notes 📝\n", encoding="utf-8")
+        fresh = Instance(name="ada-fresh", account=self.ada, folder=folder, plugin=True,
+                         nvim_bin=self.args.nvim, mesh=self.args.mesh, root=self.root)
+        fresh.start("notes.txt")
+        self.extra.append(fresh)
+        assert not fresh.ready(), "mesh lsp attached in a folder that is not shared"
+        fresh.lua("vim.cmd.cd(...)", str(folder))
+        fresh.nvim.command("MeshShare")
+        wait_until(fresh.ready, 30, interval=0.2, what=":MeshShare to share the folder and attach mesh lsp")
+        assert (folder / ".mesh" / "session.json").exists()
+        messages = fresh.lua("return mesh_test.messages()")
+        assert "mesh join" in messages, f"no invite shown after :MeshShare: {messages[-300:]}"
+        log("share: :MeshShare shared a fresh folder, attached mesh lsp and showed the invite")
+
     def check_editor_exit(self) -> None:
         """An editor that dies without shutdown (SIGKILL) closes mesh lsp's stdin: it must exit."""
         victim = self.instances[3]
@@ -372,7 +392,9 @@ class E2E:
                 time.sleep(0.001)
             else:
                 log(f"bench: marker {i} never arrived")
-            time.sleep(0.02)
+            # Longer than Neovim's didChange debounce (it shortens the wait when the last
+            # didChange is older than the debounce): each sample is a lone keystroke.
+            time.sleep(0.2)
         if latencies:
             latencies.sort()
             p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]
@@ -419,6 +441,7 @@ class E2E:
         log(f"converged: all 4 buffers equal the server's text ({len(text)} code points, {text.count(chr(10))} lines)")
         self.check_presence()
         self.check_commands()
+        self.check_share_from_editor()
         final = self.wait_converged(20)
         assert final == self.server_text(), "server text changed after convergence"
         if self.args.bench:
@@ -436,7 +459,7 @@ class E2E:
     def abort(self, reason: str) -> None:
         """Ends the run from another thread: kills every process the test started, keeps the work dir."""
         print(f"FAIL (seed {self.seed}): {reason}; work dir {self.root}", flush=True)
-        pids = [pid for i in self.instances if i.pid for pid in [*i.children(), i.pid]]
+        pids = [pid for i in self.instances + self.extra if i.pid for pid in [*i.children(), i.pid]]
         if self.server:
             pids.append(self.server.process.pid)
         for pid in pids:
@@ -449,8 +472,9 @@ class E2E:
     def cleanup(self, keep: bool, hard: bool = False) -> None:
         self.done.set()
         """Quits every editor (SIGKILL after a failure: it may be stuck) and the server."""
-        lsp = [pid for instance in self.instances if instance.nvim for pid in instance.children()]
-        for instance in self.instances:
+        everyone = self.instances + self.extra
+        lsp = [pid for instance in everyone if instance.nvim for pid in instance.children()]
+        for instance in everyone:
             if hard and instance.nvim is not None and alive(instance.pid):
                 os.kill(instance.pid, signal.SIGKILL)
             instance.close()
