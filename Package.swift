@@ -134,6 +134,6 @@ let package = Package(
         .testTarget(name: "MeshProtocolTests", dependencies: ["MeshProtocol"]),
         .testTarget(name: "MeshClientTests", dependencies: ["MeshClient"]),
         // Runs the built `mesh` binary end to end (server and CLI verbs as subprocesses).
-        .testTarget(name: "MeshCLITests", dependencies: ["MeshClient", "MeshLSP", "MeshOT", "MeshProtocol"]),
+        .testTarget(name: "MeshCLITests", dependencies: ["MeshClient", "MeshLSP", "MeshOT", "MeshProtocol", "MeshSandbox"]),
     ]
 )

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole Mesh test suite on a fresh Debian 12 machine: installs and starts what the tests
-# need (a throwaway PostgreSQL 15 cluster on 127.0.0.1), builds, and runs `swift test`.
+# need (a throwaway PostgreSQL 15 cluster on 127.0.0.1; dockerd, Go and Delve; Neovim 0.11 in a
+# venv), builds, builds the sandbox runtime image, runs the Neovim end-to-end test and `swift test`.
 # Under CI=true a missing component fails the run; no test ever skips for want of one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,11 +15,21 @@ fi
 # PostgreSQL for the repository and server suites (installs postgresql-15 when missing).
 MESH_TEST_POSTGRES_URL="$(scripts/postgres-test-cluster.sh)"
 export MESH_TEST_POSTGRES_URL
-trap 'scripts/postgres-test-cluster.sh stop >/dev/null 2>&1 || true' EXIT
+# dockerd (--bridge=none --iptables=false), Go and Delve for the sandbox and debug suites.
+scripts/docker-daemon.sh start
+trap 'scripts/postgres-test-cluster.sh stop >/dev/null 2>&1 || true; scripts/docker-daemon.sh stop >/dev/null 2>&1 || true' EXIT
 
 swift build --build-tests
 mkdir -p .build
+# The sandbox runtime image (Go, Delve, mesh-relay from this machine's packages; no registry).
+.build/debug/mesh runtime build
+
 # Line-buffered so a log shows exactly where a run stands; a hung test ends the run (and names
 # itself: every test still running is listed as started but not passed) instead of hanging CI.
+status=0
 timeout --kill-after=30s "${MESH_TEST_TIMEOUT:-40m}" stdbuf -oL -eL swift test --skip-build 2>&1 \
-    | tee .build/test-output.txt
+    | tee .build/test-output.txt || status=1
+
+# Real editors: four headless Neovim 0.11 instances through `mesh lsp` (installs them in a venv).
+timeout --kill-after=30s "${MESH_EDITOR_TEST_TIMEOUT:-10m}" scripts/editor-tests.sh || status=1
+exit $status

@@ -31,10 +31,15 @@ public struct DockerClient: Sendable {
     }
 
     public func imageExists(_ reference: String) async throws -> Bool {
-        let (status, _) = try await raw(.GET, "/images/\(escape(reference))/json")
-        if status == 404 { return false }
+        try await imageID(reference) != nil
+    }
+
+    /// The image's id (`sha256:…`), or nil when there is no such image.
+    public func imageID(_ reference: String) async throws -> String? {
+        let (status, data) = try await raw(.GET, "/images/\(escape(reference))/json")
+        if status == 404 { return nil }
         guard status == 200 else { throw DockerError.api(status: status, message: "inspecting image \(reference)") }
-        return true
+        return (try json(data) as? [String: Any])?["Id"] as? String
     }
 
     /// `docker import`: a root filesystem tarball becomes an image.
@@ -144,6 +149,9 @@ public struct DockerClient: Sendable {
     }
 
     private func execute(_ request: HTTPClientRequest, timeout: TimeAmount) async throws -> HTTPClientResponse {
+        var request = request
+        // A unix-socket URL has no host; dockerd requires the header all the same.
+        if !request.headers.contains(name: "Host") { request.headers.add(name: "Host", value: "docker") }
         do {
             return try await http.execute(request, timeout: timeout)
         } catch let error as HTTPClientError {

@@ -6,8 +6,10 @@ public enum RuntimeImage {
     public static let repository = "mesh-runtime"
     public static let tag = "1"
     public static var reference: String { "\(repository):\(tag)" }
-    /// The named volume holding Go's build cache, seeded from the image's warm `/opt/gocache`.
-    public static let cacheVolume = "mesh-gocache-1"
+    /// The named volume holding Go's build cache (this prefix and the image id), seeded by
+    /// Docker from the image's warm `/opt/gocache`, whose entries are read-only to the sandbox
+    /// user so one session cannot poison the standard library for another.
+    public static let cacheVolume = "mesh-gocache"
 
     /// Stages the root filesystem with `script` and imports it into dockerd.
     public static func build(script: URL, docker: DockerClient = DockerClient(), log: (String) -> Void = { _ in }) async throws {

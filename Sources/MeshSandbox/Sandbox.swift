@@ -15,6 +15,8 @@ public actor Sandbox {
     let logger: Logger
     private var running: [String: SandboxProcess] = [:]
 
+    /// - Parameter cacheVolume: the prefix of the named volume for Go's build cache; the image id
+    ///   is appended, so a rebuilt image seeds a fresh volume from its own warm cache.
     public init(docker: DockerClient = DockerClient(), image: String = RuntimeImage.reference, limits: SandboxLimits = .init(),
                 instance: String, cacheVolume: String? = RuntimeImage.cacheVolume, logger: Logger = Logger(label: "mesh.sandbox")) {
         self.docker = docker
@@ -43,11 +45,12 @@ public actor Sandbox {
     /// `wallClock` overrides the total limit (e.g. for `mesh run`).
     public func start(_ command: [String], workspace: URL, labels: [String: String] = [:],
                       wallClock: Double? = nil) async throws -> SandboxProcess {
-        guard try await docker.imageExists(image) else { throw DockerError.missingImage(image) }
+        guard let imageID = try await docker.imageID(image) else { throw DockerError.missingImage(image) }
         var spec = ContainerSpec(image: image, command: command, workspace: workspace.path)
         spec.labels = labels
         spec.limits = limits
-        spec.cacheVolume = cacheVolume
+        let idPart = imageID.split(separator: ":").last.map { String($0.prefix(12)) } ?? "0"
+        spec.cacheVolume = cacheVolume.map { "\($0)-\(idPart)" }
         let id = try await docker.createContainer(spec.createBody(instance: instance))
         do {
             let stream = try await docker.attach(id)

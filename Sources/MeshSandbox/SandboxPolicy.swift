@@ -46,7 +46,7 @@ public struct ContainerSpec: Sendable {
     public func createBody(instance: String) -> [String: Any] {
         var env = [
             "HOME": "/tmp", "GOPATH": "/tmp/go", "GOCACHE": cacheVolume == nil ? "/tmp/gocache" : "/opt/gocache",
-            "GOFLAGS": "-mod=mod", "CGO_ENABLED": "0", "GOPROXY": "off", "GOTMPDIR": "/tmp",
+            "GOFLAGS": "-buildvcs=false", "CGO_ENABLED": "0", "GOPROXY": "off", "GOSUMDB": "off", "GOTMPDIR": "/tmp",
         ]
         env.merge(environment) { $1 }
         var binds = ["\(workspace):/workspace:ro"]

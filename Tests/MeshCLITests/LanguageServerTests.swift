@@ -1,3 +1,4 @@
+import MeshProtocol
 import Foundation
 import MeshClient
 import MeshLSP

@@ -34,7 +34,23 @@ struct SessionWorkspace {
             try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: url.path)
             written.append(path)
         }
+        try writeGoWorkspace(written)
         return written
+    }
+
+    /// Go builds a package only inside its module: when the session has modules in subfolders
+    /// and no `go.work` of its own, a generated one makes every module buildable from
+    /// `/workspace` (where Delve builds).
+    private func writeGoWorkspace(_ paths: [String]) throws {
+        let url = root.appendingPathComponent("go.work")
+        guard !paths.contains("go.work") else { return }
+        let modules = paths.filter { $0 == "go.mod" || $0.hasSuffix("/go.mod") }
+            .map { $0 == "go.mod" ? "." : "./" + $0.dropLast("/go.mod".count) }
+            .sorted()
+        guard !modules.isEmpty, modules != ["."] else { try? FileManager.default.removeItem(at: url); return }
+        let text = "go 1.18\n\nuse (\n" + modules.map { "\t\($0)\n" }.joined() + ")\n"
+        try Data(text.utf8).write(to: url, options: .atomic)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: url.path)
     }
 
     func remove() { try? FileManager.default.removeItem(at: root) }

@@ -39,6 +39,27 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "bcrypt cost (env MESH_BCRYPT_COST).")
     var bcryptCost: Int = Int(ProcessInfo.processInfo.environment["MESH_BCRYPT_COST"] ?? "") ?? 12
 
+    @Flag(help: "Disable the Docker sandbox (mesh run and mesh dap answer 503) (env MESH_SANDBOX=off).")
+    var noSandbox = ProcessInfo.processInfo.environment["MESH_SANDBOX"] == "off"
+
+    @Option(help: "Sandbox container memory limit in MiB (env MESH_SANDBOX_MEMORY_MB).")
+    var sandboxMemoryMb: Int = Int(ProcessInfo.processInfo.environment["MESH_SANDBOX_MEMORY_MB"] ?? "") ?? 512
+
+    @Option(help: "Sandbox container process limit (env MESH_SANDBOX_PIDS).")
+    var sandboxPids: Int = Int(ProcessInfo.processInfo.environment["MESH_SANDBOX_PIDS"] ?? "") ?? 128
+
+    @Option(help: "Sandbox CPUs per container (env MESH_SANDBOX_CPUS).")
+    var sandboxCpus: Double = Double(ProcessInfo.processInfo.environment["MESH_SANDBOX_CPUS"] ?? "") ?? 1
+
+    @Option(help: "Seconds a `mesh run` program may run (env MESH_SANDBOX_RUN_SECONDS).")
+    var sandboxRunSeconds: Double = Double(ProcessInfo.processInfo.environment["MESH_SANDBOX_RUN_SECONDS"] ?? "") ?? 60
+
+    @Option(help: "Seconds a debug container may sit idle (env MESH_SANDBOX_IDLE_SECONDS).")
+    var sandboxIdleSeconds: Double = Double(ProcessInfo.processInfo.environment["MESH_SANDBOX_IDLE_SECONDS"] ?? "") ?? 600
+
+    @Option(help: "Seconds any sandbox container may live (env MESH_SANDBOX_TOTAL_SECONDS).")
+    var sandboxTotalSeconds: Double = Double(ProcessInfo.processInfo.environment["MESH_SANDBOX_TOTAL_SECONDS"] ?? "") ?? 1800
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error (env LOG_LEVEL).")
     var logLevel: String = ProcessInfo.processInfo.environment["LOG_LEVEL"] ?? "info"
 
@@ -59,6 +80,13 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.limits.messagesPerSecond = rateLimit
         configuration.limits.messageBurst = max(rateLimit * 4, 100)
         configuration.auth.bcryptCost = bcryptCost
+        configuration.sandbox.enabled = !noSandbox
+        configuration.sandbox.limits.memoryBytes = max(16, sandboxMemoryMb) << 20
+        configuration.sandbox.limits.pids = max(8, sandboxPids)
+        configuration.sandbox.limits.cpus = max(0.1, sandboxCpus)
+        configuration.sandbox.limits.runSeconds = max(1, sandboxRunSeconds)
+        configuration.sandbox.limits.idleSeconds = max(1, sandboxIdleSeconds)
+        configuration.sandbox.limits.totalSeconds = max(1, sandboxTotalSeconds)
         let backend = databaseURL == nil ? "sqlite in \(dataDir)" : "postgresql"
         do {
             try await MeshServerRunner.run(configuration, logger: logger) { port in

@@ -1,0 +1,126 @@
+import Foundation
+import MeshClient
+import MeshProtocol
+import MeshSandbox
+import Testing
+
+/// `mesh dap` end to end: Delve in a sandbox container, driven through the server by editors'
+/// DAP clients; the debugged code is the live shared text.
+@Suite(.serialized, .timeLimit(.minutes(10))) struct DebugTests {
+    /// The 1-based line of a marker comment in a fixture file.
+    static func line(of marker: String, in file: URL) throws -> Int {
+        let lines = try String(contentsOf: file, encoding: .utf8).components(separatedBy: "\n")
+        guard let index = lines.firstIndex(where: { $0.contains(marker) }) else { throw TestFailure("no \(marker) in \(file.path)") }
+        return index + 1
+    }
+
+    func initialize(_ dap: DAPProcess) async throws -> JSONValue {
+        try await dap.request("initialize", ["clientID": "mesh-test", "adapterID": "go", "linesStartAt1": true,
+                                             "columnsStartAt1": true, "pathFormat": "path"])
+    }
+
+    @Test func aWholeDebugSessionThroughMeshDAP() async throws {
+        let world = try await SandboxWorld.start("dap")
+        defer { world.stop() }
+        let main = world.dirA.appendingPathComponent("debugme/main.go")
+        let breakHere = try Self.line(of: "BREAK HERE", in: main)
+        let breakHelper = try Self.line(of: "BREAK HELPER", in: main)
+        // An unsaved edit by Bob is what runs.
+        try await world.bobReplaces("debugme: start", with: "debugme: live start", in: "debugme/main.go")
+
+        let dap = try DAPProcess(root: world.dirA, home: world.homeA, logFile: world.root.appendingPathComponent("dap-a.log"))
+        defer { dap.close() }
+        let initialized = try await initialize(dap)
+        #expect(initialized["success"]?.bool == true, "initialize: \(initialized)")
+        #expect(initialized["body"]?["supportsConfigurationDoneRequest"]?.bool == true)
+        let launch = try await dap.request("launch", ["mode": "debug", "program": .string(world.dirA.appendingPathComponent("debugme").path)],
+                                           timeout: .seconds(120))
+        #expect(launch["success"]?.bool == true, "launch: \(launch) output: \(dap.programOutput)")
+        _ = try await dap.event("initialized")
+        let breakpoints = try await dap.request("setBreakpoints", ["source": ["path": .string(main.path)],
+                                                                   "breakpoints": [["line": JSONValue(breakHere)]]])
+        #expect(breakpoints["body"]?["breakpoints"]?[0]?["verified"]?.bool == true, "setBreakpoints: \(breakpoints)")
+        #expect(try await dap.request("configurationDone")["success"]?.bool == true)
+
+        let stopped = try await dap.event("stopped", timeout: .seconds(120))
+        #expect(stopped["body"]?["reason"]?.string == "breakpoint")
+        let thread = stopped["body"]?["threadId"] ?? 1
+        let stack = try await dap.request("stackTrace", ["threadId": thread])
+        let top = try #require(stack["body"]?["stackFrames"]?[0])
+        #expect(top["source"]?["path"]?.string == main.path, "paths are mapped back to the editor's folder: \(top)")
+        #expect(top["line"]?.int == breakHere)
+        let scopes = try await dap.request("scopes", ["frameId": top["id"] ?? 0])
+        let locals = try #require(scopes["body"]?["scopes"]?.array?.first { $0["name"]?.string?.lowercased().contains("local") == true })
+        let variables = try await dap.request("variables", ["variablesReference": locals["variablesReference"] ?? 0])
+        let names = Set(variables["body"]?["variables"]?.array?.compactMap { $0["name"]?.string } ?? [])
+        #expect(names.isSuperset(of: ["p", "values", "counts", "results"]), "locals: \(names)")
+        let evaluated = try await dap.request("evaluate", ["expression": "len(values) + p.X", "frameId": top["id"] ?? 0, "context": "repl"])
+        #expect(evaluated["body"]?["result"]?.string == "8", "evaluate: \(evaluated)")
+        #expect(dap.programOutput.contains("debugme: live start"), "the live text runs; output: \(dap.programOutput)")
+
+        // stepIn goes into total(), stepOut comes back, next moves on.
+        _ = try await dap.request("stepIn", ["threadId": thread])
+        let inHelper = try await dap.event("stopped", occurrence: 1)
+        let helperTop = try await dap.request("stackTrace", ["threadId": inHelper["body"]?["threadId"] ?? thread])
+        #expect(helperTop["body"]?["stackFrames"]?[0]?["name"]?.string?.hasSuffix("total") == true, "stepIn: \(helperTop)")
+        #expect((helperTop["body"]?["stackFrames"]?[0]?["line"]?.int ?? 0) >= breakHelper - 1)
+        _ = try await dap.request("stepOut", ["threadId": thread])
+        _ = try await dap.event("stopped", occurrence: 2)
+        _ = try await dap.request("next", ["threadId": thread])
+        _ = try await dap.event("stopped", occurrence: 3)
+        _ = try await dap.request("continue", ["threadId": thread])
+        _ = try await dap.event("terminated", timeout: .seconds(60))
+        #expect(dap.programOutput.contains("debugme: point={X:3 Y:4 Label:origin+} sum=15"), "output: \(dap.programOutput)")
+        _ = try? await dap.request("disconnect", ["terminateDebuggee": true], timeout: .seconds(10))
+        try await world.expectNoContainers("the debug session")
+    }
+
+    @Test func twoParticipantsShareOneDebugSession() async throws {
+        let world = try await SandboxWorld.start("dap-shared")
+        defer { world.stop() }
+        try await world.api(world.homeA).setRole(session: world.session, user: world.bobID, role: .viewer)
+        let mainA = world.dirA.appendingPathComponent("debugme/main.go")
+        let mainB = world.dirB.appendingPathComponent("debugme/main.go")
+        let breakHere = try Self.line(of: "BREAK HERE", in: mainA)
+        let breakHelper = try Self.line(of: "BREAK HELPER", in: mainA)
+
+        let ann = try DAPProcess(root: world.dirA, home: world.homeA, logFile: world.root.appendingPathComponent("dap-a.log"))
+        let bob = try DAPProcess(root: world.dirB, home: world.homeB, logFile: world.root.appendingPathComponent("dap-b.log"))
+        defer { ann.close(); bob.close() }
+        _ = try await initialize(ann)
+        _ = try await ann.request("launch", ["mode": "debug", "program": .string(world.dirA.appendingPathComponent("debugme").path)],
+                                  timeout: .seconds(120))
+        _ = try await ann.event("initialized")
+        _ = try await ann.request("setBreakpoints", ["source": ["path": .string(mainA.path)], "breakpoints": [["line": JSONValue(breakHere)]]])
+        // Bob (a viewer) joins the same session and sets a breakpoint of his own, in his folder.
+        #expect(try await initialize(bob)["success"]?.bool == true)
+        _ = try await bob.event("initialized")
+        #expect(try await bob.request("launch", ["mode": "debug", "program": .string(world.dirB.appendingPathComponent("debugme").path)])["success"]?.bool == true)
+        let bobs = try await bob.request("setBreakpoints", ["source": ["path": .string(mainB.path)], "breakpoints": [["line": JSONValue(breakHelper)]]])
+        #expect(bobs["body"]?["breakpoints"]?[0]?["verified"]?.bool == true, "Bob's breakpoint: \(bobs)")
+        _ = try await ann.request("configurationDone")
+
+        // Both see the stop at Ann's breakpoint, each with paths in their own folder.
+        let first = try await ann.event("stopped", timeout: .seconds(120))
+        _ = try await bob.event("stopped", timeout: .seconds(30))
+        let thread = first["body"]?["threadId"] ?? 1
+        let bobStack = try await bob.request("stackTrace", ["threadId": thread])
+        #expect(bobStack["body"]?["stackFrames"]?[0]?["source"]?["path"]?.string == mainB.path, "Bob's paths: \(bobStack)")
+        #expect(bobStack["body"]?["stackFrames"]?[0]?["line"]?.int == breakHere)
+        // A viewer cannot step.
+        let refused = try await bob.request("next", ["threadId": thread])
+        #expect(refused["success"]?.bool == false && refused["message"]?.string?.contains("viewers") == true, "\(refused)")
+        // Ann continues: Bob's breakpoint in total() applies to everyone.
+        _ = try await ann.request("continue", ["threadId": thread])
+        _ = try await ann.event("stopped", occurrence: 1, timeout: .seconds(30))
+        let second = try await bob.event("stopped", occurrence: 1, timeout: .seconds(30))
+        let stack = try await ann.request("stackTrace", ["threadId": second["body"]?["threadId"] ?? thread])
+        #expect(stack["body"]?["stackFrames"]?[0]?["line"]?.int == breakHelper, "stopped at Bob's breakpoint: \(stack)")
+        // Bob leaves: only he is detached.
+        _ = try await bob.request("disconnect")
+        _ = try await ann.request("continue", ["threadId": thread])
+        _ = try await ann.event("terminated", timeout: .seconds(60))
+        _ = try? await ann.request("disconnect", ["terminateDebuggee": true], timeout: .seconds(10))
+        try await world.expectNoContainers("the shared debug session")
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import MeshClient
+import MeshSandbox
+import Testing
+
+/// `mesh run` and the sandbox policy against a real dockerd and the real runtime image.
+@Suite(.serialized, .timeLimit(.minutes(10))) struct SandboxTests {
+    @Test func runStreamsTheLiveTextsOutputAndExitCode() async throws {
+        let world = try await SandboxWorld.start("run")
+        defer { world.stop() }
+        // Bob's unsaved edit is what runs; Ann's disk still has the old text.
+        try await world.bobReplaces("hello from mesh", with: "hello from the live text", in: "hello/main.go")
+        let result = try MeshBinary.run(["run", "./hello", "--", "one", "two words"], environment: ["MESH_HOME": world.homeA.path],
+                                        directory: world.dirA)
+        #expect(result.status == 3, "the program's exit code: \(result.stderr)")
+        #expect(result.stdout == "hello from the live text\narg 1: one\narg 2: two words\n")
+        #expect(result.stderr.contains("hello: exiting with 3"))
+        #expect(try String(contentsOf: world.dirA.appendingPathComponent("hello/main.go"), encoding: .utf8).contains("hello from mesh"))
+        // A path outside the session is refused clearly.
+        let outside = try MeshBinary.run(["run", "../etc"], environment: ["MESH_HOME": world.homeA.path], directory: world.dirA)
+        #expect(outside.status == 1 && outside.stderr.contains("package must be a folder inside the session"), "\(outside.stderr)")
+        try await world.expectNoContainers("mesh run")
+    }
+
+    @Test func theSandboxHolds() async throws {
+        let world = try await SandboxWorld.start("limits", serverArguments: [
+            "--sandbox-memory-mb", "96", "--sandbox-pids", "64", "--sandbox-run-seconds", "8",
+        ])
+        defer { world.stop() }
+        func run(_ arguments: [String]) throws -> MeshBinary.Result {
+            try MeshBinary.run(["run"] + arguments, environment: ["MESH_HOME": world.homeA.path], directory: world.dirA)
+        }
+        // No network: not even the host's loopback (where the server listens) is reachable.
+        let port = URL(string: world.server.url)!.port!
+        let net = try run(["./netprobe", "--", "-name", "mesh.invalid", "127.0.0.1:\(port)"])
+        #expect(net.status == 0, "every network attempt failed: \(net.stdout) \(net.stderr)")
+        try await world.expectNoContainers("netprobe")
+
+        let fork = try run(["./forkbomb"])
+        #expect(fork.stdout.contains("forkbomb"), "forkbomb ran: \(fork.stdout) \(fork.stderr)")
+        #expect(fork.status != 0 || fork.stdout.contains("stopped"), "the pids limit stopped it: \(fork.stdout)")
+        try await world.expectNoContainers("forkbomb")
+
+        let memory = try run(["./memhog"])
+        #expect(memory.status == 137 && memory.stderr.contains("out of memory"), "memhog: \(memory.status) \(memory.stderr)")
+        try await world.expectNoContainers("memhog")
+
+        let started = ContinuousClock.now
+        let spin = try run(["./spin"])
+        #expect(spin.status == 137 && spin.stderr.contains("wall-clock limit"), "spin: \(spin.status) \(spin.stderr)")
+        #expect(ContinuousClock.now - started < .seconds(40))
+        try await world.expectNoContainers("spin")
+    }
+
+    @Test func noContainerSurvivesAKilledServer() async throws {
+        let world = try await SandboxWorld.start("orphans")
+        defer { world.stop() }
+        // A long run, then kill -9 of the server while it runs.
+        let home = world.homeA, dir = world.dirA
+        let runner = Task.detached { try MeshBinary.run(["run", "./spin"], environment: ["MESH_HOME": home.path], directory: dir) }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while try await world.containers().isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(try await !world.containers().isEmpty, "the run's container started")
+        kill(world.server.process.processIdentifier, SIGKILL)
+        world.server.process.waitUntilExit()
+        _ = try? await runner.value
+        // The restarted server (same data folder) removes what the dead one left.
+        let again = MeshServerProcess(dataDirectory: world.root.appendingPathComponent("data"))
+        try again.start()
+        defer { again.stop() }
+        try await world.expectNoContainers("a kill -9 and a restart")
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import MeshProtocol
+
+/// `mesh dap` as an editor's DAP client runs it: a subprocess on pipes; requests with awaited
+/// responses, and every event kept in order.
+final class DAPProcess: @unchecked Sendable {
+    let process = Process()
+    private let input = Pipe()
+    private let outputPipe = Pipe()
+    private let lock = NSLock()
+    private var framer = MessageFramer()
+    private var seq = 0
+    private var responses: [Int: JSONValue] = [:]
+    private(set) var events: [JSONValue] = []
+
+    init(root: URL, home: URL, logFile: URL) throws {
+        process.executableURL = MeshBinary.url
+        process.arguments = ["dap", "--root", root.path, "--log-level", "info"]
+        process.environment = MeshBinary.baseEnvironment.merging(["MESH_HOME": home.path]) { $1 }
+        process.standardInput = input
+        process.standardOutput = outputPipe
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: logFile)
+        outputPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            if data.isEmpty { handle.readabilityHandler = nil; return }
+            self?.received(data)
+        }
+        try process.run()
+    }
+
+    private func received(_ data: Data) {
+        lock.lock()
+        defer { lock.unlock() }
+        for case let .message(content) in framer.feed(data) {
+            guard let message = try? JSONValue.parse(content) else { continue }
+            switch message["type"]?.string {
+            case "response": if let requestSeq = message["request_seq"]?.int { responses[requestSeq] = message }
+            case "event": events.append(message)
+            default: break
+            }
+        }
+    }
+
+    /// Sends a request and waits for its response (success or not).
+    func request(_ command: String, _ arguments: JSONValue = [:], timeout: Duration = .seconds(60)) async throws -> JSONValue {
+        let mine = lock.withLock { () -> Int in seq += 1; return seq }
+        let message: JSONValue = ["seq": JSONValue(mine), "type": "request", "command": .string(command), "arguments": arguments]
+        input.fileHandleForWriting.write(MessageFramer.frame(message.serialized()))
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let response = lock.withLock({ responses.removeValue(forKey: mine) }) { return response }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw TestFailure("no response to \(command) within \(timeout); events: \(eventNames)")
+    }
+
+    var eventNames: [String] { lock.withLock { events.compactMap { $0["event"]?.string } } }
+
+    /// Waits for the `index`-th event (0-based, counting from the start) named `name`.
+    func event(_ name: String, occurrence index: Int = 0, timeout: Duration = .seconds(60)) async throws -> JSONValue {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let matching = lock.withLock { events.filter { $0["event"]?.string == name } }
+            if matching.count > index { return matching[index] }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw TestFailure("no \(name) event #\(index + 1) within \(timeout); events: \(eventNames)")
+    }
+
+    /// Everything the program printed (output events), joined.
+    var programOutput: String {
+        lock.withLock { events.filter { $0["event"]?.string == "output" }.compactMap { $0["body"]?["output"]?.string }.joined() }
+    }
+
+    func count(_ name: String) -> Int { lock.withLock { events.filter { $0["event"]?.string == name }.count } }
+
+    func close() {
+        try? input.fileHandleForWriting.close()
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        if process.isRunning { process.terminate() }
+    }
+}
