@@ -49,6 +49,7 @@ logging.getLogger("asyncio").setLevel(logging.ERROR)
 
 SHARED_FILE = "shared.txt"
 BIG_FILE = "big.txt"
+CRLF_FILE = "dos.txt"
 INITIAL_TEXT = "package main\n\n// héllo wörld 🎉 中文 e\u0301\nfunc main() {\n\tprintln(\"hi\")\n}\n"
 # What random inserts are made of: ASCII, Latin-1, astral emoji, a ZWJ sequence, CJK, a
 # combining mark, newlines. No '<' (feedkeys would read it as a key code).
@@ -96,6 +97,7 @@ class E2E:
         self.ada_dir = self.root / "ada-project"
         self.ada_dir.mkdir()
         (self.ada_dir / SHARED_FILE).write_text(INITIAL_TEXT, encoding="utf-8")
+        (self.ada_dir / CRLF_FILE).write_bytes("first 🎉\r\nsecond\r\n".encode())
         if self.args.bench:
             line = "0123456789 the quick brown fox jumps over the lazy dog 0123456789\n"
             big = (line * (1_000_000 // len(line) + 1))[:1_000_000 - 1] + "\n"
@@ -145,6 +147,9 @@ class E2E:
                           f"(seed {self.seed}); work dir kept for the logs")
 
     def server_text(self, path: str = SHARED_FILE) -> str:
+        if path not in self.doc_ids:
+            documents = self.ada.get(f"/v1/sessions/{self.session}/documents")
+            self.doc_ids = {d["path"]: d["id"] for d in documents}
         return self.ada.get(f"/v1/sessions/{self.session}/documents/{self.doc_ids[path]}")["text"]
 
     def start_editors(self) -> None:
@@ -341,6 +346,27 @@ class E2E:
         assert any(c.get("type") == "mesh" and c.get("request") == "launch" for c in dap["go"]), dap
         log(f"dap: adapter {dap['adapter']['command']} {dap['adapter']['args']}, Go configuration registered")
 
+    def check_crlf(self) -> None:
+        """A CRLF file keeps its line endings: Neovim edits it as fileformat=dos, the server's
+        text keeps \\r\\n, the peer sees the edit."""
+        ada, bob = self.instances[2], self.instances[3]
+        for instance, folder in ((ada, self.ada_dir), (bob, self.bob_dir)):
+            instance.lua("""vim.cmd.edit(vim.fn.fnameescape(...))
+                           vim.lsp.buf_attach_client(0, vim.lsp.get_clients({ name = 'mesh' })[1].id)""",
+                         str(folder / CRLF_FILE))
+            assert instance.lua("return vim.bo.fileformat") == "dos"
+        wait_until(lambda: ada.ready() and bob.ready(), 20, what="both plain editors to attach dos.txt")
+        ada.lua("vim.api.nvim_buf_set_lines(0, 1, 1, true, { 'middle 中文' })")
+        expected = "first 🎉\r\nmiddle 中文\r\nsecond\r\n"
+        wait_until(lambda: self.server_text(CRLF_FILE) == expected, 20, interval=0.2,
+                   what=f"the server's {CRLF_FILE} to be {expected!r}")
+        lines = wait_until(lambda: bob.lua("return vim.api.nvim_buf_get_lines(0, 0, -1, true)") ==
+                           ["first 🎉", "middle 中文", "second"] and bob.lua("return vim.bo.fileformat") == "dos",
+                           20, interval=0.2, what="bob-plain to show the CRLF edit")
+        for instance in (ada, bob):
+            instance.lua("vim.cmd.buffer(vim.fn.bufnr(...))", SHARED_FILE)
+        log(f"crlf: {CRLF_FILE} kept \\r\\n on the server, Bob's Neovim shows the edit ({lines})")
+
     def check_share_from_editor(self) -> None:
         """:MeshShare in a folder that is not shared yet: the plugin runs `mesh share`, then
         starts mesh lsp for the open buffer."""
@@ -442,6 +468,7 @@ class E2E:
         self.check_presence()
         self.check_commands()
         self.check_share_from_editor()
+        self.check_crlf()
         final = self.wait_converged(20)
         assert final == self.server_text(), "server text changed after convergence"
         if self.args.bench:
