@@ -313,9 +313,13 @@ function activate(context) {
 
   // `mesh dap` over stdio: the server runs the session's code under Delve in a sandbox.
   context.subscriptions.push(vscode.debug.registerDebugAdapterDescriptorFactory('mesh', {
-    createDebugAdapterDescriptor() {
+    createDebugAdapterDescriptor(session) {
       const { command: executable, env } = settings();
-      return new vscode.DebugAdapterExecutable(executable, ['dap'], { env });
+      // `mesh dap` finds the session from its workspace folder upwards.
+      const folder = session.workspaceFolder ? session.workspaceFolder.uri.fsPath : undefined;
+      const root = (folder && sharedRoot(folder)) || folder;
+      const args = root ? ['dap', '--root', root] : ['dap'];
+      return new vscode.DebugAdapterExecutable(executable, args, { env, cwd: root });
     },
   }));
 
