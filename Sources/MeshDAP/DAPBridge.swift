@@ -12,7 +12,7 @@ public enum DAPBridge {
     /// Bridges until either side ends; returns the exit code.
     public static func run(root: URL, environment: [String: String] = ProcessInfo.processInfo.environment,
                            logger: Logger) async -> Int32 {
-        let stdio = FramedConnection()
+        let stdio = FramedConnection(onOutputClosed: { exit(0) })
         stdio.start()
         do {
             let target = try await connectionTarget(root: root, environment: environment)

@@ -1,8 +1,8 @@
-import MeshProtocol
 import Foundation
 import MeshClient
 import MeshLSP
 import MeshOT
+import MeshProtocol
 import Testing
 
 /// `mesh lsp` end to end: two scripted editors (one on utf-16, one on utf-32), each running

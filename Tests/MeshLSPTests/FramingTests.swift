@@ -1,4 +1,5 @@
 import Foundation
+import MeshProtocol
 import Testing
 @testable import MeshLSP
 

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import MeshOT
+import MeshProtocol
+import Testing
 @testable import MeshLSP
 
 /// Three editors that behave like real ones — VS Code (answers `applied: false` for a stale

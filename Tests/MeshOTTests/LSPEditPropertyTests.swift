@@ -4,6 +4,20 @@ import Testing
 /// An LSP content change becomes an operation, and an operation becomes LSP text edits, without
 /// changing what the edit does — in all three position encodings.
 @Suite struct LSPEditPropertyTests {
+    /// Neovim reports joining two lines as replacing "\nline" with "line". Taken literally, two
+    /// users doing it at once would each re-insert the line; only the newline is an edit.
+    @Test func aWideReplacementIsOnlyWhatChanged() throws {
+        let text = "\nrace line 🎉 中文 end\nnext\n"
+        let buffer = TextBuffer(text)
+        let wide = LSPRange(start: .init(line: 0, character: 0), end: .init(line: 1, character: 22))
+        let op = buffer.operation(replacing: wide, with: "race line 🎉 中文 end", encoding: .utf16)
+        #expect(op == TextOperation([.delete(1), .retain(text.unicodeScalars.count - 1)]))
+        // Two editors join the same lines concurrently: the line is there once.
+        let (a, b) = try TextOperation.transform(op, op)
+        #expect(try b.apply(to: try op.apply(to: text)) == "race line 🎉 中文 end\nnext\n")
+        #expect(try a.apply(to: try op.apply(to: text)) == "race line 🎉 中文 end\nnext\n")
+    }
+
     @Test(arguments: PositionEncoding.allCases)
     func didChangeToOperationToTextEditsReproducesTheEdit(encoding: PositionEncoding) throws {
         for seed in 0..<UInt64(propertyCases()) {

@@ -1,5 +1,5 @@
-import MeshProtocol
 import MeshOT
+import MeshProtocol
 
 /// Keeps one editor buffer and the bridge's copy of the shared document in step, over the only
 /// channel LSP offers: versioned `workspace/applyEdit` one way, `didChange` the other.

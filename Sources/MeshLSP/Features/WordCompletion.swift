@@ -1,5 +1,5 @@
-import MeshProtocol
 import MeshOT
+import MeshProtocol
 
 /// Completion from the words of every document in the session: identifiers and words of
 /// letters, digits and `_`, ranked by how often they occur.

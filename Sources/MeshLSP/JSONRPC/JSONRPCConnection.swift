@@ -17,8 +17,9 @@ public final class JSONRPCConnection: Sendable {
     public let incoming: AsyncStream<Incoming>
     private let framed: FramedConnection
 
-    public init(input: Int32 = STDIN_FILENO, output: Int32 = STDOUT_FILENO) {
-        let framed = FramedConnection(input: input, output: output)
+    /// - Parameter onOutputClosed: called when the editor can no longer be written to.
+    public init(input: Int32 = STDIN_FILENO, output: Int32 = STDOUT_FILENO, onOutputClosed: @escaping @Sendable () -> Void = {}) {
+        let framed = FramedConnection(input: input, output: output, onOutputClosed: onOutputClosed)
         self.framed = framed
         incoming = AsyncStream { continuation in
             let task = Task {

@@ -1,5 +1,5 @@
-import MeshProtocol
 import Foundation
+import MeshProtocol
 
 /// A JSON-RPC 2.0 request id: a number or a string.
 public enum RequestID: Sendable, Hashable, CustomStringConvertible {

@@ -1,7 +1,7 @@
-import MeshProtocol
 import Foundation
 import MeshClient
 import MeshOT
+import MeshProtocol
 
 /// The editor's text document notifications, bridged to session documents.
 extension LanguageServer {
@@ -107,13 +107,13 @@ extension LanguageServer {
         notifyEditor("textDocument/publishDiagnostics", ["uri": .string(uri), "diagnostics": []])
     }
 
-    /// Sends an edit to the editor as a versioned `TextDocumentEdit` (or plain `changes`
-    /// when the editor does not take document changes).
+    /// Sends an edit to the editor as a versioned `TextDocumentEdit`, always: an unversioned
+    /// edit would be applied to whatever the buffer holds by then, typing included. (Neovim
+    /// takes `documentChanges` without advertising `workspaceEdit.documentChanges`, and skips
+    /// an edit older than its buffer; so do VS Code, Helix and eglot.)
     func sendApplyEdit(uri: String, _ outgoing: EditorSync.Outgoing) {
         let edits = JSONValue.encode(outgoing.edits)
-        let edit: JSONValue = client.documentChanges
-            ? ["documentChanges": [["textDocument": ["uri": .string(uri), "version": JSONValue(outgoing.version)], "edits": edits]]]
-            : ["changes": .object([uri: edits])]
+        let edit: JSONValue = ["documentChanges": [["textDocument": ["uri": .string(uri), "version": JSONValue(outgoing.version)], "edits": edits]]]
         requestEditor("workspace/applyEdit", ["label": "Mesh", "edit": edit], as: .applyEdit(uri: uri, syncID: outgoing.id))
     }
 

@@ -1,7 +1,7 @@
-import MeshProtocol
 import Foundation
 import MeshClient
 import MeshOT
+import MeshProtocol
 
 /// What the editor said it can do, as far as Mesh cares.
 struct ClientFeatures {

@@ -29,7 +29,7 @@ extension LanguageServer {
             let link = SessionLink(collaboration)
             self.link = link
             Task {
-                for await message in collaboration.messages { await self.receive(message) }
+                for await message in collaboration.messages { self.receive(message) }
                 let error = await collaboration.closeError
                 self.connectionEnded(link, error: error)
             }
@@ -326,7 +326,7 @@ extension LanguageServer {
         diskWriteScheduled = true
         Task {
             try? await Task.sleep(for: .milliseconds(150))
-            await self.flushDiskWrites()
+            self.flushDiskWrites()
         }
     }
 

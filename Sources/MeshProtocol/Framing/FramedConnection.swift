@@ -14,9 +14,14 @@ public final class FramedConnection: Sendable {
     private let output: Int32
     private let writeLock = NSLock()
 
-    public init(input: Int32 = STDIN_FILENO, output: Int32 = STDOUT_FILENO) {
+    /// Called once when a write fails for good (the peer closed its end: the editor is gone).
+    private let onOutputClosed: @Sendable () -> Void
+    nonisolated(unsafe) private var closedFlag = false
+
+    public init(input: Int32 = STDIN_FILENO, output: Int32 = STDOUT_FILENO, onOutputClosed: @escaping @Sendable () -> Void = {}) {
         self.input = input
         self.output = output
+        self.onOutputClosed = onOutputClosed
         (frames, continuation) = AsyncStream.makeStream(of: MessageFramer.Frame.self, bufferingPolicy: .unbounded)
     }
 
@@ -32,12 +37,18 @@ public final class FramedConnection: Sendable {
         let data = MessageFramer.frame(content)
         writeLock.lock()
         defer { writeLock.unlock() }
-        data.withUnsafeBytes { raw in
+        guard !closedFlag else { return }
+        let failed = data.withUnsafeBytes { raw -> Bool in
             var offset = 0
             while offset < raw.count {
                 let n = write(output, raw.baseAddress! + offset, raw.count - offset)
-                if n > 0 { offset += n } else if n < 0, errno == EINTR { continue } else { return }
+                if n > 0 { offset += n } else if n < 0, errno == EINTR || errno == EAGAIN { continue } else { return true }
             }
+            return false
+        }
+        if failed {
+            closedFlag = true
+            onOutputClosed()
         }
     }
 

@@ -21,7 +21,9 @@ struct LSPCommand: AsyncParsableCommand {
         let level = Logger.Level(rawValue: logLevel) ?? .warning
         var logger = Logger(label: "mesh.lsp") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = level
-        let code = await LanguageServer.serve(JSONRPCConnection(), logger: logger)
-        throw ExitCode(code)
+        // The editor is gone when its end of stdout closes: stop at once, whatever is queued.
+        let connection = JSONRPCConnection(onOutputClosed: { Foundation.exit(1) })
+        let code = await LanguageServer.serve(connection, logger: logger)
+        Foundation.exit(code)
     }
 }

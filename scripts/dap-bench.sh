@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Benchmark: `launch` → first `stopped` at a breakpoint, through Mesh (editor → mesh dap →
+# server → Delve in a fresh sandbox container) and through a direct `dlv dap` on this machine,
+# side by side in one run, on Tests/Fixtures/go/debugme.
+#
+#   scripts/dap-bench.sh [ROUNDS]        # default 10; needs dockerd and `mesh runtime build`
+#
+# Uses $MESH_BIN (default .build/release/mesh, else .build/debug/mesh). Prints each round and the
+# medians. Only 127.0.0.1 is used.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS="${1:-10}"
+MESH="${MESH_BIN:-$( [ -x .build/release/mesh ] && echo "$PWD/.build/release/mesh" || echo "$PWD/.build/debug/mesh")}"
+WORK="$(mktemp -d /tmp/mesh-dap-bench.XXXXXX)"
+trap 'kill $SERVER $DLV 2>/dev/null || true; rm -rf "$WORK"' EXIT
+SERVER="" DLV=""
+
+"$MESH" serve --port 0 --data-dir "$WORK/data" --bcrypt-cost 4 --log-level error > "$WORK/serve.out" 2>&1 &
+SERVER=$!
+for _ in $(seq 100); do grep -q "listening on" "$WORK/serve.out" 2>/dev/null && break; sleep 0.1; done
+URL="$(grep -o 'http://127.0.0.1:[0-9]*' "$WORK/serve.out" | head -1)"
+export MESH_HOME="$WORK/home"
+echo "bench password" | "$MESH" signup --email bench@example.test --name Bench --password-stdin --server "$URL" > /dev/null
+cp -r Tests/Fixtures/go "$WORK/project"
+"$MESH" share "$WORK/project" > /dev/null
+
+probe() { python3 Tests/Fixtures/dap_probe.py --source Tests/Fixtures/go/debugme "$@" | python3 -c 'import json,sys; print(json.load(sys.stdin)["launch_to_first_stopped_ms"])'; }
+
+echo "dap-bench: $ROUNDS rounds; mesh: $MESH; $(nproc) cores; $(date -u +%FT%TZ)"
+mesh_times=() direct_times=()
+for round in $(seq "$ROUNDS"); do
+    m="$(probe --program "$WORK/project/debugme" -- "$MESH" dap --root "$WORK/project")"
+    PORT=$((20000 + RANDOM % 20000))
+    (cd Tests/Fixtures/go/debugme && exec dlv dap --listen="127.0.0.1:$PORT" > "$WORK/dlv.log" 2>&1) &
+    DLV=$!
+    for _ in $(seq 50); do (echo > "/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.05; done
+    d="$(probe --program "$PWD/Tests/Fixtures/go/debugme" --connect "127.0.0.1:$PORT")"
+    kill $DLV 2>/dev/null || true; wait $DLV 2>/dev/null || true; DLV=""
+    printf 'round %2d: mesh dap %8.1f ms   direct dlv dap %8.1f ms\n' "$round" "$m" "$d"
+    mesh_times+=("$m") direct_times+=("$d")
+done
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+M="$(median "${mesh_times[@]}")" D="$(median "${direct_times[@]}")"
+echo "median launch → first stopped: mesh dap $M ms, direct dlv dap $D ms, ratio $(awk -v m="$M" -v d="$D" 'BEGIN {printf "%.2f", m/d}') (target ≤ 2)"
