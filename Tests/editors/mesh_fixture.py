@@ -33,7 +33,10 @@ def run_mesh(mesh: str, args: list[str], home: Path, stdin: str | None = None) -
                             env=clean_env(MESH_HOME=str(home)), timeout=60)
     if result.returncode != 0:
         raise Failure(f"mesh {' '.join(args)} exited {result.returncode}: {result.stderr.strip()}")
-    return json.loads(result.stdout)
+    try:
+        return json.loads(result.stdout)
+    except json.JSONDecodeError as error:
+        raise Failure(f"mesh {' '.join(args)} printed no JSON ({error}): stdout {result.stdout[:300]!r} stderr {result.stderr[:300]!r}")
 
 
 class Server:
@@ -85,7 +88,16 @@ class Account:
     server: str
 
     def token(self) -> str:
-        data = json.loads((self.home / "credentials.json").read_text())
+        # mesh lsp may be rotating the tokens right now (the file is replaced atomically, but
+        # read twice before giving up).
+        for attempt in range(5):
+            try:
+                data = json.loads((self.home / "credentials.json").read_text())
+                break
+            except json.JSONDecodeError:
+                if attempt == 4:
+                    raise
+                time.sleep(0.05)
         # The file holds one server's credentials (or a map of them); accept either shape.
         if "accessToken" in data:
             return data["accessToken"]
