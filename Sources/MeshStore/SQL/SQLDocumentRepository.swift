@@ -79,6 +79,22 @@ struct SQLDocumentRepository: DocumentRepository {
         let revisions = "\(ops.map(\.revision).min()!)...\(last.revision)"
         try await mappingConstraints(conflict: "revision in \(revisions) of document \(documentID) exists",
                                      missing: "document \(documentID)") {
+            if db.dialect.name == "postgresql", rows.count <= Self.opsPerInsert {
+                // One statement, one round trip (a statement is atomic on its own): the ops
+                // inserted in a data-modifying CTE, the document's revision updated.
+                let values = SQLList(rows.map { SQLGroupExpression($0) })
+                let updated = try await db.raw("""
+                    WITH inserted AS (
+                        INSERT INTO ops (document_id, revision, operation, op_id, author_id, created_at)
+                        VALUES \(values) RETURNING revision)
+                    UPDATE documents SET revision = \(bind: last.revision), size = \(bind: size),
+                        updated_at = \(bind: last.createdAt.sqlValue)
+                    WHERE id = \(bind: documentID.sqlValue) AND (SELECT count(*) FROM inserted) = \(bind: rows.count)
+                    RETURNING id
+                    """).all()
+                if updated.isEmpty { throw StoreError.notFound("document \(documentID)") }
+                return
+            }
             try await db.transaction { db in
                 for start in stride(from: 0, to: rows.count, by: Self.opsPerInsert) {
                     try await db.insert(into: "ops")
