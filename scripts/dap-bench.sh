@@ -33,7 +33,8 @@ for round in $(seq "$ROUNDS"); do
     PORT=$((20000 + RANDOM % 20000))
     (cd Tests/Fixtures/go/debugme && exec dlv dap --listen="127.0.0.1:$PORT" > "$WORK/dlv.log" 2>&1) &
     DLV=$!
-    for _ in $(seq 50); do (echo > "/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.05; done
+    # dlv serves one connection: wait for its "listening" line rather than probing the port.
+    for _ in $(seq 100); do grep -q "listening" "$WORK/dlv.log" 2>/dev/null && break; sleep 0.05; done
     d="$(probe --program "$PWD/Tests/Fixtures/go/debugme" --connect "127.0.0.1:$PORT")"
     kill $DLV 2>/dev/null || true; wait $DLV 2>/dev/null || true; DLV=""
     printf 'round %2d: mesh dap %8.1f ms   direct dlv dap %8.1f ms\n' "$round" "$m" "$d"
