@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import MeshProtocol
 
 /// `mesh dap` as an editor's DAP client runs it: a subprocess on pipes; requests with awaited
@@ -12,6 +15,32 @@ final class DAPProcess: @unchecked Sendable {
     private var seq = 0
     private var responses: [Int: JSONValue] = [:]
     private(set) var events: [JSONValue] = []
+
+    private var socketHandle: FileHandle?
+
+    /// A DAP server already listening on 127.0.0.1:`port` (a direct `dlv dap --listen`).
+    init(connectingTo port: Int) throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard fd >= 0, connected == 0 else { throw TestFailure("cannot connect to 127.0.0.1:\(port)") }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        socketHandle = handle
+        handle.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            if data.isEmpty { handle.readabilityHandler = nil; return }
+            self?.received(data)
+        }
+    }
+
+    private func write(_ data: Data) {
+        if let socketHandle { socketHandle.write(data) } else { input.fileHandleForWriting.write(data) }
+    }
 
     init(root: URL, home: URL, logFile: URL) throws {
         process.executableURL = MeshBinary.url
@@ -46,7 +75,7 @@ final class DAPProcess: @unchecked Sendable {
     func request(_ command: String, _ arguments: JSONValue = [:], timeout: Duration = .seconds(60)) async throws -> JSONValue {
         let mine = lock.withLock { () -> Int in seq += 1; return seq }
         let message: JSONValue = ["seq": JSONValue(mine), "type": "request", "command": .string(command), "arguments": arguments]
-        input.fileHandleForWriting.write(MessageFramer.frame(message.serialized()))
+        write(MessageFramer.frame(message.serialized()))
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let response = lock.withLock({ responses.removeValue(forKey: mine) }) { return response }
@@ -76,6 +105,7 @@ final class DAPProcess: @unchecked Sendable {
     func count(_ name: String) -> Int { lock.withLock { events.filter { $0["event"]?.string == name }.count } }
 
     func close() {
+        if let socketHandle { try? socketHandle.close(); return }
         try? input.fileHandleForWriting.close()
         let deadline = Date().addingTimeInterval(10)
         while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
