@@ -112,6 +112,59 @@ extension RepositoryContractTests {
         }
     }
 
+    /// Many documents appending at once (on SQLite, grouped into shared statements): every append
+    /// commits, and a stale or orphaned append among them fails alone with its own error.
+    @Test(arguments: TestBackend.all)
+    func concurrentAppendsToManyDocumentsCommitAndBadOnesFailAlone(_ backend: TestBackend) async throws {
+        try await backend.withStore { store in
+            let session = try await makeSession(store)
+            var docs: [DocumentRecord] = []
+            for i in 0..<20 {
+                let doc = DocumentRecord(sessionID: session.id, path: "f\(i).txt", createdAt: at(0), updatedAt: at(0))
+                try await store.documents.create(doc, text: "")
+                docs.append(doc)
+            }
+            let documents = docs
+            for round in 0..<5 {
+                let outcomes = await withTaskGroup(of: (String, StoreErrorKind?).self) { group in
+                    func attempt(_ name: String, _ body: @escaping @Sendable () async throws -> Void) {
+                        group.addTask {
+                            do { try await body(); return (name, nil) } catch let error as StoreError {
+                                return (name, error.kind)
+                            } catch { return (name, nil) }
+                        }
+                    }
+                    for (i, doc) in documents.enumerated() {
+                        attempt("doc \(i)") {
+                            try await store.documents.append(typing(doc.id, from: round * 3, count: 3),
+                                                             documentID: doc.id, size: round * 3 + 3)
+                        }
+                    }
+                    if round > 0 {
+                        attempt("stale") {
+                            try await store.documents.append(typing(documents[0].id, from: 0, count: 1),
+                                                             documentID: documents[0].id, size: 1)
+                        }
+                    }
+                    attempt("orphan") {
+                        try await store.documents.append(typing(UUID(), from: 0, count: 1), documentID: UUID(), size: 1)
+                    }
+                    return await group.reduce(into: [String: StoreErrorKind?]()) { $0[$1.0] = $1.1 }
+                }
+                for i in documents.indices { #expect(outcomes["doc \(i)"] == .some(nil), "round \(round): doc \(i)") }
+                if round > 0 { #expect(outcomes["stale"] == .some(.conflict), "round \(round)") }
+                #expect(outcomes["orphan"] == .some(.notFound), "round \(round)")
+            }
+            for doc in documents {
+                let stored = try #require(try await store.documents.find(id: doc.id))
+                #expect(stored.revision == 15 && stored.size == 15 && stored.updatedAt == at(15), "\(stored)")
+                let ops = try await store.documents.operations(documentID: doc.id, after: 0)
+                #expect(ops.map(\.revision) == Array(1...15))
+                #expect(ops.map(\.operation) == typing(doc.id, from: 0, count: 15).map(\.operation))
+            }
+        }
+    }
+
     @Test(arguments: TestBackend.all)
     func latestSnapshotIsTheNewestAtOrBeforeARevision(_ backend: TestBackend) async throws {
         try await backend.withStore { store in

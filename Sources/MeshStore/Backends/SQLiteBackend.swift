@@ -52,6 +52,7 @@ enum SQLiteBackend {
             throw StoreOpenError("cannot open the SQLite database \(location): \(error)")
         }
         let sql = connection.sql(queryLogLevel: .trace)
+        var checkpointer: WALCheckpointer?
         do {
             // Wait up to 5 s for another process's lock instead of failing with SQLITE_BUSY.
             try await sql.exec("PRAGMA busy_timeout = 5000")
@@ -61,10 +62,19 @@ enum SQLiteBackend {
             // loss may lose the last transactions, never corrupt the database.
             try await sql.exec("PRAGMA journal_mode = WAL")
             try await sql.exec("PRAGMA synchronous = NORMAL")
+            if let path {
+                // Checkpoints run beside the writer, never inside one of its commits.
+                try await sql.exec("PRAGMA wal_autocheckpoint = 0")
+                checkpointer = try await WALCheckpointer.start(path: path, logger: logger)
+            }
         } catch {
             try? await connection.close()
             throw StoreOpenError("cannot use the SQLite database \(location): \(error)")
         }
-        return (SerializedSQLiteDatabase(base: sql, lock: AsyncLock()), { try await connection.close() })
+        let walCheckpointer = checkpointer
+        return (SerializedSQLiteDatabase(base: sql, lock: AsyncLock()), {
+            await walCheckpointer?.stop()
+            try await connection.close()
+        })
     }
 }

@@ -84,5 +84,26 @@ enum PostgresSchema {
             "CREATE INDEX annotations_document ON annotations (document_id)",
             "CREATE INDEX annotations_parent ON annotations (parent_id)",
         ]),
+        // Appending ops becomes one INSERT, for one document or many: a statement-level trigger
+        // advances each document to its newest inserted op, in the same statement.
+        Migration(version: 2, name: "ops advance their document", statements: [
+            "ALTER TABLE ops ADD COLUMN document_size BIGINT",
+            """
+            CREATE FUNCTION ops_advance_document() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                UPDATE documents AS d SET revision = GREATEST(d.revision, i.revision),
+                    size = COALESCE(i.document_size, d.size), updated_at = i.created_at
+                FROM (SELECT DISTINCT ON (document_id) document_id, revision, document_size, created_at
+                      FROM inserted ORDER BY document_id, revision DESC) AS i
+                WHERE d.id = i.document_id;
+                RETURN NULL;
+            END
+            $$
+            """,
+            """
+            CREATE TRIGGER ops_advance_document AFTER INSERT ON ops
+            REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION ops_advance_document()
+            """,
+        ]),
     ]
 }

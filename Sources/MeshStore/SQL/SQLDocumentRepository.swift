@@ -6,9 +6,19 @@ import SQLKit
 /// of two nodes appending the same revision, the second one's whole batch fails with a conflict.
 struct SQLDocumentRepository: DocumentRepository {
     let db: any SQLDatabase
+    /// Appends from many documents grouped into one statement.
+    private let batcher: OpAppendBatcher
+
+    init(db: any SQLDatabase) {
+        self.db = db
+        batcher = OpAppendBatcher(db: db, columns: Self.opColumns, maxRows: Self.opsPerInsert)
+    }
+
+    private static let opColumns = ["document_id", "revision", "operation", "op_id", "author_id", "created_at",
+                                    "document_size"]
 
     private static let columns = "id, session_id, path, revision, size, created_at, updated_at"
-    /// Rows per multi-row INSERT of ops (6 binds each), well under SQLite's and PostgreSQL's bind limits.
+    /// Rows per multi-row INSERT of ops (7 binds each), well under SQLite's and PostgreSQL's bind limits.
     private static let opsPerInsert = 500
 
     func create(_ document: DocumentRecord, text: String) async throws {
@@ -69,45 +79,30 @@ struct SQLDocumentRepository: DocumentRepository {
     }
 
     func append(_ ops: [OpRecord], documentID: UUID, size: Int) async throws {
-        guard let last = ops.max(by: { $0.revision < $1.revision }) else { return }
+        guard !ops.isEmpty else { return }
         let encoder = JSONEncoder()
+        // The trigger `ops_advance_document` advances the document to its newest op, in the same
+        // statement; a missing document is a foreign-key violation, a taken revision a unique one.
         let rows: [[any SQLExpression]] = try ops.map { op in
             let json = String(decoding: try encoder.encode(op.operation), as: UTF8.self)
             return [SQLBind(documentID.sqlValue), SQLBind(op.revision), SQLBind(json), SQLBind(op.opId),
-                    SQLBind(op.authorID?.sqlValue), SQLBind(op.createdAt.sqlValue)]
+                    SQLBind(op.authorID?.sqlValue), SQLBind(op.createdAt.sqlValue), SQLBind(size)]
         }
-        let revisions = "\(ops.map(\.revision).min()!)...\(last.revision)"
+        let revisions = "\(ops.map(\.revision).min()!)...\(ops.map(\.revision).max()!)"
         try await mappingConstraints(conflict: "revision in \(revisions) of document \(documentID) exists",
                                      missing: "document \(documentID)") {
-            if db.dialect.name == "postgresql", rows.count <= Self.opsPerInsert {
-                // One statement, one round trip (a statement is atomic on its own): the ops
-                // inserted in a data-modifying CTE, the document's revision updated.
-                let values = SQLList(rows.map { SQLGroupExpression($0) })
-                let updated = try await db.raw("""
-                    WITH inserted AS (
-                        INSERT INTO ops (document_id, revision, operation, op_id, author_id, created_at)
-                        VALUES \(values) RETURNING revision)
-                    UPDATE documents SET revision = \(bind: last.revision), size = \(bind: size),
-                        updated_at = \(bind: last.createdAt.sqlValue)
-                    WHERE id = \(bind: documentID.sqlValue) AND (SELECT count(*) FROM inserted) = \(bind: rows.count)
-                    RETURNING id
-                    """).all()
-                if updated.isEmpty { throw StoreError.notFound("document \(documentID)") }
+            if rows.count <= Self.opsPerInsert {
+                // One statement, shared with other documents' waiting appends.
+                try await batcher.append(rows)
                 return
             }
             try await db.transaction { db in
                 for start in stride(from: 0, to: rows.count, by: Self.opsPerInsert) {
                     try await db.insert(into: "ops")
-                        .columns("document_id", "revision", "operation", "op_id", "author_id", "created_at")
+                        .columns(Self.opColumns)
                         .rows(rows[start..<min(start + Self.opsPerInsert, rows.count)])
                         .run()
                 }
-                let updated = try await db.raw("""
-                    UPDATE documents SET revision = \(bind: last.revision), size = \(bind: size),
-                        updated_at = \(bind: last.createdAt.sqlValue)
-                    WHERE id = \(bind: documentID.sqlValue) RETURNING id
-                    """).all()
-                if updated.isEmpty { throw StoreError.notFound("document \(documentID)") }
             }
         }
     }

@@ -1,0 +1,77 @@
+import SQLKit
+
+/// Group commit across documents.
+///
+/// Each live document already commits its own ops in groups, but a busy server has many documents,
+/// and every commit is a statement, a round trip and (on SQLite) a turn at the one writer. Appends
+/// that arrive while a statement runs wait here and go out together as one multi-row
+/// `INSERT INTO ops` — one statement, so one atomic commit — whose trigger advances each document.
+/// If that statement fails (a taken revision or a missing document), each append is retried alone
+/// so that the error reaches only its own caller.
+actor OpAppendBatcher {
+    /// One caller's rows.
+    private struct Request {
+        let rows: [[any SQLExpression]]
+        let continuation: CheckedContinuation<Void, any Error>
+    }
+
+    private let db: any SQLDatabase
+    private let columns: [String]
+    private let maxRows: Int
+    private var queue: [Request] = []
+    private var flushing = false
+
+    /// - Parameters:
+    ///   - columns: the `ops` columns each row binds, in order.
+    ///   - maxRows: the most rows in one statement (the bind limit); a larger request goes alone.
+    init(db: any SQLDatabase, columns: [String], maxRows: Int) {
+        self.db = db
+        self.columns = columns
+        self.maxRows = maxRows
+    }
+
+    /// Inserts `rows` into `ops`, together with whatever other appends are waiting; returns once
+    /// they are committed.
+    func append(_ rows: [[any SQLExpression]]) async throws {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.append(Request(rows: rows, continuation: continuation))
+            if !flushing {
+                flushing = true
+                Task { await self.flush() }
+            }
+        }
+    }
+
+    private func flush() async {
+        while !queue.isEmpty {
+            var batch = [queue.removeFirst()]
+            var count = batch[0].rows.count
+            while let next = queue.first, count + next.rows.count <= maxRows {
+                batch.append(queue.removeFirst())
+                count += next.rows.count
+            }
+            do {
+                try await insert(batch.flatMap(\.rows))
+                for request in batch { request.continuation.resume() }
+            } catch {
+                if batch.count == 1 {
+                    batch[0].continuation.resume(throwing: error)
+                    continue
+                }
+                for request in batch {
+                    do {
+                        try await insert(request.rows)
+                        request.continuation.resume()
+                    } catch {
+                        request.continuation.resume(throwing: error)
+                    }
+                }
+            }
+        }
+        flushing = false
+    }
+
+    private func insert(_ rows: [[any SQLExpression]]) async throws {
+        try await db.insert(into: "ops").columns(columns).rows(rows).run()
+    }
+}
