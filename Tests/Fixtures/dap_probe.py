@@ -106,6 +106,9 @@ def main():
                         help="FILE:MARKER, repeatable (default main.go:'// BREAK HERE' and main.go:'// BREAK HELPER')")
     parser.add_argument("--cwd", help="launch `cwd` (default: none)")
     parser.add_argument("--connect", help="HOST:PORT of a listening DAP server instead of COMMAND")
+    parser.add_argument("--steps", type=int, default=0,
+                        help="at the first stop in `total` (BREAK HELPER), send `next` N times and time each "
+                             "request -> stopped (next_ms in the summary)")
     parser.add_argument("--timeout", type=float, default=120.0)
     parser.add_argument("--log", action="store_true", help="trace every message on stderr")
     parser.add_argument("command", nargs="*", help="the adapter command (after --)")
@@ -136,6 +139,9 @@ def main():
     summary = {"stops": [], "output": {"stdout": "", "stderr": "", "console": ""}, "events": {}}
     pending = {}  # request seq -> command
     expected_lines = {n for v in by_file.values() for n in v}
+    step_line = next(iter(by_file.get("main.go", [])[1:]), None)  # BREAK HELPER, in total's loop
+    steps_left = args.steps if step_line else 0
+    t_next = None  # when the `next` in flight was sent
 
     def request(command, arguments=None):
         pending[s.send(command, arguments)] = command
@@ -163,6 +169,17 @@ def main():
                     request("setBreakpoints", {"source": {"path": f"{program}/{name}"},
                                                "breakpoints": [{"line": n} for n in lines]})
                 request("configurationDone")
+            elif e == "stopped" and t_next is not None:
+                # A `next` round trip: request -> stopped. Step again, or look around as usual.
+                summary.setdefault("next_ms", []).append(round(m["_t"] - t_next, 2))
+                steps_left -= 1
+                t_next = None
+                if steps_left > 0:
+                    t_next = s.now()
+                    request("next", {"threadId": m["body"].get("threadId")})
+                else:
+                    stack = {"reason": m["body"].get("reason"), "thread": m["body"].get("threadId"), "t": m["_t"]}
+                    request("stackTrace", {"threadId": stack["thread"], "startFrame": 0, "levels": 5})
             elif e == "stopped":
                 if not summary["stops"]:
                     summary["launch_to_first_stopped_ms"] = m["_t"] - t_launch
@@ -204,7 +221,11 @@ def main():
         elif command == "variables":
             stack["variables"] = {v["name"]: v["value"] for v in body.get("variables", [])}
             summary["stops"].append({k: v for k, v in stack.items() if k != "t"})
-            request("continue", {"threadId": stack["thread"]})
+            if steps_left > 0 and stack.get("line") == step_line and "next_ms" not in summary:
+                t_next = s.now()
+                request("next", {"threadId": stack["thread"]})
+            else:
+                request("continue", {"threadId": stack["thread"]})
         elif command == "disconnect":
             break
     summary["ok"] = ok
@@ -220,7 +241,7 @@ def main():
             summary["adapter_exit"] = "killed after 15 s"
     summary["total_ms"] = s.now()
     for key, value in list(summary.items()):
-        if key.endswith("_ms"):
+        if key.endswith("_ms") and isinstance(value, float):
             summary[key] = round(value, 1)
     print(json.dumps(summary, indent=2))
     sys.exit(0 if ok else 1)
