@@ -94,6 +94,11 @@ public struct DockerClient: Sendable {
         _ = try await call(.DELETE, "/containers/\(id)?force=true&v=true", expect: [204, 404, 409])
     }
 
+    /// Removes a named volume (nothing when it is gone; an API error while a container uses it).
+    public func removeVolume(_ name: String) async throws {
+        _ = try await call(.DELETE, "/volumes/\(escape(name))", expect: [204, 404])
+    }
+
     /// The raw inspect document, or nil when the container is gone.
     public func inspectContainer(_ id: String) async throws -> [String: Any]? {
         let (status, data) = try await raw(.GET, "/containers/\(id)/json")

@@ -14,6 +14,9 @@ public actor Sandbox {
     public let cacheVolume: String?
     let logger: Logger
     private var running: [String: SandboxProcess] = [:]
+    /// Cache volumes a container of this server has mounted, and the first mount in progress.
+    private var seededVolumes: Set<String> = []
+    private var seedingVolumes: [String: Task<Void, Never>] = [:]
 
     /// - Parameter cacheVolume: the prefix of the named volume for Go's build cache; the image id
     ///   is appended, so a rebuilt image seeds a fresh volume from its own warm cache.
@@ -41,6 +44,19 @@ public actor Sandbox {
         try await docker.containers(label: "\(ContainerSpec.managedLabel)=\(instance)")
     }
 
+    /// Fills the image's cache volume (Docker copies the image's warm `/opt/gocache` into it when
+    /// a container first mounts it) with one short container, so that later containers never
+    /// race that copy. `mesh runtime build` runs it once per image.
+    public func seedCacheVolume() async throws {
+        let workspace = FileManager.default.temporaryDirectory.appendingPathComponent("mesh-seed-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: workspace, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: workspace) }
+        // mesh-relay without arguments prints its usage and exits: the mount is all that matters.
+        let process = try await start(["/usr/local/bin/mesh-relay"], workspace: workspace,
+                                      labels: ["dev.mesh.kind": "seed"], wallClock: 60)
+        await process.exited()
+    }
+
     /// Creates, attaches and starts a container running `command` over `workspace`.
     /// `wallClock` overrides the total limit (e.g. for `mesh run`).
     public func start(_ command: [String], workspace: URL, labels: [String: String] = [:],
@@ -51,6 +67,35 @@ public actor Sandbox {
         spec.limits = limits
         let idPart = imageID.split(separator: ":").last.map { String($0.prefix(12)) } ?? "0"
         spec.cacheVolume = cacheVolume.map { "\($0)-\(idPart)" }
+        guard let volume = spec.cacheVolume, !seededVolumes.contains(volume) else {
+            return try await create(spec, wallClock: wallClock)
+        }
+        // Docker fills a new named volume from the image when a container first mounts it, and
+        // two containers doing that at once collide ("file exists"): in this server the first
+        // start per volume goes alone; another server's collision is retried.
+        while let seeding = seedingVolumes[volume] { await seeding.value }
+        if seededVolumes.contains(volume) { return try await create(spec, wallClock: wallClock) }
+        let (done, finish) = AsyncStream<Void>.makeStream()
+        seedingVolumes[volume] = Task { for await _ in done {} }
+        defer {
+            seedingVolumes[volume] = nil
+            finish.finish()
+        }
+        for attempt in 1... {
+            do {
+                let process = try await create(spec, wallClock: wallClock)
+                seededVolumes.insert(volume)
+                return process
+            } catch let DockerError.api(_, message) where attempt < 5 && message.contains("file exists") {
+                logger.notice("cache volume is being filled by another container; retrying",
+                              metadata: ["volume": "\(volume)", "attempt": "\(attempt)"])
+                try await Task.sleep(for: .milliseconds(250 * attempt))
+            }
+        }
+        fatalError("unreachable")
+    }
+
+    private func create(_ spec: ContainerSpec, wallClock: Double?) async throws -> SandboxProcess {
         let id = try await docker.createContainer(spec.createBody(instance: instance))
         do {
             let stream = try await docker.attach(id)
@@ -61,6 +106,7 @@ public actor Sandbox {
             Task { await process.exited(); self.forget(id) }
             return process
         } catch {
+            running[id] = nil
             try? await docker.removeContainer(id)
             throw error
         }

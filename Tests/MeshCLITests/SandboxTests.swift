@@ -22,6 +22,37 @@ import Testing
         try await world.expectNoContainers("mesh run")
     }
 
+    /// Docker copies the image's warm Go cache into a new volume when a container first mounts
+    /// it, and two containers doing that at once collided ("file exists"; the first CI run on a
+    /// fresh machine failed so). Containers started together on a fresh volume all run.
+    @Test func containersStartedTogetherOnAFreshCacheVolumeAllRun() async throws {
+        let docker = DockerClient()
+        let prefix = "mesh-gocache-test-\(UUID().uuidString.prefix(8).lowercased())"
+        let sandbox = Sandbox(docker: docker, instance: "mesh-test-\(UUID().uuidString)", cacheVolume: prefix)
+        let workspace = FileManager.default.temporaryDirectory.appendingPathComponent(prefix)
+        try FileManager.default.createDirectory(at: workspace, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: workspace) }
+        let endings = try await withThrowingTaskGroup(of: SandboxProcess.Ending.self) { group in
+            for _ in 0..<3 {
+                group.addTask {
+                    // mesh-relay without arguments prints its usage and exits 2.
+                    let process = try await sandbox.start(["/usr/local/bin/mesh-relay"], workspace: workspace, wallClock: 60)
+                    return await process.exited()
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(endings == Array(repeating: .exited(2), count: 3))
+        let imageID = try #require(try await docker.imageID(RuntimeImage.reference))
+        let volume = "\(prefix)-\(imageID.split(separator: ":").last.map { String($0.prefix(12)) } ?? "0")"
+        // The containers are removed right after they exit; the volume is free once they are gone.
+        for attempt in 1... {
+            do { try await docker.removeVolume(volume); break } catch where attempt < 50 {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+    }
+
     @Test func theSandboxHolds() async throws {
         let world = try await SandboxWorld.start("limits", serverArguments: [
             "--sandbox-memory-mb", "96", "--sandbox-pids", "64", "--sandbox-run-seconds", "8",

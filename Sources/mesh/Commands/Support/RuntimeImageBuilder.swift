@@ -6,5 +6,7 @@ enum RuntimeImageBuilder {
         let docker = DockerClient(socketPath: socket)
         try await RuntimeImage.build(script: URL(fileURLWithPath: script), docker: docker) { print("mesh runtime: \($0)") }
         print("mesh runtime: built \(RuntimeImage.reference)")
+        try await Sandbox(docker: docker, instance: "mesh-runtime-build").seedCacheVolume()
+        print("mesh runtime: seeded its Go build cache volume")
     }
 }
