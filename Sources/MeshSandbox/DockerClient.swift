@@ -94,6 +94,19 @@ public struct DockerClient: Sendable {
         _ = try await call(.DELETE, "/containers/\(id)?force=true&v=true", expect: [204, 404, 409])
     }
 
+    /// Names of the volumes whose name starts with `prefix`.
+    public func volumes(namePrefix prefix: String) async throws -> [String] {
+        let filters = try JSONSerialization.data(withJSONObject: ["name": [prefix]])
+        let data = try await call(.GET, "/volumes?filters=\(escape(String(decoding: filters, as: UTF8.self)))", expect: [200])
+        let volumes = (try json(data) as? [String: Any])?["Volumes"] as? [[String: Any]] ?? []
+        return volumes.compactMap { $0["Name"] as? String }.filter { $0.hasPrefix(prefix) }
+    }
+
+    /// Removes an image by id or reference (nothing when it is gone; an API error while in use).
+    public func removeImage(_ reference: String) async throws {
+        _ = try await call(.DELETE, "/images/\(escape(reference))", expect: [200, 404])
+    }
+
     /// Removes a named volume (nothing when it is gone; an API error while a container uses it).
     public func removeVolume(_ name: String) async throws {
         _ = try await call(.DELETE, "/volumes/\(escape(name))", expect: [204, 404])

@@ -27,6 +27,11 @@ public enum RuntimeImage {
             throw DockerError.api(status: 0, message: "\(script.path) failed with exit code \(process.terminationStatus)")
         }
         log("importing \(reference)")
+        let previous = try await docker.imageID(reference)
         try await docker.importImage(tarball: tarball, repository: repository, tag: tag)
+        // The image it replaces is untagged now: remove it unless a container still uses it.
+        if let previous, try await docker.imageID(reference) != previous {
+            do { try await docker.removeImage(previous) } catch { log("kept the previous image \(previous): \(error)") }
+        }
     }
 }

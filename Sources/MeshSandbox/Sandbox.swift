@@ -57,6 +57,32 @@ public actor Sandbox {
         await process.exited()
     }
 
+    /// Removes the cache volumes of earlier runtime images (each image has its own); one that a
+    /// container still uses stays. Returns the names removed.
+    @discardableResult
+    public func removeStaleCacheVolumes() async throws -> [String] {
+        guard let cacheVolume, let imageID = try await docker.imageID(image) else { return [] }
+        let current = Self.volumeName(cacheVolume, imageID: imageID)
+        var removed: [String] = []
+        for name in try await docker.volumes(namePrefix: cacheVolume + "-") where name != current {
+            // Only this scheme's names: the prefix and 12 hex digits of an image id.
+            let suffix = name.dropFirst(cacheVolume.count + 1)
+            guard suffix.count == 12, suffix.allSatisfy(\.isHexDigit) else { continue }
+            do {
+                try await docker.removeVolume(name)
+                removed.append(name)
+            } catch DockerError.api(409, _) {
+                continue  // in use
+            }
+        }
+        return removed
+    }
+
+    /// The cache volume of an image: the prefix and the image id's first 12 hex digits.
+    static func volumeName(_ prefix: String, imageID: String) -> String {
+        "\(prefix)-\(imageID.split(separator: ":").last.map { String($0.prefix(12)) } ?? "0")"
+    }
+
     /// Creates, attaches and starts a container running `command` over `workspace`.
     /// `wallClock` overrides the total limit (e.g. for `mesh run`).
     public func start(_ command: [String], workspace: URL, labels: [String: String] = [:],
@@ -65,8 +91,7 @@ public actor Sandbox {
         var spec = ContainerSpec(image: image, command: command, workspace: workspace.path)
         spec.labels = labels
         spec.limits = limits
-        let idPart = imageID.split(separator: ":").last.map { String($0.prefix(12)) } ?? "0"
-        spec.cacheVolume = cacheVolume.map { "\($0)-\(idPart)" }
+        spec.cacheVolume = cacheVolume.map { Self.volumeName($0, imageID: imageID) }
         guard let volume = spec.cacheVolume, !seededVolumes.contains(volume) else {
             return try await create(spec, wallClock: wallClock)
         }

@@ -168,7 +168,8 @@ import Testing
         _ = try await dap.request("continue", ["threadId": thread])
         _ = try await dap.event("terminated", timeout: .seconds(60))
         _ = try? await dap.request("disconnect", ["terminateDebuggee": true], timeout: .seconds(10))
-        transcript.output = dap.programOutput.split(separator: "\n").filter { $0.hasPrefix("debugme:") }.joined(separator: "\n")
+        // Sorted: stdout and stderr are separate pipes, so their lines interleave either way.
+        transcript.output = dap.programOutput.split(separator: "\n").filter { $0.hasPrefix("debugme:") }.sorted().joined(separator: "\n")
         return transcript
     }
 
@@ -201,7 +202,7 @@ import Testing
         defer { direct.close() }
         var reference = try await script(direct, program: package.path, source: main.path, line: line)
         // Delve prints the program's output on its own stdio (mesh-relay turns it into events).
-        reference.output = listening.text.split(separator: "\n").filter { $0.hasPrefix("debugme:") }.joined(separator: "\n")
+        reference.output = listening.text.split(separator: "\n").filter { $0.hasPrefix("debugme:") }.sorted().joined(separator: "\n")
         #expect(mesh == reference, "through mesh:\n\(mesh)\ndirect:\n\(reference)")
         #expect(mesh.stops.count == 4 && mesh.evaluated == "8")
         try await world.expectNoContainers("the compared session")

@@ -6,7 +6,11 @@ enum RuntimeImageBuilder {
         let docker = DockerClient(socketPath: socket)
         try await RuntimeImage.build(script: URL(fileURLWithPath: script), docker: docker) { print("mesh runtime: \($0)") }
         print("mesh runtime: built \(RuntimeImage.reference)")
-        try await Sandbox(docker: docker, instance: "mesh-runtime-build").seedCacheVolume()
+        let sandbox = Sandbox(docker: docker, instance: "mesh-runtime-build")
+        try await sandbox.seedCacheVolume()
         print("mesh runtime: seeded its Go build cache volume")
+        for name in try await sandbox.removeStaleCacheVolumes() {
+            print("mesh runtime: removed \(name), the cache volume of an earlier image")
+        }
     }
 }
