@@ -79,9 +79,9 @@ public struct DockerClient: Sendable {
         _ = try await call(.POST, "/containers/\(id)/start", expect: [204, 304])
     }
 
-    /// Waits for the container to exit; returns its exit code. Call before `start` with
-    /// `condition: "next-exit"` to never miss a fast exit (and an `AutoRemove` removal).
-    public func waitContainer(_ id: String, condition: String = "next-exit") async throws -> Int {
+    /// Waits for the container to stop (`not-running`, which answers at once for a container that
+    /// already exited) or for another `condition`; returns its exit code.
+    public func waitContainer(_ id: String, condition: String = "not-running") async throws -> Int {
         let data = try await call(.POST, "/containers/\(id)/wait?condition=\(condition)", expect: [200], timeout: .hours(24))
         return ((try json(data) as? [String: Any])?["StatusCode"] as? NSNumber)?.intValue ?? -1
     }

@@ -198,11 +198,11 @@ public final class SandboxProcess: Sendable {
 
     func start() async throws {
         let docker = self.docker, id = self.id
-        // Wait before starting: with AutoRemove the container may be gone right after exit.
-        let exitCode = Task { try await docker.waitContainer(id) }
         try await docker.startContainer(id)
+        // The container stays until finish() removes it, so even an exit before this wait is
+        // asked for is seen with its code.
         Task {
-            let code = (try? await exitCode.value) ?? -1
+            let code = (try? await docker.waitContainer(id, condition: "not-running")) ?? -1
             self.finish(code)
         }
         // Limits: total wall clock and idleness.

@@ -74,7 +74,9 @@ public struct ContainerSpec: Sendable {
                 "Memory": limits.memoryBytes,
                 "MemorySwap": limits.memoryBytes,
                 "NanoCpus": Int(limits.cpus * 1e9),
-                "AutoRemove": true,
+                // No AutoRemove: the exit code must outlive a fast exit (the server removes the
+                // container once it has read it, and orphans at its next start).
+                "AutoRemove": false,
                 "LogConfig": ["Type": "none", "Config": [String: String]()],
             ] as [String: Any],
         ]
