@@ -14,6 +14,8 @@ public struct SandboxLimits: Sendable, Hashable {
     public var runSeconds: Double = 60
     /// Output beyond this many bytes is dropped and the container killed.
     public var outputBytes: Int = 4 << 20
+    /// The seccomp filter.
+    public var seccomp: SeccompProfile = .mesh
 
     public init() {}
 }
@@ -66,7 +68,7 @@ public struct ContainerSpec: Sendable {
             "HostConfig": [
                 "NetworkMode": "none",
                 "CapDrop": ["ALL"],
-                "SecurityOpt": ["no-new-privileges"],
+                "SecurityOpt": ["no-new-privileges"] + [limits.seccomp.securityOpt].compactMap { $0 },
                 "ReadonlyRootfs": true,
                 "Tmpfs": ["/tmp": "rw,exec,nosuid,nodev,size=\(limits.tmpfsBytes)"],
                 "Binds": binds,

@@ -53,6 +53,17 @@ import Testing
         }
     }
 
+    /// Mesh's seccomp profile (the default): the kernel interfaces it lists are refused.
+    @Test func theKernelSurfaceIsClosed() async throws {
+        let world = try await SandboxWorld.start("kernel")
+        defer { world.stop() }
+        let probe = try MeshBinary.run(["run", "./kernelprobe"], environment: ["MESH_HOME": world.homeA.path],
+                                       directory: world.dirA)
+        #expect(probe.status == 0, "\(probe.stdout) \(probe.stderr)")
+        #expect(probe.stdout.split(separator: "\n").filter { $0.hasSuffix(": refused") }.count == 8, "\(probe.stdout)")
+        try await world.expectNoContainers("kernelprobe")
+    }
+
     @Test func theSandboxHolds() async throws {
         let world = try await SandboxWorld.start("limits", serverArguments: [
             "--sandbox-memory-mb", "96", "--sandbox-pids", "64", "--sandbox-run-seconds", "8",

@@ -1,0 +1,3 @@
+module mesh.test/kernelprobe
+
+go 1.19
