@@ -4,7 +4,8 @@ import Foundation
 /// root-filesystem tarball (no registry). `runtime/build-rootfs.sh` stages it.
 public enum RuntimeImage {
     public static let repository = "mesh-runtime"
-    public static let tag = "1"
+    /// 2: mesh-relay can serve DAP on a Unix socket (`MESH_RELAY_SOCKET`).
+    public static let tag = "2"
     public static var reference: String { "\(repository):\(tag)" }
     /// The named volume holding Go's build cache (this prefix and the image id), seeded by
     /// Docker from the image's warm `/opt/gocache`, whose entries are read-only to the sandbox

@@ -83,12 +83,45 @@ public actor Sandbox {
         "\(prefix)-\(imageID.split(separator: ":").last.map { String($0.prefix(12)) } ?? "0")"
     }
 
+    /// Starts `mesh-relay dap` over `workspace` with its DAP stream on a Unix socket in a private
+    /// folder bind-mounted into the container, and connects to it. The attached stdio carries the
+    /// relay's own messages (stderr) and the container's end.
+    public func startDebugRelay(workspace: URL, labels: [String: String] = [:]) async throws -> (SandboxProcess, RelaySocket) {
+        // Private on the host (0700); the inner folder is open to the container's user, which
+        // reaches it through the bind mount without passing the outer one.
+        let outer = URL(fileURLWithPath: "/tmp").appendingPathComponent("mesh-dap-\(UUID().uuidString.prefix(8).lowercased())")
+        let inner = outer.appendingPathComponent("s")
+        try FileManager.default.createDirectory(at: inner, withIntermediateDirectories: true)
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: outer.path)
+        try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: inner.path)
+        do {
+            let process = try await start(["/usr/local/bin/mesh-relay", "dap"], workspace: workspace, labels: labels,
+                                          socketDirectory: inner.path)
+            Task {
+                await process.exited()
+                try? FileManager.default.removeItem(at: outer)
+            }
+            do {
+                let socket = try await RelaySocket.connect(path: inner.appendingPathComponent("dap.sock").path,
+                                                           timeout: .seconds(30)) { process.ending != nil }
+                return (process, socket)
+            } catch {
+                await process.kill()
+                throw error
+            }
+        } catch {
+            try? FileManager.default.removeItem(at: outer)
+            throw error
+        }
+    }
+
     /// Creates, attaches and starts a container running `command` over `workspace`.
     /// `wallClock` overrides the total limit (e.g. for `mesh run`).
     public func start(_ command: [String], workspace: URL, labels: [String: String] = [:],
-                      wallClock: Double? = nil) async throws -> SandboxProcess {
+                      wallClock: Double? = nil, socketDirectory: String? = nil) async throws -> SandboxProcess {
         guard let imageID = try await docker.imageID(image) else { throw DockerError.missingImage(image) }
         var spec = ContainerSpec(image: image, command: command, workspace: workspace.path)
+        spec.socketDirectory = socketDirectory
         spec.labels = labels
         spec.limits = limits
         spec.cacheVolume = cacheVolume.map { Self.volumeName($0, imageID: imageID) }

@@ -37,6 +37,10 @@ public struct ContainerSpec: Sendable {
     public var limits = SandboxLimits()
     /// A named volume for Go's build cache (writable on a read-only root), if any.
     public var cacheVolume: String?
+    /// A host folder shown at `/run/mesh` where the debug relay listens on `dap.sock`, if any.
+    public var socketDirectory: String?
+    /// Where the relay's socket is inside the container.
+    public static let relaySocket = "/run/mesh/dap.sock"
 
     public init(image: String, command: [String], workspace: String) {
         self.image = image
@@ -50,9 +54,11 @@ public struct ContainerSpec: Sendable {
             "HOME": "/tmp", "GOPATH": "/tmp/go", "GOCACHE": cacheVolume == nil ? "/tmp/gocache" : "/opt/gocache",
             "GOFLAGS": "-buildvcs=false", "CGO_ENABLED": "0", "GOPROXY": "off", "GOSUMDB": "off", "GOTMPDIR": "/tmp",
         ]
+        if socketDirectory != nil { env["MESH_RELAY_SOCKET"] = Self.relaySocket }
         env.merge(environment) { $1 }
         var binds = ["\(workspace):/workspace:ro"]
         if let cacheVolume { binds.append("\(cacheVolume):/opt/gocache") }
+        if let socketDirectory { binds.append("\(socketDirectory):/run/mesh") }
         var allLabels = labels
         allLabels[Self.managedLabel] = instance
         return [

@@ -7,7 +7,9 @@
 //	relay [--] <dlv args...>     e.g. `relay dap`: the debug bridge
 //	relay run <dir> [args...]    build the Go package in <dir>, run it with args (`mesh run`)
 //
-// Debug bridge: the relay listens on 127.0.0.1:0 inside the container, starts
+// Debug bridge: the DAP client is on the relay's stdin and stdout, or on a Unix socket the relay
+// listens on at $MESH_RELAY_SOCKET (see dapStream). The relay listens on 127.0.0.1:0 inside the
+// container, starts
 // `/usr/bin/dlv <dlv args...> --client-addr=127.0.0.1:PORT` (the path of dlv can be overridden
 // with MESH_DLV), and accepts the one connection dlv dials. From then on it copies its stdin to that
 // connection and the connection to its stdout, one whole DAP message at a time (Content-Length
@@ -183,7 +185,39 @@ func run(dir string, args []string) int {
 }
 
 // bridge runs dlv with args plus --client-addr and relays DAP between stdio and dlv.
+// dapStream is where the DAP client is: the relay's stdin and stdout, or, when MESH_RELAY_SOCKET
+// names a path (in a folder the server bind-mounts), the one connection the server makes to a
+// Unix socket listening there — shorter than Docker's attached stdio, which copies every message
+// through dockerd and containerd-shim.
+func dapStream() (io.Reader, io.Writer, func(), error) {
+	path := os.Getenv("MESH_RELAY_SOCKET")
+	if path == "" {
+		return os.Stdin, os.Stdout, func() {}, nil
+	}
+	os.Remove(path)
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	defer ln.Close()
+	// The folder is private to the server on the host; the server may not run as this user.
+	os.Chmod(path, 0o666)
+	ln.(*net.UnixListener).SetDeadline(time.Now().Add(60 * time.Second))
+	conn, err := ln.Accept()
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("no DAP client on %s: %w", path, err)
+	}
+	os.Remove(path)
+	return conn, conn, func() { conn.Close() }, nil
+}
+
 func bridge(args []string) int {
+	dapIn, dapOut, closeDAP, err := dapStream()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "relay:", err)
+		return exitStartFailed
+	}
+	defer closeDAP()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "relay:", err)
@@ -212,7 +246,7 @@ func bridge(args []string) int {
 	stopSignals := forwardSignals(cmd.Process)
 	defer stopSignals()
 
-	w := newWriter(os.Stdout)
+	w := newWriter(dapOut)
 	var readers sync.WaitGroup
 	readers.Add(2)
 	go func() { defer readers.Done(); pumpOutput(outR, "stdout", w) }()
@@ -254,7 +288,7 @@ func bridge(args []string) int {
 	// connection: dlv then ends the debug session and exits.
 	stdinDone := make(chan struct{})
 	go func() {
-		io.Copy(conn, os.Stdin)
+		io.Copy(conn, dapIn)
 		close(stdinDone)
 	}()
 	// dlv → stdout, one DAP message at a time.

@@ -44,7 +44,9 @@ actor DebugSession {
     let onEnd: @Sendable () async -> Void
     private var participants: [UUID: Participant] = [:]
     private var process: SandboxProcess?
-    private var starting: Task<SandboxProcess, any Error>?
+    /// The relay's DAP stream (a Unix socket; the container's attached stdio has its stderr).
+    private var relay: RelaySocket?
+    private var starting: Task<(SandboxProcess, RelaySocket), any Error>?
     private var delveSeq = 1
     private var pending: [Int: Pending] = [:]
     private var initializeResponse: JSONValue?
@@ -175,40 +177,55 @@ actor DebugSession {
     }
 
     private func sendToDelve(_ message: JSONValue) {
-        process?.write(MessageFramer.frame(message.serialized()))
+        guard let process, let relay else { return }
+        _ = process.noteOutput(0)  // activity, for the idle limit
+        relay.write(MessageFramer.frame(message.serialized()))
     }
 
     // MARK: From Delve
 
     private func ensureContainer() async throws {
         if process != nil { return }
-        if let starting { process = try await starting.value; return }
+        if let starting { (process, relay) = try await starting.value; return }
         let task = Task { [sandbox, workspace, sessionID] in
             try await workspace.write(session: sessionID)
-            return try await sandbox.start(["/usr/local/bin/mesh-relay", "dap"], workspace: workspace.root,
-                                           labels: ["dev.mesh.session": sessionID.uuidString, "dev.mesh.kind": "debug"])
+            return try await sandbox.startDebugRelay(workspace: workspace.root,
+                                                     labels: ["dev.mesh.session": sessionID.uuidString, "dev.mesh.kind": "debug"])
         }
         starting = task
-        let started = try await task.value
-        process = started
-        Task { await self.pump(started) }
+        let (started, socket) = try await task.value
+        (process, relay) = (started, socket)
+        Task { await self.pump(started, socket) }
     }
 
-    private func pump(_ process: SandboxProcess) async {
-        var framer = MessageFramer()
-        for await chunk in process.stream.output {
-            switch chunk {
-            case let .stdout(data):
+    private func pump(_ process: SandboxProcess, _ relay: RelaySocket) async {
+        // DAP from the relay's socket; it closes when the relay exits.
+        let messages = Task {
+            var framer = MessageFramer()
+            for await data in relay.input {
                 _ = process.noteOutput(0)
                 for case let .message(content) in framer.feed(data) {
                     guard let message = try? JSONValue.parse(content) else { continue }
-                    fromDelve(message)
+                    await self.fromDelve(message)
                 }
-            case let .stderr(data):
+            }
+        }
+        // The relay's own messages, and the container's end.
+        for await chunk in process.stream.output {
+            switch chunk {
+            case let .stdout(data), let .stderr(data):
                 guard process.noteOutput(data.count) else { break }
                 broadcastEvent(["event": "output", "body": ["category": "console", "output": .string(String(decoding: data, as: UTF8.self))]])
             }
         }
+        // The relay has exited, so its socket ends once the last messages are read; a stray holder
+        // of the socket gets 5 s.
+        let deadline = Task {
+            try? await Task.sleep(for: .seconds(5))
+            relay.close()
+        }
+        await messages.value
+        deadline.cancel()
         let ending = await process.exited()
         logger.info("debug container ended", metadata: ["session": "\(sessionID)", "ending": "\(ending)"])
         if !ended {
