@@ -21,8 +21,10 @@ public struct DockerClient: Sendable {
     // MARK: Daemon and images
 
     /// Checks that dockerd answers; the error says how to start it.
-    public func ping() async throws {
-        _ = try await call(.GET, "/_ping", expect: [200])
+    /// Checks that dockerd answers (a missing socket would otherwise wait out the client's
+    /// connection retries).
+    public func ping(timeout: TimeAmount = .seconds(5)) async throws {
+        _ = try await call(.GET, "/_ping", expect: [200], timeout: timeout)
     }
 
     /// `{"Version": …, "ApiVersion": …}` of the daemon.

@@ -119,8 +119,13 @@ struct SandboxService: Service {
     func run() async throws {
         guard let sandbox else { return }
         do {
-            try await sandbox.docker.ping()
-            try await sandbox.removeOrphans()
+            // A shutdown during the check ends it (dockerd may be slow or missing).
+            try await cancelWhenGracefulShutdown {
+                try await sandbox.docker.ping()
+                try await sandbox.removeOrphans()
+            }
+        } catch is CancellationError {
+            return await sandbox.shutdown()
         } catch {
             logger.warning("the sandbox is unavailable: mesh run and mesh dap will fail until dockerd runs", metadata: ["error": "\(error)"])
         }
