@@ -37,6 +37,13 @@ import Testing
         }
     }
 
+    /// Invite codes and tokens go on command lines (`mesh join CODE`): none may look like an option.
+    @Test func opaqueTokensNeverStartWithADash() {
+        let tokens = (0..<5_000).map { _ in TokenService.newOpaqueToken().token }
+        #expect(tokens.allSatisfy { !$0.hasPrefix("-") && $0.count == 43 })
+        #expect(Set(tokens).count == tokens.count)
+    }
+
     @Test func badSignupsAreRefusedClearly() async throws {
         try await withServer(.sqlite) { server in
             let ada = try await server.signup("Ada")

@@ -43,14 +43,18 @@ public struct TokenService: Sendable {
         return AuthUser(id: id, name: claims.name)
     }
 
-    /// A new opaque refresh token (256 random bits, base64url) and the hash to store.
+    /// A new opaque token — refresh token, invite code, verification token — (256 random bits,
+    /// base64url) and the hash to store. It never starts with `-`, which a command line would
+    /// take for an option (`mesh join -kvP…` failed so, one invite in 64).
     static func newOpaqueToken() -> (token: String, hash: String) {
         var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        let token = Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-        return (token, hash(token))
+        while true {
+            let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+            let token = Data(bytes).base64EncodedString()
+                .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+                .replacingOccurrences(of: "=", with: "")
+            if !token.hasPrefix("-") { return (token, hash(token)) }
+        }
     }
 
     /// SHA-256 of an opaque token, hex: what the database keeps.
