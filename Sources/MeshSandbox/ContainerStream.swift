@@ -34,26 +34,15 @@ public final class ContainerStream: Sendable {
     }
 
     private static func handshake(socketPath: String, container: String) throws -> ContainerStream {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw DockerError.attach("socket(): errno \(errno)") }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let pathBytes = Array(socketPath.utf8)
-        guard pathBytes.count < MemoryLayout.size(ofValue: address.sun_path) else { Glibc.close(fd); throw DockerError.attach("socket path too long") }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (i, byte) in pathBytes.enumerated() { raw[i] = byte }
-        }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard connected == 0 else {
-            let reason = String(cString: strerror(errno))
-            Glibc.close(fd)
-            throw DockerError.unavailable(socket: socketPath, reason: reason)
+        let fd: Int32
+        do {
+            fd = try UnixSocket.connect(socketPath)
+        } catch {
+            throw DockerError.unavailable(socket: socketPath, reason: error.reason)
         }
         let request = "POST /\(DockerClient.apiVersion)/containers/\(container)/attach?stream=1&stdin=1&stdout=1&stderr=1 HTTP/1.1\r\n"
             + "Host: docker\r\nUpgrade: tcp\r\nConnection: Upgrade\r\nContent-Length: 0\r\n\r\n"
-        guard writeAll(fd, Array(request.utf8)) else { Glibc.close(fd); throw DockerError.attach("could not send the attach request") }
+        guard UnixSocket.writeAll(fd, Array(request.utf8)) else { Glibc.close(fd); throw DockerError.attach("could not send the attach request") }
         var response: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         var headerEnd: Int?
@@ -78,21 +67,10 @@ public final class ContainerStream: Sendable {
         return nil
     }
 
-    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if n < 0, errno == EINTR { continue }
-            guard n > 0 else { return false }
-            offset += n
-        }
-        return true
-    }
-
     /// Writes to the container's stdin.
     @discardableResult
     public func write(_ data: Data) -> Bool {
-        writeLock.withLock { closed.withLockedValue { $0 } ? false : Self.writeAll(fd, Array(data)) }
+        writeLock.withLock { closed.withLockedValue { $0 } ? false : UnixSocket.writeAll(fd, Array(data)) }
     }
 
     /// Ends the container's stdin (it reads end of file).

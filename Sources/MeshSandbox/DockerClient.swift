@@ -20,9 +20,8 @@ public struct DockerClient: Sendable {
 
     // MARK: Daemon and images
 
-    /// Checks that dockerd answers; the error says how to start it.
-    /// Checks that dockerd answers (a missing socket would otherwise wait out the client's
-    /// connection retries).
+    /// Checks that dockerd answers within `timeout` (a missing socket would otherwise wait out the
+    /// HTTP client's connection retries); the error says how to start it.
     public func ping(timeout: TimeAmount = .seconds(5)) async throws {
         _ = try await call(.GET, "/_ping", expect: [200], timeout: timeout)
     }

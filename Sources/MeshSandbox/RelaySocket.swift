@@ -15,9 +15,12 @@ public final class RelaySocket: Sendable {
     private let fd: Int32
     private let writeLock = NIOLock()
     private let closed = NIOLockedValueBox(false)
+    /// Called on every read and write: traffic keeps the container's idle limit away.
+    private let onActivity: @Sendable () -> Void
 
-    private init(fd: Int32) {
+    private init(fd: Int32, onActivity: @escaping @Sendable () -> Void) {
         self.fd = fd
+        self.onActivity = onActivity
         (input, continuation) = AsyncStream.makeStream(of: Data.self, bufferingPolicy: .unbounded)
         let thread = Thread { [self] in readLoop() }
         thread.name = "mesh-relay-socket"
@@ -26,12 +29,13 @@ public final class RelaySocket: Sendable {
 
     /// Connects to the socket at `path` once the relay has created it, waiting up to `timeout`
     /// or until `gaveUp` says the container is gone.
-    static func connect(path: String, timeout: Duration, gaveUp: @escaping @Sendable () -> Bool) async throws -> RelaySocket {
+    static func connect(path: String, timeout: Duration, gaveUp: @escaping @Sendable () -> Bool,
+                        onActivity: @escaping @Sendable () -> Void) async throws -> RelaySocket {
         let deadline = ContinuousClock.now + timeout
         while true {
             if FileManager.default.fileExists(atPath: path) {
                 let result: Result<RelaySocket, any Error> = await withCheckedContinuation { continuation in
-                    Thread { continuation.resume(returning: Result { try open(path) }) }.start()
+                    Thread { continuation.resume(returning: Result { try open(path, onActivity: onActivity) }) }.start()
                 }
                 if case .success = result { return try result.get() }
             }
@@ -42,45 +46,19 @@ public final class RelaySocket: Sendable {
         }
     }
 
-    private static func open(_ path: String) throws -> RelaySocket {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw DockerError.attach("socket(): errno \(errno)") }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let pathBytes = Array(path.utf8)
-        guard pathBytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            Glibc.close(fd)
-            throw DockerError.attach("relay socket path too long: \(path)")
+    private static func open(_ path: String, onActivity: @escaping @Sendable () -> Void) throws -> RelaySocket {
+        do {
+            return RelaySocket(fd: try UnixSocket.connect(path), onActivity: onActivity)
+        } catch {
+            throw DockerError.attach("connecting to the debug relay: \(error.reason)")
         }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (i, byte) in pathBytes.enumerated() { raw[i] = byte }
-        }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard connected == 0 else {
-            let reason = String(cString: strerror(errno))
-            Glibc.close(fd)
-            throw DockerError.attach("connecting to the debug relay: \(reason)")
-        }
-        return RelaySocket(fd: fd)
     }
 
     /// Writes to the relay; false once the connection is closed.
     @discardableResult
     public func write(_ data: Data) -> Bool {
-        writeLock.withLock {
-            if closed.withLockedValue({ $0 }) { return false }
-            var offset = 0
-            let bytes = Array(data)
-            while offset < bytes.count {
-                let n = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-                if n < 0, errno == EINTR { continue }
-                guard n > 0 else { return false }
-                offset += n
-            }
-            return true
-        }
+        onActivity()
+        return writeLock.withLock { closed.withLockedValue { $0 } ? false : UnixSocket.writeAll(fd, Array(data)) }
     }
 
     /// Closes the connection (the relay reads end of file; `input` finishes).
@@ -94,6 +72,7 @@ public final class RelaySocket: Sendable {
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0, errno == EINTR { continue }
             guard n > 0 else { break }
+            onActivity()
             continuation.yield(Data(buffer[0..<n]))
         }
         continuation.finish()

@@ -79,7 +79,7 @@ public actor Sandbox {
     }
 
     /// The cache volume of an image: the prefix and the image id's first 12 hex digits.
-    static func volumeName(_ prefix: String, imageID: String) -> String {
+    public static func volumeName(_ prefix: String, imageID: String) -> String {
         "\(prefix)-\(imageID.split(separator: ":").last.map { String($0.prefix(12)) } ?? "0")"
     }
 
@@ -102,8 +102,9 @@ public actor Sandbox {
                 try? FileManager.default.removeItem(at: outer)
             }
             do {
-                let socket = try await RelaySocket.connect(path: inner.appendingPathComponent("dap.sock").path,
-                                                           timeout: .seconds(30)) { process.ending != nil }
+                let socket = try await RelaySocket.connect(
+                    path: inner.appendingPathComponent("dap.sock").path, timeout: .seconds(30),
+                    gaveUp: { process.ending != nil }, onActivity: { process.noteActivity() })
                 return (process, socket)
             } catch {
                 await process.kill()
@@ -139,7 +140,8 @@ public actor Sandbox {
             seedingVolumes[volume] = nil
             finish.finish()
         }
-        for attempt in 1... {
+        var attempt = 1
+        while true {
             do {
                 let process = try await create(spec, wallClock: wallClock)
                 seededVolumes.insert(volume)
@@ -148,9 +150,9 @@ public actor Sandbox {
                 logger.notice("cache volume is being filled by another container; retrying",
                               metadata: ["volume": "\(volume)", "attempt": "\(attempt)"])
                 try await Task.sleep(for: .milliseconds(250 * attempt))
+                attempt += 1
             }
         }
-        fatalError("unreachable")
     }
 
     private func create(_ spec: ContainerSpec, wallClock: Double?) async throws -> SandboxProcess {
@@ -249,6 +251,11 @@ public final class SandboxProcess: Sendable {
                 if idle > .seconds(self.limits.idleSeconds) { await self.kill(reason: .idle); break }
             }
         }
+    }
+
+    /// Resets the idle timer (traffic that is not output, e.g. DAP on the relay's socket).
+    public func noteActivity() {
+        state.withLockedValue { $0.lastActivity = .now }
     }
 
     /// Counts output towards the limit and the idle timer; false when over the limit.

@@ -22,7 +22,7 @@ public struct SandboxLimits: Sendable, Hashable {
 
 /// What a container is for, and the Engine API body that creates it with the sandbox policy:
 /// no network, every capability dropped, no new privileges, a read-only root with a tmpfs,
-/// a non-root user, pids / memory / CPU limits, automatic removal and Mesh's labels.
+/// a non-root user, pids / memory / CPU limits, Mesh's seccomp profile and Mesh's labels.
 public struct ContainerSpec: Sendable {
     public static let managedLabel = "dev.mesh.managed"
     public static let user = "65532:65532"

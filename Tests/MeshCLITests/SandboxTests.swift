@@ -44,7 +44,7 @@ import Testing
         }
         #expect(endings == Array(repeating: .exited(2), count: 3))
         let imageID = try #require(try await docker.imageID(RuntimeImage.reference))
-        let volume = "\(prefix)-\(imageID.split(separator: ":").last.map { String($0.prefix(12)) } ?? "0")"
+        let volume = Sandbox.volumeName(prefix, imageID: imageID)
         // The containers are removed right after they exit; the volume is free once they are gone.
         for attempt in 1... {
             do { try await docker.removeVolume(volume); break } catch where attempt < 50 {

@@ -177,9 +177,7 @@ actor DebugSession {
     }
 
     private func sendToDelve(_ message: JSONValue) {
-        guard let process, let relay else { return }
-        _ = process.noteOutput(0)  // activity, for the idle limit
-        relay.write(MessageFramer.frame(message.serialized()))
+        relay?.write(MessageFramer.frame(message.serialized()))
     }
 
     // MARK: From Delve
@@ -203,7 +201,6 @@ actor DebugSession {
         let messages = Task {
             var framer = MessageFramer()
             for await data in relay.input {
-                _ = process.noteOutput(0)
                 for case let .message(content) in framer.feed(data) {
                     guard let message = try? JSONValue.parse(content) else { continue }
                     await self.fromDelve(message)

@@ -85,6 +85,8 @@ final class DAPProcess: @unchecked Sendable {
     }
 
     var eventNames: [String] { lock.withLock { events.compactMap { $0["event"]?.string } } }
+    /// The bodies' `output` of every output event so far.
+    var outputs: [String] { lock.withLock { events.filter { $0["event"]?.string == "output" }.compactMap { $0["body"]?["output"]?.string } } }
 
     /// Waits for the `index`-th event (0-based, counting from the start) named `name`.
     func event(_ name: String, occurrence index: Int = 0, timeout: Duration = .seconds(60)) async throws -> JSONValue {
