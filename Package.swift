@@ -104,7 +104,7 @@ let package = Package(
             ]
         ),
         // Benchmarks are plain executables (run with `-c release`), kept out of the test suite.
-        .executableTarget(name: "mesh-bench", dependencies: ["MeshOT"]),
+        .executableTarget(name: "mesh-bench", dependencies: ["MeshOT", "MeshProtocol"]),
         // Relay benchmarks: an in-process server measured over real loopback WebSockets.
         .executableTarget(
             name: "mesh-relay-bench",

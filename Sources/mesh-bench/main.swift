@@ -2,6 +2,7 @@ import Foundation
 
 /// `mesh-bench ot [TRACE…]` replays every sequential trace through the buffer, the OT pipeline
 /// and a naive baseline, each in a fresh child process so its peak RSS is its own.
+/// `mesh-bench json` times JSON parsing and writing of relayed messages (JSONBenchmarks.swift).
 /// Build with `-c release`: debug figures mean nothing.
 let arguments = Array(CommandLine.arguments.dropFirst())
 do {
@@ -13,8 +14,10 @@ do {
             throw BenchError("usage: mesh-bench ot-one buffer|pipeline|naive TRACE.json.gz")
         }
         try runOne(mode: mode, url: URL(fileURLWithPath: arguments[2]))
+    case "json":
+        try runJSONSuite()
     default:
-        print("usage: mesh-bench ot [TRACE-NAME…]")
+        print("usage: mesh-bench ot [TRACE-NAME…] | mesh-bench json")
         exit(2)
     }
 } catch {

@@ -18,6 +18,8 @@ Examples:
         docker run --rm -i --network none ... mesh-runtime:dev /usr/local/bin/mesh-relay dap
     # Delve on the host, through the relay binary
     dap_probe.py --source Tests/Fixtures/go/debugme -- /tmp/mesh-relay dap
+    # Delve in a container started by hand with MESH_RELAY_SOCKET=/run/mesh/dap.sock and -v DIR:/run/mesh
+    dap_probe.py --source Tests/Fixtures/go/debugme --program /workspace --connect-unix DIR/dap.sock
     # Delve on the host over TCP (dlv dap --listen=127.0.0.1:PORT already running)
     dap_probe.py --source Tests/Fixtures/go/debugme --connect 127.0.0.1:PORT
 """
@@ -106,9 +108,14 @@ def main():
                         help="FILE:MARKER, repeatable (default main.go:'// BREAK HERE' and main.go:'// BREAK HELPER')")
     parser.add_argument("--cwd", help="launch `cwd` (default: none)")
     parser.add_argument("--connect", help="HOST:PORT of a listening DAP server instead of COMMAND")
+    parser.add_argument("--connect-unix", help="a Unix socket a DAP server listens on (waits up to 30 s for it), "
+                                               "e.g. mesh-relay's MESH_RELAY_SOCKET in a container started by hand")
     parser.add_argument("--steps", type=int, default=0,
                         help="at the first stop in `total` (BREAK HELPER), send `next` N times and time each "
                              "request -> stopped (next_ms in the summary)")
+    parser.add_argument("--pings", type=int, default=0,
+                        help="at that stop, before stepping, send `threads` N times and time each request -> "
+                             "response (threads_ms in the summary): the adapter's own round trip, without Delve's stepping")
     parser.add_argument("--timeout", type=float, default=120.0)
     parser.add_argument("--log", action="store_true", help="trace every message on stderr")
     parser.add_argument("command", nargs="*", help="the adapter command (after --)")
@@ -124,7 +131,20 @@ def main():
         by_file.setdefault(name, []).append(find_marker(os.path.join(source, name), marker))
 
     process = None
-    if args.connect:
+    if args.connect_unix:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                sock.connect(args.connect_unix)
+                break
+            except OSError:
+                sock.close()
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"dap_probe: nothing listens on {args.connect_unix}")
+                time.sleep(0.01)
+        reader, writer = sock.makefile("rb"), sock.makefile("wb")
+    elif args.connect:
         host, _, port = args.connect.rpartition(":")
         sock = socket.create_connection((host, int(port)))
         reader, writer = sock.makefile("rb"), sock.makefile("wb")
@@ -142,6 +162,8 @@ def main():
     step_line = next(iter(by_file.get("main.go", [])[1:]), None)  # BREAK HELPER, in total's loop
     steps_left = args.steps if step_line else 0
     t_next = None  # when the `next` in flight was sent
+    pings_left = args.pings if step_line else 0
+    t_ping = None  # when the `threads` in flight was sent
 
     def request(command, arguments=None):
         pending[s.send(command, arguments)] = command
@@ -218,10 +240,25 @@ def main():
         elif command == "scopes":
             local = body["scopes"][0]["variablesReference"]
             request("variables", {"variablesReference": local})
+        elif command == "threads" and t_ping is not None:
+            summary.setdefault("threads_ms", []).append(round(m["_t"] - t_ping, 3))
+            pings_left -= 1
+            t_ping = None
+            if pings_left > 0:
+                t_ping = s.now()
+                request("threads")
+            elif steps_left > 0:
+                t_next = s.now()
+                request("next", {"threadId": stack["thread"]})
+            else:
+                request("continue", {"threadId": stack["thread"]})
         elif command == "variables":
             stack["variables"] = {v["name"]: v["value"] for v in body.get("variables", [])}
             summary["stops"].append({k: v for k, v in stack.items() if k != "t"})
-            if steps_left > 0 and stack.get("line") == step_line and "next_ms" not in summary:
+            if pings_left > 0 and stack.get("line") == step_line and "threads_ms" not in summary:
+                t_ping = s.now()
+                request("threads")
+            elif steps_left > 0 and stack.get("line") == step_line and "next_ms" not in summary:
                 t_next = s.now()
                 request("next", {"threadId": stack["thread"]})
             else:

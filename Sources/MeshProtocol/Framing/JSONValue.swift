@@ -33,16 +33,16 @@ public enum JSONValue: Sendable, Hashable {
 
     public init(_ int: Int) { self = .number(Double(int)) }
 
-    /// Decodes JSON text; throws on malformed input.
+    /// Decodes JSON text (``JSONReader``); throws, naming the byte offset, on malformed input.
     public static func parse(_ data: Data) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: data)
+        try data.withUnsafeBytes { raw in try JSONReader.parse(raw.bindMemory(to: UInt8.self)) }
     }
 
-    /// Compact JSON text with sorted keys (stable output for tests and logs).
+    /// Compact JSON text with sorted keys (stable output for tests and logs; ``JSONWriter``).
     public func serialized() -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(self)) ?? Data("null".utf8)
+        var writer = JSONWriter()
+        writer.write(self)
+        return Data(writer.bytes)
     }
 
     /// Converts any Encodable (LSP and Mesh types) to a JSON value.
