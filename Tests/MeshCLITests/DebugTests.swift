@@ -131,6 +131,16 @@ import Testing
         // A viewer cannot step.
         let refused = try await bob.request("next", ["threadId": thread])
         #expect(refused["success"]?.bool == false && refused["message"]?.string?.contains("viewers") == true, "\(refused)")
+        // Malformed input is reported in the debug console and changes nothing.
+        bob.sendRaw("{\"seq\": 1, \"type\": ")
+        bob.sendRaw(#"{"type":"event","event":"stopped"}"#)
+        let deadline = ContinuousClock.now + .seconds(15)
+        func refusals() -> [String] { bob.outputs.filter { $0.hasPrefix("Mesh: ignored a message: ") } }
+        while refusals().count < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(refusals().count == 2, "\(bob.outputs)")
+        #expect(refusals().first?.contains("not valid JSON (malformed JSON at byte") == true, "\(refusals())")
+        #expect(refusals().last?.contains("not a DAP request") == true, "\(refusals())")
+        #expect(!ann.outputs.contains { $0.contains("Mesh: ignored") }, "only the sender hears about it")
         // Ann continues: Bob's breakpoint in total() applies to everyone.
         _ = try await ann.request("continue", ["threadId": thread])
         _ = try await ann.event("stopped", occurrence: 1, timeout: .seconds(30))

@@ -62,6 +62,7 @@ import Testing
         #expect(try parse(#"{"jsonrpc":"2.0","id":"a","result":null}"#).get() == .response(id: .string("a"), result: .success(.null)))
         #expect(try parse(#"{"jsonrpc":"2.0","method":"n"}"#).get() == .notification(method: "n", params: nil))
         #expect(parse("{not json").failure?.code == -32700)
+        #expect(parse("{not json").failure?.message == "the message is not valid JSON (malformed JSON at byte 1: expected a string key)")
         #expect(parse("[1,2]").failure?.code == -32600)
         #expect(parse(#"{"id":1,"method":"x"}"#).failure?.code == -32600)
         #expect(parse(#"{"jsonrpc":"2.0","id":1,"method":7}"#).failure?.code == -32600)

@@ -74,8 +74,9 @@ public enum JSONRPCMessage: Sendable, Hashable {
     /// Parses one message. A malformed message yields the error to answer with, and the id
     /// when one could be read (so the answer can name it).
     public static func parse(_ data: Data) -> Result<JSONRPCMessage, ParseFailure> {
-        guard let json = try? JSONValue.parse(data) else {
-            return .failure(ParseFailure(nil, .parseError("the message is not valid JSON")))
+        let json: JSONValue
+        do { json = try JSONValue.parse(data) } catch {
+            return .failure(ParseFailure(nil, .parseError("the message is not valid JSON (\(error))")))
         }
         guard case let .object(object) = json else {
             return .failure(ParseFailure(nil, .invalidRequest("a message must be a JSON object (batches are not used by LSP)")))

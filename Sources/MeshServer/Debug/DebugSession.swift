@@ -82,7 +82,11 @@ actor DebugSession {
     func received(_ message: JSONValue, from id: UUID) async {
         guard var participant = participants[id] else { return }
         guard message["type"]?.string == "request", let command = message["command"]?.string, let seq = message["seq"]?.int else {
-            return   // participants only send requests
+            // Participants send requests; a response (to a reverse request) needs no answer.
+            if message["type"]?.string != "response" {
+                refuse("not a DAP request (it needs \"type\":\"request\", a \"command\" and a numeric \"seq\")", to: id)
+            }
+            return
         }
         if participant.role == .viewer, Self.controlCommands.contains(command), command != "launch", command != "setBreakpoints" {
             respond(to: id, seq: seq, command: command, error: "viewers can watch this debug session but not control it (\(command))")
@@ -288,6 +292,12 @@ actor DebugSession {
         participant.nextSeq += 1
         participants[id] = participant
         participant.send(participant.paths.toEditor(.object(object)))
+    }
+
+    /// Tells a participant that a message of theirs was not understood and dropped (it had no
+    /// `seq` to answer): an `output` event the editor shows in its debug console.
+    func refuse(_ reason: String, to id: UUID) {
+        sendEvent(["event": "output", "body": ["category": "important", "output": .string("Mesh: ignored a message: \(reason)\n")]], to: id)
     }
 
     private func respond(to id: UUID, seq: Int, command: String, body: JSONValue? = nil, error: String? = nil) {

@@ -74,7 +74,15 @@ struct DebugSocket {
             }
             do {
                 while let message = try await messages.next() {
-                    guard case let .text(text) = message, let dap = try? JSONValue.parse(Data(text.utf8)) else { continue }
+                    guard case let .text(text) = message else {
+                        await session.refuse("binary WebSocket messages are not DAP; send one DAP message per text frame", to: id)
+                        continue
+                    }
+                    let dap: JSONValue
+                    do { dap = try JSONValue.parse(Data(text.utf8)) } catch {
+                        await session.refuse("not valid JSON (\(error))", to: id)
+                        continue
+                    }
                     await session.received(dap, from: id)
                 }
             } catch {

@@ -71,6 +71,9 @@ final class DAPProcess: @unchecked Sendable {
         }
     }
 
+    /// Sends `content` as one framed message as is (for malformed input).
+    func sendRaw(_ content: String) { write(MessageFramer.frame(Data(content.utf8))) }
+
     /// Sends a request and waits for its response (success or not).
     func request(_ command: String, _ arguments: JSONValue = [:], timeout: Duration = .seconds(60)) async throws -> JSONValue {
         let mine = lock.withLock { () -> Int in seq += 1; return seq }
