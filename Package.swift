@@ -118,22 +118,24 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "MeshOTTests", dependencies: ["MeshOT"]),
+        // What the test targets share (the seeded generator of every randomized test).
+        .target(name: "MeshTestSupport", path: "Tests/MeshTestSupport"),
+        .testTarget(name: "MeshOTTests", dependencies: ["MeshOT", "MeshTestSupport"]),
         .testTarget(name: "MeshStoreTests", dependencies: ["MeshStore"]),
         .testTarget(
             name: "MeshServerTests",
             dependencies: [
-                "MeshServer", "MeshStore", "MeshProtocol", "MeshOT",
+                "MeshServer", "MeshStore", "MeshProtocol", "MeshOT", "MeshTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "MeshLSPTests", dependencies: ["MeshLSP", "MeshOT", "MeshProtocol"]),
-        .testTarget(name: "MeshProtocolTests", dependencies: ["MeshProtocol"]),
+        .testTarget(name: "MeshLSPTests", dependencies: ["MeshLSP", "MeshOT", "MeshProtocol", "MeshTestSupport"]),
+        .testTarget(name: "MeshProtocolTests", dependencies: ["MeshProtocol", "MeshTestSupport"]),
         .testTarget(name: "MeshClientTests", dependencies: ["MeshClient"]),
         // Runs the built `mesh` binary end to end (server and CLI verbs as subprocesses).
-        .testTarget(name: "MeshCLITests", dependencies: ["MeshClient", "MeshLSP", "MeshOT", "MeshProtocol", "MeshSandbox"]),
+        .testTarget(name: "MeshCLITests", dependencies: ["MeshClient", "MeshLSP", "MeshOT", "MeshProtocol", "MeshSandbox", "MeshTestSupport"]),
     ]
 )

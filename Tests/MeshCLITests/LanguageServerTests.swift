@@ -4,6 +4,7 @@ import MeshLSP
 import MeshOT
 import MeshProtocol
 import Testing
+import MeshTestSupport
 
 /// `mesh lsp` end to end: two scripted editors (one on utf-16, one on utf-32), each running
 /// the real `mesh lsp` binary against a real `mesh serve`, type concurrently into one shared

@@ -2,6 +2,7 @@ import Foundation
 import MeshProtocol
 import Testing
 @testable import MeshLSP
+import MeshTestSupport
 
 /// LSP base-protocol framing and JSON-RPC parsing: split, merged and partial messages, bad
 /// headers, malformed JSON-RPC.

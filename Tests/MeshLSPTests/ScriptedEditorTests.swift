@@ -3,6 +3,7 @@ import MeshOT
 import MeshProtocol
 import Testing
 @testable import MeshLSP
+import MeshTestSupport
 
 /// Three editors that behave like real ones — VS Code (answers `applied: false` for a stale
 /// version, sends `didChange` at once) and Neovim (ignores a stale edit but answers `applied:

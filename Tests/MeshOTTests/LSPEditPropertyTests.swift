@@ -1,5 +1,6 @@
 import Testing
 @testable import MeshOT
+import MeshTestSupport
 
 /// An LSP content change becomes an operation, and an operation becomes LSP text edits, without
 /// changing what the edit does — in all three position encodings.

@@ -98,6 +98,7 @@ import Testing
 }
 
 import Foundation
+import MeshTestSupport
 
 enum JSONEncoderShim {
     static func encode(_ op: TextOperation) throws -> Data { try JSONEncoder().encode(op) }

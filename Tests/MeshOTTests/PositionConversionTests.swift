@@ -1,5 +1,6 @@
 import Testing
 @testable import MeshOT
+import MeshTestSupport
 
 /// The obvious O(n) computation of LSP positions over an array of scalars, to check the rope
 /// against.

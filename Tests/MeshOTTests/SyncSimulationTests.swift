@@ -1,5 +1,6 @@
 import Testing
 @testable import MeshOT
+import MeshTestSupport
 
 /// One `OTDocument` and 2–8 `OTClient`s exchanging messages over simulated connections: random
 /// local edits, random delivery order across connections (FIFO within one), random disconnects

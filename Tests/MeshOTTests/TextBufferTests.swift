@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import MeshOT
+import MeshTestSupport
 
 /// Node capacities small enough that short texts build deep trees with many splits and merges.
 private let tinyLimits = RopeLimits(maxLeafBytes: 8, maxChildren: 4)

@@ -3,6 +3,7 @@ import MeshOT
 import MeshProtocol
 import Testing
 @testable import MeshServer
+import MeshTestSupport
 
 /// The WebSocket relay end to end: real server, real database, real sockets on loopback.
 @Suite(.timeLimit(.minutes(5))) struct CollaborationTests {
@@ -14,7 +15,7 @@ import Testing
         try await withServer(database) { server in
             for scenario in 0..<UInt64(scenarios) {
                 let seed = scenario &* 7919 &+ (database == .sqlite ? 1 : 2)
-                var rng = SeededGenerator(seed: seed)
+                var rng = SeededRandom(seed: seed)
                 let owner = try await server.signup("Owner")
                 let session = try await server.createSession(owner)
                 var users = [owner]

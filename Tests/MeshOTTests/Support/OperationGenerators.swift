@@ -38,6 +38,7 @@ extension String {
 }
 
 import Foundation
+import MeshTestSupport
 
 func getenvString(_ name: String) -> String? {
     ProcessInfo.processInfo.environment[name]

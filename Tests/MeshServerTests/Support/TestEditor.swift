@@ -1,6 +1,7 @@
 import Foundation
 import MeshOT
 import MeshProtocol
+import MeshTestSupport
 
 /// A client that edits one document like a real editor would: its own text, an `OTClient`,
 /// one op in flight, remote ops transformed and applied as they arrive.
@@ -63,7 +64,7 @@ actor TestEditor {
 
     /// A random local edit drawn with `rng`.
     func randomEdit(seed: UInt64) throws {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SeededRandom(seed: seed)
         let alphabet = ["a", "b", " ", "é", "e\u{301}", "中", "😀", "\r\n", "\n", "\r"]
         let length = text.count
         let start = Int.random(in: 0...length, using: &rng)
@@ -84,19 +85,6 @@ actor TestEditor {
     func stop() {
         pump?.cancel()
         socket.close()
-    }
-}
-
-/// SplitMix64, so every randomized scenario replays from its printed seed.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D4_9BB4_6EB1_33EB
-        return z ^ (z >> 31)
     }
 }
 
