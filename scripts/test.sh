@@ -17,7 +17,11 @@ MESH_TEST_POSTGRES_URL="$(scripts/postgres-test-cluster.sh)"
 export MESH_TEST_POSTGRES_URL
 # dockerd (--bridge=none --iptables=false), Go and Delve for the sandbox and debug suites.
 scripts/docker-daemon.sh start
-trap 'scripts/postgres-test-cluster.sh stop >/dev/null 2>&1 || true; scripts/docker-daemon.sh stop >/dev/null 2>&1 || true' EXIT
+# What the tests write (SQLite files, data folders, workspaces) goes to this run's own folder,
+# removed at the end, so repeated runs do not fill /tmp.
+TEST_TMP="$(mktemp -d /tmp/mesh-tests.XXXXXX)"
+chmod 755 "$TEST_TMP"
+trap 'scripts/postgres-test-cluster.sh stop >/dev/null 2>&1 || true; scripts/docker-daemon.sh stop >/dev/null 2>&1 || true; rm -rf "$TEST_TMP"' EXIT
 
 swift build --build-tests
 mkdir -p .build
@@ -27,9 +31,9 @@ mkdir -p .build
 # Line-buffered so a log shows exactly where a run stands; a hung test ends the run (and names
 # itself: every test still running is listed as started but not passed) instead of hanging CI.
 status=0
-timeout --kill-after=30s "${MESH_TEST_TIMEOUT:-40m}" stdbuf -oL -eL swift test --skip-build 2>&1 \
+TMPDIR="$TEST_TMP" timeout --kill-after=30s "${MESH_TEST_TIMEOUT:-40m}" stdbuf -oL -eL swift test --skip-build 2>&1 \
     | tee .build/test-output.txt || status=1
 
 # Real editors: four headless Neovim 0.11 instances through `mesh lsp` (installs them in a venv).
-timeout --kill-after=30s "${MESH_EDITOR_TEST_TIMEOUT:-10m}" scripts/editor-tests.sh || status=1
+TMPDIR="$TEST_TMP" timeout --kill-after=30s "${MESH_EDITOR_TEST_TIMEOUT:-10m}" scripts/editor-tests.sh || status=1
 exit $status
