@@ -17,11 +17,18 @@ MESH_TEST_POSTGRES_URL="$(scripts/postgres-test-cluster.sh)"
 export MESH_TEST_POSTGRES_URL
 # dockerd (--bridge=none --iptables=false), Go and Delve for the sandbox and debug suites.
 scripts/docker-daemon.sh start
-# What the tests write (SQLite files, data folders, workspaces) goes to this run's own folder,
-# removed at the end, so repeated runs do not fill /tmp.
+# What the tests write (SQLite files, data folders, workspaces, servers' logs) goes to this run's
+# own folder: removed after a passing run, so repeated runs do not fill /tmp; kept after a
+# failing one, for its logs.
 TEST_TMP="$(mktemp -d /tmp/mesh-tests.XXXXXX)"
 chmod 755 "$TEST_TMP"
-trap 'scripts/postgres-test-cluster.sh stop >/dev/null 2>&1 || true; scripts/docker-daemon.sh stop >/dev/null 2>&1 || true; rm -rf "$TEST_TMP"' EXIT
+status=1
+finish() {
+    scripts/postgres-test-cluster.sh stop >/dev/null 2>&1 || true
+    scripts/docker-daemon.sh stop >/dev/null 2>&1 || true
+    if [ "$status" = 0 ]; then rm -rf "$TEST_TMP" || true; else echo "test.sh: the tests' files are kept in $TEST_TMP" >&2; fi
+}
+trap finish EXIT
 
 swift build --build-tests
 mkdir -p .build

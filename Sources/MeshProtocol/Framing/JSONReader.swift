@@ -222,7 +222,8 @@ struct JSONReader: ~Copyable {
             guard skipDigits() > 0 else { throw failure("expected a digit in the exponent") }
         }
         let digits = UnsafeBufferPointer(rebasing: bytes[start..<index])
-        // Whole numbers of up to 15 digits are exact in a Double: no string conversion.
+        // Whole numbers of up to 16 characters fit an Int, and converting that Int rounds exactly
+        // as reading the text would: no string conversion.
         if integral, digits.count <= 16 {
             var value = 0
             for byte in digits where byte != UInt8(ascii: "-") { value = value * 10 + Int(byte - UInt8(ascii: "0")) }

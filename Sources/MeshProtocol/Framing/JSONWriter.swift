@@ -1,6 +1,7 @@
 /// Writes a ``JSONValue`` as compact JSON text: object keys sorted (stable output for tests and
 /// logs), `/` not escaped, control characters escaped, everything else as is. Whole numbers
-/// below 2^53 print without a fraction; non-finite numbers, which JSON cannot hold, print `null`.
+/// below 9·10^18 print as integers (never `9007199254740992.0`, which integer readers such as
+/// Go's refuse); non-finite numbers, which JSON cannot hold, print `null`.
 struct JSONWriter {
     private(set) var bytes: [UInt8] = []
 
@@ -37,8 +38,8 @@ struct JSONWriter {
 
     private mutating func write(_ number: Double) {
         guard number.isFinite else { append("null"); return }
-        if number.rounded() == number, abs(number) < 9.0e15 {
-            bytes.append(contentsOf: String(Int(number)).utf8)
+        if number.rounded() == number, abs(number) < 9.0e18 {
+            bytes.append(contentsOf: String(Int64(number)).utf8)
         } else {
             bytes.append(contentsOf: number.description.utf8)   // shortest text that reads back the same
         }

@@ -297,7 +297,7 @@ actor DebugSession {
     /// Tells a participant that a message of theirs was not understood and dropped (it had no
     /// `seq` to answer): an `output` event the editor shows in its debug console.
     func refuse(_ reason: String, to id: UUID) {
-        sendEvent(["event": "output", "body": ["category": "important", "output": .string("Mesh: ignored a message: \(reason)\n")]], to: id)
+        sendEvent(["event": "output", "body": ["category": "console", "output": .string("Mesh: ignored a message: \(reason)\n")]], to: id)
     }
 
     private func respond(to id: UUID, seq: Int, command: String, body: JSONValue? = nil, error: String? = nil) {
