@@ -72,10 +72,34 @@ public enum DAPBridge {
                 try await outbound.close(.normalClosure, reason: nil)
             }
             defer { pump.cancel() }
-            while let message = try await messages.next() {
-                if case let .text(text) = message { stdio.send(Data(text.utf8)) }
+            var ended = false   // the server ended the debug session itself
+            var lost = "the server closed it"
+            do {
+                while let message = try await messages.next() {
+                    guard case let .text(text) = message else { continue }
+                    if !ended { ended = endsSession(text) }
+                    stdio.send(Data(text.utf8))
+                }
+            } catch {
+                lost = "\(error)"
+            }
+            if !ended {
+                // The server went away mid-session (a crash, a restart, the network): say so and
+                // end the editor's debug session rather than leave it waiting.
+                stdio.send(JSONValue.object(["seq": 0, "type": "event", "event": "output", "body": [
+                    "category": "important", "output": .string("Mesh: the connection to the server ended (\(lost)); the debug session is over\n"),
+                ]]).serialized())
+                stdio.send(JSONValue.object(["seq": 0, "type": "event", "event": "terminated"]).serialized())
             }
         }
         return 0
+    }
+
+    /// Whether a message from the server ends the debug session: a `terminated` event, or the
+    /// answer to the editor's `disconnect`.
+    static func endsSession(_ text: String) -> Bool {
+        guard text.contains("terminated") || text.contains("disconnect"), let message = try? JSONValue.parse(Data(text.utf8)) else { return false }
+        return (message["type"]?.string == "event" && message["event"]?.string == "terminated")
+            || (message["type"]?.string == "response" && message["command"]?.string == "disconnect")
     }
 }

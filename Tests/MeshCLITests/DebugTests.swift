@@ -40,6 +40,25 @@ import Testing
         try await world.expectNoContainers("the idle session")
     }
 
+    /// The server going away mid-session (`kill -9`) ends the editor's debug session with the
+    /// reason instead of leaving it waiting; a restart removes the container the dead server left.
+    @Test func aServerCrashEndsTheEditorsDebugSession() async throws {
+        let world = try await SandboxWorld.start("dap-crash")
+        defer { world.stop() }
+        let dap = try DAPProcess(root: world.dirA, home: world.homeA, logFile: world.root.appendingPathComponent("dap-crash.log"))
+        defer { dap.close() }
+        #expect(try await initialize(dap)["success"]?.bool == true)
+        #expect(try await !world.containers().isEmpty, "the debug container runs")
+        kill(world.server.process.processIdentifier, SIGKILL)
+        world.server.process.waitUntilExit()
+        _ = try await dap.event("terminated", timeout: .seconds(20))
+        #expect(dap.outputs.contains { $0.hasPrefix("Mesh: the connection to the server ended") }, "\(dap.outputs)")
+        let again = MeshServerProcess(dataDirectory: world.root.appendingPathComponent("data"))
+        try again.start()
+        defer { again.stop() }
+        try await world.expectNoContainers("a kill -9 during a debug session and a restart")
+    }
+
     @Test func aWholeDebugSessionThroughMeshDAP() async throws {
         let world = try await SandboxWorld.start("dap")
         defer { world.stop() }
