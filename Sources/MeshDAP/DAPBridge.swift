@@ -25,7 +25,7 @@ public enum DAPBridge {
                 stdio.send(JSONValue.object(["seq": 1, "type": "response", "request_seq": JSONValue(seq), "success": false,
                                               "command": request["command"] ?? "", "message": .string("Mesh: \(error)"),
                                               "body": ["error": ["id": 1, "format": .string("Mesh: \(error)")]]]).serialized())
-                stdio.send(JSONValue.object(["seq": 2, "type": "event", "event": "terminated"]).serialized())
+                stdio.send(event("terminated", seq: 2))
                 break
             }
             return 1
@@ -83,16 +83,22 @@ public enum DAPBridge {
             } catch {
                 lost = "\(error)"
             }
-            if !ended {
-                // The server went away mid-session (a crash, a restart, the network): say so and
-                // end the editor's debug session rather than leave it waiting.
-                stdio.send(JSONValue.object(["seq": 0, "type": "event", "event": "output", "body": [
-                    "category": "important", "output": .string("Mesh: the connection to the server ended (\(lost)); the debug session is over\n"),
-                ]]).serialized())
-                stdio.send(JSONValue.object(["seq": 0, "type": "event", "event": "terminated"]).serialized())
+            if !ended, !stdio.inputEnded {
+                // The server went away mid-session (a crash, a restart, the network) while the
+                // editor is still there: say so and end its debug session rather than leave it waiting.
+                stdio.send(event("output", body: ["category": "important",
+                                                  "output": .string("Mesh: the connection to the server ended (\(lost)); the debug session is over\n")]))
+                stdio.send(event("terminated"))
             }
         }
         return 0
+    }
+
+    /// A DAP event of `mesh dap`'s own (not relayed from the server).
+    static func event(_ name: String, seq: Int = 0, body: JSONValue? = nil) -> Data {
+        var message: [String: JSONValue] = ["seq": JSONValue(seq), "type": "event", "event": .string(name)]
+        if let body { message["body"] = body }
+        return JSONValue.object(message).serialized()
     }
 
     /// Whether a message from the server ends the debug session: a `terminated` event, or the

@@ -168,6 +168,24 @@ def main():
     def request(command, arguments=None):
         pending[s.send(command, arguments)] = command
 
+    def timed(command, arguments=None):
+        """Sends a timed request (`threads` or `next`); returns when it was sent."""
+        sent = s.now()
+        request(command, arguments)
+        return sent
+
+    def go_on(thread):
+        """After looking around at a stop (and after each timed `threads`): at the step line, ping
+        with `threads` PINGS times, then step with `next` STEPS times; elsewhere, continue."""
+        nonlocal t_ping, t_next
+        at_step_line = stack.get("line") == step_line
+        if at_step_line and pings_left > 0:
+            t_ping = timed("threads")
+        elif at_step_line and steps_left > 0 and "next_ms" not in summary:
+            t_next = timed("next", {"threadId": thread})
+        else:
+            request("continue", {"threadId": thread})
+
     t_start = s.now()
     request("initialize", {"clientID": "mesh-dap-probe", "adapterID": "go", "linesStartAt1": True,
                            "columnsStartAt1": True, "pathFormat": "path"})
@@ -197,8 +215,7 @@ def main():
                 steps_left -= 1
                 t_next = None
                 if steps_left > 0:
-                    t_next = s.now()
-                    request("next", {"threadId": m["body"].get("threadId")})
+                    t_next = timed("next", {"threadId": m["body"].get("threadId")})
                 else:
                     stack = {"reason": m["body"].get("reason"), "thread": m["body"].get("threadId"), "t": m["_t"]}
                     request("stackTrace", {"threadId": stack["thread"], "startFrame": 0, "levels": 5})
@@ -244,25 +261,11 @@ def main():
             summary.setdefault("threads_ms", []).append(round(m["_t"] - t_ping, 3))
             pings_left -= 1
             t_ping = None
-            if pings_left > 0:
-                t_ping = s.now()
-                request("threads")
-            elif steps_left > 0:
-                t_next = s.now()
-                request("next", {"threadId": stack["thread"]})
-            else:
-                request("continue", {"threadId": stack["thread"]})
+            go_on(stack["thread"])
         elif command == "variables":
             stack["variables"] = {v["name"]: v["value"] for v in body.get("variables", [])}
             summary["stops"].append({k: v for k, v in stack.items() if k != "t"})
-            if pings_left > 0 and stack.get("line") == step_line and "threads_ms" not in summary:
-                t_ping = s.now()
-                request("threads")
-            elif steps_left > 0 and stack.get("line") == step_line and "next_ms" not in summary:
-                t_next = s.now()
-                request("next", {"threadId": stack["thread"]})
-            else:
-                request("continue", {"threadId": stack["thread"]})
+            go_on(stack["thread"])
         elif command == "disconnect":
             break
     summary["ok"] = ok

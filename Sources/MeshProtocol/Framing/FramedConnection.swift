@@ -17,6 +17,14 @@ public final class FramedConnection: Sendable {
     /// Called once when a write fails for good (the peer closed its end: the editor is gone).
     private let onOutputClosed: @Sendable () -> Void
     nonisolated(unsafe) private var closedFlag = false
+    nonisolated(unsafe) private var inputEndedFlag = false
+
+    /// Whether the input has ended (the peer closed its end, e.g. the editor quit).
+    public var inputEnded: Bool {
+        writeLock.lock()
+        defer { writeLock.unlock() }
+        return inputEndedFlag
+    }
 
     public init(input: Int32 = STDIN_FILENO, output: Int32 = STDOUT_FILENO, onOutputClosed: @escaping @Sendable () -> Void = {}) {
         self.input = input
@@ -61,6 +69,9 @@ public final class FramedConnection: Sendable {
             guard n > 0 else { break }
             for frame in framer.feed(buffer[0..<n]) { continuation.yield(frame) }
         }
+        writeLock.lock()
+        inputEndedFlag = true
+        writeLock.unlock()
         continuation.finish()
     }
 }

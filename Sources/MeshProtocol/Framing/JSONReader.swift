@@ -84,11 +84,7 @@ struct JSONReader: ~Copyable {
             index += 1
             skipWhitespace()
             members[key] = try value()
-            skipWhitespace()
-            guard index < bytes.count else { throw failure("unexpected end of input in an object") }
-            if bytes[index] == UInt8(ascii: ",") { index += 1; skipWhitespace(); continue }
-            if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
-            throw failure("expected ',' or '}'")
+            guard try another(closedBy: "}", in: "an object") else { return .object(members) }
         }
     }
 
@@ -99,11 +95,18 @@ struct JSONReader: ~Copyable {
         if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array(elements) }
         while true {
             elements.append(try value())
-            skipWhitespace()
-            guard index < bytes.count else { throw failure("unexpected end of input in an array") }
-            if bytes[index] == UInt8(ascii: ",") { index += 1; skipWhitespace(); continue }
-            if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(elements) }
-            throw failure("expected ',' or ']'")
+            guard try another(closedBy: "]", in: "an array") else { return .array(elements) }
+        }
+    }
+
+    /// After a member or element: true past a `,` (another follows), false past `closing`.
+    private mutating func another(closedBy closing: Unicode.Scalar, in container: String) throws(Failure) -> Bool {
+        skipWhitespace()
+        guard index < bytes.count else { throw failure("unexpected end of input in \(container)") }
+        switch bytes[index] {
+        case UInt8(ascii: ","): index += 1; skipWhitespace(); return true
+        case UInt8(ascii: closing): index += 1; return false
+        default: throw failure("expected ',' or '\(closing)'")
         }
     }
 
