@@ -112,8 +112,9 @@ extension RepositoryContractTests {
         }
     }
 
-    /// Many documents appending at once (on SQLite, grouped into shared statements): every append
-    /// commits, and a stale or orphaned append among them fails alone with its own error.
+    /// Many documents appending at once (grouped into shared statements by `OpAppendBatcher`):
+    /// every append commits, and a stale or orphaned append among them fails alone with its own
+    /// error.
     @Test(arguments: TestBackend.all)
     func concurrentAppendsToManyDocumentsCommitAndBadOnesFailAlone(_ backend: TestBackend) async throws {
         try await backend.withStore { store in
@@ -126,12 +127,12 @@ extension RepositoryContractTests {
             }
             let documents = docs
             for round in 0..<5 {
-                let outcomes = await withTaskGroup(of: (String, StoreErrorKind?).self) { group in
+                let outcomes = await withTaskGroup(of: (String, AppendOutcome).self) { group in
                     func attempt(_ name: String, _ body: @escaping @Sendable () async throws -> Void) {
                         group.addTask {
-                            do { try await body(); return (name, nil) } catch let error as StoreError {
-                                return (name, error.kind)
-                            } catch { return (name, nil) }
+                            do { try await body(); return (name, .committed) } catch let error as StoreError {
+                                return (name, .refused(error.kind))
+                            } catch { return (name, .otherError("\(error)")) }
                         }
                     }
                     for (i, doc) in documents.enumerated() {
@@ -149,11 +150,11 @@ extension RepositoryContractTests {
                     attempt("orphan") {
                         try await store.documents.append(typing(UUID(), from: 0, count: 1), documentID: UUID(), size: 1)
                     }
-                    return await group.reduce(into: [String: StoreErrorKind?]()) { $0[$1.0] = $1.1 }
+                    return await group.reduce(into: [String: AppendOutcome]()) { $0[$1.0] = $1.1 }
                 }
-                for i in documents.indices { #expect(outcomes["doc \(i)"] == .some(nil), "round \(round): doc \(i)") }
-                if round > 0 { #expect(outcomes["stale"] == .some(.conflict), "round \(round)") }
-                #expect(outcomes["orphan"] == .some(.notFound), "round \(round)")
+                for i in documents.indices { #expect(outcomes["doc \(i)"] == .committed, "round \(round): doc \(i)") }
+                if round > 0 { #expect(outcomes["stale"] == .refused(.conflict), "round \(round)") }
+                #expect(outcomes["orphan"] == .refused(.notFound), "round \(round)")
             }
             for doc in documents {
                 let stored = try #require(try await store.documents.find(id: doc.id))
@@ -282,4 +283,11 @@ extension RepositoryContractTests {
             #expect(try await store.chat.recent(sessionID: keep.id, limit: 10).map(\.text) == ["stay"])
         }
     }
+}
+
+/// How one append of a concurrent batch ended.
+enum AppendOutcome: Equatable, Sendable {
+    case committed
+    case refused(StoreErrorKind)
+    case otherError(String)
 }

@@ -65,6 +65,8 @@ enum SQLiteBackend {
             if let path {
                 // Checkpoints run beside the writer, never inside one of its commits.
                 try await sql.exec("PRAGMA wal_autocheckpoint = 0")
+                // A log rewound after a busy spell is cut back to 64 MB rather than kept at its peak.
+                try await sql.exec("PRAGMA journal_size_limit = 67108864")
                 checkpointer = try await WALCheckpointer.start(path: path, logger: logger)
             }
         } catch {

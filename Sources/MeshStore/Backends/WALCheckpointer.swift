@@ -21,14 +21,17 @@ final class WALCheckpointer: Sendable {
                       maxFrames: Int = 16_384) async throws -> WALCheckpointer {
         let threadPool = NIOThreadPool(numberOfThreads: 1)
         threadPool.start()
+        var opened: SQLiteConnection?
         do {
             let connection = try await SQLiteConnection.open(
                 storage: .file(path: path), threadPool: threadPool, logger: logger,
                 on: MultiThreadedEventLoopGroup.singleton.any())
+            opened = connection
             _ = try await connection.query("PRAGMA busy_timeout = 5000")
             return WALCheckpointer(connection: connection, threadPool: threadPool, logger: logger,
                                    interval: interval, maxFrames: maxFrames)
         } catch {
+            try? await opened?.close()
             try? await threadPool.shutdownGracefully()
             throw error
         }
@@ -64,6 +67,8 @@ final class WALCheckpointer: Sendable {
         return (row?.column("log")?.integer.map { Int($0) } ?? 0,
                 row?.column("checkpointed")?.integer.map { Int($0) } ?? 0)
     }
+
+    deinit { task.cancel() }
 
     /// Stops checkpointing and closes the connection.
     func stop() async {

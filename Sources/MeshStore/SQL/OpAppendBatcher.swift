@@ -54,8 +54,11 @@ actor OpAppendBatcher {
                 try await insert(batch.flatMap(\.rows))
                 for request in batch { request.continuation.resume() }
             } catch {
-                if batch.count == 1 {
-                    batch[0].continuation.resume(throwing: error)
+                // A constraint violation is one append's fault (a taken revision, a deleted
+                // document): retry each alone so that only its caller gets the error. Anything else
+                // (busy, connection lost) would fail them all again, one timeout each.
+                if batch.count == 1 || ConstraintViolation(error) == nil {
+                    for request in batch { request.continuation.resume(throwing: error) }
                     continue
                 }
                 for request in batch {
