@@ -33,11 +33,10 @@ public final class RelaySocket: Sendable {
                         onActivity: @escaping @Sendable () -> Void) async throws -> RelaySocket {
         let deadline = ContinuousClock.now + timeout
         while true {
-            if FileManager.default.fileExists(atPath: path) {
-                let result: Result<RelaySocket, any Error> = await withCheckedContinuation { continuation in
-                    Thread { continuation.resume(returning: Result { try open(path, onActivity: onActivity) }) }.start()
-                }
-                if case .success = result { return try result.get() }
+            // Connecting to a listening Unix socket does not block (an absent or not yet listening
+            // one fails at once), so it is done right here.
+            if FileManager.default.fileExists(atPath: path), let socket = try? open(path, onActivity: onActivity) {
+                return socket
             }
             if gaveUp() || ContinuousClock.now > deadline {
                 throw DockerError.attach("the debug relay did not listen on its socket within \(timeout)")

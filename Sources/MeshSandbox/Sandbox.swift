@@ -14,9 +14,12 @@ public actor Sandbox {
     public let cacheVolume: String?
     let logger: Logger
     private var running: [String: SandboxProcess] = [:]
-    /// Cache volumes a container of this server has mounted, and the first mount in progress.
+    /// Cache volumes a container of this server has mounted, and the first mount in progress
+    /// (the container whose start fills the volume; every other start on it waits for that one).
     private var seededVolumes: Set<String> = []
-    private var seedingVolumes: [String: Task<Void, Never>] = [:]
+    private var firstMounts: [String: Task<SandboxProcess, any Error>] = [:]
+    /// The relay-socket folders of this run's debug containers.
+    private var relayFolders: Set<String> = []
 
     /// - Parameter cacheVolume: the prefix of the named volume for Go's build cache; the image id
     ///   is appended, so a rebuilt image seeds a fresh volume from its own warm cache.
@@ -35,6 +38,13 @@ public actor Sandbox {
     public func removeOrphans() async throws -> Int {
         let orphans = try await docker.containers(label: "\(ContainerSpec.managedLabel)=\(instance)")
         for id in orphans where running[id] == nil { try await docker.removeContainer(id) }
+        // And the relay-socket folders of debug containers that are gone (kept after a kill -9).
+        let live = relayFolders
+        let prefix = relayFolderPrefix
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: Self.relayFolderParent)) ?? []
+        where name.hasPrefix(prefix) && !live.contains(name) {
+            try? FileManager.default.removeItem(atPath: Self.relayFolderParent + "/" + name)
+        }
         if !orphans.isEmpty { logger.notice("removed orphaned sandbox containers", metadata: ["count": "\(orphans.count)"]) }
         return orphans.count
     }
@@ -83,14 +93,22 @@ public actor Sandbox {
         "\(prefix)-\(imageID.split(separator: ":").last.map { String($0.prefix(12)) } ?? "0")"
     }
 
+    /// Where the relay's socket folders are: `/tmp`, short enough for a socket path and shared
+    /// with dockerd (which bind-mounts them) when both run on one machine.
+    static let relayFolderParent = "/tmp"
+    /// This server's relay-socket folders start with this (so a restart finds a dead run's).
+    var relayFolderPrefix: String { "mesh-dap-\(instance.prefix(12))-" }
+
     /// Starts `mesh-relay dap` over `workspace` with its DAP stream on a Unix socket in a private
     /// folder bind-mounted into the container, and connects to it. The attached stdio carries the
     /// relay's own messages (stderr) and the container's end.
     public func startDebugRelay(workspace: URL, labels: [String: String] = [:]) async throws -> (SandboxProcess, RelaySocket) {
         // Private on the host (0700); the inner folder is open to the container's user, which
         // reaches it through the bind mount without passing the outer one.
-        let outer = URL(fileURLWithPath: "/tmp").appendingPathComponent("mesh-dap-\(UUID().uuidString.prefix(8).lowercased())")
+        let folder = relayFolderPrefix + UUID().uuidString.prefix(8).lowercased()
+        let outer = URL(fileURLWithPath: Self.relayFolderParent).appendingPathComponent(folder)
         let inner = outer.appendingPathComponent("s")
+        relayFolders.insert(folder)
         try FileManager.default.createDirectory(at: inner, withIntermediateDirectories: true)
         try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: outer.path)
         try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: inner.path)
@@ -99,7 +117,7 @@ public actor Sandbox {
                                           socketDirectory: inner.path)
             Task {
                 await process.exited()
-                try? FileManager.default.removeItem(at: outer)
+                self.dropRelayFolder(folder)
             }
             do {
                 let socket = try await RelaySocket.connect(
@@ -111,9 +129,14 @@ public actor Sandbox {
                 throw error
             }
         } catch {
-            try? FileManager.default.removeItem(at: outer)
+            dropRelayFolder(folder)
             throw error
         }
+    }
+
+    private func dropRelayFolder(_ folder: String) {
+        try? FileManager.default.removeItem(atPath: Self.relayFolderParent + "/" + folder)
+        relayFolders.remove(folder)
     }
 
     /// Creates, attaches and starts a container running `command` over `workspace`.
@@ -132,23 +155,28 @@ public actor Sandbox {
         // Docker fills a new named volume from the image when a container first mounts it, and
         // two containers doing that at once collide ("file exists"): in this server the first
         // start per volume goes alone; another server's collision is retried.
-        while let seeding = seedingVolumes[volume] { await seeding.value }
+        while let first = firstMounts[volume] { _ = try? await first.value }
         if seededVolumes.contains(volume) { return try await create(spec, wallClock: wallClock) }
-        let (done, finish) = AsyncStream<Void>.makeStream()
-        seedingVolumes[volume] = Task { for await _ in done {} }
-        defer {
-            seedingVolumes[volume] = nil
-            finish.finish()
+        let first = Task {
+            // Runs on this actor: the entry is gone before a waiter sees the task finished.
+            defer { self.firstMounts[volume] = nil }
+            let process = try await self.createWhileAnotherFills(spec, wallClock: wallClock)
+            self.seededVolumes.insert(volume)
+            return process
         }
+        firstMounts[volume] = first
+        return try await first.value
+    }
+
+    /// `create`, retried while another server's container is filling the same fresh volume.
+    private func createWhileAnotherFills(_ spec: ContainerSpec, wallClock: Double?) async throws -> SandboxProcess {
         var attempt = 1
         while true {
             do {
-                let process = try await create(spec, wallClock: wallClock)
-                seededVolumes.insert(volume)
-                return process
+                return try await create(spec, wallClock: wallClock)
             } catch let DockerError.api(_, message) where attempt < 5 && message.contains("file exists") {
                 logger.notice("cache volume is being filled by another container; retrying",
-                              metadata: ["volume": "\(volume)", "attempt": "\(attempt)"])
+                              metadata: ["volume": "\(spec.cacheVolume ?? "")", "attempt": "\(attempt)"])
                 try await Task.sleep(for: .milliseconds(250 * attempt))
                 attempt += 1
             }

@@ -41,7 +41,8 @@ import Testing
     }
 
     /// The server going away mid-session (`kill -9`) ends the editor's debug session with the
-    /// reason instead of leaving it waiting; a restart removes the container the dead server left.
+    /// reason instead of leaving it waiting; a restart removes the container and the relay-socket
+    /// folder the dead server left.
     @Test func aServerCrashEndsTheEditorsDebugSession() async throws {
         let world = try await SandboxWorld.start("dap-crash")
         defer { world.stop() }
@@ -49,6 +50,10 @@ import Testing
         defer { dap.close() }
         #expect(try await initialize(dap)["success"]?.bool == true)
         #expect(try await !world.containers().isEmpty, "the debug container runs")
+        func relayFolders() throws -> [String] {
+            try FileManager.default.contentsOfDirectory(atPath: "/tmp").filter { $0.hasPrefix("mesh-dap-\(world.instance.prefix(12))-") }
+        }
+        #expect(try relayFolders().count == 1, "the relay's socket folder")
         kill(world.server.process.processIdentifier, SIGKILL)
         world.server.process.waitUntilExit()
         _ = try await dap.event("terminated", timeout: .seconds(20))
@@ -57,6 +62,9 @@ import Testing
         try again.start()
         defer { again.stop() }
         try await world.expectNoContainers("a kill -9 during a debug session and a restart")
+        let deadline = ContinuousClock.now + .seconds(10)   // removed right after the containers
+        while try !relayFolders().isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(try relayFolders().isEmpty, "the restart removes the dead server's relay folder")
     }
 
     @Test func aWholeDebugSessionThroughMeshDAP() async throws {

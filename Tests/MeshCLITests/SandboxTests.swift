@@ -32,25 +32,34 @@ import Testing
         let workspace = FileManager.default.temporaryDirectory.appendingPathComponent(prefix)
         try FileManager.default.createDirectory(at: workspace, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: workspace) }
-        let endings = try await withThrowingTaskGroup(of: SandboxProcess.Ending.self) { group in
-            for _ in 0..<3 {
-                group.addTask {
-                    // mesh-relay without arguments prints its usage and exits 2.
-                    let process = try await sandbox.start(["/usr/local/bin/mesh-relay"], workspace: workspace, wallClock: 60)
-                    return await process.exited()
-                }
-            }
-            return try await group.reduce(into: []) { $0.append($1) }
-        }
-        #expect(endings == Array(repeating: .exited(2), count: 3))
         let imageID = try #require(try await docker.imageID(RuntimeImage.reference))
         let volume = Sandbox.volumeName(prefix, imageID: imageID)
-        // The containers are removed right after they exit; the volume is free once they are gone.
-        for attempt in 1... {
-            do { try await docker.removeVolume(volume); break } catch where attempt < 50 {
-                try await Task.sleep(for: .milliseconds(100))
+        /// The containers are removed right after they exit; the volume is free once they are gone.
+        func removeVolume() async throws {
+            for attempt in 1... {
+                do { try await docker.removeVolume(volume); return } catch where attempt < 50 {
+                    try await Task.sleep(for: .milliseconds(100))
+                }
             }
         }
+        let endings: [SandboxProcess.Ending]
+        do {
+            endings = try await withThrowingTaskGroup(of: SandboxProcess.Ending.self) { group in
+                for _ in 0..<3 {
+                    group.addTask {
+                        // mesh-relay without arguments prints its usage and exits 2.
+                        let process = try await sandbox.start(["/usr/local/bin/mesh-relay"], workspace: workspace, wallClock: 60)
+                        return await process.exited()
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+        } catch {
+            try? await removeVolume()   // not 190 MB left behind by a failed run
+            throw error
+        }
+        try await removeVolume()
+        #expect(endings == Array(repeating: .exited(2), count: 3))
     }
 
     /// Mesh's seccomp profile (the default): the kernel interfaces it lists are refused.

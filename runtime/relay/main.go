@@ -184,7 +184,6 @@ func run(dir string, args []string) int {
 	return exitCode(cmd.ProcessState)
 }
 
-// bridge runs dlv with args plus --client-addr and relays DAP between stdio and dlv.
 // dapStream is where the DAP client is: the relay's stdin and stdout, or, when MESH_RELAY_SOCKET
 // names a path (in a folder the server bind-mounts), the one connection the server makes to a
 // Unix socket listening there — shorter than Docker's attached stdio, which copies every message
@@ -207,10 +206,10 @@ func dapStream() (io.Reader, io.Writer, func(), error) {
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("no DAP client on %s: %w", path, err)
 	}
-	os.Remove(path)
-	return conn, conn, func() { conn.Close() }, nil
+	return conn, conn, func() { conn.Close() }, nil // closing the listener removes the socket file
 }
 
+// bridge runs dlv with args plus --client-addr and relays DAP between the DAP stream and dlv.
 func bridge(args []string) int {
 	dapIn, dapOut, closeDAP, err := dapStream()
 	if err != nil {

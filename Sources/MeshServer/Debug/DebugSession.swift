@@ -188,7 +188,11 @@ actor DebugSession {
 
     private func ensureContainer() async throws {
         if process != nil { return }
-        if let starting { (process, relay) = try await starting.value; return }
+        if let starting {
+            let started = try await starting.value
+            if !ended { (process, relay) = started }   // else the first waiter has stopped it
+            return
+        }
         let task = Task { [sandbox, workspace, sessionID] in
             try await workspace.write(session: sessionID)
             return try await sandbox.startDebugRelay(workspace: workspace.root,
@@ -196,6 +200,12 @@ actor DebugSession {
         }
         starting = task
         let (started, socket) = try await task.value
+        if ended {
+            // The session ended (its last participant left) while the container was starting.
+            socket.close()
+            await started.kill(reason: .requested)
+            throw CancellationError()
+        }
         (process, relay) = (started, socket)
         Task { await self.pump(started, socket) }
     }
@@ -222,7 +232,7 @@ actor DebugSession {
         // The relay has exited, so its socket ends once the last messages are read; a stray holder
         // of the socket gets 5 s.
         let deadline = Task {
-            try? await Task.sleep(for: .seconds(5))
+            guard (try? await Task.sleep(for: .seconds(5))) != nil else { return }
             relay.close()
         }
         await messages.value

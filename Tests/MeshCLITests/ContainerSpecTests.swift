@@ -1,0 +1,50 @@
+import Foundation
+import MeshSandbox
+import Testing
+
+/// The Engine API body every sandbox container is created with: the policy as Docker gets it.
+/// (SandboxTests check what the policy does inside real containers; these check that it is the
+/// policy asked for, e.g. that Mesh's seccomp profile rather than Docker's default is applied.)
+@Suite struct ContainerSpecTests {
+    func hostConfig(_ seccomp: SeccompProfile) throws -> [String: Any] {
+        var spec = ContainerSpec(image: "mesh-runtime:test", command: ["/usr/local/bin/mesh-relay", "dap"], workspace: "/srv/ws")
+        spec.limits.seccomp = seccomp
+        spec.socketDirectory = "/tmp/mesh-dap-x/s"
+        let body = spec.createBody(instance: "test-instance")
+        return try #require(body["HostConfig"] as? [String: Any])
+    }
+
+    @Test func meshSeccompProfileIsAppliedAndDeniesItsList() throws {
+        let options = try #require(try hostConfig(.mesh)["SecurityOpt"] as? [String])
+        #expect(options.contains("no-new-privileges"))
+        let profiles = options.filter { $0.hasPrefix("seccomp=") }
+        #expect(profiles.count == 1, "\(options)")
+        let json = try #require(profiles.first.map { Data($0.dropFirst("seccomp=".count).utf8) })
+        let profile = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any])
+        #expect(profile["defaultAction"] as? String == "SCMP_ACT_ALLOW")
+        let rules = try #require(profile["syscalls"] as? [[String: Any]])
+        let denied = Set(rules.filter { $0["action"] as? String == "SCMP_ACT_ERRNO" && $0["args"] == nil }
+            .flatMap { $0["names"] as? [String] ?? [] })
+        #expect(denied.isSuperset(of: SeccompProfile.denied), "missing: \(Set(SeccompProfile.denied).subtracting(denied))")
+        #expect(denied.isSuperset(of: ["unshare", "setns", "bpf", "io_uring_setup", "mount", "keyctl"]))
+        #expect(rules.contains { ($0["names"] as? [String]) == ["clone"] && $0["args"] != nil }, "clone into a new user namespace")
+    }
+
+    @Test func dockerSeccompProfileLeavesDockersDefault() throws {
+        let options = try #require(try hostConfig(.docker)["SecurityOpt"] as? [String])
+        #expect(options == ["no-new-privileges"])
+    }
+
+    @Test func everyContainerIsLockedDown() throws {
+        let host = try hostConfig(.mesh)
+        #expect(host["NetworkMode"] as? String == "none")
+        #expect(host["CapDrop"] as? [String] == ["ALL"])
+        #expect(host["ReadonlyRootfs"] as? Bool == true)
+        #expect(host["AutoRemove"] as? Bool == false)
+        #expect((host["PidsLimit"] as? Int).map { $0 > 0 } == true)
+        #expect((host["Memory"] as? Int).map { $0 > 0 } == true)
+        #expect((host["NanoCpus"] as? Int).map { $0 > 0 } == true)
+        #expect((host["Binds"] as? [String])?.contains("/srv/ws:/workspace:ro") == true)
+        #expect((host["Binds"] as? [String])?.contains("/tmp/mesh-dap-x/s:/run/mesh") == true)
+    }
+}
