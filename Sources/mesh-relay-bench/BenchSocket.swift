@@ -175,10 +175,10 @@ final class BenchSocket: Sendable {
 /// JSON on the wire: one encoder and decoder per thread would be overkill; these are cheap to make.
 enum Wire {
     static func encode(_ message: ClientMessage) throws -> String {
-        String(decoding: try JSONEncoder().encode(message), as: UTF8.self)
+        try WireCodec.encode(message)
     }
 
     static func decode(_ text: String) throws -> ServerMessage {
-        try JSONDecoder().decode(ServerMessage.self, from: Data(text.utf8))
+        try WireCodec.decodeServerMessage(text)
     }
 }

@@ -20,7 +20,6 @@ public actor CollaborationClient {
     private var writer: WebSocketOutboundWriter?
     private var opening: CheckedContinuation<Void, any Error>?
     private var connection: Task<Void, Never>?
-    private let encoder = MeshJSON.encoder()
 
     private init() {
         (messages, inbox) = AsyncStream.makeStream(of: ServerMessage.self, bufferingPolicy: .unbounded)
@@ -53,7 +52,7 @@ public actor CollaborationClient {
     /// Sends one message.
     public func send(_ message: ClientMessage) async throws {
         guard let writer else { throw CollaborationError("not connected" + (closeError.map { ": \($0)" } ?? "")) }
-        let text = String(decoding: try encoder.encode(message), as: UTF8.self)
+        let text = try WireCodec.encode(message)
         try await writer.write(.text(text))
     }
 
@@ -73,11 +72,10 @@ public actor CollaborationClient {
                 do {
                     try await WebSocketClient.connect(url: url, configuration: configuration, logger: logger) { inbound, outbound, _ in
                         await self.attach(outbound)
-                        let decoder = JSONDecoder()
                         for try await message in inbound.messages(maxSize: Self.maxMessageBytes) {
                             guard case let .text(text) = message else { continue }
                             do {
-                                inbox.yield(try decoder.decode(ServerMessage.self, from: Data(text.utf8)))
+                                inbox.yield(try WireCodec.decodeServerMessage(text))
                             } catch {
                                 logger.debug("skipping an undecodable server message", metadata: ["error": "\(error)"])
                             }

@@ -51,7 +51,7 @@ final class ClientConnection: Sendable, Hashable {
         }
     }
 
-    func send(_ message: ServerMessage) { send(ServerMessageEncoder.encode(message)) }
+    func send(_ message: ServerMessage) { send(WireCodec.encode(message)) }
 
     /// Ends the outbound stream; the writer then closes the socket with `reason`.
     func close(reason: String) {
@@ -77,16 +77,4 @@ final class ClientConnection: Sendable, Hashable {
 
     static func == (lhs: ClientConnection, rhs: ClientConnection) -> Bool { lhs.id == rhs.id }
     func hash(into hasher: inout Hasher) { hasher.combine(id) }
-}
-
-/// Encodes server messages once, to share one string among every recipient of a broadcast.
-enum ServerMessageEncoder {
-    static func encode(_ message: ServerMessage) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        guard let data = try? encoder.encode(message) else {
-            return #"{"type":"error","code":"internal","message":"unencodable message"}"#
-        }
-        return String(decoding: data, as: UTF8.self)
-    }
 }

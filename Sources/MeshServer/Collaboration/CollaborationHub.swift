@@ -116,7 +116,7 @@ actor CollaborationHub {
         } catch {
             return connection.send(.error(ErrorMessage(.internal, "could not store the message")))
         }
-        let message = ServerMessageEncoder.encode(.chat(Self.wire(record, name: connection.user.name)))
+        let message = WireCodec.encode(.chat(Self.wire(record, name: connection.user.name)))
         for member in (rooms[connection.session] ?? [:]).values { member.send(message) }
     }
 

@@ -20,7 +20,7 @@ struct CollaborationSocket {
             connection = try await handshake(user: user, messages: &messages, outbound: outbound)
         } catch {
             let message = (error as? ErrorMessage) ?? ErrorMessage(.badRequest, "\(error)")
-            try? await outbound.write(.text(ServerMessageEncoder.encode(.error(message))))
+            try? await outbound.write(.text(WireCodec.encode(.error(message))))
             try? await outbound.close(.policyViolation, reason: message.code.rawValue)
             return
         }
@@ -104,7 +104,7 @@ struct CollaborationSocket {
     private func decode(_ message: WebSocketMessage) throws -> ClientMessage {
         guard case let .text(text) = message else { throw ErrorMessage(.badRequest, "binary messages are not supported; send JSON text") }
         do {
-            return try JSONDecoder().decode(ClientMessage.self, from: Data(text.utf8))
+            return try WireCodec.decode(text)
         } catch let error as UnknownMessageType {
             throw ErrorMessage(.unknownType, error.description)
         } catch let error as DecodingError {

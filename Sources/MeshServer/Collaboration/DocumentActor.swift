@@ -124,7 +124,7 @@ actor DocumentActor {
     }
 
     func broadcast(_ message: ServerMessage, except: UUID?) {
-        let text = ServerMessageEncoder.encode(message)
+        let text = WireCodec.encode(message)
         for (id, connection) in subscribers where id != except { connection.send(text) }
     }
 

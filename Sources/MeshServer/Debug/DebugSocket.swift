@@ -64,7 +64,7 @@ struct DebugSocket {
             try await outbound.write(.text(String(decoding: JSONValue.object(["type": "welcome", "role": .string(member.role.rawValue)]).serialized(), as: UTF8.self)))
         } catch {
             let message = (error as? ErrorMessage) ?? ErrorMessage(.badRequest, "\(error)")
-            try? await outbound.write(.text(ServerMessageEncoder.encode(.error(message))))
+            try? await outbound.write(.text(WireCodec.encode(.error(message))))
             try? await outbound.close(.policyViolation, reason: message.code.rawValue)
             return
         }
