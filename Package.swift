@@ -29,11 +29,11 @@ let package = Package(
         .target(name: "MeshOT"),
         // The Codable messages between clients and server; pure.
         .target(name: "MeshProtocol", dependencies: ["MeshOT"]),
-        // Repositories over SQL: one implementation for SQLite and PostgreSQL.
+        // Repositories over SQL: one implementation for SQLite and PostgreSQL (ops stored in their wire form).
         .target(
             name: "MeshStore",
             dependencies: [
-                "MeshOT",
+                "MeshOT", "MeshProtocol",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),

@@ -22,7 +22,8 @@ public final class Store: Sendable {
     private let close: @Sendable () async throws -> Void
     private let closed = ClosedFlag()
 
-    init(database: any SQLDatabase, backendName: String, close: @escaping @Sendable () async throws -> Void) {
+    init(database: any SQLDatabase, opRows: (any OpRowWriter)? = nil, backendName: String,
+         close: @escaping @Sendable () async throws -> Void) {
         self.database = database
         self.backendName = backendName
         self.close = close
@@ -31,7 +32,7 @@ public final class Store: Sendable {
         verificationTokens = SQLVerificationTokenRepository(db: database)
         sessions = SQLSessionRepository(db: database)
         invites = SQLInviteRepository(db: database)
-        documents = SQLDocumentRepository(db: database)
+        documents = SQLDocumentRepository(db: database, opRows: opRows ?? SQLKitOpRowWriter(db: database))
         chat = SQLChatRepository(db: database)
         annotations = SQLAnnotationRepository(db: database)
     }
@@ -40,14 +41,16 @@ public final class Store: Sendable {
     /// - Throws: ``StoreOpenError`` when the database cannot be opened, reached or migrated.
     public static func open(_ backend: StoreBackend, logger: Logger) async throws -> Store {
         let database: any SQLDatabase
+        var opRows: (any OpRowWriter)?
         let migrations: [Migration]
         let close: @Sendable () async throws -> Void
         switch backend {
-        case let .sqlite(path):
-            (database, close) = try await SQLiteBackend.open(path: path, logger: logger)
-            migrations = SQLiteSchema.migrations
-        case .sqliteInMemory:
-            (database, close) = try await SQLiteBackend.open(path: nil, logger: logger)
+        case .sqlite, .sqliteInMemory:
+            let path: String? = if case let .sqlite(path) = backend { path } else { nil }
+            let sqlite: SerializedSQLiteDatabase
+            (sqlite, close) = try await SQLiteBackend.open(path: path, logger: logger)
+            database = sqlite
+            opRows = SQLiteOpRowWriter(database: sqlite, connection: sqlite.connection)
             migrations = SQLiteSchema.migrations
         case let .postgres(url):
             (database, close) = try await PostgresBackend.open(url: url, logger: logger)
@@ -61,7 +64,7 @@ public final class Store: Sendable {
             throw StoreOpenError("cannot migrate the database \(backend): \(PostgresBackend.describe(error))")
         }
         logger.info("store open", metadata: ["backend": "\(backend)"])
-        return Store(database: database, backendName: backend.name, close: close)
+        return Store(database: database, opRows: opRows, backendName: backend.name, close: close)
     }
 
     /// Checks the database answers (`SELECT 1`), for health checks.

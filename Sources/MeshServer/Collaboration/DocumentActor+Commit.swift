@@ -7,7 +7,10 @@ extension DocumentActor {
     /// An operation from a client: transformed and applied in memory at once, acknowledged
     /// after the group commit that makes it durable. Refusals answer the sender with an error
     /// that names the `opId`.
-    func submit(_ message: ClientMessage.Op, from connection: ClientConnection) {
+    ///
+    /// When no commit is running, the caller's task runs the first one itself (returning after it),
+    /// so an op on an idle document is committed and relayed without a hand-off to another task.
+    func submit(_ message: ClientMessage.Op, from connection: ClientConnection) async {
         guard subscribers[connection.id] != nil else {
             return refuse(message, connection, ErrorMessage(.badRequest, "open the document before editing it"))
         }
@@ -49,7 +52,7 @@ extension DocumentActor {
             sender: connection, arrived: .now))
         if !flushing {
             flushing = true
-            Task { await self.flushLoop() }
+            await flushLoop(inline: true)
         }
     }
 
@@ -62,9 +65,17 @@ extension DocumentActor {
     }
 
     /// Commits pending operations, a batch per transaction, until none is left. Operations that
-    /// arrive during a commit form the next batch (group commit).
-    private func flushLoop() async {
+    /// arrive during a commit form the next batch (group commit). Run `inline` (in a submitter's
+    /// task), it commits one batch and hands any next one to a task of its own, so that the
+    /// submitter's connection is not kept from its own messages by other clients' ops.
+    private func flushLoop(inline: Bool) async {
+        var first = true
         while !pending.isEmpty {
+            if inline, !first {
+                Task { await self.flushLoop(inline: false) }
+                return
+            }
+            first = false
             let batch = pending
             pending.removeAll(keepingCapacity: true)
             let size = document.text.utf8Count

@@ -18,6 +18,15 @@ final class AsyncLock: @unchecked Sendable {
         }
     }
 
+    /// Takes the lock if it is free, without waiting.
+    func tryLock() -> Bool {
+        mutex.withLock {
+            if locked { return false }
+            locked = true
+            return true
+        }
+    }
+
     /// Releases the lock, handing it straight to the oldest waiter if there is one.
     func unlock() {
         let next: CheckedContinuation<Void, Never>? = mutex.withLock {

@@ -9,6 +9,10 @@ import SQLiteKit
 struct SerializedSQLiteDatabase: SQLDatabase {
     let base: any SQLDatabase
     let lock: AsyncLock
+    /// The connection under `base`, for statements that skip SQLKit (take `lock` first).
+    let connection: SQLiteConnection
+    /// Appends ops on the calling thread (take `lock` first); nil for an in-memory database.
+    let appender: SQLiteDirectAppender?
 
     var logger: Logger { base.logger }
     var eventLoop: any EventLoop { base.eventLoop }
@@ -73,9 +77,21 @@ enum SQLiteBackend {
             try? await connection.close()
             throw StoreOpenError("cannot use the SQLite database \(location): \(error)")
         }
+        var appender: SQLiteDirectAppender?
+        if let path {
+            do {
+                appender = try SQLiteDirectAppender(path: path)
+            } catch {
+                await checkpointer?.stop()
+                try? await connection.close()
+                throw StoreOpenError("cannot use the SQLite database \(location): \(error)")
+            }
+        }
         let walCheckpointer = checkpointer
-        return (SerializedSQLiteDatabase(base: sql, lock: AsyncLock()), {
+        let database = SerializedSQLiteDatabase(base: sql, lock: AsyncLock(), connection: connection, appender: appender)
+        return (database, {
             await walCheckpointer?.stop()
+            await database.lock.withLock { database.appender?.close() }
             try await connection.close()
         })
     }

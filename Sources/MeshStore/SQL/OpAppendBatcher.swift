@@ -1,5 +1,3 @@
-import SQLKit
-
 /// Group commit across documents.
 ///
 /// Each live document already commits its own ops in groups, but a busy server has many documents,
@@ -11,34 +9,48 @@ import SQLKit
 actor OpAppendBatcher {
     /// One caller's rows.
     private struct Request {
-        let rows: [[any SQLExpression]]
+        let rows: [OpRow]
         let continuation: CheckedContinuation<Void, any Error>
     }
 
-    private let db: any SQLDatabase
-    private let columns: [String]
+    private let writer: any OpRowWriter
     private let maxRows: Int
     private var queue: [Request] = []
     private var flushing = false
 
     /// - Parameters:
-    ///   - columns: the `ops` columns each row binds, in order.
+    ///   - writer: runs each multi-row insert.
     ///   - maxRows: the most rows in one statement (the bind limit); a larger request goes alone.
-    init(db: any SQLDatabase, columns: [String], maxRows: Int) {
-        self.db = db
-        self.columns = columns
+    init(writer: any OpRowWriter, maxRows: Int) {
+        self.writer = writer
         self.maxRows = maxRows
     }
 
     /// Inserts `rows` into `ops`, together with whatever other appends are waiting; returns once
-    /// they are committed.
-    func append(_ rows: [[any SQLExpression]]) async throws {
-        try await withCheckedThrowingContinuation { continuation in
-            queue.append(Request(rows: rows, continuation: continuation))
-            if !flushing {
-                flushing = true
+    /// they are committed. With no statement running, the caller's task runs its own insert
+    /// (no hand-off while the database is idle); appends that arrive meanwhile go out together
+    /// next, from a task of their own.
+    func append(_ rows: [OpRow]) async throws {
+        if !flushing {
+            flushing = true
+            let failure: (any Error)?
+            do {
+                try await insert(rows)
+                failure = nil
+            } catch {
+                failure = error
+            }
+            if queue.isEmpty {
+                flushing = false
+            } else {
                 Task { await self.flush() }
             }
+            if let failure { throw failure }
+            return
+        }
+        // A statement is running: wait for the next one, which the running flush starts.
+        try await withCheckedThrowingContinuation { continuation in
+            queue.append(Request(rows: rows, continuation: continuation))
         }
     }
 
@@ -74,7 +86,7 @@ actor OpAppendBatcher {
         flushing = false
     }
 
-    private func insert(_ rows: [[any SQLExpression]]) async throws {
-        try await db.insert(into: "ops").columns(columns).rows(rows).run()
+    private func insert(_ rows: [OpRow]) async throws {
+        try await writer.insert(rows)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import MeshOT
+import MeshProtocol
 import SQLKit
 
 /// ``DocumentRepository`` over SQL. The primary key (document_id, revision) of `ops` is the sequencer:
@@ -9,13 +10,11 @@ struct SQLDocumentRepository: DocumentRepository {
     /// Appends from many documents grouped into one statement.
     private let batcher: OpAppendBatcher
 
-    init(db: any SQLDatabase) {
+    /// - Parameter opRows: how rows of `ops` are inserted (SQLKit, or SQLite's quicker path).
+    init(db: any SQLDatabase, opRows: any OpRowWriter) {
         self.db = db
-        batcher = OpAppendBatcher(db: db, columns: Self.opColumns, maxRows: Self.opsPerInsert)
+        batcher = OpAppendBatcher(writer: opRows, maxRows: Self.opsPerInsert)
     }
-
-    private static let opColumns = ["document_id", "revision", "operation", "op_id", "author_id", "created_at",
-                                    "document_size"]
 
     private static let columns = "id, session_id, path, revision, size, created_at, updated_at"
     /// Rows per multi-row INSERT of ops (7 binds each), well under SQLite's and PostgreSQL's bind limits.
@@ -80,13 +79,11 @@ struct SQLDocumentRepository: DocumentRepository {
 
     func append(_ ops: [OpRecord], documentID: UUID, size: Int) async throws {
         guard !ops.isEmpty else { return }
-        let encoder = JSONEncoder()
         // The trigger `ops_advance_document` advances the document to its newest op, in the same
         // statement; a missing document is a foreign-key violation, a taken revision a unique one.
-        let rows: [[any SQLExpression]] = try ops.map { op in
-            let json = String(decoding: try encoder.encode(op.operation), as: UTF8.self)
-            return [SQLBind(documentID.sqlValue), SQLBind(op.revision), SQLBind(json), SQLBind(op.opId),
-                    SQLBind(op.authorID?.sqlValue), SQLBind(op.createdAt.sqlValue), SQLBind(size)]
+        let rows: [OpRow] = ops.map { op in
+            OpRow(documentID: documentID.sqlValue, revision: op.revision, operation: WireCodec.jsonText(op.operation),
+                  opId: op.opId, authorID: op.authorID?.sqlValue, createdAt: op.createdAt.sqlValue, documentSize: size)
         }
         let revisions = "\(ops.map(\.revision).min()!)...\(ops.map(\.revision).max()!)"
         try await mappingConstraints(conflict: "revision in \(revisions) of document \(documentID) exists",
@@ -99,8 +96,8 @@ struct SQLDocumentRepository: DocumentRepository {
             try await db.transaction { db in
                 for start in stride(from: 0, to: rows.count, by: Self.opsPerInsert) {
                     try await db.insert(into: "ops")
-                        .columns(Self.opColumns)
-                        .rows(rows[start..<min(start + Self.opsPerInsert, rows.count)])
+                        .columns(OpRow.columns)
+                        .rows(rows[start..<min(start + Self.opsPerInsert, rows.count)].map(\.sqlBinds))
                         .run()
                 }
             }

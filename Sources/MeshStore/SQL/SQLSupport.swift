@@ -42,7 +42,10 @@ enum ConstraintViolation: Sendable {
     case unique, foreignKey
 
     init?(_ error: any Error) {
-        if let error = error as? SQLiteError {
+        if let error = error as? SQLiteAppendError {
+            guard let constraint = error.constraint else { return nil }
+            self = constraint
+        } else if let error = error as? SQLiteError {
             switch error.reason {
             case .constraintUniqueFailed, .constraintPrimaryKeyFailed, .constraintUniqueRowIDFailed: self = .unique
             case .constraintForeignKeyFailed: self = .foreignKey

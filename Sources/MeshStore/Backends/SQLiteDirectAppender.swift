@@ -1,0 +1,131 @@
+import Foundation
+// SQLiteNIO's own copy of SQLite (symbols prefixed `sqlite_nio_`). It must be the same copy as
+// SQLiteNIO's: two copies of SQLite in one process break each other's POSIX file locks.
+import VaporCSQLite
+
+/// Appends ops on the calling thread, through a second connection to the database file with its
+/// statements prepared once.
+///
+/// Every other statement goes through SQLiteNIO, which runs it on a thread pool: a hand-off to a
+/// pool thread and back, each a thread wake-up. On an edit's path those two wake-ups cost more
+/// than the insert itself (`mesh-relay-bench latency`, docs/performance.md). A WAL commit with
+/// `synchronous = NORMAL` writes to the WAL file without waiting for the disk, tens of
+/// microseconds, so it is done where the op is, as better-sqlite3 does on Node's event loop.
+///
+/// It is only used while holding the ``SerializedSQLiteDatabase``'s lock (so never at the same
+/// time as the main connection's statements) and never waits: its busy timeout is 0, and a busy
+/// database returns `false` so that the caller takes the pool path, which waits properly.
+final class SQLiteDirectAppender: @unchecked Sendable {
+    /// The most rows one direct insert takes (a prepared statement per row count up to this).
+    static let maxRows = 8
+
+    private var handle: OpaquePointer?
+    private var statements: [Int: OpaquePointer] = [:]
+
+    /// Opens the existing database at `path` (its schema is migrated already).
+    init(path: String) throws {
+        var handle: OpaquePointer?
+        let status = sqlite_nio_sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE, nil)
+        guard status == SQLITE_OK, let handle else {
+            let message = handle.map { String(cString: sqlite_nio_sqlite3_errmsg($0)) } ?? "status \(status)"
+            sqlite_nio_sqlite3_close(handle)
+            throw SQLiteAppendError(code: status, message: "cannot open \(path) for appends: \(message)")
+        }
+        self.handle = handle
+        sqlite_nio_sqlite3_extended_result_codes(handle, 1)
+        // Settings are per connection: the same as the main connection's, except that this one
+        // never waits for a lock.
+        for pragma in ["PRAGMA busy_timeout = 0", "PRAGMA foreign_keys = ON", "PRAGMA synchronous = NORMAL",
+                       "PRAGMA wal_autocheckpoint = 0", "PRAGMA journal_size_limit = 67108864"] {
+            let status = sqlite_nio_sqlite3_exec(handle, pragma, nil, nil, nil)
+            guard status == SQLITE_OK else {
+                let error = SQLiteAppendError(code: status, message: "\(pragma): \(errorMessage)")
+                close()
+                throw error
+            }
+        }
+    }
+
+    deinit { close() }
+
+    private var errorMessage: String {
+        handle.map { String(cString: sqlite_nio_sqlite3_errmsg($0)) } ?? "closed"
+    }
+
+    /// Inserts `rows` (at most ``maxRows``) as one statement, now. Returns false, having written
+    /// nothing, when another connection holds the write lock.
+    func insert(_ rows: [OpRow]) throws -> Bool {
+        guard let handle else { throw SQLiteAppendError(code: SQLITE_MISUSE, message: "the appender is closed") }
+        let statement = try prepared(rows: rows.count, handle)
+        defer {
+            sqlite_nio_sqlite3_reset(statement)
+            sqlite_nio_sqlite3_clear_bindings(statement)
+        }
+        var index: Int32 = 1
+        func bind(_ text: String?) {
+            if let text {
+                sqlite_nio_sqlite3_bind_text(statement, index, text, -1, transient)
+            } else {
+                sqlite_nio_sqlite3_bind_null(statement, index)
+            }
+            index += 1
+        }
+        for row in rows {
+            bind(row.documentID)
+            sqlite_nio_sqlite3_bind_int64(statement, index, Int64(row.revision)); index += 1
+            bind(row.operation)
+            bind(row.opId)
+            bind(row.authorID)
+            sqlite_nio_sqlite3_bind_double(statement, index, row.createdAt); index += 1
+            sqlite_nio_sqlite3_bind_int64(statement, index, Int64(row.documentSize)); index += 1
+        }
+        let status = sqlite_nio_sqlite3_step(statement)
+        switch status & 0xFF {
+        case SQLITE_DONE: return true
+        case SQLITE_BUSY, SQLITE_LOCKED: return false
+        default: throw SQLiteAppendError(code: sqlite_nio_sqlite3_extended_errcode(handle), message: errorMessage)
+        }
+    }
+
+    private func prepared(rows: Int, _ handle: OpaquePointer) throws -> OpaquePointer {
+        if let statement = statements[rows] { return statement }
+        let row = "(" + Array(repeating: "?", count: OpRow.columns.count).joined(separator: ", ") + ")"
+        let sql = "INSERT INTO ops (\(OpRow.columns.joined(separator: ", "))) VALUES "
+            + Array(repeating: row, count: rows).joined(separator: ", ")
+        var statement: OpaquePointer?
+        let status = sqlite_nio_sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
+        guard status == SQLITE_OK, let statement else {
+            throw SQLiteAppendError(code: status, message: "cannot prepare the op insert: \(errorMessage)")
+        }
+        statements[rows] = statement
+        return statement
+    }
+
+    /// Finalizes the statements and closes the connection; inserts fail afterwards.
+    func close() {
+        for statement in statements.values { sqlite_nio_sqlite3_finalize(statement) }
+        statements.removeAll()
+        if let handle { sqlite_nio_sqlite3_close(handle) }
+        handle = nil
+    }
+}
+
+/// `SQLITE_TRANSIENT`: SQLite copies the bound text before the call returns.
+private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+/// A failed direct append, with SQLite's extended result code.
+struct SQLiteAppendError: Error, CustomStringConvertible {
+    var code: Int32
+    var message: String
+    var description: String { "SQLite error \(code): \(message)" }
+
+    /// The constraint that failed, if that is what happened.
+    var constraint: ConstraintViolation? {
+        // SQLITE_CONSTRAINT (19) with its extended kinds: PRIMARYKEY 6, UNIQUE 8, ROWID 10; FOREIGNKEY 3.
+        switch code {
+        case 19 | 6 << 8, 19 | 8 << 8, 19 | 10 << 8: .unique
+        case 19 | 3 << 8: .foreignKey
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import SQLKit
+import SQLiteKit
+
+/// One row of `ops`, in its stored form.
+struct OpRow: Sendable {
+    var documentID: String
+    var revision: Int
+    /// The operation as JSON.
+    var operation: String
+    var opId: String?
+    var authorID: String?
+    /// Seconds since 1970.
+    var createdAt: Double
+    /// The document's size in bytes after this op (the trigger copies it to `documents`).
+    var documentSize: Int
+
+    static let columns = ["document_id", "revision", "operation", "op_id", "author_id", "created_at", "document_size"]
+
+    var sqlBinds: [any SQLExpression] {
+        [SQLBind(documentID), SQLBind(revision), SQLBind(operation), SQLBind(opId), SQLBind(authorID),
+         SQLBind(createdAt), SQLBind(documentSize)]
+    }
+}
+
+/// Inserts rows into `ops` in one statement (so one atomic commit), the backend's quickest way.
+protocol OpRowWriter: Sendable {
+    func insert(_ rows: [OpRow]) async throws
+}
+
+/// Through SQLKit's query builder: any SQL database.
+struct SQLKitOpRowWriter: OpRowWriter {
+    let db: any SQLDatabase
+
+    func insert(_ rows: [OpRow]) async throws {
+        try await db.insert(into: "ops").columns(OpRow.columns).rows(rows.map(\.sqlBinds)).run()
+    }
+}
+
+/// SQLite's quick paths for the append of every edit, where SQLKit's serializer and bind encoder
+/// cost a third of the commit and SQLiteNIO's thread hand-offs more than half
+/// (`mesh-relay-bench latency`, docs/performance.md). It takes the connection's lock like every
+/// other statement, so it never lands inside another task's transaction:
+/// - when the lock is free and the batch small, ``SQLiteDirectAppender`` inserts on this thread;
+/// - otherwise (or if another process holds the database), SQLiteNIO runs the statement, with its
+///   text made once per row count.
+struct SQLiteOpRowWriter: OpRowWriter {
+    let database: SerializedSQLiteDatabase
+    let connection: SQLiteConnection
+    private let statements = StatementTexts()
+
+    init(database: SerializedSQLiteDatabase, connection: SQLiteConnection) {
+        self.database = database
+        self.connection = connection
+    }
+
+    func insert(_ rows: [OpRow]) async throws {
+        if let appender = database.appender, rows.count <= SQLiteDirectAppender.maxRows, database.lock.tryLock() {
+            let inserted: Bool
+            do {
+                inserted = try appender.insert(rows)
+            } catch {
+                database.lock.unlock()
+                throw error
+            }
+            database.lock.unlock()
+            if inserted { return }
+        }
+        var binds: [SQLiteData] = []
+        binds.reserveCapacity(rows.count * OpRow.columns.count)
+        for row in rows {
+            binds.append(.text(row.documentID))
+            binds.append(.integer(row.revision))
+            binds.append(.text(row.operation))
+            binds.append(row.opId.map(SQLiteData.text) ?? .null)
+            binds.append(row.authorID.map(SQLiteData.text) ?? .null)
+            binds.append(.float(row.createdAt))
+            binds.append(.integer(row.documentSize))
+        }
+        let sql = statements.text(rows: rows.count)
+        try await database.lock.withLock {
+            try await connection.query(sql, binds) { _ in }
+        }
+    }
+
+    /// `INSERT INTO ops (…) VALUES (?, …), …` by row count, made once each.
+    private final class StatementTexts: @unchecked Sendable {
+        private let lock = NSLock()
+        private var texts: [Int: String] = [:]
+
+        func text(rows: Int) -> String {
+            lock.withLock {
+                if let text = texts[rows] { return text }
+                let row = "(" + Array(repeating: "?", count: OpRow.columns.count).joined(separator: ", ") + ")"
+                let text = "INSERT INTO ops (\(OpRow.columns.joined(separator: ", "))) VALUES "
+                    + Array(repeating: row, count: rows).joined(separator: ", ")
+                if texts.count < 64 { texts[rows] = text }
+                return text
+            }
+        }
+    }
+}
