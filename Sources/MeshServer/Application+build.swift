@@ -79,7 +79,9 @@ public func buildApplication(
         return .upgrade([:])
     } onUpgrade: { inbound, outbound, context in
         guard let user = context.requestContext.user else { return }
-        await socket.run(user: user, inbound: inbound, outbound: outbound)
+        await withTaskExecutorPreference(EventLoopTaskExecutor(context.requestContext.eventLoop)) {
+            await socket.run(user: user, inbound: inbound, outbound: outbound)
+        }
     }
 
     let app = Application(

@@ -11,11 +11,14 @@ public struct MeshRequestContext: RequestContext, WebSocketRequestContext {
     public var user: AuthUser?
     /// The peer's address, for login throttling.
     public let remoteAddress: String
+    /// The event loop of the request's channel (a WebSocket's tasks run on it).
+    public let eventLoop: any EventLoop
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         webSocket = .init()
         remoteAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
+        eventLoop = source.channel.eventLoop
     }
 
     /// The authenticated caller, or 401.
