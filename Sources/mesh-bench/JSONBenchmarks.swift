@@ -1,4 +1,5 @@
 import Foundation
+import MeshOT
 import MeshProtocol
 
 /// `mesh-bench json`: parsing and writing the messages `mesh lsp`, `mesh dap` and the server's
@@ -23,6 +24,46 @@ func runJSONSuite() throws {
         let writeCodable = try microseconds(rounds) { _ = try encoder.encode(value) }
         print(jsonRow(name, "\(data.count)", String(format: "%.2f µs", parse), String(format: "%.2f µs", parseCodable),
                   String(format: "%.2f µs", write), String(format: "%.2f µs", writeCodable)))
+    }
+    try runWireSuite()
+}
+
+/// The collaboration messages of a keystroke, through `WireCodec` and, side by side, through
+/// Codable (what the server and clients used before): a client's `op` is read by the server, its
+/// `ack` and `remoteOp` written, and the reverse on the clients.
+private func runWireSuite() throws {
+    print("")
+    print(jsonRow("WebSocket message", "bytes", "read", "read (Codable)", "write", "write (Codable)"))
+    let operation = TextOperation([.retain(1_204), .insert("x"), .retain(88)])
+    let author = "6F1C2B8E-9A3D-4E5F-8C7B-1D2E3F4A5B6C"
+    let client: [(String, ClientMessage)] = [
+        ("op", .op(.init(path: "Sources/App/main.swift", baseRev: 4_211, ops: operation, opId: "c7:4212"))),
+        ("ping", .ping(.init(id: "p"))),
+    ]
+    let server: [(String, ServerMessage)] = [
+        ("ack", .ack(.init(path: "Sources/App/main.swift", rev: 4_212, opId: "c7:4212"))),
+        ("remoteOp", .remoteOp(.init(path: "Sources/App/main.swift", rev: 4_212, ops: operation, author: author, opId: "c7:4212"))),
+    ]
+    let rounds = 200_000
+    for (name, message) in client {
+        let text = try WireCodec.encode(message)
+        guard try WireCodec.decode(text) == message else { throw BenchError("\(name): WireCodec does not read back") }
+        let read = try microseconds(rounds) { _ = try WireCodec.decode(text) }
+        let readCodable = try microseconds(rounds) { _ = try JSONDecoder().decode(ClientMessage.self, from: Data(text.utf8)) }
+        let write = try microseconds(rounds) { _ = try WireCodec.encode(message) }
+        let writeCodable = try microseconds(rounds) { _ = String(decoding: try JSONEncoder().encode(message), as: UTF8.self) }
+        print(jsonRow(name, "\(text.utf8.count)", String(format: "%.2f µs", read), String(format: "%.2f µs", readCodable),
+                      String(format: "%.2f µs", write), String(format: "%.2f µs", writeCodable)))
+    }
+    for (name, message) in server {
+        let text = WireCodec.encode(message)
+        guard try WireCodec.decodeServerMessage(text) == message else { throw BenchError("\(name): WireCodec does not read back") }
+        let read = try microseconds(rounds) { _ = try WireCodec.decodeServerMessage(text) }
+        let readCodable = try microseconds(rounds) { _ = try JSONDecoder().decode(ServerMessage.self, from: Data(text.utf8)) }
+        let write = microseconds(rounds) { _ = WireCodec.encode(message) }
+        let writeCodable = try microseconds(rounds) { _ = String(decoding: try JSONEncoder().encode(message), as: UTF8.self) }
+        print(jsonRow(name, "\(text.utf8.count)", String(format: "%.2f µs", read), String(format: "%.2f µs", readCodable),
+                      String(format: "%.2f µs", write), String(format: "%.2f µs", writeCodable)))
     }
 }
 
