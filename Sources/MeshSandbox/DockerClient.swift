@@ -103,6 +103,19 @@ public struct DockerClient: Sendable {
         return volumes.compactMap { $0["Name"] as? String }.filter { $0.hasPrefix(prefix) }
     }
 
+    /// Every `repository:tag` of `repository`'s images.
+    public func imageTags(repository: String) async throws -> [String] {
+        let filters = try JSONSerialization.data(withJSONObject: ["reference": [repository]])
+        let data = try await call(.GET, "/images/json?filters=\(escape(String(decoding: filters, as: UTF8.self)))", expect: [200])
+        let images = try json(data) as? [[String: Any]] ?? []
+        return images.flatMap { $0["RepoTags"] as? [String] ?? [] }.filter { $0.hasPrefix(repository + ":") }.sorted()
+    }
+
+    /// Adds the tag `repository:tag` to an image.
+    public func tagImage(_ reference: String, repository: String, tag: String) async throws {
+        _ = try await call(.POST, "/images/\(escape(reference))/tag?repo=\(escape(repository))&tag=\(escape(tag))", expect: [201])
+    }
+
     /// Removes an image by id or reference (nothing when it is gone; an API error while in use).
     public func removeImage(_ reference: String) async throws {
         _ = try await call(.DELETE, "/images/\(escape(reference))", expect: [200, 404])

@@ -35,4 +35,20 @@ public enum RuntimeImage {
             do { try await docker.removeImage(previous) } catch { log("kept the previous image \(previous): \(error)") }
         }
     }
+
+    /// Removes the `mesh-runtime` tags of other Mesh versions (and so their images, unless another
+    /// tag or a container still holds one). Returns the tags removed.
+    @discardableResult
+    public static func removeOtherVersions(docker: DockerClient = DockerClient(), log: (String) -> Void = { _ in }) async throws -> [String] {
+        var removed: [String] = []
+        for other in try await docker.imageTags(repository: repository) where other != reference {
+            do {
+                try await docker.removeImage(other)
+                removed.append(other)
+            } catch {
+                log("kept \(other): \(error)")
+            }
+        }
+        return removed
+    }
 }

@@ -62,6 +62,18 @@ import Testing
         #expect(endings == Array(repeating: .exited(2), count: 3))
     }
 
+    /// `mesh runtime build` removes the images other Mesh versions built (other `mesh-runtime`
+    /// tags), never its own.
+    @Test func otherRuntimeVersionsAreRemoved() async throws {
+        let docker = DockerClient()
+        let other = "test-\(UUID().uuidString.prefix(8).lowercased())"
+        try await docker.tagImage(RuntimeImage.reference, repository: RuntimeImage.repository, tag: other)
+        #expect(try await docker.imageTags(repository: RuntimeImage.repository).contains("\(RuntimeImage.repository):\(other)"))
+        let removed = try await RuntimeImage.removeOtherVersions(docker: docker)
+        #expect(removed.contains("\(RuntimeImage.repository):\(other)"))
+        #expect(try await docker.imageTags(repository: RuntimeImage.repository) == [RuntimeImage.reference])
+    }
+
     /// Mesh's seccomp profile (the default): the kernel interfaces it lists are refused.
     @Test func theKernelSurfaceIsClosed() async throws {
         let world = try await SandboxWorld.start("kernel")
