@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "Mesh",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],   // task executors (EventLoopTaskExecutor)
     products: [
         .executable(name: "mesh", targets: ["mesh"]),
         .library(name: "MeshOT", targets: ["MeshOT"]),

@@ -51,6 +51,16 @@ public enum ClientMessage: Sendable, Hashable {
         public init(path: String, baseRev: Int, ops: TextOperation, opId: String) {
             self.path = path; self.baseRev = baseRev; self.ops = ops; self.opId = opId
         }
+
+        /// The longest `opId`, in UTF-8 bytes.
+        public static let maxOpIdBytes = 128
+
+        /// Whether `opId` is one the server takes: 1 to ``maxOpIdBytes`` bytes, no control
+        /// characters (it is stored, logged and echoed in errors).
+        public var hasValidOpId: Bool {
+            !opId.isEmpty && opId.utf8.count <= Self.maxOpIdBytes
+                && !opId.unicodeScalars.contains { $0.properties.generalCategory == .control }
+        }
     }
 
     public struct PresenceUpdate: Sendable, Hashable, Codable {

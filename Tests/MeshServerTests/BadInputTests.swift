@@ -26,6 +26,9 @@ import Testing
                 (#"{"type":"open","path":"/etc/passwd"}"#, .badRequest),
                 (#"{"type":"open","path":"a\u0000b","create":""}"#, .badRequest),
                 (#"{"type":"op","path":"other.txt","baseRev":0,"ops":["x"],"opId":"y"}"#, .badRequest),
+                (#"{"type":"op","path":"keep.txt","baseRev":0,"ops":[4,"x"],"opId":"a\u0000b"}"#, .badRequest),
+                (#"{"type":"op","path":"keep.txt","baseRev":0,"ops":[4,"x"],"opId":""}"#, .badRequest),
+                (#"{"type":"op","path":"keep.txt","baseRev":0,"ops":[4,"x"],"opId":"\#(String(repeating: "é", count: 65))"}"#, .badRequest),
                 (#"{"type":"hello","protocol":1,"session":"x"}"#, .badRequest),
                 ("[]", .badRequest),
             ]
@@ -38,6 +41,9 @@ import Testing
             socket.send(.ping(.init(id: "still-there")))
             let pong: ClientMessage.Ping = try await socket.next { if case let .pong(p) = $0 { p } else { nil } }
             #expect(pong.id == "still-there")
+            socket.send(.open(.init(path: "keep.txt")))
+            let snapshot: ServerMessage.Snapshot = try await socket.next { if case let .snapshot(s) = $0 { s } else { nil } }
+            #expect(snapshot.text == "safe" && snapshot.rev == 0, "no refused op was applied")
             let docs = try await server.request(.GET, "/v1/sessions/\(session)/documents", token: owner.accessToken)
             #expect(docs.array?.compactMap { $0["path"] as? String } == ["keep.txt"], "no traversal document was created")
         }

@@ -14,6 +14,10 @@ extension DocumentActor {
         guard subscribers[connection.id] != nil else {
             return refuse(message, connection, ErrorMessage(.badRequest, "open the document before editing it"))
         }
+        guard message.hasValidOpId else {
+            return refuse(message, connection, ErrorMessage(
+                .badRequest, "an opId is 1 to \(ClientMessage.Op.maxOpIdBytes) bytes without control characters; the op was not applied"))
+        }
         guard connection.role.canEdit else {
             return refuse(message, connection, ErrorMessage(.forbidden, "viewers cannot edit; your change was not applied"))
         }
@@ -83,6 +87,13 @@ extension DocumentActor {
             do {
                 try await store.documents.append(batch.map(\.op), documentID: record.id, size: size)
             } catch {
+                if Task.isCancelled {
+                    // The submitter's task was cancelled (its connection is going away), which is
+                    // no fault of the batch: put it back and commit it from a task of its own.
+                    pending.insert(contentsOf: batch, at: 0)
+                    Task { await self.flushLoop(inline: false) }
+                    return
+                }
                 logger.error("op commit failed; subscribers resync", metadata: ["path": "\(path)", "error": "\(error)"])
                 await recoverFromFailedCommit()
                 break
@@ -132,13 +143,18 @@ extension DocumentActor {
     /// The in-memory state ran ahead of a commit that failed: reload from the store and make
     /// every subscriber reopen. Unacknowledged operations are resent by their clients.
     private func recoverFromFailedCommit() async {
+        // Evicted first, so that no op is applied to the stale text while it reloads; a client
+        // that reopens meanwhile gets its snapshot once the reload is done (`flushed()`).
+        evictAll(reason: ErrorMessage(.resync, "the server could not store recent edits; reopen the document", path: path))
         pending.removeAll()
         waitingAcks.removeAll()
         if let fresh = try? await DocumentActor.load(record, store: store, limits: limits, metrics: metrics, logger: logger) {
             document = await fresh.snapshotDocument()
             durableRevision = document.revision
         }
-        evictAll(reason: ErrorMessage(.resync, "the server could not store recent edits; reopen the document", path: path))
+        // Nothing received during the reload was based on a snapshot of the reloaded text.
+        pending.removeAll()
+        waitingAcks.removeAll()
     }
 
     func snapshotDocument() -> OTDocument { document }

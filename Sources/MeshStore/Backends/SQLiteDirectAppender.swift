@@ -18,11 +18,16 @@ import VaporCSQLite
 final class SQLiteDirectAppender: @unchecked Sendable {
     /// The most rows one direct insert takes (a prepared statement per row count up to this).
     static let maxRows = 8
+    /// The most bytes of op JSON one direct insert takes: a larger paste goes through the pool,
+    /// so that an event loop never writes megabytes.
+    static let maxBytes = 64 << 10
+    /// Inserts made here (for tests: that the direct path is the one taken).
+    private(set) var inserts = 0
 
     private var handle: OpaquePointer?
     private var statements: [Int: OpaquePointer] = [:]
 
-    /// Opens the existing database at `path` (its schema is migrated already).
+    /// Opens the database at `path`. Statements are prepared at first use, after migrations.
     init(path: String) throws {
         var handle: OpaquePointer?
         let status = sqlite_nio_sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE, nil)
@@ -32,7 +37,10 @@ final class SQLiteDirectAppender: @unchecked Sendable {
             throw SQLiteAppendError(code: status, message: "cannot open \(path) for appends: \(message)")
         }
         self.handle = handle
-        sqlite_nio_sqlite3_extended_result_codes(handle, 1)
+        guard sqlite_nio_sqlite3_extended_result_codes(handle, 1) == SQLITE_OK else {
+            close()
+            throw SQLiteAppendError(code: SQLITE_ERROR, message: "cannot enable extended result codes on \(path)")
+        }
         // Settings are per connection: the same as the main connection's, except that this one
         // never waits for a lock.
         for pragma in ["PRAGMA busy_timeout = 0", "PRAGMA foreign_keys = ON", "PRAGMA synchronous = NORMAL",
@@ -52,48 +60,68 @@ final class SQLiteDirectAppender: @unchecked Sendable {
         handle.map { String(cString: sqlite_nio_sqlite3_errmsg($0)) } ?? "closed"
     }
 
-    /// Inserts `rows` (at most ``maxRows``) as one statement, now. Returns false, having written
-    /// nothing, when another connection holds the write lock.
+    /// Whether `rows` may be inserted here (few and small enough).
+    static func takes(_ rows: [OpRow]) -> Bool {
+        rows.count <= maxRows && rows.reduce(0) { $0 + $1.operation.utf8.count + ($1.opId?.utf8.count ?? 0) } <= maxBytes
+    }
+
+    /// Inserts `rows` (``takes(_:)``) as one statement, now. Returns false, having written
+    /// nothing, when another connection holds the database.
     func insert(_ rows: [OpRow]) throws -> Bool {
         guard let handle else { throw SQLiteAppendError(code: SQLITE_MISUSE, message: "the appender is closed") }
-        let statement = try prepared(rows: rows.count, handle)
+        guard let statement = try prepared(rows: rows.count, handle) else { return false }
         defer {
             sqlite_nio_sqlite3_reset(statement)
             sqlite_nio_sqlite3_clear_bindings(statement)
         }
         var index: Int32 = 1
-        func bind(_ text: String?) {
-            if let text {
-                sqlite_nio_sqlite3_bind_text(statement, index, text, -1, transient)
-            } else {
-                sqlite_nio_sqlite3_bind_null(statement, index)
+        func check(_ status: Int32) throws {
+            guard status == SQLITE_OK else {
+                throw SQLiteAppendError(code: status, message: "cannot bind parameter \(index): \(errorMessage)")
             }
             index += 1
         }
+        // Text is bound with its byte count, so a NUL inside a client's string is kept.
+        func bind(_ text: String?) throws {
+            guard let text else { return try check(sqlite_nio_sqlite3_bind_null(statement, index)) }
+            let bytes = Array(text.utf8)
+            try check(bytes.withUnsafeBufferPointer { buffer in
+                buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: max(1, buffer.count)) {
+                    sqlite_nio_sqlite3_bind_text64(statement, index, $0, UInt64(buffer.count), transient, UInt8(SQLITE_UTF8))
+                }
+            })
+        }
         for row in rows {
-            bind(row.documentID)
-            sqlite_nio_sqlite3_bind_int64(statement, index, Int64(row.revision)); index += 1
-            bind(row.operation)
-            bind(row.opId)
-            bind(row.authorID)
-            sqlite_nio_sqlite3_bind_double(statement, index, row.createdAt); index += 1
-            sqlite_nio_sqlite3_bind_int64(statement, index, Int64(row.documentSize)); index += 1
+            try bind(row.documentID)
+            try check(sqlite_nio_sqlite3_bind_int64(statement, index, Int64(row.revision)))
+            try bind(row.operation)
+            try bind(row.opId)
+            try bind(row.authorID)
+            try check(sqlite_nio_sqlite3_bind_double(statement, index, row.createdAt))
+            try check(sqlite_nio_sqlite3_bind_int64(statement, index, Int64(row.documentSize)))
         }
         let status = sqlite_nio_sqlite3_step(statement)
         switch status & 0xFF {
-        case SQLITE_DONE: return true
-        case SQLITE_BUSY, SQLITE_LOCKED: return false
-        default: throw SQLiteAppendError(code: sqlite_nio_sqlite3_extended_errcode(handle), message: errorMessage)
+        case SQLITE_DONE:
+            inserts += 1
+            return true
+        case SQLITE_BUSY, SQLITE_LOCKED:
+            return false
+        default:
+            throw SQLiteAppendError(code: sqlite_nio_sqlite3_extended_errcode(handle), message: errorMessage)
         }
     }
 
-    private func prepared(rows: Int, _ handle: OpaquePointer) throws -> OpaquePointer {
+    /// The insert statement for `rows` rows; nil when the database is busy (preparing reads the
+    /// schema).
+    private func prepared(rows: Int, _ handle: OpaquePointer) throws -> OpaquePointer? {
         if let statement = statements[rows] { return statement }
         let row = "(" + Array(repeating: "?", count: OpRow.columns.count).joined(separator: ", ") + ")"
         let sql = "INSERT INTO ops (\(OpRow.columns.joined(separator: ", "))) VALUES "
             + Array(repeating: row, count: rows).joined(separator: ", ")
         var statement: OpaquePointer?
         let status = sqlite_nio_sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
+        if status & 0xFF == SQLITE_BUSY || status & 0xFF == SQLITE_LOCKED { return nil }
         guard status == SQLITE_OK, let statement else {
             throw SQLiteAppendError(code: status, message: "cannot prepare the op insert: \(errorMessage)")
         }
@@ -125,6 +153,8 @@ struct SQLiteAppendError: Error, CustomStringConvertible {
         switch code {
         case 19 | 6 << 8, 19 | 8 << 8, 19 | 10 << 8: .unique
         case 19 | 3 << 8: .foreignKey
+        case 19 where message.contains("UNIQUE"): .unique
+        case 19 where message.contains("FOREIGN KEY"): .foreignKey
         default: nil
         }
     }

@@ -55,7 +55,7 @@ struct SQLiteOpRowWriter: OpRowWriter {
     }
 
     func insert(_ rows: [OpRow]) async throws {
-        if let appender = database.appender, rows.count <= SQLiteDirectAppender.maxRows, database.lock.tryLock() {
+        if let appender = database.appender, SQLiteDirectAppender.takes(rows), database.lock.tryLock() {
             let inserted: Bool
             do {
                 inserted = try appender.insert(rows)
@@ -78,8 +78,10 @@ struct SQLiteOpRowWriter: OpRowWriter {
             binds.append(.integer(row.documentSize))
         }
         let sql = statements.text(rows: rows.count)
+        // The futures API: a commit, once asked for, finishes even if the caller's task is
+        // cancelled (the async API would throw instead).
         try await database.lock.withLock {
-            try await connection.query(sql, binds) { _ in }
+            try await connection.query(sql, binds, logger: connection.logger) { _ in }.get()
         }
     }
 

@@ -6,13 +6,13 @@ enum RuntimeImageBuilder {
         let docker = DockerClient(socketPath: socket)
         try await RuntimeImage.build(script: URL(fileURLWithPath: script), docker: docker) { print("mesh runtime: \($0)") }
         print("mesh runtime: built \(RuntimeImage.reference)")
+        let sandbox = Sandbox(docker: docker, instance: "mesh-runtime-build")
+        // A seed container an interrupted build created but never started (AutoRemove removes
+        // only containers that ran); it would also keep its image from being removed below.
+        try await sandbox.removeOrphans()
         for tag in try await RuntimeImage.removeOtherVersions(docker: docker, log: { print("mesh runtime: \($0)") }) {
             print("mesh runtime: removed \(tag), the image of another Mesh version")
         }
-        let sandbox = Sandbox(docker: docker, instance: "mesh-runtime-build")
-        // A seed container an interrupted build created but never started (AutoRemove removes
-        // only containers that ran).
-        try await sandbox.removeOrphans()
         try await sandbox.seedCacheVolume()
         print("mesh runtime: seeded its Go build cache volume")
         for name in try await sandbox.removeStaleCacheVolumes() {
