@@ -36,10 +36,16 @@ import Testing
             #expect(stored.map(\.operation) == [first.operation])
             #expect(stored.map(\.createdAt.timeIntervalSince1970) == [first.createdAt.timeIntervalSince1970])
 
+            // An empty string binds as one (the store takes what the server refuses).
+            let empty = op(2, opId: "")
+            try await store.documents.append([empty], documentID: document.id, size: length)
+            #expect(appender.inserts == 2)
+            #expect(try await store.documents.operations(documentID: document.id, after: 1).map(\.opId) == [""])
+
             // A paste larger than the direct path takes goes through the pool.
-            let paste = op(2, inserting: String(repeating: "p", count: SQLiteDirectAppender.maxBytes + 1))
+            let paste = op(3, inserting: String(repeating: "p", count: SQLiteDirectAppender.maxBytes + 1))
             try await store.documents.append([paste], documentID: document.id, size: length)
-            #expect(appender.inserts == 1)
+            #expect(appender.inserts == 2)
 
             // Another process's write transaction, as a second connection on its own thread
             // (the pool path's wait for the lock holds a thread of the shared pool).
@@ -49,7 +55,7 @@ import Testing
                                                         logger: TestBackend.logger, on: MultiThreadedEventLoopGroup.singleton.any())
             _ = try await other.query("BEGIN IMMEDIATE")
             let done = NIOLockedValueBox(false)
-            let third = op(3), size = length, documentID = document.id
+            let third = op(4), size = length, documentID = document.id
             let append = Task {
                 try await store.documents.append([third], documentID: documentID, size: size)
                 done.withLockedValue { $0 = true }
@@ -60,17 +66,17 @@ import Testing
             try await append.value
             try await other.close()
             try await threads.shutdownGracefully()
-            #expect(appender.inserts == 1, "the direct path wrote while the database was busy")
+            #expect(appender.inserts == 2, "the direct path wrote while the database was busy")
 
-            #expect(try await store.documents.operations(documentID: document.id, after: 0).map(\.revision) == [1, 2, 3])
-            #expect(try await store.documents.find(id: document.id)?.revision == 3)
+            #expect(try await store.documents.operations(documentID: document.id, after: 0).map(\.revision) == [1, 2, 3, 4])
+            #expect(try await store.documents.find(id: document.id)?.revision == 4)
             // Constraint errors on the direct path map as on the pool path.
-            await expectStoreError(.conflict) { try await store.documents.append([op(3)], documentID: document.id, size: 1) }
+            await expectStoreError(.conflict) { try await store.documents.append([op(4)], documentID: document.id, size: 1) }
             await expectStoreError(.notFound) {
                 try await store.documents.append([OpRecord(documentID: UUID(), revision: 1, operation: .replacing(0..<0, with: "x", in: 0),
                                                            opId: nil, authorID: nil)], documentID: UUID(), size: 1)
             }
-            #expect(appender.inserts == 1)
+            #expect(appender.inserts == 2)
             try await store.shutdown()
         }
     }

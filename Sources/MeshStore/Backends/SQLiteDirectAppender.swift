@@ -82,11 +82,14 @@ final class SQLiteDirectAppender: @unchecked Sendable {
             index += 1
         }
         // Text is bound with its byte count, so a NUL inside a client's string is kept.
-        func bind(_ text: String?) throws {
-            guard let text else { return try check(sqlite_nio_sqlite3_bind_null(statement, index)) }
-            let bytes = Array(text.utf8)
-            try check(bytes.withUnsafeBufferPointer { buffer in
-                buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: max(1, buffer.count)) {
+        func bind(_ value: String?) throws {
+            guard var text = value else { return try check(sqlite_nio_sqlite3_bind_null(statement, index)) }
+            try check(text.withUTF8 { buffer in
+                // An empty string's buffer may have no address; SQLite wants one for "".
+                guard let base = buffer.baseAddress else {
+                    return sqlite_nio_sqlite3_bind_text64(statement, index, "", 0, transient, UInt8(SQLITE_UTF8))
+                }
+                return base.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
                     sqlite_nio_sqlite3_bind_text64(statement, index, $0, UInt64(buffer.count), transient, UInt8(SQLITE_UTF8))
                 }
             })
