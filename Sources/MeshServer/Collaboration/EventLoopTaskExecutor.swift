@@ -7,6 +7,9 @@ import NIOCore
 /// is then handled on it without a hand-off to Swift's global executor, and what the handler
 /// writes is on the loop already; only the database's answer, and a write to a peer on another
 /// loop, cross threads. This took about a third off the relay latency (docs/performance.md).
+///
+/// A job enqueued on a loop that has shut down would never run, so the loop must outlive the
+/// tasks: the server's loops are NIO's singleton group, which lives as long as the process.
 final class EventLoopTaskExecutor: TaskExecutor, @unchecked Sendable {
     let eventLoop: any EventLoop
 
