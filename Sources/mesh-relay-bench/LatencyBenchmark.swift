@@ -57,7 +57,6 @@ enum LatencyBenchmark {
                                 ops: Int, warmup: Int, pings: Int) async throws -> Figures {
         let path = "latency.txt"
         let (session, document) = try await server.makeSession(owner: ada, editors: [bob], path: path, text: "")
-        let total = warmup + ops
         let before = try await server.commitFigures()
         var figures: Figures
         if lean {
@@ -67,93 +66,116 @@ enum LatencyBenchmark {
                 let b = try RawWebSocket.connect(port: port, token: bob.token)
                 let base = try join(a, session: session.uuidString, path: path).rev
                 _ = try join(b, session: session.uuidString, path: path)
-                let messages = try encodedOps(path: path, base: base, count: total)
-                var relay = Samples(capacity: ops)
-                var roundTrip = Samples(capacity: ops)
-                var started = ContinuousClock.now
-                for i in 0..<total {
-                    if i == warmup { started = .now }
-                    let sent = ContinuousClock.now
-                    try a.send(messages[i])
+                var run = try Recording(path: path, base: base, ops: ops, warmup: warmup, pings: pings)
+                for i in run.rounds {
+                    let sent = run.starting(i)
+                    try a.send(run.messages[i])
                     let (remote, relayed) = try expect(b, "remoteOp") { if case let .remoteOp(op) = $0 { op } else { nil } }
                     let (ack, acked) = try expect(a, "ack") { if case let .ack(ack) = $0 { ack } else { nil } }
-                    try check(remote: remote, ack: ack, rev: base + i + 1, opId: "A:\(i + 1)")
-                    if i >= warmup {
-                        relay.add(relayed - sent)
-                        roundTrip.add(acked - sent)
-                    }
+                    try run.finished(i, sent: sent, remote: remote, relayed: relayed, ack: ack, acked: acked)
                 }
-                let elapsed = started.duration(to: .now).seconds
-                var ping = Samples(capacity: pings)
-                let message = try Wire.encode(.ping(.init(id: "p")))
-                for i in 0..<(pings + pings / 10) {
+                for i in run.pingRounds {
                     let sent = ContinuousClock.now
-                    try a.send(message)
+                    try a.send(run.ping)
                     let (_, at) = try expect(a, "pong") { if case .pong = $0 { true } else { nil } }
-                    if i >= pings / 10 { ping.add(at - sent) }
+                    run.ponged(i, sent: sent, at: at)
                 }
                 a.close()
                 b.close()
-                return Figures(relay: relay, roundTrip: roundTrip, ping: ping, elapsed: elapsed,
-                               commits: CommitFigures(), textRight: false)
+                return run.figures
             }
         } else {
             let socketA = try await BenchSocket.connect(port: server.port, token: ada.token)
             let socketB = try await BenchSocket.connect(port: server.port, token: bob.token)
             let base = try await socketA.join(session: session.uuidString, path: path).rev
             _ = try await socketB.join(session: session.uuidString, path: path)
-            let messages = try encodedOps(path: path, base: base, count: total)
             var readerA = Reader(socketA)
             var readerB = Reader(socketB)
-            var relay = Samples(capacity: ops)
-            var roundTrip = Samples(capacity: ops)
-            var started = ContinuousClock.now
-            for i in 0..<total {
-                if i == warmup { started = .now }
-                let sent = ContinuousClock.now
-                try await socketA.send(messages[i])
+            var run = try Recording(path: path, base: base, ops: ops, warmup: warmup, pings: pings)
+            for i in run.rounds {
+                let sent = run.starting(i)
+                try await socketA.send(run.messages[i])
                 let (remote, relayed) = try await readerB.expect("remoteOp") { if case let .remoteOp(op) = $0 { op } else { nil } }
                 let (ack, acked) = try await readerA.expect("ack") { if case let .ack(ack) = $0 { ack } else { nil } }
-                try check(remote: remote, ack: ack, rev: base + i + 1, opId: "A:\(i + 1)")
-                if i >= warmup {
-                    relay.add(relayed - sent)
-                    roundTrip.add(acked - sent)
-                }
+                try run.finished(i, sent: sent, remote: remote, relayed: relayed, ack: ack, acked: acked)
             }
-            let elapsed = started.duration(to: .now).seconds
-            var ping = Samples(capacity: pings)
-            let message = try Wire.encode(.ping(.init(id: "p")))
-            for i in 0..<(pings + pings / 10) {
+            for i in run.pingRounds {
                 let sent = ContinuousClock.now
-                try await socketA.send(message)
+                try await socketA.send(run.ping)
                 let (_, at) = try await readerA.expect("pong") { if case .pong = $0 { true } else { nil } }
-                if i >= pings / 10 { ping.add(at - sent) }
+                run.ponged(i, sent: sent, at: at)
             }
             await socketA.close()
             await socketB.close()
-            figures = Figures(relay: relay, roundTrip: roundTrip, ping: ping, elapsed: elapsed,
-                              commits: CommitFigures(), textRight: false)
+            figures = run.figures
         }
         // The commit figures span the warm-up and the pings too (pings commit nothing).
         figures.commits = try await server.commitFigures() - before
         let text = try await server.documentText(ada, session: session, document: document)
-        figures.textRight = text.text == String(repeating: "x", count: total)
+        figures.textRight = text.text == String(repeating: "x", count: warmup + ops)
         return figures
     }
 
-    /// Every message encoded before the clock starts: op i inserts "x" at the end at rev base+i.
-    private static func encodedOps(path: String, base: Int, count: Int) throws -> [String] {
-        var length = 0
-        return try (0..<count).map { i in
-            let op = TextOperation.replacing(length..<length, with: "x", in: length)
-            length += 1
-            return try Wire.encode(.op(.init(path: path, baseRev: base + i, ops: op, opId: "A:\(i + 1)")))
-        }
-    }
+    /// What both client kinds share: the messages (encoded before the clock starts), which rounds
+    /// count, the samples, and the check that every op came back in order.
+    struct Recording {
+        /// Op i inserts "x" at the end, based on rev base+i.
+        let messages: [String]
+        let ping: String
+        private let base: Int
+        private let warmup: Int
+        private let pings: Int
+        private var relay: Samples
+        private var roundTrip: Samples
+        private var pingRoundTrip: Samples
+        private var started = ContinuousClock.now
+        private var elapsed = 0.0
 
-    private static func check(remote: ServerMessage.RemoteOp, ack: ServerMessage.Ack, rev: Int, opId: String) throws {
-        guard remote.rev == rev, remote.opId == opId, ack.rev == rev, ack.opId == opId else {
-            throw BenchError("op \(opId): expected rev \(rev), got remoteOp \(remote.rev) \(remote.opId ?? "-") and ack \(ack.rev) \(ack.opId)")
+        init(path: String, base: Int, ops: Int, warmup: Int, pings: Int) throws {
+            messages = try (0..<(warmup + ops)).map { i in
+                let op = TextOperation.replacing(i..<i, with: "x", in: i)
+                return try Wire.encode(.op(.init(path: path, baseRev: base + i, ops: op, opId: "A:\(i + 1)")))
+            }
+            ping = try Wire.encode(.ping(.init(id: "p")))
+            self.base = base
+            self.warmup = warmup
+            self.pings = pings
+            relay = Samples(capacity: ops)
+            roundTrip = Samples(capacity: ops)
+            pingRoundTrip = Samples(capacity: pings)
+        }
+
+        var rounds: Range<Int> { 0..<messages.count }
+        /// A tenth more than measured: the first tenth warms up.
+        var pingRounds: Range<Int> { 0..<(pings + pings / 10) }
+
+        /// Round `i` starts now (the throughput clock with the first measured round).
+        mutating func starting(_ i: Int) -> ContinuousClock.Instant {
+            let now = ContinuousClock.now
+            if i == warmup { started = now }
+            return now
+        }
+
+        mutating func finished(_ i: Int, sent: ContinuousClock.Instant, remote: ServerMessage.RemoteOp,
+                               relayed: ContinuousClock.Instant, ack: ServerMessage.Ack, acked: ContinuousClock.Instant) throws {
+            let rev = base + i + 1, opId = "A:\(i + 1)"
+            guard remote.rev == rev, remote.opId == opId, ack.rev == rev, ack.opId == opId else {
+                throw BenchError("op \(opId): expected rev \(rev), got remoteOp \(remote.rev) \(remote.opId ?? "-") and ack \(ack.rev) \(ack.opId)")
+            }
+            if i >= warmup {
+                relay.add(relayed - sent)
+                roundTrip.add(acked - sent)
+            }
+            if i == rounds.upperBound - 1 { elapsed = started.duration(to: .now).seconds }
+        }
+
+        mutating func ponged(_ i: Int, sent: ContinuousClock.Instant, at: ContinuousClock.Instant) {
+            if i >= pings / 10 { pingRoundTrip.add(at - sent) }
+        }
+
+        var figures: Figures {
+            Figures(relay: relay, roundTrip: roundTrip, ping: pingRoundTrip, elapsed: elapsed,
+                    commits: CommitFigures(), textRight: false)
         }
     }
 
