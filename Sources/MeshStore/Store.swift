@@ -50,7 +50,7 @@ public final class Store: Sendable {
             let sqlite: SerializedSQLiteDatabase
             (sqlite, close) = try await SQLiteBackend.open(path: path, logger: logger)
             database = sqlite
-            opRows = SQLiteOpRowWriter(database: sqlite, connection: sqlite.connection)
+            opRows = SQLiteOpRowWriter(database: sqlite)
             migrations = SQLiteSchema.migrations
         case let .postgres(url):
             (database, close) = try await PostgresBackend.open(url: url, logger: logger)

@@ -119,9 +119,7 @@ final class SQLiteDirectAppender: @unchecked Sendable {
     /// schema).
     private func prepared(rows: Int, _ handle: OpaquePointer) throws -> OpaquePointer? {
         if let statement = statements[rows] { return statement }
-        let row = "(" + Array(repeating: "?", count: OpRow.columns.count).joined(separator: ", ") + ")"
-        let sql = "INSERT INTO ops (\(OpRow.columns.joined(separator: ", "))) VALUES "
-            + Array(repeating: row, count: rows).joined(separator: ", ")
+        let sql = OpRow.insertStatement(rows: rows)
         var statement: OpaquePointer?
         let status = sqlite_nio_sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
         if status & 0xFF == SQLITE_BUSY || status & 0xFF == SQLITE_LOCKED { return nil }

@@ -1,4 +1,3 @@
-import Foundation
 import SQLKit
 import SQLiteKit
 
@@ -16,6 +15,12 @@ struct OpRow: Sendable {
     var documentSize: Int
 
     static let columns = ["document_id", "revision", "operation", "op_id", "author_id", "created_at", "document_size"]
+
+    /// `INSERT INTO ops (…) VALUES (?, …), …` for `rows` rows, binds in ``columns`` order.
+    static func insertStatement(rows: Int) -> String {
+        let row = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+        return "INSERT INTO ops (\(columns.joined(separator: ", "))) VALUES " + Array(repeating: row, count: rows).joined(separator: ", ")
+    }
 
     var sqlBinds: [any SQLExpression] {
         [SQLBind(documentID), SQLBind(revision), SQLBind(operation), SQLBind(opId), SQLBind(authorID),
@@ -42,17 +47,9 @@ struct SQLKitOpRowWriter: OpRowWriter {
 /// (`mesh-relay-bench latency`, docs/performance.md). It takes the connection's lock like every
 /// other statement, so it never lands inside another task's transaction:
 /// - when the lock is free and the batch small, ``SQLiteDirectAppender`` inserts on this thread;
-/// - otherwise (or if another process holds the database), SQLiteNIO runs the statement, with its
-///   text made once per row count.
+/// - otherwise (or if another process holds the database), SQLiteNIO runs it, without SQLKit.
 struct SQLiteOpRowWriter: OpRowWriter {
     let database: SerializedSQLiteDatabase
-    let connection: SQLiteConnection
-    private let statements = StatementTexts()
-
-    init(database: SerializedSQLiteDatabase, connection: SQLiteConnection) {
-        self.database = database
-        self.connection = connection
-    }
 
     func insert(_ rows: [OpRow]) async throws {
         if let appender = database.appender, SQLiteDirectAppender.takes(rows), database.lock.tryLock() {
@@ -77,28 +74,11 @@ struct SQLiteOpRowWriter: OpRowWriter {
             binds.append(.float(row.createdAt))
             binds.append(.integer(row.documentSize))
         }
-        let sql = statements.text(rows: rows.count)
+        let sql = OpRow.insertStatement(rows: rows.count)
         // The futures API: a commit, once asked for, finishes even if the caller's task is
         // cancelled (the async API would throw instead).
         try await database.lock.withLock {
-            try await connection.query(sql, binds, logger: connection.logger) { _ in }.get()
-        }
-    }
-
-    /// `INSERT INTO ops (…) VALUES (?, …), …` by row count, made once each.
-    private final class StatementTexts: @unchecked Sendable {
-        private let lock = NSLock()
-        private var texts: [Int: String] = [:]
-
-        func text(rows: Int) -> String {
-            lock.withLock {
-                if let text = texts[rows] { return text }
-                let row = "(" + Array(repeating: "?", count: OpRow.columns.count).joined(separator: ", ") + ")"
-                let text = "INSERT INTO ops (\(OpRow.columns.joined(separator: ", "))) VALUES "
-                    + Array(repeating: row, count: rows).joined(separator: ", ")
-                if texts.count < 64 { texts[rows] = text }
-                return text
-            }
+            try await database.connection.query(sql, binds, logger: database.connection.logger) { _ in }.get()
         }
     }
 }
