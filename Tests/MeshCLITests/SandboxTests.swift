@@ -65,6 +65,7 @@ import Testing
     /// `mesh runtime build` removes the images other Mesh versions built (other `mesh-runtime`
     /// tags), never its own.
     @Test func otherRuntimeVersionsAreRemoved() async throws {
+        try await SandboxWorld.requireDocker()
         let docker = DockerClient()
         let other = "test-\(UUID().uuidString.prefix(8).lowercased())"
         try await docker.tagImage(RuntimeImage.reference, repository: RuntimeImage.repository, tag: other)

@@ -1,4 +1,5 @@
 import Foundation
+import SQLiteNIO
 // SQLiteNIO's own copy of SQLite (symbols prefixed `sqlite_nio_`). It must be the same copy as
 // SQLiteNIO's: two copies of SQLite in one process break each other's POSIX file locks.
 import VaporCSQLite
@@ -82,27 +83,26 @@ final class SQLiteDirectAppender: @unchecked Sendable {
             index += 1
         }
         // Text is bound with its byte count, so a NUL inside a client's string is kept.
-        func bind(_ value: String?) throws {
-            guard var text = value else { return try check(sqlite_nio_sqlite3_bind_null(statement, index)) }
-            try check(text.withUTF8 { buffer in
-                // An empty string's buffer may have no address; SQLite wants one for "".
-                guard let base = buffer.baseAddress else {
-                    return sqlite_nio_sqlite3_bind_text64(statement, index, "", 0, transient, UInt8(SQLITE_UTF8))
-                }
-                return base.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
-                    sqlite_nio_sqlite3_bind_text64(statement, index, $0, UInt64(buffer.count), transient, UInt8(SQLITE_UTF8))
-                }
-            })
+        func bind(_ value: SQLiteData) throws {
+            switch value {
+            case let .integer(n): try check(sqlite_nio_sqlite3_bind_int64(statement, index, Int64(n)))
+            case let .float(x): try check(sqlite_nio_sqlite3_bind_double(statement, index, x))
+            case .null: try check(sqlite_nio_sqlite3_bind_null(statement, index))
+            case var .text(text):
+                try check(text.withUTF8 { buffer in
+                    // An empty string's buffer may have no address; SQLite wants one for "".
+                    guard let base = buffer.baseAddress else {
+                        return sqlite_nio_sqlite3_bind_text64(statement, index, "", 0, transient, UInt8(SQLITE_UTF8))
+                    }
+                    return base.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
+                        sqlite_nio_sqlite3_bind_text64(statement, index, $0, UInt64(buffer.count), transient, UInt8(SQLITE_UTF8))
+                    }
+                })
+            case .blob:
+                throw SQLiteAppendError(code: SQLITE_MISUSE, message: "ops have no blob columns")
+            }
         }
-        for row in rows {
-            try bind(row.documentID)
-            try check(sqlite_nio_sqlite3_bind_int64(statement, index, Int64(row.revision)))
-            try bind(row.operation)
-            try bind(row.opId)
-            try bind(row.authorID)
-            try check(sqlite_nio_sqlite3_bind_double(statement, index, row.createdAt))
-            try check(sqlite_nio_sqlite3_bind_int64(statement, index, Int64(row.documentSize)))
-        }
+        for value in rows.lazy.flatMap(\.sqliteData) { try bind(value) }
         let status = sqlite_nio_sqlite3_step(statement)
         switch status & 0xFF {
         case SQLITE_DONE:
@@ -150,13 +150,14 @@ struct SQLiteAppendError: Error, CustomStringConvertible {
 
     /// The constraint that failed, if that is what happened.
     var constraint: ConstraintViolation? {
-        // SQLITE_CONSTRAINT (19) with its extended kinds: PRIMARYKEY 6, UNIQUE 8, ROWID 10; FOREIGNKEY 3.
+        // Extended result codes are on (checked when the connection opens). Swift does not import
+        // these macros: SQLITE_CONSTRAINT (19) | kind << 8, as in sqlite3.h.
+        let primaryKey: Int32 = 19 | 6 << 8, unique: Int32 = 19 | 8 << 8, rowID: Int32 = 19 | 10 << 8
+        let foreignKey: Int32 = 19 | 3 << 8
         switch code {
-        case 19 | 6 << 8, 19 | 8 << 8, 19 | 10 << 8: .unique
-        case 19 | 3 << 8: .foreignKey
-        case 19 where message.contains("UNIQUE"): .unique
-        case 19 where message.contains("FOREIGN KEY"): .foreignKey
-        default: nil
+        case primaryKey, unique, rowID: return .unique
+        case foreignKey: return .foreignKey
+        default: return nil
         }
     }
 }

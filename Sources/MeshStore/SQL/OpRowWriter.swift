@@ -22,6 +22,13 @@ struct OpRow: Sendable {
         return "INSERT INTO ops (\(columns.joined(separator: ", "))) VALUES " + Array(repeating: row, count: rows).joined(separator: ", ")
     }
 
+    /// The values in ``columns`` order, as SQLite values.
+    var sqliteData: [SQLiteData] {
+        [.text(documentID), .integer(revision), .text(operation), opId.map(SQLiteData.text) ?? .null,
+         authorID.map(SQLiteData.text) ?? .null, .float(createdAt), .integer(documentSize)]
+    }
+
+    /// The values in ``columns`` order, for SQLKit.
     var sqlBinds: [any SQLExpression] {
         [SQLBind(documentID), SQLBind(revision), SQLBind(operation), SQLBind(opId), SQLBind(authorID),
          SQLBind(createdAt), SQLBind(documentSize)]
@@ -63,17 +70,7 @@ struct SQLiteOpRowWriter: OpRowWriter {
             database.lock.unlock()
             if inserted { return }
         }
-        var binds: [SQLiteData] = []
-        binds.reserveCapacity(rows.count * OpRow.columns.count)
-        for row in rows {
-            binds.append(.text(row.documentID))
-            binds.append(.integer(row.revision))
-            binds.append(.text(row.operation))
-            binds.append(row.opId.map(SQLiteData.text) ?? .null)
-            binds.append(row.authorID.map(SQLiteData.text) ?? .null)
-            binds.append(.float(row.createdAt))
-            binds.append(.integer(row.documentSize))
-        }
+        let binds = rows.flatMap(\.sqliteData)
         let sql = OpRow.insertStatement(rows: rows.count)
         // The futures API: a commit, once asked for, finishes even if the caller's task is
         // cancelled (the async API would throw instead).
