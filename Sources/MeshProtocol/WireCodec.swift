@@ -92,7 +92,8 @@ public enum WireCodec {
 
     // MARK: Quick paths
 
-    private static func quickClientMessage(_ text: String) -> ClientMessage? {
+    /// The quick path alone: nil when it does not take the text (then Codable reads it).
+    static func quickClientMessage(_ text: String) -> ClientMessage? {
         guard let value = parse(text), let type = value["type"]?.string else { return nil }
         switch type {
         case "op":
@@ -108,7 +109,7 @@ public enum WireCodec {
         }
     }
 
-    private static func quickServerMessage(_ text: String) -> ServerMessage? {
+    static func quickServerMessage(_ text: String) -> ServerMessage? {
         guard let value = parse(text), let type = value["type"]?.string else { return nil }
         switch type {
         case "ack":

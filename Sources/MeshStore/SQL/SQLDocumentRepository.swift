@@ -105,14 +105,13 @@ struct SQLDocumentRepository: DocumentRepository {
     }
 
     func operations(documentID: UUID, after revision: Int) async throws -> [OpRecord] {
-        let decoder = JSONDecoder()
         return try await db.raw("""
             SELECT document_id, revision, operation, op_id, author_id, created_at FROM ops
             WHERE document_id = \(bind: documentID.sqlValue) AND revision > \(bind: revision)
             ORDER BY revision
             """).all().map { row in
                 OpRecord(documentID: try row.uuid("document_id"), revision: try row.int("revision"),
-                         operation: try decoder.decode(TextOperation.self, from: Data(try row.string("operation").utf8)),
+                         operation: try Self.operation(try row.string("operation")),
                          opId: try row.optionalString("op_id"), authorID: try row.optionalUUID("author_id"),
                          createdAt: try row.date("created_at"))
             }
@@ -152,5 +151,13 @@ struct SQLDocumentRepository: DocumentRepository {
         DocumentRecord(id: try row.uuid("id"), sessionID: try row.uuid("session_id"), path: try row.string("path"),
                        revision: try row.int("revision"), size: try row.int("size"),
                        createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"))
+    }
+
+    /// An op's stored JSON, written by ``WireCodec/jsonText(_:)``.
+    private static func operation(_ text: String) throws -> TextOperation {
+        guard let operation = WireCodec.operation(try JSONValue.parse(Data(text.utf8))) else {
+            throw StoredValueError(column: "operation", value: String(text.prefix(100)))
+        }
+        return operation
     }
 }
