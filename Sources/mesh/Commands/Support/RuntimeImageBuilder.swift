@@ -7,8 +7,8 @@ enum RuntimeImageBuilder {
         try await RuntimeImage.build(script: URL(fileURLWithPath: script), docker: docker) { print("mesh runtime: \($0)") }
         print("mesh runtime: built \(RuntimeImage.reference)")
         let sandbox = Sandbox(docker: docker, instance: "mesh-runtime-build")
-        // A seed container an interrupted build created but never started (AutoRemove removes
-        // only containers that ran); it would also keep its image from being removed below.
+        // A seed container an interrupted build left behind (sandbox containers have no
+        // AutoRemove); it would also keep its image from being removed below.
         try await sandbox.removeOrphans()
         for tag in try await RuntimeImage.removeOtherVersions(docker: docker, log: { print("mesh runtime: \($0)") }) {
             print("mesh runtime: removed \(tag), the image of another Mesh version")
