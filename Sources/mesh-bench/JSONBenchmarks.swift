@@ -44,34 +44,30 @@ private func runWireSuite() throws {
         ("ack", .ack(.init(path: "Sources/App/main.swift", rev: 4_212, opId: "c7:4212"))),
         ("remoteOp", .remoteOp(.init(path: "Sources/App/main.swift", rev: 4_212, ops: operation, author: author, opId: "c7:4212"))),
     ]
-    let rounds = 200_000
     for (name, message) in client {
-        let text = try WireCodec.encode(message)
-        guard try WireCodec.decode(text) == message else { throw BenchError("\(name): WireCodec does not read back") }
-        let read = try microseconds(rounds) { _ = try WireCodec.decode(text) }
-        let readCodable = try microseconds(rounds) { _ = try JSONDecoder().decode(ClientMessage.self, from: Data(text.utf8)) }
-        let write = try microseconds(rounds) { _ = try WireCodec.encode(message) }
-        let writeCodable = try microseconds(rounds) { _ = String(decoding: try JSONEncoder().encode(message), as: UTF8.self) }
-        print(jsonRow(name, "\(text.utf8.count)", String(format: "%.2f µs", read), String(format: "%.2f µs", readCodable),
-                      String(format: "%.2f µs", write), String(format: "%.2f µs", writeCodable)))
+        try timeWire(name, message, encode: WireCodec.encode, decode: WireCodec.decode)
     }
     for (name, message) in server {
-        let text = WireCodec.encode(message)
-        guard try WireCodec.decodeServerMessage(text) == message else { throw BenchError("\(name): WireCodec does not read back") }
-        let read = try microseconds(rounds) { _ = try WireCodec.decodeServerMessage(text) }
-        let readCodable = try microseconds(rounds) { _ = try JSONDecoder().decode(ServerMessage.self, from: Data(text.utf8)) }
-        let write = microseconds(rounds) { _ = WireCodec.encode(message) }
-        let writeCodable = try microseconds(rounds) { _ = String(decoding: try JSONEncoder().encode(message), as: UTF8.self) }
-        print(jsonRow(name, "\(text.utf8.count)", String(format: "%.2f µs", read), String(format: "%.2f µs", readCodable),
-                      String(format: "%.2f µs", write), String(format: "%.2f µs", writeCodable)))
+        try timeWire(name, message, encode: { WireCodec.encode($0) }, decode: WireCodec.decodeServerMessage)
     }
 }
 
-private func jsonRow(_ cells: String...) -> String {
-    zip(cells, [24, 6, 10, 16, 10, 0]).map { cell, width in
-        cell.count >= width ? cell : cell + String(repeating: " ", count: width - cell.count)
-    }.joined(separator: " ").trimmingCharacters(in: .whitespaces)
+/// One row: `message` read and written through `WireCodec` and through Codable.
+private func timeWire<Message: Codable & Equatable>(_ name: String, _ message: Message,
+                                                    encode: (Message) throws -> String,
+                                                    decode: (String) throws -> Message) throws {
+    let rounds = 200_000
+    let text = try encode(message)
+    guard try decode(text) == message else { throw BenchError("\(name): WireCodec does not read back") }
+    let read = try microseconds(rounds) { _ = try decode(text) }
+    let readCodable = try microseconds(rounds) { _ = try JSONDecoder().decode(Message.self, from: Data(text.utf8)) }
+    let write = try microseconds(rounds) { _ = try encode(message) }
+    let writeCodable = try microseconds(rounds) { _ = String(decoding: try JSONEncoder().encode(message), as: UTF8.self) }
+    print(jsonRow(name, "\(text.utf8.count)", String(format: "%.2f µs", read), String(format: "%.2f µs", readCodable),
+                  String(format: "%.2f µs", write), String(format: "%.2f µs", writeCodable)))
 }
+
+private func jsonRow(_ cells: String...) -> String { padded(cells, widths: [24, 6, 10, 16, 10, 0]) }
 
 /// Mean microseconds per call over `rounds` calls (after one warm-up call).
 private func microseconds(_ rounds: Int, _ body: () throws -> Void) rethrows -> Double {

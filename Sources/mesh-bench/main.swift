@@ -62,9 +62,11 @@ func runOne(mode: OTMode, url: URL) throws {
     if !correct { exit(3) }
 }
 
-func row(_ cells: String...) -> String {
-    let widths = [22, 9, 8, 9, 12, 8, 10, 0]
-    return zip(cells, widths).map { cell, width in
+func row(_ cells: String...) -> String { padded(cells, widths: [22, 9, 8, 9, 12, 8, 10, 0]) }
+
+/// `cells` left-aligned in columns of `widths`, one space apart.
+func padded(_ cells: [String], widths: [Int]) -> String {
+    zip(cells, widths).map { cell, width in
         cell.count >= width ? cell : cell + String(repeating: " ", count: width - cell.count)
     }.joined(separator: " ").trimmingCharacters(in: .whitespaces)
 }
