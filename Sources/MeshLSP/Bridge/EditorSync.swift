@@ -5,12 +5,16 @@ import MeshProtocol
 /// channel LSP offers: versioned `workspace/applyEdit` one way, `didChange` the other.
 ///
 /// The bridge's text (`document`) is the truth: the session's text plus local edits not yet
-/// acknowledged. The editor's text (`editor`, at `editorVersion`) lags behind by `pending`,
-/// the remote changes it has not confirmed yet; `document == pending(editor)` always holds.
-/// At most one `applyEdit` is in flight. It names the version it applies to, so an editor can
-/// apply it only to exactly the text we know; its echo is then the first changes of the next
-/// `didChange`, recognised by the text they produce (never by `applied: true`, which Neovim
-/// also answers for edits it ignored). Edits that race with typing are transformed and resent.
+/// acknowledged. `editor` is the editor's text at `editorVersion` as far as the bridge has
+/// interpreted its reports; it lags behind by `pending`, the remote changes the editor has not
+/// confirmed yet, and `document == pending(editor)` always holds.
+///
+/// At most one `applyEdit` is in flight (an ``InflightEdit``). It names the version it
+/// applies to, so an editor applies it only to exactly `editor`; the changes reported after it
+/// are held until they prove whether they begin with its echo or are all typing (never
+/// trusting `applied: true` from an editor that also says so for edits it skipped). The user's
+/// typing is then transformed against the remote changes it raced with, and a refused edit is
+/// sent again, transformed. Nothing is applied twice or lost: see docs/architecture.md.
 public struct EditorSync: Sendable {
     /// An `applyEdit` the bridge should send.
     public struct Outgoing: Sendable, Equatable {
@@ -19,15 +23,22 @@ public struct EditorSync: Sendable {
         public var edits: [LSPTextEdit]
     }
 
+    /// What an editor report leads to: the user's own edit as an operation on `document`
+    /// (nil when there was none) and an `applyEdit` to send, if any.
+    public typealias Reaction = (local: TextOperation?, send: Outgoing?)
+
     public private(set) var document: TextBuffer
     public private(set) var editor: TextBuffer
     public private(set) var editorVersion: Int
     public let encoding: PositionEncoding
-    private var inflight: Inflight?
+    public let traits: EditorTraits
+    private var inflight: InflightEdit?
     /// Remote changes not sent to the editor yet; they apply after the in-flight edit (or to
     /// `editor` when none is in flight).
     private var queued: TextOperation
     private var nextID = 1
+    /// A probe was refused: no other until the editor reports a change.
+    private var probeRefused = false
 
     /// Remote changes the editor has not confirmed: `document == pending(editor)`.
     public var pending: TextOperation {
@@ -35,26 +46,20 @@ public struct EditorSync: Sendable {
         return (try? inflight.operation.compose(queued)) ?? queued
     }
 
-    private struct Inflight {
-        var id: Int
-        var version: Int
-        /// The editor text the edit produces when applied to `editor`.
-        var expected: TextBuffer
-        /// The part of `pending` it carries.
-        var operation: TextOperation
-    }
-
     /// `editorText` is what the editor opened with; `documentText` the session's text. When
     /// they differ the session wins: the first `applyEdit` brings the editor to it.
-    public init(editorText: String, version: Int, documentText: String, encoding: PositionEncoding) {
+    public init(editorText: String, version: Int, documentText: String, encoding: PositionEncoding,
+                traits: EditorTraits = .strict) {
         editor = TextBuffer(editorText)
         document = TextBuffer(documentText)
         editorVersion = version
         self.encoding = encoding
+        self.traits = traits
         queued = editor.operation(replacingAllWith: documentText)
     }
 
-    /// The first `applyEdit`, when the editor opened a text other than the session's.
+    /// The first `applyEdit`, when the editor opened a text other than the session's (or a
+    /// probe, when the editor would not check the version it opened with).
     public mutating func initialEdit() -> Outgoing? { sendIfIdle() }
 
     /// True when the editor shows exactly the shared text.
@@ -68,72 +73,50 @@ public struct EditorSync: Sendable {
     }
 
     /// The editor's `didChange`: content changes in order, each a range (nil: the whole text)
-    /// and its new text, positions in the negotiated encoding. Returns the user's own edit as
-    /// an operation on `document` (nil when the change was only our echo) and an `applyEdit`
-    /// to send, if any.
-    public mutating func didChange(version: Int, changes: [(range: LSPRange?, text: String)]) throws(OTError)
-        -> (local: TextOperation?, send: Outgoing?)
-    {
-        var running = editor
-        var echoEnd: Int?   // number of leading changes that were our in-flight edit
+    /// and its new text, positions in the negotiated encoding.
+    public mutating func didChange(version: Int, changes: [(range: LSPRange?, text: String)]) throws(OTError) -> Reaction {
+        probeRefused = false
+        guard var held = inflight else {
+            var user = TextOperation.identity(length: editor.count)
+            for change in changes {
+                let step = editor.operation(replacing: change.range, with: change.text, encoding: encoding)
+                try step.apply(to: &editor)
+                user = try user.compose(step)
+            }
+            editorVersion = version
+            return try accept(user)
+        }
+        var running = held.running
         var steps: [TextOperation] = []
-        for (index, change) in changes.enumerated() {
+        for change in changes {
             let step = running.operation(replacing: change.range, with: change.text, encoding: encoding)
             try step.apply(to: &running)
             steps.append(step)
-            if echoEnd == nil, let inflight, running.count == inflight.expected.count, running == inflight.expected {
-                echoEnd = index + 1
-            }
         }
-        // A full-text change that also carries typing cannot be split by position: take the
-        // reading that explains it with the smaller edit.
-        if echoEnd == nil, let inflight, changes.count == 1, changes[0].range == nil {
-            let fromExpected = inflight.expected.operation(replacingAllWith: running.description)
-            let fromEditor = editor.operation(replacingAllWith: running.description)
-            if Self.size(fromExpected) < Self.size(fromEditor) {
-                echoEnd = 0              // the user's part applies to the expected text
-                steps = [fromExpected]
-            }
-        }
-        var user = TextOperation.identity(length: editor.count)
-        if let echoEnd, inflight != nil {
-            // The editor applied our edit first; the changes after it are the user's.
-            user = .identity(length: inflight!.expected.count)
-            for step in steps.dropFirst(echoEnd) { user = try user.compose(step) }
-            inflight = nil          // `queued` now applies to the editor's text
-        } else {
-            for step in steps { user = try user.compose(step) }
-            if let stale = inflight {
-                // The editor moved before our edit reached it: the edit will never apply
-                // (versioned). Fold it back and resend it transformed.
-                queued = try stale.operation.compose(queued)
-                inflight = nil
-            }
-        }
-        editor = running
-        editorVersion = version
-        guard !user.isNoop else { return (nil, sendIfIdle()) }
-        // The user's edit and the remote changes the editor has not seen are concurrent.
-        let (userOnDocument, queuedAfter) = try TextOperation.transform(user, queued)
-        try userOnDocument.apply(to: &document)
-        queued = queuedAfter
-        return (userOnDocument, sendIfIdle())
+        try held.record(steps, version: version)
+        inflight = held
+        return try settle()
     }
 
-    /// The answer to an `applyEdit`. `applied: false` means the editor will never apply it;
-    /// `applied: true` is not trusted (the next `didChange` confirms).
-    public mutating func applyEditResponse(id: Int, applied: Bool) -> Outgoing? {
-        guard !applied, let rejected = inflight, rejected.id == id else { return nil }
-        queued = (try? rejected.operation.compose(queued)) ?? queued
-        inflight = nil
-        return sendIfIdle()
+    /// The answer to an `applyEdit` (an error answer is `applied: false`). Whether it can be
+    /// believed depends on the editor's ``EditorTraits``; the text of the changes it reports
+    /// confirms it either way.
+    public mutating func applyEditResponse(id: Int, applied: Bool) throws(OTError) -> Reaction {
+        guard var held = inflight, held.id == id else { return (nil, nil) }
+        held.answered(applied)
+        inflight = held
+        return try settle()
     }
 
     /// Replaces the shared text wholesale (a resync): the editor is brought to it.
     public mutating func resync(documentText: String) -> Outgoing? {
         document = TextBuffer(documentText)
-        queued = editor.operation(replacingAllWith: documentText)
+        if let held = inflight {
+            editor = held.running
+            editorVersion = held.latestVersion
+        }
         inflight = nil
+        queued = editor.operation(replacingAllWith: documentText)
         return sendIfIdle()
     }
 
@@ -149,8 +132,52 @@ public struct EditorSync: Sendable {
         min(pending.transform(offset: offset, stickiness: .before), document.count)
     }
 
+    // MARK: Settling the in-flight edit
+
+    /// Takes the in-flight edit's outcome once the reports prove it, and with it the held typing.
+    private mutating func settle() throws(OTError) -> Reaction {
+        guard let held = inflight else { return (nil, nil) }
+        let user: TextOperation
+        switch held.settlement(traits: traits) {
+        case .wait:
+            return (nil, nil)
+        case let .applied(echoLength):
+            // `queued` applies to `expected`, and so does the typing after the echo.
+            user = try Self.compose(held.steps.dropFirst(echoLength), on: held.expected)
+        case .refused:
+            // The editor never saw the edit: its changes are due again, after the typing.
+            queued = try held.operation.compose(queued)
+            user = try Self.compose(held.steps[...], on: held.base)
+        case .unrecognised:
+            user = held.expected.operation(replacingAllWith: held.running.description)
+        }
+        inflight = nil
+        editor = held.running
+        editorVersion = held.latestVersion
+        return try accept(user)
+    }
+
+    /// The user's edit on the editor's previous text: concurrent with the remote changes the
+    /// editor has not seen (`queued`), so both are transformed.
+    private mutating func accept(_ user: TextOperation) throws(OTError) -> Reaction {
+        guard !user.isNoop else { return (nil, sendIfIdle()) }
+        let (userOnDocument, queuedAfter) = try TextOperation.transform(user, queued)
+        try userOnDocument.apply(to: &document)
+        queued = queuedAfter
+        return (userOnDocument, sendIfIdle())
+    }
+
+    private static func compose(_ steps: ArraySlice<TextOperation>, on base: TextBuffer) throws(OTError) -> TextOperation {
+        var user = TextOperation.identity(length: base.count)
+        for step in steps { user = try user.compose(step) }
+        return user
+    }
+
+    // MARK: Sending
+
     private mutating func sendIfIdle() -> Outgoing? {
         guard inflight == nil, !queued.isNoop else { return nil }
+        if !traits.checks(version: editorVersion) { return sendProbe() }
         var expected = editor
         guard (try? queued.apply(to: &expected)) != nil else { return nil }
         if expected == editor {
@@ -160,20 +187,37 @@ public struct EditorSync: Sendable {
             queued = .identity(length: editor.count)
             return nil
         }
-        let outgoing = Outgoing(id: nextID, version: editorVersion, edits: queued.textEdits(in: editor, encoding: encoding))
-        inflight = Inflight(id: nextID, version: editorVersion, expected: expected, operation: queued)
+        let replacements = queued.replacements(in: editor)
+        let edit = InflightEdit(id: nextID, kind: .edit, base: editor, version: editorVersion, operation: queued,
+                                expected: expected, waypoints: traits.answersTruthfully ? [] : Self.waypoints(editor, replacements))
+        let outgoing = Outgoing(id: nextID, version: editorVersion,
+                                edits: replacements.map { $0.textEdit(in: editor, encoding: encoding) })
+        inflight = edit
         queued = .identity(length: expected.count)
         nextID += 1
         return outgoing
     }
 
-    private static func size(_ operation: TextOperation) -> Int {
-        operation.components.reduce(0) { sum, c in
-            switch c {
-            case .retain: sum
-            case let .insert(s): sum + s.unicodeScalars.count
-            case let .delete(n): sum + n
-            }
+    /// An empty edit at the start of the text, harmless whatever the buffer holds, so that the
+    /// editor reports a change and with it a version it checks.
+    private mutating func sendProbe() -> Outgoing? {
+        guard !probeRefused else { return nil }
+        probeRefused = true   // until the editor reports a change
+        let start = LSPPosition(line: 0, character: 0)
+        inflight = InflightEdit(id: nextID, kind: .probe, base: editor, version: editorVersion,
+                                operation: .identity(length: editor.count), expected: editor, waypoints: [])
+        defer { nextID += 1 }
+        return Outgoing(id: nextID, version: editorVersion,
+                        edits: [LSPTextEdit(range: LSPRange(start: start, end: start), newText: "")])
+    }
+
+    /// The texts an editor passes through applying `replacements` one at a time from the last
+    /// (as Neovim does), the last of them the edit's result.
+    private static func waypoints(_ base: TextBuffer, _ replacements: [TextReplacement]) -> [TextBuffer] {
+        var text = base
+        return replacements.reversed().map { replacement in
+            text.replace(replacement.start..<replacement.end, with: replacement.text)
+            return text
         }
     }
 }

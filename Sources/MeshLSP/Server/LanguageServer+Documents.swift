@@ -23,7 +23,8 @@ extension LanguageServer {
         guard let path, link != nil, me != nil else { return }
         if var document = documents[path], case .closed(let shared) = document.content {
             // Followed already: bridge it now. The session's text wins over the disk's.
-            var sync = EditorSync(editorText: text, version: version, documentText: shared.description, encoding: encoding)
+            var sync = EditorSync(editorText: text, version: version, documentText: shared.description,
+                                  encoding: encoding, traits: client.editTraits)
             let outgoing = sync.initialEdit()
             document.content = .open(uri: uri, sync: sync)
             documents[path] = document
@@ -63,30 +64,38 @@ extension LanguageServer {
         var bridge = sync
         let before = bridge.document
         do {
-            let (local, outgoing) = try bridge.didChange(version: version, changes: changes)
-            var toEditor = outgoing
-            if let local {
-                if canEdit {
-                    if let next = try document.client.applyLocal(local) { sendOp(path, next) }
-                    document.transformPositions(local)
-                    if let end = changes.last.flatMap({ lastChangeEnd($0, in: bridge) }) {
-                        localCursor = (path, [.cursor(end)])
-                        scheduleCursorSend()
-                    }
-                } else {
-                    // A viewer cannot edit: the edit is undone in the editor.
-                    let undo = try local.inverted(against: before)
-                    if let revert = try bridge.applyRemote(undo) { toEditor = revert }
-                    show("Mesh: you are a viewer in this session; your edit was undone", type: 2)
-                }
-            }
-            document.content = .open(uri: uri, sync: bridge)
-            documents[path] = document
-            if let toEditor { sendApplyEdit(uri: uri, toEditor) }
-            markPresenceDirty(path)
+            let reaction = try bridge.didChange(version: version, changes: changes)
+            try react(reaction, path: path, uri: uri, document: &document, bridge: &bridge, before: before,
+                      lastChange: changes.last)
         } catch {
             resync(path, because: "an editor change did not apply: \(error)")
         }
+    }
+
+    /// Carries out what the bridge made of an editor report: the user's edit goes to the
+    /// session (or is undone, for a viewer), an `applyEdit` to the editor.
+    private func react(_ reaction: EditorSync.Reaction, path: String, uri: String, document: inout SharedDocument,
+                       bridge: inout EditorSync, before: TextBuffer, lastChange: (range: LSPRange?, text: String)?) throws {
+        var toEditor = reaction.send
+        if let local = reaction.local {
+            if canEdit {
+                if let next = try document.client.applyLocal(local) { sendOp(path, next) }
+                document.transformPositions(local)
+                if let end = lastChange.flatMap({ lastChangeEnd($0, in: bridge) }) {
+                    localCursor = (path, [.cursor(end)])
+                    scheduleCursorSend()
+                }
+            } else {
+                // A viewer cannot edit: the edit is undone in the editor.
+                let undo = try local.inverted(against: before)
+                if let revert = try bridge.applyRemote(undo) { toEditor = revert }
+                show("Mesh: you are a viewer in this session; your edit was undone", type: 2)
+            }
+        }
+        document.content = .open(uri: uri, sync: bridge)
+        documents[path] = document
+        if let toEditor { sendApplyEdit(uri: uri, toEditor) }
+        markPresenceDirty(path)
     }
 
     /// Where the last change ended, in document offsets.
@@ -110,19 +119,23 @@ extension LanguageServer {
     /// Sends an edit to the editor as a versioned `TextDocumentEdit`, always: an unversioned
     /// edit would be applied to whatever the buffer holds by then, typing included. (Neovim
     /// takes `documentChanges` without advertising `workspaceEdit.documentChanges`, and skips
-    /// an edit older than its buffer; so do VS Code, Helix and eglot.)
+    /// an edit older than its buffer; so do VS Code, Helix and eglot.) No `label`: Neovim
+    /// prints it as a message line for every edit.
     func sendApplyEdit(uri: String, _ outgoing: EditorSync.Outgoing) {
         let edits = JSONValue.encode(outgoing.edits)
         let edit: JSONValue = ["documentChanges": [["textDocument": ["uri": .string(uri), "version": JSONValue(outgoing.version)], "edits": edits]]]
-        requestEditor("workspace/applyEdit", ["label": "Mesh", "edit": edit], as: .applyEdit(uri: uri, syncID: outgoing.id))
+        requestEditor("workspace/applyEdit", ["edit": edit], as: .applyEdit(uri: uri, syncID: outgoing.id))
     }
 
     func applyEditAnswered(uri: String, syncID: Int, applied: Bool) {
         guard let path = editorFiles[uri]?.path, var document = documents[path], case let .open(_, sync) = document.content else { return }
         var bridge = sync
-        let outgoing = bridge.applyEditResponse(id: syncID, applied: applied)
-        document.content = .open(uri: uri, sync: bridge)
-        documents[path] = document
-        if let outgoing { sendApplyEdit(uri: uri, outgoing) }
+        let before = bridge.document
+        do {
+            let reaction = try bridge.applyEditResponse(id: syncID, applied: applied)
+            try react(reaction, path: path, uri: uri, document: &document, bridge: &bridge, before: before, lastChange: nil)
+        } catch {
+            resync(path, because: "an editor change did not apply: \(error)")
+        }
     }
 }

@@ -9,6 +9,9 @@ struct ClientFeatures {
     var inlayHintRefresh = false
     var showDocument = false
     var name = "editor"
+    /// How the editor answers `workspace/applyEdit`: Neovim's own handler is lax unless the
+    /// editors/nvim plugin replaced it (it says so with `experimental.mesh.strictApplyEdit`).
+    var editTraits = EditorTraits.strict
 }
 
 /// `initializationOptions` an editor may pass to override discovery.
@@ -31,6 +34,8 @@ extension LanguageServer {
         client.inlayHintRefresh = capabilities["workspace"]?["inlayHint"]?["refreshSupport"]?.bool ?? false
         client.showDocument = capabilities["window"]?["showDocument"]?["support"]?.bool ?? false
         client.name = params["clientInfo"]?["name"]?.string ?? "editor"
+        let strictApplyEdit = capabilities["experimental"]?["mesh"]?["strictApplyEdit"]?.bool ?? false
+        client.editTraits = client.name == "Neovim" && !strictApplyEdit ? .neovim : .strict
         let initOptions = params["initializationOptions"] ?? .null
         options = InitializationOptions(server: initOptions["server"]?.string, session: initOptions["session"]?.string,
                                         token: initOptions["token"]?.string)

@@ -181,7 +181,8 @@ extension LanguageServer {
                     typed = try? client.applyLocal(operation)
                 }
             }
-            var sync = EditorSync(editorText: draft.description, version: file.version, documentText: documentText, encoding: encoding)
+            var sync = EditorSync(editorText: draft.description, version: file.version, documentText: documentText,
+                                  encoding: encoding, traits: self.client.editTraits)
             let outgoing = sync.initialEdit()
             documents[path] = SharedDocument(path: path, client: client, content: .open(uri: uri, sync: sync))
             editorFiles[uri]?.draft = nil

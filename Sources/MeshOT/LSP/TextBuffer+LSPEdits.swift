@@ -39,6 +39,19 @@ extension TextBuffer {
     }
 }
 
+/// One replacement of a range of a text (offsets in Unicode scalars) by new text.
+public struct TextReplacement: Sendable, Hashable {
+    public var start: Int
+    public var end: Int
+    public var text: String
+
+    public init(start: Int, end: Int, text: String) {
+        self.start = start
+        self.end = end
+        self.text = text
+    }
+}
+
 extension TextOperation {
     /// The operation as non-overlapping LSP `TextEdit`s, every range relative to `base` (the
     /// text the operation applies to), in document order.
@@ -46,9 +59,16 @@ extension TextOperation {
     /// LSP positions cannot point between `\r` and `\n`; an edit touching the middle of such a
     /// pair is widened to cover the pair, and the widened characters are put back in `newText`.
     public func textEdits(in base: TextBuffer, encoding: PositionEncoding) -> [LSPTextEdit] {
-        var replacements: [(start: Int, end: Int, text: String)] = []
+        replacements(in: base).map { $0.textEdit(in: base, encoding: encoding) }
+    }
+
+    /// The operation as non-overlapping replacements of `base` (the text it applies to), in
+    /// document order, none starting or ending between the `\r` and `\n` of a line break and no
+    /// two touching: applied one by one from the last, each range stays valid.
+    public func replacements(in base: TextBuffer) -> [TextReplacement] {
+        var replacements: [TextReplacement] = []
         var position = 0
-        var pending: (start: Int, end: Int, text: String)?
+        var pending: TextReplacement?
         func flush() {
             guard var edit = pending else { return }
             pending = nil
@@ -63,8 +83,8 @@ extension TextOperation {
             // Widening can make an edit touch the previous one: merge them, so that no two
             // edits share a position and the order of edits never matters.
             if let last = replacements.last, last.end >= edit.start {
-                replacements[replacements.count - 1] = (
-                    last.start, edit.end, last.text + base.text(in: last.end..<edit.start) + edit.text)
+                replacements[replacements.count - 1] = TextReplacement(
+                    start: last.start, end: edit.end, text: last.text + base.text(in: last.end..<edit.start) + edit.text)
             } else {
                 replacements.append(edit)
             }
@@ -75,18 +95,23 @@ extension TextOperation {
                 flush()
                 position += n
             case let .insert(s):
-                pending = (position, position, (pending?.text ?? "") + s)
+                pending = TextReplacement(start: position, end: position, text: (pending?.text ?? "") + s)
             case let .delete(n):
-                pending = (pending?.start ?? position, position + n, pending?.text ?? "")
+                pending = TextReplacement(start: pending?.start ?? position, end: position + n, text: pending?.text ?? "")
                 position += n
             }
         }
         flush()
-        return replacements.map { edit in
-            LSPTextEdit(range: LSPRange(start: base.position(at: edit.start, encoding: encoding),
-                                        end: base.position(at: edit.end, encoding: encoding)),
-                        newText: edit.text)
-        }
+        return replacements
+    }
+}
+
+extension TextReplacement {
+    /// This replacement as an LSP `TextEdit` on `base`.
+    public func textEdit(in base: TextBuffer, encoding: PositionEncoding) -> LSPTextEdit {
+        LSPTextEdit(range: LSPRange(start: base.position(at: start, encoding: encoding),
+                                    end: base.position(at: end, encoding: encoding)),
+                    newText: text)
     }
 }
 

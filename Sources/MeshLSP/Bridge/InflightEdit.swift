@@ -1,0 +1,123 @@
+import MeshOT
+
+/// The one `workspace/applyEdit` the bridge has sent and not settled yet, and everything the
+/// editor reported since it was sent.
+///
+/// An editor that applies a versioned edit applies it to exactly `base` (the text at the
+/// version it names), so its echo is the *first* changes it reports afterwards, with the
+/// user's typing after them; an editor that refuses it reports only typing. Which of the two
+/// happened is settled from the text those changes produce, the editor's answer when it can
+/// be believed, and the order of the answer and the changes (see ``settlement(traits:)``).
+struct InflightEdit: Sendable {
+    enum Kind: Sendable {
+        /// Remote changes for the editor.
+        case edit
+        /// An empty edit at version 0, sent only to make Neovim number its buffer (it checks
+        /// versions above 0 only); its answer and echo carry no text.
+        case probe
+    }
+
+    /// How the bridge takes what the editor reported.
+    enum Settlement: Equatable {
+        /// Not known yet: hold the reported changes.
+        case wait
+        /// The first `echoLength` reported changes were the edit; the rest are typing.
+        case applied(echoLength: Int)
+        /// The editor never applied the edit: every reported change is typing.
+        case refused
+        /// The editor says it applied the edit, but no reported text is the one the edit makes
+        /// (an editor that rewrites edits): the text it shows wins, as typing after the edit.
+        case unrecognised
+    }
+
+    let id: Int
+    let kind: Kind
+    /// The editor text the edit applies to, at `version`.
+    let base: TextBuffer
+    let version: Int
+    /// The text it makes, and the operation from `base` to it.
+    let expected: TextBuffer
+    let operation: TextOperation
+    /// For an editor applying the edits one by one from the last (Neovim): the texts it
+    /// passes through, ending with `expected`.
+    let waypoints: [TextBuffer]
+
+    /// The editor's changes since the edit was sent, each as an operation on the text before
+    /// it, and the text and version after the last.
+    private(set) var steps: [TextOperation] = []
+    private(set) var running: TextBuffer
+    private(set) var latestVersion: Int
+    /// How many leading steps make `expected` (the first time the text equals it).
+    private(set) var echoLength: Int?
+    /// The first step whose text is not where an editor applying the edits one at a time
+    /// would be: from there on the changes cannot be the echo.
+    private(set) var offPathAt: Int?
+    /// The editor's answer, and whether it reported changes after answering.
+    private(set) var answer: Bool?
+    private(set) var changedSinceAnswer = false
+
+    init(id: Int, kind: Kind, base: TextBuffer, version: Int, operation: TextOperation,
+         expected: TextBuffer, waypoints: [TextBuffer]) {
+        self.id = id
+        self.kind = kind
+        self.base = base
+        self.version = version
+        self.operation = operation
+        self.expected = expected
+        self.waypoints = waypoints
+        running = base
+        latestVersion = version
+    }
+
+    /// Records one `didChange`: its changes, in order, and the version it reports.
+    mutating func record(_ changes: [TextOperation], version: Int) throws(OTError) {
+        for step in changes {
+            try step.apply(to: &running)
+            steps.append(step)
+            let n = steps.count
+            if echoLength == nil, running.count == expected.count, running == expected { echoLength = n }
+            if offPathAt == nil, !(n <= waypoints.count && running.count == waypoints[n - 1].count && running == waypoints[n - 1]) {
+                offPathAt = n
+            }
+        }
+        latestVersion = version
+        if answer != nil { changedSinceAnswer = true }
+    }
+
+    mutating func answered(_ applied: Bool) {
+        guard answer == nil else { return }
+        answer = applied
+    }
+
+    /// What the reports so far prove.
+    ///
+    /// - An editor that answers truthfully settles it with its answer; after `applied: true`
+    ///   the echo is the changes up to the first text equal to `expected`.
+    /// - Neovim's answer says nothing. It applies an edit only to `base` and reports the edits
+    ///   of a list one by one (several `didChange`s at debounce 0), so the echo is the first
+    ///   changes, passing through `waypoints` (or jumping to `expected` at once); a change off
+    ///   that path is typing, and so is
+    ///   everything when the path ended short of `expected` once a `didChange` came after the
+    ///   answer (by then Neovim has reported the whole echo: at debounce 0 before answering,
+    ///   otherwise in the first `didChange` after).
+    /// - A probe is settled by any change at a version the editor checks.
+    func settlement(traits: EditorTraits) -> Settlement {
+        switch kind {
+        case .probe:
+            if answer == false { return .refused }
+            return !steps.isEmpty && traits.checks(version: latestVersion) ? .refused : .wait
+        case .edit where traits.answersTruthfully:
+            switch answer {
+            case false?: return .refused
+            case true?:
+                if let echoLength { return .applied(echoLength: echoLength) }
+                return changedSinceAnswer ? .unrecognised : .wait
+            case nil: return .wait
+            }
+        case .edit:
+            if let echoLength, offPathAt.map({ $0 >= echoLength }) ?? true { return .applied(echoLength: echoLength) }
+            if offPathAt != nil { return .refused }
+            return answer != nil && changedSinceAnswer ? .refused : .wait
+        }
+    }
+}
