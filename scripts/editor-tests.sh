@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Editor end-to-end tests: real headless Neovim 0.11 instances (two with editors/nvim, two
-# with plain vim.lsp.start) typing at once through `mesh lsp` against a real `mesh serve`.
+# with plain vim.lsp.start) typing at once through `mesh lsp` against a real `mesh serve`,
+# then Tests/editors/exactly_once.py (every typed token exactly once, six settings).
 #
 #   scripts/editor-tests.sh                 # the test (random seed, printed)
 #   scripts/editor-tests.sh --seed 42       # replay a seed
@@ -28,6 +29,11 @@ export NVIM_BIN
 export MESH_BIN="${MESH_BIN:-$PWD/.build/debug/mesh}"
 status=0
 "$VENV/bin/python" Tests/editors/neovim_e2e.py "$@" || status=$?
+# Exactly once: 2-4 Neovims (plugin and plain, debounce 0/50/150, set_text and insert-mode
+# keys) type unique tokens; each must appear once everywhere. `--stress N` runs N random ones.
+if [ "$#" = 0 ]; then
+    "$VENV/bin/python" Tests/editors/exactly_once.py || status=1
+fi
 
 # Emacs (eglot + editors/emacs/mesh.el next to a Neovim peer), when asked for:
 # MESH_EMACS_TEST=1 (Debian: apt-get install emacs-nox elpa-eglot).

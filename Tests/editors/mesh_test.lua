@@ -143,3 +143,59 @@ function M.dap_with_stub()
   package.loaded.dap = nil
   return { ok = ok, adapter = dap.adapters.mesh, go = dap.configurations.go }
 end
+
+-- Byte columns of `line` (0-based) where a token may go: not inside a token `<…>`, nor
+-- before, inside or at the end of one still being typed (`<n1t` with no `>` yet), nor inside
+-- a UTF-8 sequence.
+local function token_boundaries(line)
+  local blocked = {}
+  local i = 1
+  while i <= #line do
+    if line:sub(i, i) == '<' then
+      local close = line:find('>', i + 1, true)
+      local next_open = line:find('<', i + 1, true)
+      if close and (not next_open or close < next_open) then
+        for b = i, close - 1 do blocked[b] = true end          -- columns i .. close-1 (0-based) are inside
+        i = close + 1
+      else
+        local stop = i + 1
+        while stop <= #line and line:sub(stop, stop):match('[%w]') do stop = stop + 1 end
+        for b = i - 1, stop - 1 do blocked[b] = true end       -- before, inside and at its end
+        i = stop
+      end
+    else
+      i = i + 1
+    end
+  end
+  local columns = {}
+  for col = 0, #line do
+    local byte = line:byte(col + 1)
+    local continuation = byte and byte >= 0x80 and byte < 0xC0
+    if not blocked[col] and not continuation then table.insert(columns, col) end
+  end
+  return columns
+end
+
+-- Inserts `token` at a random token boundary (fractions f1, f2 pick it): with
+-- nvim_buf_set_text, or typed in insert mode (`keys`).
+function M.insert_token(token, f1, f2, how)
+  local buf = vim.api.nvim_get_current_buf()
+  local count = vim.api.nvim_buf_line_count(buf)
+  local row = math.min(count - 1, math.floor(f1 * count))
+  local line = vim.api.nvim_buf_get_lines(buf, row, row + 1, true)[1]
+  local columns = token_boundaries(line)
+  local col = columns[math.min(#columns, math.floor(f2 * #columns) + 1)]
+  if how == 'keys' then
+    -- Normal mode cannot rest after the last character: append after the one before.
+    local command = 'i'
+    if col > 0 and col == #line then
+      col = vim.fn.byteidx(line, vim.fn.strchars(line) - 1)
+      command = 'a'
+    end
+    vim.api.nvim_win_set_cursor(0, { row + 1, col })
+    -- Raw keys (no key-code translation, so `<` is itself); 'x' runs them at once.
+    vim.api.nvim_feedkeys(command .. token .. '\27', 'nx', false)
+  else
+    vim.api.nvim_buf_set_text(buf, row, col, row, col, { token })
+  end
+end

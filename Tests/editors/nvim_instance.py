@@ -29,6 +29,7 @@ class Instance:
     log_level: str = "warn"
     tap: bool = False
     versioned_edits: bool = False  # plain instance advertises workspaceEdit.documentChanges
+    debounce: int | None = None  # flags.debounce_text_changes (None: the plugin's 50, Neovim's 150)
     edits: int = 0
     pid: int = 0
 
@@ -62,20 +63,21 @@ class Instance:
                    str(self.root / f"trace-{self.name}.jsonl"), *cmd]
         if self.plugin:
             self.lua("""
-                local plugin, cmd, env, file = ...
+                local plugin, cmd, env, file, debounce = ...
                 vim.opt.rtp:prepend(plugin)
-                require('mesh').setup({ cmd = cmd, cmd_env = env })
+                require('mesh').setup({ cmd = cmd, cmd_env = env, debounce_text_changes = debounce })
                 vim.cmd.edit(vim.fn.fnameescape(file))
-            """, str(PLUGIN_DIR), cmd, env, str(self.folder / file))
+            """, str(PLUGIN_DIR), cmd, env, str(self.folder / file), self.debounce)
         else:
             self.lua("""
-                local cmd, env, file, root, versioned = ...
+                local cmd, env, file, root, versioned, debounce = ...
                 vim.cmd.edit(vim.fn.fnameescape(file))
                 local capabilities = vim.lsp.protocol.make_client_capabilities()
                 capabilities.workspace.workspaceEdit.documentChanges = versioned or nil
-                vim.lsp.start({ name = 'mesh', cmd = cmd, cmd_env = env, root_dir = root, capabilities = capabilities })
+                vim.lsp.start({ name = 'mesh', cmd = cmd, cmd_env = env, root_dir = root, capabilities = capabilities,
+                                flags = { debounce_text_changes = debounce } })
                 vim.lsp.inlay_hint.enable(true)
-            """, cmd, env, str(self.folder / file), str(self.folder), self.versioned_edits)
+            """, cmd, env, str(self.folder / file), str(self.folder), self.versioned_edits, self.debounce)
 
     def lua(self, code: str, *args):
         return self.nvim.exec_lua(code, *args)

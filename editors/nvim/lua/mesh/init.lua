@@ -7,12 +7,13 @@
 ---
 --- `setup()` starts `mesh lsp` (one client per shared workspace, reused across buffers) for
 --- every buffer inside a folder holding `.mesh/session.json` (written by `mesh share` and
---- `mesh join`). Remote edits arrive as ordinary `workspace/applyEdit`; this plugin adds what
---- plain LSP cannot show well: real cursors and selections of the other participants
+--- `mesh join`). Remote edits arrive as `workspace/applyEdit`, applied by mesh.edits only to
+--- the buffer version they name; this plugin adds what plain LSP cannot show well: real cursors and selections of the other participants
 --- (`mesh/presence` → extmarks, see mesh.presence), the local cursor (`mesh/cursor`, see
 --- mesh.cursor) and the :Mesh* commands (see mesh.commands). See docs/editors.md.
 local config = require('mesh.config')
 local cursor = require('mesh.cursor')
+local edits = require('mesh.edits')
 local highlights = require('mesh.highlights')
 local presence = require('mesh.presence')
 
@@ -43,12 +44,13 @@ function M.root(bufnr)
   end
 end
 
---- Neovim applies versioned `documentChanges` (and skips an edit older than the buffer) but
---- does not advertise it; without it mesh lsp must send unversioned `changes`, which Neovim
---- applies even to a buffer that moved on. Advertise what Neovim really does.
+--- Neovim applies versioned `documentChanges` but does not advertise it: advertise what it
+--- really does, and that this plugin's `workspace/applyEdit` handler (mesh.edits) checks every
+--- version and answers truthfully.
 local function capabilities()
   return vim.tbl_deep_extend('force', vim.lsp.protocol.make_client_capabilities(), {
     workspace = { workspaceEdit = { documentChanges = true } },
+    experimental = { mesh = { strictApplyEdit = true } },
   })
 end
 
@@ -92,7 +94,7 @@ function M.attach(bufnr)
     init_options = opts.init_options,
     capabilities = capabilities(),
     flags = { debounce_text_changes = opts.debounce_text_changes },
-    handlers = { ['mesh/presence'] = presence.handler },
+    handlers = { ['mesh/presence'] = presence.handler, ['workspace/applyEdit'] = edits.handler },
     on_attach = on_attach,
     on_exit = function(_, _, client_id)
       vim.schedule(function()
