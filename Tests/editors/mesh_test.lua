@@ -189,12 +189,14 @@ function M.insert_token(token, f1, f2, how)
     -- Normal mode cannot rest after the last character: append after the one before.
     local command = 'i'
     if col > 0 and col == #line then
-      col = vim.fn.byteidx(line, vim.fn.strchars(line) - 1)
+      col = #line - 1 + vim.str_utf_start(line, #line)   -- the last character's first byte
       command = 'a'
     end
     vim.api.nvim_win_set_cursor(0, { row + 1, col })
-    -- Raw keys (no key-code translation, so `<` is itself); 'x' runs them at once.
-    vim.api.nvim_feedkeys(command .. token .. '\27', 'nx', false)
+    -- Key notation (`<lt>` for `<`), so that UTF-8 bytes 0x80 are escaped as keys; 'x' runs
+    -- them at once.
+    local keys = vim.api.nvim_replace_termcodes(command .. token:gsub('<', '<lt>') .. '<Esc>', true, true, true)
+    vim.api.nvim_feedkeys(keys, 'nx', false)
   else
     vim.api.nvim_buf_set_text(buf, row, col, row, col, { token })
   end

@@ -8,10 +8,11 @@ instances through pynvim:
   ada-plugin  editors/nvim plugin, Ada's folder     bob-plugin  plugin, Bob's folder
   ada-plain   plain vim.lsp.start, Ada's folder     bob-plain   plain vim.lsp.start, Bob's folder
 
-All four type at once for a few seconds (random inserts and deletes with emoji, CJK, combining
-marks and newlines; `nvim_buf_set_text`, and real insert-mode typing via feedkeys in the plugin
-instances), then the test waits until quiet and asserts that every buffer equals the server's
-text (REST: GET /v1/sessions/{id}/documents/{doc}). It then asserts that the plugin instances
+All four type at once for a few seconds (unique tokens with emoji, CJK and combining marks
+inside, at random places outside other tokens; `nvim_buf_set_text`, and real insert-mode typing
+via feedkeys in the plugin instances), then the test waits until quiet and asserts that every
+buffer equals the server's text (REST: GET /v1/sessions/{id}/documents/{doc}), that every token
+appears exactly once and that the text around them is unchanged. It then asserts that the plugin instances
 draw the peer's name as an extmark in the `mesh` namespace, and that a plain instance gets an
 inlay hint labelled with the peer's name.
 
@@ -51,11 +52,10 @@ SHARED_FILE = "shared.txt"
 BIG_FILE = "big.txt"
 CRLF_FILE = "dos.txt"
 INITIAL_TEXT = "package main\n\n// héllo wörld 🎉 中文 e\u0301\nfunc main() {\n\tprintln(\"hi\")\n}\n"
-# What random inserts are made of: ASCII, Latin-1, astral emoji, a ZWJ sequence, CJK, a
-# combining mark, newlines. No '<' (feedkeys would read it as a key code).
 # shared.txt starts at ~60 bytes and a run types a few KB; past this something duplicates edits.
 BLOW_UP_BYTES = 1_000_000
-PIECES = ["a", "b", "xyz", " ", "é", "🎉", "👩‍💻", "中文", "e\u0301", "\n", "Ω", "ok\n", "\t"]
+# What the tokens typed concurrently carry inside (each token is unique: `<n2t7🎉>`).
+TOKEN_FILLERS = ["", "é", "🎉", "👩‍💻", "中文", "e\u0301", "Ω", "\t", " xyz"]
 
 
 def skip_or_fail(message: str) -> None:
@@ -84,6 +84,7 @@ class E2E:
         self.failures: list[str] = []  # checks that fail without stopping the run
         self.extra: list[Instance] = []  # instances outside the four
         self.instances: list[Instance] = []
+        self.tokens: list[str] = []  # every token typed in the concurrent phase
 
     # -- set-up -----------------------------------------------------------------------------
 
@@ -242,16 +243,14 @@ class E2E:
         log("same-delete race: the joined line appears once")
 
     def random_edit(self, instance: Instance) -> None:
+        """Inserts a unique token (with emoji, CJK, a combining mark or a tab inside) at a
+        random place outside every other token: set_text, or typed in insert mode (plugin)."""
         rng = self.rng
-        roll = rng.random()
-        f1, f2 = rng.random(), rng.random()
-        text = "".join(rng.choice(PIECES) for _ in range(rng.randint(1, 4)))
-        if roll < 0.35:
-            instance.lua("mesh_test.edit(...)", "delete", f1, f2, rng.randint(1, 4), "")
-        elif roll < 0.55 and instance.plugin:
-            instance.lua("mesh_test.edit(...)", "type", f1, f2, 0, text)
-        else:
-            instance.lua("mesh_test.edit(...)", "insert", f1, f2, 0, text)
+        index = self.instances.index(instance)
+        token = f"<n{index}t{instance.edits}{rng.choice(TOKEN_FILLERS)}>"
+        how = "keys" if instance.plugin and rng.random() < 0.4 else "set_text"
+        instance.lua("mesh_test.insert_token(...)", token, rng.random(), rng.random(), how)
+        self.tokens.append(token)
         instance.edits += 1
 
     def type_concurrently(self) -> None:
@@ -263,7 +262,19 @@ class E2E:
                 self.check_not_blown_up()
                 next_check = time.monotonic() + 1
             time.sleep(self.rng.uniform(0, self.args.pace / 1000))
-        log("typed: " + ", ".join(f"{i.name} {i.edits} edits" for i in self.instances))
+        log("typed: " + ", ".join(f"{i.name} {i.edits} tokens" for i in self.instances))
+
+    def check_exactly_once(self, before: str, after: str) -> None:
+        """Every token typed appears exactly once, and the text around them is what it was."""
+        wrong = [f"{t!r} ×{after.count(t)}" for t in self.tokens if after.count(t) != 1]
+        rest = after
+        for token in self.tokens:
+            rest = rest.replace(token, "", 1)
+        if wrong:
+            raise Failure(f"not exactly once (seed {self.seed}): {', '.join(wrong)}\n{self.diagnose()}")
+        if rest != before:
+            raise Failure(f"without the {len(self.tokens)} tokens the text is {rest!r}, was {before!r} (seed {self.seed})")
+        log(f"exactly once: all {len(self.tokens)} tokens appear once in every buffer; nothing else changed")
 
     def check_presence(self) -> None:
         ada_plugin, bob_plugin, ada_plain, bob_plain = self.instances
@@ -462,9 +473,11 @@ class E2E:
         except Failure as error:  # the rest of the run still says something: go on
             log(f"FAIL (continuing): {error}")
             self.failures.append(str(error))
+        before = self.wait_converged(20)
         self.type_concurrently()
         text = self.wait_converged(self.args.converge_timeout)
         log(f"converged: all 4 buffers equal the server's text ({len(text)} code points, {text.count(chr(10))} lines)")
+        self.check_exactly_once(before, text)
         self.check_presence()
         self.check_commands()
         self.check_share_from_editor()

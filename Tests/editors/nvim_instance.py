@@ -64,6 +64,7 @@ class Instance:
         if self.plugin:
             self.lua("""
                 local plugin, cmd, env, file, debounce = ...
+                if debounce == vim.NIL then debounce = nil end
                 vim.opt.rtp:prepend(plugin)
                 require('mesh').setup({ cmd = cmd, cmd_env = env, debounce_text_changes = debounce })
                 vim.cmd.edit(vim.fn.fnameescape(file))
@@ -71,6 +72,7 @@ class Instance:
         else:
             self.lua("""
                 local cmd, env, file, root, versioned, debounce = ...
+                if debounce == vim.NIL then debounce = nil end
                 vim.cmd.edit(vim.fn.fnameescape(file))
                 local capabilities = vim.lsp.protocol.make_client_capabilities()
                 capabilities.workspace.workspaceEdit.documentChanges = versioned or nil
