@@ -73,16 +73,16 @@ public enum WireCodec {
     /// The JSON text of an operation.
     public static func jsonText(_ operation: TextOperation) -> String { text(json(operation)) }
 
-    /// An operation from its JSON form; nil when it is not a valid one (no zero, no empty insert).
+    /// An operation from its JSON form; nil when it is not a valid one (no zero, no empty insert,
+    /// nothing longer than `TextOperation.lengthLimit`: the same rules as its Codable form).
     public static func operation(_ value: JSONValue) -> TextOperation? {
         guard let components = value.array else { return nil }
         var operation = TextOperation()
         for component in components {
             if let n = component.int {
-                guard n != 0 else { return nil }
-                if n > 0 { operation.retain(n) } else { operation.delete(-n) }
-            } else if let s = component.string, !s.isEmpty {
-                operation.insert(s)
+                guard operation.appendCompact(n) == nil else { return nil }
+            } else if let s = component.string {
+                guard operation.appendCompact(s) == nil else { return nil }
             } else {
                 return nil
             }

@@ -49,6 +49,52 @@ import Testing
         }
     }
 
+    /// Issue 11's frames that each stopped the whole server with an arithmetic-overflow trap:
+    /// huge retains, retains whose sum overflows, deletes near Int.min, and a viewer's presence
+    /// near Int.max moved through a later op. Each now gets bad_request, nothing is applied,
+    /// and an honest editor in the same document carries on.
+    @Test func hostileNumbersGetBadRequestAndTheServerLives() async throws {
+        try await withServer(.sqlite) { server in
+            let owner = try await server.signup("Owner")
+            let viewer = try await server.signup("Viewer")
+            let session = try await server.createSession(owner)
+            try await server.addMember(viewer, to: session, role: "viewer", owner: owner)
+            let (socket, _) = try await TestSocket.join(server, owner, session: session)
+            socket.send(.open(.init(path: "keep.txt", create: "safe")))
+            _ = try await socket.next { if case .snapshot = $0 { true } else { nil } }
+            let (watcher, _) = try await TestSocket.join(server, viewer, session: session, label: "viewer")
+            watcher.send(.open(.init(path: "keep.txt")))
+            _ = try await watcher.next { if case .snapshot = $0 { true } else { nil } }
+
+            let manyRetains = "[" + Array(repeating: "8999999999999999", count: 1_100).joined(separator: ",") + "]"
+            let attacks: [(name: String, socket: TestSocket, frame: String)] = [
+                ("retain of Int.max", socket, #"{"type":"op","path":"keep.txt","baseRev":0,"ops":[9223372036854775807],"opId":"a1"}"#),
+                ("retains whose sum overflows", socket, #"{"type":"op","path":"keep.txt","baseRev":0,"ops":\#(manyRetains),"opId":"a2"}"#),
+                ("two deletes near Int.min", socket, #"{"type":"op","path":"keep.txt","baseRev":0,"ops":[-9223372036854775807,-9223372036854775807],"opId":"a3"}"#),
+                ("delete of Int.min", socket, #"{"type":"op","path":"keep.txt","baseRev":0,"ops":[-9223372036854775808],"opId":"a4"}"#),
+                ("insert after a retain of Int.max", socket, #"{"type":"op","path":"keep.txt","baseRev":0,"ops":[9223372036854775807,"x"],"opId":"a5"}"#),
+                ("viewer presence near Int.max", watcher, #"{"type":"presence","path":"keep.txt","rev":0,"selections":[{"anchor":9223372036854775806,"head":9223372036854775806}]}"#),
+                ("viewer presence near Int.min", watcher, #"{"type":"presence","path":"keep.txt","rev":0,"selections":[{"anchor":-9223372036854775807,"head":0}]}"#),
+                ("annotation near Int.max", socket, #"{"type":"annotate","path":"keep.txt","rev":0,"from":0,"to":9223372036854775806,"body":"x"}"#),
+            ]
+            for attack in attacks {
+                attack.socket.sendRaw(attack.frame)
+                let error: ErrorMessage = try await attack.socket.next { if case let .error(e) = $0 { e } else { nil } }
+                #expect(error.code == .badRequest, "\(attack.name) → \(error)")
+            }
+            // A later op would have moved the hostile presence: the server is still here.
+            socket.send(.op(.init(path: "keep.txt", baseRev: 0, ops: TextOperation([.insert("!"), .retain(4)]), opId: "honest")))
+            let ack: ServerMessage.Ack = try await socket.next { if case let .ack(a) = $0 { a } else { nil } }
+            #expect(ack.rev == 1)
+            watcher.sendRaw(#"{"type":"presence","path":"keep.txt","rev":0,"selections":[{"anchor":4,"head":4}]}"#)
+            socket.send(.open(.init(path: "keep.txt")))
+            let snapshot: ServerMessage.Snapshot = try await socket.next { if case let .snapshot(s) = $0 { s } else { nil } }
+            #expect(snapshot.text == "!safe", "only the honest op was applied")
+            let health = try await server.request(.GET, "/health")
+            #expect(health["status"] as? String != nil)
+        }
+    }
+
     @Test func oversizedFrameIsRefusedAndNothingIsLost() async throws {
         try await withServer(.sqlite, configure: { $0.limits.maxFrameBytes = 4096 }) { server in
             let owner = try await server.signup("Owner")

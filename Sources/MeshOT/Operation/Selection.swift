@@ -22,6 +22,25 @@ public struct SelectionRange: Sendable, Hashable, Codable {
     public var isCursor: Bool { anchor == head }
     public var lowerBound: Int { min(anchor, head) }
     public var upperBound: Int { max(anchor, head) }
+
+    private enum CodingKeys: String, CodingKey { case anchor, head }
+
+    /// Offsets from a peer are checked as they are read: 0 to `TextOperation.lengthLimit`, so
+    /// that moving them through operations cannot overflow.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        anchor = try Self.offset(container, .anchor)
+        head = try Self.offset(container, .head)
+    }
+
+    private static func offset(_ container: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> Int {
+        let offset = try container.decode(Int.self, forKey: key)
+        guard offset >= 0, offset <= TextOperation.lengthLimit else {
+            throw DecodingError.dataCorruptedError(forKey: key, in: container,
+                                                   debugDescription: "an offset must be 0 to \(TextOperation.lengthLimit)")
+        }
+        return offset
+    }
 }
 
 /// A participant's cursors and selections in one document, in scalar offsets.

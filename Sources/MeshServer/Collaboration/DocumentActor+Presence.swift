@@ -50,8 +50,12 @@ extension DocumentActor {
             }
             parentID = id
         }
-        guard request.from >= 0, request.from <= request.to, !request.body.isEmpty, request.body.utf8.count <= 16_384 else {
-            return connection.send(.error(ErrorMessage(.badRequest, "an annotation needs 0 <= from <= to and a body of 1 to 16384 bytes", path: path)))
+        // Bounded before any arithmetic: moving an offset near Int.max through an op would trap.
+        guard request.from >= 0, request.from <= request.to, request.to <= TextOperation.lengthLimit,
+              !request.body.isEmpty, request.body.utf8.count <= 16_384 else {
+            return connection.send(.error(ErrorMessage(
+                .badRequest, "an annotation needs 0 <= from <= to <= \(TextOperation.lengthLimit) and a body of 1 to 16384 bytes",
+                path: path)))
         }
         var annotation = AnnotationRecord(documentID: record.id, parentID: parentID, authorID: connection.user.id,
                                           from: request.from, to: request.to, revision: request.rev, body: request.body)
