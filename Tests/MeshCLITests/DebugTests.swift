@@ -126,7 +126,6 @@ import Testing
     @Test func twoParticipantsShareOneDebugSession() async throws {
         let world = try await SandboxWorld.start("dap-shared")
         defer { world.stop() }
-        try await world.api(world.homeA).setRole(session: world.session, user: world.bobID, role: .viewer)
         let mainA = world.dirA.appendingPathComponent("debugme/main.go")
         let mainB = world.dirB.appendingPathComponent("debugme/main.go")
         let breakHere = try Self.line(of: "BREAK HERE", in: mainA)
@@ -140,7 +139,7 @@ import Testing
                                   timeout: .seconds(120))
         _ = try await ann.event("initialized")
         _ = try await ann.request("setBreakpoints", ["source": ["path": .string(mainA.path)], "breakpoints": [["line": JSONValue(breakHere)]]])
-        // Bob (a viewer) joins the same session and sets a breakpoint of his own, in his folder.
+        // Bob (an editor) joins the same session and sets a breakpoint of his own, in his folder.
         #expect(try await initialize(bob)["success"]?.bool == true)
         _ = try await bob.event("initialized")
         #expect(try await bob.request("launch", ["mode": "debug", "program": .string(world.dirB.appendingPathComponent("debugme").path)])["success"]?.bool == true)
@@ -155,9 +154,19 @@ import Testing
         let bobStack = try await bob.request("stackTrace", ["threadId": thread])
         #expect(bobStack["body"]?["stackFrames"]?[0]?["source"]?["path"]?.string == mainB.path, "Bob's paths: \(bobStack)")
         #expect(bobStack["body"]?["stackFrames"]?[0]?["line"]?.int == breakHere)
-        // A viewer cannot step.
+        // Ann makes Bob a viewer: within a second of the change he can watch, not steer.
+        try await world.api(world.homeA).setRole(session: world.session, user: world.bobID, role: .viewer)
+        try await Task.sleep(for: .seconds(2))   // the server reads the role again every second
         let refused = try await bob.request("next", ["threadId": thread])
         #expect(refused["success"]?.bool == false && refused["message"]?.string?.contains("viewers") == true, "\(refused)")
+        for (command, arguments) in [("setBreakpoints", ["source": ["path": JSONValue.string(mainB.path)], "breakpoints": [["line": JSONValue(breakHere + 1)]]] as JSONValue),
+                                     ("evaluate", ["expression": "len(values)", "context": "repl"]),
+                                     ("continue", ["threadId": thread]), ("setVariable", ["variablesReference": 1, "name": "p", "value": "1"])] {
+            let answer = try await bob.request(command, arguments)
+            #expect(answer["success"]?.bool == false && answer["message"]?.string?.contains("viewers") == true, "viewer \(command): \(answer)")
+        }
+        let watched = try await bob.request("stackTrace", ["threadId": thread])
+        #expect(watched["success"]?.bool == true, "a viewer still watches: \(watched)")
         // Malformed input is reported in the debug console and changes nothing.
         bob.sendRaw("{\"seq\": 1, \"type\": ")
         bob.sendRaw(#"{"type":"event","event":"stopped"}"#)
@@ -180,6 +189,26 @@ import Testing
         _ = try await ann.event("terminated", timeout: .seconds(60))
         _ = try? await ann.request("disconnect", ["terminateDebuggee": true], timeout: .seconds(10))
         try await world.expectNoContainers("the shared debug session")
+    }
+
+    /// Issue 11: a viewer ran `mesh dap` and sent `launch`, and the server built and ran the
+    /// session's program. A viewer can join a debug session an editor started, never start one.
+    @Test func viewerCannotStartTheProgram() async throws {
+        let world = try await SandboxWorld.start("dap-viewer")
+        defer { world.stop() }
+        try await world.api(world.homeA).setRole(session: world.session, user: world.bobID, role: .viewer)
+        let bob = try DAPProcess(root: world.dirB, home: world.homeB, logFile: world.root.appendingPathComponent("dap-viewer.log"))
+        defer { bob.close() }
+        let initialized = try await bob.request("initialize", ["adapterID": "mesh", "pathFormat": "path", "linesStartAt1": true, "columnsStartAt1": true])
+        #expect(initialized["success"]?.bool == false && initialized["message"]?.string?.contains("viewers") == true, "\(initialized)")
+        let launch = try await bob.request("launch", ["mode": "debug", "program": .string(world.dirB.appendingPathComponent("debugme").path)])
+        #expect(launch["success"]?.bool == false && launch["message"]?.string?.contains("viewers") == true, "\(launch)")
+        let configured = try await bob.request("configurationDone")
+        #expect(configured["success"]?.bool == false, "\(configured)")
+        try await Task.sleep(for: .seconds(2))
+        #expect(!bob.programOutput.contains("debugme"), "the program never ran: \(bob.programOutput)")
+        _ = try? await bob.request("disconnect", timeout: .seconds(10))
+        try await world.expectNoContainers("a viewer's refused debug session")
     }
 
     /// What a debug session showed, ids and paths aside: comparable between adapters.

@@ -227,7 +227,7 @@ def main() -> int:
             try:
                 run(world, number, seed, setting)
                 log(f"run {number + 1}/{len(plan)} PASS seed {seed}: {setting.describe()} ({time.monotonic() - started:.1f} s)")
-            except Failure as error:
+            except Exception as error:  # Failure, or pynvim's errors: the run failed, the others go on
                 replay = f"--seed {seed}" + (f" --setting {MATRIX.index(setting) + 1}" if setting in MATRIX else "")
                 failed.append(f"{replay} ({setting.describe()}): {error}")
                 log(f"run {number + 1}/{len(plan)} FAIL seed {seed}: {setting.describe()}: {error}")

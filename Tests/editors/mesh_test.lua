@@ -180,9 +180,13 @@ end
 -- nvim_buf_set_text, or typed in insert mode (`keys`).
 function M.insert_token(token, f1, f2, how)
   local buf = vim.api.nvim_get_current_buf()
-  local count = vim.api.nvim_buf_line_count(buf)
-  local row = math.min(count - 1, math.floor(f1 * count))
-  local line = vim.api.nvim_buf_get_lines(buf, row, row + 1, true)[1]
+  local lines = vim.api.nvim_buf_get_lines(buf, 0, -1, true)
+  local rows = {}   -- rows with a free column (a line can be all one token being typed)
+  for index, text in ipairs(lines) do
+    if #token_boundaries(text) > 0 then table.insert(rows, index - 1) end
+  end
+  local row = rows[math.min(#rows, math.floor(f1 * #rows) + 1)]
+  local line = lines[row + 1]
   local columns = token_boundaries(line)
   local col = columns[math.min(#columns, math.floor(f2 * #columns) + 1)]
   if how == 'keys' then

@@ -13,7 +13,7 @@ actor DebugSession {
     struct Participant {
         let id: UUID
         let name: String
-        let role: Role
+        var role: Role
         let paths: DAPPathMap
         let send: @Sendable (JSONValue) -> Void
         var nextSeq = 1
@@ -30,11 +30,11 @@ actor DebugSession {
         var requestedLines: [Int] = []
     }
 
-    /// Commands that change the program's state: refused to viewers.
-    static let controlCommands: Set<String> = [
-        "continue", "next", "stepIn", "stepOut", "stepBack", "reverseContinue", "pause", "goto", "restart",
-        "restartFrame", "setVariable", "setExpression", "terminate", "terminateThreads", "launch", "setBreakpoints",
-        "setFunctionBreakpoints", "setExceptionBreakpoints", "setInstructionBreakpoints", "setDataBreakpoints",
+    /// What a viewer may ask: requests that only read the program's state (an allow-list; every
+    /// other command, `evaluate` among them since Delve can call functions, is refused).
+    static let watchCommands: Set<String> = [
+        "threads", "stackTrace", "scopes", "variables", "source", "loadedSources", "modules", "exceptionInfo",
+        "breakpointLocations", "disassemble", "disconnect",
     ]
 
     let sessionID: UUID
@@ -88,8 +88,8 @@ actor DebugSession {
             }
             return
         }
-        if participant.role == .viewer, Self.controlCommands.contains(command), command != "launch", command != "setBreakpoints" {
-            respond(to: id, seq: seq, command: command, error: "viewers can watch this debug session but not control it (\(command))")
+        if participant.role == .viewer, let refusal = viewerRefusal(command) {
+            respond(to: id, seq: seq, command: command, error: refusal)
             return
         }
         let arguments = participant.paths.toContainer(message["arguments"] ?? [:])
@@ -141,6 +141,25 @@ actor DebugSession {
         } catch {
             respond(to: id, seq: seq, command: command, error: "\(error)")
         }
+    }
+
+    /// Why a viewer may not send `command` now, or nil. A viewer watches a debug session an
+    /// editor started: joining it (`initialize`, `launch`, `configurationDone` once it runs) and
+    /// reading its state, never starting, steering or changing it.
+    private func viewerRefusal(_ command: String) -> String? {
+        switch command {
+        case _ where Self.watchCommands.contains(command): nil
+        case "initialize": process == nil && starting == nil
+            ? "no debug session is running in this Mesh session; viewers can join one an editor started" : nil
+        case "launch": launched ? nil : "viewers cannot start the program; join once an editor has launched it"
+        case "configurationDone": configured ? nil : "viewers cannot start the program; join once an editor has launched it"
+        default: "viewers can watch this debug session but not control it (\(command))"
+        }
+    }
+
+    /// A participant's role changed (or was read again): it applies to their next request.
+    func setRole(_ role: Role, for id: UUID) {
+        participants[id]?.role = role
     }
 
     private func unionBreakpoints(_ arguments: JSONValue, path: String) -> JSONValue {

@@ -43,16 +43,20 @@ struct DebugSocket {
     let store: Store
     let limits: ServerConfiguration.Limits
     let logger: Logger
+    /// How often an open debug connection's membership and role are read again.
+    var membershipInterval: Duration = .seconds(1)
 
     func run(user: AuthUser, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
         var messages = inbound.messages(maxSize: limits.maxFrameBytes).makeAsyncIterator()
         let (stream, queue) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .unbounded)
         let session: DebugSession
+        let sessionID: UUID
         let id = UUID()
         do {
             guard case let .text(text)? = try await messages.next(), let hello = try? JSONValue.parse(Data(text.utf8)),
-                  hello["type"]?.string == "hello", let sessionID = hello["session"]?.string.flatMap(UUID.init(uuidString:))
+                  hello["type"]?.string == "hello", let requested = hello["session"]?.string.flatMap(UUID.init(uuidString:))
             else { throw ErrorMessage(.badRequest, "the first message must be {\"type\":\"hello\",\"session\":…,\"root\":…}") }
+            sessionID = requested
             guard let member = try await store.sessions.member(sessionID: sessionID, userID: user.id) else {
                 throw ErrorMessage(.notFound, "no such session")
             }
@@ -72,6 +76,22 @@ struct DebugSocket {
             group.addTask {
                 for await text in stream { try? await outbound.write(.text(text)) }
             }
+            // The role is read again every second: a demotion applies to the next request, a
+            // removal (or the session's deletion) ends the participation and closes the socket.
+            group.addTask { [store, membershipInterval] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: membershipInterval)
+                    guard !Task.isCancelled else { return }
+                    let member: MemberRecord?
+                    do { member = try await store.sessions.member(sessionID: sessionID, userID: user.id) } catch { continue }
+                    guard let member else {
+                        await session.leave(id)
+                        try? await outbound.close(.policyViolation, reason: "you are no longer a member of this session")
+                        return
+                    }
+                    await session.setRole(member.role, for: id)
+                }
+            }
             do {
                 while let message = try await messages.next() {
                     guard case let .text(text) = message else {
@@ -90,6 +110,7 @@ struct DebugSocket {
             }
             await session.leave(id)
             queue.finish()
+            group.cancelAll()
         }
         try? await outbound.close(.normalClosure, reason: nil)
     }
