@@ -29,6 +29,7 @@ public func buildApplication(
     let metrics = ServerMetrics()
     let hub = CollaborationHub(store: store, limits: configuration.limits, metrics: metrics, logger: logger)
     let auth = configuration.auth
+    let hasher = PasswordHasher(cost: UInt8(auth.bcryptCost))
 
     let router = Router(context: MeshRequestContext.self)
     router.middlewares.add(ErrorMiddleware())
@@ -36,9 +37,9 @@ public func buildApplication(
     HealthController(store: store, metrics: metrics).addRoutes(to: router)
     let v1 = router.group("v1")
     AuthController(
-        store: store, tokens: tokens, hasher: PasswordHasher(cost: UInt8(auth.bcryptCost)),
-        accountThrottle: LoginThrottle(limit: auth.maxFailedLogins, window: auth.throttleWindow),
-        addressThrottle: LoginThrottle(limit: auth.maxFailedLogins * 4, window: auth.throttleWindow),
+        store: store, tokens: tokens, hasher: hasher,
+        throttle: LoginThrottle(window: auth.throttleWindow),
+        decoyHash: try await hasher.hash(UUID().uuidString),
         mailer: mailer ?? LogMailer(logger: logger), settings: auth
     ).addRoutes(to: v1)
     SessionController(store: store, hub: hub).addRoutes(to: v1)

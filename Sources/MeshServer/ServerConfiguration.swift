@@ -64,9 +64,14 @@ public struct ServerConfiguration: Sendable {
         public var accessTokenLifetime: TimeInterval = 15 * 60
         public var refreshTokenLifetime: TimeInterval = 30 * 24 * 3600
         public var bcryptCost = 12
-        /// Failed logins allowed per account and per address within `throttleWindow`.
+        /// Failed logins allowed per account and address within `throttleWindow` (10 times as
+        /// many per account, 20 times per address); also password changes per account.
         public var maxFailedLogins = 5
         public var throttleWindow: TimeInterval = 15 * 60
+        /// Accounts one address may create within `throttleWindow`.
+        public var maxSignupsPerAddress = 10
+        /// Addresses of reverse proxies (a TLS terminator) whose `X-Forwarded-For` is believed.
+        public var trustedProxies: Set<String> = []
         /// The HMAC secret; when nil it is read from (or generated into) the data directory.
         public var jwtSecret: [UInt8]?
         public init() {}

@@ -36,6 +36,8 @@ final class BenchServer: Sendable {
         configuration.limits.messageBurst = 1_000_000
         // Signing up 200 users at the default bcrypt cost 12 takes minutes; irrelevant here.
         configuration.auth.bcryptCost = 4
+        // Every benchmark user signs up from 127.0.0.1.
+        configuration.auth.maxSignupsPerAddress = 100_000
         configuration.auth.jwtSecret = Array("mesh-relay-bench-secret-with-at-least-64-bytes-for-hs512-signing!".utf8)
     }
 

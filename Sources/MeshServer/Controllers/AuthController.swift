@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import MeshStore
@@ -8,8 +9,10 @@ struct AuthController {
     let store: Store
     let tokens: TokenService
     let hasher: PasswordHasher
-    let accountThrottle: LoginThrottle
-    let addressThrottle: LoginThrottle
+    let throttle: LoginThrottle
+    /// A bcrypt hash of nothing anyone knows, checked when the email is unknown: a login then
+    /// takes as long as one with a wrong password, so timing does not tell who has an account.
+    let decoyHash: String
     let mailer: any Mailer
     let settings: ServerConfiguration.AuthSettings
 
@@ -29,31 +32,56 @@ struct AuthController {
         let body = try await request.decode(as: SignupRequest.self, context: context)
         let email = try AccountRules.email(body.email)
         try AccountRules.password(body.password)
-        let user = UserRecord(email: email, displayName: try AccountRules.displayName(body.displayName),
-                              passwordHash: try await hasher.hash(body.password))
+        let displayName = try AccountRules.displayName(body.displayName)
+        let address = clientAddress(request, context)
+        try await reserve([.init(key: "signup:" + address, limit: settings.maxSignupsPerAddress)], what: "sign-ups from your address")
+        let user = UserRecord(email: email, displayName: displayName, passwordHash: try await hasher.hash(body.password))
         try await store.users.create(user)
         try await sendVerification(to: user)
         return .init(status: .created, response: try await issueTokens(for: user, family: UUID()))
     }
 
+    /// Attempts are reserved before bcrypt runs, per account and address together (the tight
+    /// limit), per account (a slower one, against guessing from many addresses) and per address
+    /// (against one address trying many accounts); a success gives its reservation back.
     @Sendable func login(_ request: Request, context: MeshRequestContext) async throws -> TokenPair {
         let body = try await request.decode(as: LoginRequest.self, context: context)
-        let accountKey = "account:" + body.email.lowercased()
-        let addressKey = "address:" + context.remoteAddress
-        let accountWait = await accountThrottle.retryAfter([accountKey])
-        let addressWait = await addressThrottle.retryAfter([addressKey])
-        if let wait = accountWait ?? addressWait {
+        let account = body.email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        let address = clientAddress(request, context)
+        let limits: [LoginThrottle.Limit] = [
+            .init(key: "pair:\(account)|\(address)", limit: settings.maxFailedLogins),
+            .init(key: "account:" + account, limit: settings.maxFailedLogins * 10),
+            .init(key: "address:" + address, limit: settings.maxFailedLogins * 20),
+        ]
+        let reservedAt = Date()
+        if let wait = await throttle.reserve(limits, now: reservedAt) {
             throw ApiError(.tooManyRequests, .rateLimited, "too many failed logins; retry in \(Int(wait.rounded(.up))) s")
         }
-        guard let user = try await store.users.find(email: body.email),
-              try await hasher.verify(body.password, hash: user.passwordHash)
-        else {
-            await accountThrottle.recordFailure([accountKey])
-            await addressThrottle.recordFailure([addressKey])
-            throw ApiError.unauthorized("wrong email or password")
-        }
-        await accountThrottle.recordSuccess([accountKey])
+        let user = try await store.users.find(email: body.email)
+        // Unknown email or not, bcrypt runs once: the answer takes as long either way.
+        let matches = try await hasher.verify(body.password, hash: user?.passwordHash ?? decoyHash)
+        guard let user, matches else { throw ApiError.unauthorized("wrong email or password") }
+        await throttle.refund(limits.map(\.key), reservedAt: reservedAt)
         return try await issueTokens(for: user, family: UUID())
+    }
+
+    /// The caller's address: the connection's peer, or, when that peer is a trusted proxy, the
+    /// nearest address in `X-Forwarded-For` that is not one (so clients behind one TLS proxy
+    /// are not throttled as one).
+    func clientAddress(_ request: Request, _ context: MeshRequestContext) -> String {
+        let peer = context.remoteAddress
+        guard settings.trustedProxies.contains(peer) else { return peer }
+        let forwarded = request.headers[values: HTTPField.Name("X-Forwarded-For")!]
+            .flatMap { $0.split(separator: ",") }
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+        return forwarded.reversed().first { !settings.trustedProxies.contains($0) } ?? peer
+    }
+
+    private func reserve(_ limits: [LoginThrottle.Limit], what: String) async throws {
+        if let wait = await throttle.reserve(limits) {
+            throw ApiError(.tooManyRequests, .rateLimited, "too many \(what); retry in \(Int(wait.rounded(.up))) s")
+        }
     }
 
     /// Rotates a refresh token. Presenting one that was already used revokes its whole family:
@@ -105,6 +133,7 @@ struct AuthController {
     @Sendable func changePassword(_ request: Request, context: MeshRequestContext) async throws -> HTTPResponse.Status {
         var user = try await currentUser(context)
         let body = try await request.decode(as: PasswordChange.self, context: context)
+        try await reserve([.init(key: "password:\(user.id)", limit: settings.maxFailedLogins)], what: "password changes")
         guard try await hasher.verify(body.currentPassword, hash: user.passwordHash) else {
             throw ApiError.forbidden("current password is wrong")
         }

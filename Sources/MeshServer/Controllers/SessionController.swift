@@ -25,8 +25,7 @@ struct SessionController {
     @Sendable func create(_ request: Request, context: MeshRequestContext) async throws -> EditedResponse<SessionDTO> {
         let user = try context.requireUser()
         let body = try await request.decode(as: CreateSessionRequest.self, context: context)
-        let name = body.name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...200).contains(name.count) else { throw ApiError.badRequest("session name must have 1 to 200 characters") }
+        let name = try AccountRules.name(body.name, what: "session name", maxCharacters: 200)
         let session = SessionRecord(name: name, ownerID: user.id)
         try await store.sessions.create(session)
         return .init(status: .created, response: dto(session, role: .owner))

@@ -40,6 +40,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "bcrypt cost (env MESH_BCRYPT_COST).")
     var bcryptCost: Int = Int(ProcessInfo.processInfo.environment["MESH_BCRYPT_COST"] ?? "") ?? 12
 
+    @Option(help: "Comma-separated addresses of reverse proxies whose X-Forwarded-For names the client, for login throttling (env MESH_TRUSTED_PROXIES).")
+    var trustedProxies: String = ProcessInfo.processInfo.environment["MESH_TRUSTED_PROXIES"] ?? ""
+
+    @Option(help: "Accounts one client address may create per 15 minutes (env MESH_MAX_SIGNUPS_PER_ADDRESS).")
+    var maxSignupsPerAddress: Int = Int(ProcessInfo.processInfo.environment["MESH_MAX_SIGNUPS_PER_ADDRESS"] ?? "") ?? 10
+
     @Flag(help: "Disable the Docker sandbox (mesh run and mesh dap answer 503) (env MESH_SANDBOX=off).")
     var noSandbox = ProcessInfo.processInfo.environment["MESH_SANDBOX"] == "off"
 
@@ -87,6 +93,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.limits.messagesPerSecond = rateLimit
         configuration.limits.messageBurst = max(rateLimit * 4, 100)
         configuration.auth.bcryptCost = bcryptCost
+        configuration.auth.maxSignupsPerAddress = max(1, maxSignupsPerAddress)
+        configuration.auth.trustedProxies = Set(trustedProxies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         configuration.sandbox.enabled = !noSandbox
         configuration.sandbox.limits.memoryBytes = max(16, sandboxMemoryMb) << 20
         configuration.sandbox.limits.pids = max(8, sandboxPids)

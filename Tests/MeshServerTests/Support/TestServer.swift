@@ -23,6 +23,7 @@ final class TestServer: Sendable {
         var configuration = ServerConfiguration(dataDirectory: dataDir)
         configuration.port = 0
         configuration.auth.bcryptCost = 4
+        configuration.auth.maxSignupsPerAddress = 10_000   // every test user signs up from 127.0.0.1
         configuration.auth.jwtSecret = Array("test-secret-with-at-least-64-bytes-so-hs384-and-hs512-can-be-made!!".utf8)
         configure(&configuration)
         let store = try await Store.open(try await database.makeBackend(), logger: logger)

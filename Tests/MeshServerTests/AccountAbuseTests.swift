@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+@testable import MeshServer
+
+/// Issue 11's attacks on accounts, each by name: a parallel burst of logins, a shared proxy
+/// address, timing that tells which emails have accounts, unthrottled sign-ups and password
+/// changes, and names or emails carrying control, bidi or line-break characters.
+@Suite(.timeLimit(.minutes(5))) struct AccountAbuseTests {
+    @Test func aParallelBurstOfLoginsGetsNoMoreTriesThanTheLimit() async throws {
+        try await withServer(.sqlite) { server in
+            let ada = try await server.signup("Ada")
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<30 {
+                    group.addTask {
+                        try await server.request(.POST, "/v1/auth/login", json: ["email": ada.email, "password": "wrong password"]).status
+                    }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == 401 }.count == 5, "attempts reserved before bcrypt: \(statuses.sorted())")
+            #expect(statuses.filter { $0 == 429 }.count == 25)
+        }
+    }
+
+    @Test func clientsBehindATrustedProxyAreThrottledApart() async throws {
+        try await withServer(.sqlite, configure: { $0.auth.trustedProxies = ["127.0.0.1", "::1"] }) { server in
+            let ada = try await server.signup("Ada")
+            for _ in 0..<5 {
+                let wrong = try await server.request(.POST, "/v1/auth/login", json: ["email": ada.email, "password": "wrong password"],
+                                                     headers: [("X-Forwarded-For", "192.0.2.66")])
+                #expect(wrong.status == 401)
+            }
+            let attacker = try await server.request(.POST, "/v1/auth/login", json: ["email": ada.email, "password": ada.password],
+                                                    headers: [("X-Forwarded-For", "192.0.2.66")])
+            #expect(attacker.status == 429, "the guessing client waits")
+            let owner = try await server.request(.POST, "/v1/auth/login", json: ["email": ada.email, "password": ada.password],
+                                                 headers: [("X-Forwarded-For", "192.0.2.7, 127.0.0.1")])
+            #expect(owner.status == 200, "Ada, behind the same proxy, is not locked out: \(owner.text)")
+        }
+    }
+
+    @Test func forwardedForFromAnUntrustedPeerIsIgnored() async throws {
+        try await withServer(.sqlite) { server in
+            let ada = try await server.signup("Ada")
+            for i in 0..<5 {
+                let wrong = try await server.request(.POST, "/v1/auth/login", json: ["email": ada.email, "password": "wrong password"],
+                                                     headers: [("X-Forwarded-For", "192.0.2.\(i)")])
+                #expect(wrong.status == 401)
+            }
+            let next = try await server.request(.POST, "/v1/auth/login", json: ["email": ada.email, "password": "wrong password"],
+                                                headers: [("X-Forwarded-For", "192.0.2.99")])
+            #expect(next.status == 429, "a forged X-Forwarded-For does not buy more tries")
+        }
+    }
+
+    /// Without bcrypt for unknown emails, they answered in a fraction of the time a wrong
+    /// password takes, which tells who has an account. Compared side by side, the medians.
+    @Test func unknownEmailsTakeAsLongAsWrongPasswords() async throws {
+        try await withServer(.sqlite, configure: { $0.auth.bcryptCost = 10; $0.auth.maxFailedLogins = 1_000 }) { server in
+            let ada = try await server.signup("Ada")
+            func median(_ email: String) async throws -> Double {
+                var times: [Double] = []
+                for _ in 0..<7 {
+                    let start = ContinuousClock.now
+                    let response = try await server.request(.POST, "/v1/auth/login", json: ["email": email, "password": "wrong password"])
+                    #expect(response.status == 401)
+                    let elapsed = ContinuousClock.now - start
+                    times.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+                }
+                return times.sorted()[times.count / 2]
+            }
+            let known = try await median(ada.email)
+            let unknown = try await median("nobody-\(UUID().uuidString.prefix(6))@example.com")
+            #expect(unknown > known * 0.5, "unknown email \(unknown * 1000) ms, wrong password \(known * 1000) ms")
+        }
+    }
+
+    @Test func signupsPerAddressAreThrottled() async throws {
+        try await withServer(.sqlite, configure: { $0.auth.maxSignupsPerAddress = 3 }) { server in
+            for i in 0..<3 { _ = try await server.signup("User\(i)") }
+            let fourth = try await server.request(.POST, "/v1/auth/signup",
+                                                  json: ["email": "fourth@example.com", "displayName": "Fourth", "password": "long enough pw"])
+            #expect(fourth.status == 429 && fourth["code"] as? String == "rate_limited", "\(fourth.text)")
+        }
+    }
+
+    @Test func passwordChangesAreThrottled() async throws {
+        try await withServer(.sqlite) { server in
+            let ada = try await server.signup("Ada")
+            for _ in 0..<5 {
+                let wrong = try await server.request(.POST, "/v1/me/password", json: ["currentPassword": "not it at all", "newPassword": "something new"],
+                                                     token: ada.accessToken)
+                #expect(wrong.status == 403)
+            }
+            let sixth = try await server.request(.POST, "/v1/me/password", json: ["currentPassword": ada.password, "newPassword": "something new"],
+                                                 token: ada.accessToken)
+            #expect(sixth.status == 429, "\(sixth.text)")
+        }
+    }
+
+    @Test func namesAndEmailsRefuseControlBidiAndLineBreaks() async throws {
+        try await withServer(.sqlite) { server in
+            func signup(_ email: String, _ name: String) async throws -> Int {
+                try await server.request(.POST, "/v1/auth/signup", json: ["email": email, "displayName": name, "password": "long enough pw"]).status
+            }
+            #expect(try await signup("rlo@example.com", "Ada\u{202E}lanigiro") == 400, "right-to-left override")
+            #expect(try await signup("iso@example.com", "Ada\u{2066}x\u{2069}") == 400, "bidi isolate")
+            #expect(try await signup("nl@example.com", "Ada\nSubject: hi") == 400, "line break")
+            #expect(try await signup("nul@example.com", "Ada\u{0}") == 400, "control character")
+            #expect(try await signup("zw@example.com", "A\u{200B}da") == 400, "zero-width space")
+            #expect(try await signup("crlf\r\nBcc: x@example.com", "Ada") == 400, "CR/LF in an email")
+            #expect(try await signup("long@example.com", String(repeating: "😀", count: 101)) == 400, "101 characters")
+            #expect(try await signup("fine@example.com", String(repeating: "😀", count: 100)) == 201, "100 emoji: 400 bytes")
+            #expect(try await signup("accent@example.com", "Zoë e\u{301} 中文") == 201, "letters and combining marks are fine")
+            let owner = try await server.signup("Owner")
+            let session = try await server.request(.POST, "/v1/sessions", json: ["name": "demo\u{202E}"], token: owner.accessToken)
+            #expect(session.status == 400, "session names too: \(session.text)")
+        }
+    }
+}
