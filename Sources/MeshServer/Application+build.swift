@@ -30,6 +30,7 @@ public func buildApplication(
     let hub = CollaborationHub(store: store, limits: configuration.limits, metrics: metrics, logger: logger)
     let auth = configuration.auth
     let hasher = PasswordHasher(cost: UInt8(auth.bcryptCost))
+    let live = LiveSockets()
 
     let router = Router(context: MeshRequestContext.self)
     router.middlewares.add(ErrorMiddleware())
@@ -39,7 +40,7 @@ public func buildApplication(
     AuthController(
         store: store, tokens: tokens, hasher: hasher,
         throttle: LoginThrottle(window: auth.throttleWindow),
-        decoyHash: try await hasher.hash(UUID().uuidString),
+        decoyHash: try await hasher.hash(UUID().uuidString), live: live,
         mailer: mailer ?? LogMailer(logger: logger), settings: auth
     ).addRoutes(to: v1)
     SessionController(store: store, hub: hub).addRoutes(to: v1)
@@ -55,7 +56,7 @@ public func buildApplication(
     RunController(store: store, hub: hub, sandbox: sandbox, dataDirectory: configuration.dataDirectory).addRoutes(to: v1)
     if let sandbox {
         let debugHub = DebugHub(store: store, hub: hub, sandbox: sandbox, dataDirectory: configuration.dataDirectory, logger: logger)
-        let debugSocket = DebugSocket(debug: debugHub, store: store, limits: configuration.limits, logger: logger)
+        let debugSocket = DebugSocket(debug: debugHub, store: store, limits: configuration.limits, logger: logger, live: live)
         v1.ws("debug") { request, context in
             if let origin = request.headers[.origin],
                !OriginPolicy.allows(origin, host: request.head.authority, allowed: allowedOriginsForDebug(configuration)) {
@@ -69,7 +70,7 @@ public func buildApplication(
         }
     }
 
-    let socket = CollaborationSocket(hub: hub, store: store, limits: configuration.limits, logger: logger)
+    let socket = CollaborationSocket(hub: hub, store: store, limits: configuration.limits, logger: logger, live: live)
     let allowedOrigins = Set(configuration.allowedOrigins)
     v1.ws("ws") { request, context in
         if let origin = request.headers[.origin],

@@ -35,8 +35,12 @@ public struct ServerConfiguration: Sendable {
         /// Sustained messages per second per connection, and the burst allowed above it.
         public var messagesPerSecond = 500.0
         public var messageBurst = 2_000.0
-        /// Messages queued for one connection before it counts as too slow and is disconnected.
+        /// Messages, and bytes, queued for one connection before it counts as too slow and is
+        /// disconnected (the bytes fit two snapshots of the largest document).
         public var sendQueueLimit = 8_192
+        public var sendQueueBytes = 2 * (8 << 20) + (1 << 20)
+        /// Bytes queued for all connections together before the next one to queue is cut off.
+        public var serverSendQueueBytes = 1 << 30
         /// Operations kept in memory per document for transforming late operations.
         public var historyLimit = 1_024
         /// A snapshot is written every this many operations.

@@ -1,4 +1,5 @@
 import Foundation
+import MeshProtocol
 import Testing
 @testable import MeshServer
 
@@ -115,6 +116,35 @@ import Testing
             let owner = try await server.signup("Owner")
             let session = try await server.request(.POST, "/v1/sessions", json: ["name": "demo\u{202E}"], token: owner.accessToken)
             #expect(session.status == 400, "session names too: \(session.text)")
+        }
+    }
+
+    /// Issue 11: logout, a password change and a refresh token used twice revoked refresh
+    /// tokens but left the user's open WebSockets running. Each now closes them.
+    @Test(arguments: ["logout", "password change", "refresh reuse"])
+    func revokingTokensClosesTheUsersSockets(how: String) async throws {
+        try await withServer(.sqlite) { server in
+            let ada = try await server.signup("Ada")
+            let bob = try await server.signup("Bob")
+            let session = try await server.createSession(ada)
+            try await server.addMember(bob, to: session, role: "editor", owner: ada)
+            let (adas, _) = try await TestSocket.join(server, ada, session: session, label: "ada")
+            let (bobs, _) = try await TestSocket.join(server, bob, session: session, label: "bob")
+            switch how {
+            case "logout":
+                #expect(try await server.request(.POST, "/v1/auth/logout", json: ["refreshToken": ada.refreshToken]).status == 204)
+            case "password change":
+                let changed = try await server.request(.POST, "/v1/me/password",
+                                                       json: ["currentPassword": ada.password, "newPassword": "a brand new one"], token: ada.accessToken)
+                #expect(changed.status == 204)
+            default:
+                #expect(try await server.request(.POST, "/v1/auth/refresh", json: ["refreshToken": ada.refreshToken]).status == 200)
+                #expect(try await server.request(.POST, "/v1/auth/refresh", json: ["refreshToken": ada.refreshToken]).status == 401)
+            }
+            #expect(await adas.waitClosed(), "Ada's socket closes after \(how)")
+            bobs.send(.ping(.init(id: "bob")))
+            let pong: ClientMessage.Ping = try await bobs.next { if case let .pong(p) = $0 { p } else { nil } }
+            #expect(pong.id == "bob", "Bob's socket is not affected")
         }
     }
 }

@@ -47,4 +47,51 @@ import Testing
             #expect(text == String(repeating: chunk, count: 200))
         }
     }
+
+    /// Issue 11: the queue was bounded in messages, so a client that stops reading and repeats
+    /// `open` on a large document queued gigabytes. Now bytes are counted, per connection and
+    /// for the whole server, and such a client is cut off while its queue is small.
+    @Test func repeatedOpensOfALargeDocumentAreBoundedInBytes() async throws {
+        let perConnection = 1 << 20
+        try await withServer(.sqlite, configure: { $0.limits.sendQueueBytes = perConnection }) { server in
+            let owner = try await server.signup("Owner")
+            let session = try await server.createSession(owner)
+            let (writer, _) = try await TestSocket.join(server, owner, session: session)
+            let big = String(repeating: "0123456789abcdef", count: 16_384)   // 256 KiB
+            writer.send(.open(.init(path: "big.txt", create: big)))
+            _ = try await writer.next { if case .snapshot = $0 { true } else { nil } }
+
+            let slow = try await StalledSocket.connect(port: server.port, token: owner.accessToken)
+            let hello = String(decoding: try JSONEncoder().encode(ClientMessage.hello(.init(session: session))), as: UTF8.self)
+            let open = String(decoding: try JSONEncoder().encode(ClientMessage.open(.init(path: "big.txt"))), as: UTF8.self)
+            try await offCooperativePool { Result { try slow.sendText(hello); for _ in 0..<200 { try slow.sendText(open) } } }.get()
+            let closed = await offCooperativePool { slow.drainUntilClosed(timeout: 20) }
+            #expect(closed, "200 opens of 256 KiB (50 MiB) were not queued: the reader was cut off")
+            let metrics = try await server.request(.GET, "/metrics").text
+            #expect(metrics.contains("mesh_slow_client_disconnects_total 1"), "\(metrics)")
+            // The writer was not affected, and nothing stays reserved for the closed socket.
+            writer.send(.ping(.init(id: "alive")))
+            let pong: ClientMessage.Ping = try await writer.next { if case let .pong(p) = $0 { p } else { nil } }
+            #expect(pong.id == "alive")
+            let hub = server.mesh.hub
+            let deadline = ContinuousClock.now + .seconds(5)
+            while hub.sendBudget.inUse > 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(hub.sendBudget.inUse == 0, "queued bytes return to the server's budget")
+        }
+    }
+
+    @Test func theServerWideBudgetCutsOffTheReaderThatWouldExceedIt() {
+        let budget = SendBudget(limit: 1_000)
+        let user = AuthUser(id: UUID(), name: "A")
+        let first = ClientConnection(user: user, session: UUID(), role: .editor, queueLimit: 100, byteLimit: 800, budget: budget, burst: 10)
+        let second = ClientConnection(user: user, session: UUID(), role: .editor, queueLimit: 100, byteLimit: 800, budget: budget, burst: 10)
+        first.send(String(repeating: "a", count: 700))
+        #expect(first.closeReason == nil && budget.inUse == 700)
+        second.send(String(repeating: "b", count: 400))
+        #expect(second.closeReason?.hasPrefix("too slow") == true, "700 + 400 > 1,000")
+        first.send(String(repeating: "c", count: 200))
+        #expect(first.closeReason?.hasPrefix("too slow") == true, "700 + 200 > 800 for one connection")
+        first.releaseQueue()
+        #expect(budget.inUse == 0)
+    }
 }

@@ -23,16 +23,23 @@ final class ClientConnection: Sendable, Hashable {
         var closeReason: String?
         var tokens: Double
         var lastRefill: Date
+        /// Bytes queued and not written yet (all of them taken from `budget`).
+        var queuedBytes = 0
     }
 
     /// Called once when the send queue overflows (for the slow-client metric).
     private let onOverflow: @Sendable () -> Void
+    /// The most bytes this connection may have queued, and the server-wide budget they come from.
+    private let byteLimit: Int
+    private let budget: SendBudget
 
-    init(user: AuthUser, session: UUID, role: Role, queueLimit: Int, burst: Double,
-         onOverflow: @escaping @Sendable () -> Void = {}) {
+    init(user: AuthUser, session: UUID, role: Role, queueLimit: Int, byteLimit: Int = .max,
+         budget: SendBudget = SendBudget(limit: .max), burst: Double, onOverflow: @escaping @Sendable () -> Void = {}) {
         self.onOverflow = onOverflow
         self.user = user
         self.session = session
+        self.byteLimit = byteLimit
+        self.budget = budget
         state = NIOLockedValueBox(State(role: role, tokens: burst, lastRefill: Date()))
         (outgoing, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingOldest(queueLimit))
         (overflowed, overflowContinuation) = AsyncStream.makeStream(of: Void.self)
@@ -42,13 +49,42 @@ final class ClientConnection: Sendable, Hashable {
     func setRole(_ role: Role) { state.withLockedValue { $0.role = role } }
     var closeReason: String? { state.withLockedValue { $0.closeReason } }
 
-    /// Queues an encoded message; a full queue closes the connection.
+    /// Queues an encoded message; a full queue (in messages, in this connection's bytes, or in
+    /// the server's) closes the connection: a slow reader is cut off, never fed partially.
     func send(_ text: String) {
-        if case .dropped = continuation.yield(text) {
-            if closeReason == nil { onOverflow() }
-            close(reason: "too slow: reconnect and resync")
-            overflowContinuation.finish()
+        let bytes = text.utf8.count
+        let admitted = state.withLockedValue { s in
+            guard s.closeReason == nil, bytes <= byteLimit - s.queuedBytes, budget.take(bytes) else { return false }
+            s.queuedBytes += bytes
+            return true
         }
+        guard admitted else { return overflow() }
+        if case .dropped = continuation.yield(text) {
+            written(bytes)
+            overflow()
+        }
+    }
+
+    /// The writer wrote a message of `bytes`: they leave the queue and return to the budget.
+    func written(_ bytes: Int) {
+        state.withLockedValue { $0.queuedBytes -= bytes }
+        budget.give(bytes)
+    }
+
+    /// The writer stopped: whatever it did not write returns to the budget.
+    func releaseQueue() {
+        let left = state.withLockedValue { s in
+            defer { s.queuedBytes = 0 }
+            return s.queuedBytes
+        }
+        budget.give(left)
+    }
+
+    private func overflow() {
+        guard closeReason == nil else { return }
+        onOverflow()
+        close(reason: "too slow: reconnect and resync")
+        overflowContinuation.finish()
     }
 
     func send(_ message: ServerMessage) { send(WireCodec.encode(message)) }

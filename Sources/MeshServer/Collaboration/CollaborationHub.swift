@@ -13,12 +13,22 @@ actor CollaborationHub {
     let limits: ServerConfiguration.Limits
     let metrics: ServerMetrics
     let logger: Logger
+    /// What every connection's send queue draws from (`limits.serverSendQueueBytes`).
+    nonisolated let sendBudget: SendBudget
 
     init(store: Store, limits: ServerConfiguration.Limits, metrics: ServerMetrics, logger: Logger) {
         self.store = store
         self.limits = limits
         self.metrics = metrics
         self.logger = logger
+        sendBudget = SendBudget(limit: limits.serverSendQueueBytes)
+    }
+
+    /// Closes every collaboration socket `user` has open (their tokens were revoked).
+    func disconnect(user: UUID, reason: String) {
+        for room in rooms.values {
+            for connection in room.values where connection.user.id == user { connection.close(reason: reason) }
+        }
     }
 
     func register(_ connection: ClientConnection) {

@@ -12,6 +12,7 @@ struct CollaborationSocket {
     let store: Store
     let limits: ServerConfiguration.Limits
     let logger: Logger
+    let live: LiveSockets
 
     func run(user: AuthUser, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
         var messages = inbound.messages(maxSize: limits.maxFrameBytes).makeAsyncIterator()
@@ -25,6 +26,8 @@ struct CollaborationSocket {
             return
         }
         await hub.register(connection)
+        let liveKey = live.register(user: user.id) { reason in connection.close(reason: reason) }
+        defer { live.unregister(user: user.id, key: liveKey) }
         var opened: [String: DocumentActor] = [:]
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await writeLoop(connection, outbound) }
@@ -62,7 +65,11 @@ struct CollaborationSocket {
 
     private func writeLoop(_ connection: ClientConnection, _ outbound: WebSocketOutboundWriter) async {
         do {
-            for await text in connection.outgoing { try await outbound.write(.text(text)) }
+            defer { connection.releaseQueue() }
+            for await text in connection.outgoing {
+                try await outbound.write(.text(text))
+                connection.written(text.utf8.count)
+            }
             if let reason = connection.closeReason, !reason.isEmpty {
                 try await outbound.close(.policyViolation, reason: String(reason.prefix(120)))
             } else {
@@ -87,7 +94,8 @@ struct CollaborationSocket {
         else { throw ErrorMessage(.notFound, "no such session, or you are not a member") }
         let metrics = hub.metrics
         let connection = ClientConnection(user: user, session: session, role: member.role,
-                                          queueLimit: limits.sendQueueLimit, burst: limits.messageBurst,
+                                          queueLimit: limits.sendQueueLimit, byteLimit: limits.sendQueueBytes,
+                                          budget: hub.sendBudget, burst: limits.messageBurst,
                                           onOverflow: { metrics.slowClientDisconnects.increment() })
         let documents = try await store.documents.list(sessionID: session).map(\.path)
         var chat: [ServerMessage.Chat] = []

@@ -13,6 +13,8 @@ struct AuthController {
     /// A bcrypt hash of nothing anyone knows, checked when the email is unknown: a login then
     /// takes as long as one with a wrong password, so timing does not tell who has an account.
     let decoyHash: String
+    /// Revoking a user's tokens closes the sockets they opened.
+    let live: LiveSockets
     let mailer: any Mailer
     let settings: ServerConfiguration.AuthSettings
 
@@ -94,6 +96,7 @@ struct AuthController {
         else { throw ApiError.unauthorized("invalid or expired refresh token") }
         guard try await store.refreshTokens.markUsed(id: record.id, at: now) else {
             try await store.refreshTokens.revokeFamily(record.familyID, at: now)
+            await live.closeAll(user: record.userID, reason: "a refresh token was used twice: sign in again")
             context.logger.warning("refresh token reuse; family revoked", metadata: ["user": "\(record.userID)"])
             throw ApiError.unauthorized("refresh token already used; every session from it is revoked")
         }
@@ -105,6 +108,7 @@ struct AuthController {
         let body = try await request.decode(as: RefreshRequest.self, context: context)
         if let record = try await store.refreshTokens.find(hash: TokenService.hash(body.refreshToken)) {
             try await store.refreshTokens.revokeFamily(record.familyID, at: Date())
+            await live.closeAll(user: record.userID, reason: "signed out")
         }
         return .noContent
     }
@@ -146,6 +150,7 @@ struct AuthController {
             keep = record.familyID
         }
         try await store.refreshTokens.revokeAll(userID: user.id, exceptFamily: keep, at: Date())
+        await live.closeAll(user: user.id, reason: "the password changed: sign in again")
         return .noContent
     }
 

@@ -43,6 +43,7 @@ struct DebugSocket {
     let store: Store
     let limits: ServerConfiguration.Limits
     let logger: Logger
+    let live: LiveSockets
     /// How often an open debug connection's membership and role are read again.
     var membershipInterval: Duration = .seconds(1)
 
@@ -72,6 +73,11 @@ struct DebugSocket {
             try? await outbound.close(.policyViolation, reason: message.code.rawValue)
             return
         }
+        let liveKey = live.register(user: user.id) { reason in
+            await session.leave(id)
+            try? await outbound.close(.policyViolation, reason: reason)
+        }
+        defer { live.unregister(user: user.id, key: liveKey) }
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await text in stream { try? await outbound.write(.text(text)) }

@@ -1,0 +1,34 @@
+import Foundation
+import NIOConcurrencyHelpers
+
+/// The WebSockets (collaboration and debug) each user has open, so that revoking a user's
+/// tokens — logout, a password change, a refresh token used twice — closes what they opened
+/// instead of leaving it running on an access token nobody may use any more.
+final class LiveSockets: Sendable {
+    typealias Close = @Sendable (_ reason: String) async -> Void
+
+    private let sockets = NIOLockedValueBox<[UUID: [UUID: Close]]>([:])
+
+    /// Registers an open socket of `user`; returns the key to unregister it with.
+    func register(user: UUID, close: @escaping Close) -> UUID {
+        let key = UUID()
+        sockets.withLockedValue { $0[user, default: [:]][key] = close }
+        return key
+    }
+
+    func unregister(user: UUID, key: UUID) {
+        sockets.withLockedValue { sockets in
+            sockets[user]?[key] = nil
+            if sockets[user]?.isEmpty == true { sockets[user] = nil }
+        }
+    }
+
+    /// Closes every socket `user` has open, with `reason`.
+    func closeAll(user: UUID, reason: String) async {
+        let closers = sockets.withLockedValue { $0.removeValue(forKey: user).map { Array($0.values) } ?? [] }
+        for close in closers { await close(reason) }
+    }
+
+    /// Sockets open now, for tests and metrics.
+    func count(user: UUID) -> Int { sockets.withLockedValue { $0[user]?.count ?? 0 } }
+}
