@@ -138,8 +138,14 @@ def run(world: World, number: int, seed: int, setting: Setting) -> None:
             expected.append(token)
             pause = rng.choice(["wait", 0, 0, 10, 50])
             if pause == "wait":
-                wait_until(lambda: all(token in other.text() for other in instances), 20, interval=0.02,
-                           what=f"{token} to reach every editor")
+                try:
+                    wait_until(lambda: all(token in other.text() for other in instances), 20, interval=0.02,
+                               what=f"{token} to reach every editor")
+                except Failure as error:
+                    missing = [i.name for i in instances if token not in i.text()]
+                    server = world.server_text(path) or ""
+                    raise Failure(f"{error}: missing in {missing}, {'on' if token in server else 'not on'} the server; "
+                                  f"texts: " + "; ".join(f"{i.name} {i.text()!r}" for i in instances) + f"; server {server!r}")
             elif pause:
                 time.sleep(pause / 1000)
 
