@@ -147,4 +147,29 @@ import Testing
             #expect(pong.id == "bob", "Bob's socket is not affected")
         }
     }
+
+    /// Issue 11: a removed member could rejoin at once with the invite they joined with (10
+    /// uses, 7 days by default). An invite made before the removal no longer works for them; a
+    /// new one does, and others still join with the old one.
+    @Test func aRemovedMemberCannotRejoinWithAnOldInvite() async throws {
+        try await withServer(.sqlite) { server in
+            let owner = try await server.signup("Owner")
+            let mallory = try await server.signup("Mallory")
+            let carol = try await server.signup("Carol")
+            let session = try await server.createSession(owner)
+            let invite = try await server.request(.POST, "/v1/sessions/\(session)/invites", json: ["role": "editor"], token: owner.accessToken)
+            let code = try #require(invite["code"] as? String)
+            #expect(try await server.request(.POST, "/v1/invites/\(code)/join", token: mallory.accessToken).status == 200)
+            #expect(try await server.request(.DELETE, "/v1/sessions/\(session)/members/\(mallory.id)", token: owner.accessToken).status == 204)
+            let again = try await server.request(.POST, "/v1/invites/\(code)/join", token: mallory.accessToken)
+            #expect(again.status == 403, "\(again.text)")
+            #expect(try await server.request(.POST, "/v1/invites/\(code)/join", token: carol.accessToken).status == 200,
+                    "the invite still works for others")
+            try await Task.sleep(for: .milliseconds(20))
+            let fresh = try await server.request(.POST, "/v1/sessions/\(session)/invites", json: ["role": "viewer"], token: owner.accessToken)
+            let freshCode = try #require(fresh["code"] as? String)
+            #expect(try await server.request(.POST, "/v1/invites/\(freshCode)/join", token: mallory.accessToken).status == 200,
+                    "a new invite lets them back in")
+        }
+    }
 }

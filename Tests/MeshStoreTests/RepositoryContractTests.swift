@@ -167,10 +167,19 @@ import Testing
                 try await store.sessions.addMember(MemberRecord(sessionID: UUID(), userID: user, role: .viewer))
             }
 
-            try await store.sessions.removeMember(sessionID: session.id, userID: user)
+            #expect(try await store.sessions.removedAt(sessionID: session.id, userID: user) == nil)
+            try await store.sessions.removeMember(sessionID: session.id, userID: user, banned: true)
             #expect(try await role() == nil)
             #expect(try await store.sessions.members(sessionID: session.id).map(\.userID) == [session.ownerID])
             #expect(try await store.sessions.list(memberID: user) == [])
+            let removed = try #require(try await store.sessions.removedAt(sessionID: session.id, userID: user))
+            #expect(abs(removed.timeIntervalSinceNow) < 60, "the removal is recorded with its time")
+            // Leaving of one's own accord is not a ban.
+            try await store.sessions.addMember(MemberRecord(sessionID: session.id, userID: user, role: .viewer))
+            let other = UUID()
+            try await store.sessions.addMember(MemberRecord(sessionID: session.id, userID: other, role: .viewer))
+            try await store.sessions.removeMember(sessionID: session.id, userID: other, banned: false)
+            #expect(try await store.sessions.removedAt(sessionID: session.id, userID: other) == nil)
         }
     }
 

@@ -88,7 +88,8 @@ struct SessionController {
         let target = try context.parameters.uuid("user")
         guard target == user.id || role == .owner else { throw ApiError.forbidden("only the owner removes other members") }
         guard target != session.ownerID else { throw ApiError.badRequest("the owner cannot leave; delete the session instead") }
-        try await store.sessions.removeMember(sessionID: session.id, userID: target)
+        // Removed by the owner: an invite they still hold no longer lets them back in.
+        try await store.sessions.removeMember(sessionID: session.id, userID: target, banned: target != user.id)
         await hub.roleChanged(session: session.id, user: target, role: nil)
         return .noContent
     }
@@ -130,6 +131,11 @@ struct SessionController {
            let member = try await store.sessions.member(sessionID: invite.sessionID, userID: user.id),
            let session = try await store.sessions.find(id: invite.sessionID) {
             return JoinResult(session: dto(session, role: member.role))   // already a member: no use counted
+        }
+        if let invite = try await store.invites.find(code: code),
+           let removedAt = try await store.sessions.removedAt(sessionID: invite.sessionID, userID: user.id),
+           invite.createdAt <= removedAt {
+            throw ApiError.forbidden("the owner removed you from this session; this invite was made before that: ask for a new one")
         }
         let invite = try await store.invites.redeem(code: code, at: Date())
         try await store.sessions.addMember(MemberRecord(sessionID: invite.sessionID, userID: user.id, role: invite.role))

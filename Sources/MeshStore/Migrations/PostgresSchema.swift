@@ -105,5 +105,14 @@ enum PostgresSchema {
             REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION ops_advance_document()
             """,
         ]),
+        // A member the owner removed cannot come back with an invite made before the removal.
+        Migration(version: 3, name: "removed members", statements: [
+            """
+            CREATE TABLE removed_members (
+                session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+                user_id TEXT NOT NULL, removed_at DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (session_id, user_id))
+            """,
+        ]),
     ]
 }

@@ -41,7 +41,11 @@ public protocol SessionRepository: Sendable {
     /// Adds the member or, when present, keeps the higher of the two roles.
     func addMember(_ member: MemberRecord) async throws
     func setRole(sessionID: UUID, userID: UUID, role: Role) async throws
-    func removeMember(sessionID: UUID, userID: UUID) async throws
+    /// Removes the member; `banned` (the owner removed them) also records when, so that an
+    /// invite made before then no longer lets them back in.
+    func removeMember(sessionID: UUID, userID: UUID, banned: Bool) async throws
+    /// When the owner last removed `userID` from the session, if ever since they were let back in.
+    func removedAt(sessionID: UUID, userID: UUID) async throws -> Date?
 }
 
 /// Invitations.

@@ -78,10 +78,25 @@ struct SQLSessionRepository: SessionRepository {
         if rows.isEmpty { throw StoreError.notFound("member \(userID) of session \(sessionID)") }
     }
 
-    func removeMember(sessionID: UUID, userID: UUID) async throws {
+    func removeMember(sessionID: UUID, userID: UUID, banned: Bool) async throws {
+        try await db.transaction { db in
+            try await db.raw("""
+                DELETE FROM members WHERE session_id = \(bind: sessionID.sqlValue) AND user_id = \(bind: userID.sqlValue)
+                """).run()
+            guard banned else { return }
+            try await db.raw("""
+                INSERT INTO removed_members (session_id, user_id, removed_at)
+                VALUES (\(bind: sessionID.sqlValue), \(bind: userID.sqlValue), \(bind: Date().sqlValue))
+                ON CONFLICT (session_id, user_id) DO UPDATE SET removed_at = excluded.removed_at
+                """).run()
+        }
+    }
+
+    func removedAt(sessionID: UUID, userID: UUID) async throws -> Date? {
         try await db.raw("""
-            DELETE FROM members WHERE session_id = \(bind: sessionID.sqlValue) AND user_id = \(bind: userID.sqlValue)
-            """).run()
+            SELECT removed_at FROM removed_members
+            WHERE session_id = \(bind: sessionID.sqlValue) AND user_id = \(bind: userID.sqlValue)
+            """).first().map { try $0.date("removed_at") }
     }
 
     /// An SQL expression ranking the role stored in `column` like `Role`'s order.
