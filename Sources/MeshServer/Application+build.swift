@@ -90,7 +90,9 @@ public func buildApplication(
         router: router,
         server: .http1WebSocketUpgrade(
             webSocketRouter: router,
-            configuration: .init(ws: .init(maxFrameSize: configuration.limits.maxFrameBytes, closeTimeout: .seconds(2)))),
+            configuration: .init(ws: .init(maxFrameSize: configuration.limits.maxFrameBytes,
+                                           autoPing: .enabled(timePeriod: configuration.limits.pingInterval),
+                                           closeTimeout: .seconds(2)))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "mesh"),
         services: [HubService(hub: hub), SandboxService(sandbox: sandbox, logger: logger)],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },

@@ -41,6 +41,12 @@ public struct ServerConfiguration: Sendable {
         public var sendQueueBytes = 2 * (8 << 20) + (1 << 20)
         /// Bytes queued for all connections together before the next one to queue is cut off.
         public var serverSendQueueBytes = 1 << 30
+        /// Collaboration WebSockets one user may have open at once.
+        public var maxConnectionsPerUser = 32
+        /// How long a new WebSocket may take to send `hello`.
+        public var helloTimeout: Duration = .seconds(10)
+        /// How often the server pings each WebSocket; one that does not answer by the next ping is closed.
+        public var pingInterval: Duration = .seconds(30)
         /// Operations kept in memory per document for transforming late operations.
         public var historyLimit = 1_024
         /// A snapshot is written every this many operations.

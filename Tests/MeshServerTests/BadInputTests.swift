@@ -180,3 +180,38 @@ import Testing
         }
     }
 }
+
+/// Issue 11: no timeout for `hello`, no cap on a user's connections.
+@Suite(.timeLimit(.minutes(5))) struct ConnectionLimitTests {
+    @Test func aSocketThatNeverSaysHelloIsClosed() async throws {
+        try await withServer(.sqlite, configure: { $0.limits.helloTimeout = .milliseconds(300) }) { server in
+            let owner = try await server.signup("Owner")
+            let silent = TestSocket(server, token: owner.accessToken, label: "silent")
+            let error: ErrorMessage = try await silent.next(timeout: .seconds(5)) { if case let .error(e) = $0 { e } else { nil } }
+            #expect(error.message.contains("hello"), "\(error)")
+            #expect(await silent.waitClosed(timeout: .seconds(5)))
+        }
+    }
+
+    @Test func aUserHasAtMostTheirShareOfConnections() async throws {
+        try await withServer(.sqlite, configure: { $0.limits.maxConnectionsPerUser = 3 }) { server in
+            let owner = try await server.signup("Owner")
+            let other = try await server.signup("Other")
+            let session = try await server.createSession(owner)
+            try await server.addMember(other, to: session, role: "editor", owner: owner)
+            var open: [TestSocket] = []
+            for i in 0..<3 { open.append(try await TestSocket.join(server, owner, session: session, label: "\(i)").0) }
+            let fourth = TestSocket(server, token: owner.accessToken, label: "fourth")
+            fourth.send(.hello(.init(session: session)))
+            let refused: ErrorMessage = try await fourth.next { if case let .error(e) = $0 { e } else { nil } }
+            #expect(refused.code == .rateLimited, "\(refused)")
+            _ = try await TestSocket.join(server, other, session: session)   // another user is not affected
+            open[0].close()
+            try await Task.sleep(for: .milliseconds(300))
+            let again = try await TestSocket.join(server, owner, session: session, label: "again")
+            #expect(again.1.session == session, "a closed connection frees its place")
+            let hub = server.mesh.hub
+            #expect(hub.sendBudget.inUse < 64 << 10, "the refused connection's welcome was given back")
+        }
+    }
+}

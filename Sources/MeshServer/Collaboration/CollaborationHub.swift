@@ -7,6 +7,7 @@ import MeshStore
 /// changes, deletions) and hands out one ``DocumentActor`` per live document.
 actor CollaborationHub {
     private var rooms: [UUID: [UUID: ClientConnection]] = [:]
+    private var connectionsPerUser: [UUID: Int] = [:]
     private var documents: [UUID: DocumentActor] = [:]
     private var loading: [UUID: Task<DocumentActor, any Error>] = [:]
     let store: Store
@@ -31,14 +32,22 @@ actor CollaborationHub {
         }
     }
 
-    func register(_ connection: ClientConnection) {
+    /// Registers a connection; false (and nothing registered) when its user already has
+    /// `limits.maxConnectionsPerUser` open.
+    func register(_ connection: ClientConnection) -> Bool {
+        let open = connectionsPerUser[connection.user.id, default: 0]
+        guard open < limits.maxConnectionsPerUser else { return false }
+        connectionsPerUser[connection.user.id] = open + 1
         if rooms[connection.session] == nil { metrics.liveSessions.increment() }
         rooms[connection.session, default: [:]][connection.id] = connection
         metrics.connections.increment()
+        return true
     }
 
     func unregister(_ connection: ClientConnection) {
         guard rooms[connection.session]?.removeValue(forKey: connection.id) != nil else { return }
+        let open = connectionsPerUser[connection.user.id, default: 1] - 1
+        connectionsPerUser[connection.user.id] = open > 0 ? open : nil
         metrics.connections.decrement()
         if rooms[connection.session]?.isEmpty == true {
             rooms[connection.session] = nil

@@ -17,15 +17,28 @@ struct CollaborationSocket {
     func run(user: AuthUser, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
         var messages = inbound.messages(maxSize: limits.maxFrameBytes).makeAsyncIterator()
         let connection: ClientConnection
+        // `hello` must come within `limits.helloTimeout`: a socket that never says it holds a
+        // connection for nothing. Closing our side ends the inbound stream too.
+        let helloTimeout = limits.helloTimeout
+        let watchdog = Task {
+            try await Task.sleep(for: helloTimeout)
+            try? await outbound.write(.text(WireCodec.encode(.error(ErrorMessage(.badRequest, "no hello within \(helloTimeout)")))))
+            try? await outbound.close(.policyViolation, reason: "no hello in time")
+        }
         do {
             connection = try await handshake(user: user, messages: &messages, outbound: outbound)
+            watchdog.cancel()
+            guard await hub.register(connection) else {
+                connection.releaseQueue()   // the welcome it queued is never written
+                throw ErrorMessage(.rateLimited, "you have \(limits.maxConnectionsPerUser) connections open already; close one first")
+            }
         } catch {
+            watchdog.cancel()
             let message = (error as? ErrorMessage) ?? ErrorMessage(.badRequest, "\(error)")
             try? await outbound.write(.text(WireCodec.encode(.error(message))))
             try? await outbound.close(.policyViolation, reason: message.code.rawValue)
             return
         }
-        await hub.register(connection)
         let liveKey = live.register(user: user.id) { reason in connection.close(reason: reason) }
         defer { live.unregister(user: user.id, key: liveKey) }
         var opened: [String: DocumentActor] = [:]
