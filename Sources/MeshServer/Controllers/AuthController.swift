@@ -31,7 +31,7 @@ struct AuthController {
     }
 
     @Sendable func signup(_ request: Request, context: MeshRequestContext) async throws -> EditedResponse<TokenPair> {
-        let body = try await request.decode(as: SignupRequest.self, context: context)
+        let body = try await request.decodeSmall(as: SignupRequest.self, context: context)
         let email = try AccountRules.email(body.email)
         try AccountRules.password(body.password)
         let displayName = try AccountRules.displayName(body.displayName)
@@ -47,7 +47,7 @@ struct AuthController {
     /// limit), per account (a slower one, against guessing from many addresses) and per address
     /// (against one address trying many accounts); a success gives its reservation back.
     @Sendable func login(_ request: Request, context: MeshRequestContext) async throws -> TokenPair {
-        let body = try await request.decode(as: LoginRequest.self, context: context)
+        let body = try await request.decodeSmall(as: LoginRequest.self, context: context)
         let account = body.email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
         let address = clientAddress(request, context)
         let limits: [LoginThrottle.Limit] = [
@@ -89,7 +89,7 @@ struct AuthController {
     /// Rotates a refresh token. Presenting one that was already used revokes its whole family:
     /// somebody holds a stolen copy.
     @Sendable func refresh(_ request: Request, context: MeshRequestContext) async throws -> TokenPair {
-        let body = try await request.decode(as: RefreshRequest.self, context: context)
+        let body = try await request.decodeSmall(as: RefreshRequest.self, context: context)
         let now = Date()
         guard let record = try await store.refreshTokens.find(hash: TokenService.hash(body.refreshToken)),
               record.revokedAt == nil, record.expiresAt > now
@@ -105,7 +105,7 @@ struct AuthController {
     }
 
     @Sendable func logout(_ request: Request, context: MeshRequestContext) async throws -> HTTPResponse.Status {
-        let body = try await request.decode(as: RefreshRequest.self, context: context)
+        let body = try await request.decodeSmall(as: RefreshRequest.self, context: context)
         if let record = try await store.refreshTokens.find(hash: TokenService.hash(body.refreshToken)) {
             try await store.refreshTokens.revokeFamily(record.familyID, at: Date())
             await live.closeAll(user: record.userID, reason: "signed out")
@@ -119,7 +119,7 @@ struct AuthController {
 
     @Sendable func updateProfile(_ request: Request, context: MeshRequestContext) async throws -> UserDTO {
         var user = try await currentUser(context)
-        let body = try await request.decode(as: ProfileUpdate.self, context: context)
+        let body = try await request.decodeSmall(as: ProfileUpdate.self, context: context)
         if let name = body.displayName { user.displayName = try AccountRules.displayName(name) }
         if let email = body.email {
             let email = try AccountRules.email(email)
@@ -136,7 +136,7 @@ struct AuthController {
     /// Changes the password and revokes every other refresh-token family of the account.
     @Sendable func changePassword(_ request: Request, context: MeshRequestContext) async throws -> HTTPResponse.Status {
         var user = try await currentUser(context)
-        let body = try await request.decode(as: PasswordChange.self, context: context)
+        let body = try await request.decodeSmall(as: PasswordChange.self, context: context)
         try await reserve([.init(key: "password:\(user.id)", limit: settings.maxFailedLogins)], what: "password changes")
         guard try await hasher.verify(body.currentPassword, hash: user.passwordHash) else {
             throw ApiError.forbidden("current password is wrong")
@@ -162,7 +162,7 @@ struct AuthController {
     }
 
     @Sendable func confirmEmail(_ request: Request, context: MeshRequestContext) async throws -> HTTPResponse.Status {
-        let body = try await request.decode(as: VerifyEmailRequest.self, context: context)
+        let body = try await request.decodeSmall(as: VerifyEmailRequest.self, context: context)
         guard let token = try await store.verificationTokens.consume(hash: TokenService.hash(body.token), at: Date()),
               var user = try await store.users.find(id: token.userID), user.email == token.email
         else { throw ApiError.badRequest("invalid or expired verification token") }
@@ -193,5 +193,22 @@ struct AuthController {
             tokenHash: hash, userID: user.id, email: user.email, expiresAt: Date().addingTimeInterval(48 * 3600)))
         try await mailer.send(to: user.email, subject: "Verify your Mesh account",
                               body: "Run `mesh verify-email \(token)` or POST it to /v1/auth/verify-email.")
+    }
+}
+
+extension Request {
+    /// The most an account request's body may hold: a few KiB, not the 64 MiB of other routes,
+    /// so that nobody makes the server read megabytes before bcrypt even runs.
+    static let accountBodyLimit = 16 << 10
+
+    /// Decodes a small JSON body; a larger one is refused with 413 before it is read whole.
+    func decodeSmall<T: Decodable>(as type: T.Type, context: MeshRequestContext) async throws -> T {
+        var request = self
+        do {
+            _ = try await request.collectBody(upTo: Self.accountBodyLimit)
+        } catch {
+            throw ApiError(.contentTooLarge, .tooLarge, "an account request's body may have at most \(Self.accountBodyLimit) bytes")
+        }
+        return try await request.decode(as: type, context: context)
     }
 }
