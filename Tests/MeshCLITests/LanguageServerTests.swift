@@ -154,6 +154,55 @@ import MeshTestSupport
         #expect(a.process.terminationStatus == 0)
     }
 
+    /// Found by Tests/editors/exactly_once.py under load: typing in the instant after opening a
+    /// file, before the session's text arrives, was thrown away when the file on disk was behind
+    /// the session (the session's text replaced the editor's, typing and all). It is merged now.
+    @Test func typingBeforeTheSessionTextArrivesIsKept() async throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let data = root.appendingPathComponent("data")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        let server = MeshServerProcess(dataDirectory: data)
+        try server.start()
+        defer { server.stop() }
+        let homeA = root.appendingPathComponent("home-a"), homeB = root.appendingPathComponent("home-b")
+        _ = try mesh(["signup", "--email", "ann@example.test", "--name", "Ann", "--password-stdin", "--server", server.url],
+                     home: homeA, stdin: "ann password 1\n")
+        _ = try mesh(["signup", "--email", "bob@example.test", "--name", "Bob", "--password-stdin", "--server", server.url],
+                     home: homeB, stdin: "bob password 2\n")
+        let dirA = root.appendingPathComponent("ann"), dirB = root.appendingPathComponent("bob")
+        try FileManager.default.createDirectory(at: dirA, withIntermediateDirectories: true)
+        try "hello\nworld\n".write(to: dirA.appendingPathComponent("notes.txt"), atomically: true, encoding: .utf8)
+        struct Shared: Decodable { var session: SessionInfo; var invite: InviteInfo }
+        let shared = try MeshJSON.decoder().decode(Shared.self, from: Data(try mesh(["share", dirA.path], home: homeA).utf8))
+        _ = try mesh(["join", shared.invite.code, dirB.path], home: homeB)
+        let api = MeshAPIClient(server: server.url, credentials: try CredentialStore(directory: homeA).load())
+        func serverText() async throws -> String {
+            let documents = try await api.documents(of: shared.session.id)
+            let id = try #require(documents.first { $0.path == "notes.txt" }).id
+            return try await api.document(session: shared.session.id, id: id).text
+        }
+
+        // Ann edits while Bob's editor is closed: Bob's file on disk falls behind the session.
+        let a = try EditorProcess(name: "ann", home: homeA, logFile: root.appendingPathComponent("lsp-a.log"))
+        defer { a.close() }
+        try await a.start(root: dirA, file: dirA.appendingPathComponent("notes.txt"), encodings: ["utf-16"])
+        try await eventually("Ann's file is bridged") { a.currentPresence != nil }
+        a.edit(0..<0, "<ann>")
+        try await eventually("the server has Ann's edit") {
+            (try? await serverText())?.hasPrefix("<ann>") == true
+        }
+        // Bob opens the stale file and types at once, before his mesh lsp has the session's text.
+        let b = try EditorProcess(name: "bob", home: homeB, logFile: root.appendingPathComponent("lsp-b.log"))
+        defer { b.close() }
+        try await b.start(root: dirB, file: dirB.appendingPathComponent("notes.txt"), encodings: ["utf-16"])
+        b.edit(11..<11, "<bob>")   // "hello\nworld<bob>\n"
+        try await eventually("Bob's editor shows both edits") { b.currentText == "<ann>hello\nworld<bob>\n" }
+        try await eventually("the server has Bob's typing, once") {
+            (try? await serverText()) == "<ann>hello\nworld<bob>\n"
+        }
+        try await eventually("Ann sees it") { a.currentText == "<ann>hello\nworld<bob>\n" }
+    }
+
     @Test func requestsBeforeInitializeAndAnExitWithoutShutdown() async throws {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: root) }

@@ -171,6 +171,15 @@ def run(world: World, number: int, seed: int, setting: Setting) -> None:
         if problems:
             sample = texts.get("server") or next(iter(texts.values()))
             raise Failure("; ".join(problems) + f"\n  server text: {sample!r}")
+    except Failure as error:
+        # What each mesh lsp told its editor (resyncs, refusals) says why.
+        said = []
+        for instance in instances:
+            try:
+                said.append(f"{instance.name}: {instance.lua('return mesh_test.messages()')[-800:]!r}")
+            except Exception:
+                pass
+        raise Failure(f"{error}\n  messages: " + "\n    ".join(said)) from None
     finally:
         for instance in instances:
             instance.close()

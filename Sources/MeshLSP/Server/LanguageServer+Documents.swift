@@ -19,7 +19,8 @@ extension LanguageServer {
         guard let item = params["textDocument"], let uri = item["uri"]?.string, let text = item["text"]?.string else { return }
         let version = item["version"]?.int ?? 0
         let path = sessionPath(uri)
-        editorFiles[uri] = EditorFile(uri: uri, path: path, version: version, draft: TextBuffer(text), opened: TextBuffer(text))
+        editorFiles[uri] = EditorFile(uri: uri, path: path, version: version, draft: TextBuffer(text), opened: TextBuffer(text),
+                                      typed: .identity(length: TextBuffer(text).count))
         guard let path, link != nil, me != nil else { return }
         if var document = documents[path], case .closed(let shared) = document.content {
             // Followed already: bridge it now. The session's text wins over the disk's.
@@ -54,6 +55,7 @@ extension LanguageServer {
             for change in changes {
                 let operation = draft.operation(replacing: change.range, with: change.text, encoding: encoding)
                 try? operation.apply(to: &draft)
+                file.typed = try? file.typed?.compose(operation)
             }
             file.draft = draft
             editorFiles[uri] = file

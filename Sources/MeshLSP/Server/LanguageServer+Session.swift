@@ -169,16 +169,19 @@ extension LanguageServer {
                 scheduleDiskWrite(path)
             }
         } else if let (uri, file) = editorFiles.first(where: { $0.value.path == path && $0.value.draft != nil }), let draft = file.draft {
-            // The session's text wins over the one the editor opened. Typing since the open
-            // is kept when the editor had opened exactly the session's text.
+            // The session's text wins over the one the editor opened (a file on disk can be
+            // behind the session), but what the user typed since the open is kept: it and the
+            // session's difference from the opened text are concurrent edits of that text, so
+            // the typing is transformed onto the session's text and sent as the user's edit.
             var client = client
             var documentText = snapshot.text
             var typed: OutgoingOperation?
-            if let opened = file.opened, opened != draft, opened.description == snapshot.text {
-                let operation = opened.operation(replacingAllWith: draft.description)
-                if canEdit, let applied = try? operation.apply(to: snapshot.text) {
-                    documentText = applied
-                    typed = try? client.applyLocal(operation)
+            if let opened = file.opened, let typing = file.typed, !typing.isNoop, canEdit {
+                let session = opened.operation(replacingAllWith: snapshot.text)
+                if let (onSession, _) = try? TextOperation.transform(typing, session),
+                   let merged = try? onSession.apply(to: snapshot.text) {
+                    documentText = merged
+                    typed = try? client.applyLocal(onSession)
                 }
             }
             var sync = EditorSync(editorText: draft.description, version: file.version, documentText: documentText,
@@ -187,6 +190,7 @@ extension LanguageServer {
             documents[path] = SharedDocument(path: path, client: client, content: .open(uri: uri, sync: sync))
             editorFiles[uri]?.draft = nil
             editorFiles[uri]?.opened = nil
+            editorFiles[uri]?.typed = nil
             if let typed { sendOp(path, typed) }
             if let outgoing { sendApplyEdit(uri: uri, outgoing) }
         } else {

@@ -64,4 +64,7 @@ struct EditorFile {
     var draft: TextBuffer?
     /// The text the editor opened the file with (until it is bridged).
     var opened: TextBuffer?
+    /// What the user typed since the open, as one operation on `opened` (until it is bridged):
+    /// merged into the session's text when that differs from `opened`, never dropped.
+    var typed: TextOperation?
 }
