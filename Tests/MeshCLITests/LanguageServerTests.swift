@@ -29,14 +29,27 @@ import MeshTestSupport
         throw TestFailure("timed out waiting until \(what)")
     }
 
-    @Test func twoEditorsCollaborateThroughMeshLSP() async throws {
-        defer { try? FileManager.default.removeItem(at: root) }
+    /// A real `mesh serve`, Ann and Bob signed up, Ann's folder holding `file` shared and Bob's
+    /// joined into another; stop `server` when done.
+    struct World {
+        let server: MeshServerProcess
+        let homeA: URL, homeB: URL, dirA: URL, dirB: URL
+        let session: SessionInfo
+        let api: MeshAPIClient
+
+        /// The session's text of `path`, as the server has it.
+        func serverText(_ path: String) async throws -> String {
+            let documents = try await api.documents(of: session.id)
+            let id = try #require(documents.first { $0.path == path }).id
+            return try await api.document(session: session.id, id: id).text
+        }
+    }
+
+    func shareWorld(file: String, contents: String) throws -> World {
         let data = root.appendingPathComponent("data")
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
         let server = MeshServerProcess(dataDirectory: data)
         try server.start()
-        defer { server.stop() }
-
         let homeA = root.appendingPathComponent("home-a"), homeB = root.appendingPathComponent("home-b")
         _ = try mesh(["signup", "--email", "ann@example.test", "--name", "Ann", "--password-stdin", "--server", server.url],
                      home: homeA, stdin: "ann password 1\n")
@@ -44,10 +57,19 @@ import MeshTestSupport
                      home: homeB, stdin: "bob password 2\n")
         let dirA = root.appendingPathComponent("ann"), dirB = root.appendingPathComponent("bob")
         try FileManager.default.createDirectory(at: dirA, withIntermediateDirectories: true)
-        try "fn main() {\r\n  let uniqueIdentifier = \"😀\";\r\n}\r\n".write(to: dirA.appendingPathComponent("main.rs"), atomically: true, encoding: .utf8)
+        try contents.write(to: dirA.appendingPathComponent(file), atomically: true, encoding: .utf8)
         struct Shared: Decodable { var session: SessionInfo; var invite: InviteInfo }
         let shared = try MeshJSON.decoder().decode(Shared.self, from: Data(try mesh(["share", dirA.path], home: homeA).utf8))
         _ = try mesh(["join", shared.invite.code, dirB.path], home: homeB)
+        let api = MeshAPIClient(server: server.url, credentials: try CredentialStore(directory: homeA).load())
+        return World(server: server, homeA: homeA, homeB: homeB, dirA: dirA, dirB: dirB, session: shared.session, api: api)
+    }
+
+    @Test func twoEditorsCollaborateThroughMeshLSP() async throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let world = try shareWorld(file: "main.rs", contents: "fn main() {\r\n  let uniqueIdentifier = \"😀\";\r\n}\r\n")
+        let (server, homeA, homeB, dirA, dirB) = (world.server, world.homeA, world.homeB, world.dirA, world.dirB)
+        defer { server.stop() }
 
         let a = try EditorProcess(name: "ann", home: homeA, logFile: root.appendingPathComponent("lsp-a.log"))
         let b = try EditorProcess(name: "bob", home: homeB, logFile: root.appendingPathComponent("lsp-b.log"))
@@ -80,12 +102,7 @@ import MeshTestSupport
             editor.edit(start..<end, inserted)
             if Int.random(in: 0..<10, using: &rng) == 0 { try await Task.sleep(for: .milliseconds(Int.random(in: 1...10, using: &rng))) }
         }
-        let api = MeshAPIClient(server: server.url, credentials: try CredentialStore(directory: homeA).load())
-        func serverText() async throws -> String {
-            let documents = try await api.documents(of: shared.session.id)
-            let id = try #require(documents.first { $0.path == "main.rs" }).id
-            return try await api.document(session: shared.session.id, id: id).text
-        }
+        func serverText() async throws -> String { try await world.serverText("main.rs") }
         try await eventually("both editors and the server agree (seed \(seed))", timeout: .seconds(30)) {
             let (textA, textB) = (a.currentText, b.currentText)
             guard textA == textB else { return false }
@@ -159,28 +176,10 @@ import MeshTestSupport
     /// the session (the session's text replaced the editor's, typing and all). It is merged now.
     @Test func typingBeforeTheSessionTextArrivesIsKept() async throws {
         defer { try? FileManager.default.removeItem(at: root) }
-        let data = root.appendingPathComponent("data")
-        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
-        let server = MeshServerProcess(dataDirectory: data)
-        try server.start()
-        defer { server.stop() }
-        let homeA = root.appendingPathComponent("home-a"), homeB = root.appendingPathComponent("home-b")
-        _ = try mesh(["signup", "--email", "ann@example.test", "--name", "Ann", "--password-stdin", "--server", server.url],
-                     home: homeA, stdin: "ann password 1\n")
-        _ = try mesh(["signup", "--email", "bob@example.test", "--name", "Bob", "--password-stdin", "--server", server.url],
-                     home: homeB, stdin: "bob password 2\n")
-        let dirA = root.appendingPathComponent("ann"), dirB = root.appendingPathComponent("bob")
-        try FileManager.default.createDirectory(at: dirA, withIntermediateDirectories: true)
-        try "hello\nworld\n".write(to: dirA.appendingPathComponent("notes.txt"), atomically: true, encoding: .utf8)
-        struct Shared: Decodable { var session: SessionInfo; var invite: InviteInfo }
-        let shared = try MeshJSON.decoder().decode(Shared.self, from: Data(try mesh(["share", dirA.path], home: homeA).utf8))
-        _ = try mesh(["join", shared.invite.code, dirB.path], home: homeB)
-        let api = MeshAPIClient(server: server.url, credentials: try CredentialStore(directory: homeA).load())
-        func serverText() async throws -> String {
-            let documents = try await api.documents(of: shared.session.id)
-            let id = try #require(documents.first { $0.path == "notes.txt" }).id
-            return try await api.document(session: shared.session.id, id: id).text
-        }
+        let world = try shareWorld(file: "notes.txt", contents: "hello\nworld\n")
+        let (homeA, homeB, dirA, dirB) = (world.homeA, world.homeB, world.dirA, world.dirB)
+        defer { world.server.stop() }
+        func serverText() async throws -> String { try await world.serverText("notes.txt") }
 
         // Ann edits while Bob's editor is closed: Bob's file on disk falls behind the session.
         let a = try EditorProcess(name: "ann", home: homeA, logFile: root.appendingPathComponent("lsp-a.log"))

@@ -128,16 +128,7 @@ struct BridgeScenario {
             }
             if let send = reaction.send { editor.inbox.append(send) }
         }
-        func typeNext() {
-            guard let typing = editor.typing, var key = typing.rest.first.map(String.init) else { editor.typing = nil; return }
-            // The first key with the author's letter: two typists' first keys are never the same
-            // text, which Neovim's built-in handler could not tell from an edit's echo.
-            if key == "<", let letter = typing.rest.dropFirst().first { key.append(letter) }
-            editor.typing = nil
-            editor.userEdit(typing.cursor..<typing.cursor, key, rng: &rng)
-            let rest = typing.rest.dropFirst(key.count)
-            editor.typing = rest.isEmpty ? nil : (typing.cursor + key.unicodeScalars.count, rest)
-        }
+        func typeNext() { editor.typeNextKey(rng: &rng) }
         let trace = ProcessInfo.processInfo.environment["MESH_LSP_TRACE"] != nil
         func check(_ label: String) throws {
             if trace { print("\(label): editor v\(editor.version) \(String(reflecting: editor.text.description)) typing \(String(describing: editor.typing)) | bridge v\(sync.editorVersion) \(String(reflecting: sync.editor.description)) doc \(String(reflecting: sync.document.description)) | outbox \(editor.outbox) inbox \(editor.inbox)") }

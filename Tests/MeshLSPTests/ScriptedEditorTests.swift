@@ -58,16 +58,7 @@ import MeshTestSupport
             if let send = reaction.send { sites[i].editor.inbox.append(send) }
             if let local = reaction.local, let out = try sites[i].client.applyLocal(local) { sites[i].up.append(out) }
         }
-        func typeNext(_ i: Int) {
-            guard let typing = sites[i].editor.typing, var key = typing.rest.first.map(String.init) else { sites[i].editor.typing = nil; return }
-            // The first key with the author's letter: two typists' first keys are never the same
-            // text, which Neovim's built-in handler could not tell from an edit's echo.
-            if key == "<", let letter = typing.rest.dropFirst().first { key.append(letter) }
-            sites[i].editor.typing = nil
-            sites[i].editor.userEdit(typing.cursor..<typing.cursor, key, rng: &rng)
-            let rest = typing.rest.dropFirst(key.count)
-            sites[i].editor.typing = rest.isEmpty ? nil : (typing.cursor + key.unicodeScalars.count, rest)
-        }
+        func typeNext(_ i: Int) { sites[i].editor.typeNextKey(rng: &rng) }
         func step(_ i: Int, _ action: Int) throws {
             // Nobody types into the outdated text an editor opened before the session's text
             // replaces it: typing there collapses onto the end of the replacement, where

@@ -8,7 +8,7 @@ import MeshTestSupport
 /// A live server fed hostile frames (issue 11) from an editor, a viewer and the owner at once,
 /// reconnecting whenever the server cuts them off, while two honest clients edit and follow
 /// one document. The server must stay up and answer, and the honest clients must converge
-/// with every token they typed exactly once. `MESH_FUZZ_LIVE_FRAMES` sets the count (100,000),
+/// with no token they typed doubled (the fuzzing editors may delete some: they can edit). `MESH_FUZZ_LIVE_FRAMES` sets the count (100,000),
 /// `MESH_FUZZ_SEED` the seed.
 @Suite(.timeLimit(.minutes(15))) struct LiveFuzzTests {
     @Test func hostileFramesStopNeitherTheServerNorHonestClients() async throws {
@@ -85,10 +85,12 @@ import MeshTestSupport
             let text = try #require(try await server.request(.GET, "/v1/sessions/\(session)/documents/\(id)", token: ada.accessToken)["text"] as? String)
             try await honest.pump(until: { $0.text.description == text }, timeout: .seconds(30))
             try await follower.pump(until: { $0.text.description == text }, timeout: .seconds(30))
-            for token in tokens {
-                #expect(text.components(separatedBy: token).count == 2, "\(token) appears exactly once")
-            }
-            print("live fuzz: \(sent) hostile frames (seed \(seed)); Ada's 150 tokens each once; Ada, Bob and the server agree")
+            // The fuzzing owner and editor may delete Ada's text with valid ops (they are allowed
+            // to edit); what they can never do is make a token appear twice.
+            let doubled = tokens.filter { text.components(separatedBy: $0).count > 2 }
+            #expect(doubled.isEmpty, "tokens doubled: \(doubled)")
+            let kept = tokens.filter { text.contains($0) }.count
+            print("live fuzz: \(sent) hostile frames (seed \(seed)); Ada, Bob and the server agree; none of Ada's 150 tokens doubled, \(kept) not deleted by the fuzzers")
         }
     }
 }

@@ -80,6 +80,18 @@ struct EditorModel {
         report(reported(range, newText, before: before, rng: &rng), rng: &rng)
     }
 
+    /// The user types the next key of the token they are typing (`typing`), at its cursor.
+    mutating func typeNextKey(rng: inout SeededRandom) {
+        guard let typing, var key = typing.rest.first.map(String.init) else { self.typing = nil; return }
+        // The first key with the author's letter: two typists' first keys are never the same
+        // text, which Neovim's built-in handler could not tell from an edit's echo.
+        if key == "<", let letter = typing.rest.dropFirst().first { key.append(letter) }
+        self.typing = nil
+        userEdit(typing.cursor..<typing.cursor, key, rng: &rng)
+        let rest = typing.rest.dropFirst(key.count)
+        self.typing = rest.isEmpty ? nil : (typing.cursor + key.unicodeScalars.count, rest)
+    }
+
     /// The debounce timer (Neovim) or idle timer (eglot) fires.
     mutating func flush() {
         guard !unsent.isEmpty else { return }
