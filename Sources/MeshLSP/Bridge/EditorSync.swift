@@ -37,8 +37,9 @@ public struct EditorSync: Sendable {
     /// `editor` when none is in flight).
     private var queued: TextOperation
     private var nextID = 1
-    /// A probe was refused: no other until the editor reports a change.
-    private var probeRefused = false
+    /// A probe went out since the editor last reported a change: no second one until it does
+    /// (an editor that refused it would otherwise be probed forever).
+    private var probedSinceLastChange = false
 
     /// Remote changes the editor has not confirmed: `document == pending(editor)`.
     public var pending: TextOperation {
@@ -75,7 +76,7 @@ public struct EditorSync: Sendable {
     /// The editor's `didChange`: content changes in order, each a range (nil: the whole text)
     /// and its new text, positions in the negotiated encoding.
     public mutating func didChange(version: Int, changes: [(range: LSPRange?, text: String)]) throws(OTError) -> Reaction {
-        probeRefused = false
+        probedSinceLastChange = false
         guard var held = inflight else {
             var user = TextOperation.identity(length: editor.count)
             for change in changes {
@@ -201,8 +202,8 @@ public struct EditorSync: Sendable {
     /// An empty edit at the start of the text, harmless whatever the buffer holds, so that the
     /// editor reports a change and with it a version it checks.
     private mutating func sendProbe() -> Outgoing? {
-        guard !probeRefused else { return nil }
-        probeRefused = true   // until the editor reports a change
+        guard !probedSinceLastChange else { return nil }
+        probedSinceLastChange = true
         let start = LSPPosition(line: 0, character: 0)
         inflight = InflightEdit(id: nextID, kind: .probe, base: editor, version: editorVersion,
                                 operation: .identity(length: editor.count), expected: editor, waypoints: [])
