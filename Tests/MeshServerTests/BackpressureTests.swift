@@ -93,5 +93,11 @@ import Testing
         #expect(first.closeReason?.hasPrefix("too slow") == true, "700 + 200 > 800 for one connection")
         first.releaseQueue()
         #expect(budget.inUse == 0)
+        // A writer that stopped on a failed write leaves the connection open for a moment:
+        // what is sent then must not take from the budget, since nothing would give it back.
+        let third = ClientConnection(user: user, session: UUID(), role: .editor, queueLimit: 100, byteLimit: 800, budget: budget, burst: 10)
+        third.releaseQueue()
+        third.send(String(repeating: "d", count: 100))
+        #expect(budget.inUse == 0, "nothing is taken after the writer stopped")
     }
 }

@@ -25,6 +25,8 @@ final class ClientConnection: Sendable, Hashable {
         var lastRefill: Date
         /// Bytes queued and not written yet (all of them taken from `budget`).
         var queuedBytes = 0
+        /// The writer has stopped and given the queue's bytes back: nothing more is queued.
+        var released = false
     }
 
     /// Called once when the send queue overflows (for the slow-client metric).
@@ -53,11 +55,13 @@ final class ClientConnection: Sendable, Hashable {
     /// the server's) closes the connection: a slow reader is cut off, never fed partially.
     func send(_ text: String) {
         let bytes = text.utf8.count
-        let admitted = state.withLockedValue { s in
-            guard s.closeReason == nil, bytes <= byteLimit - s.queuedBytes, budget.take(bytes) else { return false }
+        let admitted: Bool? = state.withLockedValue { s in
+            guard s.closeReason == nil, !s.released else { return nil }   // closing: dropped
+            guard bytes <= byteLimit - s.queuedBytes, budget.take(bytes) else { return false }
             s.queuedBytes += bytes
             return true
         }
+        guard let admitted else { return }
         guard admitted else { return overflow() }
         if case .dropped = continuation.yield(text) {
             written(bytes)
@@ -71,10 +75,11 @@ final class ClientConnection: Sendable, Hashable {
         budget.give(bytes)
     }
 
-    /// The writer stopped: whatever it did not write returns to the budget.
+    /// The writer stopped: whatever it did not write returns to the budget, and nothing sent
+    /// later takes from it (no writer would ever give it back).
     func releaseQueue() {
         let left = state.withLockedValue { s in
-            defer { s.queuedBytes = 0 }
+            defer { s.queuedBytes = 0; s.released = true }
             return s.queuedBytes
         }
         budget.give(left)
