@@ -38,11 +38,14 @@ mkdir -p .build
 # Line-buffered so a log shows exactly where a run stands; a hung test ends the run (and names
 # itself: every test still running is listed as started but not passed) instead of hanging CI.
 status=0
-TMPDIR="$TEST_TMP" timeout --kill-after=30s "${MESH_TEST_TIMEOUT:-40m}" stdbuf -oL -eL swift test --skip-build --skip LiveFuzzTests 2>&1 \
+HEAVY="LiveFuzzTests|DecoderFuzzTests|LanguageServerFuzzTests|EditorSyncModelTests"
+TMPDIR="$TEST_TMP" timeout --kill-after=30s "${MESH_TEST_TIMEOUT:-40m}" stdbuf -oL -eL swift test --skip-build --skip "$HEAVY" 2>&1 \
     | tee .build/test-output.txt || status=1
-# The live fuzz (100,000 hostile frames at a live server) keeps both cores busy for minutes:
-# it runs alone, so that it slows no test that measures time.
-TMPDIR="$TEST_TMP" timeout --kill-after=30s "${MESH_TEST_TIMEOUT:-40m}" stdbuf -oL -eL swift test --skip-build --filter LiveFuzzTests 2>&1 \
+# The suites that keep both cores busy for minutes (the live fuzz's 100,000 frames, the decoder
+# and mesh lsp fuzzers, 70,000 editor-model scenarios) run on their own after the others, so
+# that they slow no test that measures time (a refused connection answered "fast", a slow
+# reader cut off within seconds).
+TMPDIR="$TEST_TMP" timeout --kill-after=30s "${MESH_TEST_TIMEOUT:-40m}" stdbuf -oL -eL swift test --skip-build --filter "$HEAVY" 2>&1 \
     | tee -a .build/test-output.txt || status=1
 
 # Real editors: four headless Neovim 0.11 instances through `mesh lsp` (installs them in a venv).
