@@ -32,10 +32,10 @@ import Testing
                 #expect(ack.rev == i + 1)
                 length += chunk.unicodeScalars.count
             }
+            let cutOff = try await server.waitForMetric("mesh_slow_client_disconnects_total 1", timeout: .seconds(60))
+            #expect(cutOff, "the server cut off the client that stopped reading")
             let closed = await offCooperativePool { slow.drainUntilClosed(timeout: 20) }
-            #expect(closed, "the server cut off the client that stopped reading")
-            let metrics = try await server.request(.GET, "/metrics").text
-            #expect(metrics.contains("mesh_slow_client_disconnects_total 1"))
+            #expect(closed, "the cut-off socket is closed")
 
             // It reconnects and resyncs: every op is there.
             let (again, _) = try await TestSocket.join(server, slowUser, session: session, label: "resync")
@@ -65,10 +65,12 @@ import Testing
             let hello = String(decoding: try JSONEncoder().encode(ClientMessage.hello(.init(session: session))), as: UTF8.self)
             let open = String(decoding: try JSONEncoder().encode(ClientMessage.open(.init(path: "big.txt"))), as: UTF8.self)
             try await offCooperativePool { Result { try slow.sendText(hello); for _ in 0..<200 { try slow.sendText(open) } } }.get()
+            // The socket must stay unread until the server has cut it off: reading earlier would
+            // make it a fast reader (the server may still be working through the opens).
+            let cutOff = try await server.waitForMetric("mesh_slow_client_disconnects_total 1", timeout: .seconds(60))
+            #expect(cutOff, "200 opens of 256 KiB (50 MiB) were not queued: the reader was cut off")
             let closed = await offCooperativePool { slow.drainUntilClosed(timeout: 20) }
-            #expect(closed, "200 opens of 256 KiB (50 MiB) were not queued: the reader was cut off")
-            let metrics = try await server.request(.GET, "/metrics").text
-            #expect(metrics.contains("mesh_slow_client_disconnects_total 1"), "\(metrics)")
+            #expect(closed, "the cut-off socket is closed")
             // The writer was not affected, and nothing stays reserved for the closed socket.
             writer.send(.ping(.init(id: "alive")))
             let pong: ClientMessage.Ping = try await writer.next { if case let .pong(p) = $0 { p } else { nil } }

@@ -20,6 +20,15 @@ enum PostgresBackend {
     /// for the whole session, which is what transactions run in.
     static func open(url: String, logger: Logger) async throws -> (any SQLDatabase, close: @Sendable () async throws -> Void) {
         let configuration = try self.configuration(url: url)
+        // One direct connection first: an unreachable or refusing server fails at once with its
+        // own error, where the pool would wait out its request timeout.
+        do {
+            let probe = try await PostgresConnection.connect(
+                configuration: configuration.coreConfiguration, id: 0, logger: logger)
+            try? await probe.close()
+        } catch {
+            throw StoreOpenError("cannot connect to PostgreSQL at \(endpoint(url)): \(describe(error))")
+        }
         let group = MultiThreadedEventLoopGroup.singleton
         let loops = Array(group.makeIterator()).count
         let pool = EventLoopGroupConnectionPool(

@@ -41,6 +41,17 @@ extension ServerEndpoint {
         return JSONResponse(status: Int(response.status.code), body: Data(buffer: body))
     }
 
+    /// Polls `/metrics` until a line equal to `line` appears; false when `timeout` passes first.
+    func waitForMetric(_ line: String, timeout: Duration) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        repeat {
+            let metrics = try await request(.GET, "/metrics").text
+            if metrics.split(separator: "\n").contains(where: { $0 == line }) { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        } while ContinuousClock.now < deadline
+        return false
+    }
+
     /// Signs up a user and returns (id, access token, refresh token).
     func signup(_ name: String, password: String = "correct horse battery") async throws -> TestUser {
         let email = "\(name.lowercased())-\(UUID().uuidString.prefix(8))@example.com"
