@@ -2,7 +2,7 @@ import Foundation
 import MeshProtocol
 
 /// Lists the text files of a workspace folder for `mesh share`: honours `.gitignore` files
-/// (root and nested), always skips `.git/` and `.mesh/`, skips symbolic links, binary files
+/// (root and nested), always skips `.git/` and `.mesh/` (and names aliasing them elsewhere), skips symbolic links, binary files
 /// (a NUL byte in the first 8 KiB, or invalid UTF-8) and files over ``maxFileSize``.
 public struct WorkspaceScanner: Sendable {
     /// Why a file was left out (ignored files are not reported).
@@ -80,7 +80,7 @@ public struct WorkspaceScanner: Sendable {
            let data = try? Data(contentsOf: directory.appendingPathComponent(".gitignore")) {
             matcher.add(GitIgnore(String(decoding: data, as: UTF8.self), base: relative))
         }
-        for name in names where !Self.alwaysSkipped.contains(name) {
+        for name in names where !Self.alwaysSkipped.contains(name) && !WorkspaceWriter.aliasesProtectedName(name) {
             let path = relative.isEmpty ? name : relative + "/" + name
             let url = directory.appendingPathComponent(name)
             guard let attributes = try? manager.attributesOfItem(atPath: url.path) else {

@@ -71,20 +71,18 @@ public enum WorkspaceSharing {
         }
         try checkConflicts(contents, in: root, force: force)
         for (path, data) in contents {
-            let url = root.appendingPathComponent(path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try data.write(to: url, options: .atomic)
+            try WorkspaceWriter.write(data, to: path, in: root)
         }
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         try SessionFile(server: api.server, session: session.id.uuidString, name: session.name).write(to: root)
         return Joined(session: session, directory: root.path, files: contents.map(\.path).sorted())
     }
 
-    /// The path if it is valid and stays out of `.git/` and `.mesh/`, else nil.
+    /// The path if it is valid and no segment aliases `.git` or `.mesh` on any file system
+    /// (see ``WorkspaceWriter/aliasesProtectedName(_:)``), else nil.
     public static func safePath(_ path: String) -> String? {
         guard let valid = try? DocumentPath.validate(path),
-              let first = valid.split(separator: "/").first,
-              !WorkspaceScanner.alwaysSkipped.contains(String(first))
+              WorkspaceWriter.protectedSegment(in: valid) == nil
         else { return nil }
         return valid
     }

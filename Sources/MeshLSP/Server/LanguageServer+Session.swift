@@ -112,6 +112,8 @@ extension LanguageServer {
             }
         case let .error(error): serverError(error)
         case .pong: break
+        case let .authenticated(renewed):
+            log("Mesh: the session socket is authenticated until \(Date(timeIntervalSince1970: renewed.expiresAt))")
         }
     }
 
@@ -121,6 +123,7 @@ extension LanguageServer {
         let reconnected = reconnectAttempt > 0
         reconnectAttempt = 0
         me = welcome.user
+        if let expiry = welcome.tokenExpiresAt, let link { keepAuthenticated(link, until: expiry) }
         participants = Dictionary(welcome.online.map { ($0.user, $0) }, uniquingKeysWith: { $1 })
         sessionDocuments = Set(welcome.documents)
         opening.removeAll()
@@ -348,8 +351,7 @@ extension LanguageServer {
             let data = Data(text.description.utf8)
             if (try? Data(contentsOf: url)) == data { continue }
             do {
-                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-                try data.write(to: url, options: .atomic)
+                try WorkspaceWriter.write(data, to: safe, in: root)
             } catch {
                 log("Mesh: could not write \(url.path): \(error)", type: 2)
             }
