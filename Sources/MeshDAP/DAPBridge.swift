@@ -36,6 +36,8 @@ public enum DAPBridge {
         var url: String
         var token: String
         var session: String
+        var server: String
+        var environment: [String: String]
     }
 
     static func connectionTarget(root: URL, environment: [String: String]) async throws -> Target {
@@ -50,7 +52,7 @@ public enum DAPBridge {
         let token = try await api.freshAccessToken()
         var url = try CollaborationClient.webSocketURL(discovered.file.server)
         url = String(url.dropLast("/v1/ws".count)) + "/v1/debug"
-        return Target(url: url, token: token, session: discovered.file.session)
+        return Target(url: url, token: token, session: discovered.file.session, server: discovered.file.server, environment: environment)
     }
 
     static func bridge(_ stdio: FramedConnection, target: Target, root: URL, logger: Logger) async throws -> Int32 {
@@ -72,11 +74,23 @@ public enum DAPBridge {
                 try await outbound.close(.normalClosure, reason: nil)
             }
             defer { pump.cancel() }
+            // Fresh tokens before the current one expires (servers that close sockets at expiry
+            // say when in the welcome).
+            let renewal = Task {
+                guard let expiry = welcome["tokenExpiresAt"]?.double else { return }
+                await DebugTokenRenewal.run(expiresAt: expiry, server: target.server, environment: target.environment) { text in
+                    try await outbound.write(.text(text))
+                }
+            }
+            defer { renewal.cancel() }
             var ended = false   // the server ended the debug session itself
             var lost = "the server closed it"
             do {
                 while let message = try await messages.next() {
                     guard case let .text(text) = message else { continue }
+                    if text.contains("\"authenticated\""), (try? JSONValue.parse(Data(text.utf8)))?["type"]?.string == "authenticated" {
+                        continue   // the answer to a renewal, not DAP
+                    }
                     if !ended { ended = endsSession(text) }
                     stdio.send(Data(text.utf8))
                 }

@@ -18,6 +18,9 @@ public enum ClientMessage: Sendable, Hashable {
     /// The client's hash of a document at a revision.
     case hash(HashCheck)
     case ping(Ping)
+    /// A fresh access token for this connection, sent before the one it opened with expires
+    /// (answered `authenticated`); without it the server closes the socket at expiry.
+    case auth(Auth)
 
     public struct Hello: Sendable, Hashable, Codable {
         public var `protocol`: Int
@@ -103,6 +106,11 @@ public enum ClientMessage: Sendable, Hashable {
         public init(path: String, rev: Int, hash: String) { self.path = path; self.rev = rev; self.hash = hash }
     }
 
+    public struct Auth: Sendable, Hashable, Codable {
+        public var token: String
+        public init(token: String) { self.token = token }
+    }
+
     public struct Ping: Sendable, Hashable, Codable {
         public var id: String?
         public init(id: String? = nil) { self.id = id }
@@ -123,6 +131,7 @@ extension ClientMessage: Codable {
         case .deleteAnnotation: "deleteAnnotation"
         case .hash: "hash"
         case .ping: "ping"
+        case .auth: "auth"
         }
     }
 
@@ -140,6 +149,7 @@ extension ClientMessage: Codable {
         case "deleteAnnotation": self = .deleteAnnotation(try .init(from: decoder))
         case "hash": self = .hash(try .init(from: decoder))
         case "ping": self = .ping(try .init(from: decoder))
+        case "auth": self = .auth(try .init(from: decoder))
         default: throw UnknownMessageType(type: type)
         }
     }
@@ -158,6 +168,7 @@ extension ClientMessage: Codable {
         case let .resolve(m), let .deleteAnnotation(m): try m.encode(to: encoder)
         case let .hash(m): try m.encode(to: encoder)
         case let .ping(m): try m.encode(to: encoder)
+        case let .auth(m): try m.encode(to: encoder)
         }
     }
 }

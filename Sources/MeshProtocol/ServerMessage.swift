@@ -20,6 +20,8 @@ public enum ServerMessage: Sendable, Hashable {
     case role(RoleChange)
     case error(ErrorMessage)
     case pong(ClientMessage.Ping)
+    /// The token sent with `auth` was accepted: the connection now lasts until `expiresAt`.
+    case authenticated(Authenticated)
 
     public struct Participant: Sendable, Hashable, Codable {
         public var user: String
@@ -35,10 +37,21 @@ public enum ServerMessage: Sendable, Hashable {
         public var online: [Participant]
         public var documents: [String]
         public var chat: [Chat]
-        public init(protocol: Int, session: String, user: Participant, online: [Participant], documents: [String], chat: [Chat]) {
+        /// When the access token this connection opened with expires (seconds since 1970):
+        /// send `auth` with a fresh token before then. Absent from servers that do not close
+        /// sockets at expiry (they do not know `auth` either).
+        public var tokenExpiresAt: Double?
+        public init(protocol: Int, session: String, user: Participant, online: [Participant], documents: [String], chat: [Chat],
+                    tokenExpiresAt: Double? = nil) {
             self.protocol = `protocol`; self.session = session; self.user = user
-            self.online = online; self.documents = documents; self.chat = chat
+            self.online = online; self.documents = documents; self.chat = chat; self.tokenExpiresAt = tokenExpiresAt
         }
+    }
+
+    public struct Authenticated: Sendable, Hashable, Codable {
+        /// Seconds since 1970.
+        public var expiresAt: Double
+        public init(expiresAt: Double) { self.expiresAt = expiresAt }
     }
 
     public struct Snapshot: Sendable, Hashable, Codable {
@@ -158,6 +171,7 @@ extension ServerMessage: Codable {
         case .role: "role"
         case .error: "error"
         case .pong: "pong"
+        case .authenticated: "authenticated"
         }
     }
 
@@ -176,6 +190,7 @@ extension ServerMessage: Codable {
         case "role": self = .role(try .init(from: decoder))
         case "error": self = .error(try .init(from: decoder))
         case "pong": self = .pong(try .init(from: decoder))
+        case "authenticated": self = .authenticated(try .init(from: decoder))
         default: throw UnknownMessageType(type: type)
         }
     }
@@ -196,6 +211,7 @@ extension ServerMessage: Codable {
         case let .role(m): try m.encode(to: encoder)
         case let .error(m): try m.encode(to: encoder)
         case let .pong(m): try m.encode(to: encoder)
+        case let .authenticated(m): try m.encode(to: encoder)
         }
     }
 }

@@ -56,7 +56,7 @@ public func buildApplication(
     RunController(store: store, hub: hub, sandbox: sandbox, dataDirectory: configuration.dataDirectory).addRoutes(to: v1)
     if let sandbox {
         let debugHub = DebugHub(store: store, hub: hub, sandbox: sandbox, dataDirectory: configuration.dataDirectory, logger: logger)
-        let debugSocket = DebugSocket(debug: debugHub, store: store, limits: configuration.limits, logger: logger, live: live)
+        let debugSocket = DebugSocket(debug: debugHub, store: store, limits: configuration.limits, logger: logger, live: live, tokens: tokens)
         v1.ws("debug") { request, context in
             if let origin = request.headers[.origin],
                !OriginPolicy.allows(origin, host: request.head.authority, allowed: allowedOriginsForDebug(configuration)) {
@@ -70,7 +70,7 @@ public func buildApplication(
         }
     }
 
-    let socket = CollaborationSocket(hub: hub, store: store, limits: configuration.limits, logger: logger, live: live)
+    let socket = CollaborationSocket(hub: hub, store: store, limits: configuration.limits, logger: logger, live: live, tokens: tokens)
     let allowedOrigins = Set(configuration.allowedOrigins)
     v1.ws("ws") { request, context in
         if let origin = request.headers[.origin],

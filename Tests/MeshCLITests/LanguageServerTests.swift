@@ -45,10 +45,10 @@ import MeshTestSupport
         }
     }
 
-    func shareWorld(file: String, contents: String) throws -> World {
+    func shareWorld(file: String, contents: String, serverArguments: [String] = []) throws -> World {
         let data = root.appendingPathComponent("data")
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
-        let server = MeshServerProcess(dataDirectory: data)
+        let server = MeshServerProcess(dataDirectory: data, extraArguments: serverArguments)
         try server.start()
         let homeA = root.appendingPathComponent("home-a"), homeB = root.appendingPathComponent("home-b")
         _ = try mesh(["signup", "--email", "ann@example.test", "--name", "Ann", "--password-stdin", "--server", server.url],
@@ -200,6 +200,36 @@ import MeshTestSupport
             (try? await serverText()) == "<ann>hello\nworld<bob>\n"
         }
         try await eventually("Ann sees it") { a.currentText == "<ann>hello\nworld<bob>\n" }
+    }
+
+    /// Issue 11: the server closes a socket when its access token expires unless a fresh one
+    /// arrives over it. `mesh lsp` sends one before then, so a long pairing session never drops:
+    /// here tokens last 6 s and two editors (sharing nothing but the server) edit for 20 s.
+    @Test func aPairingSessionOutlivesItsAccessTokens() async throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let world = try shareWorld(file: "notes.txt", contents: "hello\n", serverArguments: ["--access-token-seconds", "6"])
+        defer { world.server.stop() }
+        let a = try EditorProcess(name: "ann", home: world.homeA, logFile: root.appendingPathComponent("lsp-a.log"))
+        let b = try EditorProcess(name: "bob", home: world.homeB, logFile: root.appendingPathComponent("lsp-b.log"))
+        defer { a.close(); b.close() }
+        try await a.start(root: world.dirA, file: world.dirA.appendingPathComponent("notes.txt"), encodings: ["utf-16"])
+        try await b.start(root: world.dirB, file: world.dirB.appendingPathComponent("notes.txt"), encodings: ["utf-16"])
+        try await eventually("both files are bridged") { a.currentPresence != nil && b.currentPresence != nil }
+        let started = ContinuousClock.now
+        var round = 0
+        while ContinuousClock.now - started < .seconds(20) {
+            let (writer, reader) = round % 2 == 0 ? (a, b) : (b, a)
+            writer.edit(0..<0, "<\(round)>")
+            try await eventually("edit \(round) arrives") { reader.currentText.hasPrefix("<\(round)>") }
+            round += 1
+            try await Task.sleep(for: .seconds(2))
+        }
+        for editor in [a, b] {
+            let renewals = editor.loggedMessages.filter { $0.contains("authenticated until") }
+            let reconnects = editor.loggedMessages.filter { $0.contains("reconnecting") }
+            #expect(renewals.count >= 3, "\(editor.transcript)")
+            #expect(reconnects.isEmpty, "the socket was never closed: \(editor.transcript)")
+        }
     }
 
     @Test func requestsBeforeInitializeAndAnExitWithoutShutdown() async throws {

@@ -34,7 +34,7 @@ public struct HostileFrames {
     public mutating func validMessage() -> String {
         let path = quoted(paths.randomElement(using: &random) ?? "a.txt")
         let rev = random.int(0...50)
-        switch random.int(0...10) {
+        switch random.int(0...11) {
         case 0: return #"{"type":"hello","protocol":1,"session":"\#(uuid())"}"#
         case 1: return #"{"type":"open","path":\#(path)\#(random.int(0...1) == 0 ? #","knownRev":\#(rev)"# : "")}"#
         case 2: return #"{"type":"close","path":\#(path)}"#
@@ -49,6 +49,7 @@ public struct HostileFrames {
         case 7: return #"{"type":"resolve","id":"\#(uuid())"}"#
         case 8: return #"{"type":"deleteAnnotation","id":"\#(uuid())"}"#
         case 9: return #"{"type":"hash","path":\#(path),"rev":\#(rev),"hash":"\#(uuid())"}"#
+        case 10: return #"{"type":"auth","token":"eyJhbGciOiJIUzI1NiJ9.\#(uuid()).\#(quoted(text()).dropFirst().dropLast())"}"#
         default: return #"{"type":"ping","id":"\#(random.next() % 1000)"}"#
         }
     }

@@ -66,6 +66,20 @@ public actor MeshAPIClient {
         try await renewTokens(after: credentials?.accessToken, force: true)
     }
 
+    /// An access token valid for at least `validity` more seconds, rotating the login when the
+    /// current one expires sooner (for sockets that re-authenticate before their token expires).
+    public func accessToken(validFor validity: TimeInterval) async throws -> String {
+        if let token = credentials?.accessToken, Self.secondsLeft(token) >= validity { return token }
+        let renewed = try await renewTokens(after: credentials?.accessToken, force: true, validFor: validity)
+        guard let token = renewed.accessToken else { throw MeshAPIError.notLoggedIn(server) }
+        return token
+    }
+
+    /// Seconds before `token` expires (0 for a token whose expiry cannot be read).
+    static func secondsLeft(_ token: String, now: Date = Date()) -> TimeInterval {
+        AccessTokenExpiry.of(token).map { $0.timeIntervalSince(now) } ?? 0
+    }
+
     /// Revokes the refresh token on the server and forgets the login locally, even when the
     /// server cannot be told (the error is rethrown after forgetting).
     public func logout() async throws {
@@ -148,26 +162,47 @@ public actor MeshAPIClient {
 
     /// Rotates the tokens once even when several calls find theirs expired at the same time
     /// (presenting a used refresh token would revoke the whole login).
-    private func renewTokens(after stale: String?, force: Bool) async throws -> Credentials {
+    ///
+    /// With a credential store, other processes may share the login: the rotation happens under
+    /// the store's lock, and a login another process rotated meanwhile is adopted instead.
+    private func renewTokens(after stale: String?, force: Bool, validFor validity: TimeInterval = 30) async throws -> Credentials {
         if let refreshing { return try await refreshing.value }
         if !force, let current = credentials, current.accessToken != nil, current.accessToken != stale { return current }
-        guard let refreshToken = credentials?.refreshToken else { throw MeshAPIError.notLoggedIn(server) }
+        guard credentials?.refreshToken != nil else { throw MeshAPIError.notLoggedIn(server) }
         let task = Task { () async throws -> Credentials in
-            do {
-                let (_, data) = try await exchange(.POST, "/v1/auth/refresh",
-                                                   try MeshJSON.encoder().encode(RefreshBody(refreshToken: refreshToken)), token: nil)
-                let tokens = try MeshJSON.decoder().decode(TokenPair.self, from: data)
-                let renewed = Credentials(server: server, tokens: tokens)
-                try remember(renewed)
-                return renewed
-            } catch let error as MeshAPIError where error.status == 401 {
-                throw MeshAPIError(status: 401, code: error.code,
-                                   message: "your login has expired (\(error.message)); run `mesh login`")
-            }
+            let lock = await store?.lock()
+            defer { lock?.unlock() }
+            return try await rotate(stale: stale, validFor: validity)
         }
         refreshing = task
         defer { refreshing = nil }
         return try await task.value
+    }
+
+    /// Presents the newest refresh token this process can see, unless the store already holds
+    /// a login rotated by another process whose access token is fresh enough.
+    private func rotate(stale: String?, validFor validity: TimeInterval) async throws -> Credentials {
+        var refreshToken = credentials?.refreshToken
+        if let stored = try? store?.load(), CredentialStore.normalize(stored.server) == server,
+           stored.refreshToken != nil, stored.refreshToken != refreshToken {
+            if let token = stored.accessToken, token != stale, Self.secondsLeft(token) >= validity {
+                credentials = stored
+                return stored
+            }
+            refreshToken = stored.refreshToken
+        }
+        guard let refreshToken else { throw MeshAPIError.notLoggedIn(server) }
+        do {
+            let (_, data) = try await exchange(.POST, "/v1/auth/refresh",
+                                               try MeshJSON.encoder().encode(RefreshBody(refreshToken: refreshToken)), token: nil)
+            let tokens = try MeshJSON.decoder().decode(TokenPair.self, from: data)
+            let renewed = Credentials(server: server, tokens: tokens)
+            try remember(renewed)
+            return renewed
+        } catch let error as MeshAPIError where error.status == 401 {
+            throw MeshAPIError(status: 401, code: error.code,
+                               message: "your login has expired (\(error.message)); run `mesh login`")
+        }
     }
 
     private func remember(_ credentials: Credentials) throws {

@@ -49,6 +49,8 @@ public actor LanguageServer {
     var diskWrites: Set<String> = []
     var diskWriteScheduled = false
     var reconnectAttempt = 0
+    /// Sends fresh access tokens over the session socket before they expire.
+    var tokenRenewal: Task<Void, Never>?
     var lastFollowed: (path: String, line: Int)?
     /// Makes this bridge's op ids unique (`<instance>:<n>`).
     let instanceID = String(UUID().uuidString.prefix(8)).lowercased()

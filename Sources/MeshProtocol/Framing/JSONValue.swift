@@ -21,6 +21,7 @@ public enum JSONValue: Sendable, Hashable {
 
     public var string: String? { if case let .string(s) = self { s } else { nil } }
     public var bool: Bool? { if case let .bool(b) = self { b } else { nil } }
+    public var double: Double? { if case let .number(n) = self { n } else { nil } }
     public var array: [JSONValue]? { if case let .array(a) = self { a } else { nil } }
     public var object: [String: JSONValue]? { if case let .object(o) = self { o } else { nil } }
     public var isNull: Bool { self == .null }

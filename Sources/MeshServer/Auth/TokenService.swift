@@ -6,6 +6,8 @@ import JWTKit
 public struct AuthUser: Sendable, Hashable {
     public var id: UUID
     public var name: String
+    /// When the access token that authenticated this user expires (nil: not from a token).
+    public var expiresAt: Date? = nil
 }
 
 /// Issues and checks access tokens (JWT, HS256 pinned) and makes opaque refresh tokens.
@@ -40,7 +42,7 @@ public struct TokenService: Sendable {
               claims.aud.value.contains(settings.audience),
               let id = UUID(uuidString: claims.sub.value)
         else { return nil }
-        return AuthUser(id: id, name: claims.name)
+        return AuthUser(id: id, name: claims.name, expiresAt: claims.exp.value)
     }
 
     /// A new opaque token — refresh token, invite code, verification token — (256 random bits,

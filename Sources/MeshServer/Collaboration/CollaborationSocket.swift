@@ -13,6 +13,7 @@ struct CollaborationSocket {
     let limits: ServerConfiguration.Limits
     let logger: Logger
     let live: LiveSockets
+    let tokens: TokenService
 
     func run(user: AuthUser, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
         var messages = inbound.messages(maxSize: limits.maxFrameBytes).makeAsyncIterator()
@@ -41,17 +42,17 @@ struct CollaborationSocket {
         }
         let liveKey = live.register(user: user.id) { reason in connection.close(reason: reason) }
         defer { live.unregister(user: user.id, key: liveKey) }
+        let lease = SocketLease(user: user)
+        let expiryWatch = Task {
+            guard await lease.waitForExpiry() else { return }
+            connection.send(.error(ErrorMessage(.unauthorized, SocketLease.expiredMessage)))
+            connection.close(reason: "access token expired")
+        }
+        defer { expiryWatch.cancel() }
         var opened: [String: DocumentActor] = [:]
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await writeLoop(connection, outbound) }
-            group.addTask {
-                // A client too slow to drain its queue is cut off at once (the writer may be
-                // blocked on a full socket); it reconnects and catches up.
-                for await _ in connection.overflowed {}
-                if connection.closeReason?.hasPrefix("too slow") == true {
-                    try? await outbound.close(.policyViolation, reason: "too slow: reconnect and resync")
-                }
-            }
+            group.addTask { await connection.writeLoop(outbound) }
+            group.addTask { await connection.closeWhenOverflowed(outbound) }
             do {
                 while let message = try await messages.next() {
                     guard connection.closeReason == nil else { break }
@@ -60,7 +61,7 @@ struct CollaborationSocket {
                         connection.close(reason: "rate limited")
                         break
                     }
-                    await handle(message, connection, &opened)
+                    await handle(message, connection, &opened, lease: lease)
                 }
                 connection.close(reason: "")
             } catch {
@@ -74,23 +75,6 @@ struct CollaborationSocket {
         }
         for document in opened.values { await document.close(connection) }
         await hub.unregister(connection)
-    }
-
-    private func writeLoop(_ connection: ClientConnection, _ outbound: WebSocketOutboundWriter) async {
-        do {
-            defer { connection.releaseQueue() }
-            for await text in connection.outgoing {
-                try await outbound.write(.text(text))
-                connection.written(text.utf8.count)
-            }
-            if let reason = connection.closeReason, !reason.isEmpty {
-                try await outbound.close(.policyViolation, reason: String(reason.prefix(120)))
-            } else {
-                try await outbound.close(.normalClosure, reason: nil)
-            }
-        } catch {
-            connection.close(reason: "write failed")
-        }
     }
 
     /// The first message must be `hello` with a supported protocol version and a session the
@@ -118,7 +102,8 @@ struct CollaborationSocket {
         }
         let me = ServerMessage.Participant(user: user.id.uuidString, name: user.name, role: member.role.rawValue)
         connection.send(.welcome(.init(protocol: ProtocolVersion.current, session: session.uuidString, user: me,
-                                       online: await hub.participants(session), documents: documents, chat: chat)))
+                                       online: await hub.participants(session), documents: documents, chat: chat,
+                                       tokenExpiresAt: user.expiresAt?.timeIntervalSince1970)))
         return connection
     }
 
@@ -133,7 +118,8 @@ struct CollaborationSocket {
         }
     }
 
-    private func handle(_ raw: WebSocketMessage, _ connection: ClientConnection, _ opened: inout [String: DocumentActor]) async {
+    private func handle(_ raw: WebSocketMessage, _ connection: ClientConnection, _ opened: inout [String: DocumentActor],
+                        lease: SocketLease) async {
         let message: ClientMessage
         do { message = try decode(raw) } catch {
             return connection.send(.error((error as? ErrorMessage) ?? ErrorMessage(.badRequest, "\(error)")))
@@ -176,6 +162,11 @@ struct CollaborationSocket {
             await hub.chat(chat.text, from: connection)
         case let .ping(ping):
             connection.send(.pong(ping))
+        case let .auth(auth):
+            switch await lease.renew(with: auth.token, tokens: tokens) {
+            case let .success(until): connection.send(.authenticated(.init(expiresAt: until.timeIntervalSince1970)))
+            case let .failure(error): connection.send(.error(error))
+            }
         }
     }
 

@@ -44,62 +44,97 @@ struct DebugSocket {
     let limits: ServerConfiguration.Limits
     let logger: Logger
     let live: LiveSockets
+    let tokens: TokenService
     /// How often an open debug connection's membership and role are read again.
     var membershipInterval: Duration = .seconds(1)
 
     func run(user: AuthUser, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
         var messages = inbound.messages(maxSize: limits.maxFrameBytes).makeAsyncIterator()
-        let (stream, queue) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .unbounded)
+        // `hello` must come within `limits.helloTimeout`, as on `/v1/ws`.
+        let helloTimeout = limits.helloTimeout
+        let watchdog = Task {
+            try await Task.sleep(for: helloTimeout)
+            try? await outbound.write(.text(WireCodec.encode(.error(ErrorMessage(.badRequest, "no hello within \(helloTimeout)")))))
+            try? await outbound.close(.policyViolation, reason: "no hello in time")
+        }
         let session: DebugSession
-        let sessionID: UUID
+        let connection: ClientConnection
         let id = UUID()
         do {
             guard case let .text(text)? = try await messages.next(), let hello = try? JSONValue.parse(Data(text.utf8)),
-                  hello["type"]?.string == "hello", let requested = hello["session"]?.string.flatMap(UUID.init(uuidString:))
+                  hello["type"]?.string == "hello", let sessionID = hello["session"]?.string.flatMap(UUID.init(uuidString:))
             else { throw ErrorMessage(.badRequest, "the first message must be {\"type\":\"hello\",\"session\":…,\"root\":…}") }
-            sessionID = requested
             guard let member = try await store.sessions.member(sessionID: sessionID, userID: user.id) else {
                 throw ErrorMessage(.notFound, "no such session")
             }
+            watchdog.cancel()
             session = try await debug.session(sessionID)
+            // The outgoing queue is bounded in bytes, per connection and with the server's other
+            // sockets: a participant that stops reading a chatty debuggee is cut off.
+            let metrics = debug.hub.metrics
+            connection = ClientConnection(user: user, session: sessionID, role: member.role,
+                                          queueLimit: limits.sendQueueLimit, byteLimit: limits.sendQueueBytes,
+                                          budget: debug.hub.sendBudget, burst: limits.messageBurst,
+                                          onOverflow: { metrics.slowClientDisconnects.increment() })
+            var welcome: [String: JSONValue] = ["type": "welcome", "role": .string(member.role.rawValue)]
+            if let expiry = user.expiresAt { welcome["tokenExpiresAt"] = .number(expiry.timeIntervalSince1970) }
+            connection.send(String(decoding: JSONValue.object(welcome).serialized(), as: UTF8.self))
             let root = hello["root"]?.string ?? "/workspace"
             await session.join(id: id, name: user.name, role: member.role, editorRoot: root) { message in
-                queue.yield(String(decoding: message.serialized(), as: UTF8.self))
+                connection.send(String(decoding: message.serialized(), as: UTF8.self))
             }
-            try await outbound.write(.text(String(decoding: JSONValue.object(["type": "welcome", "role": .string(member.role.rawValue)]).serialized(), as: UTF8.self)))
         } catch {
+            watchdog.cancel()
             let message = (error as? ErrorMessage) ?? ErrorMessage(.badRequest, "\(error)")
             try? await outbound.write(.text(WireCodec.encode(.error(message))))
             try? await outbound.close(.policyViolation, reason: message.code.rawValue)
             return
         }
+        let sessionID = connection.session
         let liveKey = live.register(user: user.id) { reason in
             await session.leave(id)
-            try? await outbound.close(.policyViolation, reason: reason)
+            connection.close(reason: reason)
         }
         defer { live.unregister(user: user.id, key: liveKey) }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                for await text in stream { try? await outbound.write(.text(text)) }
-            }
-            // The role is read again every second: a demotion applies to the next request, a
-            // removal (or the session's deletion) ends the participation and closes the socket.
-            group.addTask { [store, membershipInterval] in
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: membershipInterval)
-                    guard !Task.isCancelled else { return }
-                    let member: MemberRecord?
-                    do { member = try await store.sessions.member(sessionID: sessionID, userID: user.id) } catch { continue }
-                    guard let member else {
-                        await session.leave(id)
-                        try? await outbound.close(.policyViolation, reason: "you are no longer a member of this session")
-                        return
+        let lease = SocketLease(user: user)
+        // Beside the connection: the token's expiry, and the membership read again every
+        // second (a demotion applies to the next request; a removal, or the session's
+        // deletion, ends the participation and closes the socket).
+        let watchers = Task { [store, membershipInterval] in
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    guard await lease.waitForExpiry() else { return }
+                    await session.leave(id)
+                    connection.send(WireCodec.encode(.error(ErrorMessage(.unauthorized, SocketLease.expiredMessage))))
+                    connection.close(reason: "access token expired")
+                }
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: membershipInterval)
+                        guard !Task.isCancelled else { return }
+                        let member: MemberRecord?
+                        do { member = try await store.sessions.member(sessionID: sessionID, userID: user.id) } catch { continue }
+                        guard let member else {
+                            await session.leave(id)
+                            connection.close(reason: "you are no longer a member of this session")
+                            return
+                        }
+                        await session.setRole(member.role, for: id)
                     }
-                    await session.setRole(member.role, for: id)
                 }
             }
+        }
+        defer { watchers.cancel() }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await connection.writeLoop(outbound) }
+            group.addTask { await connection.closeWhenOverflowed(outbound) }
             do {
                 while let message = try await messages.next() {
+                    guard connection.closeReason == nil else { break }
+                    guard connection.admit(rate: limits.messagesPerSecond, burst: limits.messageBurst) else {
+                        connection.close(reason: "rate limited: more than \(Int(limits.messagesPerSecond)) messages per second")
+                        break
+                    }
                     guard case let .text(text) = message else {
                         await session.refuse("binary WebSocket messages are not DAP; send one DAP message per text frame", to: id)
                         continue
@@ -109,15 +144,24 @@ struct DebugSocket {
                         await session.refuse("not valid JSON (\(error))", to: id)
                         continue
                     }
+                    if dap["type"]?.string == "auth" {
+                        // Not DAP: a fresh access token for this socket, as on `/v1/ws`.
+                        switch await lease.renew(with: dap["token"]?.string ?? "", tokens: tokens) {
+                        case let .success(until):
+                            connection.send(String(decoding: JSONValue.object(["type": "authenticated", "expiresAt": .number(until.timeIntervalSince1970)]).serialized(), as: UTF8.self))
+                        case let .failure(error):
+                            connection.send(WireCodec.encode(.error(error)))
+                        }
+                        continue
+                    }
                     await session.received(dap, from: id)
                 }
             } catch {
                 logger.debug("debug socket ended", metadata: ["error": "\(error)"])
             }
             await session.leave(id)
-            queue.finish()
-            group.cancelAll()
+            connection.close(reason: connection.closeReason ?? "")
+            connection.finishOverflowWatch()
         }
-        try? await outbound.close(.normalClosure, reason: nil)
     }
 }

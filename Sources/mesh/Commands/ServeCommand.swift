@@ -37,6 +37,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Messages per second per connection (env MESH_RATE_LIMIT).")
     var rateLimit: Double = Double(ProcessInfo.processInfo.environment["MESH_RATE_LIMIT"] ?? "") ?? 500
 
+    @Option(help: "Lifetime of an access token in seconds; sockets re-authenticate before it ends (env MESH_ACCESS_TOKEN_SECONDS).")
+    var accessTokenSeconds: Int = Int(ProcessInfo.processInfo.environment["MESH_ACCESS_TOKEN_SECONDS"] ?? "") ?? 900
+
     @Option(help: "bcrypt cost (env MESH_BCRYPT_COST).")
     var bcryptCost: Int = Int(ProcessInfo.processInfo.environment["MESH_BCRYPT_COST"] ?? "") ?? 12
 
@@ -79,6 +82,7 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = log
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
         guard (4...31).contains(bcryptCost) else { throw ValidationError("--bcrypt-cost must be 4 to 31") }
+        guard (5...86_400).contains(accessTokenSeconds) else { throw ValidationError("--access-token-seconds must be 5 to 86400") }
         guard let seccomp = SeccompProfile(rawValue: sandboxSeccomp) else {
             throw ValidationError("--sandbox-seccomp must be mesh or docker")
         }
@@ -94,6 +98,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.limits.messageBurst = max(rateLimit * 4, 100)
         configuration.auth.bcryptCost = bcryptCost
         configuration.auth.maxSignupsPerAddress = max(1, maxSignupsPerAddress)
+        configuration.auth.accessTokenLifetime = TimeInterval(accessTokenSeconds)
         configuration.auth.trustedProxies = Set(trustedProxies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         configuration.sandbox.enabled = !noSandbox
         configuration.sandbox.limits.memoryBytes = max(16, sandboxMemoryMb) << 20

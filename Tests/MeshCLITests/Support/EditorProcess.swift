@@ -24,6 +24,8 @@ final class EditorProcess: @unchecked Sendable {
     private(set) var messages: [String] = []
     private(set) var logs: [String] = []
     /// What the server showed and logged, for failure messages.
+    /// What `mesh lsp` logged (`window/logMessage`) so far.
+    var loggedMessages: [String] { lock.withLock { logs } }
     var transcript: String { lock.withLock { "\(name): shown \(messages), logged \(logs), text \(String(reflecting: text.description)), applyEdits \(applyEditsSeen)" } }
     private(set) var diagnostics: [String: [JSONValue]] = [:]
     private(set) var presence: [String: JSONValue] = [:]

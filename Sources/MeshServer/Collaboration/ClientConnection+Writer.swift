@@ -1,0 +1,31 @@
+import HummingbirdWebSocket
+
+extension ClientConnection {
+    /// Writes the queued messages to the socket in order, then closes it with the close reason.
+    func writeLoop(_ outbound: WebSocketOutboundWriter) async {
+        do {
+            defer { releaseQueue() }
+            for await text in outgoing {
+                try await outbound.write(.text(text))
+                written(text.utf8.count)
+            }
+            if let reason = closeReason, !reason.isEmpty {
+                try await outbound.close(.policyViolation, reason: String(reason.prefix(120)))
+            } else {
+                try await outbound.close(.normalClosure, reason: nil)
+            }
+        } catch {
+            close(reason: "write failed")
+        }
+    }
+
+    /// A client too slow to drain its queue is cut off at once (the writer may be blocked on a
+    /// full socket); it reconnects and catches up. Returns when the queue overflowed or
+    /// ``finishOverflowWatch()`` was called.
+    func closeWhenOverflowed(_ outbound: WebSocketOutboundWriter) async {
+        for await _ in overflowed {}
+        if closeReason?.hasPrefix("too slow") == true {
+            try? await outbound.close(.policyViolation, reason: "too slow: reconnect and resync")
+        }
+    }
+}
