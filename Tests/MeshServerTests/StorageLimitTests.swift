@@ -115,7 +115,7 @@ import Testing
         }
     }
 
-    @Test func chatIsTrimmedToTheNewestMessages() async throws {
+    @Test func aChatFloodKeepsOnlyTheNewestMessages() async throws {
         try await withServer(.sqlite, configure: { $0.limits.maxChatMessagesPerSession = 3 }) { server in
             let owner = try await server.signup("Owner")
             let session = try await server.createSession(owner)
@@ -166,7 +166,7 @@ import Testing
 
     /// Compaction deletes old ops and snapshots; a client far behind gets a snapshot, a recent
     /// one its catch-up, and a restarted server loads the document from what is left.
-    @Test func compactedOpLogStillServesCatchUpAndARestart() async throws {
+    @Test func endlessEditingIsCompactedWithoutBreakingCatchUpOrARestart() async throws {
         let backend = try await TestDatabase.sqlite.makeBackend()
         let configure: (inout ServerConfiguration) -> Void = {
             $0.limits.historyLimit = 4

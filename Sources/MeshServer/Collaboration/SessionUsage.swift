@@ -22,7 +22,7 @@ final class SessionUsage: Sendable {
         case unknown
     }
 
-    private struct Entry {
+    private struct Entry: Sendable {
         var totals: Totals
         /// Store changes in flight outside a live document (creations, deletions): the entry is
         /// not forgotten meanwhile, or a seed read before they commit would miss them.
