@@ -43,7 +43,7 @@ public func buildApplication(
         decoyHash: try await hasher.hash(UUID().uuidString), live: live,
         mailer: mailer ?? LogMailer(logger: logger), settings: auth
     ).addRoutes(to: v1)
-    SessionController(store: store, hub: hub).addRoutes(to: v1)
+    SessionController(store: store, hub: hub, limits: configuration.limits).addRoutes(to: v1)
     DocumentController(store: store, hub: hub, limits: configuration.limits).addRoutes(to: v1)
 
     // The sandbox: this server's containers carry a label derived from its data directory, so

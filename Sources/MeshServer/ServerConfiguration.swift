@@ -31,7 +31,15 @@ public struct ServerConfiguration: Sendable {
     public struct Limits: Sendable {
         public var maxFrameBytes = 1 << 20
         public var maxDocumentBytes = 8 << 20
+        /// A session's documents together, checked on every op that grows one and on creation.
         public var maxSessionBytes = 64 << 20
+        /// Sessions one user may own.
+        public var maxSessionsPerUser = 100
+        public var maxDocumentsPerSession = 10_000
+        /// Chat messages kept per session: each new one deletes those past the newest this many.
+        public var maxChatMessagesPerSession = 10_000
+        /// Annotations of one document, replies included.
+        public var maxAnnotationsPerDocument = 1_000
         /// Sustained messages per second per connection, and the burst allowed above it.
         public var messagesPerSecond = 500.0
         public var messageBurst = 2_000.0
@@ -51,10 +59,16 @@ public struct ServerConfiguration: Sendable {
         public var historyLimit = 1_024
         /// A snapshot is written every this many operations.
         public var snapshotInterval = 500
+        /// Operations kept in the store behind the newest one; older ones are deleted once a
+        /// snapshot covers them. Never fewer than `historyLimit` (see ``retainedOps``).
+        public var opRetention = 10_000
         /// The server sends a document hash every this many operations.
         public var hashInterval = 100
         public var chatHistory = 50
         public init() {}
+
+        /// `opRetention`, at least `historyLimit`: a reload must find the history it keeps.
+        public var retainedOps: Int { max(opRetention, historyLimit) }
     }
 
     /// Token lifetimes and costs.

@@ -190,6 +190,138 @@ extension RepositoryContractTests {
         }
     }
 
+    /// Compaction cuts the log at a snapshot, never moves back, and a stale writer cannot put a
+    /// compacted revision back (it would be applied to a text that no longer has it).
+    @Test(arguments: TestBackend.all)
+    func compactionCutsTheLogAtASnapshotAndRefusesCompactedRevisions(_ backend: TestBackend) async throws {
+        try await backend.withStore { store in
+            let session = try await makeSession(store)
+            let doc = DocumentRecord(sessionID: session.id, path: "a.txt", createdAt: at(0), updatedAt: at(0))
+            let other = DocumentRecord(sessionID: session.id, path: "b.txt", createdAt: at(0), updatedAt: at(0))
+            try await store.documents.create(doc, text: "")
+            try await store.documents.create(other, text: "")
+            #expect(try await store.documents.compact(documentID: doc.id, through: 0) == 0, "nothing before revision 0")
+            try await store.documents.append(typing(doc.id, from: 0, count: 20), documentID: doc.id, size: 20)
+            for revision in [5, 10, 15] {
+                try await store.documents.saveSnapshot(
+                    SnapshotRecord(documentID: doc.id, revision: revision, text: String(repeating: "x", count: revision)))
+            }
+            func revisions() async throws -> [Int] {
+                try await store.documents.operations(documentID: doc.id, after: 0).map(\.revision)
+            }
+
+            // Cut at the newest snapshot at or before 12: revision 10.
+            #expect(try await store.documents.compact(documentID: doc.id, through: 12) == 10)
+            #expect(try await revisions() == Array(11...20))
+            #expect(try await store.documents.latestSnapshot(documentID: doc.id, atOrBefore: 9) == nil)
+            #expect(try await store.documents.latestSnapshot(documentID: doc.id, atOrBefore: 12)?.revision == 10)
+            #expect(try await store.documents.latestSnapshot(documentID: doc.id, atOrBefore: nil)?.revision == 15)
+
+            // A stale writer: compacted revisions are refused like taken ones, alone and in a batch.
+            await expectStoreError(.conflict) {
+                try await store.documents.append(typing(doc.id, from: 2, count: 1), documentID: doc.id, size: 3)
+            }
+            await expectStoreError(.conflict) {
+                try await store.documents.append(typing(doc.id, from: 9, count: 1), documentID: doc.id, size: 10)
+            }
+            await expectStoreError(.conflict) {
+                try await store.documents.append(typing(doc.id, from: 7, count: 600), documentID: doc.id, size: 607)
+            }
+            #expect(try await revisions() == Array(11...20), "a refused append leaves nothing behind")
+            #expect(try await store.documents.find(id: doc.id)?.revision == 20)
+            // Appends of two documents at once: the stale one fails alone.
+            let outcomes = await withTaskGroup(of: (String, AppendOutcome).self) { group in
+                for (name, id, from) in [("stale", doc.id, 4), ("fresh", other.id, 0)] {
+                    group.addTask {
+                        do {
+                            try await store.documents.append(typing(id, from: from, count: 1), documentID: id, size: from + 1)
+                            return (name, .committed)
+                        } catch let error as StoreError { return (name, .refused(error.kind)) } catch {
+                            return (name, .otherError("\(error)"))
+                        }
+                    }
+                }
+                return await group.reduce(into: [String: AppendOutcome]()) { $0[$1.0] = $1.1 }
+            }
+            #expect(outcomes == ["stale": .refused(.conflict), "fresh": .committed])
+            try await store.documents.append(typing(doc.id, from: 20, count: 1), documentID: doc.id, size: 21)
+
+            // A cut never moves back; a later one moves to the newest snapshot it allows.
+            #expect(try await store.documents.compact(documentID: doc.id, through: 8) == 10)
+            #expect(try await revisions() == Array(11...21))
+            #expect(try await store.documents.compact(documentID: doc.id, through: 100) == 15)
+            #expect(try await revisions() == Array(16...21))
+            #expect(try await store.documents.latestSnapshot(documentID: doc.id, atOrBefore: nil)?.revision == 15)
+            #expect(try await store.documents.compact(documentID: UUID(), through: 100) == 0)
+
+            #expect(try await store.documents.delete(id: doc.id) == 21, "delete answers the size the document had")
+            #expect(try await store.documents.delete(id: doc.id) == nil)
+        }
+    }
+
+    /// The counts the server's caps read: sessions a user owns (members do not count), documents
+    /// of a session. The owner cap holds against parallel creations.
+    @Test(arguments: TestBackend.all)
+    func ownedSessionsAndDocumentsAreCountedAndTheOwnerCapHoldsInParallel(_ backend: TestBackend) async throws {
+        try await backend.withStore { store in
+            let owner = UUID(), other = UUID()
+            for i in 0..<3 {
+                #expect(try await store.sessions.create(SessionRecord(name: "s\(i)", ownerID: owner, createdAt: at(Double(i))), maxOwned: 3))
+            }
+            #expect(try await !store.sessions.create(SessionRecord(name: "s3", ownerID: owner), maxOwned: 3))
+            #expect(try await store.sessions.ownedCount(ownerID: owner) == 3)
+            let theirs = SessionRecord(name: "theirs", ownerID: other)
+            #expect(try await store.sessions.create(theirs, maxOwned: 3), "another owner has a count of their own")
+            try await store.sessions.addMember(MemberRecord(sessionID: theirs.id, userID: owner, role: .editor))
+            #expect(try await store.sessions.ownedCount(ownerID: owner) == 3, "a membership is not an owned session")
+            #expect(try await store.sessions.ownedCount(ownerID: UUID()) == 0)
+
+            let racer = UUID()
+            let created = await withTaskGroup(of: Bool.self) { group in
+                for i in 0..<12 {
+                    group.addTask {
+                        (try? await store.sessions.create(SessionRecord(name: "r\(i)", ownerID: racer), maxOwned: 5)) ?? false
+                    }
+                }
+                return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(created == 5, "parallel creations cannot pass the cap")
+            #expect(try await store.sessions.ownedCount(ownerID: racer) == 5)
+
+            let session = try await makeSession(store)
+            #expect(try await store.documents.count(sessionID: session.id) == 0)
+            let a = DocumentRecord(sessionID: session.id, path: "a")
+            try await store.documents.create(a, text: "")
+            try await store.documents.create(DocumentRecord(sessionID: session.id, path: "b"), text: "")
+            #expect(try await store.documents.count(sessionID: session.id) == 2)
+            #expect(try await store.documents.count(sessionID: theirs.id) == 0)
+            try await store.documents.delete(id: a.id)
+            #expect(try await store.documents.count(sessionID: session.id) == 1)
+        }
+    }
+
+    @Test(arguments: TestBackend.all)
+    func chatIsTrimmedToTheNewestMessages(_ backend: TestBackend) async throws {
+        try await backend.withStore { store in
+            let session = try await makeSession(store), other = try await makeSession(store, at: 1)
+            let author = UUID()
+            let messages = (1...6).map { ChatMessageRecord(sessionID: session.id, authorID: author, text: "m\($0)", createdAt: at(Double($0 / 2))) }
+            for message in messages { try await store.chat.insert(message) }
+            try await store.chat.insert(ChatMessageRecord(sessionID: other.id, authorID: author, text: "stay", createdAt: at(0)))
+
+            try await store.chat.trim(sessionID: session.id, keeping: 10)
+            #expect(try await store.chat.recent(sessionID: session.id, limit: 10) == messages)
+            // m2 and m3 share a timestamp: insertion order decides, as in `recent`.
+            try await store.chat.trim(sessionID: session.id, keeping: 4)
+            #expect(try await store.chat.recent(sessionID: session.id, limit: 10) == Array(messages[2...]))
+            try await store.chat.trim(sessionID: session.id, keeping: 4)
+            #expect(try await store.chat.recent(sessionID: session.id, limit: 10) == Array(messages[2...]), "trimming again keeps them")
+            try await store.chat.trim(sessionID: session.id, keeping: 0)
+            #expect(try await store.chat.recent(sessionID: session.id, limit: 10) == [])
+            #expect(try await store.chat.recent(sessionID: other.id, limit: 10).map(\.text) == ["stay"])
+        }
+    }
+
     @Test(arguments: TestBackend.all)
     func chatReturnsTheNewestMessagesOldestFirst(_ backend: TestBackend) async throws {
         try await backend.withStore { store in

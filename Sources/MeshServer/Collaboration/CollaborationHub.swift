@@ -9,13 +9,15 @@ actor CollaborationHub {
     private var rooms: [UUID: [UUID: ClientConnection]] = [:]
     private var connectionsPerUser: [UUID: Int] = [:]
     private var documents: [UUID: DocumentActor] = [:]
-    private var loading: [UUID: Task<DocumentActor, any Error>] = [:]
+    private var loading: [UUID: (session: UUID, task: Task<DocumentActor, any Error>)] = [:]
     let store: Store
     let limits: ServerConfiguration.Limits
     let metrics: ServerMetrics
     let logger: Logger
     /// What every connection's send queue draws from (`limits.serverSendQueueBytes`).
     nonisolated let sendBudget: SendBudget
+    /// Each session's bytes and documents (`limits.maxSessionBytes`, `maxDocumentsPerSession`).
+    nonisolated let usage: SessionUsage
 
     init(store: Store, limits: ServerConfiguration.Limits, metrics: ServerMetrics, logger: Logger) {
         self.store = store
@@ -23,6 +25,7 @@ actor CollaborationHub {
         self.metrics = metrics
         self.logger = logger
         sendBudget = SendBudget(limit: limits.serverSendQueueBytes)
+        usage = SessionUsage(maxBytes: limits.maxSessionBytes, maxDocuments: limits.maxDocumentsPerSession)
     }
 
     /// Closes every collaboration socket `user` has open (their tokens were revoked).
@@ -67,13 +70,19 @@ actor CollaborationHub {
         }
     }
 
-    /// The live actor of a document, loading it from the store on first use.
+    /// The live actor of a document, loading it from the store on first use (and its session's
+    /// totals with it, if they are not counted yet).
     func document(_ record: DocumentRecord) async throws -> DocumentActor {
         if let live = documents[record.id] { return live }
-        if let task = loading[record.id] { return try await task.value }
-        let (store, limits, metrics, logger) = (store, limits, metrics, logger)
-        let task = Task { try await DocumentActor.load(record, store: store, limits: limits, metrics: metrics, logger: logger) }
-        loading[record.id] = task
+        if let load = loading[record.id] { return try await load.task.value }
+        let (store, limits, usage, metrics, logger) = (store, limits, usage, metrics, logger)
+        let task = Task {
+            // Seeded while `loading` names the session, so `unloadIdle` cannot forget it meanwhile.
+            try await Self.seed(record.sessionID, usage: usage, store: store)
+            return try await DocumentActor.load(record, store: store, limits: limits, usage: usage,
+                                                metrics: metrics, logger: logger)
+        }
+        loading[record.id] = (record.sessionID, task)
         defer { loading[record.id] = nil }
         let actor = try await task.value
         documents[record.id] = actor
@@ -83,12 +92,15 @@ actor CollaborationHub {
 
     func liveDocument(_ id: UUID) -> DocumentActor? { documents[id] }
 
-    /// Unloads documents nobody has open (their state is durable).
+    /// Unloads documents nobody has open (their state is durable), and forgets the totals of
+    /// sessions left with no live document (read from the store again when next needed).
     func unloadIdle() async {
         for (id, document) in documents where await document.isIdle {
             documents[id] = nil
         }
         metrics.liveDocuments.set(Double(documents.count))
+        let inUse = Set(documents.values.map { $0.sessionID }).union(loading.values.map { $0.session })
+        usage.forget(except: inUse)
     }
 
     /// A member's role changed (nil: removed). Live connections see it at once.
@@ -108,6 +120,7 @@ actor CollaborationHub {
             await document.evictAll(reason: ErrorMessage(.notFound, "the session was deleted"))
             documents[id] = nil
         }
+        usage.forget(session)
     }
 
     /// A document was deleted or renamed: subscribers are told and reopen (or drop) it.
@@ -137,6 +150,12 @@ actor CollaborationHub {
         }
         let message = WireCodec.encode(.chat(Self.wire(record, name: connection.user.name)))
         for member in (rooms[connection.session] ?? [:]).values { member.send(message) }
+        // Only the newest `maxChatMessagesPerSession` are kept.
+        do {
+            try await store.chat.trim(sessionID: connection.session, keeping: limits.maxChatMessagesPerSession)
+        } catch {
+            logger.warning("chat trim failed", metadata: ["session": "\(connection.session)", "error": "\(error)"])
+        }
     }
 
     static func wire(_ record: ChatMessageRecord, name: String) -> ServerMessage.Chat {

@@ -178,9 +178,8 @@ struct CollaborationSocket {
         guard let text = create else { throw ErrorMessage(.notFound, "no document \(path) in this session") }
         guard connection.role.canEdit else { throw ErrorMessage(.forbidden, "viewers cannot create documents") }
         let record = DocumentRecord(sessionID: connection.session, path: path, size: text.utf8.count)
-        try await DocumentLimits(store: store, limits: limits).checkNew(size: record.size, session: connection.session)
         do {
-            try await store.documents.create(record, text: text)
+            try await hub.createDocument(record, text: text)
         } catch StoreError.conflict {
             // Someone created it first: open theirs.
         }
@@ -188,20 +187,5 @@ struct CollaborationSocket {
             throw ErrorMessage(.internal, "document vanished while being created")
         }
         return try await hub.document(stored)
-    }
-}
-
-/// Size limits on new documents, per document and per session.
-struct DocumentLimits {
-    let store: Store
-    let limits: ServerConfiguration.Limits
-
-    func checkNew(size: Int, session: UUID) async throws {
-        guard size <= limits.maxDocumentBytes else {
-            throw ErrorMessage(.tooLarge, "a document may have at most \(limits.maxDocumentBytes) bytes")
-        }
-        guard try await store.documents.totalSize(sessionID: session) + size <= limits.maxSessionBytes else {
-            throw ErrorMessage(.tooLarge, "the session's documents may total at most \(limits.maxSessionBytes) bytes")
-        }
     }
 }

@@ -27,13 +27,23 @@ extension DocumentActor {
         guard document.text.utf8Count + growth <= limits.maxDocumentBytes else {
             return refuse(message, connection, ErrorMessage(.tooLarge, "the document would exceed \(limits.maxDocumentBytes) bytes"))
         }
+        // The session's total, shared with its other documents: reserved before the op is
+        // applied, so that no two documents' ops pass the limit together.
+        guard usage.reserve(bytes: growth, in: sessionID) else {
+            return refuse(message, connection, ErrorMessage(
+                .tooLarge, "the session's documents would exceed \(limits.maxSessionBytes) bytes; the op was not applied"))
+        }
+        let sizeBefore = document.text.utf8Count
         let receipt: OTDocument.Receipt
         do {
             receipt = try document.receive(message.ops, baseRevision: message.baseRev, opId: message.opId,
                                            author: connection.user.id.uuidString)
         } catch {
+            usage.adjust(sessionID, bytes: -growth)
             return refuse(message, connection, ErrorMessage(.resync, "\(error)"))
         }
+        // What the op changed replaces what it reserved (its deletes count; a duplicate is nothing).
+        usage.adjust(sessionID, bytes: document.text.utf8Count - sizeBefore - growth)
         let committed = receipt.committed
         let ack = ServerMessage.Ack(path: path, rev: committed.revision, opId: message.opId)
         if receipt.isDuplicate {
@@ -128,7 +138,8 @@ extension DocumentActor {
         for waiter in waiters { waiter.resume() }
     }
 
-    /// A snapshot of the current (durable) text, and the moved annotation anchors with it.
+    /// A snapshot of the current (durable) text, and the moved annotation anchors with it; then
+    /// the op log is compacted behind it.
     func writeSnapshot() async {
         let snapshot = SnapshotRecord(documentID: record.id, revision: document.revision, text: document.text.description)
         do {
@@ -137,6 +148,22 @@ extension DocumentActor {
             opsSinceSnapshot = 0
         } catch {
             logger.warning("snapshot failed", metadata: ["path": "\(path)", "error": "\(error)"])
+            return
+        }
+        await compact(behind: snapshot)
+    }
+
+    /// Deletes the stored ops more than `limits.retainedOps` behind the head, up to the newest
+    /// snapshot at or before that point, with the snapshots older than that one. The in-memory
+    /// history (`historyLimit` ≤ `retainedOps`) is untouched: catch-up is unchanged, and a
+    /// reload still finds every op it replays.
+    private func compact(behind snapshot: SnapshotRecord) async {
+        let through = min(snapshot.revision, durableRevision - limits.retainedOps)
+        guard through > 0 else { return }
+        do {
+            try await store.documents.compact(documentID: record.id, through: through)
+        } catch {
+            logger.warning("op log compaction failed", metadata: ["path": "\(path)", "error": "\(error)"])
         }
     }
 
@@ -148,10 +175,14 @@ extension DocumentActor {
         evictAll(reason: ErrorMessage(.resync, "the server could not store recent edits; reopen the document", path: path))
         pending.removeAll()
         waitingAcks.removeAll()
-        if let fresh = try? await DocumentActor.load(record, store: store, limits: limits, metrics: metrics, logger: logger) {
+        let sizeBefore = document.text.utf8Count
+        if let fresh = try? await DocumentActor.load(record, store: store, limits: limits, usage: usage,
+                                                      metrics: metrics, logger: logger) {
             document = await fresh.snapshotDocument()
             durableRevision = document.revision
         }
+        // The ops that were not stored gave their bytes back.
+        usage.adjust(sessionID, bytes: document.text.utf8Count - sizeBefore)
         // Nothing received during the reload was based on a snapshot of the reloaded text.
         pending.removeAll()
         waitingAcks.removeAll()

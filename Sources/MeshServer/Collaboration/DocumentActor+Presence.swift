@@ -57,6 +57,12 @@ extension DocumentActor {
                 .badRequest, "an annotation needs 0 <= from <= to <= \(TextOperation.lengthLimit) and a body of 1 to 16384 bytes",
                 path: path)))
         }
+        // Those being stored count too: two at once cannot both take the last place.
+        guard annotations.count + annotationsInFlight < limits.maxAnnotationsPerDocument else {
+            return connection.send(.error(ErrorMessage(
+                .tooLarge, "a document may have at most \(limits.maxAnnotationsPerDocument) annotations, replies included; delete some first",
+                path: path)))
+        }
         var annotation = AnnotationRecord(documentID: record.id, parentID: parentID, authorID: connection.user.id,
                                           from: request.from, to: request.to, revision: request.rev, body: request.body)
         if request.rev < document.revision, let later = try? document.operations(since: request.rev) {
@@ -67,11 +73,14 @@ extension DocumentActor {
         annotation.revision = document.revision
         annotation.to = min(annotation.to, document.text.count)
         annotation.from = min(annotation.from, annotation.to)
+        annotationsInFlight += 1
         do {
             try await store.annotations.insert(annotation)
         } catch {
+            annotationsInFlight -= 1
             return connection.send(.error(ErrorMessage(.internal, "could not store the annotation", path: path)))
         }
+        annotationsInFlight -= 1
         annotations[annotation.id] = annotation
         broadcast(.annotation(wire(annotation)), except: nil)
     }

@@ -19,9 +19,14 @@ actor DocumentActor {
     var presence: [UUID: ServerMessage.Presence] = [:]
     var annotations: [UUID: AnnotationRecord] = [:]
     var names: [UUID: String] = [:]
+    /// Annotations being stored (counted against `limits.maxAnnotationsPerDocument`).
+    var annotationsInFlight = 0
     var opsSinceSnapshot = 0
+    nonisolated let sessionID: UUID
     let store: Store
     let limits: ServerConfiguration.Limits
+    /// The session totals every growing op reserves its bytes from.
+    let usage: SessionUsage
     let metrics: ServerMetrics
     let logger: Logger
 
@@ -32,8 +37,10 @@ actor DocumentActor {
     }
 
     /// Loads the document: newest snapshot, the op log after it, and enough history to
-    /// transform operations based on older revisions.
-    static func load(_ record: DocumentRecord, store: Store, limits: ServerConfiguration.Limits,
+    /// transform operations based on older revisions. Compaction keeps every op after the
+    /// newest snapshot and at least `limits.historyLimit` behind the head, so the log read here
+    /// has no gap; it starts later only when fewer ops were kept (the history is shorter).
+    static func load(_ record: DocumentRecord, store: Store, limits: ServerConfiguration.Limits, usage: SessionUsage,
                      metrics: ServerMetrics, logger: Logger) async throws -> DocumentActor {
         let snapshot = try await store.documents.latestSnapshot(documentID: record.id, atOrBefore: nil)
             ?? SnapshotRecord(documentID: record.id, revision: 0, text: "")
@@ -61,17 +68,20 @@ actor DocumentActor {
         var current = record
         current.revision = revision
         return DocumentActor(record: current, document: document, annotations: annotations,
-                             store: store, limits: limits, metrics: metrics, logger: logger)
+                             store: store, limits: limits, usage: usage, metrics: metrics, logger: logger)
     }
 
     private init(record: DocumentRecord, document: OTDocument, annotations: [UUID: AnnotationRecord],
-                 store: Store, limits: ServerConfiguration.Limits, metrics: ServerMetrics, logger: Logger) {
+                 store: Store, limits: ServerConfiguration.Limits, usage: SessionUsage,
+                 metrics: ServerMetrics, logger: Logger) {
         self.record = record
+        self.sessionID = record.sessionID
         self.document = document
         self.durableRevision = document.revision
         self.annotations = annotations
         self.store = store
         self.limits = limits
+        self.usage = usage
         self.metrics = metrics
         self.logger = logger
     }

@@ -31,11 +31,10 @@ struct DocumentController {
         let text = body.text ?? ""
         let record = DocumentRecord(sessionID: session.id, path: path, size: text.utf8.count)
         do {
-            try await DocumentLimits(store: store, limits: limits).checkNew(size: record.size, session: session.id)
-        } catch let error as ErrorMessage {
+            try await hub.createDocument(record, text: text)
+        } catch let error as ErrorMessage where error.code == .tooLarge {
             throw ApiError.tooLarge(error.message)
         }
-        try await store.documents.create(record, text: text)
         return .init(status: .created, response: DocumentDTO(record))
     }
 
@@ -60,8 +59,7 @@ struct DocumentController {
 
     @Sendable func delete(_ request: Request, context: MeshRequestContext) async throws -> HTTPResponse.Status {
         let record = try await document(context, role: .editor)
-        await hub.documentChanged(record.id, newPath: nil)
-        try await store.documents.delete(id: record.id)
+        try await hub.deleteDocument(record)
         return .noContent
     }
 

@@ -6,6 +6,7 @@ import MeshStore
 struct SessionController {
     let store: Store
     let hub: CollaborationHub
+    let limits: ServerConfiguration.Limits
     var access: SessionAccess { SessionAccess(store: store) }
 
     func addRoutes(to group: RouterGroup<MeshRequestContext>) {
@@ -27,7 +28,9 @@ struct SessionController {
         let body = try await request.decode(as: CreateSessionRequest.self, context: context)
         let name = try AccountRules.name(body.name, what: "session name", maxCharacters: 200)
         let session = SessionRecord(name: name, ownerID: user.id)
-        try await store.sessions.create(session)
+        guard try await store.sessions.create(session, maxOwned: limits.maxSessionsPerUser) else {
+            throw ApiError.tooLarge("you own \(limits.maxSessionsPerUser) sessions already, the most one user may; delete one first")
+        }
         return .init(status: .created, response: dto(session, role: .owner))
     }
 

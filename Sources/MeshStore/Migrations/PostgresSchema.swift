@@ -114,5 +114,31 @@ enum PostgresSchema {
                 PRIMARY KEY (session_id, user_id))
             """,
         ]),
+        // Ops behind a snapshot are deleted (compacted); a stale writer cannot put one back: a
+        // revision at or before `compacted_through` is refused as a unique violation, like a
+        // taken one. The check runs in the statement trigger, after its UPDATE of the document:
+        // that UPDATE waits for a compaction holding the document's row, so the check (a new
+        // snapshot, READ COMMITTED) sees it. A row trigger's check, before the insert, could
+        // miss a compaction committing meanwhile.
+        Migration(version: 4, name: "op log compaction", statements: [
+            "ALTER TABLE documents ADD COLUMN compacted_through BIGINT NOT NULL DEFAULT 0",
+            """
+            CREATE OR REPLACE FUNCTION ops_advance_document() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                UPDATE documents AS d SET revision = GREATEST(d.revision, i.revision),
+                    size = COALESCE(i.document_size, d.size), updated_at = i.created_at
+                FROM (SELECT DISTINCT ON (document_id) document_id, revision, document_size, created_at
+                      FROM inserted ORDER BY document_id, revision DESC) AS i
+                WHERE d.id = i.document_id;
+                IF EXISTS (SELECT 1 FROM inserted AS n JOIN documents AS d ON d.id = n.document_id
+                           WHERE n.revision <= d.compacted_through) THEN
+                    RAISE EXCEPTION USING ERRCODE = 'unique_violation', MESSAGE = '\(compactedRevisionError)';
+                END IF;
+                RETURN NULL;
+            END
+            $$
+            """,
+            "CREATE INDEX sessions_owner ON sessions (owner_id)",
+        ]),
     ]
 }

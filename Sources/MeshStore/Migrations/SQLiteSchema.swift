@@ -103,5 +103,18 @@ enum SQLiteSchema {
                 PRIMARY KEY (session_id, user_id))
             """,
         ]),
+        // Ops behind a snapshot are deleted (compacted); a stale writer cannot put one back: a
+        // revision at or before `compacted_through` is refused like a taken one.
+        Migration(version: 4, name: "op log compaction", statements: [
+            "ALTER TABLE documents ADD COLUMN compacted_through INTEGER NOT NULL DEFAULT 0",
+            """
+            CREATE TRIGGER ops_refuse_compacted BEFORE INSERT ON ops
+            WHEN NEW.revision <= (SELECT compacted_through FROM documents WHERE id = NEW.document_id)
+            BEGIN
+                SELECT RAISE(ABORT, '\(compactedRevisionError)');
+            END
+            """,
+            "CREATE INDEX sessions_owner ON sessions (owner_id)",
+        ]),
     ]
 }

@@ -33,6 +33,11 @@ public protocol VerificationTokenRepository: Sendable {
 public protocol SessionRepository: Sendable {
     /// Creates the session with its owner as the first member.
     func create(_ session: SessionRecord) async throws
+    /// Creates the session unless its owner already owns `maxOwned` sessions; false then, and
+    /// nothing is created. Counted in the creating transaction: parallel requests cannot pass it.
+    func create(_ session: SessionRecord, maxOwned: Int) async throws -> Bool
+    /// How many sessions `ownerID` owns.
+    func ownedCount(ownerID: UUID) async throws -> Int
     func find(id: UUID) async throws -> SessionRecord?
     func list(memberID: UUID) async throws -> [SessionRecord]
     func delete(id: UUID) async throws
@@ -68,9 +73,14 @@ public protocol DocumentRepository: Sendable {
     func find(sessionID: UUID, path: String) async throws -> DocumentRecord?
     func list(sessionID: UUID) async throws -> [DocumentRecord]
     func rename(id: UUID, to path: String) async throws
-    func delete(id: UUID) async throws
+    /// Deletes the document with its ops, snapshots and annotations; returns the size it had,
+    /// nil when there was no such document.
+    @discardableResult
+    func delete(id: UUID) async throws -> Int?
     /// Total size in bytes of the session's documents.
     func totalSize(sessionID: UUID) async throws -> Int
+    /// How many documents the session has.
+    func count(sessionID: UUID) async throws -> Int
 
     /// Appends committed operations of one document in a single transaction (a group commit)
     /// and records the document's new revision and size.
@@ -81,6 +91,13 @@ public protocol DocumentRepository: Sendable {
     func saveSnapshot(_ snapshot: SnapshotRecord) async throws
     /// The newest snapshot at or before `revision` (or the newest of all).
     func latestSnapshot(documentID: UUID, atOrBefore revision: Int?) async throws -> SnapshotRecord?
+    /// Cuts the op log at the newest snapshot at or before `revision`: deletes the ops up to it
+    /// and the snapshots before it, so that it and the ops after it still rebuild every later
+    /// revision. From then on an append of a revision at or before the cut (a stale writer's)
+    /// fails with ``StoreError/conflict(_:)``. Returns the revision the log is cut at now (0 when
+    /// never; a cut never moves back).
+    @discardableResult
+    func compact(documentID: UUID, through revision: Int) async throws -> Int
 }
 
 /// Chat history.
@@ -88,6 +105,8 @@ public protocol ChatRepository: Sendable {
     func insert(_ message: ChatMessageRecord) async throws
     /// The newest `limit` messages, oldest first.
     func recent(sessionID: UUID, limit: Int) async throws -> [ChatMessageRecord]
+    /// Deletes the session's messages but the newest `newest` (in ``recent(sessionID:limit:)``'s order).
+    func trim(sessionID: UUID, keeping newest: Int) async throws
 }
 
 /// Annotations (comments anchored to ranges) and their replies.

@@ -15,6 +15,16 @@ struct SQLChatRepository: ChatRepository {
         }
     }
 
+    /// One statement: the rows past the newest `newest` (an OFFSET into the session's index) go.
+    func trim(sessionID: UUID, keeping newest: Int) async throws {
+        // SQLite wants a LIMIT before an OFFSET, PostgreSQL a number: one larger than any session.
+        try await db.raw("""
+            DELETE FROM chat_messages WHERE seq IN (
+                SELECT seq FROM chat_messages WHERE session_id = \(bind: sessionID.sqlValue)
+                ORDER BY created_at DESC, seq DESC LIMIT \(bind: Int(Int32.max)) OFFSET \(bind: max(0, newest)))
+            """).run()
+    }
+
     func recent(sessionID: UUID, limit: Int) async throws -> [ChatMessageRecord] {
         guard limit > 0 else { return [] }
         let rows = try await db.raw("""

@@ -65,8 +65,10 @@ struct SQLDocumentRepository: DocumentRepository {
         if rows.isEmpty { throw StoreError.notFound("document \(id)") }
     }
 
-    func delete(id: UUID) async throws {
-        try await db.raw("DELETE FROM documents WHERE id = \(bind: id.sqlValue)").run()
+    @discardableResult
+    func delete(id: UUID) async throws -> Int? {
+        try await db.raw("DELETE FROM documents WHERE id = \(bind: id.sqlValue) RETURNING size")
+            .first()?.int("size")
     }
 
     func totalSize(sessionID: UUID) async throws -> Int {
@@ -75,6 +77,11 @@ struct SQLDocumentRepository: DocumentRepository {
             SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) AS total FROM documents
             WHERE session_id = \(bind: sessionID.sqlValue)
             """).first()?.int("total") ?? 0
+    }
+
+    func count(sessionID: UUID) async throws -> Int {
+        try await db.raw("SELECT COUNT(*) AS n FROM documents WHERE session_id = \(bind: sessionID.sqlValue)")
+            .first()?.int("n") ?? 0
     }
 
     func append(_ ops: [OpRecord], documentID: UUID, size: Int) async throws {
@@ -144,6 +151,32 @@ struct SQLDocumentRepository: DocumentRepository {
         return try row.map { row in
             SnapshotRecord(documentID: try row.uuid("document_id"), revision: try row.int("revision"),
                            text: try row.string("text"))
+        }
+    }
+
+    /// One transaction that moves `compacted_through` first: on PostgreSQL, an append racing it
+    /// waits for the document's row in its trigger and then sees the new cut (PostgresSchema, 4).
+    @discardableResult
+    func compact(documentID: UUID, through revision: Int) async throws -> Int {
+        let id = documentID.sqlValue
+        return try await db.transaction { db in
+            let snapshot = try await db.raw("""
+                SELECT revision FROM snapshots WHERE document_id = \(bind: id) AND revision <= \(bind: revision)
+                ORDER BY revision DESC LIMIT 1
+                """).first()
+            if let cut = try snapshot?.int("revision") {
+                let moved = try await db.raw("""
+                    UPDATE documents SET compacted_through = \(bind: cut)
+                    WHERE id = \(bind: id) AND compacted_through < \(bind: cut) RETURNING id
+                    """).all()
+                if !moved.isEmpty {
+                    try await db.raw("DELETE FROM ops WHERE document_id = \(bind: id) AND revision <= \(bind: cut)").run()
+                    try await db.raw("DELETE FROM snapshots WHERE document_id = \(bind: id) AND revision < \(bind: cut)").run()
+                    return cut
+                }
+            }
+            return try await db.raw("SELECT compacted_through FROM documents WHERE id = \(bind: id)")
+                .first()?.int("compacted_through") ?? 0
         }
     }
 

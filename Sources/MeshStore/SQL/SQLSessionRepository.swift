@@ -7,8 +7,36 @@ struct SQLSessionRepository: SessionRepository {
     let db: any SQLDatabase
 
     func create(_ session: SessionRecord) async throws {
+        _ = try await insert(session, maxOwned: nil)
+    }
+
+    func create(_ session: SessionRecord, maxOwned: Int) async throws -> Bool {
+        try await insert(session, maxOwned: maxOwned)
+    }
+
+    func ownedCount(ownerID: UUID) async throws -> Int {
+        try await db.raw("SELECT COUNT(*) AS n FROM sessions WHERE owner_id = \(bind: ownerID.sqlValue)")
+            .first()?.int("n") ?? 0
+    }
+
+    /// The session and its owner's membership in one transaction, after counting the owner's
+    /// sessions when `maxOwned` is set. SQLite's `BEGIN IMMEDIATE` already makes creations wait
+    /// for each other; on PostgreSQL an advisory lock per owner does.
+    private func insert(_ session: SessionRecord, maxOwned: Int?) async throws -> Bool {
         try await mappingConstraints(conflict: "session \(session.id) exists") {
             try await db.transaction { db in
+                if let maxOwned {
+                    if db.dialect.name == "postgresql" {
+                        // Two int4 keys: a space apart from the migrations' one bigint key.
+                        try await db.raw("""
+                            SELECT pg_advisory_xact_lock(\(unsafeRaw: Self.ownerLockClass), hashtext(\(bind: session.ownerID.sqlValue)))
+                            """).run()
+                    }
+                    let owned = try await db.raw("""
+                        SELECT COUNT(*) AS n FROM sessions WHERE owner_id = \(bind: session.ownerID.sqlValue)
+                        """).first()?.int("n") ?? 0
+                    guard owned < maxOwned else { return false }
+                }
                 try await db.raw("""
                     INSERT INTO sessions (id, name, owner_id, created_at)
                     VALUES (\(bind: session.id.sqlValue), \(bind: session.name), \(bind: session.ownerID.sqlValue),
@@ -19,9 +47,13 @@ struct SQLSessionRepository: SessionRepository {
                     VALUES (\(bind: session.id.sqlValue), \(bind: session.ownerID.sqlValue),
                             \(bind: Role.owner.rawValue), \(bind: session.createdAt.sqlValue))
                     """).run()
+                return true
             }
         }
     }
+
+    /// The first key of the advisory lock that serializes one owner's session creations ("sess").
+    private static let ownerLockClass = "1936028531"
 
     func find(id: UUID) async throws -> SessionRecord? {
         try await db.raw("SELECT id, name, owner_id, created_at FROM sessions WHERE id = \(bind: id.sqlValue)")

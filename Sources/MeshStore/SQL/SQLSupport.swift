@@ -37,6 +37,10 @@ extension SQLDatabase {
     }
 }
 
+/// What the `ops` triggers raise for a revision at or before its document's `compacted_through`
+/// (a stale writer's): reported as a unique violation, so as ``StoreError/conflict(_:)``.
+let compactedRevisionError = "mesh: the revision is compacted"
+
 /// A constraint violation reported by SQLite or PostgreSQL.
 enum ConstraintViolation: Sendable {
     case unique, foreignKey
@@ -49,6 +53,8 @@ enum ConstraintViolation: Sendable {
             switch error.reason {
             case .constraintUniqueFailed, .constraintPrimaryKeyFailed, .constraintUniqueRowIDFailed: self = .unique
             case .constraintForeignKeyFailed: self = .foreignKey
+            case .constraintTriggerFailed where error.message.contains(compactedRevisionError): self = .unique
+            case .constraint where error.message.contains(compactedRevisionError): self = .unique
             case .constraint where error.message.contains("UNIQUE"): self = .unique
             case .constraint where error.message.contains("FOREIGN KEY"): self = .foreignKey
             default: return nil

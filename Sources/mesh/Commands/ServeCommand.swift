@@ -34,6 +34,21 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Largest total of a session's documents in bytes (env MESH_MAX_SESSION_BYTES).")
     var maxSessionBytes: Int = Int(ProcessInfo.processInfo.environment["MESH_MAX_SESSION_BYTES"] ?? "") ?? 64 << 20
 
+    @Option(help: "Sessions one user may own (env MESH_MAX_SESSIONS_PER_USER).")
+    var maxSessionsPerUser: Int = Int(ProcessInfo.processInfo.environment["MESH_MAX_SESSIONS_PER_USER"] ?? "") ?? 100
+
+    @Option(help: "Documents one session may have (env MESH_MAX_DOCUMENTS_PER_SESSION).")
+    var maxDocumentsPerSession: Int = Int(ProcessInfo.processInfo.environment["MESH_MAX_DOCUMENTS_PER_SESSION"] ?? "") ?? 10_000
+
+    @Option(help: "Chat messages kept per session; older ones are deleted (env MESH_MAX_CHAT_MESSAGES).")
+    var maxChatMessages: Int = Int(ProcessInfo.processInfo.environment["MESH_MAX_CHAT_MESSAGES"] ?? "") ?? 10_000
+
+    @Option(help: "Annotations (replies included) one document may have (env MESH_MAX_ANNOTATIONS_PER_DOCUMENT).")
+    var maxAnnotationsPerDocument: Int = Int(ProcessInfo.processInfo.environment["MESH_MAX_ANNOTATIONS_PER_DOCUMENT"] ?? "") ?? 1_000
+
+    @Option(help: "Operations kept behind a document's newest one; older ones are deleted once a snapshot covers them, at least 1024 (env MESH_OP_RETENTION).")
+    var opRetention: Int = Int(ProcessInfo.processInfo.environment["MESH_OP_RETENTION"] ?? "") ?? 10_000
+
     @Option(help: "Messages per second per connection (env MESH_RATE_LIMIT).")
     var rateLimit: Double = Double(ProcessInfo.processInfo.environment["MESH_RATE_LIMIT"] ?? "") ?? 500
 
@@ -94,6 +109,11 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.limits.maxFrameBytes = maxFrameBytes
         configuration.limits.maxDocumentBytes = maxDocumentBytes
         configuration.limits.maxSessionBytes = maxSessionBytes
+        configuration.limits.maxSessionsPerUser = max(1, maxSessionsPerUser)
+        configuration.limits.maxDocumentsPerSession = max(1, maxDocumentsPerSession)
+        configuration.limits.maxChatMessagesPerSession = max(1, maxChatMessages)
+        configuration.limits.maxAnnotationsPerDocument = max(1, maxAnnotationsPerDocument)
+        configuration.limits.opRetention = max(configuration.limits.historyLimit, opRetention)
         configuration.limits.messagesPerSecond = rateLimit
         configuration.limits.messageBurst = max(rateLimit * 4, 100)
         configuration.auth.bcryptCost = bcryptCost

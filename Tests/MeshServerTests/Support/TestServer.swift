@@ -17,6 +17,12 @@ final class TestServer: Sendable {
     private let task: Task<Void, any Error>
 
     static func start(_ database: TestDatabase, mailer: (any Mailer)? = nil, configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> TestServer {
+        try await start(backend: try await database.makeBackend(), mailer: mailer, configure: configure)
+    }
+
+    /// A server on an existing database: started again on the backend of a stopped one, it is
+    /// that server restarted (tokens stay valid: the signing secret is fixed).
+    static func start(backend: StoreBackend, mailer: (any Mailer)? = nil, configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> TestServer {
         var logger = Logger(label: "mesh.test")
         logger.logLevel = ProcessInfo.processInfo.environment["MESH_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
         let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("mesh-srv-\(UUID().uuidString)").path
@@ -26,7 +32,7 @@ final class TestServer: Sendable {
         configuration.auth.maxSignupsPerAddress = 10_000   // every test user signs up from 127.0.0.1
         configuration.auth.jwtSecret = Array("test-secret-with-at-least-64-bytes-so-hs384-and-hs512-can-be-made!!".utf8)
         configure(&configuration)
-        let store = try await Store.open(try await database.makeBackend(), logger: logger)
+        let store = try await Store.open(backend, logger: logger)
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let mesh = try await buildApplication(configuration, store: store, logger: logger, mailer: mailer) { port in
             portContinuation.yield(port)
