@@ -13,7 +13,7 @@ actor DebugHub {
     let sandbox: Sandbox
     let dataDirectory: String
     let logger: Logger
-    private var sessions: [UUID: DebugSession] = [:]
+    private(set) var sessions: [UUID: DebugSession] = [:]
 
     init(store: Store, hub: CollaborationHub, sandbox: Sandbox, dataDirectory: String, logger: Logger) {
         self.store = store
@@ -63,7 +63,7 @@ struct DebugSocket {
             }
             session = try await debug.session(sessionID)
             let root = hello["root"]?.string ?? "/workspace"
-            await session.join(id: id, name: user.name, role: member.role, editorRoot: root) { message in
+            await session.join(id: id, user: user.id, name: user.name, role: member.role, editorRoot: root) { message in
                 queue.yield(String(decoding: message.serialized(), as: UTF8.self))
             }
             try await outbound.write(.text(String(decoding: JSONValue.object(["type": "welcome", "role": .string(member.role.rawValue)]).serialized(), as: UTF8.self)))
