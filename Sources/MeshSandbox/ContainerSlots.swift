@@ -17,6 +17,10 @@ public struct ContainerSlots: Sendable {
     public let maxContainers: Int
     public let maxPerUser: Int
     public private(set) var slots: [UUID: Slot] = [:]
+    /// Deleted sessions, and when they were closed: no slot is given for them (kept for
+    /// ``closedFor``, far longer than a request takes from its access check to its slot).
+    public private(set) var closedSessions: [UUID: ContinuousClock.Instant] = [:]
+    public static let closedFor: Duration = .seconds(600)
 
     public init(maxContainers: Int, maxPerUser: Int) {
         self.maxContainers = maxContainers
@@ -31,11 +35,18 @@ public struct ContainerSlots: Sendable {
         slots.values.reduce(0) { $0 + ($1.tenant?.user == user ? 1 : 0) }
     }
 
+    /// Containers running or starting for `session`.
+    public func count(session: UUID) -> Int {
+        slots.values.reduce(0) { $0 + ($1.tenant?.session == session ? 1 : 0) }
+    }
+
     /// Takes a slot for a container of `tenant` (no tenant: only the server-wide cap applies),
-    /// or throws ``SandboxError/userBusy(running:limit:)`` / ``SandboxError/busy(running:limit:)``.
+    /// or throws ``SandboxError/userBusy(running:limit:)`` / ``SandboxError/busy(running:limit:)``,
+    /// or ``SandboxError/revoked`` for a closed session.
     public mutating func reserve(for tenant: SandboxTenant?, kind: String? = nil) throws -> UUID {
-        if let user = tenant?.user {
-            let mine = count(user: user)
+        if let tenant {
+            guard closedSessions[tenant.session] == nil else { throw SandboxError.revoked }
+            let mine = count(user: tenant.user)
             guard mine < maxPerUser else { throw SandboxError.userBusy(running: mine, limit: maxPerUser) }
         }
         guard slots.count < maxContainers else { throw SandboxError.busy(running: slots.count, limit: maxContainers) }
@@ -51,6 +62,14 @@ public struct ContainerSlots: Sendable {
 
     public func isCancelled(_ slot: UUID) -> Bool {
         slots[slot]?.cancelled ?? false
+    }
+
+    /// A deleted session: no slot is given for it any more (the ones it holds stay until
+    /// released; ``cancel(session:user:kind:)`` marks them). Forgets sessions closed longer ago
+    /// than ``closedFor``.
+    public mutating func close(session: UUID, now: ContinuousClock.Instant = .now) {
+        closedSessions = closedSessions.filter { now - $0.value < Self.closedFor }
+        closedSessions[session] = now
     }
 
     /// Marks the slots of `session` (only `user`'s, only of `kind`, when given) cancelled; returns them.

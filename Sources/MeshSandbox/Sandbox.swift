@@ -222,9 +222,17 @@ public actor Sandbox {
         }
     }
 
-    /// A session was deleted: its containers are killed, then its cache volume is removed.
+    /// A session was deleted: no container starts for it any more, its containers are killed,
+    /// then its cache volume is removed.
     public func sessionDeleted(_ session: UUID) async {
+        slots.close(session: session)
         await kill(session: session)
+        // A start already creating its container would create the volume again after its
+        // removal: the volume goes once the session's starts have ended (they stop at once).
+        let deadline = ContinuousClock.now + .seconds(10)
+        while slots.count(session: session) > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
         await removeCacheVolumes(of: session)
     }
 

@@ -242,6 +242,7 @@ actor DebugSession {
     /// Starts the container for `user` (who counts it against their cap) unless it runs.
     private func ensureContainer(for user: UUID) async throws {
         if process != nil { return }
+        if ended { throw CancellationError() }   // e.g. the session was deleted
         if let starting {
             let started = try await starting.value
             if !ended { (process, relay) = started }   // else the first waiter has stopped it
