@@ -61,7 +61,12 @@ struct RunController {
         }
         process.stream.closeInput()
         let heartbeat = self.heartbeat
+        let unstreamed = DropGuard {
+            workspace.remove()
+            Task { await process.kill(reason: .requested) }
+        }
         let output = ResponseBody { writer in
+            unstreamed.disarm()
             defer { workspace.remove() }
             let (events, stopEvents) = Self.events(of: process, heartbeat: heartbeat)
             defer { stopEvents() }
