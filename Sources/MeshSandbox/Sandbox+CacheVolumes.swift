@@ -59,6 +59,13 @@ extension Sandbox {
         return removed
     }
 
+    /// Whether a container of this server has mounted a cache volume of `session`.
+    func hasMountedCacheVolume(of session: UUID) -> Bool {
+        guard let cacheVolume else { return false }
+        let digits = Self.sessionDigits(session)
+        return seededVolumes.contains { Self.parseVolumeName($0, prefix: cacheVolume)?.session == digits }
+    }
+
     /// Removes a session's cache volumes (of every image), retrying for up to 5 s while a
     /// container that is being removed still holds one. Returns the names removed.
     @discardableResult

@@ -233,7 +233,14 @@ public actor Sandbox {
         while slots.count(session: session) > 0, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(50))
         }
-        await removeCacheVolumes(of: session)
+        // Awaited when this server has mounted it (the deletion answers with the volume gone);
+        // one an earlier run of the server left goes in the background (were dockerd down,
+        // listing the volumes would hold the answer for up to a minute).
+        if hasMountedCacheVolume(of: session) {
+            await removeCacheVolumes(of: session)
+        } else {
+            Task { await self.removeCacheVolumes(of: session) }
+        }
     }
 
     /// Kills every running container (server shutdown).
