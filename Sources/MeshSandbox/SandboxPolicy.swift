@@ -31,7 +31,7 @@ public struct SandboxLimits: Sendable, Hashable {
 /// a non-root user, pids / memory / CPU limits, Mesh's seccomp profile and Mesh's labels.
 public struct ContainerSpec: Sendable {
     public static let managedLabel = "dev.mesh.managed"
-    /// What a container is for: `run`, `debug`, `seed`.
+    /// What a container is for: `run` or `debug`.
     public static let kindLabel = "dev.mesh.kind"
     public static let user = "65532:65532"
 
