@@ -54,9 +54,10 @@ struct SessionController {
     @Sendable func delete(_ request: Request, context: MeshRequestContext) async throws -> HTTPResponse.Status {
         let (_, session, _) = try await access.require(.owner, context, session: try context.parameters.uuid("session"))
         try await store.sessions.delete(id: session.id)
-        await hub.sessionDeleted(session.id)
-        // Its debug session ends (the participants are told), its runs stop, its cache volume goes.
+        // Its debug session ends (the participants are told, before their sockets notice the
+        // deletion), its runs stop, its cache volume goes.
         await debug?.sessionDeleted(session.id)
+        await hub.sessionDeleted(session.id)
         await sandbox?.sessionDeleted(session.id)
         return .noContent
     }
