@@ -7,9 +7,9 @@ public enum RuntimeImage {
     /// 2: mesh-relay can serve DAP on a Unix socket (`MESH_RELAY_SOCKET`).
     public static let tag = "2"
     public static var reference: String { "\(repository):\(tag)" }
-    /// The named volume holding Go's build cache (this prefix and the image id), seeded by
-    /// Docker from the image's warm `/opt/gocache`, whose entries are read-only to the sandbox
-    /// user so one session cannot poison the standard library for another.
+    /// The prefix of the named volumes holding Go's build cache, one per session and image
+    /// (`Sandbox.volumeName(_:imageID:session:)`), each filled by Docker from the image's warm
+    /// `/opt/gocache` (whose entries are read-only to the sandbox user) when first mounted.
     public static let cacheVolume = "mesh-gocache"
 
     /// Stages the root filesystem with `script` and imports it into dockerd.

@@ -4,7 +4,9 @@ import NIOConcurrencyHelpers
 
 /// Runs commands in locked-down containers of the runtime image and makes sure none outlives
 /// its limits or the server: every container carries the server's label and is removed when
-/// it ends, when a limit is hit, and at the next server start if the server died.
+/// it ends, when a limit is hit, when its session is deleted, and at the next server start if
+/// the server died. Containers are capped server-wide and per user, and each session has its
+/// own Go build-cache volume (`Sandbox+CacheVolumes.swift`).
 public actor Sandbox {
     public let docker: DockerClient
     public let image: String
@@ -13,16 +15,24 @@ public actor Sandbox {
     public let instance: String
     public let cacheVolume: String?
     let logger: Logger
-    private var running: [String: SandboxProcess] = [:]
+    /// A running container and the slot it holds (released when it ends).
+    private struct Running {
+        let process: SandboxProcess
+        let slot: UUID
+    }
+    private var running: [String: Running] = [:]
+    /// A slot per container running or starting: the caps, and whom each container is for.
+    private var slots: ContainerSlots
     /// Cache volumes a container of this server has mounted, and the first mount in progress
     /// (the container whose start fills the volume; every other start on it waits for that one).
-    private var seededVolumes: Set<String> = []
+    var seededVolumes: Set<String> = []
     private var firstMounts: [String: Task<SandboxProcess, any Error>] = [:]
     /// The relay-socket folders of this run's debug containers.
     private var relayFolders: Set<String> = []
 
-    /// - Parameter cacheVolume: the prefix of the named volume for Go's build cache; the image id
-    ///   is appended, so a rebuilt image seeds a fresh volume from its own warm cache.
+    /// - Parameter cacheVolume: the prefix of the named volumes for Go's build cache; the image id
+    ///   and the session id are appended, so every session has its own, and a rebuilt image
+    ///   seeds fresh volumes from its own warm cache.
     public init(docker: DockerClient = DockerClient(), image: String = RuntimeImage.reference, limits: SandboxLimits = .init(),
                 instance: String, cacheVolume: String? = RuntimeImage.cacheVolume, logger: Logger = Logger(label: "mesh.sandbox")) {
         self.docker = docker
@@ -31,6 +41,7 @@ public actor Sandbox {
         self.instance = instance
         self.cacheVolume = cacheVolume
         self.logger = logger
+        self.slots = ContainerSlots(maxContainers: limits.maxContainers, maxPerUser: limits.maxContainersPerUser)
     }
 
     /// Removes containers a previous run of this server left behind; returns how many.
@@ -54,45 +65,6 @@ public actor Sandbox {
         try await docker.containers(label: "\(ContainerSpec.managedLabel)=\(instance)")
     }
 
-    /// Fills the image's cache volume (Docker copies the image's warm `/opt/gocache` into it when
-    /// a container first mounts it) with one short container, so that later containers never
-    /// race that copy. `mesh runtime build` runs it once per image.
-    public func seedCacheVolume() async throws {
-        let workspace = FileManager.default.temporaryDirectory.appendingPathComponent("mesh-seed-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: workspace, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: workspace) }
-        // mesh-relay without arguments prints its usage and exits: the mount is all that matters.
-        let process = try await start(["/usr/local/bin/mesh-relay"], workspace: workspace,
-                                      labels: ["dev.mesh.kind": "seed"], wallClock: 60)
-        await process.exited()
-    }
-
-    /// Removes the cache volumes of earlier runtime images (each image has its own); one that a
-    /// container still uses stays. Returns the names removed.
-    @discardableResult
-    public func removeStaleCacheVolumes() async throws -> [String] {
-        guard let cacheVolume, let imageID = try await docker.imageID(image) else { return [] }
-        let current = Self.volumeName(cacheVolume, imageID: imageID)
-        var removed: [String] = []
-        for name in try await docker.volumes(namePrefix: cacheVolume + "-") where name != current {
-            // Only this scheme's names: the prefix and 12 hex digits of an image id.
-            let suffix = name.dropFirst(cacheVolume.count + 1)
-            guard suffix.count == 12, suffix.allSatisfy(\.isHexDigit) else { continue }
-            do {
-                try await docker.removeVolume(name)
-                removed.append(name)
-            } catch DockerError.api(409, _) {
-                continue  // in use
-            }
-        }
-        return removed
-    }
-
-    /// The cache volume of an image: the prefix and the image id's first 12 hex digits.
-    public static func volumeName(_ prefix: String, imageID: String) -> String {
-        "\(prefix)-\(imageID.split(separator: ":").last.map { String($0.prefix(12)) } ?? "0")"
-    }
-
     /// Where the relay's socket folders are: `/tmp`, short enough for a socket path and shared
     /// with dockerd (which bind-mounts them) when both run on one machine.
     static let relayFolderParent = "/tmp"
@@ -102,7 +74,8 @@ public actor Sandbox {
     /// Starts `mesh-relay dap` over `workspace` with its DAP stream on a Unix socket in a private
     /// folder bind-mounted into the container, and connects to it. The attached stdio carries the
     /// relay's own messages (stderr) and the container's end.
-    public func startDebugRelay(workspace: URL, labels: [String: String] = [:]) async throws -> (SandboxProcess, RelaySocket) {
+    public func startDebugRelay(workspace: URL, tenant: SandboxTenant? = nil,
+                                labels: [String: String] = [:]) async throws -> (SandboxProcess, RelaySocket) {
         // Private on the host (0700); the inner folder is open to the container's user, which
         // reaches it through the bind mount without passing the outer one.
         let folder = relayFolderPrefix + UUID().uuidString.prefix(8).lowercased()
@@ -113,8 +86,8 @@ public actor Sandbox {
         try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: outer.path)
         try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: inner.path)
         do {
-            let process = try await start(["/usr/local/bin/mesh-relay", "dap"], workspace: workspace, labels: labels,
-                                          socketDirectory: inner.path)
+            let process = try await start(["/usr/local/bin/mesh-relay", "dap"], workspace: workspace, tenant: tenant,
+                                          labels: labels, socketDirectory: inner.path)
             Task {
                 await process.exited()
                 self.dropRelayFolder(folder)
@@ -139,28 +112,56 @@ public actor Sandbox {
         relayFolders.remove(folder)
     }
 
-    /// Creates, attaches and starts a container running `command` over `workspace`.
-    /// `wallClock` overrides the total limit (e.g. for `mesh run`).
-    public func start(_ command: [String], workspace: URL, labels: [String: String] = [:],
+    /// Creates, attaches and starts a container running `command` over `workspace` for `tenant`
+    /// (its session's cache volume and its user's cap; none: no cache volume, only the
+    /// server-wide cap). `wallClock` overrides the total limit (e.g. for `mesh run`). Throws
+    /// ``SandboxError/busy(running:limit:)`` or ``SandboxError/userBusy(running:limit:)`` over a
+    /// cap, and ``SandboxError/revoked`` when ``kill(session:user:kind:)`` hit it while it started.
+    public func start(_ command: [String], workspace: URL, tenant: SandboxTenant? = nil, labels: [String: String] = [:],
                       wallClock: Double? = nil, socketDirectory: String? = nil) async throws -> SandboxProcess {
+        // Before the first await: other starts run on this actor at every await, and must count
+        // this one.
+        let slot = try slots.reserve(for: tenant, kind: labels[ContainerSpec.kindLabel])
+        do {
+            let process = try await start(command, workspace: workspace, tenant: tenant, labels: labels,
+                                          wallClock: wallClock, socketDirectory: socketDirectory, slot: slot)
+            if slots.isCancelled(slot) {
+                await process.kill(reason: .revoked)
+                throw SandboxError.revoked
+            }
+            return process
+        } catch {
+            // A container that got as far as running gives its slot back when it ends as well
+            // (releasing twice is harmless).
+            let revoked = slots.isCancelled(slot)
+            slots.release(slot)
+            throw revoked ? SandboxError.revoked : error
+        }
+    }
+
+    private func start(_ command: [String], workspace: URL, tenant: SandboxTenant?, labels: [String: String],
+                       wallClock: Double?, socketDirectory: String?, slot: UUID) async throws -> SandboxProcess {
         guard let imageID = try await docker.imageID(image) else { throw DockerError.missingImage(image) }
         var spec = ContainerSpec(image: image, command: command, workspace: workspace.path)
         spec.socketDirectory = socketDirectory
         spec.labels = labels
         spec.limits = limits
-        spec.cacheVolume = cacheVolume.map { Self.volumeName($0, imageID: imageID) }
+        // The session's own volume: nothing a session's code writes reaches another session.
+        if let cacheVolume, let tenant {
+            spec.cacheVolume = Self.volumeName(cacheVolume, imageID: imageID, session: tenant.session)
+        }
         guard let volume = spec.cacheVolume, !seededVolumes.contains(volume) else {
-            return try await create(spec, wallClock: wallClock)
+            return try await create(spec, wallClock: wallClock, slot: slot)
         }
         // Docker fills a new named volume from the image when a container first mounts it, and
         // two containers doing that at once collide ("file exists"): in this server the first
         // start per volume goes alone; another server's collision is retried.
         while let first = firstMounts[volume] { _ = try? await first.value }
-        if seededVolumes.contains(volume) { return try await create(spec, wallClock: wallClock) }
+        if seededVolumes.contains(volume) { return try await create(spec, wallClock: wallClock, slot: slot) }
         let first = Task {
             // Runs on this actor: the entry is gone before a waiter sees the task finished.
             defer { self.firstMounts[volume] = nil }
-            let process = try await self.createWhileAnotherFills(spec, wallClock: wallClock)
+            let process = try await self.createWhileAnotherFills(spec, wallClock: wallClock, slot: slot)
             self.seededVolumes.insert(volume)
             return process
         }
@@ -169,11 +170,11 @@ public actor Sandbox {
     }
 
     /// `create`, retried while another server's container is filling the same fresh volume.
-    private func createWhileAnotherFills(_ spec: ContainerSpec, wallClock: Double?) async throws -> SandboxProcess {
+    private func createWhileAnotherFills(_ spec: ContainerSpec, wallClock: Double?, slot: UUID) async throws -> SandboxProcess {
         var attempt = 1
         while true {
             do {
-                return try await create(spec, wallClock: wallClock)
+                return try await create(spec, wallClock: wallClock, slot: slot)
             } catch let DockerError.api(_, message) where attempt < 5 && message.contains("file exists") {
                 logger.notice("cache volume is being filled by another container; retrying",
                               metadata: ["volume": "\(spec.cacheVolume ?? "")", "attempt": "\(attempt)"])
@@ -183,13 +184,14 @@ public actor Sandbox {
         }
     }
 
-    private func create(_ spec: ContainerSpec, wallClock: Double?) async throws -> SandboxProcess {
+    private func create(_ spec: ContainerSpec, wallClock: Double?, slot: UUID) async throws -> SandboxProcess {
+        if slots.isCancelled(slot) { throw SandboxError.revoked }
         let id = try await docker.createContainer(spec.createBody(instance: instance))
         do {
             let stream = try await docker.attach(id)
             let process = SandboxProcess(id: id, stream: stream, docker: docker, limits: limits,
                                          wallClock: wallClock ?? limits.totalSeconds)
-            running[id] = process
+            running[id] = Running(process: process, slot: slot)
             try await process.start()
             Task { await process.exited(); self.forget(id) }
             return process
@@ -200,11 +202,50 @@ public actor Sandbox {
         }
     }
 
-    private func forget(_ id: String) { running.removeValue(forKey: id) }
+    private func forget(_ id: String) {
+        if let entry = running.removeValue(forKey: id) { slots.release(entry.slot) }
+    }
+
+    /// Containers running or starting (all, or `user`'s).
+    public func containerCount(user: UUID? = nil) -> Int {
+        user.map { slots.count(user: $0) } ?? slots.count
+    }
+
+    /// Kills the containers of `session` (only those `user` started, only those of `kind` — the
+    /// `dev.mesh.kind` label —, when given): the running ones now, the starting ones as soon as
+    /// Docker has created them (their start throws ``SandboxError/revoked``).
+    public func kill(session: UUID, user: UUID? = nil, kind: String? = nil) async {
+        let matched = slots.cancel(session: session, user: user, kind: kind)
+        let processes = running.values.filter { matched.contains($0.slot) }.map(\.process)
+        await withTaskGroup(of: Void.self) { group in
+            for process in processes { group.addTask { await process.kill(reason: .revoked) } }
+        }
+    }
+
+    /// A session was deleted: no container starts for it any more, its containers are killed,
+    /// then its cache volume is removed.
+    public func sessionDeleted(_ session: UUID) async {
+        slots.close(session: session)
+        await kill(session: session)
+        // A start already creating its container would create the volume again after its
+        // removal: the volume goes once the session's starts have ended (they stop at once).
+        let deadline = ContinuousClock.now + .seconds(10)
+        while slots.count(session: session) > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        // Awaited when this server has mounted it (the deletion answers with the volume gone);
+        // one an earlier run of the server left goes in the background (were dockerd down,
+        // listing the volumes would hold the answer for up to a minute).
+        if hasMountedCacheVolume(of: session) {
+            await removeCacheVolumes(of: session)
+        } else {
+            Task { await self.removeCacheVolumes(of: session) }
+        }
+    }
 
     /// Kills every running container (server shutdown).
     public func shutdown() async {
-        for process in running.values { await process.kill(reason: .shutdown) }
+        for entry in running.values { await entry.process.kill(reason: .shutdown) }
     }
 }
 
@@ -229,6 +270,7 @@ public final class SandboxProcess: Sendable {
         case outputLimit = "output limit reached"
         case outOfMemory = "out of memory (or killed by the kernel)"
         case requested = "stopped"
+        case revoked = "stopped: the session was deleted, or its user lost access to it"
         case shutdown = "server shutting down"
         public var description: String { rawValue }
     }
@@ -262,6 +304,9 @@ public final class SandboxProcess: Sendable {
     func start() async throws {
         let docker = self.docker, id = self.id
         try await docker.startContainer(id)
+        // Idleness counts from the start, not from the creation: a first start in a session
+        // fills its build-cache volume, which can take seconds on a loaded host.
+        noteActivity()
         // The container stays until finish() removes it, so even an exit before this wait is
         // asked for is seen with its code.
         Task {

@@ -14,6 +14,12 @@ public struct SandboxLimits: Sendable, Hashable {
     public var runSeconds: Double = 60
     /// Output beyond this many bytes is dropped and the container killed.
     public var outputBytes: Int = 4 << 20
+    /// Containers the server runs at once (runs and debug sessions together); a start beyond
+    /// it is refused (``SandboxError/busy(running:limit:)``).
+    public var maxContainers: Int = 32
+    /// Containers one user runs at once (counted for the user who started each); a start beyond
+    /// it is refused (``SandboxError/userBusy(running:limit:)``).
+    public var maxContainersPerUser: Int = 4
     /// The seccomp filter.
     public var seccomp: SeccompProfile = .mesh
 
@@ -25,6 +31,8 @@ public struct SandboxLimits: Sendable, Hashable {
 /// a non-root user, pids / memory / CPU limits, Mesh's seccomp profile and Mesh's labels.
 public struct ContainerSpec: Sendable {
     public static let managedLabel = "dev.mesh.managed"
+    /// What a container is for: `run` or `debug`.
+    public static let kindLabel = "dev.mesh.kind"
     public static let user = "65532:65532"
 
     public var image: String
@@ -35,7 +43,8 @@ public struct ContainerSpec: Sendable {
     public var labels: [String: String] = [:]
     public var environment: [String: String] = [:]
     public var limits = SandboxLimits()
-    /// A named volume for Go's build cache (writable on a read-only root), if any.
+    /// A named volume for Go's build cache (writable on a read-only root), if any: the session's
+    /// own (``Sandbox/volumeName(_:imageID:session:)``), never one shared between sessions.
     public var cacheVolume: String?
     /// A host folder shown at `/run/mesh` where the debug relay listens on `dap.sock`, if any.
     public var socketDirectory: String?

@@ -43,9 +43,6 @@ public func buildApplication(
         decoyHash: try await hasher.hash(UUID().uuidString), live: live,
         mailer: mailer ?? LogMailer(logger: logger), settings: auth
     ).addRoutes(to: v1)
-    SessionController(store: store, hub: hub, limits: configuration.limits).addRoutes(to: v1)
-    DocumentController(store: store, hub: hub, limits: configuration.limits).addRoutes(to: v1)
-
     // The sandbox: this server's containers carry a label derived from its data directory, so
     // a restart finds (and removes) what a crashed run left behind.
     let sandbox: Sandbox? = configuration.sandbox.enabled
@@ -53,9 +50,14 @@ public func buildApplication(
                   limits: configuration.sandbox.limits, instance: DocumentHash.of(URL(fileURLWithPath: configuration.dataDirectory).standardizedFileURL.path),
                   logger: logger)
         : nil
+    let debugHub = sandbox.map {
+        DebugHub(store: store, hub: hub, sandbox: $0, dataDirectory: configuration.dataDirectory, logger: logger)
+    }
+    // Sessions see the sandbox: a deletion, removal or demotion stops what runs there.
+    SessionController(store: store, hub: hub, limits: configuration.limits, sandbox: sandbox, debug: debugHub).addRoutes(to: v1)
+    DocumentController(store: store, hub: hub, limits: configuration.limits).addRoutes(to: v1)
     RunController(store: store, hub: hub, sandbox: sandbox, dataDirectory: configuration.dataDirectory).addRoutes(to: v1)
-    if let sandbox {
-        let debugHub = DebugHub(store: store, hub: hub, sandbox: sandbox, dataDirectory: configuration.dataDirectory, logger: logger)
+    if let debugHub {
         let debugSocket = DebugSocket(debug: debugHub, store: store, limits: configuration.limits, logger: logger, live: live, tokens: tokens)
         v1.ws("debug") { request, context in
             if let origin = request.headers[.origin],
@@ -129,6 +131,10 @@ struct SandboxService: Service {
             try await cancelWhenGracefulShutdown {
                 try await sandbox.docker.ping()
                 try await sandbox.removeOrphans()
+                // The cache volumes of earlier images (and the shared ones of earlier versions).
+                do { try await sandbox.removeStaleCacheVolumes() } catch {
+                    logger.notice("could not remove stale sandbox cache volumes", metadata: ["error": "\(error)"])
+                }
             }
         } catch is CancellationError {
             return await sandbox.shutdown()

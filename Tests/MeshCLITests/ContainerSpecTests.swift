@@ -47,4 +47,28 @@ import Testing
         #expect((host["Binds"] as? [String])?.contains("/srv/ws:/workspace:ro") == true)
         #expect((host["Binds"] as? [String])?.contains("/tmp/mesh-dap-x/s:/run/mesh") == true)
     }
+
+    /// Go's build cache is the only writable mount: each session has its own volume (named after
+    /// the image and the session), so no session's code writes where another's builds read.
+    @Test func eachSessionMountsItsOwnBuildCache() throws {
+        let image = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+        let first = UUID(), second = UUID()
+        let volume = Sandbox.volumeName(RuntimeImage.cacheVolume, imageID: image, session: first)
+        let digits = first.uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        #expect(volume == "mesh-gocache-0123456789ab-s\(digits)")
+        #expect(volume.count <= 63)
+        #expect(volume != Sandbox.volumeName(RuntimeImage.cacheVolume, imageID: image, session: second))
+
+        var spec = ContainerSpec(image: "mesh-runtime:test", command: ["/usr/local/bin/mesh-relay", "run", "/workspace"], workspace: "/srv/ws")
+        spec.cacheVolume = volume
+        let body = spec.createBody(instance: "test-instance")
+        let binds = try #require((body["HostConfig"] as? [String: Any])?["Binds"] as? [String])
+        #expect(binds == ["/srv/ws:/workspace:ro", "\(volume):/opt/gocache"])
+        #expect((body["Env"] as? [String])?.contains("GOCACHE=/opt/gocache") == true)
+        // Without a session: no volume at all, a cache on the container's own tmpfs.
+        spec.cacheVolume = nil
+        let bare = spec.createBody(instance: "test-instance")
+        #expect((bare["HostConfig"] as? [String: Any])?["Binds"] as? [String] == ["/srv/ws:/workspace:ro"])
+        #expect((bare["Env"] as? [String])?.contains("GOCACHE=/tmp/gocache") == true)
+    }
 }

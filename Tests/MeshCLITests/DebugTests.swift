@@ -22,13 +22,13 @@ import Testing
     /// DAP traffic on the relay's socket keeps a debug container alive; silence past the idle
     /// limit ends it, and every participant is told why.
     @Test func dapTrafficKeepsTheIdleLimitAwayAndSilenceEndsTheSession() async throws {
-        let world = try await SandboxWorld.start("dap-idle", serverArguments: ["--sandbox-idle-seconds", "3"])
+        let world = try await SandboxWorld.start("dap-idle", serverArguments: ["--sandbox-idle-seconds", "5"])
         defer { world.stop() }
         let dap = try DAPProcess(root: world.dirA, home: world.homeA, logFile: world.root.appendingPathComponent("dap-idle.log"))
         defer { dap.close() }
         #expect(try await initialize(dap)["success"]?.bool == true)
-        // Six seconds of requests a second apart: twice the idle limit, never idle for long.
-        for _ in 0..<6 {
+        // Ten seconds of requests a second apart: twice the idle limit, never idle for long.
+        for _ in 0..<10 {
             try await Task.sleep(for: .seconds(1))
             let threads = try await dap.request("threads")
             #expect(threads["type"]?.string == "response", "\(threads)")

@@ -24,7 +24,8 @@ import Testing
 
     /// Docker copies the image's warm Go cache into a new volume when a container first mounts
     /// it, and two containers doing that at once collided ("file exists"; the first CI run on a
-    /// fresh machine failed so). Containers started together on a fresh volume all run.
+    /// fresh machine failed so). Containers of one session (whose volume they share) started
+    /// together on its fresh volume all run.
     @Test func containersStartedTogetherOnAFreshCacheVolumeAllRun() async throws {
         let docker = DockerClient()
         let prefix = "mesh-gocache-test-\(UUID().uuidString.prefix(8).lowercased())"
@@ -33,7 +34,8 @@ import Testing
         try FileManager.default.createDirectory(at: workspace, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: workspace) }
         let imageID = try #require(try await docker.imageID(RuntimeImage.reference))
-        let volume = Sandbox.volumeName(prefix, imageID: imageID)
+        let tenant = SandboxTenant(session: UUID(), user: UUID())
+        let volume = Sandbox.volumeName(prefix, imageID: imageID, session: tenant.session)
         /// The containers are removed right after they exit; the volume is free once they are gone.
         func removeVolume() async throws {
             for attempt in 1... {
@@ -48,7 +50,8 @@ import Testing
                 for _ in 0..<3 {
                     group.addTask {
                         // mesh-relay without arguments prints its usage and exits 2.
-                        let process = try await sandbox.start(["/usr/local/bin/mesh-relay"], workspace: workspace, wallClock: 60)
+                        let process = try await sandbox.start(["/usr/local/bin/mesh-relay"], workspace: workspace, tenant: tenant,
+                                                              wallClock: 60)
                         return await process.exited()
                     }
                 }

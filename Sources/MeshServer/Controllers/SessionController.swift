@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MeshSandbox
 import MeshStore
 
 /// Sessions, members and invites: `/v1/sessions/*` and `/v1/invites/*`.
@@ -7,6 +8,10 @@ struct SessionController {
     let store: Store
     let hub: CollaborationHub
     let limits: ServerConfiguration.Limits
+    /// The sandbox and the debug sessions (nil without a sandbox): a deletion, a removal or a
+    /// demotion stops what the session, or the member, runs there.
+    var sandbox: Sandbox? = nil
+    var debug: DebugHub? = nil
     var access: SessionAccess { SessionAccess(store: store) }
 
     func addRoutes(to group: RouterGroup<MeshRequestContext>) {
@@ -52,7 +57,11 @@ struct SessionController {
     @Sendable func delete(_ request: Request, context: MeshRequestContext) async throws -> HTTPResponse.Status {
         let (_, session, _) = try await access.require(.owner, context, session: try context.parameters.uuid("session"))
         try await store.sessions.delete(id: session.id)
+        // Its debug session ends (the participants are told, before their sockets notice the
+        // deletion), its runs stop, its cache volume goes.
+        await debug?.sessionDeleted(session.id)
         await hub.sessionDeleted(session.id)
+        await sandbox?.sessionDeleted(session.id)
         return .noContent
     }
 
@@ -80,6 +89,7 @@ struct SessionController {
         }
         try await store.sessions.setRole(sessionID: session.id, userID: target, role: body.role)
         await hub.roleChanged(session: session.id, user: target, role: body.role)
+        await sandboxAccessChanged(session: session.id, user: target, role: body.role)
         let user = try await store.users.find(id: target)
         return MemberDTO(userID: target, displayName: user?.displayName ?? "?", email: user?.email ?? "", role: body.role,
                          online: await hub.onlineUsers(session.id).contains(target))
@@ -94,7 +104,18 @@ struct SessionController {
         // Removed by the owner: an invite they still hold no longer lets them back in.
         try await store.sessions.removeMember(sessionID: session.id, userID: target, banned: target != user.id)
         await hub.roleChanged(session: session.id, user: target, role: nil)
+        await sandboxAccessChanged(session: session.id, user: target, role: nil)
         return .noContent
+    }
+
+    /// A member's role changed, or they left or were removed (nil): their debug participation
+    /// follows at once (a debug session with no editor left ends), and below editor the runs
+    /// they started stop.
+    private func sandboxAccessChanged(session: UUID, user: UUID, role: Role?) async {
+        await debug?.memberChanged(session: session, user: user, role: role)
+        if (role ?? .viewer) < .editor {
+            await sandbox?.kill(session: session, user: user, kind: "run")
+        }
     }
 
     @Sendable func createInvite(_ request: Request, context: MeshRequestContext) async throws -> EditedResponse<InviteDTO> {

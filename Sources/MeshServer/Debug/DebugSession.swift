@@ -8,10 +8,14 @@ import MeshStore
 /// code, and the participants attached to it. The server is Delve's only DAP client and fans
 /// out: `seq` renumbered per participant, responses routed by `request_seq`, events to
 /// everyone, the union of everyone's breakpoints per source, paths mapped per participant.
-/// Viewers see everything but cannot step, continue or change state.
+/// Viewers see everything but cannot step, continue or change state. A debug session whose
+/// container runs ends when no participant with the editor role is left, and when the Mesh
+/// session is deleted.
 actor DebugSession {
     struct Participant {
         let id: UUID
+        /// The account (one account may be connected more than once).
+        let user: UUID
         let name: String
         var role: Role
         let paths: DAPPathMap
@@ -65,16 +69,18 @@ actor DebugSession {
 
     var isEmpty: Bool { participants.isEmpty }
 
-    func join(id: UUID, name: String, role: Role, editorRoot: String, send: @escaping @Sendable (JSONValue) -> Void) {
-        participants[id] = Participant(id: id, name: name, role: role, paths: DAPPathMap(editorRoot: editorRoot), send: send)
+    func join(id: UUID, user: UUID, name: String, role: Role, editorRoot: String, send: @escaping @Sendable (JSONValue) -> Void) {
+        participants[id] = Participant(id: id, user: user, name: name, role: role, paths: DAPPathMap(editorRoot: editorRoot), send: send)
     }
 
-    /// A participant's connection ended: only they are detached; the last one ends the session.
+    /// A participant's connection ended: only they are detached; the last one, or the last
+    /// editor, ends the session.
     func leave(_ id: UUID) async {
         guard participants.removeValue(forKey: id) != nil else { return }
         pending = pending.filter { $0.value.participant != id }
-        if participants.isEmpty { await end() }
-        else { await resendBreakpoints() }
+        if participants.isEmpty { return await end() }
+        await endIfNoEditor()
+        if !ended { await resendBreakpoints() }
     }
 
     // MARK: From participants
@@ -103,7 +109,7 @@ actor DebugSession {
                     sendEvent(["event": "initialized"], to: id)
                     return
                 }
-                try await ensureContainer()
+                try await ensureContainer(for: participant.user)
                 forward(command, arguments, from: id, seq: seq)
             case "launch":
                 if launched {
@@ -158,8 +164,36 @@ actor DebugSession {
     }
 
     /// A participant's role changed (or was read again): it applies to their next request.
-    func setRole(_ role: Role, for id: UUID) {
+    func setRole(_ role: Role, for id: UUID) async {
+        guard participants[id] != nil, participants[id]?.role != role else { return }
         participants[id]?.role = role
+        await endIfNoEditor()
+    }
+
+    /// A member's role changed, or they were removed (nil): every connection of theirs follows
+    /// at once (their sockets close when they next read their membership).
+    func memberChanged(user: UUID, role: Role?) async {
+        let ids = participants.values.filter { $0.user == user }.map(\.id)
+        for id in ids {
+            if let role { await setRole(role, for: id) } else { await leave(id) }
+        }
+    }
+
+    /// Ends the debug session for everyone, telling them why: an `output` event, then
+    /// `terminated`.
+    func terminate(_ reason: String) async {
+        guard !ended else { return }
+        broadcastEvent(["event": "output", "body": ["category": "important", "output": .string("Mesh: \(reason)\n")]])
+        broadcastEvent(["event": "terminated"])
+        await end()
+    }
+
+    /// A program nobody left may control is not kept running for its viewers.
+    private func endIfNoEditor() async {
+        guard !ended, !participants.isEmpty, process != nil || starting != nil,
+              !participants.values.contains(where: { $0.role >= .editor })
+        else { return }
+        await terminate("no editor is left in this debug session (removed, made a viewer or gone), so it ended")
     }
 
     private func unionBreakpoints(_ arguments: JSONValue, path: String) -> JSONValue {
@@ -205,20 +239,31 @@ actor DebugSession {
 
     // MARK: From Delve
 
-    private func ensureContainer() async throws {
+    /// Starts the container for `user` (who counts it against their cap) unless it runs.
+    private func ensureContainer(for user: UUID) async throws {
         if process != nil { return }
+        if ended { throw CancellationError() }   // e.g. the session was deleted
         if let starting {
             let started = try await starting.value
             if !ended { (process, relay) = started }   // else the first waiter has stopped it
             return
         }
+        let tenant = SandboxTenant(session: sessionID, user: user)
         let task = Task { [sandbox, workspace, sessionID] in
             try await workspace.write(session: sessionID)
-            return try await sandbox.startDebugRelay(workspace: workspace.root,
-                                                     labels: ["dev.mesh.session": sessionID.uuidString, "dev.mesh.kind": "debug"])
+            return try await sandbox.startDebugRelay(workspace: workspace.root, tenant: tenant,
+                                                     labels: ["dev.mesh.session": sessionID.uuidString, ContainerSpec.kindLabel: "debug"])
         }
         starting = task
-        let (started, socket) = try await task.value
+        let result: (SandboxProcess, RelaySocket)
+        do {
+            result = try await task.value
+        } catch {
+            // Refused (e.g. the sandbox is busy) or failed: the next `initialize` tries afresh.
+            if starting == task { starting = nil }
+            throw error
+        }
+        let (started, socket) = result
         if ended {
             // The session ended (its last participant left) while the container was starting.
             socket.close()

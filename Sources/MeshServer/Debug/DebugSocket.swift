@@ -13,7 +13,7 @@ actor DebugHub {
     let sandbox: Sandbox
     let dataDirectory: String
     let logger: Logger
-    private var sessions: [UUID: DebugSession] = [:]
+    private(set) var sessions: [UUID: DebugSession] = [:]
 
     init(store: Store, hub: CollaborationHub, sandbox: Sandbox, dataDirectory: String, logger: Logger) {
         self.store = store
@@ -80,7 +80,7 @@ struct DebugSocket {
             if let expiry = user.expiresAt { welcome["tokenExpiresAt"] = .number(expiry.timeIntervalSince1970) }
             connection.send(String(decoding: JSONValue.object(welcome).serialized(), as: UTF8.self))
             let root = hello["root"]?.string ?? "/workspace"
-            await session.join(id: id, name: user.name, role: member.role, editorRoot: root) { message in
+            await session.join(id: id, user: user.id, name: user.name, role: member.role, editorRoot: root) { message in
                 connection.send(String(decoding: message.serialized(), as: UTF8.self))
             }
         } catch {

@@ -6,13 +6,16 @@ import NIOCore
 
 /// `POST /v1/sessions/{session}/run`: builds and runs the session's current code in a sandbox
 /// container and streams its output as NDJSON lines `{"stream":"stdout"|"stderr","data":…}`,
-/// ending with `{"exit":code}` or `{"killed":reason}`.
+/// `{}` while the program is silent, ending with `{"exit":code}` or `{"killed":reason}`. A client
+/// that goes away (a write fails) has its container stopped.
 struct RunController {
     let store: Store
     let hub: CollaborationHub
     let sandbox: Sandbox?
     let dataDirectory: String
     var access: SessionAccess { SessionAccess(store: store) }
+    /// How often a silent run writes `{}`: a client that went away is noticed by the write.
+    var heartbeat: Duration = .seconds(2)
 
     struct RunRequest: Decodable {
         var package: String?
@@ -24,7 +27,7 @@ struct RunController {
     }
 
     @Sendable func run(_ request: Request, context: MeshRequestContext) async throws -> Response {
-        let (_, session, _) = try await access.require(.editor, context, session: try context.parameters.uuid("session"))
+        let (user, session, _) = try await access.require(.editor, context, session: try context.parameters.uuid("session"))
         let runRequest = try await request.decode(as: RunRequest.self, context: context)
         guard let sandbox else { throw ApiError.unavailable("the sandbox is disabled on this server") }
         let package = try Self.packagePath(runRequest.package ?? ".")
@@ -34,8 +37,12 @@ struct RunController {
         do {
             try await workspace.write(session: session.id)
             process = try await sandbox.start(["/usr/local/bin/mesh-relay", "run", "/workspace/\(package)"] + (runRequest.args ?? []),
-                                              workspace: folder, labels: ["dev.mesh.session": session.id.uuidString, "dev.mesh.kind": "run"],
+                                              workspace: folder, tenant: SandboxTenant(session: session.id, user: user.id),
+                                              labels: ["dev.mesh.session": session.id.uuidString, ContainerSpec.kindLabel: "run"],
                                               wallClock: sandbox.limits.runSeconds)
+        } catch let error as SandboxError {
+            workspace.remove()
+            throw Self.apiError(error)
         } catch let error as DockerError {
             workspace.remove()
             throw ApiError.unavailable(error.description)
@@ -43,25 +50,90 @@ struct RunController {
             workspace.remove()
             throw error
         }
+        // The session may have been deleted (or the caller removed) after the access check and
+        // before the container held its slot, where Sandbox.kill(session:) did not see it.
+        do {
+            _ = try await access.require(.editor, context, session: session.id)
+        } catch {
+            await process.kill(reason: .revoked)
+            workspace.remove()
+            throw error
+        }
         process.stream.closeInput()
+        let heartbeat = self.heartbeat
+        let unstreamed = DropGuard {
+            workspace.remove()
+            Task { await process.kill(reason: .requested) }
+        }
         let output = ResponseBody { writer in
+            unstreamed.disarm()
             defer { workspace.remove() }
-            for await chunk in process.stream.output {
-                let (name, data): (String, Data) = switch chunk {
-                case let .stdout(d): ("stdout", d)
-                case let .stderr(d): ("stderr", d)
+            let (events, stopEvents) = Self.events(of: process, heartbeat: heartbeat)
+            defer { stopEvents() }
+            do {
+                var overLimit = false
+                var lastWrite = ContinuousClock.now
+                for await event in events {
+                    switch event {
+                    case let .output(chunk):
+                        let (name, data): (String, Data) = switch chunk {
+                        case let .stdout(d): ("stdout", d)
+                        case let .stderr(d): ("stderr", d)
+                        }
+                        guard !overLimit else { continue }
+                        guard process.noteOutput(data.count) else { overLimit = true; continue }
+                        try await writer.write(Self.line(["stream": name, "data": String(decoding: data, as: UTF8.self)]))
+                        lastWrite = .now
+                    case .tick:
+                        guard ContinuousClock.now - lastWrite >= heartbeat else { continue }
+                        try await writer.write(Self.line([:]))
+                        lastWrite = .now
+                    case let .ended(.exited(code)):
+                        try await writer.write(Self.line(["exit": code]))
+                    case let .ended(.killed(reason)):
+                        try await writer.write(Self.line(["killed": reason.rawValue]))
+                    }
                 }
-                guard process.noteOutput(data.count) else { break }
-                try await writer.write(Self.line(["stream": name, "data": String(decoding: data, as: UTF8.self)]))
-            }
-            let ending = await process.exited()
-            switch ending {
-            case let .exited(code): try await writer.write(Self.line(["exit": code]))
-            case let .killed(reason): try await writer.write(Self.line(["killed": reason.rawValue]))
+            } catch {
+                // The client went away: nobody reads the program's output any more.
+                await process.kill(reason: .requested)
+                throw error
             }
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [.contentType: "application/x-ndjson"], body: output)
+    }
+
+    /// What the response stream writes: the program's output, a tick every `heartbeat`, and its
+    /// ending (last). The second value stops the ticks and the reading.
+    enum Event: Sendable {
+        case output(StreamDemuxer.Chunk)
+        case tick
+        case ended(SandboxProcess.Ending)
+    }
+
+    static func events(of process: SandboxProcess, heartbeat: Duration) -> (AsyncStream<Event>, @Sendable () -> Void) {
+        let (events, feed) = AsyncStream.makeStream(of: Event.self)
+        let reader = Task {
+            for await chunk in process.stream.output { feed.yield(.output(chunk)) }
+            feed.yield(.ended(await process.exited()))
+            feed.finish()
+        }
+        let ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: heartbeat)
+                feed.yield(.tick)
+            }
+        }
+        return (events, { reader.cancel(); ticker.cancel(); feed.finish() })
+    }
+
+    /// The answer to a start the sandbox refused.
+    static func apiError(_ error: SandboxError) -> ApiError {
+        switch error {
+        case .busy, .userBusy: ApiError(.tooManyRequests, .rateLimited, error.description)
+        case .revoked: ApiError.conflict(error.description)
+        }
     }
 
     static func line(_ object: [String: Any]) -> ByteBuffer {

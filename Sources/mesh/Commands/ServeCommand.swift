@@ -85,6 +85,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds any sandbox container may live (env MESH_SANDBOX_TOTAL_SECONDS).")
     var sandboxTotalSeconds: Double = Double(ProcessInfo.processInfo.environment["MESH_SANDBOX_TOTAL_SECONDS"] ?? "") ?? 1800
 
+    @Option(help: "Sandbox containers the server runs at once, runs and debug sessions together (env MESH_SANDBOX_MAX_CONTAINERS).")
+    var sandboxMaxContainers: Int = Int(ProcessInfo.processInfo.environment["MESH_SANDBOX_MAX_CONTAINERS"] ?? "") ?? 32
+
+    @Option(help: "Sandbox containers one user runs at once (env MESH_SANDBOX_MAX_CONTAINERS_PER_USER).")
+    var sandboxMaxContainersPerUser: Int = Int(ProcessInfo.processInfo.environment["MESH_SANDBOX_MAX_CONTAINERS_PER_USER"] ?? "") ?? 4
+
     @Option(help: "Sandbox seccomp filter: mesh (a short deny-list, fast under a debugger) or docker (Docker's default allow-list) (env MESH_SANDBOX_SECCOMP).")
     var sandboxSeccomp: String = ProcessInfo.processInfo.environment["MESH_SANDBOX_SECCOMP"] ?? "mesh"
 
@@ -128,6 +134,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.sandbox.limits.idleSeconds = max(1, sandboxIdleSeconds)
         configuration.sandbox.limits.totalSeconds = max(1, sandboxTotalSeconds)
         configuration.sandbox.limits.seccomp = seccomp
+        configuration.sandbox.limits.maxContainers = max(1, sandboxMaxContainers)
+        configuration.sandbox.limits.maxContainersPerUser = max(1, sandboxMaxContainersPerUser)
         let backend = databaseURL == nil ? "sqlite in \(dataDir)" : "postgresql"
         do {
             try await MeshServerRunner.run(configuration, logger: logger) { port in

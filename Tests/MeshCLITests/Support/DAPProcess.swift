@@ -84,7 +84,7 @@ final class DAPProcess: @unchecked Sendable {
             if let response = lock.withLock({ responses.removeValue(forKey: mine) }) { return response }
             try await Task.sleep(for: .milliseconds(10))
         }
-        throw TestFailure("no response to \(command) within \(timeout); events: \(eventNames)")
+        throw TestFailure("no response to \(command) within \(timeout); events: \(eventNames); output: \(outputs)")
     }
 
     var eventNames: [String] { lock.withLock { events.compactMap { $0["event"]?.string } } }

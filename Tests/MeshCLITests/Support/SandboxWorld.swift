@@ -68,6 +68,22 @@ struct SandboxWorld {
                             session: info.session.id, bobID: bobID, instance: instance)
     }
 
+    /// Ann shares another copy of the fixtures: a second session of hers, in `name`.
+    func shareAnother(_ name: String) throws -> (dir: URL, session: UUID) {
+        let dir = root.appendingPathComponent(name)
+        try FileManager.default.copyItem(at: Self.fixtures, to: dir)
+        let shared = try Self.mesh(["share", dir.path, "--json"], home: homeA)
+        guard shared.status == 0 else { throw TestFailure("share failed: \(shared.stderr)") }
+        struct Shared: Decodable { var session: SessionInfo }
+        return (dir, try MeshJSON.decoder().decode(Shared.self, from: Data(shared.stdout.utf8)).session.id)
+    }
+
+    /// The Go build-cache volumes of `session` that Docker has.
+    func cacheVolumes(of session: UUID) async throws -> [String] {
+        let digits = session.uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        return try await docker.volumes(namePrefix: RuntimeImage.cacheVolume + "-").filter { $0.hasSuffix("-s" + digits) }
+    }
+
     func api(_ home: URL) throws -> MeshAPIClient {
         MeshAPIClient(server: server.url, credentials: try CredentialStore(directory: home).load(), store: CredentialStore(directory: home))
     }
@@ -111,6 +127,8 @@ struct SandboxWorld {
     }
 
     func stop() {
+        // Deleting the session removes its cache volume (190 MB); nothing when it is gone already.
+        _ = try? Self.mesh(["session", "delete", session.uuidString], home: homeA)
         server.stop()
         try? FileManager.default.removeItem(at: root)
     }

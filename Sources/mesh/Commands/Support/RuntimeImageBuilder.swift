@@ -13,10 +13,10 @@ enum RuntimeImageBuilder {
         for tag in try await RuntimeImage.removeOtherVersions(docker: docker, log: { print("mesh runtime: \($0)") }) {
             print("mesh runtime: removed \(tag), the image of another Mesh version")
         }
-        try await sandbox.seedCacheVolume()
-        print("mesh runtime: seeded its Go build cache volume")
+        // Each session's Go build cache volume is filled from the image when the session first
+        // runs something: nothing to seed here, only the volumes of earlier images to remove.
         for name in try await sandbox.removeStaleCacheVolumes() {
-            print("mesh runtime: removed \(name), the cache volume of an earlier image")
+            print("mesh runtime: removed \(name), a cache volume of an earlier image")
         }
     }
 }

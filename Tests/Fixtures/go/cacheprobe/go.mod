@@ -1,0 +1,3 @@
+module mesh.test/cacheprobe
+
+go 1.19
