@@ -1,4 +1,5 @@
 import Foundation
+import NIOHTTP1
 import MeshProtocol
 import Testing
 @testable import MeshServer
@@ -182,6 +183,37 @@ import Testing
                 #expect(response.status == 413 && response["code"] as? String == "too_large", "\(path): \(response.status)")
             }
             _ = try await server.signup("Small")   // a normal body still works
+        }
+    }
+
+    /// Attack: make the server read and hold 64 MiB on a route that needs a few bytes (a
+    /// session name, a role, an invite, a rename, a run's arguments), or more than a document
+    /// can be on the document route.
+    @Test func everyRouteReadsOnlyTheBodyItNeeds() async throws {
+        try await withServer(.sqlite, configure: { $0.limits.maxDocumentBytes = 1_000 }) { server in
+            let owner = try await server.signup("Owner")
+            let member = try await server.signup("Member")
+            let session = try await server.createSession(owner)
+            try await server.addMember(member, to: session, role: "editor", owner: owner)
+            let document = try await server.request(.POST, "/v1/sessions/\(session)/documents",
+                                                     json: ["path": "a.txt", "text": "hello"], token: owner.accessToken)
+            let documentID = try #require(document["id"] as? String)
+            let filler = String(repeating: "A", count: 200 << 10)
+            let routes: [(HTTPMethod, String, String)] = [
+                (.POST, "/v1/sessions", #"{"name":"\#(filler)"}"#),
+                (.PATCH, "/v1/sessions/\(session)/members/\(member.id)", #"{"role":"viewer","x":"\#(filler)"}"#),
+                (.POST, "/v1/sessions/\(session)/invites", #"{"role":"viewer","x":"\#(filler)"}"#),
+                (.PATCH, "/v1/sessions/\(session)/documents/\(documentID)", #"{"path":"b.txt","x":"\#(filler)"}"#),
+                (.POST, "/v1/sessions/\(session)/run", #"{"package":".","args":["\#(filler)"]}"#),
+                (.POST, "/v1/sessions/\(session)/documents", #"{"path":"big.txt","text":"\#(filler)"}"#),
+            ]
+            for (method, path, body) in routes {
+                let response = try await server.request(method, path, raw: body, token: owner.accessToken)
+                #expect(response.status == 413 && response["code"] as? String == "too_large", "\(method) \(path): \(response.status) \(response.text)")
+            }
+            // Bodies of the right size still work.
+            #expect(try await server.request(.PATCH, "/v1/sessions/\(session)/members/\(member.id)",
+                                             json: ["role": "viewer"], token: owner.accessToken).status == 200)
         }
     }
 }

@@ -195,20 +195,3 @@ struct AuthController {
                               body: "Run `mesh verify-email \(token)` or POST it to /v1/auth/verify-email.")
     }
 }
-
-extension Request {
-    /// The most an account request's body may hold: a few KiB, not the 64 MiB of other routes,
-    /// so that nobody makes the server read megabytes before bcrypt even runs.
-    static let accountBodyLimit = 16 << 10
-
-    /// Decodes a small JSON body; a larger one is refused with 413 before it is read whole.
-    func decodeSmall<T: Decodable>(as type: T.Type, context: MeshRequestContext) async throws -> T {
-        var request = self
-        do {
-            _ = try await request.collectBody(upTo: Self.accountBodyLimit)
-        } catch {
-            throw ApiError(.contentTooLarge, .tooLarge, "an account request's body may have at most \(Self.accountBodyLimit) bytes")
-        }
-        return try await request.decode(as: type, context: context)
-    }
-}

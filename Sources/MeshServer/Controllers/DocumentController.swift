@@ -26,7 +26,7 @@ struct DocumentController {
 
     @Sendable func create(_ request: Request, context: MeshRequestContext) async throws -> EditedResponse<DocumentDTO> {
         let (_, session, _) = try await access.require(.editor, context, session: try context.parameters.uuid("session"))
-        let body = try await request.decode(as: CreateDocumentRequest.self, context: context)
+        let body = try await request.decode(as: CreateDocumentRequest.self, context: context, upTo: Request.documentBodyLimit(maxDocumentBytes: limits.maxDocumentBytes))
         let path = try DocumentPath.validate(body.path)
         let text = body.text ?? ""
         let record = DocumentRecord(sessionID: session.id, path: path, size: text.utf8.count)
@@ -48,7 +48,7 @@ struct DocumentController {
 
     @Sendable func rename(_ request: Request, context: MeshRequestContext) async throws -> DocumentDTO {
         let record = try await document(context, role: .editor)
-        let body = try await request.decode(as: RenameDocumentRequest.self, context: context)
+        let body = try await request.decodeSmall(as: RenameDocumentRequest.self, context: context)
         let path = try DocumentPath.validate(body.path)
         try await store.documents.rename(id: record.id, to: path)
         await hub.documentChanged(record.id, newPath: path)

@@ -30,7 +30,7 @@ struct SessionController {
 
     @Sendable func create(_ request: Request, context: MeshRequestContext) async throws -> EditedResponse<SessionDTO> {
         let user = try context.requireUser()
-        let body = try await request.decode(as: CreateSessionRequest.self, context: context)
+        let body = try await request.decodeSmall(as: CreateSessionRequest.self, context: context)
         let name = try AccountRules.name(body.name, what: "session name", maxCharacters: 200)
         let session = SessionRecord(name: name, ownerID: user.id)
         guard try await store.sessions.create(session, maxOwned: limits.maxSessionsPerUser) else {
@@ -81,7 +81,7 @@ struct SessionController {
     @Sendable func setRole(_ request: Request, context: MeshRequestContext) async throws -> MemberDTO {
         let (_, session, _) = try await access.require(.owner, context, session: try context.parameters.uuid("session"))
         let target = try context.parameters.uuid("user")
-        let body = try await request.decode(as: RoleRequest.self, context: context)
+        let body = try await request.decodeSmall(as: RoleRequest.self, context: context)
         guard body.role != .owner else { throw ApiError.badRequest("a session has exactly one owner") }
         guard target != session.ownerID else { throw ApiError.badRequest("the owner's role cannot change") }
         guard try await store.sessions.member(sessionID: session.id, userID: target) != nil else {
@@ -120,7 +120,7 @@ struct SessionController {
 
     @Sendable func createInvite(_ request: Request, context: MeshRequestContext) async throws -> EditedResponse<InviteDTO> {
         let (user, session, _) = try await access.require(.owner, context, session: try context.parameters.uuid("session"))
-        let body = try await request.decode(as: CreateInviteRequest.self, context: context)
+        let body = try await request.decodeSmall(as: CreateInviteRequest.self, context: context)
         let role = body.role ?? .editor
         guard role != .owner else { throw ApiError.badRequest("an invite cannot make an owner") }
         let lifetime = body.expiresInSeconds ?? 7 * 24 * 3600
