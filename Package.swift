@@ -136,6 +136,9 @@ let package = Package(
         .testTarget(name: "MeshProtocolTests", dependencies: ["MeshProtocol", "MeshTestSupport"]),
         .testTarget(name: "MeshClientTests", dependencies: ["MeshClient"]),
         // Runs the built `mesh` binary end to end (server and CLI verbs as subprocesses).
-        .testTarget(name: "MeshCLITests", dependencies: ["MeshClient", "MeshLSP", "MeshOT", "MeshProtocol", "MeshSandbox", "MeshTestSupport"]),
+        .testTarget(name: "MeshCLITests", dependencies: [
+            "MeshClient", "MeshLSP", "MeshOT", "MeshProtocol", "MeshSandbox", "MeshTestSupport",
+            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+        ]),
     ]
 )
