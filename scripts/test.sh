@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-export MESH_TRACES="${MESH_TRACES:-$(cd .. && pwd)/shared/traces}"
+export MESH_TRACES="${MESH_TRACES:-$PWD/Tests/Fixtures/traces}"
 if [ ! -d "$MESH_TRACES/sequential_traces" ]; then
     echo "test.sh: editing traces not found at $MESH_TRACES (set MESH_TRACES)" >&2
     exit 1

@@ -1,6 +1,6 @@
 import Foundation
 
-/// A sequential editing trace (`../shared/traces/README.md`): patches `[pos, del, ins]` in code points.
+/// A sequential editing trace (`Tests/Fixtures/traces/README.md`): patches `[pos, del, ins]` in code points.
 /// A copy of `mesh-bench`'s loader (that target depends on MeshOT only).
 struct Trace {
     struct Patch: Decodable {
@@ -43,15 +43,15 @@ struct Trace {
         var txns: [Txn]
     }
 
-    /// The sequential traces folder: `$MESH_TRACES`, else `../shared/traces` beside the checkout.
+    /// The traces folder: `$MESH_TRACES`, else `Tests/Fixtures/traces` in this repository.
     static func folder() -> URL {
         if let env = ProcessInfo.processInfo.environment["MESH_TRACES"] {
             return URL(fileURLWithPath: env)
         }
         let source = URL(fileURLWithPath: #filePath)   // …/main/Sources/mesh-relay-bench/Trace.swift
         return source.deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("shared/traces")
+            .deletingLastPathComponent()
+            .appendingPathComponent("Tests/Fixtures/traces")
     }
 
     static func sequentialTraceURLs() throws -> [URL] {

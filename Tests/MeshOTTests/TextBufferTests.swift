@@ -418,7 +418,7 @@ private struct EditingTrace: Decodable {
     let txns: [Transaction]
 
     /// The folder holding `sequential_traces`: `$MESH_TRACES` if set (it may also point at
-    /// `sequential_traces` itself), else `shared/traces` next to the repository.
+    /// `sequential_traces` itself), else the repository's `Tests/Fixtures/traces`.
     static func sequentialTracesFolder(filePath: String = #filePath) -> URL {
         if let override = ProcessInfo.processInfo.environment["MESH_TRACES"], !override.isEmpty {
             let url = URL(fileURLWithPath: override)
@@ -429,8 +429,7 @@ private struct EditingTrace: Decodable {
             .deletingLastPathComponent()  // MeshOTTests
             .deletingLastPathComponent()  // Tests
             .deletingLastPathComponent()  // repository
-            .deletingLastPathComponent()  // its parent
-            .appendingPathComponent("shared/traces/sequential_traces")
+            .appendingPathComponent("Tests/Fixtures/traces/sequential_traces")
     }
 
     static func load(_ url: URL) throws -> EditingTrace {
