@@ -125,7 +125,12 @@ struct SandboxService: Service {
     let logger: Logger
 
     func run() async throws {
-        guard let sandbox else { return }
+        guard let sandbox else {
+            // Without a sandbox there is nothing to do, but a service that returns ends the
+            // server (`mesh serve --no-sandbox` stopped at once): wait for the shutdown instead.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(365 * 24 * 3600)) }
+            return
+        }
         do {
             // A shutdown during the check ends it (dockerd may be slow or missing).
             try await cancelWhenGracefulShutdown {

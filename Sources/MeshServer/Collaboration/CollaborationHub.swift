@@ -73,7 +73,10 @@ actor CollaborationHub {
     /// The live actor of a document, loading it from the store on first use (and its session's
     /// totals with it, if they are not counted yet).
     func document(_ record: DocumentRecord) async throws -> DocumentActor {
-        if let live = documents[record.id] { return live }
+        if let live = documents[record.id] {
+            if !live.isRetired { return live }
+            documents[record.id] = nil   // unloaded while the hub waited on it: load afresh
+        }
         if let load = loading[record.id] { return try await load.task.value }
         let (store, limits, usage, metrics, logger) = (store, limits, usage, metrics, logger)
         let task = Task {
@@ -95,8 +98,9 @@ actor CollaborationHub {
     /// Unloads documents nobody has open (their state is durable), and forgets the totals of
     /// sessions left with no live document (read from the store again when next needed).
     func unloadIdle() async {
-        for (id, document) in documents where await document.isIdle {
-            documents[id] = nil
+        for (id, document) in documents where await document.retireIfIdle() {
+            // A retired actor takes no subscriber; an opener may have replaced it meanwhile.
+            if documents[id] === document { documents[id] = nil }
         }
         metrics.liveDocuments.set(Double(documents.count))
         let inUse = Set(documents.values.map { $0.sessionID }).union(loading.values.map { $0.session })

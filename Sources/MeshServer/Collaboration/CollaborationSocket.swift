@@ -130,9 +130,16 @@ struct CollaborationSocket {
         case let .open(open):
             do {
                 let path = try DocumentPath.validate(open.path)
-                let document = try await openDocument(path, create: open.create, connection)
+                // An actor unloaded between the hub's answer and the subscription says so;
+                // the hub then has a fresh one (a few tries at most, each a real unload).
+                var answer: (DocumentActor, ServerMessage)?
+                for _ in 0..<8 where answer == nil {
+                    let document = try await openDocument(path, create: open.create, connection)
+                    if let message = await document.open(connection, knownRev: open.knownRev) { answer = (document, message) }
+                }
+                guard let (document, message) = answer else { throw ErrorMessage(.internal, "the document kept being unloaded; try again") }
                 opened[path] = document
-                connection.send(await document.open(connection, knownRev: open.knownRev))
+                connection.send(message)
             } catch {
                 var error = (error as? ErrorMessage) ?? ErrorMessage(.internal, "could not open the document")
                 error.path = open.path

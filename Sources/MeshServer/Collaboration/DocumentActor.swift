@@ -3,6 +3,7 @@ import Logging
 import MeshOT
 import MeshProtocol
 import MeshStore
+import NIOConcurrencyHelpers
 
 /// The OT authority for one live document: transforms incoming operations with `OTDocument`,
 /// commits them to the store in groups, and only then acknowledges the sender and broadcasts
@@ -23,6 +24,9 @@ actor DocumentActor {
     var annotationsInFlight = 0
     var opsSinceSnapshot = 0
     nonisolated let sessionID: UUID
+    /// Set once the hub unloads this actor: it takes no new subscriber, so an opener that got it
+    /// just before the unload asks the hub again instead of editing a document nobody else sees.
+    private nonisolated let retiredFlag = NIOLockedValueBox(false)
     let store: Store
     let limits: ServerConfiguration.Limits
     /// The session totals every growing op reserves its bytes from.
@@ -91,15 +95,27 @@ actor DocumentActor {
     var text: String { document.text.description }
     var isIdle: Bool { subscribers.isEmpty && pending.isEmpty && !flushing }
 
+    /// Whether the hub has unloaded this actor (readable from the hub without a hop).
+    nonisolated var isRetired: Bool { retiredFlag.withLockedValue { $0 } }
+
+    /// Retires the actor if it is idle, in one step with respect to `open`: afterwards it takes
+    /// no subscriber, so the hub may drop it without two actors ever serving one document.
+    func retireIfIdle() -> Bool {
+        guard isIdle else { return false }
+        retiredFlag.withLockedValue { $0 = true }
+        return true
+    }
+
     func renamed(to path: String) { record.path = path }
 
     // MARK: Subscribers
 
     /// Subscribes the connection and answers with a snapshot, or with the operations since
     /// `knownRev` when the history still holds them. Waits for in-flight commits first: what a
-    /// client is told must be durable.
-    func open(_ connection: ClientConnection, knownRev: Int?) async -> ServerMessage {
+    /// client is told must be durable. Nil when the actor was retired: ask the hub again.
+    func open(_ connection: ClientConnection, knownRev: Int?) async -> ServerMessage? {
         await flushed()
+        guard !isRetired else { return nil }
         subscribers[connection.id] = connection
         names[connection.user.id] = connection.user.name
         let others = presence.filter { $0.key != connection.id }.map(\.value)
