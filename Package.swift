@@ -13,10 +13,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
         .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
         .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
@@ -36,8 +38,12 @@ let package = Package(
                 "MeshOT", "MeshProtocol",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                // SQLiteDirectAppender also imports VaporCSQLite, sqlite-nio's C target: no product
+                // exposes it, it is reachable only as a dependency of SQLiteNIO's.
             ]
         ),
         // The Hummingbird 2 application: REST API, WebSocket hub, document actors, auth.
@@ -52,6 +58,9 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -61,10 +70,13 @@ let package = Package(
         .target(
             name: "MeshClient",
             dependencies: [
-                "MeshOT", "MeshProtocol",
+                "MeshProtocol",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         // Docker Engine API client and the sandbox policy for debug and run containers.
@@ -85,6 +97,7 @@ let package = Package(
             dependencies: [
                 "MeshProtocol", "MeshClient",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -99,8 +112,9 @@ let package = Package(
         .executableTarget(
             name: "mesh",
             dependencies: [
-                "MeshOT", "MeshProtocol", "MeshClient", "MeshServer", "MeshLSP", "MeshSandbox", "MeshDAP",
+                "MeshOT", "MeshClient", "MeshServer", "MeshLSP", "MeshSandbox", "MeshDAP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Benchmarks are plain executables (run with `-c release`), kept out of the test suite.
@@ -115,13 +129,22 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
         // What the test targets share (the seeded generator of every randomized test).
         .target(name: "MeshTestSupport", path: "Tests/MeshTestSupport"),
         .testTarget(name: "MeshOTTests", dependencies: ["MeshOT", "MeshTestSupport"]),
-        .testTarget(name: "MeshStoreTests", dependencies: ["MeshStore"]),
+        .testTarget(
+            name: "MeshStoreTests",
+            dependencies: [
+                "MeshStore", "MeshOT",
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "MeshServerTests",
             dependencies: [
@@ -130,15 +153,24 @@ let package = Package(
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "MeshLSPTests", dependencies: ["MeshLSP", "MeshOT", "MeshProtocol", "MeshTestSupport"]),
-        .testTarget(name: "MeshProtocolTests", dependencies: ["MeshProtocol", "MeshTestSupport"]),
+        .testTarget(name: "MeshLSPTests", dependencies: [
+            "MeshLSP", "MeshOT", "MeshProtocol", "MeshTestSupport",
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ]),
+        .testTarget(name: "MeshProtocolTests", dependencies: ["MeshProtocol", "MeshOT", "MeshTestSupport"]),
         .testTarget(name: "MeshClientTests", dependencies: ["MeshClient"]),
         // Runs the built `mesh` binary end to end (server and CLI verbs as subprocesses).
         .testTarget(name: "MeshCLITests", dependencies: [
             "MeshClient", "MeshLSP", "MeshOT", "MeshProtocol", "MeshSandbox", "MeshTestSupport",
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
     ]
 )

@@ -19,16 +19,6 @@ import MeshTestSupport
         return result.stdout
     }
 
-    /// Polls until `condition` holds (or fails the test after `timeout`).
-    func eventually(_ what: String, timeout: Duration = .seconds(15), _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        throw TestFailure("timed out waiting until \(what)")
-    }
-
     /// A real `mesh serve`, Ann and Bob signed up, Ann's folder holding `file` shared and Bob's
     /// joined into another; stop `server` when done.
     struct World {

@@ -77,12 +77,4 @@ extension MeshAPIClient {
     public func document(session: UUID, id: UUID) async throws -> DocumentContent {
         try await call(.GET, "/v1/sessions/\(session)/documents/\(id)")
     }
-
-    public func renameDocument(session: UUID, id: UUID, to path: String) async throws -> DocumentInfo {
-        try await call(.PATCH, "/v1/sessions/\(session)/documents/\(id)", body: PathBody(path: path))
-    }
-
-    public func deleteDocument(session: UUID, id: UUID) async throws {
-        try await callEmpty(.DELETE, "/v1/sessions/\(session)/documents/\(id)")
-    }
 }

@@ -90,11 +90,6 @@ public actor MeshAPIClient {
         }
     }
 
-    /// Confirms an email address with the mailed token.
-    public func verifyEmail(token: String) async throws {
-        try await callEmpty(.POST, "/v1/auth/verify-email", body: TokenBody(token: token), authorized: false)
-    }
-
     /// Asks for a new verification email.
     public func requestEmailVerification() async throws {
         try await callEmpty(.POST, "/v1/me/verify-email")

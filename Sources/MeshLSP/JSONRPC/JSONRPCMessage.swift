@@ -41,7 +41,6 @@ public struct ResponseError: Error, Sendable, Hashable, CustomStringConvertible 
     public static func invalidRequest(_ m: String) -> Self { .init(code: -32600, message: m) }
     public static func methodNotFound(_ method: String) -> Self { .init(code: -32601, message: "method not found: \(method)") }
     public static func invalidParams(_ m: String) -> Self { .init(code: -32602, message: m) }
-    public static func internalError(_ m: String) -> Self { .init(code: -32603, message: m) }
     /// LSP: a request other than `initialize` before `initialize`.
     public static let serverNotInitialized = Self(code: -32002, message: "the server is not initialized")
     /// LSP: the request was cancelled with `$/cancelRequest`.

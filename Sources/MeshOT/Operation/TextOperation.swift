@@ -110,17 +110,6 @@ public struct TextOperation: Sendable, Hashable {
     }
 }
 
-extension TextOperation.Component {
-    /// Scalars this component consumes from the base text.
-    @inlinable
-    public var baseCount: Int {
-        switch self {
-        case let .retain(n), let .delete(n): return n
-        case .insert: return 0
-        }
-    }
-}
-
 extension TextOperation: CustomStringConvertible {
     public var description: String {
         "[" + components.map { component -> String in

@@ -93,8 +93,6 @@ actor CollaborationHub {
         return actor
     }
 
-    func liveDocument(_ id: UUID) -> DocumentActor? { documents[id] }
-
     /// Unloads documents nobody has open (their state is durable), and forgets the totals of
     /// sessions left with no live document (read from the store again when next needed).
     func unloadIdle() async {

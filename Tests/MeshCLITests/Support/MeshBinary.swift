@@ -1,17 +1,9 @@
 import Foundation
+import MeshTestSupport
 
-/// Locates and runs the `mesh` executable that `swift build` put next to the test bundle.
+/// Runs the `mesh` executable that `swift build` put next to the test bundle.
 enum MeshBinary {
-    static var url: URL {
-        // …/.build/<triple>/debug/MeshPackageTests.xctest → …/.build/<triple>/debug/mesh
-        let bundle = Bundle.main.bundleURL
-        let candidates = [bundle.deletingLastPathComponent().appendingPathComponent("mesh"),
-                          bundle.appendingPathComponent("mesh")]
-        if let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) { return found }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-        return root.appendingPathComponent(".build/debug/mesh")
-    }
+    static var url: URL { MeshExecutable.url }
 
     struct Result {
         var status: Int32

@@ -30,7 +30,6 @@ struct EditorModel {
 
         var description: String { rawValue }
         var isNeovim: Bool { [.neovimUndebounced, .neovimDebounced, .pluginUndebounced, .pluginDebounced].contains(self) }
-        var debounced: Bool { [.neovimDebounced, .pluginDebounced, .emacs].contains(self) }
         var traits: EditorTraits { [.neovimUndebounced, .neovimDebounced].contains(self) ? .neovim : .strict }
         var openVersion: Int { self == .vscode ? 1 : 0 }
     }

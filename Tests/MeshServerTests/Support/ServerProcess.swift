@@ -1,4 +1,5 @@
 import Foundation
+import MeshTestSupport
 
 /// `mesh serve` as a separate process (the binary `swift build` produced), for tests that kill
 /// and restart the server.
@@ -10,7 +11,7 @@ final class ServerProcess: ServerEndpoint, @unchecked Sendable {
     /// Starts `mesh serve --port 0` and waits for its "listening on" line.
     static func start(dataDirectory: String, databaseURL: String?) async throws -> ServerProcess {
         let process = Process()
-        process.executableURL = meshBinary()
+        process.executableURL = MeshExecutable.url
         var arguments = ["serve", "--port", "0", "--data-dir", dataDirectory, "--bcrypt-cost", "4", "--log-level", "error"]
         if let databaseURL { arguments += ["--database-url", databaseURL] }
         process.arguments = arguments
@@ -58,14 +59,6 @@ final class ServerProcess: ServerEndpoint, @unchecked Sendable {
             process.waitUntilExit()
             return process.terminationStatus
         }
-    }
-
-    static func meshBinary() -> URL {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-        let bundleSibling = Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("mesh")
-        if FileManager.default.isExecutableFile(atPath: bundleSibling.path) { return bundleSibling }
-        return root.appendingPathComponent(".build/debug/mesh")
     }
 }
 

@@ -48,11 +48,6 @@ struct CLIContext {
         }
     }
 
-    /// Human output (stdout), suppressed under `--json`.
-    func say(_ text: String) {
-        if !options.json { print(text) }
-    }
-
     /// Prints `value` as JSON under `--json`, else the human text.
     func output(_ value: some Encodable, human: () -> String) throws {
         if options.json {
