@@ -121,7 +121,7 @@ let package = Package(
         // What the test targets share (the seeded generator of every randomized test).
         .target(name: "MeshTestSupport", path: "Tests/MeshTestSupport"),
         .testTarget(name: "MeshOTTests", dependencies: ["MeshOT", "MeshTestSupport"]),
-        .testTarget(name: "MeshStoreTests", dependencies: ["MeshStore"]),
+        .testTarget(name: "MeshStoreTests", dependencies: ["MeshStore", "MeshProtocol"]),
         .testTarget(
             name: "MeshServerTests",
             dependencies: [

@@ -26,8 +26,18 @@ public enum ServerMessage: Sendable, Hashable {
     public struct Participant: Sendable, Hashable, Codable {
         public var user: String
         public var name: String
-        public var role: String
-        public init(user: String, name: String, role: String) { self.user = user; self.name = name; self.role = role }
+        /// Read leniently: a role this side does not know is a viewer.
+        public var role: Role
+        public init(user: String, name: String, role: Role) { self.user = user; self.name = name; self.role = role }
+
+        private enum CodingKeys: String, CodingKey { case user, name, role }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            user = try container.decode(String.self, forKey: .user)
+            name = try container.decode(String.self, forKey: .name)
+            role = try container.decodeLenientRole(forKey: .role)
+        }
     }
 
     public struct Welcome: Sendable, Hashable, Codable {
@@ -150,9 +160,16 @@ public enum ServerMessage: Sendable, Hashable {
     }
 
     public struct RoleChange: Sendable, Hashable, Codable {
-        /// The new role, or nil when removed from the session (the server then closes).
-        public var role: String?
-        public init(role: String?) { self.role = role }
+        /// The new role, or nil when removed from the session (the server then closes). Read
+        /// leniently: a role this side does not know is a viewer.
+        public var role: Role?
+        public init(role: Role?) { self.role = role }
+
+        private enum CodingKeys: String, CodingKey { case role }
+
+        public init(from decoder: any Decoder) throws {
+            role = try decoder.container(keyedBy: CodingKeys.self).decodeLenientRoleIfPresent(forKey: .role)
+        }
     }
 }
 

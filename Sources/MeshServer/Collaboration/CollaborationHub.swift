@@ -66,7 +66,7 @@ actor CollaborationHub {
         var seen = Set<UUID>()
         return (rooms[session] ?? [:]).values.compactMap { c in
             guard seen.insert(c.user.id).inserted else { return nil }
-            return .init(user: c.user.id.uuidString, name: c.user.name, role: c.role.rawValue)
+            return .init(user: c.user.id.uuidString, name: c.user.name, role: c.role)
         }
     }
 
@@ -106,7 +106,7 @@ actor CollaborationHub {
     /// A member's role changed (nil: removed). Live connections see it at once.
     func roleChanged(session: UUID, user: UUID, role: Role?) {
         for connection in (rooms[session] ?? [:]).values where connection.user.id == user {
-            connection.send(.role(.init(role: role?.rawValue)))
+            connection.send(.role(.init(role: role)))
             if let role { connection.setRole(role) } else { connection.close(reason: "removed from the session") }
         }
     }
