@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import MeshProtocol
 import MeshStore
 
 /// Accounts and tokens: `/v1/auth/*` and `/v1/me*`.
@@ -113,11 +114,11 @@ struct AuthController {
         return .noContent
     }
 
-    @Sendable func me(_ request: Request, context: MeshRequestContext) async throws -> UserDTO {
-        UserDTO(try await currentUser(context))
+    @Sendable func me(_ request: Request, context: MeshRequestContext) async throws -> UserProfile {
+        UserProfile(try await currentUser(context))
     }
 
-    @Sendable func updateProfile(_ request: Request, context: MeshRequestContext) async throws -> UserDTO {
+    @Sendable func updateProfile(_ request: Request, context: MeshRequestContext) async throws -> UserProfile {
         var user = try await currentUser(context)
         let body = try await request.decodeSmall(as: ProfileUpdate.self, context: context)
         if let name = body.displayName { user.displayName = try AccountRules.displayName(name) }
@@ -130,7 +131,7 @@ struct AuthController {
         }
         try await store.users.update(user)
         if !user.emailVerified, body.email != nil { try await sendVerification(to: user) }
-        return UserDTO(user)
+        return UserProfile(user)
     }
 
     /// Changes the password and revokes every other refresh-token family of the account.
@@ -183,7 +184,7 @@ struct AuthController {
             userID: user.id, familyID: family, tokenHash: hash,
             expiresAt: Date().addingTimeInterval(settings.refreshTokenLifetime)))
         let access = try await tokens.accessToken(for: AuthUser(id: user.id, name: user.displayName))
-        return TokenPair(user: UserDTO(user), accessToken: access, refreshToken: refresh,
+        return TokenPair(user: UserProfile(user), accessToken: access, refreshToken: refresh,
                          expiresIn: Int(settings.accessTokenLifetime))
     }
 
