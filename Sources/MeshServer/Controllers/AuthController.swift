@@ -97,7 +97,7 @@ struct AuthController {
         else { throw ApiError.unauthorized("invalid or expired refresh token") }
         guard try await store.refreshTokens.markUsed(id: record.id, at: now) else {
             try await store.refreshTokens.revokeFamily(record.familyID, at: now)
-            await live.closeAll(user: record.userID, reason: "a refresh token was used twice: sign in again")
+            await live.closeAll(user: record.userID, reason: .revoked("a refresh token was used twice: sign in again"))
             context.logger.warning("refresh token reuse; family revoked", metadata: ["user": "\(record.userID)"])
             throw ApiError.unauthorized("refresh token already used; every session from it is revoked")
         }
@@ -109,7 +109,7 @@ struct AuthController {
         let body = try await request.decodeSmall(as: RefreshRequest.self, context: context)
         if let record = try await store.refreshTokens.find(hash: TokenService.hash(body.refreshToken)) {
             try await store.refreshTokens.revokeFamily(record.familyID, at: Date())
-            await live.closeAll(user: record.userID, reason: "signed out")
+            await live.closeAll(user: record.userID, reason: .revoked("signed out"))
         }
         return .noContent
     }
@@ -151,7 +151,7 @@ struct AuthController {
             keep = record.familyID
         }
         try await store.refreshTokens.revokeAll(userID: user.id, exceptFamily: keep, at: Date())
-        await live.closeAll(user: user.id, reason: "the password changed: sign in again")
+        await live.closeAll(user: user.id, reason: .revoked("the password changed: sign in again"))
         return .noContent
     }
 

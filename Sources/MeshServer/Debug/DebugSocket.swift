@@ -104,7 +104,7 @@ struct DebugSocket {
                     guard await lease.waitForExpiry() else { return }
                     await session.leave(id)
                     connection.send(WireCodec.encode(.error(ErrorMessage(.unauthorized, SocketLease.expiredMessage))))
-                    connection.close(reason: "access token expired")
+                    connection.close(reason: .tokenExpired)
                 }
                 group.addTask {
                     while !Task.isCancelled {
@@ -114,7 +114,7 @@ struct DebugSocket {
                         do { member = try await store.sessions.member(sessionID: sessionID, userID: user.id) } catch { continue }
                         guard let member else {
                             await session.leave(id)
-                            connection.close(reason: "you are no longer a member of this session")
+                            connection.close(reason: .noLongerMember)
                             return
                         }
                         await session.setRole(member.role, for: id)
@@ -130,7 +130,7 @@ struct DebugSocket {
                 while let message = try await messages.next() {
                     guard connection.closeReason == nil else { break }
                     guard connection.admit(rate: limits.messagesPerSecond, burst: limits.messageBurst) else {
-                        connection.close(reason: "rate limited: more than \(Int(limits.messagesPerSecond)) messages per second")
+                        connection.close(reason: .rateLimited(perSecond: Int(limits.messagesPerSecond)))
                         break
                     }
                     guard case let .text(text) = message else {
@@ -158,7 +158,7 @@ struct DebugSocket {
                 logger.debug("debug socket ended", metadata: ["error": "\(error)"])
             }
             await session.leave(id)
-            connection.close(reason: connection.closeReason ?? "")
+            connection.close(reason: connection.closeReason ?? .normal)
             connection.finishOverflowWatch()
         }
     }
