@@ -19,7 +19,8 @@ public enum ServerMessage: Sendable, Hashable {
     /// This connection's role changed, or it was removed from the session.
     case role(RoleChange)
     case error(ErrorMessage)
-    case pong(ClientMessage.Ping)
+    /// The answer to `ping`, echoing its `id`.
+    case pong(Pong)
     /// The token sent with `auth` was accepted: the connection now lasts until `expiresAt`.
     case authenticated(Authenticated)
 
@@ -170,6 +171,12 @@ public enum ServerMessage: Sendable, Hashable {
         public init(from decoder: any Decoder) throws {
             role = try decoder.container(keyedBy: CodingKeys.self).decodeLenientRoleIfPresent(forKey: .role)
         }
+    }
+
+    /// The answer to `ping` (`{"type":"pong","id":…}`), echoing the ping's `id`.
+    public struct Pong: Sendable, Hashable, Codable {
+        public var id: String?
+        public init(id: String? = nil) { self.id = id }
     }
 }
 

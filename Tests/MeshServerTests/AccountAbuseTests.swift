@@ -144,7 +144,7 @@ import Testing
             }
             #expect(await adas.waitClosed(), "Ada's socket closes after \(how)")
             bobs.send(.ping(.init(id: "bob")))
-            let pong: ClientMessage.Ping = try await bobs.next { if case let .pong(p) = $0 { p } else { nil } }
+            let pong: ServerMessage.Pong = try await bobs.next { if case let .pong(p) = $0 { p } else { nil } }
             #expect(pong.id == "bob", "Bob's socket is not affected")
         }
     }

@@ -73,7 +73,7 @@ import Testing
             #expect(closed, "the cut-off socket is closed")
             // The writer was not affected, and nothing stays reserved for the closed socket.
             writer.send(.ping(.init(id: "alive")))
-            let pong: ClientMessage.Ping = try await writer.next { if case let .pong(p) = $0 { p } else { nil } }
+            let pong: ServerMessage.Pong = try await writer.next { if case let .pong(p) = $0 { p } else { nil } }
             #expect(pong.id == "alive")
             let hub = server.mesh.hub
             let deadline = ContinuousClock.now + .seconds(5)

@@ -35,7 +35,7 @@ import Testing
             // Past the first token's expiry the socket still answers.
             while Date().timeIntervalSince1970 < firstExpiry + 0.5 { try await Task.sleep(for: .milliseconds(100)) }
             socket.send(.ping(.init(id: "still here")))
-            let pong: ClientMessage.Ping = try await socket.next { if case let .pong(p) = $0 { p } else { nil } }
+            let pong: ServerMessage.Pong = try await socket.next { if case let .pong(p) = $0 { p } else { nil } }
             #expect(pong.id == "still here")
         }
     }

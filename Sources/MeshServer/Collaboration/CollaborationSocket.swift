@@ -161,7 +161,7 @@ struct CollaborationSocket {
         case let .chat(chat):
             await hub.chat(chat.text, from: connection)
         case let .ping(ping):
-            connection.send(.pong(ping))
+            connection.send(.pong(.init(id: ping.id)))
         case let .auth(auth):
             switch await lease.renew(with: auth.token, tokens: tokens) {
             case let .success(until): connection.send(.authenticated(.init(expiresAt: until.timeIntervalSince1970)))
