@@ -95,8 +95,8 @@ struct ContractCase: Sendable, CustomTestStringConvertible {
             let encoder = JSONEncoder()
             encoder.dateEncodingStrategy = .iso8601
             return try samples.map { sample in
-                let object = try JSONSerialization.jsonObject(with: try encoder.encode(sample))
-                guard let object = object as? [String: Any] else { throw ContractError("\(schema) does not encode as an object") }
+                let json = try JSONSerialization.jsonObject(with: try encoder.encode(sample))
+                guard let object = json as? [String: Any] else { throw ContractError("\(schema) does not encode as an object") }
                 return object
             }
         }

@@ -51,6 +51,6 @@ enum CloseReason: Sendable, Hashable {
     /// `messages(maxSize:)` (its package-internal error carries `WebSocketErrorCode.messageTooLarge`).
     static func isOversized(_ error: any Error) -> Bool {
         if let error = error as? NIOWebSocketError, case .invalidFrameLength = error { return true }
-        return Mirror(reflecting: error).children.contains { ($0.value as? WebSocketErrorCode) == .messageTooLarge }
+        return Mirror(reflecting: error).children.contains { ($0.value as? WebSocketErrorCode) == WebSocketErrorCode.messageTooLarge }
     }
 }
