@@ -58,12 +58,14 @@ public enum DAPBridge {
     static func bridge(_ stdio: FramedConnection, target: Target, root: URL, logger: Logger) async throws -> Int32 {
         var configuration = WebSocketClientConfiguration(maxFrameSize: 32 << 20)
         configuration.additionalHeaders[.authorization] = "Bearer \(target.token)"
-        let hello = JSONValue.object(["type": "hello", "session": .string(target.session), "root": .string(root.standardizedFileURL.path)])
+        guard let session = UUID(uuidString: target.session) else {
+            throw WorkspaceError("the session file names no valid session id (\(target.session))")
+        }
+        let hello = DebugHello(session: session, root: root.standardizedFileURL.path)
         try await WebSocketClient.connect(url: target.url, configuration: configuration, logger: logger) { inbound, outbound, _ in
-            try await outbound.write(.text(String(decoding: hello.serialized(), as: UTF8.self)))
+            try await outbound.write(.text(hello.text))
             var messages = inbound.messages(maxSize: 32 << 20).makeAsyncIterator()
-            guard case let .text(first)? = try await messages.next(), let welcome = try? JSONValue.parse(Data(first.utf8)),
-                  welcome["type"]?.string == "welcome"
+            guard case let .text(first)? = try await messages.next(), let welcome = DebugWelcome(text: first)
             else { throw WorkspaceError("the server refused the debug connection") }
             // Editor → server in its own task; server → editor here, until the server ends.
             let pump = Task {
@@ -77,7 +79,7 @@ public enum DAPBridge {
             // Fresh tokens before the current one expires (servers that close sockets at expiry
             // say when in the welcome).
             let renewal = Task {
-                guard let expiry = welcome["tokenExpiresAt"]?.double else { return }
+                guard let expiry = welcome.tokenExpiresAt else { return }
                 await DebugTokenRenewal.run(expiresAt: expiry, server: target.server, environment: target.environment) { text in
                     try await outbound.write(.text(text))
                 }
@@ -88,7 +90,8 @@ public enum DAPBridge {
             do {
                 while let message = try await messages.next() {
                     guard case let .text(text) = message else { continue }
-                    if text.contains("\"authenticated\""), (try? JSONValue.parse(Data(text.utf8)))?["type"]?.string == "authenticated" {
+                    if text.contains("\"authenticated\""),
+                       (try? JSONValue.parse(Data(text.utf8)))?["type"]?.string == DebugAuthenticated.frameType {
                         continue   // the answer to a renewal, not DAP
                     }
                     if !ended { ended = endsSession(text) }

@@ -19,7 +19,7 @@ enum DebugTokenRenewal {
                 let store = CredentialStore(environment: environment)
                 let api = MeshAPIClient(server: server, credentials: try store.load(), store: store)
                 let token = try await api.accessToken(validFor: expiry - Date().timeIntervalSince1970 + margin)
-                try await send(String(decoding: JSONValue.object(["type": "auth", "token": .string(token)]).serialized(), as: UTF8.self))
+                try await send(DebugAuth(token: token).text)
                 if let renewed = AccessTokenExpiry.of(token)?.timeIntervalSince1970, renewed > expiry {
                     expiry = renewed
                     continue

@@ -19,15 +19,26 @@ public enum ServerMessage: Sendable, Hashable {
     /// This connection's role changed, or it was removed from the session.
     case role(RoleChange)
     case error(ErrorMessage)
-    case pong(ClientMessage.Ping)
+    /// The answer to `ping`, echoing its `id`.
+    case pong(Pong)
     /// The token sent with `auth` was accepted: the connection now lasts until `expiresAt`.
     case authenticated(Authenticated)
 
     public struct Participant: Sendable, Hashable, Codable {
         public var user: String
         public var name: String
-        public var role: String
-        public init(user: String, name: String, role: String) { self.user = user; self.name = name; self.role = role }
+        /// Read leniently: a role this side does not know is a viewer.
+        public var role: Role
+        public init(user: String, name: String, role: Role) { self.user = user; self.name = name; self.role = role }
+
+        private enum CodingKeys: String, CodingKey { case user, name, role }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            user = try container.decode(String.self, forKey: .user)
+            name = try container.decode(String.self, forKey: .name)
+            role = try container.decodeLenientRole(forKey: .role)
+        }
     }
 
     public struct Welcome: Sendable, Hashable, Codable {
@@ -150,9 +161,22 @@ public enum ServerMessage: Sendable, Hashable {
     }
 
     public struct RoleChange: Sendable, Hashable, Codable {
-        /// The new role, or nil when removed from the session (the server then closes).
-        public var role: String?
-        public init(role: String?) { self.role = role }
+        /// The new role, or nil when removed from the session (the server then closes). Read
+        /// leniently: a role this side does not know is a viewer.
+        public var role: Role?
+        public init(role: Role?) { self.role = role }
+
+        private enum CodingKeys: String, CodingKey { case role }
+
+        public init(from decoder: any Decoder) throws {
+            role = try decoder.container(keyedBy: CodingKeys.self).decodeLenientRoleIfPresent(forKey: .role)
+        }
+    }
+
+    /// The answer to `ping` (`{"type":"pong","id":…}`), echoing the ping's `id`.
+    public struct Pong: Sendable, Hashable, Codable {
+        public var id: String?
+        public init(id: String? = nil) { self.id = id }
     }
 }
 

@@ -48,9 +48,9 @@ public enum WireCodec {
             if let author = op.author { members["author"] = .string(author) }
             if let opId = op.opId { members["opId"] = .string(opId) }
             return text(.object(members))
-        case let .pong(ping):
+        case let .pong(pong):
             var members: [String: JSONValue] = ["type": "pong"]
-            if let id = ping.id { members["id"] = .string(id) }
+            if let id = pong.id { members["id"] = .string(id) }
             return text(.object(members))
         default:
             return (try? codableText(message)) ?? #"{"type":"error","code":"internal","message":"unencodable message"}"#

@@ -39,7 +39,7 @@ import Testing
                 #expect(!error.message.isEmpty)
             }
             socket.send(.ping(.init(id: "still-there")))
-            let pong: ClientMessage.Ping = try await socket.next { if case let .pong(p) = $0 { p } else { nil } }
+            let pong: ServerMessage.Pong = try await socket.next { if case let .pong(p) = $0 { p } else { nil } }
             #expect(pong.id == "still-there")
             socket.send(.open(.init(path: "keep.txt")))
             let snapshot: ServerMessage.Snapshot = try await socket.next { if case let .snapshot(s) = $0 { s } else { nil } }

@@ -79,7 +79,7 @@ import MeshTestSupport
             ownerSocket.send(.open(.init(path: "a.txt", create: "hello")))
             _ = try await ownerSocket.next { if case .snapshot = $0 { true } else { nil } }
             let (socket, welcome) = try await TestSocket.join(server, guest, session: session)
-            #expect(welcome.user.role == "viewer")
+            #expect(welcome.user.role == .viewer)
             #expect(welcome.documents == ["a.txt"])
             socket.send(.open(.init(path: "a.txt")))
             let snapshot: ServerMessage.Snapshot = try await socket.next { if case let .snapshot(s) = $0 { s } else { nil } }
@@ -92,7 +92,7 @@ import MeshTestSupport
             let promote = try await server.request(.PATCH, "/v1/sessions/\(session)/members/\(guest.id)", json: ["role": "editor"], token: owner.accessToken)
             #expect(promote.status == 200)
             let change: ServerMessage.RoleChange = try await socket.next { if case let .role(r) = $0 { r } else { nil } }
-            #expect(change.role == "editor")
+            #expect(change.role == .editor)
             socket.send(.op(.init(path: "a.txt", baseRev: 0, ops: TextOperation([.retain(5), .insert("!")]), opId: "g:2")))
             let ack: ServerMessage.Ack = try await socket.next { if case let .ack(a) = $0 { a } else { nil } }
             #expect(ack.rev == 1)

@@ -1,4 +1,5 @@
 import Foundation
+import MeshProtocol
 @testable import MeshStore
 import Testing
 

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import MeshProtocol
 import NIOCore
 import NIOHTTP1
 
@@ -27,7 +28,7 @@ extension MeshAPIClient {
         request.method = .POST
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
         request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: ["package": package, "args": arguments])))
+        request.body = .bytes(ByteBuffer(bytes: try MeshJSON.encoder().encode(RunRequest(package: package, args: arguments))))
         let response: HTTPClientResponse
         do {
             response = try await http.execute(request, timeout: .minutes(30))
@@ -40,15 +41,19 @@ extension MeshAPIClient {
         }
         var pending = Data()
         var ending: RunEnding?
+        let decoder = JSONDecoder()
         for try await chunk in response.body {
             pending.append(contentsOf: chunk.readableBytesView)
             while let newline = pending.firstIndex(of: 0x0A) {
                 let line = pending[pending.startIndex..<newline]
                 pending = Data(pending[(newline + 1)...])
-                guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any] else { continue }
-                if let data = object["data"] as? String { output(data, (object["stream"] as? String) == "stderr") }
-                if let code = object["exit"] as? Int { ending = .exited(code) }
-                if let reason = object["killed"] as? String { ending = .killed(reason) }
+                guard let event = try? decoder.decode(RunEvent.self, from: line) else { continue }
+                switch event {
+                case let .output(text, stderr): output(text, stderr)
+                case .heartbeat: break
+                case let .exited(code): ending = .exited(code)
+                case let .killed(reason): ending = .killed(reason)
+                }
             }
         }
         guard let ending else {

@@ -1,4 +1,5 @@
 import Foundation
+import MeshProtocol
 
 /// Sessions, members, invites and documents.
 extension MeshAPIClient {
@@ -6,7 +7,7 @@ extension MeshAPIClient {
 
     /// Creates a session; the caller becomes its owner.
     public func createSession(name: String) async throws -> SessionInfo {
-        try await call(.POST, "/v1/sessions", body: NameBody(name: name))
+        try await call(.POST, "/v1/sessions", body: CreateSessionRequest(name: name))
     }
 
     /// The sessions the caller is a member of.
@@ -30,8 +31,8 @@ extension MeshAPIClient {
     }
 
     /// Changes a member's role (owner only; not to or from owner).
-    public func setRole(session: UUID, user: UUID, role: SessionRole) async throws -> MemberInfo {
-        try await call(.PATCH, "/v1/sessions/\(session)/members/\(user)", body: RoleBody(role: role))
+    public func setRole(session: UUID, user: UUID, role: Role) async throws -> MemberInfo {
+        try await call(.PATCH, "/v1/sessions/\(session)/members/\(user)", body: RoleRequest(role: role))
     }
 
     /// Removes a member (owner), or leaves the session (when `user` is the caller).
@@ -42,10 +43,10 @@ extension MeshAPIClient {
     // MARK: Invites
 
     /// Creates an invite (owner only). Nil arguments take the server's defaults (editor, a week, 10 uses).
-    public func createInvite(session: UUID, role: SessionRole? = nil, expiresInSeconds: Double? = nil,
+    public func createInvite(session: UUID, role: Role? = nil, expiresInSeconds: Double? = nil,
                              maxUses: Int? = nil) async throws -> InviteInfo {
         try await call(.POST, "/v1/sessions/\(session)/invites",
-                       body: InviteBody(role: role, expiresInSeconds: expiresInSeconds, maxUses: maxUses))
+                       body: CreateInviteRequest(role: role, expiresInSeconds: expiresInSeconds, maxUses: maxUses))
     }
 
     public func invites(of session: UUID) async throws -> [InviteInfo] {
@@ -58,7 +59,7 @@ extension MeshAPIClient {
 
     /// Joins the invite's session with the invite's role; returns the session.
     public func join(invite code: String) async throws -> SessionInfo {
-        let answer: JoinAnswer = try await call(.POST, "/v1/invites/\(segment(code))/join")
+        let answer: JoinResult = try await call(.POST, "/v1/invites/\(segment(code))/join")
         return answer.session
     }
 
@@ -70,7 +71,7 @@ extension MeshAPIClient {
 
     /// Creates a document at a workspace-relative path (editor or owner).
     public func createDocument(session: UUID, path: String, text: String) async throws -> DocumentInfo {
-        try await call(.POST, "/v1/sessions/\(session)/documents", body: DocumentBody(path: path, text: text))
+        try await call(.POST, "/v1/sessions/\(session)/documents", body: CreateDocumentRequest(path: path, text: text))
     }
 
     /// A document's current text and revision.

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import MeshProtocol
 import NIOCore
 import NIOHTTP1
 
@@ -46,7 +47,7 @@ public actor MeshAPIClient {
     /// Creates an account and logs in as it.
     public func signup(email: String, displayName: String, password: String) async throws -> TokenPair {
         let tokens: TokenPair = try await call(.POST, "/v1/auth/signup",
-                                               body: SignupBody(email: email, displayName: displayName, password: password),
+                                               body: SignupRequest(email: email, displayName: displayName, password: password),
                                                authorized: false)
         try remember(Credentials(server: server, tokens: tokens))
         return tokens
@@ -54,7 +55,7 @@ public actor MeshAPIClient {
 
     /// Logs in with email and password.
     public func login(email: String, password: String) async throws -> TokenPair {
-        let tokens: TokenPair = try await call(.POST, "/v1/auth/login", body: LoginBody(email: email, password: password),
+        let tokens: TokenPair = try await call(.POST, "/v1/auth/login", body: LoginRequest(email: email, password: password),
                                                authorized: false)
         try remember(Credentials(server: server, tokens: tokens))
         return tokens
@@ -86,7 +87,7 @@ public actor MeshAPIClient {
         let refreshToken = credentials?.refreshToken
         try remember(credentials?.loggedOut ?? Credentials(server: server))
         if let refreshToken {
-            try await callEmpty(.POST, "/v1/auth/logout", body: RefreshBody(refreshToken: refreshToken), authorized: false)
+            try await callEmpty(.POST, "/v1/auth/logout", body: RefreshRequest(refreshToken: refreshToken), authorized: false)
         }
     }
 
@@ -102,7 +103,7 @@ public actor MeshAPIClient {
 
     /// Changes the display name and/or email.
     public func updateProfile(displayName: String? = nil, email: String? = nil) async throws -> UserProfile {
-        let user: UserProfile = try await call(.PATCH, "/v1/me", body: ProfileBody(displayName: displayName, email: email))
+        let user: UserProfile = try await call(.PATCH, "/v1/me", body: ProfileUpdate(displayName: displayName, email: email))
         if var current = credentials {
             current.displayName = user.displayName
             current.email = user.email
@@ -114,7 +115,7 @@ public actor MeshAPIClient {
     /// Changes the password; every other login of the account is revoked, this one is kept.
     public func changePassword(current: String, new: String) async throws {
         try await callEmpty(.POST, "/v1/me/password",
-                            body: PasswordBody(currentPassword: current, newPassword: new, refreshToken: credentials?.refreshToken))
+                            body: PasswordChange(currentPassword: current, newPassword: new, refreshToken: credentials?.refreshToken))
     }
 
     // MARK: Plumbing
@@ -189,7 +190,7 @@ public actor MeshAPIClient {
         guard let refreshToken else { throw MeshAPIError.notLoggedIn(server) }
         do {
             let (_, data) = try await exchange(.POST, "/v1/auth/refresh",
-                                               try MeshJSON.encoder().encode(RefreshBody(refreshToken: refreshToken)), token: nil)
+                                               try MeshJSON.encoder().encode(RefreshRequest(refreshToken: refreshToken)), token: nil)
             let tokens = try MeshJSON.decoder().decode(TokenPair.self, from: data)
             let renewed = Credentials(server: server, tokens: tokens)
             try remember(renewed)

@@ -14,7 +14,7 @@ extension LanguageServer {
     func received(_ presence: ServerMessage.Presence) {
         guard presence.user != me?.user else { return }
         let known = participants[presence.user]
-        participants[presence.user] = .init(user: presence.user, name: presence.name, role: known?.role ?? "")
+        participants[presence.user] = Peer(user: presence.user, name: presence.name, role: known?.role)
         if !presence.selections.isEmpty {
             // A participant is in one document at a time.
             for (path, document) in documents where path != presence.path && document.presence[presence.user] != nil {

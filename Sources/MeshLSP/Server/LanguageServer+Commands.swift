@@ -74,13 +74,13 @@ extension LanguageServer {
             for participant in participants.values.sorted(by: { $0.name < $1.name }) {
                 let path = documents.first { $0.value.presence[participant.user] != nil }?.key
                 people.append(["user": .string(participant.user), "name": .string(participant.name),
-                               "role": .string(participant.role), "path": path.map { .string($0) } ?? .null])
-                lines.append("\(participant.name)\(participant.role.isEmpty ? "" : " (\(participant.role))")\(path.map { " in \($0)" } ?? "")")
+                               "role": .string(participant.role?.rawValue ?? ""), "path": path.map { .string($0) } ?? .null])
+                lines.append("\(participant.name)\(participant.role.map { " (\($0.rawValue))" } ?? "")\(path.map { " in \($0)" } ?? "")")
             }
             show(lines.isEmpty ? "Mesh: nobody else is here" : "Mesh: " + lines.joined(separator: "; "))
             return .array(people)
         case "mesh.invite":
-            let role = arguments.first?.string.flatMap(SessionRole.init(rawValue:)) ?? .editor
+            let role = arguments.first?.string.flatMap(Role.init(rawValue:)) ?? .editor
             guard let session = sessionID.flatMap(UUID.init(uuidString:)) else { throw ResponseError.requestFailed("no session") }
             let invite = try await apiClient().createInvite(session: session, role: role)
             show("Mesh: invite (\(role.rawValue)): mesh join \(invite.code)")

@@ -106,7 +106,7 @@ extension LanguageServer {
         case let .role(change):
             if let role = change.role {
                 me?.role = role
-                show("Mesh: your role in this session is now \(role)")
+                show("Mesh: your role in this session is now \(role.rawValue)")
             } else {
                 show("Mesh: you were removed from the session", type: 2)
             }
@@ -117,14 +117,14 @@ extension LanguageServer {
         }
     }
 
-    var canEdit: Bool { me.map { $0.role != "viewer" } ?? false }
+    var canEdit: Bool { me?.role.canEdit ?? false }
 
     private func welcomed(_ welcome: ServerMessage.Welcome) {
         let reconnected = reconnectAttempt > 0
         reconnectAttempt = 0
         me = welcome.user
         if let expiry = welcome.tokenExpiresAt, let link { keepAuthenticated(link, until: expiry) }
-        participants = Dictionary(welcome.online.map { ($0.user, $0) }, uniquingKeysWith: { $1 })
+        participants = Dictionary(welcome.online.map { ($0.user, Peer($0)) }, uniquingKeysWith: { $1 })
         sessionDocuments = Set(welcome.documents)
         opening.removeAll()
         if reconnected { show("Mesh: reconnected") }

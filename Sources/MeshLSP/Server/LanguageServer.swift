@@ -39,7 +39,7 @@ public actor LanguageServer {
     var sessionID: String?
     var serverURL: String?
     var me: ServerMessage.Participant?
-    var participants: [String: ServerMessage.Participant] = [:]
+    var participants: [String: Peer] = [:]
     var sessionDocuments: Set<String> = []
     var following: String?
     var localCursor: (path: String, selections: [SelectionRange])?

@@ -5,7 +5,7 @@ import NIOConcurrencyHelpers
 /// tokens — logout, a password change, a refresh token used twice — closes what they opened
 /// instead of leaving it running on an access token nobody may use any more.
 final class LiveSockets: Sendable {
-    typealias Close = @Sendable (_ reason: String) async -> Void
+    typealias Close = @Sendable (_ reason: CloseReason) async -> Void
 
     private let sockets = NIOLockedValueBox<[UUID: [UUID: Close]]>([:])
 
@@ -24,7 +24,7 @@ final class LiveSockets: Sendable {
     }
 
     /// Closes every socket `user` has open, with `reason`.
-    func closeAll(user: UUID, reason: String) async {
+    func closeAll(user: UUID, reason: CloseReason) async {
         let closers = sockets.withLockedValue { $0.removeValue(forKey: user).map { Array($0.values) } ?? [] }
         for close in closers { await close(reason) }
     }

@@ -9,13 +9,13 @@ extension ClientConnection {
                 try await outbound.write(.text(text))
                 written(text.utf8.count)
             }
-            if let reason = closeReason, !reason.isEmpty {
-                try await outbound.close(.policyViolation, reason: String(reason.prefix(120)))
+            if let reason = closeReason, reason != .normal {
+                try await outbound.close(.policyViolation, reason: String(reason.text.prefix(120)))
             } else {
                 try await outbound.close(.normalClosure, reason: nil)
             }
         } catch {
-            close(reason: "write failed")
+            close(reason: .writeFailed)
         }
     }
 
@@ -24,8 +24,8 @@ extension ClientConnection {
     /// ``finishOverflowWatch()`` was called.
     func closeWhenOverflowed(_ outbound: WebSocketOutboundWriter) async {
         for await _ in overflowed {}
-        if closeReason?.hasPrefix("too slow") == true {
-            try? await outbound.close(.policyViolation, reason: "too slow: reconnect and resync")
+        if closeReason == .tooSlow {
+            try? await outbound.close(.policyViolation, reason: CloseReason.tooSlow.text)
         }
     }
 }

@@ -20,7 +20,7 @@ final class ClientConnection: Sendable, Hashable {
 
     struct State {
         var role: Role
-        var closeReason: String?
+        var closeReason: CloseReason?
         var tokens: Double
         var lastRefill: Date
         /// Bytes queued and not written yet (all of them taken from `budget`).
@@ -49,7 +49,7 @@ final class ClientConnection: Sendable, Hashable {
 
     var role: Role { state.withLockedValue { $0.role } }
     func setRole(_ role: Role) { state.withLockedValue { $0.role = role } }
-    var closeReason: String? { state.withLockedValue { $0.closeReason } }
+    var closeReason: CloseReason? { state.withLockedValue { $0.closeReason } }
 
     /// Queues an encoded message; a full queue (in messages, in this connection's bytes, or in
     /// the server's) closes the connection: a slow reader is cut off, never fed partially.
@@ -88,14 +88,15 @@ final class ClientConnection: Sendable, Hashable {
     private func overflow() {
         guard closeReason == nil else { return }
         onOverflow()
-        close(reason: "too slow: reconnect and resync")
+        close(reason: .tooSlow)
         overflowContinuation.finish()
     }
 
     func send(_ message: ServerMessage) { send(WireCodec.encode(message)) }
 
-    /// Ends the outbound stream; the writer then closes the socket with `reason`.
-    func close(reason: String) {
+    /// Ends the outbound stream; the writer then closes the socket with `reason` (the first
+    /// reason given wins).
+    func close(reason: CloseReason) {
         state.withLockedValue { if $0.closeReason == nil { $0.closeReason = reason } }
         continuation.finish()
     }

@@ -29,7 +29,7 @@ actor CollaborationHub {
     }
 
     /// Closes every collaboration socket `user` has open (their tokens were revoked).
-    func disconnect(user: UUID, reason: String) {
+    func disconnect(user: UUID, reason: CloseReason) {
         for room in rooms.values {
             for connection in room.values where connection.user.id == user { connection.close(reason: reason) }
         }
@@ -66,7 +66,7 @@ actor CollaborationHub {
         var seen = Set<UUID>()
         return (rooms[session] ?? [:]).values.compactMap { c in
             guard seen.insert(c.user.id).inserted else { return nil }
-            return .init(user: c.user.id.uuidString, name: c.user.name, role: c.role.rawValue)
+            return .init(user: c.user.id.uuidString, name: c.user.name, role: c.role)
         }
     }
 
@@ -108,15 +108,15 @@ actor CollaborationHub {
     /// A member's role changed (nil: removed). Live connections see it at once.
     func roleChanged(session: UUID, user: UUID, role: Role?) {
         for connection in (rooms[session] ?? [:]).values where connection.user.id == user {
-            connection.send(.role(.init(role: role?.rawValue)))
-            if let role { connection.setRole(role) } else { connection.close(reason: "removed from the session") }
+            connection.send(.role(.init(role: role)))
+            if let role { connection.setRole(role) } else { connection.close(reason: .removed) }
         }
     }
 
     func sessionDeleted(_ session: UUID) async {
         for connection in (rooms[session] ?? [:]).values {
             connection.send(.role(.init(role: nil)))
-            connection.close(reason: "the session was deleted")
+            connection.close(reason: .sessionDeleted)
         }
         for (id, document) in documents where await document.record.sessionID == session {
             await document.evictAll(reason: ErrorMessage(.notFound, "the session was deleted"))
@@ -169,7 +169,7 @@ actor CollaborationHub {
     func shutdown() async {
         for document in documents.values { await document.flushed() }
         for room in rooms.values {
-            for connection in room.values { connection.close(reason: "server shutting down") }
+            for connection in room.values { connection.close(reason: .shuttingDown) }
         }
     }
 }

@@ -46,7 +46,7 @@ struct CollaborationSocket {
         let expiryWatch = Task {
             guard await lease.waitForExpiry() else { return }
             connection.send(.error(ErrorMessage(.unauthorized, SocketLease.expiredMessage)))
-            connection.close(reason: "access token expired")
+            connection.close(reason: .tokenExpired)
         }
         defer { expiryWatch.cancel() }
         var opened: [String: DocumentActor] = [:]
@@ -58,18 +58,18 @@ struct CollaborationSocket {
                     guard connection.closeReason == nil else { break }
                     guard connection.admit(rate: limits.messagesPerSecond, burst: limits.messageBurst) else {
                         connection.send(.error(ErrorMessage(.rateLimited, "more than \(Int(limits.messagesPerSecond)) messages per second; reconnect and resync")))
-                        connection.close(reason: "rate limited")
+                        connection.close(reason: .rateLimited(perSecond: nil))
                         break
                     }
                     await handle(message, connection, &opened, lease: lease)
                 }
-                connection.close(reason: "")
+                connection.close(reason: .normal)
             } catch {
                 // Oversized frames and protocol errors end the connection with a clear reason.
-                let tooBig = "\(error)".lowercased().contains("size")
+                let tooBig = CloseReason.isOversized(error)
                 connection.send(.error(ErrorMessage(tooBig ? .tooLarge : .badRequest,
                                                     tooBig ? "message larger than \(limits.maxFrameBytes) bytes" : "\(error)")))
-                connection.close(reason: tooBig ? "message too large" : "protocol error")
+                connection.close(reason: tooBig ? .messageTooLarge : .protocolError)
             }
             connection.finishOverflowWatch()
         }
@@ -100,7 +100,7 @@ struct CollaborationSocket {
             let name = try await store.users.find(id: record.authorID)?.displayName ?? ""
             chat.append(CollaborationHub.wire(record, name: name))
         }
-        let me = ServerMessage.Participant(user: user.id.uuidString, name: user.name, role: member.role.rawValue)
+        let me = ServerMessage.Participant(user: user.id.uuidString, name: user.name, role: member.role)
         connection.send(.welcome(.init(protocol: ProtocolVersion.current, session: session.uuidString, user: me,
                                        online: await hub.participants(session), documents: documents, chat: chat,
                                        tokenExpiresAt: user.expiresAt?.timeIntervalSince1970)))
@@ -168,7 +168,7 @@ struct CollaborationSocket {
         case let .chat(chat):
             await hub.chat(chat.text, from: connection)
         case let .ping(ping):
-            connection.send(.pong(ping))
+            connection.send(.pong(.init(id: ping.id)))
         case let .auth(auth):
             switch await lease.renew(with: auth.token, tokens: tokens) {
             case let .success(until): connection.send(.authenticated(.init(expiresAt: until.timeIntervalSince1970)))

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import MeshProtocol
 import MeshStore
 
 /// Accounts and tokens: `/v1/auth/*` and `/v1/me*`.
@@ -96,7 +97,7 @@ struct AuthController {
         else { throw ApiError.unauthorized("invalid or expired refresh token") }
         guard try await store.refreshTokens.markUsed(id: record.id, at: now) else {
             try await store.refreshTokens.revokeFamily(record.familyID, at: now)
-            await live.closeAll(user: record.userID, reason: "a refresh token was used twice: sign in again")
+            await live.closeAll(user: record.userID, reason: .revoked("a refresh token was used twice: sign in again"))
             context.logger.warning("refresh token reuse; family revoked", metadata: ["user": "\(record.userID)"])
             throw ApiError.unauthorized("refresh token already used; every session from it is revoked")
         }
@@ -108,16 +109,16 @@ struct AuthController {
         let body = try await request.decodeSmall(as: RefreshRequest.self, context: context)
         if let record = try await store.refreshTokens.find(hash: TokenService.hash(body.refreshToken)) {
             try await store.refreshTokens.revokeFamily(record.familyID, at: Date())
-            await live.closeAll(user: record.userID, reason: "signed out")
+            await live.closeAll(user: record.userID, reason: .revoked("signed out"))
         }
         return .noContent
     }
 
-    @Sendable func me(_ request: Request, context: MeshRequestContext) async throws -> UserDTO {
-        UserDTO(try await currentUser(context))
+    @Sendable func me(_ request: Request, context: MeshRequestContext) async throws -> UserProfile {
+        UserProfile(try await currentUser(context))
     }
 
-    @Sendable func updateProfile(_ request: Request, context: MeshRequestContext) async throws -> UserDTO {
+    @Sendable func updateProfile(_ request: Request, context: MeshRequestContext) async throws -> UserProfile {
         var user = try await currentUser(context)
         let body = try await request.decodeSmall(as: ProfileUpdate.self, context: context)
         if let name = body.displayName { user.displayName = try AccountRules.displayName(name) }
@@ -130,7 +131,7 @@ struct AuthController {
         }
         try await store.users.update(user)
         if !user.emailVerified, body.email != nil { try await sendVerification(to: user) }
-        return UserDTO(user)
+        return UserProfile(user)
     }
 
     /// Changes the password and revokes every other refresh-token family of the account.
@@ -150,7 +151,7 @@ struct AuthController {
             keep = record.familyID
         }
         try await store.refreshTokens.revokeAll(userID: user.id, exceptFamily: keep, at: Date())
-        await live.closeAll(user: user.id, reason: "the password changed: sign in again")
+        await live.closeAll(user: user.id, reason: .revoked("the password changed: sign in again"))
         return .noContent
     }
 
@@ -183,7 +184,7 @@ struct AuthController {
             userID: user.id, familyID: family, tokenHash: hash,
             expiresAt: Date().addingTimeInterval(settings.refreshTokenLifetime)))
         let access = try await tokens.accessToken(for: AuthUser(id: user.id, name: user.displayName))
-        return TokenPair(user: UserDTO(user), accessToken: access, refreshToken: refresh,
+        return TokenPair(user: UserProfile(user), accessToken: access, refreshToken: refresh,
                          expiresIn: Int(settings.accessTokenLifetime))
     }
 

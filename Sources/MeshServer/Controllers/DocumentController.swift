@@ -19,12 +19,12 @@ struct DocumentController {
         group.delete("sessions/:session/documents/:document", use: delete)
     }
 
-    @Sendable func list(_ request: Request, context: MeshRequestContext) async throws -> [DocumentDTO] {
+    @Sendable func list(_ request: Request, context: MeshRequestContext) async throws -> [DocumentInfo] {
         let (_, session, _) = try await access.member(context, session: try context.parameters.uuid("session"))
-        return try await store.documents.list(sessionID: session.id).map(DocumentDTO.init)
+        return try await store.documents.list(sessionID: session.id).map(DocumentInfo.init)
     }
 
-    @Sendable func create(_ request: Request, context: MeshRequestContext) async throws -> EditedResponse<DocumentDTO> {
+    @Sendable func create(_ request: Request, context: MeshRequestContext) async throws -> EditedResponse<DocumentInfo> {
         let (_, session, _) = try await access.require(.editor, context, session: try context.parameters.uuid("session"))
         let body = try await request.decode(as: CreateDocumentRequest.self, context: context, upTo: Request.documentBodyLimit(maxDocumentBytes: limits.maxDocumentBytes))
         let path = try DocumentPath.validate(body.path)
@@ -35,18 +35,18 @@ struct DocumentController {
         } catch let error as ErrorMessage where error.code == .tooLarge {
             throw ApiError.tooLarge(error.message)
         }
-        return .init(status: .created, response: DocumentDTO(record))
+        return .init(status: .created, response: DocumentInfo(record))
     }
 
     /// The current text: from the live document when loaded, else rebuilt from the store.
-    @Sendable func show(_ request: Request, context: MeshRequestContext) async throws -> DocumentContentDTO {
+    @Sendable func show(_ request: Request, context: MeshRequestContext) async throws -> DocumentContent {
         let record = try await document(context)
         let live = try await hub.document(record)
         await live.flushed()
-        return DocumentContentDTO(id: record.id, path: await live.path, revision: await live.revision, text: await live.text)
+        return DocumentContent(id: record.id, path: await live.path, revision: await live.revision, text: await live.text)
     }
 
-    @Sendable func rename(_ request: Request, context: MeshRequestContext) async throws -> DocumentDTO {
+    @Sendable func rename(_ request: Request, context: MeshRequestContext) async throws -> DocumentInfo {
         let record = try await document(context, role: .editor)
         let body = try await request.decodeSmall(as: RenameDocumentRequest.self, context: context)
         let path = try DocumentPath.validate(body.path)
@@ -54,7 +54,7 @@ struct DocumentController {
         await hub.documentChanged(record.id, newPath: path)
         var renamed = record
         renamed.path = path
-        return DocumentDTO(renamed)
+        return DocumentInfo(renamed)
     }
 
     @Sendable func delete(_ request: Request, context: MeshRequestContext) async throws -> HTTPResponse.Status {

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MeshProtocol
 import MeshStore
 
 /// Who may do what in a session: looked up per request, so role changes apply at once.

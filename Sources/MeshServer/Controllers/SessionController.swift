@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MeshProtocol
 import MeshSandbox
 import MeshStore
 
@@ -28,7 +29,7 @@ struct SessionController {
         group.post("invites/:code/join", use: join)
     }
 
-    @Sendable func create(_ request: Request, context: MeshRequestContext) async throws -> EditedResponse<SessionDTO> {
+    @Sendable func create(_ request: Request, context: MeshRequestContext) async throws -> EditedResponse<SessionInfo> {
         let user = try context.requireUser()
         let body = try await request.decodeSmall(as: CreateSessionRequest.self, context: context)
         let name = try AccountRules.name(body.name, what: "session name", maxCharacters: 200)
@@ -39,9 +40,9 @@ struct SessionController {
         return .init(status: .created, response: dto(session, role: .owner))
     }
 
-    @Sendable func list(_ request: Request, context: MeshRequestContext) async throws -> [SessionDTO] {
+    @Sendable func list(_ request: Request, context: MeshRequestContext) async throws -> [SessionInfo] {
         let user = try context.requireUser()
-        var result: [SessionDTO] = []
+        var result: [SessionInfo] = []
         for session in try await store.sessions.list(memberID: user.id) {
             let role = try await store.sessions.member(sessionID: session.id, userID: user.id)?.role ?? .viewer
             result.append(dto(session, role: role))
@@ -49,7 +50,7 @@ struct SessionController {
         return result
     }
 
-    @Sendable func show(_ request: Request, context: MeshRequestContext) async throws -> SessionDTO {
+    @Sendable func show(_ request: Request, context: MeshRequestContext) async throws -> SessionInfo {
         let (_, session, role) = try await access.member(context, session: try context.parameters.uuid("session"))
         return dto(session, role: role)
     }
@@ -65,20 +66,20 @@ struct SessionController {
         return .noContent
     }
 
-    @Sendable func members(_ request: Request, context: MeshRequestContext) async throws -> [MemberDTO] {
+    @Sendable func members(_ request: Request, context: MeshRequestContext) async throws -> [MemberInfo] {
         let (_, session, _) = try await access.member(context, session: try context.parameters.uuid("session"))
         let online = await hub.onlineUsers(session.id)
-        var result: [MemberDTO] = []
+        var result: [MemberInfo] = []
         for member in try await store.sessions.members(sessionID: session.id) {
             let user = try await store.users.find(id: member.userID)
-            result.append(MemberDTO(userID: member.userID, displayName: user?.displayName ?? "?", email: user?.email ?? "", role: member.role,
+            result.append(MemberInfo(userID: member.userID, displayName: user?.displayName ?? "?", email: user?.email ?? "", role: member.role,
                                     online: online.contains(member.userID)))
         }
         return result
     }
 
     /// Owner only; the owner's own role cannot change and nobody else becomes owner.
-    @Sendable func setRole(_ request: Request, context: MeshRequestContext) async throws -> MemberDTO {
+    @Sendable func setRole(_ request: Request, context: MeshRequestContext) async throws -> MemberInfo {
         let (_, session, _) = try await access.require(.owner, context, session: try context.parameters.uuid("session"))
         let target = try context.parameters.uuid("user")
         let body = try await request.decodeSmall(as: RoleRequest.self, context: context)
@@ -91,7 +92,7 @@ struct SessionController {
         await hub.roleChanged(session: session.id, user: target, role: body.role)
         await sandboxAccessChanged(session: session.id, user: target, role: body.role)
         let user = try await store.users.find(id: target)
-        return MemberDTO(userID: target, displayName: user?.displayName ?? "?", email: user?.email ?? "", role: body.role,
+        return MemberInfo(userID: target, displayName: user?.displayName ?? "?", email: user?.email ?? "", role: body.role,
                          online: await hub.onlineUsers(session.id).contains(target))
     }
 
@@ -118,7 +119,7 @@ struct SessionController {
         }
     }
 
-    @Sendable func createInvite(_ request: Request, context: MeshRequestContext) async throws -> EditedResponse<InviteDTO> {
+    @Sendable func createInvite(_ request: Request, context: MeshRequestContext) async throws -> EditedResponse<InviteInfo> {
         let (user, session, _) = try await access.require(.owner, context, session: try context.parameters.uuid("session"))
         let body = try await request.decodeSmall(as: CreateInviteRequest.self, context: context)
         let role = body.role ?? .editor
@@ -130,12 +131,12 @@ struct SessionController {
         let invite = InviteRecord(code: TokenService.newOpaqueToken().token, sessionID: session.id, role: role,
                                   createdBy: user.id, expiresAt: Date().addingTimeInterval(lifetime), maxUses: maxUses)
         try await store.invites.create(invite)
-        return .init(status: .created, response: InviteDTO(invite))
+        return .init(status: .created, response: InviteInfo(invite))
     }
 
-    @Sendable func listInvites(_ request: Request, context: MeshRequestContext) async throws -> [InviteDTO] {
+    @Sendable func listInvites(_ request: Request, context: MeshRequestContext) async throws -> [InviteInfo] {
         let (_, session, _) = try await access.require(.owner, context, session: try context.parameters.uuid("session"))
-        return try await store.invites.list(sessionID: session.id).map(InviteDTO.init)
+        return try await store.invites.list(sessionID: session.id).map(InviteInfo.init)
     }
 
     @Sendable func revokeInvite(_ request: Request, context: MeshRequestContext) async throws -> HTTPResponse.Status {
@@ -170,7 +171,7 @@ struct SessionController {
         return JoinResult(session: dto(session, role: member.role))
     }
 
-    private func dto(_ session: SessionRecord, role: Role) -> SessionDTO {
-        SessionDTO(id: session.id, name: session.name, ownerID: session.ownerID, role: role, createdAt: session.createdAt)
+    private func dto(_ session: SessionRecord, role: Role) -> SessionInfo {
+        SessionInfo(session, role: role)
     }
 }

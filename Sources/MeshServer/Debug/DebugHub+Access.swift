@@ -1,4 +1,5 @@
 import Foundation
+import MeshProtocol
 import MeshStore
 
 /// Session deletions and membership changes, applied to the debug sessions at once (each debug

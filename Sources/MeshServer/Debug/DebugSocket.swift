@@ -36,8 +36,8 @@ actor DebugHub {
     private func ended(_ id: UUID) { sessions.removeValue(forKey: id) }
 }
 
-/// Runs one `/v1/debug` connection: `{"type":"hello","session":…,"root":…}` first (answered
-/// `{"type":"welcome","role":…}`), then DAP messages, one per text frame, both ways.
+/// Runs one `/v1/debug` connection: ``DebugHello`` first (answered ``DebugWelcome``), then DAP
+/// messages, one per text frame, both ways (and ``DebugAuth``, answered ``DebugAuthenticated``).
 struct DebugSocket {
     let debug: DebugHub
     let store: Store
@@ -61,9 +61,9 @@ struct DebugSocket {
         let connection: ClientConnection
         let id = UUID()
         do {
-            guard case let .text(text)? = try await messages.next(), let hello = try? JSONValue.parse(Data(text.utf8)),
-                  hello["type"]?.string == "hello", let sessionID = hello["session"]?.string.flatMap(UUID.init(uuidString:))
+            guard case let .text(text)? = try await messages.next(), let hello = DebugHello(text: text)
             else { throw ErrorMessage(.badRequest, "the first message must be {\"type\":\"hello\",\"session\":…,\"root\":…}") }
+            let sessionID = hello.session
             guard let member = try await store.sessions.member(sessionID: sessionID, userID: user.id) else {
                 throw ErrorMessage(.notFound, "no such session")
             }
@@ -76,10 +76,8 @@ struct DebugSocket {
                                           queueLimit: limits.sendQueueLimit, byteLimit: limits.sendQueueBytes,
                                           budget: debug.hub.sendBudget, burst: limits.messageBurst,
                                           onOverflow: { metrics.slowClientDisconnects.increment() })
-            var welcome: [String: JSONValue] = ["type": "welcome", "role": .string(member.role.rawValue)]
-            if let expiry = user.expiresAt { welcome["tokenExpiresAt"] = .number(expiry.timeIntervalSince1970) }
-            connection.send(String(decoding: JSONValue.object(welcome).serialized(), as: UTF8.self))
-            let root = hello["root"]?.string ?? "/workspace"
+            connection.send(DebugWelcome(role: member.role, tokenExpiresAt: user.expiresAt?.timeIntervalSince1970).text)
+            let root = hello.root ?? "/workspace"
             await session.join(id: id, user: user.id, name: user.name, role: member.role, editorRoot: root) { message in
                 connection.send(String(decoding: message.serialized(), as: UTF8.self))
             }
@@ -106,7 +104,7 @@ struct DebugSocket {
                     guard await lease.waitForExpiry() else { return }
                     await session.leave(id)
                     connection.send(WireCodec.encode(.error(ErrorMessage(.unauthorized, SocketLease.expiredMessage))))
-                    connection.close(reason: "access token expired")
+                    connection.close(reason: .tokenExpired)
                 }
                 group.addTask {
                     while !Task.isCancelled {
@@ -116,7 +114,7 @@ struct DebugSocket {
                         do { member = try await store.sessions.member(sessionID: sessionID, userID: user.id) } catch { continue }
                         guard let member else {
                             await session.leave(id)
-                            connection.close(reason: "you are no longer a member of this session")
+                            connection.close(reason: .noLongerMember)
                             return
                         }
                         await session.setRole(member.role, for: id)
@@ -132,7 +130,7 @@ struct DebugSocket {
                 while let message = try await messages.next() {
                     guard connection.closeReason == nil else { break }
                     guard connection.admit(rate: limits.messagesPerSecond, burst: limits.messageBurst) else {
-                        connection.close(reason: "rate limited: more than \(Int(limits.messagesPerSecond)) messages per second")
+                        connection.close(reason: .rateLimited(perSecond: Int(limits.messagesPerSecond)))
                         break
                     }
                     guard case let .text(text) = message else {
@@ -144,11 +142,11 @@ struct DebugSocket {
                         await session.refuse("not valid JSON (\(error))", to: id)
                         continue
                     }
-                    if dap["type"]?.string == "auth" {
+                    if dap["type"]?.string == DebugAuth.frameType {
                         // Not DAP: a fresh access token for this socket, as on `/v1/ws`.
-                        switch await lease.renew(with: dap["token"]?.string ?? "", tokens: tokens) {
+                        switch await lease.renew(with: DebugAuth(json: dap)?.token ?? "", tokens: tokens) {
                         case let .success(until):
-                            connection.send(String(decoding: JSONValue.object(["type": "authenticated", "expiresAt": .number(until.timeIntervalSince1970)]).serialized(), as: UTF8.self))
+                            connection.send(DebugAuthenticated(expiresAt: until.timeIntervalSince1970).text)
                         case let .failure(error):
                             connection.send(WireCodec.encode(.error(error)))
                         }
@@ -160,7 +158,7 @@ struct DebugSocket {
                 logger.debug("debug socket ended", metadata: ["error": "\(error)"])
             }
             await session.leave(id)
-            connection.close(reason: connection.closeReason ?? "")
+            connection.close(reason: connection.closeReason ?? .normal)
             connection.finishOverflowWatch()
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import MeshOT
+import MeshProtocol
 
 /// An account.
 public struct UserRecord: Sendable, Hashable, Codable {

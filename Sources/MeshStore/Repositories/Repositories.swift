@@ -1,5 +1,6 @@
 import Foundation
 import MeshOT
+import MeshProtocol
 
 /// Accounts.
 public protocol UserRepository: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import MeshProtocol
 import SQLKit
 
 /// ``SessionRepository`` over SQL. Deleting a session cascades to its members, invites, documents

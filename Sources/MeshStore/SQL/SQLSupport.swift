@@ -1,4 +1,5 @@
 import Foundation
+import MeshProtocol
 import PostgresKit
 import SQLKit
 import SQLiteKit

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MeshClient
+import MeshProtocol
 
 /// `mesh signup`: create an account and log in.
 struct SignupCommand: AsyncParsableCommand {

@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
 import MeshClient
+import MeshProtocol
 
-extension SessionRole: ExpressibleByArgument {}
+extension Role: ExpressibleByArgument {}
 
 /// `mesh session …`: sessions, members and invites.
 struct SessionCommand: AsyncParsableCommand {
@@ -81,7 +82,7 @@ struct SessionCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an invite code (owner).")
         @OptionGroup var common: CommonOptions
         @Argument(help: "Session id or name.") var session: String
-        @Option(help: "The role the invite grants: editor or viewer.") var role: SessionRole = .editor
+        @Option(help: "The role the invite grants: editor or viewer.") var role: Role = .editor
         @Option(help: "Seconds until the invite expires (default: a week).") var expires: Double?
         @Option(help: "How many people may use it (default: 10).") var maxUses: Int?
 
@@ -121,7 +122,7 @@ struct SessionCommand: AsyncParsableCommand {
         @OptionGroup var common: CommonOptions
         @Argument(help: "Session id or name.") var session: String
         @Argument(help: "The member: user id, email or display name.") var user: String
-        @Argument(help: "editor or viewer.") var role: SessionRole
+        @Argument(help: "editor or viewer.") var role: Role
 
         func run() async throws {
             try await CLIContext.run(common) { cli in

@@ -1,35 +1,6 @@
 import Foundation
-import Hummingbird
-import MeshStore
 
-/// The public view of an account.
-struct UserDTO: ResponseCodable {
-    var id: UUID
-    var email: String
-    var displayName: String
-    var emailVerified: Bool
-
-    init(_ user: UserRecord) {
-        id = user.id; email = user.email; displayName = user.displayName; emailVerified = user.emailVerified
-    }
-}
-
-struct SignupRequest: Decodable { var email: String; var displayName: String; var password: String }
-struct LoginRequest: Decodable { var email: String; var password: String }
-struct RefreshRequest: Decodable { var refreshToken: String }
-struct ProfileUpdate: Decodable { var displayName: String?; var email: String? }
-struct PasswordChange: Decodable { var currentPassword: String; var newPassword: String; var refreshToken: String? }
-struct VerifyEmailRequest: Decodable { var token: String }
-
-/// What login, signup and refresh answer.
-struct TokenPair: ResponseCodable {
-    var user: UserDTO
-    var accessToken: String
-    var refreshToken: String
-    /// Seconds until the access token expires.
-    var expiresIn: Int
-}
-
+/// The rules for what people type into accounts and sessions: emails, names, passwords.
 enum AccountRules {
     static func email(_ raw: String) throws -> String {
         let email = raw.trimmingCharacters(in: .whitespacesAndNewlines)
