@@ -4,8 +4,8 @@ import NIOConcurrencyHelpers
 import Glibc
 #endif
 
-/// The debug relay's DAP stream over a Unix socket in a folder bind-mounted into the container
-/// (`mesh-relay` listens on it when `MESH_RELAY_SOCKET` is set). It skips Docker's attached stdio,
+/// The debug relay's DAP stream over the Unix socket the server listens on and bind-mounts into
+/// the container (`mesh-relay` dials it when `MESH_RELAY_SOCKET` is set; ``RelayListener``). It skips Docker's attached stdio,
 /// which copies every message through dockerd and containerd-shim. Blocking socket calls run on a
 /// dedicated thread, never on Swift concurrency's pool.
 public final class RelaySocket: Sendable {
@@ -18,39 +18,14 @@ public final class RelaySocket: Sendable {
     /// Called on every read and write: traffic keeps the container's idle limit away.
     private let onActivity: @Sendable () -> Void
 
-    private init(fd: Int32, onActivity: @escaping @Sendable () -> Void) {
+    /// Takes over `fd`, the relay's accepted connection (``RelayListener``).
+    init(fd: Int32, onActivity: @escaping @Sendable () -> Void) {
         self.fd = fd
         self.onActivity = onActivity
         (input, continuation) = AsyncStream.makeStream(of: Data.self, bufferingPolicy: .unbounded)
         let thread = Thread { [self] in readLoop() }
         thread.name = "mesh-relay-socket"
         thread.start()
-    }
-
-    /// Connects to the socket at `path` once the relay has created it, waiting up to `timeout`
-    /// or until `gaveUp` says the container is gone.
-    static func connect(path: String, timeout: Duration, gaveUp: @escaping @Sendable () -> Bool,
-                        onActivity: @escaping @Sendable () -> Void) async throws -> RelaySocket {
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            // Connecting to a listening Unix socket does not block (an absent or not yet listening
-            // one fails at once), so it is done right here.
-            if FileManager.default.fileExists(atPath: path), let socket = try? open(path, onActivity: onActivity) {
-                return socket
-            }
-            if gaveUp() || ContinuousClock.now > deadline {
-                throw DockerError.attach("the debug relay did not listen on its socket within \(timeout)")
-            }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-    }
-
-    private static func open(_ path: String, onActivity: @escaping @Sendable () -> Void) throws -> RelaySocket {
-        do {
-            return RelaySocket(fd: try UnixSocket.connect(path), onActivity: onActivity)
-        } catch {
-            throw DockerError.attach("connecting to the debug relay: \(error.reason)")
-        }
     }
 
     /// Writes to the relay; false once the connection is closed.

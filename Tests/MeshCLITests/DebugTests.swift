@@ -41,8 +41,9 @@ import Testing
     }
 
     /// The server going away mid-session (`kill -9`) ends the editor's debug session with the
-    /// reason instead of leaving it waiting; a restart removes the container and the relay-socket
-    /// folder the dead server left.
+    /// reason instead of leaving it waiting; a restart removes the container and any relay-socket
+    /// folder the dead server left. A running debug session keeps nothing on the host: its
+    /// socket's folder goes once the relay has connected.
     @Test func aServerCrashEndsTheEditorsDebugSession() async throws {
         let world = try await SandboxWorld.start("dap-crash")
         defer { world.stop() }
@@ -53,7 +54,12 @@ import Testing
         func relayFolders() throws -> [String] {
             try FileManager.default.contentsOfDirectory(atPath: "/tmp").filter { $0.hasPrefix("mesh-dap-\(world.instance.prefix(12))-") }
         }
-        #expect(try relayFolders().count == 1, "the relay's socket folder")
+        #expect(try relayFolders().isEmpty, "the relay's socket folder is gone once the relay has connected")
+        // What a server killed while a debug container started would leave: its socket folder.
+        let leftover = "/tmp/mesh-dap-\(world.instance.prefix(12))-deadbeef"
+        try FileManager.default.createDirectory(atPath: leftover, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: leftover) }
+        #expect(try relayFolders() == ["mesh-dap-\(world.instance.prefix(12))-deadbeef"])
         kill(world.server.process.processIdentifier, SIGKILL)
         world.server.process.waitUntilExit()
         _ = try await dap.event("terminated", timeout: .seconds(20))
