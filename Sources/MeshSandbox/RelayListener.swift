@@ -57,7 +57,7 @@ final class RelayListener: Sendable {
     private func acceptNow() throws -> Int32? {
         let attempt: Result<Int32?, UnixSocket.Failure> = open.withLockedValue { open in
             guard open else { return .failure(UnixSocket.Failure(reason: "the socket is closed")) }
-            do { return .success(try UnixSocket.accept(fd)) } catch { return .failure(error) }
+            return Result { () throws(UnixSocket.Failure) in try UnixSocket.accept(fd) }
         }
         switch attempt {
         case let .success(peer): return peer
