@@ -328,14 +328,17 @@ public final class SandboxProcess: Sendable {
         state.withLockedValue { $0.lastActivity = .now }
     }
 
-    /// Counts output towards the limit and the idle timer; false when over the limit.
+    /// Counts output towards the limit and the idle timer, where it is read (the attached stdio,
+    /// and the program's output the debug relay sends as DAP events); false when over the
+    /// limit: the output is dropped, and the first call over it kills the container.
     public func noteOutput(_ bytes: Int) -> Bool {
-        let over = state.withLockedValue { state -> Bool in
+        let (over, crossed) = state.withLockedValue { state -> (Bool, Bool) in
             state.lastActivity = .now
+            let before = state.outputBytes
             state.outputBytes += bytes
-            return state.outputBytes > limits.outputBytes
+            return (state.outputBytes > limits.outputBytes, before <= limits.outputBytes)
         }
-        if over { Task { await self.kill(reason: .outputLimit) } }
+        if over, crossed { Task { await self.kill(reason: .outputLimit) } }
         return !over
     }
 
