@@ -71,12 +71,12 @@ struct RunController {
         let output = ResponseBody { writer in
             unstreamed.disarm()
             defer { workspace.remove() }
-            let output = process.stream.output
+            let chunks = process.stream.output
             // Whatever ends this, the container's output is not read any further.
-            defer { output.cancel() }
+            defer { chunks.cancel() }
             do {
                 reading: while true {
-                    switch await output.next(within: heartbeat) {
+                    switch await chunks.next(within: heartbeat) {
                     case let .element(chunk):
                         // Counted where it is read; past the limit it is dropped (and the
                         // container is being killed: its end says so).
