@@ -277,7 +277,7 @@ public final class SandboxProcess: Sendable {
     let docker: DockerClient
     let limits: SandboxLimits
     let wallClock: Double
-    private let state = NIOLockedValueBox(State())
+    private let state: NIOLockedValueBox<State>
     private let done: AsyncStream<Ending>
     private let doneContinuation: AsyncStream<Ending>.Continuation
 
@@ -285,7 +285,7 @@ public final class SandboxProcess: Sendable {
         var killReason: Reason?
         var ending: Ending?
         var lastActivity = ContinuousClock.now
-        var outputBytes = 0
+        var output: OutputMeter
         var waiters: [CheckedContinuation<Ending, Never>] = []
     }
 
@@ -295,6 +295,7 @@ public final class SandboxProcess: Sendable {
         self.docker = docker
         self.limits = limits
         self.wallClock = wallClock
+        state = NIOLockedValueBox(State(output: OutputMeter(limit: limits.outputBytes)))
         (done, doneContinuation) = AsyncStream.makeStream(of: Ending.self)
     }
 
@@ -332,14 +333,12 @@ public final class SandboxProcess: Sendable {
     /// and the program's output the debug relay sends as DAP events); false when over the
     /// limit: the output is dropped, and the first call over it kills the container.
     public func noteOutput(_ bytes: Int) -> Bool {
-        let (over, crossed) = state.withLockedValue { state -> (Bool, Bool) in
+        let verdict = state.withLockedValue { state -> OutputMeter.Verdict in
             state.lastActivity = .now
-            let before = state.outputBytes
-            state.outputBytes += bytes
-            return (state.outputBytes > limits.outputBytes, before <= limits.outputBytes)
+            return state.output.add(bytes)
         }
-        if over, crossed { Task { await self.kill(reason: .outputLimit) } }
-        return !over
+        if verdict == .crossed { Task { await self.kill(reason: .outputLimit) } }
+        return verdict == .within
     }
 
     /// Writes to the container's stdin (counts as activity).
