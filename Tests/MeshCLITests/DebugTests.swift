@@ -73,6 +73,27 @@ import Testing
         #expect(try relayFolders().isEmpty, "the restart removes the dead server's relay folder")
     }
 
+    /// A debuggee printing without end: its output, which reaches the server as DAP events over
+    /// the relay's socket, counts against the container's output limit (4 MiB) where the server
+    /// reads it, and the debug session ends with the reason instead of flooding the participants.
+    @Test func aDebuggeeFloodingItsOutputIsStoppedAtTheOutputLimit() async throws {
+        let world = try await SandboxWorld.start("dap-flood")
+        defer { world.stop() }
+        let dap = try DAPProcess(root: world.dirA, home: world.homeA, logFile: world.root.appendingPathComponent("dap-flood.log"))
+        defer { dap.close() }
+        #expect(try await initialize(dap)["success"]?.bool == true)
+        let launch = try await dap.request("launch", ["mode": "debug", "program": .string(world.dirA.appendingPathComponent("flood").path)],
+                                           timeout: .seconds(120))
+        #expect(launch["success"]?.bool == true, "launch: \(launch)")
+        _ = try await dap.event("initialized")
+        _ = try await dap.request("configurationDone")
+        _ = try await dap.event("terminated", timeout: .seconds(120))
+        #expect(dap.outputs.contains { $0.contains("output limit reached") }, "\(dap.outputs.suffix(3))")
+        let printed = dap.programOutput.utf8.count
+        #expect(printed > 1 << 20 && printed <= (4 << 20) + 4096, "\(printed) bytes of output passed on")
+        try await world.expectNoContainers("the flooding debuggee")
+    }
+
     @Test func aWholeDebugSessionThroughMeshDAP() async throws {
         let world = try await SandboxWorld.start("dap")
         defer { world.stop() }

@@ -90,6 +90,18 @@ import Testing
         try await world.expectNoContainers("kernelprobe")
     }
 
+    /// A program printing without end: `mesh run` passes on no more than the output limit
+    /// (4 MiB), counted as the server reads it, and the program is stopped with the reason.
+    @Test func aRunFloodingItsOutputIsStoppedAtTheOutputLimit() async throws {
+        let world = try await SandboxWorld.start("flood")
+        defer { world.stop() }
+        let flood = try MeshBinary.run(["run", "./flood"], environment: ["MESH_HOME": world.homeA.path], directory: world.dirA)
+        #expect(flood.status == 137 && flood.stderr.contains("output limit"), "flood: \(flood.status) \(flood.stderr)")
+        #expect(flood.stdout.hasPrefix("flood 0 "), "\(flood.stdout.prefix(80))")
+        #expect(flood.stdout.utf8.count <= 4 << 20, "\(flood.stdout.utf8.count) bytes passed on")
+        try await world.expectNoContainers("flood")
+    }
+
     @Test func theSandboxHolds() async throws {
         let world = try await SandboxWorld.start("limits", serverArguments: [
             "--sandbox-memory-mb", "96", "--sandbox-pids", "64", "--sandbox-run-seconds", "8",
