@@ -1,6 +1,7 @@
 // Command relay is the entrypoint of the Mesh debug container (installed in the runtime image as
 // /usr/local/bin/mesh-relay). The container has no network, so the Mesh server speaks to it only
-// through the container's attached stdin and stdout.
+// through the container's attached stdin and stdout, and for debugging through a Unix socket the
+// server listens on and bind-mounts into the container.
 //
 // Usage:
 //
