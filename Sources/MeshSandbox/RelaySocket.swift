@@ -62,9 +62,11 @@ public final class RelaySocket: Sendable {
         return false
     }
 
-    /// Closes the connection (the relay reads end of file; `messages` finishes).
+    /// Closes the connection: the relay reads end of file, and `messages` finishes at once
+    /// (what was read and not taken yet is dropped; the reader thread never waits for a taker).
     public func close() {
         shut()
+        messages.cancel()
     }
 
     /// Records the first failure (unless the connection was shut already) and shuts it.
