@@ -93,6 +93,8 @@ struct RunController {
                         break reading
                     }
                 }
+                // Cancelled (the queue ends then too): the client is gone, the program stops.
+                try Task.checkCancellation()
                 switch await process.exited() {
                 case let .exited(code): try await writer.write(Self.line(["exit": code]))
                 case let .killed(reason): try await writer.write(Self.line(["killed": reason.rawValue]))
