@@ -6,18 +6,22 @@ import Glibc
 
 /// A container's stdio through the Engine API's hijacked attach connection (`Upgrade: tcp`):
 /// write to its stdin, read its demultiplexed stdout and stderr. Blocking socket calls run on
-/// a dedicated thread, never on Swift concurrency's pool.
+/// a dedicated thread, never on Swift concurrency's pool. Reading is bounded: at most
+/// ``outputLimit`` bytes wait for the server (the reader thread, and so dockerd and the
+/// container's writes, wait while they do), in chunks of at most ``StreamDemuxer/maxChunk``.
 public final class ContainerStream: Sendable {
-    /// stdout and stderr chunks in order; finishes when the container closes its output.
-    public let output: AsyncStream<StreamDemuxer.Chunk>
-    private let continuation: AsyncStream<StreamDemuxer.Chunk>.Continuation
+    /// The most bytes of output waiting for the server.
+    public static let outputLimit = 1 << 20
+    /// stdout and stderr chunks in order; finishes when the container closes its output (or the
+    /// consumer cancels it: reading then stops).
+    public let output: ByteBoundedQueue<StreamDemuxer.Chunk>
     private let fd: Int32
     private let writeLock = NIOLock()
     private let closed = NIOLockedValueBox(false)
 
     private init(fd: Int32, leftover: [UInt8]) {
         self.fd = fd
-        (output, continuation) = AsyncStream.makeStream(of: StreamDemuxer.Chunk.self, bufferingPolicy: .unbounded)
+        output = ByteBoundedQueue(limit: Self.outputLimit)
         let thread = Thread { [self] in readLoop(leftover) }
         thread.name = "mesh-container-attach"
         thread.start()
@@ -85,15 +89,20 @@ public final class ContainerStream: Sendable {
 
     private func readLoop(_ leftover: [UInt8]) {
         var demuxer = StreamDemuxer()
-        for chunk in demuxer.feed(leftover) { continuation.yield(chunk) }
+        /// Passes on what `bytes` completes; false once the consumer has cancelled.
+        func pass(_ bytes: ArraySlice<UInt8>) -> Bool {
+            // Blocks while `outputLimit` bytes wait for the server.
+            demuxer.feed(bytes).allSatisfy { output.put($0, bytes: $0.count) }
+        }
         var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
+        var reading = pass(leftover[...])
+        while reading {
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0, errno == EINTR { continue }
             guard n > 0 else { break }
-            for chunk in demuxer.feed(buffer[0..<n]) { continuation.yield(chunk) }
+            reading = pass(buffer[0..<n])
         }
-        continuation.finish()
+        output.finish()
         writeLock.withLock {
             closed.withLockedValue { $0 = true }
             Glibc.close(fd)

@@ -141,6 +141,17 @@ public struct DockerClient: Sendable {
         return (try json(data) as? [[String: Any]] ?? []).compactMap { $0["Id"] as? String }
     }
 
+    /// Every container (running or not) carrying the label `key=value`, with when it was created.
+    public func containerCreations(label: String) async throws -> [(id: String, created: Date)] {
+        let filters = try JSONSerialization.data(withJSONObject: ["label": [label]])
+        let data = try await call(.GET, "/containers/json?all=1&filters=\(escape(String(decoding: filters, as: UTF8.self)))", expect: [200])
+        return (try json(data) as? [[String: Any]] ?? []).compactMap { summary in
+            guard let id = summary["Id"] as? String else { return nil }
+            let created = (summary["Created"] as? NSNumber).map { Date(timeIntervalSince1970: $0.doubleValue) } ?? .distantPast
+            return (id, created)
+        }
+    }
+
     // MARK: Plumbing
 
     func url(_ path: String) -> String {

@@ -4,8 +4,9 @@ import Foundation
 /// root-filesystem tarball (no registry). `runtime/build-rootfs.sh` stages it.
 public enum RuntimeImage {
     public static let repository = "mesh-runtime"
-    /// 2: mesh-relay can serve DAP on a Unix socket (`MESH_RELAY_SOCKET`).
-    public static let tag = "2"
+    /// 3: mesh-relay dials the server's Unix socket at `MESH_RELAY_SOCKET` (2 listened on one in
+    /// a bind-mounted folder).
+    public static let tag = "3"
     public static var reference: String { "\(repository):\(tag)" }
     /// The prefix of the named volumes holding Go's build cache, one per session and image
     /// (`Sandbox.volumeName(_:imageID:session:)`), each filled by Docker from the image's warm

@@ -27,7 +27,7 @@ public actor Sandbox {
     /// (the container whose start fills the volume; every other start on it waits for that one).
     var seededVolumes: Set<String> = []
     private var firstMounts: [String: Task<SandboxProcess, any Error>] = [:]
-    /// The relay-socket folders of this run's debug containers.
+    /// The relay-socket folders of this run's debug containers that are starting.
     private var relayFolders: Set<String> = []
 
     /// - Parameter cacheVolume: the prefix of the named volumes for Go's build cache; the image id
@@ -49,7 +49,8 @@ public actor Sandbox {
     public func removeOrphans() async throws -> Int {
         let orphans = try await docker.containers(label: "\(ContainerSpec.managedLabel)=\(instance)")
         for id in orphans where running[id] == nil { try await docker.removeContainer(id) }
-        // And the relay-socket folders of debug containers that are gone (kept after a kill -9).
+        // And the relay-socket folders of debug starts a kill -9 interrupted (a folder lives only
+        // while its container starts).
         let live = relayFolders
         let prefix = relayFolderPrefix
         for name in (try? FileManager.default.contentsOfDirectory(atPath: Self.relayFolderParent)) ?? []
@@ -60,49 +61,58 @@ public actor Sandbox {
         return orphans.count
     }
 
+    /// Removes this server's containers that it does not know and that are older than
+    /// `minimumAge`: ones dockerd created for a request of a server killed mid-start, after the
+    /// restart's `removeOrphans` had looked. (Younger ones may be this server's own starts, whose
+    /// create has not returned yet.)
+    @discardableResult
+    public func sweepOrphans(minimumAge: TimeInterval = 120) async throws -> Int {
+        let cutoff = Date().addingTimeInterval(-minimumAge)
+        let stale = try await docker.containerCreations(label: "\(ContainerSpec.managedLabel)=\(instance)")
+            .filter { running[$0.id] == nil && $0.created < cutoff }
+        for container in stale where running[container.id] == nil { try await docker.removeContainer(container.id) }
+        if !stale.isEmpty { logger.notice("removed late orphaned sandbox containers", metadata: ["count": "\(stale.count)"]) }
+        return stale.count
+    }
+
     /// Ids of this server's containers that Docker still has.
     public func containerIDs() async throws -> [String] {
         try await docker.containers(label: "\(ContainerSpec.managedLabel)=\(instance)")
     }
 
     /// Where the relay's socket folders are: `/tmp`, short enough for a socket path and shared
-    /// with dockerd (which bind-mounts them) when both run on one machine.
+    /// with dockerd (which bind-mounts the socket) when both run on one machine.
     static let relayFolderParent = "/tmp"
     /// This server's relay-socket folders start with this (so a restart finds a dead run's).
     var relayFolderPrefix: String { "mesh-dap-\(instance.prefix(12))-" }
 
-    /// Starts `mesh-relay dap` over `workspace` with its DAP stream on a Unix socket in a private
-    /// folder bind-mounted into the container, and connects to it. The attached stdio carries the
-    /// relay's own messages (stderr) and the container's end.
+    /// Starts `mesh-relay dap` over `workspace` with its DAP stream on a Unix socket: the server
+    /// listens on `dap.sock` in a folder of its own (0700), bind-mounts that socket file alone
+    /// into the container, and accepts the relay's one connection. The folder is gone once the
+    /// container has started and the relay has connected (or the start failed): nothing of a
+    /// debug session stays on the host, and the container never had a host folder to write in.
+    /// The attached stdio carries the relay's own messages (stderr) and the container's end.
     public func startDebugRelay(workspace: URL, tenant: SandboxTenant? = nil,
                                 labels: [String: String] = [:]) async throws -> (SandboxProcess, RelaySocket) {
-        // Private on the host (0700); the inner folder is open to the container's user, which
-        // reaches it through the bind mount without passing the outer one.
         let folder = relayFolderPrefix + UUID().uuidString.prefix(8).lowercased()
-        let outer = URL(fileURLWithPath: Self.relayFolderParent).appendingPathComponent(folder)
-        let inner = outer.appendingPathComponent("s")
+        let directory = Self.relayFolderParent + "/" + folder
         relayFolders.insert(folder)
-        try FileManager.default.createDirectory(at: inner, withIntermediateDirectories: true)
-        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: outer.path)
-        try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: inner.path)
+        defer { dropRelayFolder(folder) }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false,
+                                                attributes: [.posixPermissions: 0o700])
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory)
+        // Listening before the container exists: Docker needs the socket file to bind-mount it
+        // (a missing source would become a folder), and the relay dials it first thing.
+        let listener = try RelayListener(path: directory + "/dap.sock")
+        defer { listener.close() }
+        let process = try await start(["/usr/local/bin/mesh-relay", "dap"], workspace: workspace, tenant: tenant,
+                                      labels: labels, relaySocket: listener.path)
         do {
-            let process = try await start(["/usr/local/bin/mesh-relay", "dap"], workspace: workspace, tenant: tenant,
-                                          labels: labels, socketDirectory: inner.path)
-            Task {
-                await process.exited()
-                self.dropRelayFolder(folder)
-            }
-            do {
-                let socket = try await RelaySocket.connect(
-                    path: inner.appendingPathComponent("dap.sock").path, timeout: .seconds(30),
-                    gaveUp: { process.ending != nil }, onActivity: { process.noteActivity() })
-                return (process, socket)
-            } catch {
-                await process.kill()
-                throw error
-            }
+            let socket = try await listener.accept(timeout: .seconds(30), gaveUp: { process.ending != nil },
+                                                   onActivity: { process.noteActivity() })
+            return (process, socket)
         } catch {
-            dropRelayFolder(folder)
+            await process.kill()
             throw error
         }
     }
@@ -114,17 +124,18 @@ public actor Sandbox {
 
     /// Creates, attaches and starts a container running `command` over `workspace` for `tenant`
     /// (its session's cache volume and its user's cap; none: no cache volume, only the
-    /// server-wide cap). `wallClock` overrides the total limit (e.g. for `mesh run`). Throws
+    /// server-wide cap). `wallClock` overrides the total limit (e.g. for `mesh run`); `relaySocket`
+    /// is a listening socket on the host to bind-mount for the debug relay. Throws
     /// ``SandboxError/busy(running:limit:)`` or ``SandboxError/userBusy(running:limit:)`` over a
     /// cap, and ``SandboxError/revoked`` when ``kill(session:user:kind:)`` hit it while it started.
     public func start(_ command: [String], workspace: URL, tenant: SandboxTenant? = nil, labels: [String: String] = [:],
-                      wallClock: Double? = nil, socketDirectory: String? = nil) async throws -> SandboxProcess {
+                      wallClock: Double? = nil, relaySocket: String? = nil) async throws -> SandboxProcess {
         // Before the first await: other starts run on this actor at every await, and must count
         // this one.
         let slot = try slots.reserve(for: tenant, kind: labels[ContainerSpec.kindLabel])
         do {
             let process = try await start(command, workspace: workspace, tenant: tenant, labels: labels,
-                                          wallClock: wallClock, socketDirectory: socketDirectory, slot: slot)
+                                          wallClock: wallClock, relaySocket: relaySocket, slot: slot)
             if slots.isCancelled(slot) {
                 await process.kill(reason: .revoked)
                 throw SandboxError.revoked
@@ -140,10 +151,10 @@ public actor Sandbox {
     }
 
     private func start(_ command: [String], workspace: URL, tenant: SandboxTenant?, labels: [String: String],
-                       wallClock: Double?, socketDirectory: String?, slot: UUID) async throws -> SandboxProcess {
+                       wallClock: Double?, relaySocket: String?, slot: UUID) async throws -> SandboxProcess {
         guard let imageID = try await docker.imageID(image) else { throw DockerError.missingImage(image) }
         var spec = ContainerSpec(image: image, command: command, workspace: workspace.path)
-        spec.socketDirectory = socketDirectory
+        spec.relaySocket = relaySocket
         spec.labels = labels
         spec.limits = limits
         // The session's own volume: nothing a session's code writes reaches another session.
@@ -280,7 +291,7 @@ public final class SandboxProcess: Sendable {
     let docker: DockerClient
     let limits: SandboxLimits
     let wallClock: Double
-    private let state = NIOLockedValueBox(State())
+    private let state: NIOLockedValueBox<State>
     private let done: AsyncStream<Ending>
     private let doneContinuation: AsyncStream<Ending>.Continuation
 
@@ -288,7 +299,7 @@ public final class SandboxProcess: Sendable {
         var killReason: Reason?
         var ending: Ending?
         var lastActivity = ContinuousClock.now
-        var outputBytes = 0
+        var output: OutputMeter
         var waiters: [CheckedContinuation<Ending, Never>] = []
     }
 
@@ -298,6 +309,7 @@ public final class SandboxProcess: Sendable {
         self.docker = docker
         self.limits = limits
         self.wallClock = wallClock
+        state = NIOLockedValueBox(State(output: OutputMeter(limit: limits.outputBytes)))
         (done, doneContinuation) = AsyncStream.makeStream(of: Ending.self)
     }
 
@@ -331,15 +343,16 @@ public final class SandboxProcess: Sendable {
         state.withLockedValue { $0.lastActivity = .now }
     }
 
-    /// Counts output towards the limit and the idle timer; false when over the limit.
+    /// Counts output towards the limit and the idle timer, where it is read (the attached stdio,
+    /// and the program's output the debug relay sends as DAP events); false when over the
+    /// limit: the output is dropped, and the first call over it kills the container.
     public func noteOutput(_ bytes: Int) -> Bool {
-        let over = state.withLockedValue { state -> Bool in
+        let verdict = state.withLockedValue { state -> OutputMeter.Verdict in
             state.lastActivity = .now
-            state.outputBytes += bytes
-            return state.outputBytes > limits.outputBytes
+            return state.output.add(bytes)
         }
-        if over { Task { await self.kill(reason: .outputLimit) } }
-        return !over
+        if verdict == .crossed { Task { await self.kill(reason: .outputLimit) } }
+        return verdict == .within
     }
 
     /// Writes to the container's stdin (counts as activity).

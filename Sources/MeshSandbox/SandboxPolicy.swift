@@ -46,10 +46,13 @@ public struct ContainerSpec: Sendable {
     /// A named volume for Go's build cache (writable on a read-only root), if any: the session's
     /// own (``Sandbox/volumeName(_:imageID:session:)``), never one shared between sessions.
     public var cacheVolume: String?
-    /// A host folder shown at `/run/mesh` where the debug relay listens on `dap.sock`, if any.
-    public var socketDirectory: String?
-    /// Where the relay's socket is inside the container.
-    public static let relaySocket = "/run/mesh/dap.sock"
+    /// The host path of the Unix socket the server listens on for the debug relay, if any: that
+    /// socket file alone is bind-mounted (read-only: connecting still works, changing the file
+    /// does not) at ``relaySocketPath``, where the relay dials it. No host folder is shared, so
+    /// the container cannot create anything on the host.
+    public var relaySocket: String?
+    /// Where the relay's socket is inside the container (`MESH_RELAY_SOCKET`).
+    public static let relaySocketPath = "/run/mesh/dap.sock"
 
     public init(image: String, command: [String], workspace: String) {
         self.image = image
@@ -63,11 +66,11 @@ public struct ContainerSpec: Sendable {
             "HOME": "/tmp", "GOPATH": "/tmp/go", "GOCACHE": cacheVolume == nil ? "/tmp/gocache" : "/opt/gocache",
             "GOFLAGS": "-buildvcs=false", "CGO_ENABLED": "0", "GOPROXY": "off", "GOSUMDB": "off", "GOTMPDIR": "/tmp",
         ]
-        if socketDirectory != nil { env["MESH_RELAY_SOCKET"] = Self.relaySocket }
+        if relaySocket != nil { env["MESH_RELAY_SOCKET"] = Self.relaySocketPath }
         env.merge(environment) { $1 }
         var binds = ["\(workspace):/workspace:ro"]
         if let cacheVolume { binds.append("\(cacheVolume):/opt/gocache") }
-        if let socketDirectory { binds.append("\(socketDirectory):/run/mesh") }
+        if let relaySocket { binds.append("\(relaySocket):\(Self.relaySocketPath):ro") }
         var allLabels = labels
         allLabels[Self.managedLabel] = instance
         return [

@@ -2,29 +2,65 @@ import Foundation
 
 /// Splits Docker's multiplexed attach stream (containers without a TTY): frames of an 8-byte
 /// header — stream (1 stdout, 2 stderr), three zero bytes, a big-endian UInt32 length — and
-/// that many bytes of payload. Bytes arrive in any chunks.
+/// that many bytes of payload. Bytes arrive in any chunks. A frame comes out whole unless it is
+/// longer than ``maxChunk``: then it comes out in pieces of that size as they arrive, so a frame
+/// header announcing up to 4 GiB never makes the server hold more than `maxChunk` bytes.
 public struct StreamDemuxer: Sendable {
     public enum Chunk: Sendable, Equatable {
         case stdout(Data)
         case stderr(Data)
+
+        /// The payload's size.
+        public var count: Int {
+            switch self {
+            case let .stdout(data), let .stderr(data): data.count
+            }
+        }
     }
 
-    private var buffer: [UInt8] = []
+    /// The most payload held before it is passed on.
+    public static let maxChunk = 1 << 20
 
-    public init() {}
+    public let maxChunk: Int
+    /// The next frame's header so far (fewer than 8 bytes), when no frame is being read.
+    private var header: [UInt8] = []
+    /// The frame being read: its stream, and how much of its payload is still to come.
+    private var stream: UInt8 = 1
+    private var remaining = 0
+    /// Its payload read and not passed on yet (less than `maxChunk`).
+    private var payload: [UInt8] = []
 
-    public mutating func feed(_ bytes: some Sequence<UInt8>) -> [Chunk] {
-        buffer.append(contentsOf: bytes)
+    public init(maxChunk: Int = StreamDemuxer.maxChunk) {
+        self.maxChunk = maxChunk
+    }
+
+    /// Bytes held: a partial header or a partial frame's payload.
+    public var bufferedBytes: Int { header.count + payload.count }
+
+    public mutating func feed(_ bytes: some Collection<UInt8>) -> [Chunk] {
         var chunks: [Chunk] = []
-        var start = 0
-        while buffer.count - start >= 8 {
-            let length = Int(buffer[start + 4]) << 24 | Int(buffer[start + 5]) << 16 | Int(buffer[start + 6]) << 8 | Int(buffer[start + 7])
-            guard buffer.count - start - 8 >= length else { break }
-            let payload = Data(buffer[(start + 8)..<(start + 8 + length)])
-            chunks.append(buffer[start] == 2 ? .stderr(payload) : .stdout(payload))
-            start += 8 + length
+        var index = bytes.startIndex
+        while index != bytes.endIndex {
+            if remaining == 0 {
+                header.append(bytes[index])
+                index = bytes.index(after: index)
+                guard header.count == 8 else { continue }
+                stream = header[0]
+                remaining = Int(header[4]) << 24 | Int(header[5]) << 16 | Int(header[6]) << 8 | Int(header[7])
+                header.removeAll(keepingCapacity: true)
+                continue
+            }
+            let take = min(remaining, maxChunk - payload.count, bytes.distance(from: index, to: bytes.endIndex))
+            let end = bytes.index(index, offsetBy: take)
+            payload.append(contentsOf: bytes[index..<end])
+            index = end
+            remaining -= take
+            if remaining == 0 || payload.count == maxChunk {
+                let data = Data(payload)
+                chunks.append(stream == 2 ? .stderr(data) : .stdout(data))
+                payload.removeAll(keepingCapacity: payload.capacity <= 1 << 16)
+            }
         }
-        buffer.removeFirst(start)
         return chunks
     }
 

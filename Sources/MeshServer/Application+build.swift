@@ -146,7 +146,16 @@ struct SandboxService: Service {
         } catch {
             logger.warning("the sandbox is unavailable: mesh run and mesh dap will fail until dockerd runs", metadata: ["error": "\(error)"])
         }
-        try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(365 * 24 * 3600)) }
+        // Every minute, containers nobody here knows (created for a request of a server killed
+        // mid-start, after the startup sweep) are removed.
+        try? await cancelWhenGracefulShutdown {
+            while true {
+                try await Task.sleep(for: .seconds(60))
+                do { try await sandbox.sweepOrphans() } catch {
+                    logger.debug("sandbox sweep failed", metadata: ["error": "\(error)"])
+                }
+            }
+        }
         await sandbox.shutdown()
     }
 }

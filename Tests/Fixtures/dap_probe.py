@@ -18,8 +18,10 @@ Examples:
         docker run --rm -i --network none ... mesh-runtime:dev /usr/local/bin/mesh-relay dap
     # Delve on the host, through the relay binary
     dap_probe.py --source Tests/Fixtures/go/debugme -- /tmp/mesh-relay dap
-    # Delve in a container started by hand with MESH_RELAY_SOCKET=/run/mesh/dap.sock and -v DIR:/run/mesh
-    dap_probe.py --source Tests/Fixtures/go/debugme --program /workspace --connect-unix DIR/dap.sock
+    # Delve in a container whose relay dials the probe, as it dials the server: start the probe
+    # first (Docker needs the socket file), then the container with
+    # -e MESH_RELAY_SOCKET=/run/mesh/dap.sock -v DIR/dap.sock:/run/mesh/dap.sock:ro
+    dap_probe.py --source Tests/Fixtures/go/debugme --program /workspace --listen-unix DIR/dap.sock &
     # Delve on the host over TCP (dlv dap --listen=127.0.0.1:PORT already running)
     dap_probe.py --source Tests/Fixtures/go/debugme --connect 127.0.0.1:PORT
 """
@@ -108,8 +110,9 @@ def main():
                         help="FILE:MARKER, repeatable (default main.go:'// BREAK HERE' and main.go:'// BREAK HELPER')")
     parser.add_argument("--cwd", help="launch `cwd` (default: none)")
     parser.add_argument("--connect", help="HOST:PORT of a listening DAP server instead of COMMAND")
-    parser.add_argument("--connect-unix", help="a Unix socket a DAP server listens on (waits up to 30 s for it), "
-                                               "e.g. mesh-relay's MESH_RELAY_SOCKET in a container started by hand")
+    parser.add_argument("--listen-unix", help="listen on this Unix socket (mode 0666) and wait up to 60 s for a DAP "
+                                              "server to dial it, e.g. mesh-relay with MESH_RELAY_SOCKET in a container "
+                                              "started by hand")
     parser.add_argument("--steps", type=int, default=0,
                         help="at the first stop in `total` (BREAK HELPER), send `next` N times and time each "
                              "request -> stopped (next_ms in the summary)")
@@ -131,18 +134,20 @@ def main():
         by_file.setdefault(name, []).append(find_marker(os.path.join(source, name), marker))
 
     process = None
-    if args.connect_unix:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                sock.connect(args.connect_unix)
-                break
-            except OSError:
-                sock.close()
-                if time.monotonic() > deadline:
-                    raise SystemExit(f"dap_probe: nothing listens on {args.connect_unix}")
-                time.sleep(0.01)
+    if args.listen_unix:
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(args.listen_unix)
+        os.chmod(args.listen_unix, 0o666)
+        listener.listen(1)
+        listener.settimeout(60)
+        try:
+            sock, _ = listener.accept()
+        except socket.timeout:
+            raise SystemExit(f"dap_probe: nothing dialed {args.listen_unix} within 60 s")
+        finally:
+            listener.close()
+            os.unlink(args.listen_unix)
+        sock.settimeout(None)
         reader, writer = sock.makefile("rb"), sock.makefile("wb")
     elif args.connect:
         host, _, port = args.connect.rpartition(":")
@@ -153,7 +158,7 @@ def main():
         process = subprocess.Popen(args.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=source)
         reader, writer = process.stdout, process.stdin
     else:
-        parser.error("give COMMAND (after --) or --connect")
+        parser.error("give COMMAND (after --), --connect or --listen-unix")
 
     s = Session(reader, writer, args.log)
     summary = {"stops": [], "output": {"stdout": "", "stderr": "", "console": ""}, "events": {}}

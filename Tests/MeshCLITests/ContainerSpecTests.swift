@@ -9,7 +9,7 @@ import Testing
     func hostConfig(_ seccomp: SeccompProfile) throws -> [String: Any] {
         var spec = ContainerSpec(image: "mesh-runtime:test", command: ["/usr/local/bin/mesh-relay", "dap"], workspace: "/srv/ws")
         spec.limits.seccomp = seccomp
-        spec.socketDirectory = "/tmp/mesh-dap-x/s"
+        spec.relaySocket = "/tmp/mesh-dap-x/dap.sock"
         let body = spec.createBody(instance: "test-instance")
         return try #require(body["HostConfig"] as? [String: Any])
     }
@@ -45,7 +45,24 @@ import Testing
         #expect((host["Memory"] as? Int).map { $0 > 0 } == true)
         #expect((host["NanoCpus"] as? Int).map { $0 > 0 } == true)
         #expect((host["Binds"] as? [String])?.contains("/srv/ws:/workspace:ro") == true)
-        #expect((host["Binds"] as? [String])?.contains("/tmp/mesh-dap-x/s:/run/mesh") == true)
+    }
+
+    /// The debug relay reaches the server through one socket file the server listens on, mounted
+    /// read-only: no host folder is shared, so a container cannot create files on the host (it
+    /// used to get a world-writable folder in the host's `/tmp`).
+    @Test func aDebugContainerCannotWriteIntoAHostFolder() throws {
+        let host = try hostConfig(.mesh)
+        let binds = try #require(host["Binds"] as? [String])
+        #expect(binds == ["/srv/ws:/workspace:ro", "/tmp/mesh-dap-x/dap.sock:/run/mesh/dap.sock:ro"])
+        #expect(binds.allSatisfy { $0.hasSuffix(":ro") }, "every bind is read-only: \(binds)")
+        var spec = ContainerSpec(image: "mesh-runtime:test", command: ["/usr/local/bin/mesh-relay", "dap"], workspace: "/srv/ws")
+        spec.relaySocket = "/tmp/mesh-dap-x/dap.sock"
+        #expect((spec.createBody(instance: "test-instance")["Env"] as? [String])?.contains("MESH_RELAY_SOCKET=/run/mesh/dap.sock") == true)
+        // A run container gets no socket and no variable.
+        spec.relaySocket = nil
+        let run = spec.createBody(instance: "test-instance")
+        #expect((run["Env"] as? [String])?.contains { $0.hasPrefix("MESH_RELAY_SOCKET=") } == false)
+        #expect((run["HostConfig"] as? [String: Any])?["Binds"] as? [String] == ["/srv/ws:/workspace:ro"])
     }
 
     /// Go's build cache is the only writable mount: each session has its own volume (named after

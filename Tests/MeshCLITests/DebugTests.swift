@@ -41,8 +41,9 @@ import Testing
     }
 
     /// The server going away mid-session (`kill -9`) ends the editor's debug session with the
-    /// reason instead of leaving it waiting; a restart removes the container and the relay-socket
-    /// folder the dead server left.
+    /// reason instead of leaving it waiting; a restart removes the container and any relay-socket
+    /// folder the dead server left. A running debug session keeps nothing on the host: its
+    /// socket's folder goes once the relay has connected.
     @Test func aServerCrashEndsTheEditorsDebugSession() async throws {
         let world = try await SandboxWorld.start("dap-crash")
         defer { world.stop() }
@@ -53,7 +54,12 @@ import Testing
         func relayFolders() throws -> [String] {
             try FileManager.default.contentsOfDirectory(atPath: "/tmp").filter { $0.hasPrefix("mesh-dap-\(world.instance.prefix(12))-") }
         }
-        #expect(try relayFolders().count == 1, "the relay's socket folder")
+        #expect(try relayFolders().isEmpty, "the relay's socket folder is gone once the relay has connected")
+        // What a server killed while a debug container started would leave: its socket folder.
+        let leftover = "/tmp/mesh-dap-\(world.instance.prefix(12))-deadbeef"
+        try FileManager.default.createDirectory(atPath: leftover, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: leftover) }
+        #expect(try relayFolders() == ["mesh-dap-\(world.instance.prefix(12))-deadbeef"])
         kill(world.server.process.processIdentifier, SIGKILL)
         world.server.process.waitUntilExit()
         _ = try await dap.event("terminated", timeout: .seconds(20))
@@ -65,6 +71,27 @@ import Testing
         let deadline = ContinuousClock.now + .seconds(10)   // removed right after the containers
         while try !relayFolders().isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
         #expect(try relayFolders().isEmpty, "the restart removes the dead server's relay folder")
+    }
+
+    /// A debuggee printing without end: its output, which reaches the server as DAP events over
+    /// the relay's socket, counts against the container's output limit (4 MiB) where the server
+    /// reads it, and the debug session ends with the reason instead of flooding the participants.
+    @Test func aDebuggeeFloodingItsOutputIsStoppedAtTheOutputLimit() async throws {
+        let world = try await SandboxWorld.start("dap-flood")
+        defer { world.stop() }
+        let dap = try DAPProcess(root: world.dirA, home: world.homeA, logFile: world.root.appendingPathComponent("dap-flood.log"))
+        defer { dap.close() }
+        #expect(try await initialize(dap)["success"]?.bool == true)
+        let launch = try await dap.request("launch", ["mode": "debug", "program": .string(world.dirA.appendingPathComponent("flood").path)],
+                                           timeout: .seconds(120))
+        #expect(launch["success"]?.bool == true, "launch: \(launch)")
+        _ = try await dap.event("initialized")
+        _ = try await dap.request("configurationDone")
+        _ = try await dap.event("terminated", timeout: .seconds(120))
+        #expect(dap.outputs.contains { $0.contains("output limit reached") }, "\(dap.outputs.suffix(3))")
+        let printed = dap.programOutput.utf8.count
+        #expect(printed > 1 << 20 && printed <= (4 << 20) + 4096, "\(printed) bytes of output passed on")
+        try await world.expectNoContainers("the flooding debuggee")
     }
 
     @Test func aWholeDebugSessionThroughMeshDAP() async throws {

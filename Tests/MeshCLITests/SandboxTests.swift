@@ -90,6 +90,18 @@ import Testing
         try await world.expectNoContainers("kernelprobe")
     }
 
+    /// A program printing without end: `mesh run` passes on no more than the output limit
+    /// (4 MiB), counted as the server reads it, and the program is stopped with the reason.
+    @Test func aRunFloodingItsOutputIsStoppedAtTheOutputLimit() async throws {
+        let world = try await SandboxWorld.start("flood")
+        defer { world.stop() }
+        let flood = try MeshBinary.run(["run", "./flood"], environment: ["MESH_HOME": world.homeA.path], directory: world.dirA)
+        #expect(flood.status == 137 && flood.stderr.contains("output limit"), "flood: \(flood.status) \(flood.stderr)")
+        #expect(flood.stdout.hasPrefix("flood 0 "), "\(flood.stdout.prefix(80))")
+        #expect(flood.stdout.utf8.count <= 4 << 20, "\(flood.stdout.utf8.count) bytes passed on")
+        try await world.expectNoContainers("flood")
+    }
+
     @Test func theSandboxHolds() async throws {
         let world = try await SandboxWorld.start("limits", serverArguments: [
             "--sandbox-memory-mb", "96", "--sandbox-pids", "64", "--sandbox-run-seconds", "8",
@@ -126,9 +138,18 @@ import Testing
         // A long run, then kill -9 of the server while it runs.
         let home = world.homeA, dir = world.dirA
         let runner = Task.detached { try MeshBinary.run(["run", "./spin"], environment: ["MESH_HOME": home.path], directory: dir) }
-        let deadline = ContinuousClock.now + .seconds(30)
-        while try await world.containers().isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
-        #expect(try await !world.containers().isEmpty, "the run's container started")
+        // Running, not merely created: a kill while the server is still creating it is the
+        // late-creation case the periodic sweep covers (Sandbox.sweepOrphans).
+        func running() async throws -> Bool {
+            for id in try await world.containers() {
+                let state = try await world.docker.inspectContainer(id)?["State"] as? [String: Any]
+                if state?["Running"] as? Bool == true { return true }
+            }
+            return false
+        }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while try await !running(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(try await running(), "the run's container runs")
         kill(world.server.process.processIdentifier, SIGKILL)
         world.server.process.waitUntilExit()
         _ = try? await runner.value
@@ -136,6 +157,7 @@ import Testing
         let again = MeshServerProcess(dataDirectory: world.root.appendingPathComponent("data"))
         try again.start()
         defer { again.stop() }
-        try await world.expectNoContainers("a kill -9 and a restart")
+        let log = { (try? String(contentsOf: again.logFile, encoding: .utf8)) ?? "" }
+        try await world.expectNoContainers("a kill -9 and a restart (the restarted server's log: \(log()))")
     }
 }

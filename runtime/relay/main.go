@@ -1,15 +1,16 @@
 // Command relay is the entrypoint of the Mesh debug container (installed in the runtime image as
 // /usr/local/bin/mesh-relay). The container has no network, so the Mesh server speaks to it only
-// through the container's attached stdin and stdout.
+// through the container's attached stdin and stdout, and for debugging through a Unix socket the
+// server listens on and bind-mounts into the container.
 //
 // Usage:
 //
 //	relay [--] <dlv args...>     e.g. `relay dap`: the debug bridge
 //	relay run <dir> [args...]    build the Go package in <dir>, run it with args (`mesh run`)
 //
-// Debug bridge: the DAP client is on the relay's stdin and stdout, or on a Unix socket the relay
-// listens on at $MESH_RELAY_SOCKET (see dapStream). The relay listens on 127.0.0.1:0 inside the
-// container, starts
+// Debug bridge: the DAP client is on the relay's stdin and stdout, or at the other end of a Unix
+// socket the relay dials at $MESH_RELAY_SOCKET (see dapStream). The relay listens on 127.0.0.1:0
+// inside the container, starts
 // `/usr/bin/dlv <dlv args...> --client-addr=127.0.0.1:PORT` (the path of dlv can be overridden
 // with MESH_DLV), and accepts the one connection dlv dials. From then on it copies its stdin to that
 // connection and the connection to its stdout, one whole DAP message at a time (Content-Length
@@ -185,28 +186,37 @@ func run(dir string, args []string) int {
 }
 
 // dapStream is where the DAP client is: the relay's stdin and stdout, or, when MESH_RELAY_SOCKET
-// names a path (in a folder the server bind-mounts), the one connection the server makes to a
-// Unix socket listening there — shorter than Docker's attached stdio, which copies every message
-// through dockerd and containerd-shim.
+// names a path, a connection the relay dials to the Unix socket the server listens on there (the
+// server bind-mounts that one socket file into the container, so nothing in the container can
+// create files on the host) — shorter than Docker's attached stdio, which copies every message
+// through dockerd and containerd-shim. The relay dials before it starts dlv, so the debuggee never
+// runs while the server's one accepted connection is still free.
 func dapStream() (io.Reader, io.Writer, func(), error) {
 	path := os.Getenv("MESH_RELAY_SOCKET")
 	if path == "" {
 		return os.Stdin, os.Stdout, func() {}, nil
 	}
-	os.Remove(path)
-	ln, err := net.Listen("unix", path)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	defer ln.Close()
-	// The folder is private to the server on the host; the server may not run as this user.
-	os.Chmod(path, 0o666)
-	ln.(*net.UnixListener).SetDeadline(time.Now().Add(60 * time.Second))
-	conn, err := ln.Accept()
+	conn, err := dialRetrying(path, 10*time.Second)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("no DAP client on %s: %w", path, err)
 	}
-	return conn, conn, func() { conn.Close() }, nil // closing the listener removes the socket file
+	return conn, conn, func() { conn.Close() }, nil
+}
+
+// dialRetrying connects to the Unix socket at path, retrying for up to wait (the server listens
+// before it creates the container, so the first attempt normally succeeds).
+func dialRetrying(path string, wait time.Duration) (net.Conn, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		conn, err := net.DialTimeout("unix", path, time.Second)
+		if err == nil {
+			return conn, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // bridge runs dlv with args plus --client-addr and relays DAP between the DAP stream and dlv.

@@ -48,7 +48,8 @@ actor DebugSession {
     let onEnd: @Sendable () async -> Void
     private var participants: [UUID: Participant] = [:]
     private var process: SandboxProcess?
-    /// The relay's DAP stream (a Unix socket; the container's attached stdio has its stderr).
+    /// The relay's DAP stream (a Unix socket the relay dialed; the container's attached stdio has
+    /// its stderr).
     private var relay: RelaySocket?
     private var starting: Task<(SandboxProcess, RelaySocket), any Error>?
     private var delveSeq = 1
@@ -275,21 +276,25 @@ actor DebugSession {
     }
 
     private func pump(_ process: SandboxProcess, _ relay: RelaySocket) async {
-        // DAP from the relay's socket; it closes when the relay exits.
+        // DAP from the relay's socket, a whole message at a time and bounded (RelaySocket): it
+        // ends when the relay exits, or at the first thing that is not a DAP message within the
+        // limits (RelaySocket.failure), which ends the debug session.
         let messages = Task {
-            var framer = MessageFramer()
-            for await data in relay.input {
-                for case let .message(content) in framer.feed(data) {
-                    guard let message = try? JSONValue.parse(content) else { continue }
-                    await self.fromDelve(message)
-                }
+            for await content in relay.messages {
+                guard let message = try? JSONValue.parse(content) else { continue }
+                // The program's output counts against the container's output limit here, where
+                // it is read, as the attached stdio does below: past it, it is dropped and the
+                // container is killed (the end below says why).
+                if let bytes = Self.outputBytes(of: message), !process.noteOutput(bytes) { continue }
+                await self.fromDelve(message)
             }
+            if let failure = relay.failure { await self.terminate("\(failure); the debug session ended") }
         }
         // The relay's own messages, and the container's end.
         for await chunk in process.stream.output {
             switch chunk {
             case let .stdout(data), let .stderr(data):
-                guard process.noteOutput(data.count) else { break }
+                guard process.noteOutput(data.count) else { continue }
                 broadcastEvent(["event": "output", "body": ["category": "console", "output": .string(String(decoding: data, as: UTF8.self))]])
             }
         }
@@ -310,6 +315,14 @@ actor DebugSession {
             broadcastEvent(["event": "terminated"])
             await end()
         }
+    }
+
+    /// What a message from Delve counts towards the container's output limit: an `output`
+    /// event's text (the program's output, which mesh-relay turns into such events, or Delve's
+    /// own); nil for every other message.
+    static func outputBytes(of message: JSONValue) -> Int? {
+        guard message["type"]?.string == "event", message["event"]?.string == "output" else { return nil }
+        return message["body"]?["output"]?.string?.utf8.count ?? 0
     }
 
     private func fromDelve(_ message: JSONValue) {

@@ -7,7 +7,9 @@ import NIOCore
 /// `POST /v1/sessions/{session}/run`: builds and runs the session's current code in a sandbox
 /// container and streams its output as NDJSON lines `{"stream":"stdout"|"stderr","data":…}`,
 /// `{}` while the program is silent, ending with `{"exit":code}` or `{"killed":reason}`. A client
-/// that goes away (a write fails) has its container stopped.
+/// that goes away (a write fails) has its container stopped. The output is read only as fast as
+/// the client takes it (the container's writes wait meanwhile), and counts against the output
+/// limit as it is read.
 struct RunController {
     let store: Store
     let hub: CollaborationHub
@@ -63,36 +65,39 @@ struct RunController {
         let heartbeat = self.heartbeat
         let unstreamed = DropGuard {
             workspace.remove()
+            process.stream.output.cancel()   // nobody reads it: its reader thread must not wait
             Task { await process.kill(reason: .requested) }
         }
         let output = ResponseBody { writer in
             unstreamed.disarm()
             defer { workspace.remove() }
-            let (events, stopEvents) = Self.events(of: process, heartbeat: heartbeat)
-            defer { stopEvents() }
+            let chunks = process.stream.output
+            // Whatever ends this, the container's output is not read any further.
+            defer { chunks.cancel() }
             do {
-                var overLimit = false
-                var lastWrite = ContinuousClock.now
-                for await event in events {
-                    switch event {
-                    case let .output(chunk):
+                reading: while true {
+                    switch await chunks.next(within: heartbeat) {
+                    case let .element(chunk):
+                        // Counted where it is read; past the limit it is dropped (and the
+                        // container is being killed: its end says so).
+                        guard process.noteOutput(chunk.count) else { continue }
                         let (name, data): (String, Data) = switch chunk {
                         case let .stdout(d): ("stdout", d)
                         case let .stderr(d): ("stderr", d)
                         }
-                        guard !overLimit else { continue }
-                        guard process.noteOutput(data.count) else { overLimit = true; continue }
                         try await writer.write(Self.line(["stream": name, "data": String(decoding: data, as: UTF8.self)]))
-                        lastWrite = .now
-                    case .tick:
-                        guard ContinuousClock.now - lastWrite >= heartbeat else { continue }
+                    case .timedOut:
+                        // Silent for a heartbeat: a client that went away is noticed by the write.
                         try await writer.write(Self.line([:]))
-                        lastWrite = .now
-                    case let .ended(.exited(code)):
-                        try await writer.write(Self.line(["exit": code]))
-                    case let .ended(.killed(reason)):
-                        try await writer.write(Self.line(["killed": reason.rawValue]))
+                    case .finished:
+                        break reading
                     }
+                }
+                // Cancelled (the queue ends then too): the client is gone, the program stops.
+                try Task.checkCancellation()
+                switch await process.exited() {
+                case let .exited(code): try await writer.write(Self.line(["exit": code]))
+                case let .killed(reason): try await writer.write(Self.line(["killed": reason.rawValue]))
                 }
             } catch {
                 // The client went away: nobody reads the program's output any more.
@@ -102,30 +107,6 @@ struct RunController {
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [.contentType: "application/x-ndjson"], body: output)
-    }
-
-    /// What the response stream writes: the program's output, a tick every `heartbeat`, and its
-    /// ending (last). The second value stops the ticks and the reading.
-    enum Event: Sendable {
-        case output(StreamDemuxer.Chunk)
-        case tick
-        case ended(SandboxProcess.Ending)
-    }
-
-    static func events(of process: SandboxProcess, heartbeat: Duration) -> (AsyncStream<Event>, @Sendable () -> Void) {
-        let (events, feed) = AsyncStream.makeStream(of: Event.self)
-        let reader = Task {
-            for await chunk in process.stream.output { feed.yield(.output(chunk)) }
-            feed.yield(.ended(await process.exited()))
-            feed.finish()
-        }
-        let ticker = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: heartbeat)
-                feed.yield(.tick)
-            }
-        }
-        return (events, { reader.cancel(); ticker.cancel(); feed.finish() })
     }
 
     /// The answer to a start the sandbox refused.

@@ -94,7 +94,7 @@ struct SandboxWorld {
     }
 
     /// Waits until no container of this server is left.
-    func expectNoContainers(_ what: String, timeout: Duration = .seconds(20)) async throws {
+    func expectNoContainers(_ what: @autoclosure () -> String, timeout: Duration = .seconds(20)) async throws {
         let deadline = ContinuousClock.now + timeout
         var left: [String] = []
         while ContinuousClock.now < deadline {
@@ -102,7 +102,7 @@ struct SandboxWorld {
             if left.isEmpty { return }
             try await Task.sleep(for: .milliseconds(100))
         }
-        Issue.record("containers left after \(what): \(left)")
+        Issue.record("containers left after \(what()): \(left)")
     }
 
     /// Bob edits a document through the collaboration socket (an unsaved edit: nobody's disk).

@@ -1,0 +1,3 @@
+module mesh.test/flood
+
+go 1.19
