@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MeshProtocol
 import MeshSandbox
 import MeshStore
 import NIOCore
@@ -18,11 +19,6 @@ struct RunController {
     var access: SessionAccess { SessionAccess(store: store) }
     /// How often a silent run writes `{}`: a client that went away is noticed by the write.
     var heartbeat: Duration = .seconds(2)
-
-    struct RunRequest: Decodable {
-        var package: String?
-        var args: [String]?
-    }
 
     func addRoutes(to group: RouterGroup<MeshRequestContext>) {
         group.post("sessions/:session/run", use: run)
@@ -85,10 +81,10 @@ struct RunController {
                         case let .stdout(d): ("stdout", d)
                         case let .stderr(d): ("stderr", d)
                         }
-                        try await writer.write(Self.line(["stream": name, "data": String(decoding: data, as: UTF8.self)]))
+                        try await writer.write(Self.line(.output(String(decoding: data, as: UTF8.self), stderr: name == "stderr")))
                     case .timedOut:
                         // Silent for a heartbeat: a client that went away is noticed by the write.
-                        try await writer.write(Self.line([:]))
+                        try await writer.write(Self.line(.heartbeat))
                     case .finished:
                         break reading
                     }
@@ -96,8 +92,8 @@ struct RunController {
                 // Cancelled (the queue ends then too): the client is gone, the program stops.
                 try Task.checkCancellation()
                 switch await process.exited() {
-                case let .exited(code): try await writer.write(Self.line(["exit": code]))
-                case let .killed(reason): try await writer.write(Self.line(["killed": reason.rawValue]))
+                case let .exited(code): try await writer.write(Self.line(.exited(code)))
+                case let .killed(reason): try await writer.write(Self.line(.killed(reason.rawValue)))
                 }
             } catch {
                 // The client went away: nobody reads the program's output any more.
@@ -117,8 +113,11 @@ struct RunController {
         }
     }
 
-    static func line(_ object: [String: Any]) -> ByteBuffer {
-        var data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+    /// One NDJSON line of the contract's `RunEvent`.
+    static func line(_ event: RunEvent) -> ByteBuffer {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var data = (try? encoder.encode(event)) ?? Data("{}".utf8)
         data.append(0x0A)
         return ByteBuffer(bytes: data)
     }
