@@ -12,7 +12,7 @@ enum DebugTokenRenewal {
         var expiry = expiresAt
         while !Task.isCancelled {
             let left = expiry - Date().timeIntervalSince1970
-            let margin = max(2, min(120, left / 4))
+            let margin = max(5, min(120, left / 4))
             try? await Task.sleep(for: .seconds(max(0, left - margin)))
             guard !Task.isCancelled else { return }
             do {

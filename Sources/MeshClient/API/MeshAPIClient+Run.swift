@@ -13,10 +13,11 @@ public enum RunEnding: Sendable, Equatable {
 extension MeshAPIClient {
     /// A valid access token (refreshed when it has expired), for connections made outside
     /// this client (WebSockets, streamed responses).
+    /// Valid for at least 30 s more (or freshly issued): a socket opened with a token about to
+    /// expire would be refused at the upgrade, or closed at once.
     public func freshAccessToken() async throws -> String {
         _ = try await me()
-        guard let token = credentials?.accessToken else { throw MeshAPIError.notLoggedIn(server) }
-        return token
+        return try await accessToken(validFor: 30)
     }
 
     /// Builds and runs the session's current code in the server's sandbox, streaming its

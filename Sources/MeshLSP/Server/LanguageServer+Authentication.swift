@@ -37,9 +37,10 @@ extension LanguageServer {
         }
     }
 
-    /// How long before expiry to renew: a quarter of what is left, between 2 s and 2 minutes.
+    /// How long before expiry to renew: a quarter of what is left, between 5 s and 2 minutes
+    /// (a refresh on a loaded machine can take seconds).
     static func renewalMargin(secondsLeft: Double) -> Double {
-        max(2, min(120, secondsLeft / 4))
+        max(5, min(120, secondsLeft / 4))
     }
 
     /// An access token of the stored login valid for `validity` seconds (rotated if need be,

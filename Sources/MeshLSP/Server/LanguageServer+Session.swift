@@ -48,10 +48,8 @@ extension LanguageServer {
         else {
             throw WorkspaceError("not logged in to \(server): run `mesh login --server \(server)`")
         }
-        let api = MeshAPIClient(server: server, credentials: credentials, store: store)
-        _ = try await api.me()   // refreshes the access token when it has expired
-        guard let token = await api.credentials?.accessToken else { throw WorkspaceError("the login for \(server) has no access token") }
-        return token
+        // Checked by the server (a revoked login fails here), and valid for a while yet.
+        return try await MeshAPIClient(server: server, credentials: credentials, store: store).freshAccessToken()
     }
 
     func apiClient() throws -> MeshAPIClient {

@@ -79,6 +79,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds a `mesh run` program may run (env MESH_SANDBOX_RUN_SECONDS).")
     var sandboxRunSeconds: Double = Double(ProcessInfo.processInfo.environment["MESH_SANDBOX_RUN_SECONDS"] ?? "") ?? 60
 
+    @Option(help: "Program output a run or debug session may produce, in MiB, before it is stopped (env MESH_SANDBOX_OUTPUT_MB).")
+    var sandboxOutputMb: Int = Int(ProcessInfo.processInfo.environment["MESH_SANDBOX_OUTPUT_MB"] ?? "") ?? 4
+
     @Option(help: "Seconds a debug container may sit idle (env MESH_SANDBOX_IDLE_SECONDS).")
     var sandboxIdleSeconds: Double = Double(ProcessInfo.processInfo.environment["MESH_SANDBOX_IDLE_SECONDS"] ?? "") ?? 600
 
@@ -131,6 +134,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.sandbox.limits.pids = max(8, sandboxPids)
         configuration.sandbox.limits.cpus = max(0.1, sandboxCpus)
         configuration.sandbox.limits.runSeconds = max(1, sandboxRunSeconds)
+        configuration.sandbox.limits.outputBytes = max(1, min(sandboxOutputMb, 1 << 20)) << 20
         configuration.sandbox.limits.idleSeconds = max(1, sandboxIdleSeconds)
         configuration.sandbox.limits.totalSeconds = max(1, sandboxTotalSeconds)
         configuration.sandbox.limits.seccomp = seccomp

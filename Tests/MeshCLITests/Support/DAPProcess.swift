@@ -39,7 +39,7 @@ final class DAPProcess: @unchecked Sendable {
     }
 
     private func write(_ data: Data) {
-        if let socketHandle { socketHandle.write(data) } else { input.fileHandleForWriting.write(data) }
+        if let socketHandle { try? socketHandle.write(contentsOf: data) } else { try? input.fileHandleForWriting.write(contentsOf: data) }
     }
 
     init(root: URL, home: URL, logFile: URL) throws {

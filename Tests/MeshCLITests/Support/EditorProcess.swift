@@ -54,10 +54,12 @@ final class EditorProcess: @unchecked Sendable {
     // MARK: Sending
 
     func send(_ message: JSONRPCMessage) {
-        input.fileHandleForWriting.write(MessageFramer.frame(message.serialized()))
+        // The throwing write: an answer the reader thread sends after close() (or after the
+        // process ended) must not trap the whole test run, as the non-throwing one does.
+        try? input.fileHandleForWriting.write(contentsOf: MessageFramer.frame(message.serialized()))
     }
 
-    func sendRaw(_ bytes: String) { input.fileHandleForWriting.write(Data(bytes.utf8)) }
+    func sendRaw(_ bytes: String) { try? input.fileHandleForWriting.write(contentsOf: Data(bytes.utf8)) }
 
     func notify(_ method: String, _ params: JSONValue) { send(.notification(method: method, params: params)) }
 
