@@ -75,7 +75,6 @@ public struct InviteLink: Sendable, Hashable {
 
     /// `host`, `host:port`, `[v6]` or `[v6]:port`.
     static func isValidAuthority(_ authority: Substring) -> Bool {
-        var host = authority
         var port: Substring?
         if authority.hasPrefix("[") {
             guard let close = authority.firstIndex(of: "]") else { return false }
@@ -86,8 +85,8 @@ public struct InviteLink: Sendable, Hashable {
                 guard after.hasPrefix(":") else { return false }
                 port = after.dropFirst()
             }
-            host = authority[...close]
         } else {
+            var host = authority
             if let colon = authority.firstIndex(of: ":") {
                 host = authority[..<colon]
                 port = authority[authority.index(after: colon)...]
