@@ -36,6 +36,7 @@ public func buildApplication(
     router.middlewares.add(ErrorMiddleware())
     router.middlewares.add(BearerAuthMiddleware(tokens: tokens))
     HealthController(store: store, metrics: metrics).addRoutes(to: router)
+    InvitePageController().addRoutes(to: router)
     let v1 = router.group("v1")
     AuthController(
         store: store, tokens: tokens, hasher: hasher,

@@ -222,6 +222,61 @@ import MeshTestSupport
         }
     }
 
+    /// mesh.invite answers (and shows) an invite link; mesh.join takes one, with the login for
+    /// the server it names; without such a login it says what to run, and a malformed link is
+    /// refused as a bad argument.
+    @Test func editorsInviteAndJoinWithLinks() async throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let world = try shareWorld(file: "notes.txt", contents: "hello\n")
+        defer { world.server.stop() }
+        let a = try EditorProcess(name: "ann", home: world.homeA, logFile: root.appendingPathComponent("lsp-a.log"))
+        defer { a.close() }
+        try await a.start(root: world.dirA, file: world.dirA.appendingPathComponent("notes.txt"), encodings: ["utf-16"])
+        var invite: JSONValue = .null
+        try await eventually("Ann's editor creates an invite") {
+            guard case let .success(answer) = try await a.request("workspace/executeCommand",
+                                                                   ["command": "mesh.invite", "arguments": ["viewer"]]) else { return false }
+            invite = answer
+            return true
+        }
+        let code = try #require(invite["code"]?.string)
+        let url = try #require(invite["url"]?.string)
+        #expect(url == "\(world.server.url)/join/\(code)")
+        #expect(a.shownMessages.contains { $0.contains("mesh join \(url)") }, "\(a.transcript)")
+
+        /// An editor in an empty folder of its own, under `home`.
+        func emptyEditor(_ name: String, home: URL) async throws -> (EditorProcess, URL) {
+            let dir = root.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            try "scratch\n".write(to: dir.appendingPathComponent("scratch.txt"), atomically: true, encoding: .utf8)
+            let editor = try EditorProcess(name: name, home: home, logFile: root.appendingPathComponent("lsp-\(name).log"))
+            try await editor.start(root: dir, file: dir.appendingPathComponent("scratch.txt"), encodings: ["utf-16"])
+            return (editor, dir)
+        }
+
+        // Cy, logged in to the server, joins with the link.
+        let homeC = root.appendingPathComponent("home-c")
+        _ = try mesh(["signup", "--email", "cy@example.test", "--name", "Cy", "--password-stdin", "--server", world.server.url],
+                     home: homeC, stdin: "cy password 3\n")
+        let (c, dirC) = try await emptyEditor("cy", home: homeC)
+        defer { c.close() }
+        let joined = try await c.request("workspace/executeCommand", ["command": "mesh.join", "arguments": [.string(url)]]).get()
+        #expect(joined["session"]?.string?.lowercased() == world.session.id.uuidString.lowercased())
+        #expect(try String(contentsOf: dirC.appendingPathComponent("notes.txt"), encoding: .utf8) == "hello\n")
+
+        // Dee has no login at all: the answer names the server and the commands to run.
+        let homeD = root.appendingPathComponent("home-d")
+        try FileManager.default.createDirectory(at: homeD, withIntermediateDirectories: true)
+        let (d, dirD) = try await emptyEditor("dee", home: homeD)
+        defer { d.close() }
+        let refused = try await d.request("workspace/executeCommand", ["command": "mesh.join", "arguments": [.string(url)]])
+        let message = try #require(refused.failure?.message, "joined without a login")
+        #expect(message.contains("not logged in to \(world.server.url)") && message.contains("mesh join \(url)"), "\(message)")
+        #expect(!FileManager.default.fileExists(atPath: dirD.appendingPathComponent("notes.txt").path))
+        let malformed = try await d.request("workspace/executeCommand", ["command": "mesh.join", "arguments": ["ftp://host/join/abc"]])
+        #expect(malformed.failure?.code == -32602)
+    }
+
     @Test func requestsBeforeInitializeAndAnExitWithoutShutdown() async throws {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: root) }

@@ -58,6 +58,7 @@ import Testing
         Row(method: .GET, path: { _, _ in "/health" }, expected: [200, 200, 200, 200, 200], label: "GET /health"),
         Row(method: .GET, path: { _, _ in "/metrics" }, expected: [200, 200, 200, 200, 200], label: "GET /metrics"),
         Row(method: .GET, path: { _, _ in "/openapi.yaml" }, expected: [200, 200, 200, 200, 200], label: "GET /openapi.yaml"),
+        Row(method: .GET, path: { f, _ in "/join/\(f.invite)" }, expected: [200, 200, 200, 200, 200], label: "GET /join/:code"),
         Row(method: .GET, path: { _, _ in "/v1/me" }, expected: [200, 200, 200, 200, 401], label: "GET /v1/me"),
         Row(method: .PATCH, path: { _, _ in "/v1/me" }, body: { _ in ["displayName": "Renamed"] }, expected: [200, 200, 200, 200, 401], label: "PATCH /v1/me"),
         Row(method: .POST, path: { _, _ in "/v1/me/verify-email" }, expected: [202, 202, 202, 202, 401], label: "POST /v1/me/verify-email"),

@@ -177,13 +177,16 @@ without a confirmation prompt."
 
 ;;;###autoload
 (defun mesh-invite (role)
-  "Create an invite code for ROLE (editor, viewer or owner).
-The code goes to the kill ring."
+  "Create an invite link for ROLE (editor, viewer or owner).
+The link (<server>/join/<code>, which names the server) goes to the kill ring."
   (interactive (list (completing-read "Role: " '("editor" "viewer" "owner") nil t nil nil "editor")))
   (let ((result (mesh-execute "mesh.invite" role)))
     (when-let ((code (plist-get result :code)))
-      (kill-new code)
-      (message "Mesh invite (%s): mesh join %s" role code))))
+      (let ((url (plist-get result :url)))
+        (kill-new (or url code))
+        (if url
+            (message "Mesh invite (%s): mesh join %s  (code %s)" role url code)
+          (message "Mesh invite (%s): mesh join %s" role code))))))
 
 ;;;###autoload
 (defun mesh-share ()
@@ -192,10 +195,13 @@ The code goes to the kill ring."
   (mesh-execute "mesh.share"))
 
 ;;;###autoload
-(defun mesh-join (code)
-  "Join the session of invite CODE into the current project folder."
-  (interactive "sInvite code: ")
-  (mesh-execute "mesh.join" code))
+(defun mesh-join (invite)
+  "Join the session of INVITE into the current project folder.
+INVITE is an invite link (<server>/join/<code>) or a bare code.  The
+language server needs a login to the link's server: without one, run
+`mesh join LINK' in a terminal once (it offers to log in or sign up)."
+  (interactive "sInvite link or code: ")
+  (mesh-execute "mesh.join" invite))
 
 ;;;###autoload
 (defun mesh-dape-setup ()

@@ -209,14 +209,36 @@ function currentSession() {
   return first.value;
 }
 
-function cli(args) {
+function cli(args, input) {
   const { command, env } = settings();
   return new Promise((resolve, reject) => {
-    execFile(command, [...args, '--json'], { env }, (error, stdout, stderr) => {
+    const child = execFile(command, [...args, '--json'], { env }, (error, stdout, stderr) => {
       if (error) reject(new Error(stderr.trim() || error.message));
       else resolve(JSON.parse(stdout));
     });
+    if (input !== undefined) child.stdin.end(input);
   });
+}
+
+/**
+ * `mesh join <link>` failed for want of a login to the link's server: asks whether to log in or
+ * sign up there, then the email (and display name) and password. Returns the extra `mesh join`
+ * arguments and the password for stdin, or undefined when the user cancels.
+ */
+async function askAccount(server) {
+  const choice = await vscode.window.showWarningMessage(`Mesh: you are not logged in to ${server}.`, 'Log in', 'Sign up');
+  if (!choice) return undefined;
+  const email = await vscode.window.showInputBox({ prompt: `Your email on ${server}` });
+  if (!email) return undefined;
+  const args = ['--email', email];
+  if (choice === 'Sign up') {
+    const name = await vscode.window.showInputBox({ prompt: 'Your display name (what other participants see)' });
+    if (!name) return undefined;
+    args.push('--name', name);
+  }
+  const password = await vscode.window.showInputBox({ prompt: `Your password on ${server}`, password: true });
+  if (!password) return undefined;
+  return { args: [...args, '--password-stdin'], password };
 }
 
 function workspacePath() {
@@ -246,18 +268,27 @@ function activate(context) {
       const dir = workspacePath();
       const shared = await cli(['share', dir]);
       await startSession(dir);
-      const code = shared.invite && shared.invite.code;
-      if (code) {
-        await vscode.env.clipboard.writeText(`mesh join ${code}`);
-        vscode.window.showInformationMessage(`Mesh: shared ${dir}. Invite copied: mesh join ${code}`);
+      const invite = shared.url || (shared.invite && shared.invite.code);
+      if (invite) {
+        await vscode.env.clipboard.writeText(`mesh join ${invite}`);
+        vscode.window.showInformationMessage(`Mesh: shared ${dir}. Invite copied: mesh join ${invite}`);
       }
     }),
     command('mesh.editor.join', async () => {
-      const code = await vscode.window.showInputBox({ prompt: 'Mesh invite code' });
-      if (!code) return;
-      if (sessions.size > 0) return currentSession().execute('mesh.join', [code]);
+      const invite = await vscode.window.showInputBox({ prompt: 'Mesh invite link (http://server/join/…) or code' });
+      if (!invite) return;
+      if (sessions.size > 0) return currentSession().execute('mesh.join', [invite]);
       const dir = workspacePath();
-      const joined = await cli(['join', code, dir]);
+      let joined;
+      try {
+        joined = await cli(['join', invite, dir]);
+      } catch (error) {
+        // A link to a server with no login here: log in or sign up there, then join.
+        const missing = /not logged in to (\S+), the server of this invite/.exec(error.message);
+        const account = missing && await askAccount(missing[1]);
+        if (!account) throw error;
+        joined = await cli(['join', invite, dir, ...account.args], `${account.password}\n`);
+      }
       await startSession(dir);
       vscode.window.showInformationMessage(`Mesh: joined ${joined.session.name} (${joined.files.length} files)`);
     }),
@@ -288,7 +319,7 @@ function activate(context) {
       const role = await vscode.window.showQuickPick(['editor', 'viewer', 'owner'], { placeHolder: 'Role of the invitee' });
       if (!role) return;
       const invite = await currentSession().execute('mesh.invite', [role]);
-      if (invite && invite.code) await vscode.env.clipboard.writeText(`mesh join ${invite.code}`);
+      if (invite && invite.code) await vscode.env.clipboard.writeText(`mesh join ${invite.url || invite.code}`);
     }),
     command('mesh.editor.restart', async () => {
       for (const session of sessions.values()) await session.stop();

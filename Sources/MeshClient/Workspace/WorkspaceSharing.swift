@@ -8,6 +8,8 @@ public enum WorkspaceSharing {
     public struct Shared: Sendable, Encodable {
         public var session: SessionInfo
         public var invite: InviteInfo
+        /// The invite as a link that names the server: `<server>/join/<code>`.
+        public var url: String
         public var files: [String]
         public var skipped: [Skipped]
     }
@@ -52,10 +54,11 @@ public enum WorkspaceSharing {
         }
         try SessionFile(server: api.server, session: session.id.uuidString, name: session.name).write(to: root)
         let invite = try await api.createInvite(session: session.id, role: .editor)
-        return Shared(session: session, invite: invite, files: uploaded, skipped: skipped)
+        return Shared(session: session, invite: invite, url: InviteLink(server: api.server, code: invite.code).url,
+                      files: uploaded, skipped: skipped)
     }
 
-    /// Joins with an invite code and writes the session's documents into `root`. Refuses,
+    /// Joins with an invite code (of the server `api` talks to) and writes the session's documents into `root`. Refuses,
     /// before writing anything, to replace files that differ unless `force`.
     public static func join(invite code: String, into root: URL, force: Bool = false,
                             api: MeshAPIClient, warn: (String) -> Void = { _ in }) async throws -> Joined {

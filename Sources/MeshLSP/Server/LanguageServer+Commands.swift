@@ -16,7 +16,7 @@ extension LanguageServer {
         }
         switch command {
         case "mesh.share": return try await share()
-        case "mesh.join": return try await join(code: try text(0, "the invite code"))
+        case "mesh.join": return try await join(invite: try text(0, "the invite link or code"))
         default: break
         }
         guard let link, me != nil else {
@@ -82,9 +82,11 @@ extension LanguageServer {
         case "mesh.invite":
             let role = arguments.first?.string.flatMap(Role.init(rawValue:)) ?? .editor
             guard let session = sessionID.flatMap(UUID.init(uuidString:)) else { throw ResponseError.requestFailed("no session") }
-            let invite = try await apiClient().createInvite(session: session, role: role)
-            show("Mesh: invite (\(role.rawValue)): mesh join \(invite.code)")
-            return ["code": .string(invite.code), "role": .string(role.rawValue)]
+            let api = try apiClient()
+            let invite = try await api.createInvite(session: session, role: role)
+            let url = InviteLink(server: api.server, code: invite.code).url
+            show("Mesh: invite (\(role.rawValue)): mesh join \(url)  (code \(invite.code))")
+            return ["code": .string(invite.code), "role": .string(role.rawValue), "url": .string(url)]
         default:
             throw ResponseError.invalidParams("unknown command \(command); Mesh offers \(Self.commands.joined(separator: ", "))")
         }
@@ -102,20 +104,39 @@ extension LanguageServer {
         let shared = try await WorkspaceSharing.share(root, api: try apiClient())
         workspaceRoot = root
         rebindEditorFiles()
-        show("Mesh: shared \(shared.files.count) file(s). Invite others with: mesh join \(shared.invite.code)")
+        show("Mesh: shared \(shared.files.count) file(s). Invite others with: mesh join \(shared.url)  (code \(shared.invite.code))")
         await connect(server: try apiClient().server, session: shared.session.id.uuidString)
-        return ["session": .string(shared.session.id.uuidString), "code": .string(shared.invite.code)]
+        return ["session": .string(shared.session.id.uuidString), "code": .string(shared.invite.code), "url": .string(shared.url)]
     }
 
-    /// Joins a session into the editor's workspace folder (refusing to overwrite differing files).
-    private func join(code: String) async throws -> JSONValue {
+    /// Joins a session into the editor's workspace folder (refusing to overwrite differing files),
+    /// with an invite link (on the server it names, with the stored login for that server) or a
+    /// bare code (on the configured server).
+    private func join(invite: String) async throws -> JSONValue {
         guard link == nil else { throw ResponseError.requestFailed("already in a session") }
         guard let root = editorRoot else { throw ResponseError.requestFailed("the editor has no workspace folder to join into") }
-        let joined = try await WorkspaceSharing.join(invite: code, into: root, api: try apiClient())
+        let api: MeshAPIClient
+        let code: String
+        if InviteLink.looksLikeLink(invite) {
+            let inviteLink: InviteLink
+            do { inviteLink = try InviteLink(parsing: invite) } catch { throw ResponseError.invalidParams("\(error)") }
+            api = try apiClient(server: inviteLink.server)
+            guard await api.credentials?.isLoggedIn == true else {
+                let server = inviteLink.server
+                throw ResponseError.requestFailed(
+                    "not logged in to \(server), the server of this invite: run `mesh join \(inviteLink.url)` in a terminal "
+                        + "(it offers to log in or sign up), or `mesh login --server \(server)` / `mesh signup --server \(server)`")
+            }
+            code = inviteLink.code
+        } else {
+            api = try apiClient()
+            code = invite
+        }
+        let joined = try await WorkspaceSharing.join(invite: code, into: root, api: api)
         workspaceRoot = root
         rebindEditorFiles()
         show("Mesh: joined \(joined.session.name) as \(joined.session.role.rawValue)")
-        await connect(server: try apiClient().server, session: joined.session.id.uuidString)
+        await connect(server: api.server, session: joined.session.id.uuidString)
         return ["session": .string(joined.session.id.uuidString), "files": .array(joined.files.map { .string($0) })]
     }
 

@@ -60,6 +60,20 @@ extension LanguageServer {
         return MeshAPIClient(server: server, credentials: credentials, store: options.token == nil ? store : nil)
     }
 
+    /// A client of `server` (an invite link's): it carries only a login made for that very server
+    /// (the stored one, or the initialization options' token when they name the same server), so
+    /// that a link to another server never receives this one's tokens.
+    func apiClient(server: String) throws -> MeshAPIClient {
+        let server = CredentialStore.normalize(server)
+        let store = CredentialStore(environment: environment)
+        if let token = options.token {
+            let configured = options.server.map(CredentialStore.normalize) ?? serverURL
+            return MeshAPIClient(server: server, credentials: configured == server ? Credentials(server: server, accessToken: token) : nil)
+        }
+        let credentials = try store.load().flatMap { CredentialStore.normalize($0.server) == server ? $0 : nil }
+        return MeshAPIClient(server: server, credentials: credentials, store: store)
+    }
+
     private func connectionEnded(_ ended: SessionLink, error: (any Error)?) {
         guard link === ended else { return }
         link = nil

@@ -14,10 +14,7 @@ struct SignupCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CLIContext.run(common) { cli in
-            let email = try Prompt.value(email, option: "--email", prompt: "Email: ", allowed: !passwordStdin)
-            let name = try Prompt.value(name, option: "--name", prompt: "Display name: ", allowed: !passwordStdin)
-            let password = try Prompt.password(fromStdin: passwordStdin, confirm: true)
-            let tokens = try await cli.api.signup(email: email, displayName: name, password: password)
+            let tokens = try await Authentication.signup(cli, email: email, name: name, passwordStdin: passwordStdin)
             try cli.output(Account(tokens.user, server: cli.server)) {
                 "Signed up and logged in as \(tokens.user.displayName) <\(tokens.user.email)> on \(cli.server)."
             }
@@ -35,9 +32,7 @@ struct LoginCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CLIContext.run(common) { cli in
-            let email = try Prompt.value(email, option: "--email", prompt: "Email: ", allowed: !passwordStdin)
-            let password = try Prompt.password(fromStdin: passwordStdin)
-            let tokens = try await cli.api.login(email: email, password: password)
+            let tokens = try await Authentication.login(cli, email: email, passwordStdin: passwordStdin)
             try cli.output(Account(tokens.user, server: cli.server)) {
                 "Logged in as \(tokens.user.displayName) <\(tokens.user.email)> on \(cli.server)."
             }

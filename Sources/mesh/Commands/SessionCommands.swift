@@ -79,7 +79,7 @@ struct SessionCommand: AsyncParsableCommand {
     }
 
     struct Invite: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create an invite code (owner).")
+        static let configuration = CommandConfiguration(abstract: "Create an invite link and code (owner).")
         @OptionGroup var common: CommonOptions
         @Argument(help: "Session id or name.") var session: String
         @Option(help: "The role the invite grants: editor or viewer.") var role: Role = .editor
@@ -91,9 +91,11 @@ struct SessionCommand: AsyncParsableCommand {
                 guard role != .owner else { throw CLIError("an invite grants editor or viewer, not owner") }
                 let id = try await cli.resolveSession(session)
                 let invite = try await cli.api.createInvite(session: id, role: role, expiresInSeconds: expires, maxUses: maxUses)
-                try cli.output(invite) {
+                let url = InviteLink(server: cli.server, code: invite.code).url
+                try cli.output(InviteOutput(invite, url: url)) {
                     "Invite (\(invite.role.rawValue), \(invite.maxUses) use(s), expires \(invite.expiresAt.formatted(.iso8601))):\n"
-                        + "  \(invite.code)\nJoin with: mesh join \(invite.code)"
+                        + "  \(url)\nJoin with: mesh join \(url)\n"
+                        + InviteText.codeLine(invite.code, server: cli.server)
                 }
             }
         }
@@ -147,5 +149,33 @@ struct SessionCommand: AsyncParsableCommand {
                 try cli.output(["removed": target.uuidString]) { "Removed \(user) from the session." }
             }
         }
+    }
+}
+
+/// An invite as `mesh session invite --json` prints it: the server's `Invite` fields, plus the
+/// link that names the server.
+struct InviteOutput: Encodable {
+    var code: String
+    var sessionID: UUID
+    var role: Role
+    var expiresAt: Date
+    var maxUses: Int
+    var uses: Int
+    var revoked: Bool
+    /// `<server>/join/<code>`.
+    var url: String
+
+    init(_ invite: InviteInfo, url: String) {
+        code = invite.code; sessionID = invite.sessionID; role = invite.role; expiresAt = invite.expiresAt
+        maxUses = invite.maxUses; uses = invite.uses; revoked = invite.revoked
+        self.url = url
+    }
+}
+
+/// The human text around an invite.
+enum InviteText {
+    /// The bare code, and when it works on its own.
+    static func codeLine(_ code: String, server: String) -> String {
+        "Invite code: \(code) (`mesh join \(code)` works for someone already logged in to \(server))"
     }
 }

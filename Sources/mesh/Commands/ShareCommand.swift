@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import MeshClient
 
-/// `mesh share [DIR]`: create a session from a folder's text files and print an invite.
+/// `mesh share [DIR]`: create a session from a folder's text files and print an invite link.
 struct ShareCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "share",
@@ -25,7 +25,9 @@ struct ShareCommand: AsyncParsableCommand {
             for file in shared.skipped where !cli.options.json { cli.warn("skipped \(file.path): \(file.reason)") }
             try cli.output(shared) {
                 "Shared \(shared.files.count) file(s) as session \"\(shared.session.name)\" (\(shared.session.id.uuidString)).\n"
-                    + "Invite others (editor, \(shared.invite.maxUses) uses):\n  mesh join \(shared.invite.code)"
+                    + "Invite others (editor, \(shared.invite.maxUses) uses) with this link; they run:\n"
+                    + "  mesh join \(shared.url)\n"
+                    + InviteText.codeLine(shared.invite.code, server: cli.server)
             }
         }
     }

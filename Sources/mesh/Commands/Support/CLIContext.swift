@@ -18,10 +18,12 @@ struct CLIContext {
     let server: String
     let api: MeshAPIClient
 
-    init(_ options: CommonOptions) throws {
+    /// - Parameter server: a server that overrides `--server` and the defaults (the one an
+    ///   invite link names); only a login to that very server is used.
+    init(_ options: CommonOptions, server override: String? = nil) throws {
         self.options = options
         let store = CredentialStore()
-        let server = store.server(flag: options.server)
+        let server = override.map(CredentialStore.normalize) ?? store.server(flag: options.server)
         let credentials = try store.load().flatMap { CredentialStore.normalize($0.server) == server ? $0 : nil }
         self.store = store
         self.server = server
@@ -29,9 +31,9 @@ struct CLIContext {
     }
 
     /// Runs a verb: any error becomes one line on stderr and exit status 1.
-    static func run(_ options: CommonOptions, _ body: (CLIContext) async throws -> Void) async throws {
+    static func run(_ options: CommonOptions, server: String? = nil, _ body: (CLIContext) async throws -> Void) async throws {
         do {
-            try await body(try CLIContext(options))
+            try await body(try CLIContext(options, server: server))
         } catch let exit as ExitCode {
             throw exit
         } catch {

@@ -37,6 +37,18 @@ enum Prompt {
         return line
     }
 
+    /// Asks on the terminal until one of `choices` (matched case-insensitively against each
+    /// choice's answers) is typed; nil when the answer is empty or stdin ends.
+    static func choose<Choice>(_ prompt: String, _ choices: [(answers: [String], choice: Choice)]) -> Choice? {
+        while true {
+            FileHandle.standardError.write(Data(prompt.utf8))
+            guard let line = readLine(strippingNewline: true) else { return nil }
+            let answer = line.trimmingCharacters(in: .whitespaces).lowercased()
+            if answer.isEmpty { return nil }
+            if let match = choices.first(where: { $0.answers.contains(answer) }) { return match.choice }
+        }
+    }
+
     /// The terminal settings to restore if the user interrupts a hidden prompt.
     nonisolated(unsafe) private static var saved = termios()
 

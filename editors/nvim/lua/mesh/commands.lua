@@ -1,12 +1,12 @@
 --- mesh.commands — the :Mesh* user commands, each a `workspace/executeCommand` to `mesh lsp`.
 ---
 ---   :MeshShare              share the current workspace (the `mesh share` CLI when no client runs yet)
----   :MeshJoin {code}        join a session into the current directory
+---   :MeshJoin {link}        join a session into the current directory (an invite link, or a bare code)
 ---   :MeshChat {text}        send a chat message (chat arrives as window/showMessage)
 ---   :MeshFollow [name]      follow a participant; without a name, stop following
 ---   :MeshWho                who is in the session and where (mesh lsp answers with a message)
 ---   :MeshAnnotate {text}    annotate the visual range, or the cursor line
----   :MeshInvite [role]      create an invite code (editor by default), also put in the " register
+---   :MeshInvite [role]      create an invite link (editor by default), also put in the " register
 local config = require('mesh.config')
 local position = require('mesh.position')
 local presence = require('mesh.presence')
@@ -62,11 +62,17 @@ local function cli(args, on_done)
   end)
 end
 
-local function describe_invite(result)
-  if type(result) == 'table' and result.code then
-    return string.format('invite code %s (%s) — the guest runs: mesh join %s', result.code, result.role or 'editor', result.code)
+--- The invite as a message: the link (`<server>/join/<code>`, which names the server) and the
+--- bare code. `url` is given when it travels beside the invite (`mesh share --json`).
+local function describe_invite(invite, url)
+  if type(invite) == 'table' and invite.code then
+    url = url or invite.url
+    if url then
+      return string.format('invite (%s) — the guest runs: mesh join %s (code %s)', invite.role or 'editor', url, invite.code)
+    end
+    return string.format('invite code %s (%s) — the guest runs: mesh join %s', invite.code, invite.role or 'editor', invite.code)
   end
-  return vim.inspect(result)
+  return vim.inspect(invite)
 end
 
 local function share()
@@ -77,18 +83,22 @@ local function share()
   end
   local dir = vim.fn.getcwd()
   cli({ 'share', dir, '--json' }, function(result)
-    notify('shared ' .. dir .. '; ' .. describe_invite(type(result) == 'table' and result.invite or result))
+    local shared = type(result) == 'table' and result or {}
+    notify('shared ' .. dir .. '; ' .. describe_invite(shared.invite or result, shared.url))
     require('mesh').attach_all()
   end)
 end
 
-local function join(code)
+--- Joins with an invite link (`<server>/join/<code>`) or a bare code. Without a language server
+--- this runs `mesh join`, which needs a login to the link's server (it cannot prompt here: run
+--- `mesh join <link>` in a terminal once, or `mesh login --server URL`).
+local function join(invite)
   if M.client() then
-    M.execute('mesh.join', { code })
+    M.execute('mesh.join', { invite })
     return
   end
   local dir = vim.fn.getcwd()
-  cli({ 'join', code, dir, '--json' }, function(result)
+  cli({ 'join', invite, dir, '--json' }, function(result)
     local files = type(result) == 'table' and result.files or {}
     notify(string.format('joined into %s (%d files)', dir, #files))
     if files[1] then
@@ -130,7 +140,7 @@ function M.register()
 
   command('MeshJoin', function(opts)
     join(opts.args)
-  end, { nargs = 1, desc = 'Join a Mesh session with an invite code' })
+  end, { nargs = 1, desc = 'Join a Mesh session with an invite link (or code)' })
 
   command('MeshChat', function(opts)
     M.execute('mesh.chat', { opts.args })
@@ -173,13 +183,15 @@ function M.register()
   command('MeshInvite', function(opts)
     M.execute('mesh.invite', opts.args ~= '' and { opts.args } or {}, function(result)
       if type(result) == 'table' and result.code then
-        pcall(vim.fn.setreg, '+', result.code) -- mesh lsp shows the code too; keep it at hand
-        vim.fn.setreg('"', result.code)
+        -- mesh lsp shows the invite too; keep the link (else the code) at hand
+        local invite = result.url or result.code
+        pcall(vim.fn.setreg, '+', invite)
+        vim.fn.setreg('"', invite)
       end
     end)
   end, {
     nargs = '?',
-    desc = 'Create an invite code',
+    desc = 'Create an invite link',
     complete = function()
       return { 'editor', 'viewer', 'owner' }
     end,
