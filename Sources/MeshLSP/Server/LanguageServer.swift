@@ -191,8 +191,10 @@ public actor LanguageServer {
         sendToEditor(.notification(method: method, params: params))
     }
 
+    /// Sends the editor a request; `params` nil for a request without parameters (the
+    /// message then has no `params` member).
     @discardableResult
-    func requestEditor(_ method: String, _ params: JSONValue, as kind: EditorRequest = .other) -> RequestID {
+    func requestEditor(_ method: String, _ params: JSONValue?, as kind: EditorRequest = .other) -> RequestID {
         let id = RequestID.string("mesh-\(nextRequestID)")
         nextRequestID += 1
         editorRequests[id] = kind

@@ -1,0 +1,90 @@
+import Foundation
+import MeshOT
+import MeshProtocol
+import NIOConcurrencyHelpers
+import Testing
+@testable import MeshLSP
+
+/// What `mesh lsp` sends its editor, checked in-process: a ``LanguageServer`` whose `send:`
+/// records every message, initialized with the capabilities an editor would advertise.
+@Suite struct EditorRequestTests {
+    /// A server that has answered `initialize` (no `initialized`, so no session is looked for).
+    struct Harness {
+        let server: LanguageServer
+        let sent: NIOLockedValueBox<[JSONRPCMessage]>
+
+        init(capabilities: JSONValue, clientName: String = "test-editor") async {
+            let sent = NIOLockedValueBox<[JSONRPCMessage]>([])
+            server = LanguageServer(environment: ["HOME": "/nonexistent", "MESH_HOME": "/nonexistent/mesh"]) { message in
+                sent.withLockedValue { $0.append(message) }
+            }
+            self.sent = sent
+            await server.handle(.message(.request(id: .number(0), method: "initialize", params: [
+                "processId": .null, "rootUri": "file:///tmp/mesh-editor-requests",
+                "capabilities": capabilities, "clientInfo": ["name": .string(clientName)],
+            ])))
+        }
+
+        /// The `initialize` answer's capabilities.
+        var capabilities: JSONValue? {
+            sent.withLockedValue { messages in
+                for case let .response(.number(0)?, .success(result)) in messages { return result["capabilities"] }
+                return nil
+            }
+        }
+
+        /// The requests sent to the editor so far, as method and params.
+        var requests: [(method: String, params: JSONValue?)] {
+            sent.withLockedValue { messages in
+                messages.compactMap { message in
+                    if case let .request(_, method, params) = message { return (method, params) }
+                    return nil
+                }
+            }
+        }
+
+        /// Every request to the editor as the JSON object it goes out as.
+        var serializedRequests: [JSONValue] {
+            sent.withLockedValue { messages in
+                messages.compactMap { message in
+                    guard case .request = message else { return nil }
+                    return try? JSONValue.parse(message.serialized())
+                }
+            }
+        }
+    }
+
+    // MARK: workspace/inlayHint/refresh
+
+    @Test func inlayHintRefreshGoesOutWithoutParams() async throws {
+        let editor = await Harness(capabilities: ["workspace": ["inlayHint": ["refreshSupport": true]]])
+        await editor.server.refreshInlayHints()
+        let request = try #require(editor.requests.first { $0.method == "workspace/inlayHint/refresh" })
+        #expect(request.params == nil)
+        let wire = try #require(editor.serializedRequests.first { $0["method"]?.string == "workspace/inlayHint/refresh" })
+        #expect(wire.object?.keys.contains("params") == false, "a request without parameters has no params member: \(wire)")
+        #expect(wire["id"] != nil && wire["jsonrpc"]?.string == "2.0")
+    }
+
+    @Test func inlayHintRefreshOnlyWhenTheEditorSupportsIt() async throws {
+        for capabilities: JSONValue in [[:], ["workspace": ["inlayHint": ["refreshSupport": false]]], ["workspace": [:]]] {
+            let editor = await Harness(capabilities: capabilities)
+            await editor.server.refreshInlayHints()
+            #expect(editor.requests.isEmpty, "no refresh for \(capabilities)")
+        }
+    }
+
+    /// JSON-RPC: `params`, when present, is an object or an array; a message without
+    /// parameters leaves it out, whether it was built with nil or with JSON null.
+    @Test func parameterlessMessagesHaveNoParamsMember() throws {
+        for message in [JSONRPCMessage.request(id: .string("mesh-1"), method: "workspace/inlayHint/refresh", params: nil),
+                        .request(id: .number(2), method: "workspace/codeLens/refresh", params: .null),
+                        .notification(method: "exit", params: nil),
+                        .notification(method: "exit", params: .null)] {
+            let json = try JSONValue.parse(message.serialized())
+            #expect(json.object?.keys.contains("params") == false, "\(json)")
+        }
+        let withParams = try JSONValue.parse(JSONRPCMessage.request(id: .number(3), method: "m", params: [:]).serialized())
+        #expect(withParams["params"] == .object([:]))
+    }
+}
