@@ -87,4 +87,29 @@ import Testing
         let withParams = try JSONValue.parse(JSONRPCMessage.request(id: .number(3), method: "m", params: [:]).serialized())
         #expect(withParams["params"] == .object([:]))
     }
+
+    // MARK: Capabilities and cursor sources
+
+    /// The cursor sources docs/protocol.md names are the providers advertised; signature help
+    /// is not advertised (a null answer could hide another server's), yet a client sending
+    /// it anyway gets null, not an error.
+    @Test func advertisedProvidersAreTheDocumentedCursorSources() async throws {
+        let editor = await Harness(capabilities: [:])
+        let capabilities = try #require(editor.capabilities)
+        for provider in ["hoverProvider", "completionProvider", "codeActionProvider", "inlayHintProvider", "executeCommandProvider"] {
+            #expect(capabilities[provider] != nil, "\(provider) is advertised")
+        }
+        #expect(capabilities["signatureHelpProvider"] == nil)
+        #expect(capabilities["documentHighlightProvider"] == nil)
+        await editor.server.handle(.message(.request(id: .number(7), method: "textDocument/signatureHelp", params: [
+            "textDocument": ["uri": "file:///tmp/mesh-editor-requests/a.go"], "position": ["line": 0, "character": 0],
+        ])))
+        let answer = editor.sent.withLockedValue { messages in
+            messages.compactMap { message -> Result<JSONValue, ResponseError>? in
+                if case let .response(.number(7)?, result) = message { return result }
+                return nil
+            }.first
+        }
+        #expect(answer == Result<JSONValue, ResponseError>.success(.null))
+    }
 }
