@@ -85,7 +85,53 @@ import Testing
             #expect(json.object?.keys.contains("params") == false, "\(json)")
         }
         let withParams = try JSONValue.parse(JSONRPCMessage.request(id: .number(3), method: "m", params: [:]).serialized())
-        #expect(withParams["params"] == .object([:]))
+        #expect(withParams["params"] == JSONValue.object([:]))
+    }
+
+    // MARK: workspace/applyEdit
+
+    static let uri = "file:///tmp/mesh-editor-requests/main.go"
+    static let outgoing = EditorSync.Outgoing(id: 1, version: 4, edits: [
+        LSPTextEdit(range: LSPRange(start: LSPPosition(line: 0, character: 2), end: LSPPosition(line: 0, character: 2)), newText: "<r1>"),
+    ])
+
+    func sentEdit(_ editor: Harness) async throws -> JSONValue {
+        await editor.server.sendApplyEdit(uri: Self.uri, Self.outgoing)
+        let request = try #require(editor.requests.first { $0.method == "workspace/applyEdit" })
+        #expect(request.params?["label"] == nil, "no label: Neovim prints it for every edit")
+        return try #require(request.params?["edit"])
+    }
+
+    /// A client that advertised `workspace.workspaceEdit.documentChanges` gets one versioned
+    /// `TextDocumentEdit`, naming the buffer version the edit applies to.
+    @Test func versionedEditsWhenTheClientAdvertisesDocumentChanges() async throws {
+        let editor = await Harness(capabilities: ["workspace": ["workspaceEdit": ["documentChanges": true]]])
+        let edit = try await sentEdit(editor)
+        #expect(edit["changes"] == nil)
+        let change = try #require(edit["documentChanges"]?[0])
+        #expect(edit["documentChanges"]?.array?.count == 1)
+        #expect(change["textDocument"] == JSONValue.object(["uri": .string(Self.uri), "version": JSONValue(4)]))
+        #expect(change["edits"] == JSONValue.encode(Self.outgoing.edits))
+    }
+
+    /// Without the capability: `changes`, URI → edits, no version.
+    @Test func changesWhenTheClientDoesNotAdvertiseDocumentChanges() async throws {
+        for capabilities: JSONValue in [[:], ["workspace": ["workspaceEdit": ["documentChanges": false]]]] {
+            let editor = await Harness(capabilities: capabilities)
+            let edit = try await sentEdit(editor)
+            #expect(edit["documentChanges"] == nil)
+            #expect(edit["changes"] == JSONValue.object([Self.uri: JSONValue.encode(Self.outgoing.edits)]))
+        }
+    }
+
+    /// Neovim's built-in handler applies `documentChanges` without advertising them, and only a
+    /// versioned edit keeps it exactly-once: it gets them (EditorTraits.neovim).
+    @Test func neovimsOwnHandlerGetsVersionedEdits() async throws {
+        let editor = await Harness(capabilities: ["workspace": ["workspaceEdit": ["resourceOperations": ["rename", "create", "delete"]]]],
+                                   clientName: "Neovim")
+        let edit = try await sentEdit(editor)
+        #expect(edit["changes"] == nil)
+        #expect(edit["documentChanges"]?[0]?["textDocument"]?["version"] == JSONValue(4))
     }
 
     // MARK: Capabilities and cursor sources
