@@ -110,6 +110,28 @@ import Testing
         #expect(editor.description == "XYabef" && sync.isInStep && sync.editor == sync.document)
     }
 
+    /// The misplaced edit can swallow the typing and still leave exactly the text it was meant
+    /// to make: a peer turns the line break after `ab` into `X⏎Y` while the user types `Z` at
+    /// the end of that line, and the client replaces `Z⏎` instead. The echo is one report, so
+    /// the typing reported before it is not taken for part of it: `Z` survives.
+    @Test func typingTheMisplacedEditSwallowedIsKept() throws {
+        var sync = EditorSync(editorText: "ab\ncd", version: 1, documentText: "ab\ncd", encoding: .utf16, traits: .unversioned)
+        var editor = TextBuffer("ab\ncd")
+        let edit = try #require(try sync.applyRemote(.replacing(2..<3, with: "X\nY", in: 5)))
+        #expect(edit.edits == [LSPTextEdit(range: LSPRange(start: Self.position(2), end: Self.position(0, line: 1)), newText: "X\nY")])
+        editor.replace(2..<2, with: "Z")
+        _ = try sync.didChange(version: 2, changes: [(Self.range(2, 2), "Z")])
+        _ = try sync.didChange(version: 3, changes: Self.applyUnversioned(edit, to: &editor))
+        #expect(editor.description == "abX\nYcd", "the text the edit was meant to make, without the typing")
+        let settled = try sync.applyEditResponse(id: edit.id, applied: true)
+        #expect(sync.document.description == "abZX\nYcd")
+        #expect(try settled.local.map { try $0.apply(to: "abX\nYcd") } == "abZX\nYcd")
+        let correction = try #require(settled.send)
+        _ = try sync.didChange(version: 4, changes: Self.applyUnversioned(correction, to: &editor))
+        _ = try sync.applyEditResponse(id: correction.id, applied: true)
+        #expect(editor.description == "abZX\nYcd" && sync.isInStep && sync.editor == sync.document)
+    }
+
     /// Typing on another line moves nothing: the edit lands at its place even after it, and no
     /// correction is sent.
     @Test func typingElsewhereNeedsNoCorrection() throws {

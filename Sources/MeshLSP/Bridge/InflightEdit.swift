@@ -90,8 +90,9 @@ struct InflightEdit: Sendable {
     /// For an unversioned edit: what it makes of the text after k reported changes, at index
     /// k (`expected` at 0), as far as needed.
     private var landings: [TextBuffer] = []
-    /// For an unversioned edit: the first changes found to be its echo, applied to the text
-    /// after `typedBefore` changes and ending with change `echoEnd` (1-based).
+    /// For an unversioned edit: the first changes found to be its echo, all in one report,
+    /// applied to the text after `typedBefore` changes and ending with change `echoEnd`
+    /// (1-based).
     private(set) var landing: (typedBefore: Int, echoEnd: Int)?
 
     init(id: Int, kind: Kind, base: TextBuffer, version: Int, operation: TextOperation,
@@ -111,6 +112,11 @@ struct InflightEdit: Sendable {
 
     /// Records one `didChange`: its changes, in order, and the version it reports.
     mutating func record(_ changes: [TextOperation], version: Int) throws(OTError) {
+        // An editor reports the changes of one edit it applied in one `didChange` (possibly
+        // with typing around them): an unversioned edit's echo is looked for within this one.
+        // (Across reports, typing that the misplaced edit deleted again would pass for part of
+        // the echo, and be lost.)
+        let reportStart = steps.count
         for step in changes {
             if let unversioned, landing == nil, landings.count == steps.count {
                 // The edit may arrive at the text as it is before this change.
@@ -124,7 +130,7 @@ struct InflightEdit: Sendable {
                 offPathAt = n
             }
             if unversioned != nil, landing == nil,
-               let k = landings.indices.first(where: { landings[$0].count == running.count && landings[$0] == running }) {
+               let k = (reportStart..<landings.count).first(where: { landings[$0].count == running.count && landings[$0] == running }) {
                 landing = (k, n)
             }
         }
@@ -150,8 +156,9 @@ struct InflightEdit: Sendable {
     ///   otherwise in the first `didChange` after).
     /// - A probe is settled by any change at a version the editor checks.
     /// - An unversioned edit is settled by the answer (only truthful clients are sent one):
-    ///   after `applied: true`, the echo is the first run of changes that takes one of the
-    ///   texts the editor went through to what the edit makes of that text; typing before it
+    ///   after `applied: true`, the echo is the first run of changes of one `didChange` that
+    ///   takes one of the texts the editor went through to what the edit makes of that text
+    ///   (the earliest such text in that report); typing before it
     ///   means the edit was applied to another text than the bridge's (`displaced`). An edit
     ///   that makes nothing of the text as it is now was applied to it without a change.
     func settlement(traits: EditorTraits) -> Settlement {
