@@ -168,6 +168,7 @@ let package = Package(
         ]),
         .testTarget(name: "MeshProtocolTests", dependencies: ["MeshProtocol", "MeshOT", "MeshTestSupport"]),
         .testTarget(name: "MeshClientTests", dependencies: ["MeshClient"]),
+        .testTarget(name: "MeshDAPTests", dependencies: ["MeshDAP", "MeshClient", "MeshProtocol"]),
         // Runs the built `mesh` binary end to end (server and CLI verbs as subprocesses).
         .testTarget(name: "MeshCLITests", dependencies: [
             "MeshClient", "MeshLSP", "MeshOT", "MeshProtocol", "MeshSandbox", "MeshTestSupport",

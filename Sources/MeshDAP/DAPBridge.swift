@@ -9,14 +9,15 @@ import MeshProtocol
 /// `/v1/debug` WebSocket on the other (one DAP message per text frame); the server runs Delve
 /// in a sandbox container and shares the debug session among the session's participants.
 public enum DAPBridge {
-    /// Bridges until either side ends; returns the exit code.
+    /// Bridges until either side ends; returns the exit code. `root` is where the adapter
+    /// starts (`--root`, else its working folder): the shared folder or any folder inside it.
     public static func run(root: URL, environment: [String: String] = ProcessInfo.processInfo.environment,
                            logger: Logger) async -> Int32 {
         let stdio = FramedConnection(onOutputClosed: { exit(0) })
         stdio.start()
         do {
             let target = try await connectionTarget(root: root, environment: environment)
-            return try await bridge(stdio, target: target, root: root, logger: logger)
+            return try await bridge(stdio, target: target, logger: logger)
         } catch {
             // Tell the editor: answer its first request with the reason, then end.
             logger.error("\(error)")
@@ -35,33 +36,55 @@ public enum DAPBridge {
     struct Target {
         var url: String
         var token: String
-        var session: String
+        var hello: DebugHello
         var server: String
         var environment: [String: String]
     }
 
-    static func connectionTarget(root: URL, environment: [String: String]) async throws -> Target {
-        guard let discovered = SessionFile.discover(from: root) else {
-            throw WorkspaceError("no Mesh session in \(root.path): share it with `mesh share` or join one with `mesh join`")
-        }
-        let store = CredentialStore(environment: environment)
-        guard let credentials = try store.load(), CredentialStore.normalize(credentials.server) == CredentialStore.normalize(discovered.file.server) else {
-            throw WorkspaceError("not logged in to \(discovered.file.server): run `mesh login --server \(discovered.file.server)`")
-        }
-        let api = MeshAPIClient(server: discovered.file.server, credentials: credentials, store: store)
-        let token = try await api.freshAccessToken()
-        var url = try CollaborationClient.webSocketURL(discovered.file.server)
-        url = String(url.dropLast("/v1/ws".count)) + "/v1/debug"
-        return Target(url: url, token: token, session: discovered.file.session, server: discovered.file.server, environment: environment)
+    /// The shared workspace `mesh dap` works in, found from the folder it started in.
+    struct Workspace: Sendable, Hashable {
+        /// `.mesh/session.json`.
+        var file: SessionFile
+        /// The folder holding `.mesh/session.json`: the shared root, whose files are the
+        /// session's documents.
+        var root: URL
+        /// The first frame for `/v1/debug`. Its `root` is the shared root, never the folder the
+        /// adapter started in: the server maps `<root>/<path>` to `/workspace/<path>`
+        /// (DAPPathMap), and an editor may start the adapter in a folder inside the shared one
+        /// (Helix starts it in its own working folder).
+        var hello: DebugHello
     }
 
-    static func bridge(_ stdio: FramedConnection, target: Target, root: URL, logger: Logger) async throws -> Int32 {
+    /// Walks up from `folder` (the adapter's `--root` or working folder) to `.mesh/session.json`.
+    static func workspace(from folder: URL) throws -> Workspace {
+        guard let discovered = SessionFile.discover(from: folder) else {
+            throw WorkspaceError("no Mesh session in \(folder.path) or above: share it with `mesh share` or join one with `mesh join`")
+        }
+        guard let session = UUID(uuidString: discovered.file.session) else {
+            throw WorkspaceError("the session file names no valid session id (\(discovered.file.session))")
+        }
+        let root = discovered.root.standardizedFileURL
+        return Workspace(file: discovered.file, root: root, hello: DebugHello(session: session, root: root.path))
+    }
+
+    static func connectionTarget(root folder: URL, environment: [String: String]) async throws -> Target {
+        let shared = try Self.workspace(from: folder)
+        let server = shared.file.server
+        let store = CredentialStore(environment: environment)
+        guard let credentials = try store.load(), CredentialStore.normalize(credentials.server) == CredentialStore.normalize(server) else {
+            throw WorkspaceError("not logged in to \(server): run `mesh login --server \(server)`")
+        }
+        let api = MeshAPIClient(server: server, credentials: credentials, store: store)
+        let token = try await api.freshAccessToken()
+        var url = try CollaborationClient.webSocketURL(server)
+        url = String(url.dropLast("/v1/ws".count)) + "/v1/debug"
+        return Target(url: url, token: token, hello: shared.hello, server: server, environment: environment)
+    }
+
+    static func bridge(_ stdio: FramedConnection, target: Target, logger: Logger) async throws -> Int32 {
         var configuration = WebSocketClientConfiguration(maxFrameSize: 32 << 20)
         configuration.additionalHeaders[.authorization] = "Bearer \(target.token)"
-        guard let session = UUID(uuidString: target.session) else {
-            throw WorkspaceError("the session file names no valid session id (\(target.session))")
-        }
-        let hello = DebugHello(session: session, root: root.standardizedFileURL.path)
+        let hello = target.hello
         try await WebSocketClient.connect(url: target.url, configuration: configuration, logger: logger) { inbound, outbound, _ in
             try await outbound.write(.text(hello.text))
             var messages = inbound.messages(maxSize: 32 << 20).makeAsyncIterator()

@@ -40,7 +40,9 @@ import MeshTestSupport
         var server = OTDocument(text: TextBuffer(initial), historyLimit: 100_000)
         var tokens = Tokens()
         var sites: [Site] = (0..<3).map { i in
-            let kind = EditorModel.Kind.allCases.randomElement(using: &rng)!
+            // Kinds sent versioned edits only (the same choices as before `unversioned` was
+            // modelled); EditorSyncModelTests covers the unversioned fallback.
+            let kind = EditorModel.Kind.versioned.randomElement(using: &rng)!
             let opened = i == 2 ? initial + "ab stale" : initial   // one editor opens an outdated file
             let editor = EditorModel(kind: kind, text: opened, encoding: encoding)
             return Site(editor: editor,

@@ -15,10 +15,18 @@ import MeshProtocol
 /// trusting `applied: true` from an editor that also says so for edits it skipped). The user's
 /// typing is then transformed against the remote changes it raced with, and a refused edit is
 /// sent again, transformed. Nothing is applied twice or lost: see docs/architecture.md.
+///
+/// An editor without versioned edits (``EditorTraits/versionedEdits`` false) is sent edits it
+/// applies to whatever its buffer holds. When typing reached it first, the edit may land off
+/// its place; the bridge recognises where it landed, undoes it there and sends it again,
+/// transformed (``InflightEdit/Settlement/displaced(typedBefore:echoEnd:)``). The shared text
+/// stays exact; the editor shows the misplaced edit until the correction arrives.
 public struct EditorSync: Sendable {
     /// An `applyEdit` the bridge should send.
     public struct Outgoing: Sendable, Equatable {
         public var id: Int
+        /// The editor version the edits apply to (not sent when ``EditorTraits/versionedEdits``
+        /// is false).
         public var version: Int
         public var edits: [LSPTextEdit]
     }
@@ -139,6 +147,8 @@ public struct EditorSync: Sendable {
     private mutating func settle() throws(OTError) -> Reaction {
         guard let held = inflight else { return (nil, nil) }
         let user: TextOperation
+        // For a displaced edit: the operation taking the editor's text to the one without it.
+        var undo: TextOperation?
         switch held.settlement(traits: traits) {
         case .wait:
             return (nil, nil)
@@ -151,21 +161,41 @@ public struct EditorSync: Sendable {
             user = try Self.compose(held.steps[...], on: held.base)
         case .unrecognised:
             user = held.expected.operation(replacingAllWith: held.running.description)
+        case let .displaced(typedBefore, echoEnd):
+            // Typing, the edit where it landed, typing. The user's edit is the typing without
+            // the landed edit, on `base`, and the edit is due again after it, as if refused;
+            // the editor's text also needs the landed edit taken back.
+            let before = try Self.compose(held.steps[..<typedBefore], on: held.base)
+            var typed = held.base
+            try before.apply(to: &typed)
+            let echo = try Self.compose(held.steps[typedBefore..<echoEnd], on: typed)
+            var landed = typed
+            try echo.apply(to: &landed)
+            let after = try Self.compose(held.steps[echoEnd...], on: landed)
+            let (afterWithoutEcho, takeBack) = try TextOperation.transform(after, try echo.inverted(against: typed))
+            queued = try held.operation.compose(queued)
+            user = try before.compose(afterWithoutEcho)
+            undo = takeBack
         }
         inflight = nil
         editor = held.running
         editorVersion = held.latestVersion
-        return try accept(user)
+        return try accept(user, undo: undo)
     }
 
     /// The user's edit on the editor's previous text: concurrent with the remote changes the
-    /// editor has not seen (`queued`), so both are transformed.
-    private mutating func accept(_ user: TextOperation) throws(OTError) -> Reaction {
-        guard !user.isNoop else { return (nil, sendIfIdle()) }
-        let (userOnDocument, queuedAfter) = try TextOperation.transform(user, queued)
-        try userOnDocument.apply(to: &document)
-        queued = queuedAfter
-        return (userOnDocument, sendIfIdle())
+    /// editor has not seen (`queued`), so both are transformed. `undo`, when given, takes the
+    /// editor's text to the one `user` makes (a displaced edit taken back): it goes first.
+    private mutating func accept(_ user: TextOperation, undo: TextOperation? = nil) throws(OTError) -> Reaction {
+        var local: TextOperation?
+        if !user.isNoop {
+            let (userOnDocument, queuedAfter) = try TextOperation.transform(user, queued)
+            try userOnDocument.apply(to: &document)
+            queued = queuedAfter
+            local = userOnDocument
+        }
+        if let undo { queued = try undo.compose(queued) }
+        return (local, sendIfIdle())
     }
 
     private static func compose(_ steps: ArraySlice<TextOperation>, on base: TextBuffer) throws(OTError) -> TextOperation {
@@ -178,7 +208,7 @@ public struct EditorSync: Sendable {
 
     private mutating func sendIfIdle() -> Outgoing? {
         guard inflight == nil, !queued.isNoop else { return nil }
-        if !traits.checks(version: editorVersion) { return sendProbe() }
+        if traits.needsProbe(atVersion: editorVersion) { return sendProbe() }
         var expected = editor
         guard (try? queued.apply(to: &expected)) != nil else { return nil }
         if expected == editor {
@@ -189,10 +219,11 @@ public struct EditorSync: Sendable {
             return nil
         }
         let replacements = queued.replacements(in: editor)
+        let edits = replacements.map { $0.textEdit(in: editor, encoding: encoding) }
         let edit = InflightEdit(id: nextID, kind: .edit, base: editor, version: editorVersion, operation: queued,
-                                expected: expected, waypoints: traits.answersTruthfully ? [] : Self.waypoints(editor, replacements))
-        let outgoing = Outgoing(id: nextID, version: editorVersion,
-                                edits: replacements.map { $0.textEdit(in: editor, encoding: encoding) })
+                                expected: expected, waypoints: traits.answersTruthfully ? [] : Self.waypoints(editor, replacements),
+                                unversioned: traits.versionedEdits ? nil : .init(edits: edits, encoding: encoding))
+        let outgoing = Outgoing(id: nextID, version: editorVersion, edits: edits)
         inflight = edit
         queued = .identity(length: expected.count)
         nextID += 1

@@ -109,16 +109,20 @@ public enum JSONRPCMessage: Sendable, Hashable {
     }
 
     /// The message as JSON text.
+    ///
+    /// A request or notification without parameters (`params` nil or JSON `null`) has no
+    /// `params` member at all: JSON-RPC 2.0 allows `params` to be omitted, but when present it
+    /// must be an object or an array, never `null`.
     public func serialized() -> Data {
         var object: [String: JSONValue] = ["jsonrpc": "2.0"]
         switch self {
         case let .request(id, method, params):
             object["id"] = id.json
             object["method"] = .string(method)
-            if let params { object["params"] = params }
+            if let params, !params.isNull { object["params"] = params }
         case let .notification(method, params):
             object["method"] = .string(method)
-            if let params { object["params"] = params }
+            if let params, !params.isNull { object["params"] = params }
         case let .response(id, result):
             object["id"] = id?.json ?? .null
             switch result {

@@ -64,7 +64,15 @@ extension LanguageServer {
             notifyEditor("mesh/presence", ["uri": .string(uri), "participants": .array(people)])
             anyHints = true
         }
-        if anyHints, client.inlayHintRefresh { requestEditor("workspace/inlayHint/refresh", .null) }
+        if anyHints { refreshInlayHints() }
+    }
+
+    /// Asks the editor to fetch inlay hints again (the remote cursors moved): only an editor
+    /// that advertised `workspace.inlayHint.refreshSupport` is asked, and the request has no
+    /// parameters (`params` left out, as JSON-RPC asks, not `null`).
+    func refreshInlayHints() {
+        guard client.inlayHintRefresh else { return }
+        requestEditor("workspace/inlayHint/refresh", Optional<JSONValue>.none)
     }
 
     /// Remote selections as hints, annotations as information.

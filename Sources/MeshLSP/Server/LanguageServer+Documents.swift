@@ -118,15 +118,23 @@ extension LanguageServer {
         notifyEditor("textDocument/publishDiagnostics", ["uri": .string(uri), "diagnostics": []])
     }
 
-    /// Sends an edit to the editor as a versioned `TextDocumentEdit`, always: an unversioned
-    /// edit would be applied to whatever the buffer holds by then, typing included. (Neovim
-    /// takes `documentChanges` without advertising `workspaceEdit.documentChanges`, and skips
-    /// an edit older than its buffer; so do VS Code, Helix and eglot.) No `label`: Neovim
-    /// prints it as a message line for every edit.
+    /// Sends an edit to the editor as the client's capabilities allow (``EditorTraits/versionedEdits``).
+    /// No `label`: Neovim prints it as a message line for every edit.
     func sendApplyEdit(uri: String, _ outgoing: EditorSync.Outgoing) {
-        let edits = JSONValue.encode(outgoing.edits)
-        let edit: JSONValue = ["documentChanges": [["textDocument": ["uri": .string(uri), "version": JSONValue(outgoing.version)], "edits": edits]]]
+        let edit = Self.workspaceEdit(uri: uri, outgoing, versioned: client.editTraits.versionedEdits)
         requestEditor("workspace/applyEdit", ["edit": edit], as: .applyEdit(uri: uri, syncID: outgoing.id))
+    }
+
+    /// The `WorkspaceEdit` for one outgoing edit: a versioned `TextDocumentEdit` in
+    /// `documentChanges`, which the editor applies only to the buffer version it names (what
+    /// makes the echo decidable), or, for a client that did not advertise
+    /// `workspace.workspaceEdit.documentChanges`, `changes` (URI → edits), which it applies to
+    /// whatever the buffer holds by then, typing included (the bridge then finds where the
+    /// edit landed and corrects it: ``EditorSync``).
+    static func workspaceEdit(uri: String, _ outgoing: EditorSync.Outgoing, versioned: Bool) -> JSONValue {
+        let edits = JSONValue.encode(outgoing.edits)
+        guard versioned else { return ["changes": .object([uri: edits])] }
+        return ["documentChanges": [["textDocument": ["uri": .string(uri), "version": JSONValue(outgoing.version)], "edits": edits]]]
     }
 
     func applyEditAnswered(uri: String, syncID: Int, applied: Bool) {

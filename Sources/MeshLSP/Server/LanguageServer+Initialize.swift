@@ -5,13 +5,16 @@ import MeshProtocol
 
 /// What the editor said it can do, as far as Mesh cares.
 struct ClientFeatures {
+    /// `workspace.workspaceEdit.documentChanges`: the editor takes versioned edits.
     var documentChanges = false
     var inlayHintRefresh = false
     var showDocument = false
     var name = "editor"
-    /// How the editor answers `workspace/applyEdit`: Neovim's own handler is lax unless the
-    /// editors/nvim plugin replaced it (it says so with `experimental.mesh.strictApplyEdit`).
-    var editTraits = EditorTraits.strict
+    /// How the bridge sends `workspace/applyEdit` (versioned `documentChanges` or `changes`)
+    /// and how the editor answers it: see ``EditorTraits/client(named:documentChanges:strictApplyEdit:)``.
+    /// Neovim's own handler is lax unless the editors/nvim plugin replaced it (it says so with
+    /// `experimental.mesh.strictApplyEdit`).
+    var editTraits = EditorTraits.unversioned
 }
 
 /// `initializationOptions` an editor may pass to override discovery.
@@ -35,7 +38,8 @@ extension LanguageServer {
         client.showDocument = capabilities["window"]?["showDocument"]?["support"]?.bool ?? false
         client.name = params["clientInfo"]?["name"]?.string ?? "editor"
         let strictApplyEdit = capabilities["experimental"]?["mesh"]?["strictApplyEdit"]?.bool ?? false
-        client.editTraits = client.name == "Neovim" && !strictApplyEdit ? .neovim : .strict
+        client.editTraits = EditorTraits.client(named: client.name, documentChanges: client.documentChanges,
+                                                strictApplyEdit: strictApplyEdit)
         let initOptions = params["initializationOptions"] ?? .null
         options = InitializationOptions(server: initOptions["server"]?.string, session: initOptions["session"]?.string,
                                         token: initOptions["token"]?.string)

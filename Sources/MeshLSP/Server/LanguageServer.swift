@@ -139,7 +139,14 @@ public actor LanguageServer {
         case "textDocument/completion": return completion(params)
         case "textDocument/inlayHint": return inlayHints(params)
         case "textDocument/codeAction": return codeActions(params)
-        case "textDocument/hover", "textDocument/signatureHelp", "textDocument/documentHighlight":
+        case "textDocument/hover":
+            noteCursor(params)
+            return .null
+        case "textDocument/signatureHelp", "textDocument/documentHighlight":
+            // Not advertised: a provider that always answers null could hide a real language
+            // server's answers in editors that take a feature from the first server offering it,
+            // and the typing that triggers signature help already gives the cursor. A client
+            // that sends them anyway gets null, and its position is taken as the cursor.
             noteCursor(params)
             return .null
         case "workspace/executeCommand": return try await executeCommand(params)
@@ -191,8 +198,10 @@ public actor LanguageServer {
         sendToEditor(.notification(method: method, params: params))
     }
 
+    /// Sends the editor a request; `params` nil for a request without parameters (the
+    /// message then has no `params` member).
     @discardableResult
-    func requestEditor(_ method: String, _ params: JSONValue, as kind: EditorRequest = .other) -> RequestID {
+    func requestEditor(_ method: String, _ params: JSONValue?, as kind: EditorRequest = .other) -> RequestID {
         let id = RequestID.string("mesh-\(nextRequestID)")
         nextRequestID += 1
         editorRequests[id] = kind

@@ -11,7 +11,8 @@ struct DAPCommand: AsyncParsableCommand {
         discussion: """
             Debugs the session's live Go code under Delve in a sandbox container on the server, \
             shared with the other participants. The session is found from the workspace folder \
-            (--root, else the current folder) upwards. Logs go to stderr.
+            (--root, else the current folder) upwards; paths are mapped from the folder holding \
+            .mesh/session.json, so any folder inside the shared one will do. Logs go to stderr.
             """)
 
     @Option(help: "The editor's workspace folder (default: the current folder).") var root: String?

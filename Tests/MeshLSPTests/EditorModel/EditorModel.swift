@@ -27,11 +27,24 @@ struct EditorModel {
         /// Emacs eglot: version 0 at open, a stale edit refused with an error, an edit applied as
         /// a deletion and an insertion, changes sent after an idle time, merged.
         case emacs
+        /// A client that does not advertise `workspaceEdit.documentChanges`, so the bridge
+        /// sends `changes`: no version to check, every range resolved against the buffer as it
+        /// is when the edit arrives (clamped) and applied from the last, reported at once like
+        /// VS Code (one `didChange` with a change per edit, then `applied: true`).
+        case unversioned
 
         var description: String { rawValue }
         var isNeovim: Bool { [.neovimUndebounced, .neovimDebounced, .pluginUndebounced, .pluginDebounced].contains(self) }
-        var traits: EditorTraits { [.neovimUndebounced, .neovimDebounced].contains(self) ? .neovim : .strict }
+        var traits: EditorTraits {
+            switch self {
+            case .neovimUndebounced, .neovimDebounced: .neovim
+            case .unversioned: .unversioned
+            default: .strict
+            }
+        }
         var openVersion: Int { self == .vscode ? 1 : 0 }
+        /// The kinds sent versioned edits (every one the three-editor test mixes).
+        static var versioned: [Kind] { allCases.filter(\.traits.versionedEdits) }
     }
 
     struct Change: CustomStringConvertible {
@@ -57,6 +70,11 @@ struct EditorModel {
     var inbox: [EditorSync.Outgoing] = []
     /// Where the user is typing a token a character at a time, and what is left of it.
     var typing: (cursor: Int, rest: Substring)?
+    /// An unversioned edit was applied to a text other than the one it was made for (the
+    /// buffer had moved on since the version the bridge last read), so it may show off its
+    /// place until the bridge's correction arrives. Cleared by an edit applied at the version
+    /// it was made for, or by ``caughtUp()``.
+    private(set) var showsMisplacedEdit = false
 
     init(kind: Kind, text: String, encoding: PositionEncoding) {
         self.kind = kind
@@ -66,6 +84,9 @@ struct EditorModel {
     }
 
     var isQuiet: Bool { unsent.isEmpty && outbox.isEmpty && inbox.isEmpty }
+
+    /// The bridge is in step with this editor again: nothing it shows is misplaced.
+    mutating func caughtUp() { showsMisplacedEdit = false }
 
     mutating func nextReport() -> Report? { outbox.isEmpty ? nil : outbox.removeFirst() }
 
@@ -104,8 +125,8 @@ struct EditorModel {
     mutating func handleApplyEdit(rng: inout SeededRandom) {
         guard !inbox.isEmpty else { return }
         let request = inbox.removeFirst()
-        let stale = kind.traits.checksEveryVersion ? request.version != version
-                                                   : request.version > 0 && version > request.version
+        let stale = kind.traits.versionedEdits && (kind.traits.checksEveryVersion ? request.version != version
+                                                                                  : request.version > 0 && version > request.version)
         if stale {
             // Neovim: "Buffer … newer than edits." and still `applied: true`.
             outbox.append(.answer(id: request.id, applied: !kind.traits.answersTruthfully))
@@ -153,6 +174,23 @@ struct EditorModel {
             let answer = Report.answer(id: request.id, applied: true)
             let didChange = Report.didChange(version: version, changes: changes)
             outbox += Bool.random(using: &rng) ? [answer, didChange] : [didChange, answer]
+        case .unversioned:
+            // Whatever the buffer holds now: ranges resolved against it, applied from the last.
+            showsMisplacedEdit = request.version != version
+            let resolved = request.edits.map { edit in
+                let start = text.offset(at: edit.range.start, encoding: encoding)
+                return (start: start, end: max(start, text.offset(at: edit.range.end, encoding: encoding)), text: edit.newText)
+            }
+            var changes: [Change] = []
+            for edit in resolved.reversed() where edit.end > edit.start || !edit.text.isEmpty {
+                changes.append(Change(range: range(edit.start..<edit.end, in: text), text: edit.text))
+                replace(edit.start..<edit.end, edit.text)
+            }
+            if !changes.isEmpty {
+                version += 1
+                outbox.append(.didChange(version: version, changes: changes))
+            }
+            outbox.append(.answer(id: request.id, applied: true))
         case .emacs:
             // Each edit as a deletion then an insertion, each a change; sent after idle time.
             outbox.append(.answer(id: request.id, applied: true))
@@ -222,7 +260,7 @@ struct EditorModel {
 
     private mutating func report(_ change: Change, rng: inout SeededRandom) {
         switch kind {
-        case .neovimUndebounced, .pluginUndebounced, .vscode, .helix:
+        case .neovimUndebounced, .pluginUndebounced, .vscode, .helix, .unversioned:
             outbox.append(.didChange(version: version, changes: [change]))
         case .neovimDebounced, .pluginDebounced:
             unsent.append(change)
