@@ -13,7 +13,17 @@ public struct DockerClient: Sendable {
     public let socketPath: String
     private let http: HTTPClient
 
-    public init(socketPath: String = DockerClient.defaultSocket, http: HTTPClient = .shared) {
+    /// An HTTP client that fails at once when dockerd's socket is missing or refuses, instead of
+    /// retrying until the request's deadline (`mesh run` with dockerd down answered after 60 s).
+    /// Never shut down (like `HTTPClient.shared`).
+    public static let sharedHTTPClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(5))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
+    public init(socketPath: String = DockerClient.defaultSocket, http: HTTPClient = DockerClient.sharedHTTPClient) {
         self.socketPath = socketPath
         self.http = http
     }

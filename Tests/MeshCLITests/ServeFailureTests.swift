@@ -29,4 +29,29 @@ import Testing
         #expect(badURL.status == 1)
         #expect(!badURL.stderr.isEmpty)
     }
+
+    /// With dockerd gone, `mesh run` says so at once (it waited out a 60 s deadline), and the
+    /// rest of the server keeps working.
+    @Test func aRunWithoutDockerdFailsAtOnceWithTheReason() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("mesh-nodocker-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let server = MeshServerProcess(dataDirectory: root.appendingPathComponent("data"),
+                                       extraArguments: ["--docker-socket", root.appendingPathComponent("missing.sock").path])
+        try server.start()
+        defer { _ = server.stop() }
+        let home = root.appendingPathComponent("home"), project = root.appendingPathComponent("project")
+        try FileManager.default.createDirectory(at: project, withIntermediateDirectories: true)
+        try "package main\nfunc main() {}\n".write(to: project.appendingPathComponent("main.go"), atomically: true, encoding: .utf8)
+        let signup = try MeshBinary.run(["signup", "--email", "a@example.test", "--name", "A", "--password-stdin", "--server", server.url],
+                                        environment: ["MESH_HOME": home.path], stdin: "a password 1\n")
+        #expect(signup.status == 0, "\(signup.stderr)")
+        let share = try MeshBinary.run(["share", project.path], environment: ["MESH_HOME": home.path])
+        #expect(share.status == 0, "\(share.stderr)")
+        let started = ContinuousClock.now
+        let run = try MeshBinary.run(["run", "."], environment: ["MESH_HOME": home.path], directory: project)
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("dockerd is not reachable"), "\(run.stderr)")
+        #expect(ContinuousClock.now - started < .seconds(20), "answered at once, not after the request deadline")
+    }
 }

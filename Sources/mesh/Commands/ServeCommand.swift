@@ -64,6 +64,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Accounts one client address may create per 15 minutes (env MESH_MAX_SIGNUPS_PER_ADDRESS).")
     var maxSignupsPerAddress: Int = Int(ProcessInfo.processInfo.environment["MESH_MAX_SIGNUPS_PER_ADDRESS"] ?? "") ?? 10
 
+    @Option(help: "dockerd's Unix socket (env MESH_DOCKER_SOCKET).")
+    var dockerSocket: String = ProcessInfo.processInfo.environment["MESH_DOCKER_SOCKET"] ?? "/var/run/docker.sock"
+
     @Flag(help: "Disable the Docker sandbox (mesh run and mesh dap answer 503) (env MESH_SANDBOX=off).")
     var noSandbox = ProcessInfo.processInfo.environment["MESH_SANDBOX"] == "off"
 
@@ -130,6 +133,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.auth.accessTokenLifetime = TimeInterval(accessTokenSeconds)
         configuration.auth.trustedProxies = Set(trustedProxies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         configuration.sandbox.enabled = !noSandbox
+        configuration.sandbox.dockerSocket = dockerSocket
         configuration.sandbox.limits.memoryBytes = max(16, sandboxMemoryMb) << 20
         configuration.sandbox.limits.pids = max(8, sandboxPids)
         configuration.sandbox.limits.cpus = max(0.1, sandboxCpus)
