@@ -35,7 +35,7 @@ public func buildApplication(
     let router = Router(context: MeshRequestContext.self)
     router.middlewares.add(ErrorMiddleware())
     router.middlewares.add(BearerAuthMiddleware(tokens: tokens))
-    HealthController(store: store, metrics: metrics).addRoutes(to: router)
+    HealthController(store: store, metrics: metrics, sendBudget: hub.sendBudget).addRoutes(to: router)
     InvitePageController().addRoutes(to: router)
     let v1 = router.group("v1")
     AuthController(

@@ -79,6 +79,7 @@ import Testing
             let deadline = ContinuousClock.now + .seconds(5)
             while hub.sendBudget.inUse > 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
             #expect(hub.sendBudget.inUse == 0, "queued bytes return to the server's budget")
+            #expect(try await server.waitForMetric("mesh_send_queue_bytes 0.0", timeout: .seconds(5)), "the gauge says so too")
         }
     }
 

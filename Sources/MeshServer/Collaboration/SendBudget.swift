@@ -22,6 +22,6 @@ final class SendBudget: Sendable {
         used.withLockedValue { $0 = max(0, $0 - bytes) }
     }
 
-    /// Bytes queued on every connection now.
+    /// Bytes queued on every connection now (the `mesh_send_queue_bytes` gauge).
     var inUse: Int { used.withLockedValue { $0 } }
 }

@@ -6,6 +6,8 @@ import MeshStore
 struct HealthController {
     let store: Store
     let metrics: ServerMetrics
+    /// The send budget `mesh_send_queue_bytes` reports.
+    var sendBudget: SendBudget? = nil
 
     func addRoutes(to router: Router<MeshRequestContext>) {
         router.get("health", use: health)
@@ -34,6 +36,7 @@ struct HealthController {
     @Sendable func prometheus(_ request: Request, context: MeshRequestContext) async throws -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; version=0.0.4"
+        if let sendBudget { metrics.sendQueueBytes.set(Double(sendBudget.inUse)) }
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
     }
 

@@ -14,6 +14,8 @@ public struct ServerMetrics: Sendable {
     let commitLatency: DurationHistogram
     let databaseLatency: DurationHistogram
     let slowClientDisconnects: Counter
+    /// Bytes queued for sending on every WebSocket (set when `/metrics` is read).
+    let sendQueueBytes: Gauge
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -34,5 +36,7 @@ public struct ServerMetrics: Sendable {
             name: "mesh_db_query_seconds", buckets: latencyBuckets, help: "Database round trips of op commits and health checks")
         slowClientDisconnects = registry.makeCounter(
             name: "mesh_slow_client_disconnects_total", help: "Connections closed because their send queue overflowed")
+        sendQueueBytes = registry.makeGauge(
+            name: "mesh_send_queue_bytes", help: "Bytes queued for sending on every WebSocket together (limit: the server-wide send budget)")
     }
 }
