@@ -103,8 +103,8 @@ public enum DAPBridge {
             // say when in the welcome).
             let renewal = Task {
                 guard let expiry = welcome.tokenExpiresAt else { return }
-                await DebugTokenRenewal.run(expiresAt: expiry, server: target.server, environment: target.environment) { text in
-                    try await outbound.write(.text(text))
+                await AccessTokenRenewal.run(expiresAt: expiry, server: target.server, environment: target.environment) { token in
+                    try await outbound.write(.text(DebugAuth(token: token).text))
                 }
             }
             defer { renewal.cancel() }
