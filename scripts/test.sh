@@ -30,6 +30,9 @@ finish() {
 }
 trap finish EXIT
 
+# mesh-relay's own tests (build flags, launch rewriting, cache trimming, Landlock confinement).
+(cd runtime/relay && go vet . && go test -count=1 .)
+
 swift build --build-tests
 mkdir -p .build
 # The sandbox runtime image (Go, Delve, mesh-relay from this machine's packages; no registry).

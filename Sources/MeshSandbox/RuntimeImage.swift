@@ -4,9 +4,10 @@ import Foundation
 /// root-filesystem tarball (no registry). `runtime/build-rootfs.sh` stages it.
 public enum RuntimeImage {
     public static let repository = "mesh-runtime"
-    /// 3: mesh-relay dials the server's Unix socket at `MESH_RELAY_SOCKET` (2 listened on one in
-    /// a bind-mounted folder).
-    public static let tag = "3"
+    /// 4: mesh-relay confines programs and dlv with Landlock, builds debug launches itself and
+    /// keeps the build cache within `MESH_CACHE_LIMIT_MB` (3 let programs write the cache; 2
+    /// listened on a socket in a bind-mounted folder).
+    public static let tag = "4"
     public static var reference: String { "\(repository):\(tag)" }
     /// The prefix of the named volumes holding Go's build cache, one per session and image
     /// (`Sandbox.volumeName(_:imageID:session:)`), each filled by Docker from the image's warm

@@ -22,6 +22,10 @@ public struct SandboxLimits: Sendable, Hashable {
     public var maxContainersPerUser: Int = 4
     /// The seccomp filter.
     public var seccomp: SeccompProfile = .mesh
+    /// What a session's Go build cache may hold beyond the image's warm cache: `mesh-relay`
+    /// deletes the oldest entries after a build above it, and stops a build that grows it past
+    /// twice this. 0: no per-session cache volume (every build starts cold in the tmpfs).
+    public var cacheBytes: Int = 1 << 30
 
     public init() {}
 }
@@ -67,6 +71,12 @@ public struct ContainerSpec: Sendable {
             "GOFLAGS": "-buildvcs=false", "CGO_ENABLED": "0", "GOPROXY": "off", "GOSUMDB": "off", "GOTMPDIR": "/tmp",
         ]
         if relaySocket != nil { env["MESH_RELAY_SOCKET"] = Self.relaySocketPath }
+        if cacheVolume != nil {
+            // The relay confines the program (and dlv) so that only its own builds write the
+            // volume, and keeps what they add within the limit.
+            env["MESH_CONFINE"] = "1"
+            env["MESH_CACHE_LIMIT_MB"] = "\(max(1, limits.cacheBytes >> 20))"
+        }
         env.merge(environment) { $1 }
         var binds = ["\(workspace):/workspace:ro"]
         if let cacheVolume { binds.append("\(cacheVolume):/opt/gocache") }

@@ -49,6 +49,7 @@ public func buildApplication(
     let sandbox: Sandbox? = configuration.sandbox.enabled
         ? Sandbox(docker: DockerClient(socketPath: configuration.sandbox.dockerSocket), image: configuration.sandbox.image,
                   limits: configuration.sandbox.limits, instance: DocumentHash.of(URL(fileURLWithPath: configuration.dataDirectory).standardizedFileURL.path),
+                  cacheVolume: configuration.sandbox.limits.cacheBytes > 0 ? RuntimeImage.cacheVolume : nil,
                   logger: logger)
         : nil
     let debugHub = sandbox.map {

@@ -14,6 +14,18 @@ import Testing
         return try #require(body["HostConfig"] as? [String: Any])
     }
 
+    /// A container with a build-cache volume tells the relay to confine the program and to keep
+    /// the cache within the server's limit; one without a volume has nothing to protect.
+    @Test func aCacheVolumeComesWithConfinementAndItsLimit() throws {
+        var spec = ContainerSpec(image: "mesh-runtime:test", command: ["/usr/local/bin/mesh-relay", "run", "."], workspace: "/srv/ws")
+        spec.limits.cacheBytes = 256 << 20
+        func environment() -> [String] { spec.createBody(instance: "test-instance")["Env"] as? [String] ?? [] }
+        #expect(!environment().contains { $0.hasPrefix("MESH_CONFINE=") || $0.hasPrefix("MESH_CACHE_LIMIT_MB=") })
+        spec.cacheVolume = "mesh-gocache-0123456789ab-s0123"
+        #expect(environment().contains("MESH_CONFINE=1") && environment().contains("MESH_CACHE_LIMIT_MB=256"), "\(environment())")
+        #expect(environment().contains("GOCACHE=/opt/gocache"))
+    }
+
     @Test func meshSeccompProfileIsAppliedAndDeniesItsList() throws {
         let options = try #require(try hostConfig(.mesh)["SecurityOpt"] as? [String])
         #expect(options.contains("no-new-privileges"))

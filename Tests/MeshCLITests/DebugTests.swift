@@ -94,6 +94,34 @@ import Testing
         try await world.expectNoContainers("the flooding debuggee")
     }
 
+    /// Issue "safe for strangers": dlv built debug launches into the session's build cache,
+    /// and the debuggee could write there for as long as it ran. The relay builds now and runs
+    /// dlv confined: the debuggee's write into the cache is refused, and build flags that would
+    /// make the (unconfined) build run code are refused before anything is built.
+    @Test func aDebuggeeCannotWriteTheBuildCache() async throws {
+        let world = try await SandboxWorld.start("dap-cache")
+        defer { world.stop() }
+        let dap = try DAPProcess(root: world.dirA, home: world.homeA, logFile: world.root.appendingPathComponent("dap-cache.log"))
+        defer { dap.close() }
+        #expect(try await initialize(dap)["success"]?.bool == true)
+        let program = JSONValue.string(world.dirA.appendingPathComponent("cacheprobe").path)
+        let refused = try await dap.request("launch", ["mode": "debug", "program": program,
+                                                       "buildFlags": "-toolexec=/workspace/cacheprobe/evil"], timeout: .seconds(120))
+        #expect(refused["success"]?.bool == false, "\(refused)")
+        #expect("\(refused)".contains("not allowed"), "\(refused)")
+        let launch = try await dap.request("launch", ["mode": "debug", "program": program, "args": ["plant", "debuggee"],
+                                                      "buildFlags": "-tags mesh"], timeout: .seconds(120))
+        #expect(launch["success"]?.bool == true, "launch: \(launch)")
+        _ = try await dap.event("initialized")
+        _ = try await dap.request("configurationDone")
+        _ = try await dap.event("terminated", timeout: .seconds(120))
+        #expect(dap.programOutput.contains("plant failed") && dap.programOutput.contains("permission denied"),
+                "\(dap.programOutput)")
+        _ = try? await dap.request("disconnect", ["terminateDebuggee": true], timeout: .seconds(10))
+        dap.close()
+        try await world.expectNoContainers("the debug session")
+    }
+
     @Test func aWholeDebugSessionThroughMeshDAP() async throws {
         let world = try await SandboxWorld.start("dap")
         defer { world.stop() }

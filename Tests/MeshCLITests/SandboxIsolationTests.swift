@@ -15,17 +15,19 @@ import Testing
 
     /// Issue "tenants isolated in the sandbox": every session's builds wrote to one shared Go
     /// cache volume, so a session's code could plant entries another session's builds read.
-    /// Each session has its own volume now; deleting the session removes it.
+    /// Each session has its own volume now, deleting the session removes it, and a program
+    /// cannot write even its own session's volume (the relay confines it with Landlock; only the
+    /// relay's builds write there).
     @Test func aSessionCannotPlantFilesInAnotherSessionsBuildCache() async throws {
         let world = try await SandboxWorld.start("cache-isolation")
         defer { world.stop() }
         let other = try world.shareAnother("ann-other")
         let planted = try run(["./cacheprobe", "--", "plant", "poison"], home: world.homeA, in: world.dirA)
-        #expect(planted.status == 0 && planted.stdout.contains("planted"), "\(planted.stdout) \(planted.stderr)")
-        // The planting session sees its own file (the cache outlives a run)...
+        #expect(planted.status != 0 && planted.stdout.contains("plant failed") && planted.stdout.contains("permission denied"),
+                "\(planted.stdout) \(planted.stderr)")
+        // Nothing planted, in its own session's cache or another's.
         let own = try run(["./cacheprobe", "--", "look", "poison"], home: world.homeA, in: world.dirA)
-        #expect(own.stdout.contains("found"), "\(own.stdout) \(own.stderr)")
-        // ...the other session does not.
+        #expect(own.status == 0 && own.stdout.contains("absent"), "\(own.stdout) \(own.stderr)")
         let elsewhere = try run(["./cacheprobe", "--", "look", "poison"], home: world.homeA, in: other.dir)
         #expect(elsewhere.status == 0 && elsewhere.stdout.contains("absent"), "\(elsewhere.stdout) \(elsewhere.stderr)")
 
@@ -40,6 +42,24 @@ import Testing
         #expect(deleted.status == 0, "\(deleted.stderr)")
         #expect(try await world.cacheVolumes(of: other.session).isEmpty)
         #expect(try await world.cacheVolumes(of: world.session) == first)
+    }
+
+    /// Issue "safe for strangers": a session's build-cache volume had no size limit, and the
+    /// program could fill it. Now the program cannot write it (above), and what builds add is
+    /// kept within `--sandbox-cache-mb`: `cachefill` compiles a 6 MiB package, and what the cache
+    /// holds besides the image's warm cache, measured by the program right after its build,
+    /// stays under the 1 MiB limit.
+    @Test func aBuildCannotGrowTheCacheBeyondItsLimit() async throws {
+        let world = try await SandboxWorld.start("cache-limit", serverArguments: ["--sandbox-cache-mb", "1"])
+        defer { world.stop() }
+        for round in 1...2 {
+            let result = try run(["./cachefill"], home: world.homeA, in: world.dirA)
+            #expect(result.status == 0, "round \(round): \(result.stdout) \(result.stderr)")
+            let added = result.stdout.components(separatedBy: "cache added ").dropFirst().first.flatMap { Int($0.prefix { $0.isNumber }) }
+            let bytes = try #require(added, "round \(round): \(result.stdout)")
+            #expect(bytes <= 1 << 20, "round \(round): the cache holds \(bytes) bytes beyond the image's")
+        }
+        try await world.expectNoContainers("the cache fills")
     }
 
     /// One user starting runs in a loop could take every container the machine can hold. With

@@ -8,6 +8,10 @@
 //	relay [--] <dlv args...>     e.g. `relay dap`: the debug bridge
 //	relay run <dir> [args...]    build the Go package in <dir>, run it with args (`mesh run`)
 //
+// The programs run confined: they, and dlv with its debuggees, cannot write the session's build
+// cache; only the relay's own builds do, and it keeps the cache within its limit (confine.go,
+// cache.go, build.go; debug launches are built by the relay, launch.go).
+//
 // Debug bridge: the DAP client is on the relay's stdin and stdout, or at the other end of a Unix
 // socket the relay dials at $MESH_RELAY_SOCKET (see dapStream). The relay listens on 127.0.0.1:0
 // inside the container, starts
@@ -163,10 +167,7 @@ func run(dir string, args []string) int {
 		name = "main"
 	}
 	bin := filepath.Join(tmp, name)
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Dir = dir
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
+	if err := goCommand(dir, []string{"build", "-o", bin, "."}, os.Stderr); err != nil {
 		if _, ok := err.(*exec.ExitError); !ok {
 			fmt.Fprintln(os.Stderr, "relay: go build:", err)
 		}
@@ -175,7 +176,7 @@ func run(dir string, args []string) int {
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	if err := cmd.Start(); err != nil {
+	if err := startConfined(cmd); err != nil {
 		fmt.Fprintln(os.Stderr, "relay:", err)
 		return exitStartFailed
 	}
@@ -246,7 +247,7 @@ func bridge(args []string) int {
 		return exitStartFailed
 	}
 	cmd.Stdout, cmd.Stderr = outW, errW // stdin: /dev/null; the relay's stdin is the DAP stream
-	if err := cmd.Start(); err != nil {
+	if err := startConfined(cmd); err != nil {
 		fmt.Fprintln(os.Stderr, "relay:", err)
 		return exitStartFailed
 	}
@@ -293,12 +294,33 @@ func bridge(args []string) int {
 		return exitStartFailed
 	}
 
-	// stdin → dlv, as raw bytes (dlv does its own framing). When stdin ends, close the
-	// connection: dlv then ends the debug session and exits.
+	// stdin → dlv, one DAP message at a time: debug and test launches are built here first
+	// (launch.go). When stdin ends, close the connection: dlv then ends the debug session and
+	// exits.
+	launches := &launchBuilder{}
+	defer launches.cleanup()
 	stdinDone := make(chan struct{})
 	go func() {
-		io.Copy(conn, dapIn)
-		close(stdinDone)
+		defer close(stdinDone)
+		r := bufio.NewReaderSize(dapIn, 64<<10)
+		for {
+			msg, err := readMessage(r)
+			if err != nil {
+				if err != io.EOF && !errors.Is(err, net.ErrClosed) {
+					fmt.Fprintln(os.Stderr, "relay: reading the DAP client:", err)
+				}
+				return
+			}
+			forward, replies := launches.rewrite(msg)
+			for _, reply := range replies {
+				w.send(reply)
+			}
+			if forward != nil {
+				if _, err := conn.Write(forward); err != nil {
+					return
+				}
+			}
+		}
 	}()
 	// dlv → stdout, one DAP message at a time.
 	connDone := make(chan struct{})
@@ -348,6 +370,9 @@ func waitTimeout(wg *sync.WaitGroup, d time.Duration) {
 	}
 }
 
+// maxMessageBytes bounds a DAP message's body (the server's own limit is lower).
+const maxMessageBytes = 64 << 20
+
 // readMessage reads one DAP message (headers and body) and returns it whole, as received.
 func readMessage(r *bufio.Reader) ([]byte, error) {
 	var head bytes.Buffer
@@ -370,7 +395,7 @@ func readMessage(r *bufio.Reader) ([]byte, error) {
 		}
 		if k, v, ok := strings.Cut(field, ":"); ok && strings.EqualFold(strings.TrimSpace(k), "Content-Length") {
 			n, err := strconv.Atoi(strings.TrimSpace(v))
-			if err != nil || n < 0 {
+			if err != nil || n < 0 || n > maxMessageBytes {
 				return nil, fmt.Errorf("bad Content-Length %q", v)
 			}
 			length = n

@@ -336,6 +336,11 @@ actor DebugSession {
                 initializeResponse = body
                 participant.initialized = true
             }
+            if route.command == "launch", message["success"]?.bool != true {
+                // A launch that failed (a build error, refused build flags) can be fixed and
+                // sent again; until one succeeds nothing is launched.
+                launched = false
+            }
             if route.command == "setBreakpoints" {
                 // Answer with the participant's own breakpoints, in their order.
                 let verified = body["breakpoints"]?.array ?? []

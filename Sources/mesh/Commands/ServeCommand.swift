@@ -97,6 +97,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Sandbox containers one user runs at once (env MESH_SANDBOX_MAX_CONTAINERS_PER_USER).")
     var sandboxMaxContainersPerUser: Int = Int(ProcessInfo.processInfo.environment["MESH_SANDBOX_MAX_CONTAINERS_PER_USER"] ?? "") ?? 4
 
+    @Option(help: "What a session's Go build cache may hold in MiB beyond the image's warm cache; 0: no per-session cache, every build starts cold (env MESH_SANDBOX_CACHE_MB).")
+    var sandboxCacheMb: Int = Int(ProcessInfo.processInfo.environment["MESH_SANDBOX_CACHE_MB"] ?? "") ?? 1024
+
     @Option(help: "Sandbox seccomp filter: mesh (a short deny-list, fast under a debugger) or docker (Docker's default allow-list) (env MESH_SANDBOX_SECCOMP).")
     var sandboxSeccomp: String = ProcessInfo.processInfo.environment["MESH_SANDBOX_SECCOMP"] ?? "mesh"
 
@@ -142,6 +145,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.sandbox.limits.idleSeconds = max(1, sandboxIdleSeconds)
         configuration.sandbox.limits.totalSeconds = max(1, sandboxTotalSeconds)
         configuration.sandbox.limits.seccomp = seccomp
+        configuration.sandbox.limits.cacheBytes = max(0, min(sandboxCacheMb, 1 << 20)) << 20
         configuration.sandbox.limits.maxContainers = max(1, sandboxMaxContainers)
         configuration.sandbox.limits.maxContainersPerUser = max(1, sandboxMaxContainersPerUser)
         let backend = databaseURL == nil ? "sqlite in \(dataDir)" : "postgresql"

@@ -1,0 +1,3 @@
+module cachefill
+
+go 1.19
