@@ -14,6 +14,7 @@
 ---
 --- Neovim 0.11 without `setup()`: `vim.lsp.enable('mesh')` reads `lsp/mesh.lua` (this folder),
 --- which returns `M.lsp_config()`: the same client, attached by Neovim's own FileType logic.
+--- `M.statusline()` is a statusline item ("mesh: 2 peers").
 local config = require('mesh.config')
 local cursor = require('mesh.cursor')
 local edits = require('mesh.edits')
@@ -130,6 +131,7 @@ function M.lsp_config()
     on_exit = function(_, _, client_id)
       vim.schedule(function()
         cursor.detach(client_id)
+        presence.forget(client_id)
       end)
     end,
   }
@@ -164,6 +166,21 @@ function M.attach_all()
       M.attach(bufnr)
     end
   end
+end
+
+--- For a statusline: `"mesh: 2 peers"` in a buffer a mesh client is attached to (the others
+--- present in the files this Neovim has open in that session, as `mesh/presence` last said),
+--- `""` elsewhere. No request: a lookup of what the plugin already holds.
+---   vim.o.statusline = "%f %{%v:lua.require'mesh'.statusline()%} %=%l:%c"
+--- @param bufnr? integer default: the current buffer (the statusline's own window in `%{}`)
+--- @return string
+function M.statusline(bufnr)
+  local client = vim.lsp.get_clients({ bufnr = bufnr or 0, name = 'mesh' })[1]
+  if not client then
+    return ''
+  end
+  local count = presence.peer_count(client.id)
+  return ('mesh: %d %s'):format(count, count == 1 and 'peer' or 'peers')
 end
 
 function M.setup(opts)
