@@ -15,6 +15,7 @@
 --- Neovim 0.11 without `setup()`: `vim.lsp.enable('mesh')` reads `lsp/mesh.lua` (this folder),
 --- which returns `M.lsp_config()`: the same client, attached by Neovim's own FileType logic.
 --- `M.statusline()` is a statusline item ("mesh: 2 peers").
+--- `:checkhealth mesh` is mesh.health; `:help mesh` is doc/mesh.txt.
 local config = require('mesh.config')
 local cursor = require('mesh.cursor')
 local edits = require('mesh.edits')
