@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Editor end-to-end tests: real headless Neovim 0.11 instances (two with editors/nvim, two
 # with plain vim.lsp.start) typing at once through `mesh lsp` against a real `mesh serve`,
-# then Tests/editors/exactly_once.py (every typed token exactly once, six settings).
+# then Tests/editors/exactly_once.py (every typed token exactly once, six settings) and
+# Tests/editors/neovim_native.py (vim.lsp.enable('mesh') via lsp/mesh.lua, :checkhealth mesh,
+# :helptags on the help file, the statusline, no message line per remote edit).
 #
 #   scripts/editor-tests.sh                 # the test (random seed, printed)
 #   scripts/editor-tests.sh --seed 42       # replay a seed
@@ -33,6 +35,9 @@ status=0
 # keys) type unique tokens; each must appear once everywhere. `--stress N` runs N random ones.
 if [ "$#" = 0 ]; then
     "$VENV/bin/python" Tests/editors/exactly_once.py || status=1
+    # Neovim 0.11's own ways in: lsp/mesh.lua, :checkhealth mesh, doc/mesh.txt, the statusline,
+    # and 20 remote tokens printing no message line (with the plugin and without).
+    "$VENV/bin/python" Tests/editors/neovim_native.py || status=1
 fi
 
 # Emacs (eglot + editors/emacs/mesh.el next to a Neovim peer), when asked for:

@@ -1,5 +1,7 @@
 """One embedded, headless Neovim driven through pynvim, with the test helpers of
-mesh_test.lua loaded, either with the editors/nvim plugin or with a plain vim.lsp.start."""
+mesh_test.lua loaded, either with the editors/nvim plugin (`require('mesh').setup()`, or with
+`enable`: only `vim.lsp.enable('mesh')` and the plugin's lsp/mesh.lua, finding `mesh` on the
+child's PATH) or with a plain vim.lsp.start."""
 
 from __future__ import annotations
 
@@ -30,6 +32,8 @@ class Instance:
     tap: bool = False
     versioned_edits: bool = False  # plain instance advertises workspaceEdit.documentChanges
     debounce: int | None = None  # flags.debounce_text_changes (None: the plugin's 50, Neovim's 150)
+    enable: bool = False  # with plugin: vim.lsp.enable('mesh') (lsp/mesh.lua) instead of setup()
+    env: dict | None = None  # extra environment of the Neovim process (and so of its mesh lsp)
     edits: int = 0
     pid: int = 0
 
@@ -39,10 +43,10 @@ class Instance:
         state = self.root / f"state-{self.name}"
         state.mkdir(exist_ok=True)
         # The child inherits the environment: a private state dir keeps each lsp.log apart.
-        saved = {k: os.environ.get(k) for k in ("XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME")}
-        os.environ["XDG_STATE_HOME"] = str(state)
-        os.environ["XDG_CONFIG_HOME"] = str(state / "config")
-        os.environ["XDG_DATA_HOME"] = str(state / "data")
+        extra = {"XDG_STATE_HOME": str(state), "XDG_CONFIG_HOME": str(state / "config"),
+                 "XDG_DATA_HOME": str(state / "data"), **(self.env or {})}
+        saved = {k: os.environ.get(k) for k in extra}
+        os.environ.update(extra)
         try:
             self.nvim = pynvim.attach("child", argv=[self.nvim_bin, "--embed", "--headless", "--clean",
                                                      "-n", "-i", "NONE"])
@@ -61,7 +65,16 @@ class Instance:
         if self.tap:
             cmd = [sys.executable, str(Path(__file__).with_name("lsp_tap.py")),
                    str(self.root / f"trace-{self.name}.jsonl"), *cmd]
-        if self.plugin:
+        if self.plugin and self.enable:
+            # Neovim 0.11's own way: the plugin folder on the runtimepath, one call, no options
+            # (`mesh` comes from PATH, MESH_HOME from the environment: see `env`).
+            self.lua("""
+                local plugin, file = ...
+                vim.opt.rtp:prepend(plugin)
+                vim.lsp.enable('mesh')
+                vim.cmd.edit(vim.fn.fnameescape(file))
+            """, str(PLUGIN_DIR), str(self.folder / file))
+        elif self.plugin:
             self.lua("""
                 local plugin, cmd, env, file, debounce = ...
                 if debounce == vim.NIL then debounce = nil end

@@ -49,8 +49,9 @@ end
 
 --- Runs the `mesh` CLI (same binary and environment as the language server).
 local function cli(args, on_done)
-  local cmd = vim.list_extend({ config.options.cmd[1] }, args)
-  vim.system(cmd, { text = true, env = config.options.cmd_env }, function(out)
+  local program, env = config.command()
+  local cmd = vim.list_extend({ program }, args)
+  vim.system(cmd, { text = true, env = env }, function(out)
     vim.schedule(function()
       if out.code ~= 0 then
         notify(table.concat(args, ' ', 1, 1) .. ' failed: ' .. vim.trim(out.stderr or ''), vim.log.levels.ERROR)

@@ -38,9 +38,29 @@ M.defaults = {
 
 M.options = vim.deepcopy(M.defaults)
 
+--- Whether `setup()` ran (else the options are the defaults, and a client may come from
+--- `vim.lsp.enable('mesh')` with whatever `vim.lsp.config('mesh', …)` said).
+M.is_set = false
+
 function M.set(opts)
   M.options = vim.tbl_deep_extend('force', vim.deepcopy(M.defaults), opts or {})
+  M.is_set = true
   return M.options
+end
+
+--- The `mesh` command and its environment, as the language server runs it: `setup()`'s
+--- options, else those of `vim.lsp.config('mesh')` when `vim.lsp.enable('mesh')` is on.
+--- @return string program, table<string,string>? env
+function M.command()
+  if not M.is_set and vim.lsp.is_enabled and vim.lsp.is_enabled('mesh') then
+    local ok, resolved = pcall(function()
+      return vim.lsp.config.mesh
+    end)
+    if ok and type(resolved) == 'table' and type(resolved.cmd) == 'table' and resolved.cmd[1] then
+      return resolved.cmd[1], resolved.cmd_env
+    end
+  end
+  return M.options.cmd[1] or 'mesh', M.options.cmd_env
 end
 
 return M

@@ -16,11 +16,12 @@ function M.setup(opts)
   end
   opts = vim.tbl_deep_extend('force', config.options.dap or {}, opts or {})
 
+  local program, env = config.command()
   dap.adapters.mesh = {
     type = 'executable',
-    command = config.options.cmd[1] or 'mesh',
+    command = program,
     args = { 'dap' },
-    options = config.options.cmd_env and { env = config.options.cmd_env } or nil,
+    options = env and { env = env } or nil,
   }
 
   local launch = {

@@ -11,6 +11,11 @@
 --- the buffer version they name; this plugin adds what plain LSP cannot show well: real cursors and selections of the other participants
 --- (`mesh/presence` → extmarks, see mesh.presence), the local cursor (`mesh/cursor`, see
 --- mesh.cursor) and the :Mesh* commands (see mesh.commands). See docs/editors.md.
+---
+--- Neovim 0.11 without `setup()`: `vim.lsp.enable('mesh')` reads `lsp/mesh.lua` (this folder),
+--- which returns `M.lsp_config()`: the same client, attached by Neovim's own FileType logic.
+--- `M.statusline()` is a statusline item ("mesh: 2 peers").
+--- `:checkhealth mesh` is mesh.health; `:help mesh` is doc/mesh.txt.
 local config = require('mesh.config')
 local cursor = require('mesh.cursor')
 local edits = require('mesh.edits')
@@ -54,7 +59,28 @@ local function capabilities()
   })
 end
 
+--- Highlights, commands and the redraw autocommands, for a client started by
+--- `vim.lsp.enable('mesh')` without `setup()` (which does the same itself). Once.
+local ui_ready = false
+local function ensure_ui()
+  if ui_ready then
+    return
+  end
+  ui_ready = true
+  highlights.define()
+  require('mesh.commands').register()
+  local group = vim.api.nvim_create_augroup('mesh.ui', { clear = true })
+  vim.api.nvim_create_autocmd('ColorScheme', { group = group, callback = highlights.define })
+  vim.api.nvim_create_autocmd('BufWinEnter', {
+    group = group,
+    callback = function(args)
+      presence.redraw(args.buf)
+    end,
+  })
+end
+
 local function on_attach(client, bufnr)
+  ensure_ui()
   cursor.attach(client, bufnr)
   presence.redraw(bufnr)
   if config.options.hide_hint_diagnostics then
@@ -73,6 +99,45 @@ local function on_attach(client, bufnr)
   end
 end
 
+--- What a mesh client needs from its extmarks and handlers once an editor attaches a buffer
+--- (the `on_attach` of `M.lsp_config()`): report the cursor, draw the peers, hide hint
+--- diagnostics. Call it from your own `on_attach` if you replace this one through
+--- `vim.lsp.config('mesh', { on_attach = … })` (an `LspAttach` autocommand needs nothing).
+M.on_attach = on_attach
+
+--- The client configuration, as `vim.lsp.config` takes it (and `lsp/mesh.lua` returns it):
+--- `mesh lsp` for every file type (`filetypes` nil), started only in a folder holding
+--- `.mesh/session.json` (`root_dir` calls back only there; `root_markers` cannot name a file
+--- inside a folder), with the plugin's handlers and a 50 ms `didChange` debounce.
+--- Uses the options of `setup()` if it ran, else the defaults.
+--- @return vim.lsp.Config
+function M.lsp_config()
+  local opts = config.options
+  return {
+    name = 'mesh',
+    cmd = opts.cmd,
+    cmd_env = opts.cmd_env,
+    filetypes = opts.filetypes,
+    root_dir = function(bufnr, on_dir)
+      local root = M.root(bufnr)
+      if root then
+        on_dir(root)
+      end
+    end,
+    init_options = opts.init_options,
+    capabilities = capabilities(),
+    flags = { debounce_text_changes = opts.debounce_text_changes },
+    handlers = { ['mesh/presence'] = presence.handler, ['workspace/applyEdit'] = edits.handler },
+    on_attach = on_attach,
+    on_exit = function(_, _, client_id)
+      vim.schedule(function()
+        cursor.detach(client_id)
+        presence.forget(client_id)
+      end)
+    end,
+  }
+end
+
 --- Starts (or reuses) the mesh client for `bufnr` if it lies in a shared workspace.
 --- @return integer? client_id
 function M.attach(bufnr)
@@ -85,27 +150,18 @@ function M.attach(bufnr)
   if not root then
     return nil
   end
-  local opts = config.options
-  return vim.lsp.start({
-    name = 'mesh',
-    cmd = opts.cmd,
-    cmd_env = opts.cmd_env,
-    root_dir = root,
-    init_options = opts.init_options,
-    capabilities = capabilities(),
-    flags = { debounce_text_changes = opts.debounce_text_changes },
-    handlers = { ['mesh/presence'] = presence.handler, ['workspace/applyEdit'] = edits.handler },
-    on_attach = on_attach,
-    on_exit = function(_, _, client_id)
-      vim.schedule(function()
-        cursor.detach(client_id)
-      end)
-    end,
-  }, { bufnr = bufnr })
+  local client = M.lsp_config()
+  client.root_dir = root
+  return vim.lsp.start(client, { bufnr = bufnr })
 end
 
 --- Attaches every loaded file buffer (after :MeshShare / :MeshJoin created a session).
+--- Without `setup()` but with `vim.lsp.enable('mesh')`, Neovim's own logic attaches them.
 function M.attach_all()
+  if not config.is_set and vim.lsp.is_enabled and vim.lsp.is_enabled('mesh') then
+    vim.cmd.doautoall('nvim.lsp.enable FileType')
+    return
+  end
   for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
     if vim.api.nvim_buf_is_loaded(bufnr) then
       M.attach(bufnr)
@@ -113,8 +169,25 @@ function M.attach_all()
   end
 end
 
+--- For a statusline: `"mesh: 2 peers"` in a buffer a mesh client is attached to (the others
+--- present in the files this Neovim has open in that session, as `mesh/presence` last said),
+--- `""` elsewhere. No request: a lookup of what the plugin already holds.
+---   vim.o.statusline = "%f %{%v:lua.require'mesh'.statusline()%} %=%l:%c"
+--- @param bufnr? integer default: the current buffer (the statusline's own window in `%{}`)
+--- @return string
+function M.statusline(bufnr)
+  local client = vim.lsp.get_clients({ bufnr = bufnr or 0, name = 'mesh' })[1]
+  if not client then
+    return ''
+  end
+  local count = presence.peer_count(client.id)
+  return ('mesh: %d %s'):format(count, count == 1 and 'peer' or 'peers')
+end
+
 function M.setup(opts)
   config.set(opts)
+  ui_ready = true
+  pcall(vim.api.nvim_del_augroup_by_name, 'mesh.ui')
   highlights.define()
   require('mesh.commands').register()
 

@@ -19,8 +19,12 @@ local M = {}
 M.ns = vim.api.nvim_create_namespace('mesh')
 
 --- The last presence per file URI, and who is where (for :MeshWho and :MeshFollow completion).
---- @type table<string, {participants: table[], encoding: string}>
+--- @type table<string, {participants: table[], encoding: string, client_id: integer?}>
 M.by_uri = {}
+
+--- Client id → how many others are present in its open files (for the statusline).
+--- @type table<integer, integer>
+M.peers = {}
 
 local function compare(a_row, a_col, b_row, b_col)
   if a_row ~= b_row then
@@ -135,12 +139,52 @@ function M.handler(_, params, ctx)
   if #participants == 0 then
     M.by_uri[params.uri] = nil
   else
-    M.by_uri[params.uri] = { participants = participants, encoding = encoding }
+    M.by_uri[params.uri] = { participants = participants, encoding = encoding, client_id = ctx.client_id }
   end
   local bufnr = buffer_for(params.uri)
   if bufnr then
     M.redraw(bufnr)
   end
+  M.count(ctx.client_id)
+end
+
+--- Recounts the distinct others present in `client_id`'s files; redraws the statuslines when
+--- the number changed (so `require('mesh').statusline()` stays a table lookup).
+function M.count(client_id)
+  local seen, count = {}, 0
+  for _, state in pairs(M.by_uri) do
+    if state.client_id == client_id then
+      for _, p in ipairs(state.participants) do
+        if p.user and not seen[p.user] then
+          seen[p.user] = true
+          count = count + 1
+        end
+      end
+    end
+  end
+  if (M.peers[client_id] or 0) ~= count then
+    M.peers[client_id] = count > 0 and count or nil
+    vim.cmd.redrawstatus({ bang = true })
+  end
+end
+
+--- How many others are present in the files `client_id` has open (0 when none or unknown).
+function M.peer_count(client_id)
+  return M.peers[client_id] or 0
+end
+
+--- Forgets what a stopped client reported, and clears what was drawn from it.
+function M.forget(client_id)
+  for uri, state in pairs(M.by_uri) do
+    if state.client_id == client_id then
+      M.by_uri[uri] = nil
+      local bufnr = buffer_for(uri)
+      if bufnr then
+        M.redraw(bufnr)
+      end
+    end
+  end
+  M.count(client_id)
 end
 
 --- Every participant seen anywhere: { name, user, uri } (for :MeshFollow completion).
