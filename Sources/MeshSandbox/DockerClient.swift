@@ -131,6 +131,11 @@ public struct DockerClient: Sendable {
         _ = try await call(.DELETE, "/images/\(escape(reference))", expect: [200, 404])
     }
 
+    /// Creates a named volume (nothing when it exists).
+    public func createVolume(_ name: String) async throws {
+        _ = try await call(.POST, "/volumes/create", body: ["Name": name], expect: [201])
+    }
+
     /// Removes a named volume (nothing when it is gone; an API error while a container uses it).
     public func removeVolume(_ name: String) async throws {
         _ = try await call(.DELETE, "/volumes/\(escape(name))", expect: [204, 404])

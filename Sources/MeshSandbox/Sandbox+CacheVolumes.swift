@@ -59,6 +59,37 @@ extension Sandbox {
         return removed
     }
 
+    /// Removes the current image's session volumes whose session `exists` says is gone (its
+    /// deletion could not remove them: dockerd was unreachable, or the server died first). A
+    /// volume in use stays; a session `exists` cannot answer for stays. Returns the names removed.
+    @discardableResult
+    public func removeCacheVolumesOfDeletedSessions(exists: (UUID) async throws -> Bool) async throws -> [String] {
+        guard let cacheVolume, let imageID = try await docker.imageID(image) else { return [] }
+        let current = String(Self.volumeName(cacheVolume, imageID: imageID).dropFirst(cacheVolume.count + 1))
+        var removed: [String] = []
+        for name in try await docker.volumes(namePrefix: cacheVolume + "-") {
+            guard let parts = Self.parseVolumeName(name, prefix: cacheVolume), parts.image == current,
+                  let digits = parts.session, let session = Self.session(fromDigits: digits),
+                  (try? await exists(session)) == false
+            else { continue }
+            do {
+                try await docker.removeVolume(name)
+                seededVolumes.remove(name)
+                removed.append(name)
+            } catch DockerError.api(409, _) {
+                continue  // in use
+            }
+        }
+        return removed
+    }
+
+    /// The session id of 32 hex digits.
+    static func session(fromDigits digits: String) -> UUID? {
+        guard digits.count == 32 else { return nil }
+        let d = Array(digits)
+        return UUID(uuidString: "\(String(d[0..<8]))-\(String(d[8..<12]))-\(String(d[12..<16]))-\(String(d[16..<20]))-\(String(d[20..<32]))")
+    }
+
     /// Whether a container of this server has mounted a cache volume of `session`.
     func hasMountedCacheVolume(of session: UUID) -> Bool {
         guard let cacheVolume else { return false }

@@ -98,7 +98,7 @@ public func buildApplication(
                                            autoPing: .enabled(timePeriod: configuration.limits.pingInterval),
                                            closeTimeout: .seconds(2)))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "mesh"),
-        services: [HubService(hub: hub), SandboxService(sandbox: sandbox, logger: logger)],
+        services: [HubService(hub: hub), SandboxService(sandbox: sandbox, store: store, logger: logger)],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger
     )
@@ -124,6 +124,7 @@ func allowedOriginsForDebug(_ configuration: ServerConfiguration) -> Set<String>
 /// Removes containers a crashed run left behind at start; kills the running ones at shutdown.
 struct SandboxService: Service {
     let sandbox: Sandbox?
+    let store: Store
     let logger: Logger
 
     func run() async throws {
@@ -141,6 +142,17 @@ struct SandboxService: Service {
                 // The cache volumes of earlier images (and the shared ones of earlier versions).
                 do { try await sandbox.removeStaleCacheVolumes() } catch {
                     logger.notice("could not remove stale sandbox cache volumes", metadata: ["error": "\(error)"])
+                }
+                // And those of sessions deleted while dockerd could not remove them.
+                do {
+                    let removed = try await sandbox.removeCacheVolumesOfDeletedSessions { [store] in
+                        try await store.sessions.find(id: $0) != nil
+                    }
+                    if !removed.isEmpty {
+                        logger.notice("removed the cache volumes of deleted sessions", metadata: ["count": "\(removed.count)"])
+                    }
+                } catch {
+                    logger.notice("could not remove the cache volumes of deleted sessions", metadata: ["error": "\(error)"])
                 }
             }
         } catch is CancellationError {

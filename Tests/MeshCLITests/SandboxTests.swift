@@ -65,6 +65,25 @@ import Testing
         #expect(endings == Array(repeating: .exited(2), count: 3))
     }
 
+    /// A session deleted while dockerd could not remove its cache volume left the volume for
+    /// good. At its start the server removes the current image's volumes of sessions its store
+    /// no longer has, and keeps those of sessions it has.
+    @Test func theVolumesOfDeletedSessionsAreRemoved() async throws {
+        try await SandboxWorld.requireDocker()
+        let docker = DockerClient()
+        let sandbox = Sandbox(docker: docker, instance: "test-volume-sweep")
+        let imageID = try #require(try await docker.imageID(RuntimeImage.reference))
+        let kept = UUID(), gone = UUID()
+        let names = [kept, gone].map { Sandbox.volumeName(RuntimeImage.cacheVolume, imageID: imageID, session: $0) }
+        for name in names { try await docker.createVolume(name) }
+        defer { Task { for name in names { try? await docker.removeVolume(name) } } }
+        // (Only `gone` counts as deleted: other tests' sessions running now keep their volumes.)
+        let removed = try await sandbox.removeCacheVolumesOfDeletedSessions { $0 != gone }
+        #expect(removed == [names[1]], "\(removed)")
+        let left = try await docker.volumes(namePrefix: RuntimeImage.cacheVolume + "-")
+        #expect(left.contains(names[0]) && !left.contains(names[1]), "\(left)")
+    }
+
     /// `mesh runtime build` removes the images other Mesh versions built (other `mesh-runtime`
     /// tags), never its own.
     @Test func otherRuntimeVersionsAreRemoved() async throws {
