@@ -39,7 +39,7 @@ extension LanguageServer {
         presenceDirty.insert(path)
         guard !presenceRenderScheduled else { return }
         presenceRenderScheduled = true
-        Task {
+        background.start {
             try? await Task.sleep(for: .milliseconds(15))
             await self.renderPresence()
         }
@@ -170,7 +170,7 @@ extension LanguageServer {
     func scheduleCursorSend() {
         guard !cursorSendScheduled else { return }
         cursorSendScheduled = true
-        Task {
+        background.start {
             try? await Task.sleep(for: .milliseconds(20))
             await self.sendCursor()
         }

@@ -15,7 +15,7 @@ extension LanguageServer {
             return
         }
         let server = options.server ?? discovered?.file.server ?? CredentialStore(environment: environment).server(flag: nil, environment: environment)
-        Task { await self.connect(server: server, session: session) }
+        background.start { await self.connect(server: server, session: session) }
     }
 
     /// Connects to the session, retrying with back-off while the server is unreachable.
@@ -28,10 +28,10 @@ extension LanguageServer {
                                                                       client: "mesh-lsp (\(client.name))", logger: logger)
             let link = SessionLink(collaboration)
             self.link = link
-            Task {
-                for await message in collaboration.messages { self.receive(message) }
+            background.start {
+                for await message in collaboration.messages { await self.receive(message) }
                 let error = await collaboration.closeError
-                self.connectionEnded(link, error: error)
+                await self.connectionEnded(link, error: error)
             }
         } catch {
             scheduleReconnect(after: "\(error)")
@@ -89,13 +89,15 @@ extension LanguageServer {
             show("Mesh: not connected to the session (\(reason)); retrying", type: 2)
         }
         log("Mesh: reconnecting in \(delay) s: \(reason)")
-        Task {
-            try? await Task.sleep(for: .seconds(delay))
+        background.start {
+            guard (try? await Task.sleep(for: .seconds(delay))) != nil else { return }
             await self.connect(server: serverURL, session: sessionID)
         }
     }
 
     func disconnect() async {
+        tokenRenewal?.cancel()
+        tokenRenewal = nil
         let link = self.link
         self.link = nil
         await link?.close()
@@ -344,9 +346,9 @@ extension LanguageServer {
         diskWrites.insert(path)
         guard !diskWriteScheduled else { return }
         diskWriteScheduled = true
-        Task {
+        background.start {
             try? await Task.sleep(for: .milliseconds(150))
-            self.flushDiskWrites()
+            await self.flushDiskWrites()
         }
     }
 

@@ -11,6 +11,8 @@ import MeshProtocol
 ///
 /// Every message from the editor and from the Mesh server is handled on this actor, in the
 /// order it arrived; nothing here awaits the editor, so no reply can overtake a `didChange`.
+/// What runs beside that (the session connection, timers, commands that wait on the network)
+/// is ``BackgroundWork`` in ``run(_:)``'s task group, and ends with it.
 public actor LanguageServer {
     /// Sends a message to the editor.
     public typealias Send = @Sendable (JSONRPCMessage) -> Void
@@ -49,8 +51,14 @@ public actor LanguageServer {
     var diskWrites: Set<String> = []
     var diskWriteScheduled = false
     var reconnectAttempt = 0
-    /// Sends fresh access tokens over the session socket before they expire.
+    /// Sends fresh access tokens over the session socket before they expire (cancelled when
+    /// the link changes or the server disconnects).
     var tokenRenewal: Task<Void, Never>?
+    /// Jobs run by ``run(_:)``'s task group.
+    let background = BackgroundWork()
+    /// Commands that wait on the network: answered in the background, so that they never hold
+    /// up the editor's later messages (a `didChange` typed meanwhile).
+    static let networkCommands: Set<String> = ["mesh.share", "mesh.join"]
     var lastFollowed: (path: String, line: Int)?
     /// Makes this bridge's op ids unique (`<instance>:<n>`).
     let instanceID = String(UUID().uuidString.prefix(8)).lowercased()
@@ -83,12 +91,26 @@ public actor LanguageServer {
                              logger: Logger = Logger(label: "mesh.lsp")) async -> Int32 {
         let server = LanguageServer(environment: environment, logger: logger) { connection.send($0) }
         connection.start()
-        for await incoming in connection.incoming {
-            await server.handle(incoming)
-            if let code = await server.exitCode { return code }
+        return await server.run(connection.incoming)
+    }
+
+    /// Handles `incoming` in order until the editor sends `exit` or the input ends, with the
+    /// background work in a task group beside it; then disconnects, cancels what still runs and
+    /// returns the exit code.
+    public func run(_ incoming: AsyncStream<JSONRPCConnection.Incoming>) async -> Int32 {
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                for await message in incoming {
+                    await self.handle(message)
+                    if await self.exitCode != nil { break }
+                }
+                await self.disconnect()
+                self.background.finish()
+            }
+            for await job in background.jobs { group.addTask { await job() } }
+            group.cancelAll()
         }
-        await server.disconnect()
-        return await server.phase == .shuttingDown ? 0 : 1
+        return exitCode ?? (phase == .shuttingDown ? 0 : 1)
     }
 
     // MARK: Dispatch
@@ -110,6 +132,15 @@ public actor LanguageServer {
     }
 
     private func handleRequest(id: RequestID, method: String, params: JSONValue?) async {
+        if phase == .running, method == "workspace/executeCommand",
+           let command = params?["command"]?.string, Self.networkCommands.contains(command) {
+            background.start { await self.answer(id: id, method: method, params: params) }
+            return
+        }
+        await answer(id: id, method: method, params: params)
+    }
+
+    private func answer(id: RequestID, method: String, params: JSONValue?) async {
         let result: Result<JSONValue, ResponseError>
         if phase == .waitingForInitialize, method != "initialize" {
             result = .failure(.serverNotInitialized)

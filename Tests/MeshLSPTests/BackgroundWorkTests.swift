@@ -1,0 +1,82 @@
+import Foundation
+import MeshProtocol
+import NIOConcurrencyHelpers
+import Testing
+@testable import MeshLSP
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `mesh lsp` answers the editor in order, but what waits on the network runs beside that: a
+/// `mesh.join` whose server does not answer holds up no later message, and ending the server
+/// ends it.
+@Suite struct BackgroundWorkTests {
+    /// A TCP listener on 127.0.0.1 that accepts connections and never answers.
+    final class SilentServer: @unchecked Sendable {
+        let fd: Int32
+        let port: Int
+        init() throws {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = 0
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0, listen(fd, 16) == 0 else { throw TestFailure("cannot listen") }
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            _ = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+            }
+            self.fd = fd
+            port = Int(UInt16(bigEndian: address.sin_port))
+        }
+        deinit { close(fd) }
+    }
+
+    struct TestFailure: Error, CustomStringConvertible { var description: String; init(_ d: String) { description = d } }
+
+    @Test func aJoinWaitingOnTheNetworkHoldsUpNoLaterMessage() async throws {
+        let silent = try SilentServer()
+        let server = "http://127.0.0.1:\(silent.port)"
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("mesh-background-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let sent = NIOLockedValueBox<[JSONRPCMessage]>([])
+        let lsp = LanguageServer(environment: ["HOME": "/nonexistent", "MESH_HOME": "/nonexistent/mesh"]) { message in
+            sent.withLockedValue { $0.append(message) }
+        }
+        let (input, editor) = AsyncStream.makeStream(of: JSONRPCConnection.Incoming.self)
+        let serving = Task { await lsp.run(input) }
+        func responseIDs() -> [RequestID] {
+            sent.withLockedValue { $0.compactMap { if case let .response(id?, _) = $0 { return id }; return nil } }
+        }
+        editor.yield(.message(.request(id: .number(1), method: "initialize", params: [
+            "processId": .null, "rootUri": .string(root.absoluteString), "capabilities": [:],
+            "initializationOptions": ["server": .string(server), "token": "a-token"],
+        ])))
+        editor.yield(.message(.notification(method: "initialized", params: [:])))
+        editor.yield(.message(.request(id: .number(2), method: "workspace/executeCommand", params: [
+            "command": "mesh.join", "arguments": [.string("\(server)/join/abcdefgh")],
+        ])))
+        editor.yield(.message(.request(id: .number(3), method: "textDocument/hover", params: [
+            "textDocument": ["uri": .string(root.appendingPathComponent("a.txt").absoluteString)],
+            "position": ["line": 0, "character": 0],
+        ])))
+        // The hover is answered while the join still waits for the silent server.
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !responseIDs().contains(.number(3)), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(responseIDs() == [.number(1), .number(3)], "\(responseIDs())")
+        // Ending the input ends the server, and with it the join's wait: run returns.
+        editor.finish()
+        let code = try await withThrowingTaskGroup(of: Int32?.self) { group in
+            group.addTask { await serving.value }
+            group.addTask { try await Task.sleep(for: .seconds(10)); return nil }
+            let first = try await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        #expect(code == 1, "run did not return after the input ended while a join waited")
+    }
+}
