@@ -117,8 +117,7 @@ struct DebugRouter {
         case "initialize":
             if let initializeResponse {
                 var actions = respond(to: id, seq: seq, command: command, body: initializeResponse)
-                participant.initialized = true
-                participants[id] = participant
+                participants[id]?.initialized = true   // not the copy from before the response: its seq is used
                 actions += sendEvent(["event": "initialized"], to: id)
                 return actions
             }
