@@ -149,7 +149,9 @@ struct DebugRouter {
             let lines = (arguments["breakpoints"]?.array ?? []).compactMap { $0["line"]?.int }
             return forward(command, unionBreakpoints(arguments, path: path), from: id, seq: seq, requestedLines: lines)
         case "disconnect":
-            return respond(to: id, seq: seq, command: command, body: .null) + [.leave(id)]
+            var actions = respond(to: id, seq: seq, command: command, body: .null)
+            actions.append(.leave(id))
+            return actions
         default:
             return forward(command, arguments, from: id, seq: seq)
         }
