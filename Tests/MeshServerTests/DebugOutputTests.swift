@@ -11,12 +11,12 @@ import Testing
 
     @Test func aDebuggeeFloodingItsOutputThroughDelveIsCounted() throws {
         let output = try message(#"{"seq":0,"type":"event","event":"output","body":{"category":"stdout","output":"héllo\n"}}"#)
-        #expect(DebugSession.outputBytes(of: output) == 7, "UTF-8 bytes of the text")
+        #expect(DebugRouter.outputBytes(of: output) == 7, "UTF-8 bytes of the text")
         let empty = try message(#"{"seq":0,"type":"event","event":"output","body":{"category":"stderr"}}"#)
-        #expect(DebugSession.outputBytes(of: empty) == 0)
+        #expect(DebugRouter.outputBytes(of: empty) == 0)
         let stopped = try message(#"{"seq":5,"type":"event","event":"stopped","body":{"reason":"breakpoint","threadId":1}}"#)
-        #expect(DebugSession.outputBytes(of: stopped) == nil)
+        #expect(DebugRouter.outputBytes(of: stopped) == nil)
         let response = try message(#"{"seq":6,"type":"response","request_seq":2,"success":true,"command":"evaluate","body":{"result":"output"}}"#)
-        #expect(DebugSession.outputBytes(of: response) == nil)
+        #expect(DebugRouter.outputBytes(of: response) == nil)
     }
 }
