@@ -235,6 +235,9 @@ import Testing
         // What a request waited for failed: its sender is told why.
         let write = router.failed(retried, error: "disk full")
         #expect(write == [.toParticipant(bob, refusal(seq: 3, requestSeq: 2, command: "launch", "disk full"))])
+        // A launch whose live text could not be written never reached Delve: it can be sent again.
+        let afterWrite = router.received(request(4, "launch", ["mode": "debug"]), from: bob, containerActive: true)
+        #expect(afterWrite.count == 1 && { if case .writeWorkspace = afterWrite.first { true } else { false } }(), "\(afterWrite)")
     }
 
     @Test func aLateJoinerGetsTheCachedInitializeAndTheLastStop() {

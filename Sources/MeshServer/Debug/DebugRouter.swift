@@ -164,7 +164,9 @@ struct DebugRouter {
 
     /// The container or the workspace a request waited for failed: the participant is told why.
     mutating func failed(_ request: Request, error: String) -> [Action] {
-        respond(to: request.participant, seq: request.seq, command: request.command, error: error)
+        // A launch that never reached Delve (the live text could not be written) can be sent again.
+        if request.command == "launch" { launched = false }
+        return respond(to: request.participant, seq: request.seq, command: request.command, error: error)
     }
 
     /// Why a viewer may not send `command` now, or nil. A viewer watches a debug session an
