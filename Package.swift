@@ -98,8 +98,6 @@ let package = Package(
             name: "MeshDAP",
             dependencies: [
                 "MeshProtocol", "MeshClient",
-                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

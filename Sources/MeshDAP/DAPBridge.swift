@@ -1,6 +1,4 @@
 import Foundation
-import HTTPTypes
-import HummingbirdWSClient
 import Logging
 import MeshClient
 import MeshProtocol
@@ -34,10 +32,9 @@ public enum DAPBridge {
     }
 
     struct Target {
-        var url: String
+        var server: String
         var token: String
         var hello: DebugHello
-        var server: String
         var environment: [String: String]
     }
 
@@ -76,59 +73,42 @@ public enum DAPBridge {
         }
         let api = MeshAPIClient(server: server, credentials: credentials, store: store)
         let token = try await api.freshAccessToken()
-        var url = try CollaborationClient.webSocketURL(server)
-        url = String(url.dropLast("/v1/ws".count)) + "/v1/debug"
-        return Target(url: url, token: token, hello: shared.hello, server: server, environment: environment)
+        return Target(server: server, token: token, hello: shared.hello, environment: environment)
     }
 
     static func bridge(_ stdio: FramedConnection, target: Target, logger: Logger) async throws -> Int32 {
-        var configuration = WebSocketClientConfiguration(maxFrameSize: 32 << 20)
-        configuration.additionalHeaders[.authorization] = "Bearer \(target.token)"
-        let hello = target.hello
-        try await WebSocketClient.connect(url: target.url, configuration: configuration, logger: logger) { inbound, outbound, _ in
-            try await outbound.write(.text(hello.text))
-            var messages = inbound.messages(maxSize: 32 << 20).makeAsyncIterator()
-            guard case let .text(first)? = try await messages.next(), let welcome = DebugWelcome(text: first)
-            else { throw WorkspaceError("the server refused the debug connection") }
-            // Editor → server in its own task; server → editor here, until the server ends.
-            let pump = Task {
-                for await frame in stdio.frames {
-                    guard case let .message(data) = frame else { continue }
-                    try await outbound.write(.text(String(decoding: data, as: UTF8.self)))
+        try await DebugClient.connect(server: target.server, accessToken: target.token, hello: target.hello,
+                                      environment: target.environment, logger: logger) { connection, messages in
+            await withTaskGroup(of: Void.self) { group in
+                // Editor → server beside (it stops at the first failed send: the connection is
+                // gone, which the loop below reports); server → editor here, until the server ends.
+                group.addTask {
+                    do {
+                        for await frame in stdio.frames {
+                            guard case let .message(data) = frame else { continue }
+                            try await connection.send(String(decoding: data, as: UTF8.self))
+                        }
+                        try await connection.close()
+                    } catch {}
                 }
-                try await outbound.close(.normalClosure, reason: nil)
-            }
-            defer { pump.cancel() }
-            // Fresh tokens before the current one expires (servers that close sockets at expiry
-            // say when in the welcome).
-            let renewal = Task {
-                guard let expiry = welcome.tokenExpiresAt else { return }
-                await AccessTokenRenewal.run(expiresAt: expiry, server: target.server, environment: target.environment) { token in
-                    try await outbound.write(.text(DebugAuth(token: token).text))
-                }
-            }
-            defer { renewal.cancel() }
-            var ended = false   // the server ended the debug session itself
-            var lost = "the server closed it"
-            do {
-                while let message = try await messages.next() {
-                    guard case let .text(text) = message else { continue }
-                    if text.contains("\"authenticated\""),
-                       (try? JSONValue.parse(Data(text.utf8)))?["type"]?.string == DebugAuthenticated.frameType {
-                        continue   // the answer to a renewal, not DAP
+                var ended = false   // the server ended the debug session itself
+                var lost = "the server closed it"
+                do {
+                    while let text = try await messages.next() {
+                        if !ended { ended = endsSession(text) }
+                        stdio.send(Data(text.utf8))
                     }
-                    if !ended { ended = endsSession(text) }
-                    stdio.send(Data(text.utf8))
+                } catch {
+                    lost = "\(error)"
                 }
-            } catch {
-                lost = "\(error)"
-            }
-            if !ended, !stdio.inputEnded {
-                // The server went away mid-session (a crash, a restart, the network) while the
-                // editor is still there: say so and end its debug session rather than leave it waiting.
-                stdio.send(event("output", body: ["category": "important",
-                                                  "output": .string("Mesh: the connection to the server ended (\(lost)); the debug session is over\n")]))
-                stdio.send(event("terminated"))
+                if !ended, !stdio.inputEnded {
+                    // The server went away mid-session (a crash, a restart, the network) while the
+                    // editor is still there: say so and end its debug session rather than leave it waiting.
+                    stdio.send(event("output", body: ["category": "important",
+                                                      "output": .string("Mesh: the connection to the server ended (\(lost)); the debug session is over\n")]))
+                    stdio.send(event("terminated"))
+                }
+                group.cancelAll()
             }
         }
         return 0

@@ -36,15 +36,16 @@ public actor CollaborationClient {
         return collaboration
     }
 
-    /// `http://host:port` → `ws://host:port/v1/ws` (and `https` → `wss`).
-    public static func webSocketURL(_ server: String) throws -> String {
+    /// `http://host:port` → `ws://host:port/v1/ws` (and `https` → `wss`); another `path` for
+    /// the server's other sockets (`/v1/debug`).
+    public static func webSocketURL(_ server: String, path socketPath: String = "/v1/ws") throws -> String {
         guard var components = URLComponents(string: server), let scheme = components.scheme?.lowercased(),
               let wsScheme = ["http": "ws", "https": "wss", "ws": "ws", "wss": "wss"][scheme], components.host != nil
         else { throw CollaborationError("invalid server URL \"\(server)\"") }
         components.scheme = wsScheme
         var path = components.path
         while path.hasSuffix("/") { path.removeLast() }
-        components.path = path + "/v1/ws"
+        components.path = path + socketPath
         guard let url = components.string else { throw CollaborationError("invalid server URL \"\(server)\"") }
         return url
     }
