@@ -124,6 +124,16 @@ import MeshTestSupport
             annotationID = found["code"]?.string ?? ""
             return true
         }
+        // Its resolve action is a quick fix tied to the diagnostic (VS Code's lightbulb shows
+        // quickfix, never source.*); the session-wide actions stay source.mesh.
+        let annotation = try #require(b.currentDiagnostics.first { $0["code"]?.string == annotationID })
+        let annotationRange = try #require(annotation["range"])
+        let actionsHere = try await b.request("textDocument/codeAction", [
+            "textDocument": ["uri": .string(b.uri)], "range": annotationRange, "context": ["diagnostics": [annotation]],
+        ]).get()
+        let resolveAction = try #require(actionsHere.array?.first { $0["command"]?["command"]?.string == "mesh.resolve" }, "\(actionsHere)")
+        #expect(resolveAction["kind"]?.string == "quickfix" && resolveAction["diagnostics"]?[0]?["code"]?.string == annotationID)
+        #expect(actionsHere.array?.first { $0["command"]?["command"]?.string == "mesh.who" }?["kind"]?.string == "source.mesh")
         _ = try await b.request("workspace/executeCommand", ["command": "mesh.resolve", "arguments": [.string(annotationID)]]).get()
         try await eventually("the resolved annotation disappears") { !a.currentDiagnostics.contains { $0["severity"]?.int == 3 } }
         let badCommand = await (try? b.request("workspace/executeCommand", ["command": "mesh.chat", "arguments": []]))?.failure

@@ -145,18 +145,32 @@ extension LanguageServer {
         for uri in editorFiles.keys { editorFiles[uri]?.path = sessionPath(uri) }
     }
 
-    /// Code actions: the Mesh commands that make sense where the cursor is.
+    /// Code actions: the Mesh commands that make sense where the cursor is. Resolving an
+    /// annotation is a `quickfix` tied to its diagnostic (VS Code shows quick fixes in the
+    /// lightbulb and keeps `source.*` kinds out of it); the session-wide actions stay
+    /// `source.mesh`, so VS Code does not light a bulb on every line for them (its "Source
+    /// Action…" menu lists them). Neovim, Helix and eglot list every kind alike.
     func codeActions(_ params: JSONValue) -> JSONValue {
         noteCursor(params)
-        func action(_ title: String, _ command: String, _ arguments: [JSONValue] = []) -> JSONValue {
-            ["title": .string(title), "kind": "source.mesh", "command": ["title": .string(title), "command": .string(command), "arguments": .array(arguments)]]
+        func action(_ title: String, _ command: String, _ arguments: [JSONValue] = [], fixing diagnostic: JSONValue? = nil) -> JSONValue {
+            var action: [String: JSONValue] = [
+                "title": .string(title), "kind": "source.mesh",
+                "command": ["title": .string(title), "command": .string(command), "arguments": .array(arguments)],
+            ]
+            if let diagnostic {
+                action["kind"] = "quickfix"
+                action["diagnostics"] = [diagnostic]
+            }
+            return .object(action)
         }
         guard link != nil, me != nil else {
             return editorRoot == nil ? [] : [action("Mesh: share this workspace", "mesh.share")]
         }
         var actions: [JSONValue] = []
         for diagnostic in params["context"]?["diagnostics"]?.array ?? [] where diagnostic["source"]?.string == "mesh" {
-            if let id = diagnostic["code"]?.string { actions.append(action("Mesh: resolve this annotation", "mesh.resolve", [.string(id)])) }
+            if let id = diagnostic["code"]?.string {
+                actions.append(action("Mesh: resolve this annotation", "mesh.resolve", [.string(id)], fixing: diagnostic))
+            }
         }
         for participant in participants.values.sorted(by: { $0.name < $1.name }) where participant.user != following {
             actions.append(action("Mesh: follow \(participant.name)", "mesh.follow", [.string(participant.user)]))
