@@ -1,15 +1,21 @@
 // Mesh for VS Code: real-time pair programming through `mesh lsp`, shared debugging through
 // `mesh dap`.
 //
-// - Starts `mesh lsp` (vscode-languageclient) for every workspace folder inside a shared
-//   folder (one holding .mesh/session.json, written by `mesh share` / `mesh join`). Remote
-//   edits arrive as workspace/applyEdit, chat as window/showMessage, annotations as
+// - Starts one `mesh lsp` (vscode-languageclient) per shared folder that a workspace folder
+//   lies in (a shared folder holds .mesh/session.json, written by `mesh share` / `mesh join`).
+//   Remote edits arrive as workspace/applyEdit, chat as window/showMessage, annotations as
 //   diagnostics with code actions; all of that is plain LSP.
+// - vscode-languageclient would register the server's commands (mesh.chat, …) as VS Code
+//   commands once per client, and VS Code refuses the second ("command 'mesh.chat' already
+//   exists"): each client leaves that feature out, and this extension registers the commands
+//   once, sending each to the client of the right folder (code actions carry the folder).
 // - Draws the other participants' cursors and selections from the `mesh/presence`
-//   notification with one TextEditorDecorationType per user (colour index 0..7 from the server).
+//   notification with one TextEditorDecorationType per user (colour index 0..7 from the
+//   server); mesh lsp's cursor inlay hints are dropped by a middleware, so each cursor shows once.
 // - Sends the local selections as `mesh/cursor` on every selection change (throttled).
-// - Contributes the Mesh commands (they call workspace/executeCommand) and a `mesh` debugger
-//   type that runs `mesh dap`.
+// - Annotations: "reply" and "resolve" are quick fixes on the annotation (lightbulb, Ctrl+.)
+//   and commands ("Mesh: Reply to the annotation here…", "Mesh: Resolve the annotation here").
+// - Contributes the Mesh commands and a `mesh` debugger type that runs `mesh dap`.
 'use strict';
 
 const fs = require('fs');
@@ -19,6 +25,10 @@ const vscode = require('vscode');
 const { LanguageClient } = require('vscode-languageclient/node');
 
 const COLORS = ['#e06c75', '#98c379', '#e5c07b', '#61afef', '#c678dd', '#56b6c2', '#d19a66', '#ff79c6'];
+
+/** The commands `mesh lsp` accepts (workspace/executeCommand); registered once, here. */
+const SERVER_COMMANDS = ['mesh.chat', 'mesh.annotate', 'mesh.reply', 'mesh.resolve', 'mesh.follow',
+  'mesh.who', 'mesh.invite', 'mesh.share', 'mesh.join'];
 
 /** @type {Map<string, Session>} one per shared root (fsPath) */
 const sessions = new Map();
@@ -42,6 +52,32 @@ function sharedRoot(dir) {
   }
 }
 
+/** Whether an inlay hint is one of mesh lsp's cursors (labelled `‸Name`). */
+function isCursorHint(hint) {
+  const label = typeof hint.label === 'string' ? hint.label : (hint.label || []).map((part) => part.value).join('');
+  return label.startsWith('\u2038');
+}
+
+/** The annotation id of a diagnostic mesh lsp published for an annotation, else undefined. */
+function annotationId(diagnostic) {
+  if (diagnostic.source !== 'mesh' || diagnostic.severity !== vscode.DiagnosticSeverity.Information) return undefined;
+  const code = diagnostic.code && typeof diagnostic.code === 'object' ? diagnostic.code.value : diagnostic.code;
+  return typeof code === 'string' && code ? code : undefined;
+}
+
+/**
+ * A LanguageClient without vscode-languageclient's ExecuteCommandFeature: that feature
+ * registers each command of the server's executeCommandProvider as a VS Code command, which
+ * fails for the second client of the same server ("command 'mesh.chat' already exists"). The
+ * extension registers them once instead (activate).
+ */
+class MeshLanguageClient extends LanguageClient {
+  registerFeature(feature) {
+    if (feature && feature.registrationType && feature.registrationType.method === 'workspace/executeCommand') return;
+    super.registerFeature(feature);
+  }
+}
+
 /** One running `mesh lsp` and the decorations it draws. */
 class Session {
   constructor(root) {
@@ -53,12 +89,22 @@ class Session {
     this.cursorTimer = undefined;
     this.lastCursor = '';
     const { command, env } = settings();
-    this.client = new LanguageClient('mesh', 'Mesh', {
+    this.client = new MeshLanguageClient('mesh', `Mesh (${path.basename(root)})`, {
       command, args: ['lsp'], options: { env, cwd: root },
     }, {
       documentSelector: [{ scheme: 'file', pattern: `${root.replace(/\\/g, '/')}/**/*` }],
       workspaceFolder: { uri: vscode.Uri.file(root), name: path.basename(root), index: 0 },
       outputChannel: output,
+      middleware: {
+        // The cursors are drawn as decorations (mesh/presence): mesh lsp's `‸Name` inlay
+        // hints would show each of them a second time.
+        provideInlayHints: async (document, viewPort, token, next) => {
+          const hints = await next(document, viewPort, token);
+          return hints ? hints.filter((hint) => !isCursorHint(hint)) : hints;
+        },
+        provideCodeActions: async (document, range, context, token, next) =>
+          this.codeActions((await next(document, range, context, token)) || [], context),
+      },
     });
   }
 
@@ -79,6 +125,41 @@ class Session {
 
   owns(document) {
     return document.uri.scheme === 'file' && document.uri.fsPath.startsWith(this.root + path.sep);
+  }
+
+  /**
+   * mesh lsp's code actions, made to work here: their Mesh commands go to this folder's
+   * client (through mesh.editor.run), resolving an annotation is a quick fix (older mesh lsp
+   * sent it as source.mesh, which VS Code keeps out of the lightbulb), and each annotation
+   * gets a "reply" quick fix, which asks for the text.
+   */
+  codeActions(actions, context) {
+    const diagnostics = context.diagnostics || [];
+    const result = actions.map((action) => {
+      if (typeof action.command === 'string') return this.routed(action);   // a bare Command
+      if (action.command && action.command.command === 'mesh.resolve') {
+        const id = (action.command.arguments || [])[0];
+        action.kind = vscode.CodeActionKind.QuickFix;
+        action.diagnostics = diagnostics.filter((diagnostic) => annotationId(diagnostic) === id);
+      }
+      action.command = this.routed(action.command);
+      return action;
+    });
+    for (const diagnostic of diagnostics) {
+      const id = annotationId(diagnostic);
+      if (!id) continue;
+      const reply = new vscode.CodeAction('Mesh: reply to this annotation…', vscode.CodeActionKind.QuickFix);
+      reply.diagnostics = [diagnostic];
+      reply.command = { title: reply.title, command: 'mesh.editor.reply', arguments: [this.root, id] };
+      result.push(reply);
+    }
+    return result;
+  }
+
+  /** A Mesh command of mesh lsp sent through mesh.editor.run to this folder's client. */
+  routed(command) {
+    if (!command || !SERVER_COMMANDS.includes(command.command)) return command;
+    return { title: command.title, command: 'mesh.editor.run', arguments: [this.root, command.command, ...(command.arguments || [])] };
   }
 
   /** The decoration types of one participant, created on first sight. */
@@ -184,18 +265,28 @@ async function startSession(root) {
     await session.start();
   } catch (error) {
     sessions.delete(root);
-    vscode.window.showErrorMessage(`Mesh: could not start mesh lsp: ${error.message || error}`);
+    vscode.window.showErrorMessage(`Mesh: could not start mesh lsp for ${root}: ${error.message || error}`);
     return undefined;
   }
   vscode.commands.executeCommand('setContext', 'mesh.active', true);
   return session;
 }
 
+/** Starts a session for every shared root of the workspace folders; stops those left. */
 async function startForWorkspace() {
+  const roots = new Set();
   for (const folder of vscode.workspace.workspaceFolders || []) {
     const root = sharedRoot(folder.uri.fsPath);
-    if (root) await startSession(root);
+    if (root) roots.add(root);
   }
+  for (const [root, session] of [...sessions]) {
+    if (!roots.has(root)) {
+      sessions.delete(root);
+      await session.stop();
+    }
+  }
+  for (const root of roots) await startSession(root);
+  vscode.commands.executeCommand('setContext', 'mesh.active', sessions.size > 0);
 }
 
 /** The session of the active editor, else the only one running. */
@@ -204,9 +295,50 @@ function currentSession() {
   if (editor) {
     for (const session of sessions.values()) if (session.owns(editor.document)) return session;
   }
-  const first = sessions.values().next();
-  if (first.done) throw new Error('no Mesh session is running here (open a shared folder, or run Mesh: Share)');
-  return first.value;
+  if (sessions.size === 0) throw new Error('no Mesh session is running here (open a shared folder, or run Mesh: Share)');
+  if (sessions.size > 1) throw new Error('several shared folders are open: focus an editor of the one you mean');
+  return sessions.values().next().value;
+}
+
+function sessionFor(root) {
+  const session = sessions.get(root);
+  if (!session) throw new Error(`no Mesh session runs for ${root}`);
+  return session;
+}
+
+/** The annotations under the active editor's cursor: [{session, id, message}]. */
+function annotationsHere() {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor) return [];
+  const session = [...sessions.values()].find((s) => s.owns(editor.document));
+  if (!session) return [];
+  const line = editor.selection.active.line;
+  return vscode.languages.getDiagnostics(editor.document.uri)
+    .filter((d) => annotationId(d) && d.range.start.line <= line && line <= d.range.end.line)
+    .map((d) => ({ session, id: annotationId(d), message: d.message }));
+}
+
+/** The annotation to act on: given by a code action (root, id), else the one at the cursor. */
+async function pickAnnotation(root, id) {
+  if (root && id) return { session: sessionFor(root), id };
+  const here = annotationsHere();
+  if (here.length === 0) throw new Error('no Mesh annotation at the cursor');
+  if (here.length === 1) return here[0];
+  const picked = await vscode.window.showQuickPick(here.map((a) => ({ label: a.message.split('\n')[0], detail: a.message, annotation: a })),
+    { placeHolder: 'Which annotation?' });
+  return picked && picked.annotation;
+}
+
+/** A workspace folder that is not shared yet (the active editor's, else the only one, else asked). */
+async function unsharedFolder(purpose) {
+  const folders = (vscode.workspace.workspaceFolders || []).filter((f) => !sharedRoot(f.uri.fsPath));
+  if (folders.length === 0) throw new Error('open a folder that is not shared yet first');
+  const editor = vscode.window.activeTextEditor;
+  const active = editor && folders.find((f) => editor.document.uri.fsPath.startsWith(f.uri.fsPath + path.sep));
+  if (active) return active.uri.fsPath;
+  if (folders.length === 1) return folders[0].uri.fsPath;
+  const picked = await vscode.window.showWorkspaceFolderPick({ placeHolder: purpose });
+  return picked && folders.includes(picked) ? picked.uri.fsPath : undefined;
 }
 
 function cli(args, input) {
@@ -241,19 +373,14 @@ async function askAccount(server) {
   return { args: [...args, '--password-stdin'], password };
 }
 
-function workspacePath() {
-  const folder = (vscode.workspace.workspaceFolders || [])[0];
-  if (!folder) throw new Error('open a folder first');
-  return folder.uri.fsPath;
-}
-
 /** Wraps a command body: errors become error messages. */
 function command(id, body) {
   return vscode.commands.registerCommand(id, async (...args) => {
     try {
-      await body(...args);
+      return await body(...args);
     } catch (error) {
       vscode.window.showErrorMessage(`Mesh: ${error.message || error}`);
+      return undefined;
     }
   });
 }
@@ -262,10 +389,26 @@ function activate(context) {
   output = vscode.window.createOutputChannel('Mesh');
   context.subscriptions.push(output);
 
+  // mesh lsp's own commands, once for every client: to the active editor's session, or (from
+  // a code action) to the folder it names.
+  for (const id of SERVER_COMMANDS) {
+    context.subscriptions.push(command(id, (...args) => currentSession().execute(id, args)));
+  }
   context.subscriptions.push(
+    command('mesh.editor.run', (root, id, ...args) => sessionFor(root).execute(id, args)),
+    command('mesh.editor.reply', async (root, id) => {
+      const annotation = await pickAnnotation(root, id);
+      if (!annotation) return;
+      const body = await vscode.window.showInputBox({ prompt: 'Reply to the annotation' });
+      if (body) await annotation.session.execute('mesh.reply', [annotation.id, body]);
+    }),
+    command('mesh.editor.resolve', async (root, id) => {
+      const annotation = await pickAnnotation(root, id);
+      if (annotation) await annotation.session.execute('mesh.resolve', [annotation.id]);
+    }),
     command('mesh.editor.share', async () => {
-      if (sessions.size > 0) return currentSession().execute('mesh.share');
-      const dir = workspacePath();
+      const dir = await unsharedFolder('Share which folder?');
+      if (!dir) return;
       const shared = await cli(['share', dir]);
       await startSession(dir);
       const invite = shared.url || (shared.invite && shared.invite.code);
@@ -275,10 +418,10 @@ function activate(context) {
       }
     }),
     command('mesh.editor.join', async () => {
+      const dir = await unsharedFolder('Join into which folder?');
+      if (!dir) return;
       const invite = await vscode.window.showInputBox({ prompt: 'Mesh invite link (http://server/join/…) or code' });
       if (!invite) return;
-      if (sessions.size > 0) return currentSession().execute('mesh.join', [invite]);
-      const dir = workspacePath();
       let joined;
       try {
         joined = await cli(['join', invite, dir]);
@@ -293,15 +436,16 @@ function activate(context) {
       vscode.window.showInformationMessage(`Mesh: joined ${joined.session.name} (${joined.files.length} files)`);
     }),
     command('mesh.editor.chat', async () => {
+      const session = currentSession();
       const text = await vscode.window.showInputBox({ prompt: 'Mesh chat' });
-      if (text) await currentSession().execute('mesh.chat', [text]);
+      if (text) await session.execute('mesh.chat', [text]);
     }),
     command('mesh.editor.annotate', async () => {
       const editor = vscode.window.activeTextEditor;
       if (!editor) return;
+      const session = currentSession();
       const body = await vscode.window.showInputBox({ prompt: 'Annotation' });
       if (!body) return;
-      const session = currentSession();
       const convert = session.client.code2ProtocolConverter;
       const range = editor.selection.isEmpty ? editor.document.lineAt(editor.selection.active.line).range : editor.selection;
       await session.execute('mesh.annotate', [convert.asUri(editor.document.uri), convert.asRange(range), body]);
@@ -316,9 +460,10 @@ function activate(context) {
     command('mesh.editor.unfollow', () => currentSession().execute('mesh.follow')),
     command('mesh.editor.who', () => currentSession().execute('mesh.who')),
     command('mesh.editor.invite', async () => {
+      const session = currentSession();
       const role = await vscode.window.showQuickPick(['editor', 'viewer', 'owner'], { placeHolder: 'Role of the invitee' });
       if (!role) return;
-      const invite = await currentSession().execute('mesh.invite', [role]);
+      const invite = await session.execute('mesh.invite', [role]);
       if (invite && invite.code) await vscode.env.clipboard.writeText(`mesh join ${invite.url || invite.code}`);
     }),
     command('mesh.editor.restart', async () => {
@@ -362,4 +507,4 @@ async function deactivate() {
   sessions.clear();
 }
 
-module.exports = { activate, deactivate };
+module.exports = { activate, deactivate, _test: { sessions, isCursorHint, annotationId, MeshLanguageClient, SERVER_COMMANDS } };
