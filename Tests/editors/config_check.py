@@ -20,7 +20,6 @@ CI=true, where a missing emacs is a failure.
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import re
@@ -31,9 +30,12 @@ import tempfile
 import tomllib
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import emacs_env  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[2]
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-EMACS = os.environ.get("EMACS_BIN", "emacs")
+EMACS = emacs_env.EMACS
 
 # helix-view/src/editor.rs / book/src/languages.md (25.07): the names `only-features` and
 # `except-features` accept.
@@ -144,9 +146,7 @@ def check_vscode() -> None:
 
 
 def emacs_load_path() -> list[str]:
-    dirs = os.environ.get("MESH_EMACS_LOAD_PATH", "").split(":")
-    dirs += sorted(glob.glob("/usr/share/emacs/site-lisp/elpa/*"))  # Debian's elpa-* packages
-    return [arg for d in dirs if d for arg in ("-L", d)]
+    return list(emacs_env.load_path())
 
 
 def check_emacs() -> None:

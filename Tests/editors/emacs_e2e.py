@@ -18,7 +18,6 @@ Needs `emacs` (28.1+) with eglot 1.9+ on its load path (Debian: emacs-nox elpa-e
 MESH_EMACS_LOAD_PATH adds directories. Exit status: 0 pass (or skip outside CI), 1 failure.
 """
 
-import glob
 import os
 import shutil
 import subprocess
@@ -31,9 +30,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mesh_fixture import Account, Failure, Server, log, run_mesh  # noqa: E402
 from nvim_instance import REPO, Instance, wait_until  # noqa: E402
+import emacs_env  # noqa: E402
 
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-EMACS = os.environ.get("EMACS_BIN", "emacs")
+EMACS = emacs_env.EMACS
 
 INLAY_HINTS_LUA = """
 local c = mesh_test.client()
@@ -61,9 +61,7 @@ return response.err and vim.inspect(response.err) or 'ok'
 
 
 def load_path() -> list[str]:
-    dirs = os.environ.get("MESH_EMACS_LOAD_PATH", "").split(":")
-    dirs += sorted(glob.glob("/usr/share/emacs/site-lisp/elpa/*"))  # Debian's elpa-* packages
-    return [arg for d in dirs if d for arg in ("-L", d)] + ["-L", str(REPO / "editors" / "emacs")]
+    return [*emacs_env.load_path(), "-L", str(REPO / "editors" / "emacs")]
 
 
 def missing(what: str) -> int:
