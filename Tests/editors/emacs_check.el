@@ -143,7 +143,7 @@
 (check-step "chatted")
 (check-wait-for-test "done")
 (with-current-buffer "*Messages*"
-  (when (string-match-p "\\[eglot\\] applying\\|Workspace edit successful\\|Server wants to" (buffer-string))
+  (when (string-match-p "\\[eglot\\] applying\\|[Ee]dit successful\\|Server wants to" (buffer-string))
     (error "remote edits left messages:\n%s" (buffer-string))))
 (message "buffer: %S" (buffer-string))
 (message "OK")

@@ -224,7 +224,7 @@ cursors are drawn in the buffer."
   ((_server mesh-eglot-server) (_method (eql workspace/applyEdit)) &rest _)
   "Apply the other participants' edits without a prompt or a message each.
 Eglot asks before server-initiated edits (1.9) and echoes \"[eglot]
-applying N edits\" (and, newer, \"Workspace edit successful\") for each."
+applying N edits\" (and, newer, \"Edit successful!\") for each."
   (with-suppressed-warnings ((obsolete eglot-confirm-server-initiated-edits))
     (let ((inhibit-message t)
           (message-log-max nil)
