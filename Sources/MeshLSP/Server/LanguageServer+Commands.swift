@@ -27,6 +27,16 @@ extension LanguageServer {
             let message = try text(0, "the message")
             link.send(.chat(.init(text: message)))
             return .null
+        case "mesh.annotate" where arguments.count == 1:
+            // Only the text: Helix's `:lsp-workspace-command mesh.annotate "text"` (25.07) cannot
+            // type a URI and a range. Annotate where the editor's selection was last seen (the
+            // range of its last code-action request, a hover, the end of its last edit).
+            let body = try text(0, "the annotation text")
+            guard let (path, selections) = localCursor, let selection = selections.first, let document = documents[path] else {
+                throw ResponseError.requestFailed("mesh.annotate with only a text needs your selection: ask for code actions there first")
+            }
+            link.send(.annotate(.init(path: path, rev: document.client.revision, from: selection.lowerBound, to: selection.upperBound, body: body)))
+            return .null
         case "mesh.annotate":
             let uri = try text(0, "the document URI")
             guard let range = arguments[safe: 1].flatMap({ try? $0.decode(LSPRange.self) }) else {
