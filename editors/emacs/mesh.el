@@ -185,6 +185,7 @@ The first mode names the language id (eglot derives it from the entry)."
 Sets `eglot-server-programs' buffer-locally, so nothing changes elsewhere.
 Returns non-nil for a shared buffer."
   (when (and buffer-file-name
+             (not (file-remote-p buffer-file-name))
              (apply #'derived-mode-p mesh-major-modes)
              (mesh-root))
     (setq-local eglot-server-programs
