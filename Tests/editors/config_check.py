@@ -10,7 +10,7 @@
   rust-analyzer and typescript-language-server; Helix's default servers are still listed;
   feature names are Helix's; the Go debugger runs `mesh dap` over stdio.
 - editors/vscode/package.json with json: the manifest's fields, and the contributed commands
-  against those extension.js registers; `node --check extension.js` when Node.js is there.
+  against those extension.js registers; `node --check` on its scripts when Node.js is there.
 - editors/emacs/mesh.el byte-compiled by `emacs --batch` with eglot on the load path, warnings
   being errors, then loaded: `mesh-setup` must leave the global eglot-server-programs alone.
 
@@ -139,10 +139,11 @@ def check_vscode() -> None:
         check(setting in manifest["contributes"]["configuration"]["properties"], f"vscode: setting {setting}")
     node = shutil.which("node")
     if node:
-        result = subprocess.run([node, "--check", str(folder / "extension.js")], capture_output=True, text=True)
-        check(result.returncode == 0, f"vscode: node --check extension.js: {result.stderr.strip()}")
+        for script in sorted(folder.glob("*.js")):
+            result = subprocess.run([node, "--check", str(script)], capture_output=True, text=True)
+            check(result.returncode == 0, f"vscode: node --check {script.name}: {result.stderr.strip()}")
     passes.append(f"vscode: package.json parses; {len(contributed)} commands contributed = registered"
-                  + ("; node --check extension.js" if node else "; (no node: extension.js not syntax-checked)"))
+                  + ("; node --check *.js" if node else "; (no node: the scripts not syntax-checked)"))
 
 
 def emacs_load_path() -> list[str]:
