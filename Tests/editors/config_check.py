@@ -11,7 +11,7 @@
   feature names are Helix's; the Go debugger runs `mesh dap` over stdio.
 - editors/vscode/package.json with json: the manifest's fields, and the contributed commands
   against those extension.js registers; `node --check` on its scripts when Node.js is there.
-- editors/emacs/mesh.el byte-compiled by `emacs --batch` with eglot on the load path, warnings
+- editors/emacs/*.el byte-compiled by `emacs --batch` with eglot on the load path, warnings
   being errors, then loaded: `mesh-setup` must leave the global eglot-server-programs alone.
 
 Exit status 0 pass, 1 failure. Without emacs (or node) that part is skipped, except under
@@ -159,15 +159,18 @@ def check_emacs() -> None:
             passes.append("SKIP " + message)
         return
     with tempfile.TemporaryDirectory(prefix="mesh-el-") as work:
-        copy = Path(work) / "mesh.el"
-        shutil.copy(REPO / "editors" / "emacs" / "mesh.el", copy)
+        sources = sorted((REPO / "editors" / "emacs").glob("*.el"))
+        for source in sources:
+            shutil.copy(source, Path(work) / source.name)
+        copies = [str(Path(work) / source.name) for source in sources]
         compile_run = subprocess.run(
             [EMACS, "--batch", "-Q", *emacs_load_path(), "-L", work,
-             "--eval", "(setq byte-compile-error-on-warn t)", "-f", "batch-byte-compile", str(copy)],
+             "--eval", "(setq byte-compile-error-on-warn t)", "-f", "batch-byte-compile", *copies],
             capture_output=True, text=True, timeout=120)
         output = (compile_run.stdout + compile_run.stderr).strip()
-        check(compile_run.returncode == 0 and (Path(work) / "mesh.elc").exists() and "Warning" not in output,
-              f"emacs: byte-compiling mesh.el (warnings are errors): {output[-2000:]}")
+        compiled = all((Path(work) / (source.stem + ".elc")).exists() for source in sources)
+        check(compile_run.returncode == 0 and compiled and "Warning" not in output,
+              f"emacs: byte-compiling {', '.join(s.name for s in sources)} (warnings are errors): {output[-2000:]}")
         load_run = subprocess.run(
             [EMACS, "--batch", "-Q", *emacs_load_path(), "-L", work, "--eval",
              "(progn (require 'mesh) (mesh-setup)"
@@ -177,7 +180,7 @@ def check_emacs() -> None:
             capture_output=True, text=True, timeout=120)
         check(load_run.returncode == 0, f"emacs: loading the compiled mesh.el: {load_run.stderr.strip()[-2000:]}")
         if load_run.returncode == 0:
-            passes.append(f"emacs: mesh.el byte-compiles with no warning; {load_run.stdout.strip()}")
+            passes.append(f"emacs: {', '.join(s.name for s in sources)} byte-compile with no warning; {load_run.stdout.strip()}")
 
 
 def main() -> int:
