@@ -163,15 +163,15 @@ extension LanguageServer {
     func codeActions(_ params: JSONValue) -> JSONValue {
         noteCursor(params)
         func action(_ title: String, _ command: String, _ arguments: [JSONValue] = [], fixing diagnostic: JSONValue? = nil) -> JSONValue {
-            var action: [String: JSONValue] = [
+            var object: [String: JSONValue] = [
                 "title": .string(title), "kind": "source.mesh",
                 "command": ["title": .string(title), "command": .string(command), "arguments": .array(arguments)],
             ]
             if let diagnostic {
-                action["kind"] = "quickfix"
-                action["diagnostics"] = [diagnostic]
+                object["kind"] = "quickfix"
+                object["diagnostics"] = [diagnostic]
             }
-            return .object(action)
+            return .object(object)
         }
         guard link != nil, me != nil else {
             return editorRoot == nil ? [] : [action("Mesh: share this workspace", "mesh.share")]
