@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole Mesh test suite on a fresh Debian 12 machine: installs and starts what the tests
 # need (a throwaway PostgreSQL 15 cluster on 127.0.0.1; dockerd, Go and Delve; Neovim 0.11 in a
-# venv), builds, builds the sandbox runtime image, runs the Neovim end-to-end test and `swift test`.
+# venv; Emacs, eglot and Node.js from Debian), builds, builds the sandbox runtime image, runs
+# `swift test` and the editor tests (Neovim, Emacs, the Helix / VS Code / Emacs configurations).
 # Under CI=true a missing component fails the run; no test ever skips for want of one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,6 +52,7 @@ TMPDIR="$TEST_TMP" timeout --kill-after=30s "${MESH_TEST_TIMEOUT:-40m}" stdbuf -
 TMPDIR="$TEST_TMP" timeout --kill-after=30s "${MESH_TEST_TIMEOUT:-40m}" stdbuf -oL -eL swift test --skip-build --filter "$HEAVY" 2>&1 \
     | tee -a .build/test-output.txt || status=1
 
-# Real editors: four headless Neovim 0.11 instances through `mesh lsp` (installs them in a venv).
+# Real editors: headless Neovim 0.11 instances and batch Emacs through `mesh lsp`, and the
+# editors' configuration files (installs Neovim in a venv, Emacs and Node.js from Debian).
 TMPDIR="$TEST_TMP" timeout --kill-after=30s "${MESH_EDITOR_TEST_TIMEOUT:-10m}" scripts/editor-tests.sh || status=1
 exit $status

@@ -124,8 +124,31 @@ import MeshTestSupport
             annotationID = found["code"]?.string ?? ""
             return true
         }
+        // Its resolve action is a quick fix tied to the diagnostic (VS Code's lightbulb shows
+        // quickfix, never source.*); the session-wide actions stay source.mesh.
+        let annotation = try #require(b.currentDiagnostics.first { $0["code"]?.string == annotationID })
+        let annotationRange = try #require(annotation["range"])
+        let actionsHere = try await b.request("textDocument/codeAction", [
+            "textDocument": ["uri": .string(b.uri)], "range": annotationRange, "context": ["diagnostics": [annotation]],
+        ]).get()
+        let resolveAction = try #require(actionsHere.array?.first { $0["command"]?["command"]?.string == "mesh.resolve" }, "\(actionsHere)")
+        #expect(resolveAction["kind"]?.string == "quickfix" && resolveAction["diagnostics"]?[0]?["code"]?.string == annotationID)
+        #expect(actionsHere.array?.first { $0["command"]?["command"]?.string == "mesh.who" }?["kind"]?.string == "source.mesh")
         _ = try await b.request("workspace/executeCommand", ["command": "mesh.resolve", "arguments": [.string(annotationID)]]).get()
         try await eventually("the resolved annotation disappears") { !a.currentDiagnostics.contains { $0["severity"]?.int == 3 } }
+        // The text alone (Helix's :lsp-workspace-command cannot type a URI and a range): the
+        // annotation goes where Ann's editor last asked for code actions.
+        let shortRange: JSONValue = ["start": JSONValue.encode(a.position(at: 0)), "end": JSONValue.encode(a.position(at: 3))]
+        _ = try await a.request("textDocument/codeAction", ["textDocument": ["uri": .string(a.uri)], "range": shortRange,
+                                                            "context": ["diagnostics": []]]).get()
+        _ = try await a.request("workspace/executeCommand", ["command": "mesh.annotate", "arguments": ["short form"]]).get()
+        let documentStart: JSONValue = ["line": 0, "character": 0]
+        try await eventually("Bob sees the annotation made with only its text, on Ann's selection") {
+            b.currentDiagnostics.contains { diagnostic in
+                guard diagnostic["message"]?.string == "Ann: short form", let range = diagnostic["range"] else { return false }
+                return range["start"] == documentStart && range["end"] != documentStart
+            }
+        }
         let badCommand = await (try? b.request("workspace/executeCommand", ["command": "mesh.chat", "arguments": []]))?.failure
         #expect(badCommand?.code == -32602, "a command without its argument is refused clearly")
 

@@ -1,201 +1,63 @@
 // Mesh for VS Code: real-time pair programming through `mesh lsp`, shared debugging through
 // `mesh dap`.
 //
-// - Starts `mesh lsp` (vscode-languageclient) for every workspace folder inside a shared
-//   folder (one holding .mesh/session.json, written by `mesh share` / `mesh join`). Remote
-//   edits arrive as workspace/applyEdit, chat as window/showMessage, annotations as
+// - Starts one `mesh lsp` (vscode-languageclient) per shared folder that a workspace folder
+//   lies in (a shared folder holds .mesh/session.json, written by `mesh share` / `mesh join`).
+//   Remote edits arrive as workspace/applyEdit, chat as window/showMessage, annotations as
 //   diagnostics with code actions; all of that is plain LSP.
+// - vscode-languageclient would register the server's commands (mesh.chat, …) as VS Code
+//   commands once per client, and VS Code refuses the second ("command 'mesh.chat' already
+//   exists"): each client leaves that feature out, and this extension registers the commands
+//   once, sending each to the client of the right folder (code actions carry the folder).
 // - Draws the other participants' cursors and selections from the `mesh/presence`
-//   notification with one TextEditorDecorationType per user (colour index 0..7 from the server).
+//   notification with one TextEditorDecorationType per user (colour index 0..7 from the
+//   server); mesh lsp's cursor inlay hints are dropped by a middleware, so each cursor shows once.
 // - Sends the local selections as `mesh/cursor` on every selection change (throttled).
-// - Contributes the Mesh commands (they call workspace/executeCommand) and a `mesh` debugger
-//   type that runs `mesh dap`.
+// - Annotations: "reply" and "resolve" are quick fixes on the annotation (lightbulb, Ctrl+.)
+//   and commands ("Mesh: Reply to the annotation here…", "Mesh: Resolve the annotation here").
+// - Contributes the Mesh commands and a `mesh` debugger type that runs `mesh dap`.
+// session.js holds the per-folder part (client, middlewares, decorations, mesh/cursor).
 'use strict';
 
-const fs = require('fs');
 const path = require('path');
 const { execFile } = require('child_process');
 const vscode = require('vscode');
-const { LanguageClient } = require('vscode-languageclient/node');
-
-const COLORS = ['#e06c75', '#98c379', '#e5c07b', '#61afef', '#c678dd', '#56b6c2', '#d19a66', '#ff79c6'];
+const { Session, SERVER_COMMANDS, settings, sharedRoot, annotationId, isCursorHint, MeshLanguageClient } = require('./session');
 
 /** @type {Map<string, Session>} one per shared root (fsPath) */
 const sessions = new Map();
 let output;
 
-function settings() {
-  const config = vscode.workspace.getConfiguration('mesh');
-  const home = config.get('home');
-  return {
-    command: config.get('path') || 'mesh',
-    env: home ? { ...process.env, MESH_HOME: home } : process.env,
-    throttle: config.get('cursorThrottleMs') ?? 50,
-  };
-}
-
-/** The folder holding .mesh/session.json at or above `dir`, or undefined. */
-function sharedRoot(dir) {
-  for (let current = dir; ; current = path.dirname(current)) {
-    if (fs.existsSync(path.join(current, '.mesh', 'session.json'))) return current;
-    if (path.dirname(current) === current) return undefined;
-  }
-}
-
-/** One running `mesh lsp` and the decorations it draws. */
-class Session {
-  constructor(root) {
-    this.root = root;
-    /** @type {Map<string, {cursor: vscode.TextEditorDecorationType, selection: vscode.TextEditorDecorationType, name: string}>} */
-    this.styles = new Map();
-    /** uri → participants last received */
-    this.presence = new Map();
-    this.cursorTimer = undefined;
-    this.lastCursor = '';
-    const { command, env } = settings();
-    this.client = new LanguageClient('mesh', 'Mesh', {
-      command, args: ['lsp'], options: { env, cwd: root },
-    }, {
-      documentSelector: [{ scheme: 'file', pattern: `${root.replace(/\\/g, '/')}/**/*` }],
-      workspaceFolder: { uri: vscode.Uri.file(root), name: path.basename(root), index: 0 },
-      outputChannel: output,
-    });
-  }
-
-  async start() {
-    this.client.onNotification('mesh/presence', (params) => this.onPresence(params));
-    await this.client.start();
-  }
-
-  async stop() {
-    clearTimeout(this.cursorTimer);
-    for (const style of this.styles.values()) {
-      style.cursor.dispose();
-      style.selection.dispose();
-    }
-    this.styles.clear();
-    await this.client.stop();
-  }
-
-  owns(document) {
-    return document.uri.scheme === 'file' && document.uri.fsPath.startsWith(this.root + path.sep);
-  }
-
-  /** The decoration types of one participant, created on first sight. */
-  style(participant) {
-    let style = this.styles.get(participant.user);
-    if (style && style.name === participant.name) return style;
-    if (style) { style.cursor.dispose(); style.selection.dispose(); }
-    const color = COLORS[((participant.color ?? 0) % 8 + 8) % 8];
-    style = {
-      name: participant.name,
-      // The caret is an empty range: a thin bar drawn by a zero-width `before` attachment,
-      // the name tag by an `after` attachment.
-      cursor: vscode.window.createTextEditorDecorationType({
-        rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
-        overviewRulerColor: color,
-        overviewRulerLane: vscode.OverviewRulerLane.Full,
-        before: {
-          contentText: '\u200b', border: `solid ${color}`, borderWidth: '0 1px 0 1px', margin: '0 -1px 0 -1px',
-        },
-        after: {
-          contentText: ` ${participant.name} `, color: '#000000', backgroundColor: color,
-          fontWeight: 'bold', margin: '0 0 0 2px',
-        },
-      }),
-      selection: vscode.window.createTextEditorDecorationType({
-        backgroundColor: color + '40',
-        rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
-      }),
-    };
-    this.styles.set(participant.user, style);
-    return style;
-  }
-
-  onPresence(params) {
-    if (!params || typeof params.uri !== 'string') return;
-    const participants = params.participants || [];
-    if (participants.length === 0) this.presence.delete(params.uri);
-    else this.presence.set(params.uri, participants);
-    for (const editor of vscode.window.visibleTextEditors) {
-      if (this.client.code2ProtocolConverter.asUri(editor.document.uri) === params.uri) this.draw(editor);
-    }
-  }
-
-  /** Redraws every participant in one editor from the last presence of its document. */
-  draw(editor) {
-    const uri = this.client.code2ProtocolConverter.asUri(editor.document.uri);
-    const participants = this.presence.get(uri) || [];
-    const convert = this.client.protocol2CodeConverter;
-    const drawn = new Set();
-    for (const participant of participants) {
-      const style = this.style(participant);
-      const carets = [];
-      const ranges = [];
-      for (const selection of participant.selections || []) {
-        const anchor = editor.document.validatePosition(convert.asPosition(selection.anchor));
-        const head = editor.document.validatePosition(convert.asPosition(selection.head));
-        carets.push(new vscode.Range(head, head));
-        if (!anchor.isEqual(head)) ranges.push(new vscode.Range(anchor, head));
-      }
-      // The name once, at the first caret; further carets get only the bar.
-      editor.setDecorations(style.cursor, carets.slice(0, 1).map((range) => ({ range }))
-        .concat(carets.slice(1).map((range) => ({ range, renderOptions: { after: { contentText: '' } } }))));
-      editor.setDecorations(style.selection, ranges);
-      drawn.add(participant.user);
-    }
-    for (const [user, style] of this.styles) {
-      if (!drawn.has(user)) {
-        editor.setDecorations(style.cursor, []);
-        editor.setDecorations(style.selection, []);
-      }
-    }
-  }
-
-  /** Sends the editor's selections as mesh/cursor, at most once per throttle period. */
-  cursorMoved(editor) {
-    if (this.cursorTimer) return;
-    this.cursorTimer = setTimeout(() => {
-      this.cursorTimer = undefined;
-      const current = vscode.window.activeTextEditor || editor;
-      if (!this.owns(current.document) || !this.client.isRunning()) return;
-      const convert = this.client.code2ProtocolConverter;
-      const params = {
-        textDocument: { uri: convert.asUri(current.document.uri) },
-        selections: current.selections.map((s) => ({ anchor: convert.asPosition(s.anchor), head: convert.asPosition(s.active) })),
-      };
-      const key = JSON.stringify(params);
-      if (key === this.lastCursor) return;
-      this.lastCursor = key;
-      this.client.sendNotification('mesh/cursor', params);
-    }, settings().throttle);
-  }
-
-  execute(command, args = []) {
-    return this.client.sendRequest('workspace/executeCommand', { command, arguments: args });
-  }
-}
-
 async function startSession(root) {
   if (sessions.has(root)) return sessions.get(root);
-  const session = new Session(root);
+  const session = new Session(root, output);
   sessions.set(root, session);
   try {
     await session.start();
   } catch (error) {
     sessions.delete(root);
-    vscode.window.showErrorMessage(`Mesh: could not start mesh lsp: ${error.message || error}`);
+    vscode.window.showErrorMessage(`Mesh: could not start mesh lsp for ${root}: ${error.message || error}`);
     return undefined;
   }
   vscode.commands.executeCommand('setContext', 'mesh.active', true);
   return session;
 }
 
+/** Starts a session for every shared root of the workspace folders; stops those left. */
 async function startForWorkspace() {
+  const roots = new Set();
   for (const folder of vscode.workspace.workspaceFolders || []) {
     const root = sharedRoot(folder.uri.fsPath);
-    if (root) await startSession(root);
+    if (root) roots.add(root);
   }
+  for (const [root, session] of [...sessions]) {
+    if (!roots.has(root)) {
+      sessions.delete(root);
+      await session.stop();
+    }
+  }
+  for (const root of roots) await startSession(root);
+  vscode.commands.executeCommand('setContext', 'mesh.active', sessions.size > 0);
 }
 
 /** The session of the active editor, else the only one running. */
@@ -204,9 +66,50 @@ function currentSession() {
   if (editor) {
     for (const session of sessions.values()) if (session.owns(editor.document)) return session;
   }
-  const first = sessions.values().next();
-  if (first.done) throw new Error('no Mesh session is running here (open a shared folder, or run Mesh: Share)');
-  return first.value;
+  if (sessions.size === 0) throw new Error('no Mesh session is running here (open a shared folder, or run Mesh: Share)');
+  if (sessions.size > 1) throw new Error('several shared folders are open: focus an editor of the one you mean');
+  return sessions.values().next().value;
+}
+
+function sessionFor(root) {
+  const session = sessions.get(root);
+  if (!session) throw new Error(`no Mesh session runs for ${root}`);
+  return session;
+}
+
+/** The annotations under the active editor's cursor: [{session, id, message}]. */
+function annotationsHere() {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor) return [];
+  const session = [...sessions.values()].find((s) => s.owns(editor.document));
+  if (!session) return [];
+  const line = editor.selection.active.line;
+  return vscode.languages.getDiagnostics(editor.document.uri)
+    .filter((d) => annotationId(d) && d.range.start.line <= line && line <= d.range.end.line)
+    .map((d) => ({ session, id: annotationId(d), message: d.message }));
+}
+
+/** The annotation to act on: given by a code action (root, id), else the one at the cursor. */
+async function pickAnnotation(root, id) {
+  if (root && id) return { session: sessionFor(root), id };
+  const here = annotationsHere();
+  if (here.length === 0) throw new Error('no Mesh annotation at the cursor');
+  if (here.length === 1) return here[0];
+  const picked = await vscode.window.showQuickPick(here.map((a) => ({ label: a.message.split('\n')[0], detail: a.message, annotation: a })),
+    { placeHolder: 'Which annotation?' });
+  return picked && picked.annotation;
+}
+
+/** A workspace folder that is not shared yet (the active editor's, else the only one, else asked). */
+async function unsharedFolder(purpose) {
+  const folders = (vscode.workspace.workspaceFolders || []).filter((f) => !sharedRoot(f.uri.fsPath));
+  if (folders.length === 0) throw new Error('open a folder that is not shared yet first');
+  const editor = vscode.window.activeTextEditor;
+  const active = editor && folders.find((f) => editor.document.uri.fsPath.startsWith(f.uri.fsPath + path.sep));
+  if (active) return active.uri.fsPath;
+  if (folders.length === 1) return folders[0].uri.fsPath;
+  const picked = await vscode.window.showWorkspaceFolderPick({ placeHolder: purpose });
+  return picked && folders.includes(picked) ? picked.uri.fsPath : undefined;
 }
 
 function cli(args, input) {
@@ -241,19 +144,14 @@ async function askAccount(server) {
   return { args: [...args, '--password-stdin'], password };
 }
 
-function workspacePath() {
-  const folder = (vscode.workspace.workspaceFolders || [])[0];
-  if (!folder) throw new Error('open a folder first');
-  return folder.uri.fsPath;
-}
-
 /** Wraps a command body: errors become error messages. */
 function command(id, body) {
   return vscode.commands.registerCommand(id, async (...args) => {
     try {
-      await body(...args);
+      return await body(...args);
     } catch (error) {
       vscode.window.showErrorMessage(`Mesh: ${error.message || error}`);
+      return undefined;
     }
   });
 }
@@ -262,10 +160,26 @@ function activate(context) {
   output = vscode.window.createOutputChannel('Mesh');
   context.subscriptions.push(output);
 
+  // mesh lsp's own commands, once for every client: to the active editor's session, or (from
+  // a code action) to the folder it names.
+  for (const id of SERVER_COMMANDS) {
+    context.subscriptions.push(command(id, (...args) => currentSession().execute(id, args)));
+  }
   context.subscriptions.push(
+    command('mesh.editor.run', (root, id, ...args) => sessionFor(root).execute(id, args)),
+    command('mesh.editor.reply', async (root, id) => {
+      const annotation = await pickAnnotation(root, id);
+      if (!annotation) return;
+      const body = await vscode.window.showInputBox({ prompt: 'Reply to the annotation' });
+      if (body) await annotation.session.execute('mesh.reply', [annotation.id, body]);
+    }),
+    command('mesh.editor.resolve', async (root, id) => {
+      const annotation = await pickAnnotation(root, id);
+      if (annotation) await annotation.session.execute('mesh.resolve', [annotation.id]);
+    }),
     command('mesh.editor.share', async () => {
-      if (sessions.size > 0) return currentSession().execute('mesh.share');
-      const dir = workspacePath();
+      const dir = await unsharedFolder('Share which folder?');
+      if (!dir) return;
       const shared = await cli(['share', dir]);
       await startSession(dir);
       const invite = shared.url || (shared.invite && shared.invite.code);
@@ -275,10 +189,10 @@ function activate(context) {
       }
     }),
     command('mesh.editor.join', async () => {
+      const dir = await unsharedFolder('Join into which folder?');
+      if (!dir) return;
       const invite = await vscode.window.showInputBox({ prompt: 'Mesh invite link (http://server/join/…) or code' });
       if (!invite) return;
-      if (sessions.size > 0) return currentSession().execute('mesh.join', [invite]);
-      const dir = workspacePath();
       let joined;
       try {
         joined = await cli(['join', invite, dir]);
@@ -293,15 +207,16 @@ function activate(context) {
       vscode.window.showInformationMessage(`Mesh: joined ${joined.session.name} (${joined.files.length} files)`);
     }),
     command('mesh.editor.chat', async () => {
+      const session = currentSession();
       const text = await vscode.window.showInputBox({ prompt: 'Mesh chat' });
-      if (text) await currentSession().execute('mesh.chat', [text]);
+      if (text) await session.execute('mesh.chat', [text]);
     }),
     command('mesh.editor.annotate', async () => {
       const editor = vscode.window.activeTextEditor;
       if (!editor) return;
+      const session = currentSession();
       const body = await vscode.window.showInputBox({ prompt: 'Annotation' });
       if (!body) return;
-      const session = currentSession();
       const convert = session.client.code2ProtocolConverter;
       const range = editor.selection.isEmpty ? editor.document.lineAt(editor.selection.active.line).range : editor.selection;
       await session.execute('mesh.annotate', [convert.asUri(editor.document.uri), convert.asRange(range), body]);
@@ -316,9 +231,10 @@ function activate(context) {
     command('mesh.editor.unfollow', () => currentSession().execute('mesh.follow')),
     command('mesh.editor.who', () => currentSession().execute('mesh.who')),
     command('mesh.editor.invite', async () => {
+      const session = currentSession();
       const role = await vscode.window.showQuickPick(['editor', 'viewer', 'owner'], { placeHolder: 'Role of the invitee' });
       if (!role) return;
-      const invite = await currentSession().execute('mesh.invite', [role]);
+      const invite = await session.execute('mesh.invite', [role]);
       if (invite && invite.code) await vscode.env.clipboard.writeText(`mesh join ${invite.url || invite.code}`);
     }),
     command('mesh.editor.restart', async () => {
@@ -362,4 +278,4 @@ async function deactivate() {
   sessions.clear();
 }
 
-module.exports = { activate, deactivate };
+module.exports = { activate, deactivate, _test: { sessions, isCursorHint, annotationId, MeshLanguageClient, SERVER_COMMANDS } };

@@ -27,6 +27,16 @@ extension LanguageServer {
             let message = try text(0, "the message")
             link.send(.chat(.init(text: message)))
             return .null
+        case "mesh.annotate" where arguments.count == 1:
+            // Only the text: Helix's `:lsp-workspace-command mesh.annotate "text"` (25.07) cannot
+            // type a URI and a range. Annotate where the editor's selection was last seen (the
+            // range of its last code-action request, a hover, the end of its last edit).
+            let body = try text(0, "the annotation text")
+            guard let (path, selections) = localCursor, let selection = selections.first, let document = documents[path] else {
+                throw ResponseError.requestFailed("mesh.annotate with only a text needs your selection: ask for code actions there first")
+            }
+            link.send(.annotate(.init(path: path, rev: document.client.revision, from: selection.lowerBound, to: selection.upperBound, body: body)))
+            return .null
         case "mesh.annotate":
             let uri = try text(0, "the document URI")
             guard let range = arguments[safe: 1].flatMap({ try? $0.decode(LSPRange.self) }) else {
@@ -145,18 +155,32 @@ extension LanguageServer {
         for uri in editorFiles.keys { editorFiles[uri]?.path = sessionPath(uri) }
     }
 
-    /// Code actions: the Mesh commands that make sense where the cursor is.
+    /// Code actions: the Mesh commands that make sense where the cursor is. Resolving an
+    /// annotation is a `quickfix` tied to its diagnostic (VS Code shows quick fixes in the
+    /// lightbulb and keeps `source.*` kinds out of it); the session-wide actions stay
+    /// `source.mesh`, so VS Code does not light a bulb on every line for them (its "Source
+    /// Action…" menu lists them). Neovim, Helix and eglot list every kind alike.
     func codeActions(_ params: JSONValue) -> JSONValue {
         noteCursor(params)
-        func action(_ title: String, _ command: String, _ arguments: [JSONValue] = []) -> JSONValue {
-            ["title": .string(title), "kind": "source.mesh", "command": ["title": .string(title), "command": .string(command), "arguments": .array(arguments)]]
+        func action(_ title: String, _ command: String, _ arguments: [JSONValue] = [], fixing diagnostic: JSONValue? = nil) -> JSONValue {
+            var object: [String: JSONValue] = [
+                "title": .string(title), "kind": "source.mesh",
+                "command": ["title": .string(title), "command": .string(command), "arguments": .array(arguments)],
+            ]
+            if let diagnostic {
+                object["kind"] = "quickfix"
+                object["diagnostics"] = [diagnostic]
+            }
+            return .object(object)
         }
         guard link != nil, me != nil else {
             return editorRoot == nil ? [] : [action("Mesh: share this workspace", "mesh.share")]
         }
         var actions: [JSONValue] = []
         for diagnostic in params["context"]?["diagnostics"]?.array ?? [] where diagnostic["source"]?.string == "mesh" {
-            if let id = diagnostic["code"]?.string { actions.append(action("Mesh: resolve this annotation", "mesh.resolve", [.string(id)])) }
+            if let id = diagnostic["code"]?.string {
+                actions.append(action("Mesh: resolve this annotation", "mesh.resolve", [.string(id)], fixing: diagnostic))
+            }
         }
         for participant in participants.values.sorted(by: { $0.name < $1.name }) where participant.user != following {
             actions.append(action("Mesh: follow \(participant.name)", "mesh.follow", [.string(participant.user)]))

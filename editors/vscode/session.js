@@ -1,0 +1,243 @@
+// One `mesh lsp` per shared folder for the Mesh extension (extension.js): its
+// LanguageClient (without vscode-languageclient's command registration, which a second
+// client would repeat and VS Code refuse), the middlewares that keep one rendering of the
+// cursors and route code actions to this folder, the decorations drawn from `mesh/presence`,
+// and the local cursor sent as `mesh/cursor`.
+'use strict';
+
+const fs = require('fs');
+const path = require('path');
+const vscode = require('vscode');
+const { LanguageClient } = require('vscode-languageclient/node');
+
+const COLORS = ['#e06c75', '#98c379', '#e5c07b', '#61afef', '#c678dd', '#56b6c2', '#d19a66', '#ff79c6'];
+
+/** The commands `mesh lsp` accepts (workspace/executeCommand); extension.js registers them once. */
+const SERVER_COMMANDS = ['mesh.chat', 'mesh.annotate', 'mesh.reply', 'mesh.resolve', 'mesh.follow',
+  'mesh.who', 'mesh.invite', 'mesh.share', 'mesh.join'];
+
+function settings() {
+  const config = vscode.workspace.getConfiguration('mesh');
+  const home = config.get('home');
+  return {
+    command: config.get('path') || 'mesh',
+    env: home ? { ...process.env, MESH_HOME: home } : process.env,
+    throttle: config.get('cursorThrottleMs') ?? 50,
+  };
+}
+
+/** The folder holding .mesh/session.json at or above `dir`, or undefined. */
+function sharedRoot(dir) {
+  for (let current = dir; ; current = path.dirname(current)) {
+    if (fs.existsSync(path.join(current, '.mesh', 'session.json'))) return current;
+    if (path.dirname(current) === current) return undefined;
+  }
+}
+
+/** Whether an inlay hint is one of mesh lsp's cursors (labelled `‸Name`). */
+function isCursorHint(hint) {
+  const label = typeof hint.label === 'string' ? hint.label : (hint.label || []).map((part) => part.value).join('');
+  return label.startsWith('\u2038');
+}
+
+/** The annotation id of a diagnostic mesh lsp published for an annotation, else undefined. */
+function annotationId(diagnostic) {
+  if (diagnostic.source !== 'mesh' || diagnostic.severity !== vscode.DiagnosticSeverity.Information) return undefined;
+  const code = diagnostic.code && typeof diagnostic.code === 'object' ? diagnostic.code.value : diagnostic.code;
+  return typeof code === 'string' && code ? code : undefined;
+}
+
+/**
+ * A LanguageClient without vscode-languageclient's ExecuteCommandFeature: that feature
+ * registers each command of the server's executeCommandProvider as a VS Code command, which
+ * fails for the second client of the same server ("command 'mesh.chat' already exists"). The
+ * extension registers them once instead (activate).
+ */
+class MeshLanguageClient extends LanguageClient {
+  registerFeature(feature) {
+    if (feature && feature.registrationType && feature.registrationType.method === 'workspace/executeCommand') return;
+    super.registerFeature(feature);
+  }
+}
+
+/** One running `mesh lsp` and the decorations it draws. */
+class Session {
+  /** @param {string} root the shared folder  @param {vscode.OutputChannel} output */
+  constructor(root, output) {
+    this.root = root;
+    /** @type {Map<string, {cursor: vscode.TextEditorDecorationType, selection: vscode.TextEditorDecorationType, name: string}>} */
+    this.styles = new Map();
+    /** uri → participants last received */
+    this.presence = new Map();
+    this.cursorTimer = undefined;
+    this.lastCursor = '';
+    const { command, env } = settings();
+    this.client = new MeshLanguageClient('mesh', `Mesh (${path.basename(root)})`, {
+      command, args: ['lsp'], options: { env, cwd: root },
+    }, {
+      documentSelector: [{ scheme: 'file', pattern: `${root.replace(/\\/g, '/')}/**/*` }],
+      workspaceFolder: { uri: vscode.Uri.file(root), name: path.basename(root), index: 0 },
+      outputChannel: output,
+      middleware: {
+        // The cursors are drawn as decorations (mesh/presence): mesh lsp's `‸Name` inlay
+        // hints would show each of them a second time.
+        provideInlayHints: async (document, viewPort, token, next) => {
+          const hints = await next(document, viewPort, token);
+          return hints ? hints.filter((hint) => !isCursorHint(hint)) : hints;
+        },
+        provideCodeActions: async (document, range, context, token, next) =>
+          this.codeActions((await next(document, range, context, token)) || [], context),
+      },
+    });
+  }
+
+  async start() {
+    this.client.onNotification('mesh/presence', (params) => this.onPresence(params));
+    await this.client.start();
+  }
+
+  async stop() {
+    clearTimeout(this.cursorTimer);
+    for (const style of this.styles.values()) {
+      style.cursor.dispose();
+      style.selection.dispose();
+    }
+    this.styles.clear();
+    await this.client.stop();
+  }
+
+  owns(document) {
+    return document.uri.scheme === 'file' && document.uri.fsPath.startsWith(this.root + path.sep);
+  }
+
+  /**
+   * mesh lsp's code actions, made to work here: their Mesh commands go to this folder's
+   * client (through mesh.editor.run), resolving an annotation is a quick fix (older mesh lsp
+   * sent it as source.mesh, which VS Code keeps out of the lightbulb), and each annotation
+   * gets a "reply" quick fix, which asks for the text.
+   */
+  codeActions(actions, context) {
+    const diagnostics = context.diagnostics || [];
+    const result = actions.map((action) => {
+      if (typeof action.command === 'string') return this.routed(action);   // a bare Command
+      if (action.command && action.command.command === 'mesh.resolve') {
+        const id = (action.command.arguments || [])[0];
+        action.kind = vscode.CodeActionKind.QuickFix;
+        action.diagnostics = diagnostics.filter((diagnostic) => annotationId(diagnostic) === id);
+      }
+      action.command = this.routed(action.command);
+      return action;
+    });
+    for (const diagnostic of diagnostics) {
+      const id = annotationId(diagnostic);
+      if (!id) continue;
+      const reply = new vscode.CodeAction('Mesh: reply to this annotation…', vscode.CodeActionKind.QuickFix);
+      reply.diagnostics = [diagnostic];
+      reply.command = { title: reply.title, command: 'mesh.editor.reply', arguments: [this.root, id] };
+      result.push(reply);
+    }
+    return result;
+  }
+
+  /** A Mesh command of mesh lsp sent through mesh.editor.run to this folder's client. */
+  routed(command) {
+    if (!command || !SERVER_COMMANDS.includes(command.command)) return command;
+    return { title: command.title, command: 'mesh.editor.run', arguments: [this.root, command.command, ...(command.arguments || [])] };
+  }
+
+  /** The decoration types of one participant, created on first sight. */
+  style(participant) {
+    let style = this.styles.get(participant.user);
+    if (style && style.name === participant.name) return style;
+    if (style) { style.cursor.dispose(); style.selection.dispose(); }
+    const color = COLORS[((participant.color ?? 0) % 8 + 8) % 8];
+    style = {
+      name: participant.name,
+      // The caret is an empty range: a thin bar drawn by a zero-width `before` attachment,
+      // the name tag by an `after` attachment.
+      cursor: vscode.window.createTextEditorDecorationType({
+        rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
+        overviewRulerColor: color,
+        overviewRulerLane: vscode.OverviewRulerLane.Full,
+        before: {
+          contentText: '\u200b', border: `solid ${color}`, borderWidth: '0 1px 0 1px', margin: '0 -1px 0 -1px',
+        },
+        after: {
+          contentText: ` ${participant.name} `, color: '#000000', backgroundColor: color,
+          fontWeight: 'bold', margin: '0 0 0 2px',
+        },
+      }),
+      selection: vscode.window.createTextEditorDecorationType({
+        backgroundColor: color + '40',
+        rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
+      }),
+    };
+    this.styles.set(participant.user, style);
+    return style;
+  }
+
+  onPresence(params) {
+    if (!params || typeof params.uri !== 'string') return;
+    const participants = params.participants || [];
+    if (participants.length === 0) this.presence.delete(params.uri);
+    else this.presence.set(params.uri, participants);
+    for (const editor of vscode.window.visibleTextEditors) {
+      if (this.client.code2ProtocolConverter.asUri(editor.document.uri) === params.uri) this.draw(editor);
+    }
+  }
+
+  /** Redraws every participant in one editor from the last presence of its document. */
+  draw(editor) {
+    const uri = this.client.code2ProtocolConverter.asUri(editor.document.uri);
+    const participants = this.presence.get(uri) || [];
+    const convert = this.client.protocol2CodeConverter;
+    const drawn = new Set();
+    for (const participant of participants) {
+      const style = this.style(participant);
+      const carets = [];
+      const ranges = [];
+      for (const selection of participant.selections || []) {
+        const anchor = editor.document.validatePosition(convert.asPosition(selection.anchor));
+        const head = editor.document.validatePosition(convert.asPosition(selection.head));
+        carets.push(new vscode.Range(head, head));
+        if (!anchor.isEqual(head)) ranges.push(new vscode.Range(anchor, head));
+      }
+      // The name once, at the first caret; further carets get only the bar.
+      editor.setDecorations(style.cursor, carets.slice(0, 1).map((range) => ({ range }))
+        .concat(carets.slice(1).map((range) => ({ range, renderOptions: { after: { contentText: '' } } }))));
+      editor.setDecorations(style.selection, ranges);
+      drawn.add(participant.user);
+    }
+    for (const [user, style] of this.styles) {
+      if (!drawn.has(user)) {
+        editor.setDecorations(style.cursor, []);
+        editor.setDecorations(style.selection, []);
+      }
+    }
+  }
+
+  /** Sends the editor's selections as mesh/cursor, at most once per throttle period. */
+  cursorMoved(editor) {
+    if (this.cursorTimer) return;
+    this.cursorTimer = setTimeout(() => {
+      this.cursorTimer = undefined;
+      const current = vscode.window.activeTextEditor || editor;
+      if (!this.owns(current.document) || !this.client.isRunning()) return;
+      const convert = this.client.code2ProtocolConverter;
+      const params = {
+        textDocument: { uri: convert.asUri(current.document.uri) },
+        selections: current.selections.map((s) => ({ anchor: convert.asPosition(s.anchor), head: convert.asPosition(s.active) })),
+      };
+      const key = JSON.stringify(params);
+      if (key === this.lastCursor) return;
+      this.lastCursor = key;
+      this.client.sendNotification('mesh/cursor', params);
+    }, settings().throttle);
+  }
+
+  execute(command, args = []) {
+    return this.client.sendRequest('workspace/executeCommand', { command, arguments: args });
+  }
+}
+
+module.exports = { Session, MeshLanguageClient, SERVER_COMMANDS, settings, sharedRoot, annotationId, isCursorHint };
