@@ -203,8 +203,8 @@ public actor Sandbox {
             let process = SandboxProcess(id: id, stream: stream, docker: docker, limits: limits,
                                          wallClock: wallClock ?? limits.totalSeconds)
             running[id] = Running(process: process, slot: slot)
-            try await process.start()
-            Task { await process.exited(); self.forget(id) }
+            // The process's watcher gives the slot back once the container has ended.
+            try await process.start(onEnd: { await self.forget(id) })
             return process
         } catch {
             running[id] = nil
