@@ -27,6 +27,9 @@ public actor Sandbox {
     /// (the container whose start fills the volume; every other start on it waits for that one).
     var seededVolumes: Set<String> = []
     private var firstMounts: [String: Task<SandboxProcess, any Error>] = [:]
+    /// Removals of cache volumes an earlier run left, in the background (``sessionDeleted(_:)``);
+    /// each removes its own entry when done, and ``shutdown()`` cancels those still running.
+    private var volumeRemovals: [UUID: Task<Void, Never>] = [:]
     /// The relay-socket folders of this run's debug containers that are starting.
     private var relayFolders: Set<String> = []
 
@@ -250,12 +253,19 @@ public actor Sandbox {
         if hasMountedCacheVolume(of: session) {
             await removeCacheVolumes(of: session)
         } else {
-            Task { await self.removeCacheVolumes(of: session) }
+            let removal = UUID()
+            volumeRemovals[removal] = Task {
+                // Runs on this actor, after this assignment.
+                defer { self.volumeRemovals[removal] = nil }
+                await self.removeCacheVolumes(of: session)
+            }
         }
     }
 
-    /// Kills every running container (server shutdown).
+    /// Kills every running container, and stops the background volume removals (server
+    /// shutdown; the next start's sweep removes what they left).
     public func shutdown() async {
+        for removal in volumeRemovals.values { removal.cancel() }
         for entry in running.values { await entry.process.kill(reason: .shutdown) }
     }
 }
