@@ -172,6 +172,8 @@ public actor Sandbox {
         // start per volume goes alone; another server's collision is retried.
         while let first = firstMounts[volume] { _ = try? await first.value }
         if seededVolumes.contains(volume) { return try await create(spec, wallClock: wallClock, slot: slot) }
+        // Owned by `firstMounts` and awaited by every start on this volume, this one first. Not
+        // cancelled when this start is: the others wait for it too, and it ends with the create.
         let first = Task {
             // Runs on this actor: the entry is gone before a waiter sees the task finished.
             defer { self.firstMounts[volume] = nil }
