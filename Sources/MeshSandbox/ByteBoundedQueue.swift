@@ -8,6 +8,8 @@ import Foundation
 /// than the limit is let in alone, into an empty queue; every element also counts
 /// ``elementOverhead`` bytes, so that empty ones cannot pile up. One consumer: iterate it
 /// (`for await`) or call ``take()`` from a thread.
+// @unchecked: `put` and `take` block their thread on an NSCondition (which guards every field
+// below), and `Mutex` has no condition to wait on.
 public final class ByteBoundedQueue<Element: Sendable>: @unchecked Sendable {
     /// The most bytes held at once (but one larger element, alone).
     public let limit: Int

@@ -27,6 +27,9 @@ public actor Sandbox {
     /// (the container whose start fills the volume; every other start on it waits for that one).
     var seededVolumes: Set<String> = []
     private var firstMounts: [String: Task<SandboxProcess, any Error>] = [:]
+    /// Removals of cache volumes an earlier run left, in the background (``sessionDeleted(_:)``);
+    /// each removes its own entry when done, and ``shutdown()`` cancels those still running.
+    private var volumeRemovals: [UUID: Task<Void, Never>] = [:]
     /// The relay-socket folders of this run's debug containers that are starting.
     private var relayFolders: Set<String> = []
 
@@ -169,6 +172,8 @@ public actor Sandbox {
         // start per volume goes alone; another server's collision is retried.
         while let first = firstMounts[volume] { _ = try? await first.value }
         if seededVolumes.contains(volume) { return try await create(spec, wallClock: wallClock, slot: slot) }
+        // Owned by `firstMounts` and awaited by every start on this volume, this one first. Not
+        // cancelled when this start is: the others wait for it too, and it ends with the create.
         let first = Task {
             // Runs on this actor: the entry is gone before a waiter sees the task finished.
             defer { self.firstMounts[volume] = nil }
@@ -203,8 +208,8 @@ public actor Sandbox {
             let process = SandboxProcess(id: id, stream: stream, docker: docker, limits: limits,
                                          wallClock: wallClock ?? limits.totalSeconds)
             running[id] = Running(process: process, slot: slot)
-            try await process.start()
-            Task { await process.exited(); self.forget(id) }
+            // The process's watcher gives the slot back once the container has ended.
+            try await process.start(onEnd: { await self.forget(id) })
             return process
         } catch {
             running[id] = nil
@@ -250,12 +255,19 @@ public actor Sandbox {
         if hasMountedCacheVolume(of: session) {
             await removeCacheVolumes(of: session)
         } else {
-            Task { await self.removeCacheVolumes(of: session) }
+            let removal = UUID()
+            volumeRemovals[removal] = Task {
+                // Runs on this actor, after this assignment.
+                defer { self.volumeRemovals[removal] = nil }
+                await self.removeCacheVolumes(of: session)
+            }
         }
     }
 
-    /// Kills every running container (server shutdown).
+    /// Kills every running container, and stops the background volume removals (server
+    /// shutdown; the next start's sweep removes what they left).
     public func shutdown() async {
+        for removal in volumeRemovals.values { removal.cancel() }
         for entry in running.values { await entry.process.kill(reason: .shutdown) }
     }
 }

@@ -33,8 +33,10 @@ public final class SandboxProcess: Sendable {
     let limits: SandboxLimits
     let wallClock: Double
     private let state: NIOLockedValueBox<State>
-    private let done: AsyncStream<Ending>
-    private let doneContinuation: AsyncStream<Ending>.Continuation
+    /// Kills asked for by code that cannot wait for them (``noteOutput(_:)``,
+    /// ``requestKill(reason:)``), carried out by the watcher (``watch(onEnd:)``).
+    private let killRequests: AsyncStream<Reason>
+    private let killRequestContinuation: AsyncStream<Reason>.Continuation
 
     struct State {
         var killReason: Reason?
@@ -51,31 +53,64 @@ public final class SandboxProcess: Sendable {
         self.limits = limits
         self.wallClock = wallClock
         state = NIOLockedValueBox(State(output: OutputMeter(limit: limits.outputBytes)))
-        (done, doneContinuation) = AsyncStream.makeStream(of: Ending.self)
+        (killRequests, killRequestContinuation) = AsyncStream.makeStream(of: Reason.self)
     }
 
-    func start() async throws {
-        let docker = self.docker, id = self.id
+    /// Starts the container, and the task that watches it until it ends (``watch(onEnd:)``);
+    /// `onEnd` runs in that task once the container has ended.
+    func start(onEnd: @escaping @Sendable () async -> Void = {}) async throws {
         try await docker.startContainer(id)
         // Idleness counts from the start, not from the creation: a first start in a session
         // fills its build-cache volume, which can take seconds on a loaded host.
         noteActivity()
-        // The container stays until finish() removes it, so even an exit before this wait is
-        // asked for is seen with its code.
-        Task {
-            let code = (try? await docker.waitContainer(id, condition: "not-running")) ?? -1
-            self.finish(code)
-        }
-        // Limits: total wall clock and idleness.
-        Task {
-            let started = ContinuousClock.now
-            while self.ending == nil {
-                try? await Task.sleep(for: .milliseconds(200))
-                if self.ending != nil { break }
-                if ContinuousClock.now - started > .seconds(self.wallClock) { await self.kill(reason: .wallClock); break }
-                let idle = self.state.withLockedValue { ContinuousClock.now - $0.lastActivity }
-                if idle > .seconds(self.limits.idleSeconds) { await self.kill(reason: .idle); break }
+        // Owned by this process, and as long as its container: it ends when the container ends
+        // (by itself, or through kill(), Sandbox.kill(session:) or Sandbox.shutdown()). It is
+        // never cancelled: the container's end is what it waits for, and it removes the container.
+        Task { await self.watch(onEnd: onEnd) }
+    }
+
+    /// Watches the container until it ends. Children: the wait for its exit, the limits, and the
+    /// kills asked for meanwhile; when the wait returns, the other two are cancelled, then the
+    /// ending is recorded, `onEnd` runs and the container is removed.
+    private func watch(onEnd: @Sendable () async -> Void) async {
+        let code = await withTaskGroup(of: Int?.self, returning: Int.self) { group in
+            // The container stays until it is removed below, so even an exit before this wait is
+            // asked for is seen with its code.
+            group.addTask { (try? await self.docker.waitContainer(self.id, condition: "not-running")) ?? -1 }
+            group.addTask {
+                await self.enforceLimits()
+                return nil
             }
+            group.addTask {
+                for await reason in self.killRequests {
+                    if Task.isCancelled { break }
+                    await self.kill(reason: reason)
+                }
+                return nil
+            }
+            var code = -1
+            while let result = await group.next() {
+                guard let result else { continue }
+                code = result
+                group.cancelAll()   // the container has ended: so do the limits and kill requests
+            }
+            return code
+        }
+        killRequestContinuation.finish()
+        finish(code)
+        await onEnd()
+        try? await docker.removeContainer(id)
+    }
+
+    /// Kills the container at the total wall-clock or the idle limit; returns then, or when
+    /// cancelled (the container ended).
+    private func enforceLimits() async {
+        let started = ContinuousClock.now
+        while true {
+            do { try await Task.sleep(for: .milliseconds(200)) } catch { return }
+            if ContinuousClock.now - started > .seconds(wallClock) { return await kill(reason: .wallClock) }
+            let idle = state.withLockedValue { ContinuousClock.now - $0.lastActivity }
+            if idle > .seconds(limits.idleSeconds) { return await kill(reason: .idle) }
         }
     }
 
@@ -92,8 +127,14 @@ public final class SandboxProcess: Sendable {
             state.lastActivity = .now
             return state.output.add(bytes)
         }
-        if verdict == .crossed { Task { await self.kill(reason: .outputLimit) } }
+        if verdict == .crossed { requestKill(reason: .outputLimit) }
         return verdict == .within
+    }
+
+    /// Kills the container without waiting (for code that cannot, such as a `deinit`): the
+    /// watcher does it, as ``kill(reason:)`` would.
+    public func requestKill(reason: Reason = .requested) {
+        killRequestContinuation.yield(reason)
     }
 
     /// Writes to the container's stdin (counts as activity).
@@ -104,7 +145,7 @@ public final class SandboxProcess: Sendable {
 
     public var ending: Ending? { state.withLockedValue { $0.ending } }
 
-    /// Kills the container (removal follows automatically).
+    /// Kills the container (removal follows automatically, from the watcher).
     public func kill(reason: Reason = .requested) async {
         let first = state.withLockedValue { state -> Bool in
             guard state.killReason == nil, state.ending == nil else { return false }
@@ -138,7 +179,6 @@ public final class SandboxProcess: Sendable {
             return (ending, state.waiters)
         }
         stream.close()
-        Task { try? await docker.removeContainer(id) }
         for waiter in waiters { waiter.resume(returning: ending) }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SQLKit
+import Synchronization
 
 /// The persistence of a Mesh server: every repository over one SQL database, SQLite or PostgreSQL.
 ///
@@ -20,7 +21,8 @@ public final class Store: Sendable {
 
     let database: any SQLDatabase
     private let close: @Sendable () async throws -> Void
-    private let closed = ClosedFlag()
+    /// Set by the first ``shutdown()``.
+    private let closed = Atomic<Bool>(false)
 
     init(database: any SQLDatabase, opRows: (any OpRowWriter)? = nil, backendName: String,
          close: @escaping @Sendable () async throws -> Void) {
@@ -74,21 +76,7 @@ public final class Store: Sendable {
 
     /// Closes the connections; the repositories fail afterwards. Calling it again does nothing.
     public func shutdown() async throws {
-        guard closed.set() else { return }
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         try await close()
-    }
-}
-
-/// A flag set once, from any thread.
-private final class ClosedFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-
-    /// Sets the flag; false when it was already set.
-    func set() -> Bool {
-        lock.withLock {
-            defer { value = true }
-            return !value
-        }
     }
 }

@@ -51,6 +51,8 @@ enum FanoutBenchmark {
 
         var drivers: [Task<ClientResult, any Error>] = []
         var tickers: [Task<Int, Never>] = []
+        // All awaited below; cancelled if something throws first.
+        defer { for task in drivers { task.cancel() }; for task in tickers { task.cancel() } }
         var phaseRNG = SplitMix64(seed: 7)
         for i in 0..<options.clients {
             let (socket, snapshot) = joined[i]

@@ -21,6 +21,7 @@ enum StreamBenchmark {
         let before = try await server.commitFigures()
 
         let reader = Task { try await readAll(socketB, snapshot: snapshotB) }
+        defer { reader.cancel() }   // awaited below; cancelled if the sending side throws first
         var readerA = Reader(socketA)
         var client = OTClient(revision: snapshotA.rev, clientID: "A")
         var text = TextBuffer(snapshotA.text)

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,18 +13,21 @@ public final class FramedConnection: Sendable {
     private let continuation: AsyncStream<MessageFramer.Frame>.Continuation
     private let input: Int32
     private let output: Int32
-    private let writeLock = NSLock()
+    /// Held for the whole of each write, so that messages never interleave.
+    private let writeLock = Mutex(Flags())
 
     /// Called once when a write fails for good (the peer closed its end: the editor is gone).
     private let onOutputClosed: @Sendable () -> Void
-    nonisolated(unsafe) private var closedFlag = false
-    nonisolated(unsafe) private var inputEndedFlag = false
+
+    private struct Flags {
+        /// A write failed for good: later sends do nothing.
+        var outputClosed = false
+        var inputEnded = false
+    }
 
     /// Whether the input has ended (the peer closed its end, e.g. the editor quit).
     public var inputEnded: Bool {
-        writeLock.lock()
-        defer { writeLock.unlock() }
-        return inputEndedFlag
+        writeLock.withLock { $0.inputEnded }
     }
 
     public init(input: Int32 = STDIN_FILENO, output: Int32 = STDOUT_FILENO, onOutputClosed: @escaping @Sendable () -> Void = {}) {
@@ -43,20 +47,20 @@ public final class FramedConnection: Sendable {
     /// Writes one message with its header.
     public func send(_ content: Data) {
         let data = MessageFramer.frame(content)
-        writeLock.lock()
-        defer { writeLock.unlock() }
-        guard !closedFlag else { return }
-        let failed = data.withUnsafeBytes { raw -> Bool in
-            var offset = 0
-            while offset < raw.count {
-                let n = write(output, raw.baseAddress! + offset, raw.count - offset)
-                if n > 0 { offset += n } else if n < 0, errno == EINTR || errno == EAGAIN { continue } else { return true }
+        writeLock.withLock { flags in
+            guard !flags.outputClosed else { return }
+            let failed = data.withUnsafeBytes { raw -> Bool in
+                var offset = 0
+                while offset < raw.count {
+                    let n = write(output, raw.baseAddress! + offset, raw.count - offset)
+                    if n > 0 { offset += n } else if n < 0, errno == EINTR || errno == EAGAIN { continue } else { return true }
+                }
+                return false
             }
-            return false
-        }
-        if failed {
-            closedFlag = true
-            onOutputClosed()
+            if failed {
+                flags.outputClosed = true
+                onOutputClosed()
+            }
         }
     }
 
@@ -69,9 +73,7 @@ public final class FramedConnection: Sendable {
             guard n > 0 else { break }
             for frame in framer.feed(buffer[0..<n]) { continuation.yield(frame) }
         }
-        writeLock.lock()
-        inputEndedFlag = true
-        writeLock.unlock()
+        writeLock.withLock { $0.inputEnded = true }
         continuation.finish()
     }
 }

@@ -79,6 +79,9 @@ actor CollaborationHub {
         }
         if let load = loading[record.id] { return try await load.task.value }
         let (store, limits, usage, metrics, logger) = (store, limits, usage, metrics, logger)
+        // Owned by `loading` and awaited by every caller asking for this document meanwhile, this
+        // one first. Not cancelled when this caller is: the others wait for it too, and it ends
+        // with the load (store reads).
         let task = Task {
             // Seeded while `loading` names the session, so `unloadIdle` cannot forget it meanwhile.
             try await Self.seed(record.sessionID, usage: usage, store: store)

@@ -82,6 +82,11 @@ extension DocumentActor {
     /// arrive during a commit form the next batch (group commit). Run `inline` (in a submitter's
     /// task), it commits one batch and hands any next one to a task of its own, so that the
     /// submitter's connection is not kept from its own messages by other clients' ops.
+    ///
+    /// That task is this actor's: `flushing` stays true while it runs, so the actor is not
+    /// retired, and ``flushed()`` (the hub's graceful shutdown) waits for it. It is never
+    /// cancelled, since its ops are applied already and their senders wait for the ack; it ends
+    /// when nothing is pending.
     private func flushLoop(inline: Bool) async {
         var first = true
         while !pending.isEmpty {

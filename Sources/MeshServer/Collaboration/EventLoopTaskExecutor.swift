@@ -10,7 +10,7 @@ import NIOCore
 ///
 /// A job enqueued on a loop that has shut down would never run, so the loop must outlive the
 /// tasks: the server's loops are NIO's singleton group, which lives as long as the process.
-final class EventLoopTaskExecutor: TaskExecutor, @unchecked Sendable {
+final class EventLoopTaskExecutor: TaskExecutor {
     let eventLoop: any EventLoop
 
     init(_ eventLoop: any EventLoop) { self.eventLoop = eventLoop }

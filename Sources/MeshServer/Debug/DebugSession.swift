@@ -23,6 +23,9 @@ actor DebugSession {
     /// its stderr).
     private var relay: RelaySocket?
     private var starting: Task<(SandboxProcess, RelaySocket), any Error>?
+    /// Reads the relay and the container while it runs (``pump(_:_:)``): it ends when the
+    /// container does, and ``end()`` cancels it once it has killed the container.
+    private var pumping: Task<Void, Never>?
     private var ended = false
 
     init(sessionID: UUID, workspace: SessionWorkspace, sandbox: Sandbox, logger: Logger, onEnd: @escaping @Sendable () async -> Void) {
@@ -156,40 +159,46 @@ actor DebugSession {
             throw CancellationError()
         }
         (process, relay) = (started, socket)
-        Task { await self.pump(started, socket) }
+        pumping = Task { await self.pump(started, socket) }
     }
 
     private func pump(_ process: SandboxProcess, _ relay: RelaySocket) async {
-        // DAP from the relay's socket, a whole message at a time and bounded (RelaySocket): it
-        // ends when the relay exits, or at the first thing that is not a DAP message within the
-        // limits (RelaySocket.failure), which ends the debug session.
-        let messages = Task {
-            for await content in relay.messages {
-                guard let message = try? JSONValue.parse(content) else { continue }
-                // The program's output counts against the container's output limit here, where
-                // it is read, as the attached stdio does below: past it, it is dropped and the
-                // container is killed (the end below says why).
-                if let bytes = DebugRouter.outputBytes(of: message), !process.noteOutput(bytes) { continue }
-                await self.fromDelve(message)
+        // Children: the relay's messages (true when they end) and, once the container's output
+        // has ended, a deadline for them (false).
+        await withTaskGroup(of: Bool.self) { group in
+            // DAP from the relay's socket, a whole message at a time and bounded (RelaySocket): it
+            // ends when the relay exits, or at the first thing that is not a DAP message within the
+            // limits (RelaySocket.failure), which ends the debug session.
+            group.addTask {
+                for await content in relay.messages {
+                    guard let message = try? JSONValue.parse(content) else { continue }
+                    // The program's output counts against the container's output limit here, where
+                    // it is read, as the attached stdio does below: past it, it is dropped and the
+                    // container is killed (the end below says why).
+                    if let bytes = DebugRouter.outputBytes(of: message), !process.noteOutput(bytes) { continue }
+                    await self.fromDelve(message)
+                }
+                if let failure = relay.failure { await self.terminate("\(failure); the debug session ended") }
+                return true
             }
-            if let failure = relay.failure { await self.terminate("\(failure); the debug session ended") }
-        }
-        // The relay's own messages, and the container's end.
-        for await chunk in process.stream.output {
-            switch chunk {
-            case let .stdout(data), let .stderr(data):
-                guard process.noteOutput(data.count) else { continue }
-                deliver(router.broadcast(["event": "output", "body": ["category": "console", "output": .string(String(decoding: data, as: UTF8.self))]]))
+            // The relay's own messages, and the container's end (this closure runs on the actor).
+            for await chunk in process.stream.output {
+                switch chunk {
+                case let .stdout(data), let .stderr(data):
+                    guard process.noteOutput(data.count) else { continue }
+                    deliver(router.broadcast(["event": "output", "body": ["category": "console", "output": .string(String(decoding: data, as: UTF8.self))]]))
+                }
             }
+            // The relay has exited, so its socket ends once the last messages are read; a stray
+            // holder of the socket gets 5 s.
+            group.addTask {
+                if (try? await Task.sleep(for: .seconds(5))) != nil { relay.close() }
+                return false
+            }
+            // Once the messages have ended, the deadline is not needed.
+            while let messagesEnded = await group.next(), !messagesEnded {}
+            group.cancelAll()
         }
-        // The relay has exited, so its socket ends once the last messages are read; a stray holder
-        // of the socket gets 5 s.
-        let deadline = Task {
-            guard (try? await Task.sleep(for: .seconds(5))) != nil else { return }
-            relay.close()
-        }
-        await messages.value
-        deadline.cancel()
         let ending = await process.exited()
         logger.info("debug container ended", metadata: ["session": "\(sessionID)", "ending": "\(ending)"])
         if !ended {
@@ -219,6 +228,9 @@ actor DebugSession {
             await process.kill(reason: .requested)
         }
         starting?.cancel()
+        // After the kill above: a pump that called end() (through terminate) is not cut short
+        // before the container is stopped.
+        pumping?.cancel()
         workspace.remove()
         await onEnd()
     }

@@ -62,7 +62,7 @@ struct RunController {
         let unstreamed = DropGuard {
             workspace.remove()
             process.stream.output.cancel()   // nobody reads it: its reader thread must not wait
-            Task { await process.kill(reason: .requested) }
+            process.requestKill(reason: .requested)   // carried out by the process's own watcher
         }
         let output = ResponseBody { writer in
             unstreamed.disarm()

@@ -1,17 +1,20 @@
-import Foundation
+import Synchronization
 
 /// A first-come first-served lock for async code: its holder may suspend while holding it, and
 /// waiters suspend instead of blocking a thread.
-final class AsyncLock: @unchecked Sendable {
-    private let mutex = NSLock()
-    private var locked = false
-    private var waiters: [CheckedContinuation<Void, Never>] = []
+final class AsyncLock: Sendable {
+    private struct State {
+        var locked = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state = Mutex(State())
 
     func lock() async {
         await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
-            let acquired: Bool = mutex.withLock {
-                if locked { waiters.append(waiter); return false }
-                locked = true
+            let acquired: Bool = state.withLock { state in
+                if state.locked { state.waiters.append(waiter); return false }
+                state.locked = true
                 return true
             }
             if acquired { waiter.resume() }
@@ -20,18 +23,18 @@ final class AsyncLock: @unchecked Sendable {
 
     /// Takes the lock if it is free, without waiting.
     func tryLock() -> Bool {
-        mutex.withLock {
-            if locked { return false }
-            locked = true
+        state.withLock { state in
+            if state.locked { return false }
+            state.locked = true
             return true
         }
     }
 
     /// Releases the lock, handing it straight to the oldest waiter if there is one.
     func unlock() {
-        let next: CheckedContinuation<Void, Never>? = mutex.withLock {
-            if waiters.isEmpty { locked = false; return nil }
-            return waiters.removeFirst()
+        let next: CheckedContinuation<Void, Never>? = state.withLock { state in
+            if state.waiters.isEmpty { state.locked = false; return nil }
+            return state.waiters.removeFirst()
         }
         next?.resume()
     }

@@ -4,6 +4,7 @@ import Logging
 import SQLKit
 
 /// The AsyncKit pool, whose state is guarded by its own lock.
+// @unchecked: AsyncKit's `EventLoopGroupConnectionPool` is thread-safe but not marked `Sendable`.
 final class PostgresPool: @unchecked Sendable {
     let pool: EventLoopGroupConnectionPool<PostgresConnectionSource>
     init(_ pool: EventLoopGroupConnectionPool<PostgresConnectionSource>) { self.pool = pool }

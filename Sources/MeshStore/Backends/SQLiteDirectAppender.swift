@@ -16,6 +16,7 @@ import VaporCSQLite
 /// It is only used while holding the ``SerializedSQLiteDatabase``'s lock (so never at the same
 /// time as the main connection's statements) and never waits: its busy timeout is 0, and a busy
 /// database returns `false` so that the caller takes the pool path, which waits properly.
+// @unchecked: it owns C pointers (`sqlite3 *`, statements) guarded by that external lock, not its own.
 final class SQLiteDirectAppender: @unchecked Sendable {
     /// The most rows one direct insert takes (a prepared statement per row count up to this).
     static let maxRows = 8

@@ -43,6 +43,9 @@ actor OpAppendBatcher {
             if queue.isEmpty {
                 flushing = false
             } else {
+                // This actor's: `flushing` stays true while it runs, and every queued caller waits
+                // for it to resume them. Never cancelled (that would fail the appends of callers
+                // who are still there); it ends when the queue is empty.
                 Task { await self.flush() }
             }
             if let failure { throw failure }
