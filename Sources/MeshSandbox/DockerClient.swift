@@ -105,9 +105,12 @@ public struct DockerClient: Sendable {
         _ = try await call(.DELETE, "/containers/\(id)?force=true&v=true", expect: [204, 404, 409])
     }
 
-    /// Names of the volumes whose name starts with `prefix`.
-    public func volumes(namePrefix prefix: String) async throws -> [String] {
-        let filters = try JSONSerialization.data(withJSONObject: ["name": [prefix]])
+    /// Names of the volumes whose name starts with `prefix` (and that carry `label`, a
+    /// `key=value`, when given).
+    public func volumes(namePrefix prefix: String, label: String? = nil) async throws -> [String] {
+        var filter = ["name": [prefix]]
+        if let label { filter["label"] = [label] }
+        let filters = try JSONSerialization.data(withJSONObject: filter)
         let data = try await call(.GET, "/volumes?filters=\(escape(String(decoding: filters, as: UTF8.self)))", expect: [200])
         let volumes = (try json(data) as? [String: Any])?["Volumes"] as? [[String: Any]] ?? []
         return volumes.compactMap { $0["Name"] as? String }.filter { $0.hasPrefix(prefix) }
@@ -131,9 +134,9 @@ public struct DockerClient: Sendable {
         _ = try await call(.DELETE, "/images/\(escape(reference))", expect: [200, 404])
     }
 
-    /// Creates a named volume (nothing when it exists).
-    public func createVolume(_ name: String) async throws {
-        _ = try await call(.POST, "/volumes/create", body: ["Name": name], expect: [201])
+    /// Creates a named volume with `labels` (nothing when it exists: its labels stay as they are).
+    public func createVolume(_ name: String, labels: [String: String] = [:]) async throws {
+        _ = try await call(.POST, "/volumes/create", body: ["Name": name, "Labels": labels], expect: [201])
     }
 
     /// Removes a named volume (nothing when it is gone; an API error while a container uses it).

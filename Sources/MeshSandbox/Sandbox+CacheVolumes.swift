@@ -59,15 +59,17 @@ extension Sandbox {
         return removed
     }
 
-    /// Removes the current image's session volumes whose session `exists` says is gone (its
-    /// deletion could not remove them: dockerd was unreachable, or the server died first). A
-    /// volume in use stays; a session `exists` cannot answer for stays. Returns the names removed.
+    /// Removes the current image's session volumes of this server (its label) whose session
+    /// `exists` says is gone (its deletion could not remove them: dockerd was unreachable, or the
+    /// server died first). A volume in use stays, and so does one `exists` cannot answer for or
+    /// another server's. Returns the names removed.
     @discardableResult
     public func removeCacheVolumesOfDeletedSessions(exists: (UUID) async throws -> Bool) async throws -> [String] {
         guard let cacheVolume, let imageID = try await docker.imageID(image) else { return [] }
         let current = String(Self.volumeName(cacheVolume, imageID: imageID).dropFirst(cacheVolume.count + 1))
         var removed: [String] = []
-        for name in try await docker.volumes(namePrefix: cacheVolume + "-") {
+        let mine = "\(ContainerSpec.managedLabel)=\(instance)"
+        for name in try await docker.volumes(namePrefix: cacheVolume + "-", label: mine) {
             guard let parts = Self.parseVolumeName(name, prefix: cacheVolume), parts.image == current,
                   let digits = parts.session, let session = Self.session(fromDigits: digits),
                   (try? await exists(session)) == false

@@ -177,6 +177,10 @@ public actor Sandbox {
         let first = Task {
             // Runs on this actor: the entry is gone before a waiter sees the task finished.
             defer { self.firstMounts[volume] = nil }
+            // Created here rather than by the container's mount, to carry this server's label:
+            // only this server's start-up sweep may remove it (servers sharing a dockerd have
+            // sessions the others' stores do not know). Docker still fills it on first mount.
+            try await self.docker.createVolume(volume, labels: [ContainerSpec.managedLabel: self.instance])
             let process = try await self.createWhileAnotherFills(spec, wallClock: wallClock, slot: slot)
             self.seededVolumes.insert(volume)
             return process

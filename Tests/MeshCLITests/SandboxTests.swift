@@ -73,15 +73,16 @@ import Testing
         let docker = DockerClient()
         let sandbox = Sandbox(docker: docker, instance: "test-volume-sweep")
         let imageID = try #require(try await docker.imageID(RuntimeImage.reference))
-        let kept = UUID(), gone = UUID()
-        let names = [kept, gone].map { Sandbox.volumeName(RuntimeImage.cacheVolume, imageID: imageID, session: $0) }
-        for name in names { try await docker.createVolume(name) }
+        let kept = UUID(), gone = UUID(), othersGone = UUID()
+        let names = [kept, gone, othersGone].map { Sandbox.volumeName(RuntimeImage.cacheVolume, imageID: imageID, session: $0) }
+        for name in names.prefix(2) { try await docker.createVolume(name, labels: [ContainerSpec.managedLabel: "test-volume-sweep"]) }
+        // Another server's (on the same dockerd): its sessions are not in this server's store.
+        try await docker.createVolume(names[2], labels: [ContainerSpec.managedLabel: "another-server"])
         defer { Task { for name in names { try? await docker.removeVolume(name) } } }
-        // (Only `gone` counts as deleted: other tests' sessions running now keep their volumes.)
-        let removed = try await sandbox.removeCacheVolumesOfDeletedSessions { $0 != gone }
+        let removed = try await sandbox.removeCacheVolumesOfDeletedSessions { $0 == kept }
         #expect(removed == [names[1]], "\(removed)")
         let left = try await docker.volumes(namePrefix: RuntimeImage.cacheVolume + "-")
-        #expect(left.contains(names[0]) && !left.contains(names[1]), "\(left)")
+        #expect(left.contains(names[0]) && !left.contains(names[1]) && left.contains(names[2]), "\(left)")
     }
 
     /// `mesh runtime build` removes the images other Mesh versions built (other `mesh-runtime`
