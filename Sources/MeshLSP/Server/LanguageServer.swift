@@ -214,7 +214,7 @@ public actor LanguageServer {
         case let .applyEdit(uri, syncID):
             let applied: Bool
             switch result {
-            case let .success(value): applied = value["applied"]?.bool ?? false
+            case let .success(value): applied = (try? value.decode(ApplyWorkspaceEditResult.self))?.applied ?? false
             case .failure: applied = false
             }
             applyEditAnswered(uri: uri, syncID: syncID, applied: applied)
