@@ -6,8 +6,9 @@ import MeshProtocol
 /// `workspace/executeCommand` and the code actions that surface the same commands.
 extension LanguageServer {
     func executeCommand(_ params: JSONValue) async throws -> JSONValue {
-        guard let command = params["command"]?.string else { throw ResponseError.invalidParams("executeCommand needs a command") }
-        let arguments = params["arguments"]?.array ?? []
+        let request = ExecuteCommandParams.decoded(from: params)
+        guard let command = request.command else { throw ResponseError.invalidParams("executeCommand needs a command") }
+        let arguments = request.arguments ?? []
         func text(_ index: Int, _ what: String) throws -> String {
             guard let value = arguments[safe: index]?.string, !value.trimmingCharacters(in: .whitespaces).isEmpty else {
                 throw ResponseError.invalidParams("\(command) needs \(what) as argument \(index + 1)")
@@ -147,7 +148,8 @@ extension LanguageServer {
 
     /// Code actions: the Mesh commands that make sense where the cursor is.
     func codeActions(_ params: JSONValue) -> JSONValue {
-        noteCursor(params)
+        let request = CodeActionParams.decoded(from: params)
+        noteCursor(request.textDocument, position: nil, range: request.range)
         func action(_ title: String, _ command: String, _ arguments: [JSONValue] = []) -> JSONValue {
             ["title": .string(title), "kind": "source.mesh", "command": ["title": .string(title), "command": .string(command), "arguments": .array(arguments)]]
         }
@@ -155,8 +157,8 @@ extension LanguageServer {
             return editorRoot == nil ? [] : [action("Mesh: share this workspace", "mesh.share")]
         }
         var actions: [JSONValue] = []
-        for diagnostic in params["context"]?["diagnostics"]?.array ?? [] where diagnostic["source"]?.string == "mesh" {
-            if let id = diagnostic["code"]?.string { actions.append(action("Mesh: resolve this annotation", "mesh.resolve", [.string(id)])) }
+        for diagnostic in request.context?.diagnostics ?? [] where diagnostic.source == "mesh" {
+            if let id = diagnostic.code { actions.append(action("Mesh: resolve this annotation", "mesh.resolve", [.string(id)])) }
         }
         for participant in participants.values.sorted(by: { $0.name < $1.name }) where participant.user != following {
             actions.append(action("Mesh: follow \(participant.name)", "mesh.follow", [.string(participant.user)]))
