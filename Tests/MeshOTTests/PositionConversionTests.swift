@@ -2,8 +2,8 @@ import Testing
 @testable import MeshOT
 import MeshTestSupport
 
-/// The obvious O(n) computation of LSP positions over an array of scalars, to check the rope
-/// against.
+/// The obvious O(n) computation of line / character positions over an array of scalars, to
+/// check the rope against.
 private struct ReferenceLines {
     let scalars: [Unicode.Scalar]
     /// For every line: the scalar offset where it starts and where its text ends (before its break).
@@ -32,14 +32,14 @@ private struct ReferenceLines {
         scalars[range].reduce(0) { $0 + encoding.width(of: $1) }
     }
 
-    func position(_ offset: Int, _ encoding: PositionEncoding) -> LSPPosition {
+    func position(_ offset: Int, _ encoding: PositionEncoding) -> TextPosition {
         var offset = offset
         if offset > 0, offset < scalars.count, scalars[offset - 1] == "\r", scalars[offset] == "\n" { offset -= 1 }
         let line = lines.lastIndex { $0.start <= offset }!
-        return LSPPosition(line: line, character: units(lines[line].start..<offset, encoding))
+        return TextPosition(line: line, character: units(lines[line].start..<offset, encoding))
     }
 
-    func offset(_ position: LSPPosition, _ encoding: PositionEncoding) -> Int {
+    func offset(_ position: TextPosition, _ encoding: PositionEncoding) -> Int {
         if position.line < 0 { return 0 }
         if position.line >= lines.count { return scalars.count }
         let (start, end) = lines[position.line]
@@ -59,7 +59,7 @@ private struct ReferenceLines {
     }
 }
 
-private func pos(_ line: Int, _ character: Int) -> LSPPosition { LSPPosition(line: line, character: character) }
+private func pos(_ line: Int, _ character: Int) -> TextPosition { TextPosition(line: line, character: character) }
 
 @Suite struct PositionConversionTests {
     // MARK: Fixed cases
@@ -67,7 +67,7 @@ private func pos(_ line: Int, _ character: Int) -> LSPPosition { LSPPosition(lin
     @Test func emptyText() {
         let buffer = TextBuffer()
         for encoding in PositionEncoding.allCases {
-            #expect(buffer.position(at: 0, encoding: encoding) == pos(0, 0))
+            #expect(buffer.textPosition(at: 0, encoding: encoding) == pos(0, 0))
             #expect(buffer.offset(at: pos(0, 0), encoding: encoding) == 0)
             #expect(buffer.offset(at: pos(0, 7), encoding: encoding) == 0)
             #expect(buffer.offset(at: pos(3, 2), encoding: encoding) == 0)
@@ -81,11 +81,11 @@ private func pos(_ line: Int, _ character: Int) -> LSPPosition { LSPPosition(lin
     @Test func astralCharactersInEachEncoding() {
         let buffer = TextBuffer("a😀b𝄞c")
         // offset 2 is after the emoji, 4 after the clef.
-        #expect(buffer.position(at: 2, encoding: .utf16) == pos(0, 3))
-        #expect(buffer.position(at: 2, encoding: .utf8) == pos(0, 5))
-        #expect(buffer.position(at: 2, encoding: .utf32) == pos(0, 2))
-        #expect(buffer.position(at: 4, encoding: .utf16) == pos(0, 6))
-        #expect(buffer.position(at: 4, encoding: .utf8) == pos(0, 10))
+        #expect(buffer.textPosition(at: 2, encoding: .utf16) == pos(0, 3))
+        #expect(buffer.textPosition(at: 2, encoding: .utf8) == pos(0, 5))
+        #expect(buffer.textPosition(at: 2, encoding: .utf32) == pos(0, 2))
+        #expect(buffer.textPosition(at: 4, encoding: .utf16) == pos(0, 6))
+        #expect(buffer.textPosition(at: 4, encoding: .utf8) == pos(0, 10))
         #expect(buffer.offset(at: pos(0, 3), encoding: .utf16) == 2)
         #expect(buffer.offset(at: pos(0, 2), encoding: .utf16) == 1)  // between the surrogates: rounds down
         #expect(buffer.offset(at: pos(0, 5), encoding: .utf16) == 3)  // inside 𝄞
@@ -99,18 +99,18 @@ private func pos(_ line: Int, _ character: Int) -> LSPPosition { LSPPosition(lin
 
     @Test func combiningMarks() {
         let buffer = TextBuffer("e\u{301}x\nÉ")
-        #expect(buffer.position(at: 1, encoding: .utf16) == pos(0, 1))  // between e and the accent
-        #expect(buffer.position(at: 2, encoding: .utf8) == pos(0, 3))
-        #expect(buffer.position(at: 5, encoding: .utf8) == pos(1, 2))
+        #expect(buffer.textPosition(at: 1, encoding: .utf16) == pos(0, 1))  // between e and the accent
+        #expect(buffer.textPosition(at: 2, encoding: .utf8) == pos(0, 3))
+        #expect(buffer.textPosition(at: 5, encoding: .utf8) == pos(1, 2))
         #expect(buffer.offset(at: pos(0, 2), encoding: .utf8) == 1)  // inside the accent's 2 bytes
         #expect(buffer.offset(at: pos(1, 1), encoding: .utf8) == 4)  // inside É
     }
 
     @Test func cjk() {
         let buffer = TextBuffer("中文\n字")
-        #expect(buffer.position(at: 2, encoding: .utf8) == pos(0, 6))
-        #expect(buffer.position(at: 2, encoding: .utf16) == pos(0, 2))
-        #expect(buffer.position(at: 4, encoding: .utf8) == pos(1, 3))
+        #expect(buffer.textPosition(at: 2, encoding: .utf8) == pos(0, 6))
+        #expect(buffer.textPosition(at: 2, encoding: .utf16) == pos(0, 2))
+        #expect(buffer.textPosition(at: 4, encoding: .utf8) == pos(1, 3))
         #expect(buffer.offset(at: pos(0, 4), encoding: .utf8) == 1)
         #expect(buffer.offset(at: pos(1, 1), encoding: .utf16) == 4)
     }
@@ -118,11 +118,11 @@ private func pos(_ line: Int, _ character: Int) -> LSPPosition { LSPPosition(lin
     @Test func crlf() {
         let buffer = TextBuffer("ab\r\ncd\r\n")
         #expect(buffer.lineCount == 3)
-        #expect(buffer.position(at: 2, encoding: .utf16) == pos(0, 2))
-        #expect(buffer.position(at: 3, encoding: .utf16) == pos(0, 2))  // between \r and \n
-        #expect(buffer.position(at: 4, encoding: .utf16) == pos(1, 0))
-        #expect(buffer.position(at: 7, encoding: .utf16) == pos(1, 2))  // between \r and \n
-        #expect(buffer.position(at: 8, encoding: .utf16) == pos(2, 0))
+        #expect(buffer.textPosition(at: 2, encoding: .utf16) == pos(0, 2))
+        #expect(buffer.textPosition(at: 3, encoding: .utf16) == pos(0, 2))  // between \r and \n
+        #expect(buffer.textPosition(at: 4, encoding: .utf16) == pos(1, 0))
+        #expect(buffer.textPosition(at: 7, encoding: .utf16) == pos(1, 2))  // between \r and \n
+        #expect(buffer.textPosition(at: 8, encoding: .utf16) == pos(2, 0))
         #expect(buffer.offset(at: pos(0, 3), encoding: .utf16) == 2)  // past the line end: before \r
         #expect(buffer.offset(at: pos(0, 100), encoding: .utf8) == 2)
         #expect(buffer.offset(at: pos(1, 1), encoding: .utf8) == 5)
@@ -138,9 +138,9 @@ private func pos(_ line: Int, _ character: Int) -> LSPPosition { LSPPosition(lin
     @Test func loneCarriageReturn() {
         let buffer = TextBuffer("a\rb\r")
         #expect(buffer.lineCount == 3)
-        #expect(buffer.position(at: 1, encoding: .utf8) == pos(0, 1))
-        #expect(buffer.position(at: 2, encoding: .utf8) == pos(1, 0))
-        #expect(buffer.position(at: 4, encoding: .utf8) == pos(2, 0))
+        #expect(buffer.textPosition(at: 1, encoding: .utf8) == pos(0, 1))
+        #expect(buffer.textPosition(at: 2, encoding: .utf8) == pos(1, 0))
+        #expect(buffer.textPosition(at: 4, encoding: .utf8) == pos(2, 0))
         #expect(buffer.offset(at: pos(1, 9), encoding: .utf8) == 3)
         #expect(buffer.lineStartOffset(1) == 2)
         #expect(buffer.lineEndOffset(1) == 3)
@@ -157,9 +157,9 @@ private func pos(_ line: Int, _ character: Int) -> LSPPosition { LSPPosition(lin
             #expect(buffer.lineEndOffset(line) == ends[line], "line \(line)")
             #expect(buffer.offset(at: pos(line, 0), encoding: .utf16) == starts[line], "line \(line)")
             #expect(buffer.offset(at: pos(line, 50), encoding: .utf16) == ends[line], "line \(line)")
-            #expect(buffer.position(at: starts[line], encoding: .utf16) == pos(line, 0), "line \(line)")
+            #expect(buffer.textPosition(at: starts[line], encoding: .utf16) == pos(line, 0), "line \(line)")
         }
-        #expect(buffer.position(at: 4, encoding: .utf8) == pos(1, 1))  // inside \r\n
+        #expect(buffer.textPosition(at: 4, encoding: .utf8) == pos(1, 1))  // inside \r\n
     }
 
     @Test func trailingNewlineOrNot() {
@@ -167,8 +167,8 @@ private func pos(_ line: Int, _ character: Int) -> LSPPosition { LSPPosition(lin
         let without = TextBuffer("abc")
         #expect(with.lineCount == 2)
         #expect(without.lineCount == 1)
-        #expect(with.position(at: 4, encoding: .utf16) == pos(1, 0))
-        #expect(without.position(at: 3, encoding: .utf16) == pos(0, 3))
+        #expect(with.textPosition(at: 4, encoding: .utf16) == pos(1, 0))
+        #expect(without.textPosition(at: 3, encoding: .utf16) == pos(0, 3))
         #expect(with.offset(at: pos(1, 0), encoding: .utf16) == 4)
         #expect(with.offset(at: pos(1, 3), encoding: .utf16) == 4)
         #expect(without.offset(at: pos(1, 0), encoding: .utf16) == 3)  // past the last line
@@ -188,8 +188,8 @@ private func pos(_ line: Int, _ character: Int) -> LSPPosition { LSPPosition(lin
             #expect(buffer.offset(at: pos(Int.max, 0), encoding: encoding) == 11)
             #expect(buffer.offset(at: pos(1, -4), encoding: encoding) == 6)
             #expect(buffer.offset(at: pos(-1, 3), encoding: encoding) == 0)
-            #expect(buffer.position(at: -3, encoding: encoding) == pos(0, 0))
-            #expect(buffer.position(at: 99, encoding: encoding) == pos(1, 5))
+            #expect(buffer.textPosition(at: -3, encoding: encoding) == pos(0, 0))
+            #expect(buffer.textPosition(at: 99, encoding: encoding) == pos(1, 5))
         }
         #expect(buffer.lineStartOffset(-2) == 0)
         #expect(buffer.lineEndOffset(-2) == 5)
@@ -201,7 +201,7 @@ private func pos(_ line: Int, _ character: Int) -> LSPPosition { LSPPosition(lin
         #expect(buffer.lineEndOffset(.min) == 5)
         #expect(buffer.offset(at: pos(.min, .min), encoding: .utf8) == 0)
         #expect(buffer.offset(at: pos(0, .min), encoding: .utf8) == 0)
-        #expect(buffer.position(at: .max, encoding: .utf8) == pos(1, 5))
+        #expect(buffer.textPosition(at: .max, encoding: .utf8) == pos(1, 5))
     }
 
     @Test func bigTextAcrossManyLeaves() {
@@ -212,9 +212,9 @@ private func pos(_ line: Int, _ character: Int) -> LSPPosition { LSPPosition(lin
             for n in stride(from: 0, to: 10_000, by: 997) {
                 #expect(buffer.lineStartOffset(n) == n * 9)
                 #expect(buffer.lineEndOffset(n) == n * 9 + 7)
-                #expect(buffer.position(at: n * 9 + 5, encoding: .utf16) == pos(n, 6))
-                #expect(buffer.position(at: n * 9 + 5, encoding: .utf8) == pos(n, 11))
-                #expect(buffer.position(at: n * 9 + 8, encoding: .utf8) == pos(n, 14))  // inside \r\n
+                #expect(buffer.textPosition(at: n * 9 + 5, encoding: .utf16) == pos(n, 6))
+                #expect(buffer.textPosition(at: n * 9 + 5, encoding: .utf8) == pos(n, 11))
+                #expect(buffer.textPosition(at: n * 9 + 8, encoding: .utf8) == pos(n, 14))  // inside \r\n
                 #expect(buffer.offset(at: pos(n, 6), encoding: .utf16) == n * 9 + 5)
                 #expect(buffer.offset(at: pos(n, 5), encoding: .utf16) == n * 9 + 4)  // inside 😀
                 #expect(buffer.offset(at: pos(n, 99), encoding: .utf32) == n * 9 + 7)
@@ -226,8 +226,8 @@ private func pos(_ line: Int, _ character: Int) -> LSPPosition { LSPPosition(lin
         var text = String(repeating: "x😀", count: 5_000)
         text += "\nend"
         let buffer = TextBuffer(text, limits: RopeLimits(maxLeafBytes: 16, maxChildren: 4))
-        #expect(buffer.position(at: 9_999, encoding: .utf16) == pos(0, 14_998))
-        #expect(buffer.position(at: 10_004, encoding: .utf16) == pos(1, 3))
+        #expect(buffer.textPosition(at: 9_999, encoding: .utf16) == pos(0, 14_998))
+        #expect(buffer.textPosition(at: 10_004, encoding: .utf16) == pos(1, 3))
         #expect(buffer.offset(at: pos(0, 14_998), encoding: .utf16) == 9_999)
         #expect(buffer.offset(at: pos(0, 14_997), encoding: .utf16) == 9_998)
         #expect(buffer.offset(at: pos(0, 30_000), encoding: .utf8) == 10_000)
@@ -238,7 +238,7 @@ private func pos(_ line: Int, _ character: Int) -> LSPPosition { LSPPosition(lin
 
     // MARK: Properties
 
-    /// For every offset: `position(at:)` matches the reference and `offset(at:)` takes it back
+    /// For every offset: `textPosition(at:)` matches the reference and `offset(at:)` takes it back
     /// (to before the `\r` for an offset inside `\r\n`); random positions, in range or not,
     /// convert like the reference; line starts and ends match.
     @Test(arguments: PositionEncoding.allCases)
@@ -257,7 +257,7 @@ private func pos(_ line: Int, _ character: Int) -> LSPPosition { LSPPosition(lin
             #expect(buffer.lineCount == reference.lines.count, "seed \(seed)")
 
             for offset in 0...reference.scalars.count {
-                let position = buffer.position(at: offset, encoding: encoding)
+                let position = buffer.textPosition(at: offset, encoding: encoding)
                 #expect(position == reference.position(offset, encoding), "seed \(seed) \(encoding) offset \(offset)")
                 let back = buffer.offset(at: position, encoding: encoding)
                 let expected = reference.isInsideCRLF(offset) ? offset - 1 : offset
@@ -288,7 +288,7 @@ private func pos(_ line: Int, _ character: Int) -> LSPPosition { LSPPosition(lin
                 let reference = ReferenceLines(Array(buffer.description.unicodeScalars))
                 let offset = rng.int(0...buffer.count)
                 let encoding = PositionEncoding.allCases[rng.int(0...2)]
-                #expect(buffer.position(at: offset, encoding: encoding) == reference.position(offset, encoding),
+                #expect(buffer.textPosition(at: offset, encoding: encoding) == reference.position(offset, encoding),
                         "seed \(seed) step \(step) offset \(offset)")
                 let line = rng.int(0...reference.lines.count)
                 let position = pos(line, rng.int(0...6))

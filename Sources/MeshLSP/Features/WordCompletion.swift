@@ -43,9 +43,9 @@ public enum WordCompletion {
 extension LanguageServer {
     /// `textDocument/completion`: session words that complete the word before the cursor.
     func completion(_ params: JSONValue) -> JSONValue {
-        noteCursor(params)
-        guard let uri = params["textDocument"]?["uri"]?.string, let file = editorFiles[uri],
-              let position = params["position"].flatMap({ try? $0.decode(LSPPosition.self) })
+        let request = TextDocumentPositionParams.decoded(from: params)
+        noteCursor(request)
+        guard let uri = request.textDocument?.uri, let file = editorFiles[uri], let position = request.position
         else { return ["isIncomplete": false, "items": []] }
         let editorText: TextBuffer
         if let path = file.path, let document = documents[path], case let .open(_, sync) = document.content {

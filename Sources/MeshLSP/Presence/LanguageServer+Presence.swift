@@ -110,10 +110,11 @@ extension LanguageServer {
 
     /// `textDocument/inlayHint`: each remote cursor in the range, labelled with its owner.
     func inlayHints(_ params: JSONValue) -> JSONValue {
-        guard let uri = params["textDocument"]?["uri"]?.string, let path = editorFiles[uri]?.path,
+        let request = InlayHintParams.decoded(from: params)
+        guard let uri = request.textDocument?.uri, let path = editorFiles[uri]?.path,
               let document = documents[path], case let .open(_, sync) = document.content
         else { return [] }
-        let range = params["range"].flatMap { try? $0.decode(LSPRange.self) }
+        let range = request.range
         var hints: [JSONValue] = []
         for remote in document.presence.values.sorted(by: { $0.name < $1.name }) {
             guard let head = remote.selections.first?.head else { continue }
@@ -132,29 +133,33 @@ extension LanguageServer {
 
     /// `mesh/cursor` from a plugin: the exact selections.
     func meshCursor(_ params: JSONValue) {
-        guard let uri = params["textDocument"]?["uri"]?.string, let path = editorFiles[uri]?.path,
+        let cursor = MeshCursorParams.decoded(from: params)
+        guard let uri = cursor.textDocument?.uri, let path = editorFiles[uri]?.path,
               let document = documents[path], case let .open(_, sync) = document.content,
-              let selections = params["selections"]?.array
+              let selections = cursor.selections
         else { return }
-        let ranges: [SelectionRange] = selections.compactMap { selection in
-            guard let anchor = selection["anchor"].flatMap({ try? $0.decode(LSPPosition.self) }),
-                  let head = selection["head"].flatMap({ try? $0.decode(LSPPosition.self) })
-            else { return nil }
-            return SelectionRange(anchor: documentOffset(anchor, sync), head: documentOffset(head, sync))
+        let ranges: [SelectionRange] = selections.map { selection in
+            SelectionRange(anchor: documentOffset(selection.anchor, sync), head: documentOffset(selection.head, sync))
         }
         guard !ranges.isEmpty else { return }
         localCursor = (path, ranges)
         scheduleCursorSend()
     }
 
-    /// A position-bearing request (hover, completion, code action…): the cursor is there.
-    func noteCursor(_ params: JSONValue) {
-        guard let uri = params["textDocument"]?["uri"]?.string, let path = editorFiles[uri]?.path,
+    /// A position-bearing request (hover, completion, signature help…): the cursor is there.
+    func noteCursor(_ request: TextDocumentPositionParams) {
+        noteCursor(request.textDocument, position: request.position, range: nil)
+    }
+
+    /// A request's position (the cursor), else its range (a code action's: the selection), in
+    /// the document named.
+    func noteCursor(_ textDocument: TextDocumentIdentifier?, position: LSPPosition?, range: LSPRange?) {
+        guard let uri = textDocument?.uri, let path = editorFiles[uri]?.path,
               let document = documents[path], case let .open(_, sync) = document.content
         else { return }
-        if let position = params["position"].flatMap({ try? $0.decode(LSPPosition.self) }) {
+        if let position {
             localCursor = (path, [.cursor(documentOffset(position, sync))])
-        } else if let range = params["range"].flatMap({ try? $0.decode(LSPRange.self) }) {
+        } else if let range {
             localCursor = (path, [SelectionRange(anchor: documentOffset(range.start, sync), head: documentOffset(range.end, sync))])
         } else {
             return

@@ -6,8 +6,9 @@ import MeshProtocol
 /// `workspace/executeCommand` and the code actions that surface the same commands.
 extension LanguageServer {
     func executeCommand(_ params: JSONValue) async throws -> JSONValue {
-        guard let command = params["command"]?.string else { throw ResponseError.invalidParams("executeCommand needs a command") }
-        let arguments = params["arguments"]?.array ?? []
+        let request = ExecuteCommandParams.decoded(from: params)
+        guard let command = request.command else { throw ResponseError.invalidParams("executeCommand needs a command") }
+        let arguments = request.arguments ?? []
         func text(_ index: Int, _ what: String) throws -> String {
             guard let value = arguments[safe: index]?.string, !value.trimmingCharacters(in: .whitespaces).isEmpty else {
                 throw ResponseError.invalidParams("\(command) needs \(what) as argument \(index + 1)")
@@ -161,7 +162,8 @@ extension LanguageServer {
     /// `source.mesh`, so VS Code does not light a bulb on every line for them (its "Source
     /// Action…" menu lists them). Neovim, Helix and eglot list every kind alike.
     func codeActions(_ params: JSONValue) -> JSONValue {
-        noteCursor(params)
+        let request = CodeActionParams.decoded(from: params)
+        noteCursor(request.textDocument, position: nil, range: request.range)
         func action(_ title: String, _ command: String, _ arguments: [JSONValue] = [], fixing diagnostic: JSONValue? = nil) -> JSONValue {
             var object: [String: JSONValue] = [
                 "title": .string(title), "kind": "source.mesh",
@@ -177,6 +179,7 @@ extension LanguageServer {
             return editorRoot == nil ? [] : [action("Mesh: share this workspace", "mesh.share")]
         }
         var actions: [JSONValue] = []
+        // The diagnostics as the editor sent them: a quick fix carries its own back.
         for diagnostic in params["context"]?["diagnostics"]?.array ?? [] where diagnostic["source"]?.string == "mesh" {
             if let id = diagnostic["code"]?.string {
                 actions.append(action("Mesh: resolve this annotation", "mesh.resolve", [.string(id)], fixing: diagnostic))

@@ -16,8 +16,9 @@ extension LanguageServer {
     }
 
     func didOpen(_ params: JSONValue) {
-        guard let item = params["textDocument"], let uri = item["uri"]?.string, let text = item["text"]?.string else { return }
-        let version = item["version"]?.int ?? 0
+        guard let item = DidOpenTextDocumentParams.decoded(from: params).textDocument else { return }
+        let uri = item.uri, text = item.text
+        let version = item.version ?? 0
         let path = sessionPath(uri)
         editorFiles[uri] = EditorFile(uri: uri, path: path, version: version, draft: TextBuffer(text), opened: TextBuffer(text),
                                       typed: .identity(length: TextBuffer(text).count))
@@ -42,14 +43,12 @@ extension LanguageServer {
     }
 
     func didChange(_ params: JSONValue) {
-        guard let uri = params["textDocument"]?["uri"]?.string, var file = editorFiles[uri],
-              let rawChanges = params["contentChanges"]?.array
+        let notification = DidChangeTextDocumentParams.decoded(from: params)
+        guard let uri = notification.textDocument?.uri, var file = editorFiles[uri],
+              let contentChanges = notification.contentChanges
         else { return }
-        let version = params["textDocument"]?["version"]?.int ?? file.version + 1
-        let changes: [(range: LSPRange?, text: String)] = rawChanges.compactMap { change in
-            guard let text = change["text"]?.string else { return nil }
-            return (change["range"].flatMap { try? $0.decode(LSPRange.self) }, text)
-        }
+        let version = notification.textDocument?.version ?? file.version + 1
+        let changes: [(range: LSPRange?, text: String)] = contentChanges.map { ($0.range, $0.text) }
         file.version = version
         if var draft = file.draft {
             for change in changes {
@@ -110,7 +109,9 @@ extension LanguageServer {
     }
 
     func didClose(_ params: JSONValue) {
-        guard let uri = params["textDocument"]?["uri"]?.string, let file = editorFiles.removeValue(forKey: uri) else { return }
+        guard let uri = DidCloseTextDocumentParams.decoded(from: params).textDocument?.uri,
+              let file = editorFiles.removeValue(forKey: uri)
+        else { return }
         guard let path = file.path, var document = documents[path], case let .open(_, sync) = document.content else { return }
         document.content = .closed(sync.document)
         documents[path] = document
@@ -122,7 +123,8 @@ extension LanguageServer {
     /// No `label`: Neovim prints it as a message line for every edit.
     func sendApplyEdit(uri: String, _ outgoing: EditorSync.Outgoing) {
         let edit = Self.workspaceEdit(uri: uri, outgoing, versioned: client.editTraits.versionedEdits)
-        requestEditor("workspace/applyEdit", ["edit": edit], as: .applyEdit(uri: uri, syncID: outgoing.id))
+        requestEditor("workspace/applyEdit", JSONValue.encode(ApplyWorkspaceEditParams(edit: edit)),
+                      as: .applyEdit(uri: uri, syncID: outgoing.id))
     }
 
     /// The `WorkspaceEdit` for one outgoing edit: a versioned `TextDocumentEdit` in
@@ -131,10 +133,10 @@ extension LanguageServer {
     /// `workspace.workspaceEdit.documentChanges`, `changes` (URI → edits), which it applies to
     /// whatever the buffer holds by then, typing included (the bridge then finds where the
     /// edit landed and corrects it: ``EditorSync``).
-    static func workspaceEdit(uri: String, _ outgoing: EditorSync.Outgoing, versioned: Bool) -> JSONValue {
-        let edits = JSONValue.encode(outgoing.edits)
-        guard versioned else { return ["changes": .object([uri: edits])] }
-        return ["documentChanges": [["textDocument": ["uri": .string(uri), "version": JSONValue(outgoing.version)], "edits": edits]]]
+    static func workspaceEdit(uri: String, _ outgoing: EditorSync.Outgoing, versioned: Bool) -> WorkspaceEdit {
+        guard versioned else { return WorkspaceEdit(changes: [uri: outgoing.edits]) }
+        let document = VersionedTextDocumentIdentifier(uri: uri, version: outgoing.version)
+        return WorkspaceEdit(documentChanges: [TextDocumentEdit(textDocument: document, edits: outgoing.edits)])
     }
 
     func applyEditAnswered(uri: String, syncID: Int, applied: Bool) {

@@ -17,13 +17,6 @@ struct ClientFeatures {
     var editTraits = EditorTraits.unversioned
 }
 
-/// `initializationOptions` an editor may pass to override discovery.
-struct InitializationOptions {
-    var server: String?
-    var session: String?
-    var token: String?
-}
-
 extension LanguageServer {
     /// The commands `workspace/executeCommand` accepts.
     static let commands = ["mesh.chat", "mesh.annotate", "mesh.reply", "mesh.resolve", "mesh.follow",
@@ -31,19 +24,18 @@ extension LanguageServer {
 
     func initialize(_ params: JSONValue) throws -> JSONValue {
         guard phase == .waitingForInitialize else { throw ResponseError.invalidRequest("initialize was already received") }
-        let capabilities = params["capabilities"] ?? .null
-        encoding = Self.negotiateEncoding(capabilities["general"]?["positionEncodings"]?.array?.compactMap(\.string) ?? [])
-        client.documentChanges = capabilities["workspace"]?["workspaceEdit"]?["documentChanges"]?.bool ?? false
-        client.inlayHintRefresh = capabilities["workspace"]?["inlayHint"]?["refreshSupport"]?.bool ?? false
-        client.showDocument = capabilities["window"]?["showDocument"]?["support"]?.bool ?? false
-        client.name = params["clientInfo"]?["name"]?.string ?? "editor"
-        let strictApplyEdit = capabilities["experimental"]?["mesh"]?["strictApplyEdit"]?.bool ?? false
+        let request = InitializeParams.decoded(from: params)
+        let capabilities = request.capabilities
+        encoding = Self.negotiateEncoding(capabilities?.general?.positionEncodings ?? [])
+        client.documentChanges = capabilities?.workspace?.workspaceEdit?.documentChanges ?? false
+        client.inlayHintRefresh = capabilities?.workspace?.inlayHint?.refreshSupport ?? false
+        client.showDocument = capabilities?.window?.showDocument?.support ?? false
+        client.name = request.clientInfo?.name ?? "editor"
+        let strictApplyEdit = capabilities?.experimental?.mesh?.strictApplyEdit ?? false
         client.editTraits = EditorTraits.client(named: client.name, documentChanges: client.documentChanges,
                                                 strictApplyEdit: strictApplyEdit)
-        let initOptions = params["initializationOptions"] ?? .null
-        options = InitializationOptions(server: initOptions["server"]?.string, session: initOptions["session"]?.string,
-                                        token: initOptions["token"]?.string)
-        editorRoot = Self.rootFolder(params)
+        options = request.initializationOptions ?? InitializationOptions()
+        editorRoot = Self.rootFolder(request)
         workspaceRoot = editorRoot
         phase = .running
         return [
@@ -67,10 +59,10 @@ extension LanguageServer {
     }
 
     /// The editor's root folder: the first workspace folder, else `rootUri`, else `rootPath`.
-    static func rootFolder(_ params: JSONValue) -> URL? {
-        if let uri = params["workspaceFolders"]?[0]?["uri"]?.string, let url = fileURL(uri) { return url }
-        if let uri = params["rootUri"]?.string, let url = fileURL(uri) { return url }
-        if let path = params["rootPath"]?.string, !path.isEmpty { return URL(fileURLWithPath: path, isDirectory: true) }
+    static func rootFolder(_ params: InitializeParams) -> URL? {
+        if let uri = params.workspaceFolders?.first??.uri, let url = fileURL(uri) { return url }
+        if let uri = params.rootUri, let url = fileURL(uri) { return url }
+        if let path = params.rootPath, !path.isEmpty { return URL(fileURLWithPath: path, isDirectory: true) }
         return nil
     }
 

@@ -171,14 +171,14 @@ public actor LanguageServer {
         case "textDocument/inlayHint": return inlayHints(params)
         case "textDocument/codeAction": return codeActions(params)
         case "textDocument/hover":
-            noteCursor(params)
+            noteCursor(TextDocumentPositionParams.decoded(from: params))
             return .null
         case "textDocument/signatureHelp", "textDocument/documentHighlight":
             // Not advertised: a provider that always answers null could hide a real language
             // server's answers in editors that take a feature from the first server offering it,
             // and the typing that triggers signature help already gives the cursor. A client
             // that sends them anyway gets null, and its position is taken as the cursor.
-            noteCursor(params)
+            noteCursor(TextDocumentPositionParams.decoded(from: params))
             return .null
         case "workspace/executeCommand": return try await executeCommand(params)
         default: throw ResponseError.methodNotFound(method)
@@ -214,7 +214,7 @@ public actor LanguageServer {
         case let .applyEdit(uri, syncID):
             let applied: Bool
             switch result {
-            case let .success(value): applied = value["applied"]?.bool ?? false
+            case let .success(value): applied = (try? value.decode(ApplyWorkspaceEditResult.self))?.applied ?? false
             case .failure: applied = false
             }
             applyEditAnswered(uri: uri, syncID: syncID, applied: applied)

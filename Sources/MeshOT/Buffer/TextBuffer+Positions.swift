@@ -1,19 +1,19 @@
-/// Conversions between scalar offsets and LSP positions (`character` in the code units of the
-/// negotiated ``PositionEncoding``). Each is a few O(log n) descents plus leaf scans.
+/// Conversions between scalar offsets and line / character positions (`character` in the code
+/// units of a ``PositionEncoding``). Each is a few O(log n) descents plus leaf scans.
 extension TextBuffer {
-    /// The LSP position of scalar `offset` (clamped to `0...count`).
+    /// The position of scalar `offset` (clamped to `0...count`).
     ///
-    /// An offset between the `\r` and `\n` of a `\r\n` (where no LSP position can point) maps to
+    /// An offset between the `\r` and `\n` of a `\r\n` (where no position can point) maps to
     /// the end of that line, the position just before the `\r`.
-    public func position(at offset: Int, encoding: PositionEncoding) -> LSPPosition {
+    public func textPosition(at offset: Int, encoding: PositionEncoding) -> TextPosition {
         let offset = min(max(offset, 0), count)
         let prefix = root.prefixSummary(offset, snapOutOfLineBreak: true)
         let line = prefix.lines
         let lineStart = line == 0 ? 0 : root.lineBreak(line).end.units(encoding)
-        return LSPPosition(line: line, character: prefix.units(encoding) - lineStart)
+        return TextPosition(line: line, character: prefix.units(encoding) - lineStart)
     }
 
-    /// The scalar offset of an LSP position.
+    /// The scalar offset of a position.
     ///
     /// - A `character` past the end of its line clamps to the line end (before the break).
     /// - A `line` past the last line clamps to the end of the text (`count`).
@@ -21,7 +21,7 @@ extension TextBuffer {
     ///   sequence) rounds down to the start of that scalar.
     /// - A negative `line` clamps to the start of the text; a negative `character` to the start
     ///   of its line.
-    public func offset(at position: LSPPosition, encoding: PositionEncoding) -> Int {
+    public func offset(at position: TextPosition, encoding: PositionEncoding) -> Int {
         if position.line < 0 { return 0 }
         let line = position.line
         if line >= lineCount { return count }

@@ -1,5 +1,5 @@
 /// The text of a document: a B-tree rope of UTF-8 leaves with O(log n) edits and O(log n)
-/// conversions between Unicode-scalar offsets and LSP positions.
+/// conversions between Unicode-scalar offsets and line / character positions (``TextPosition``).
 ///
 /// Offsets count Unicode scalars (not grapheme clusters: `"e\u{301}"` is two). The text is kept
 /// exactly as given: line endings are not normalised. Lines break at `\n`, `\r\n` and a lone

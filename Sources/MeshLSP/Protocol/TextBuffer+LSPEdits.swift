@@ -1,3 +1,5 @@
+import MeshOT
+
 extension TextBuffer {
     /// The operation equivalent to one LSP `TextDocumentContentChangeEvent` applied to this text:
     /// `range` replaced by `text`, or, with no range, the whole text replaced by `text` (reduced

@@ -1,4 +1,5 @@
-@testable import MeshOT
+import MeshLSP
+import MeshOT
 
 /// A deliberately simple reference for LSP positions over an array of scalars.
 struct NaiveText {

@@ -1,6 +1,7 @@
-import Testing
-@testable import MeshOT
+import MeshLSP
+import MeshOT
 import MeshTestSupport
+import Testing
 
 /// An LSP content change becomes an operation, and an operation becomes LSP text edits, without
 /// changing what the edit does — in all three position encodings.
@@ -52,7 +53,7 @@ import MeshTestSupport
         for seed in 0..<UInt64(propertyCases()) {
             var rng = SeededRandom(seed: seed)
             let text = randomText(maxPieces: 14, using: &rng)
-            let op = randomOperation(length: text.scalarCount, using: &rng)
+            let op = randomOperation(length: text.unicodeScalars.count, using: &rng)
             let edits = op.textEdits(in: TextBuffer(text), encoding: encoding)
             for (earlier, later) in zip(edits, edits.dropFirst()) {
                 #expect(earlier.range.end <= later.range.start, "seed \(seed): overlapping \(edits)")
