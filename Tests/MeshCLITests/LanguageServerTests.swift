@@ -35,7 +35,7 @@ import MeshTestSupport
         }
     }
 
-    func shareWorld(file: String, contents: String, serverArguments: [String] = []) throws -> World {
+    func shareWorld(file: String, contents: String, otherFiles: [String: String] = [:], serverArguments: [String] = []) throws -> World {
         let data = root.appendingPathComponent("data")
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
         let server = MeshServerProcess(dataDirectory: data, extraArguments: serverArguments)
@@ -48,6 +48,7 @@ import MeshTestSupport
         let dirA = root.appendingPathComponent("ann"), dirB = root.appendingPathComponent("bob")
         try FileManager.default.createDirectory(at: dirA, withIntermediateDirectories: true)
         try contents.write(to: dirA.appendingPathComponent(file), atomically: true, encoding: .utf8)
+        for (path, text) in otherFiles { try text.write(to: dirA.appendingPathComponent(path), atomically: true, encoding: .utf8) }
         struct Shared: Decodable { var session: SessionInfo; var invite: InviteInfo }
         let shared = try MeshJSON.decoder().decode(Shared.self, from: Data(try mesh(["share", dirA.path], home: homeA).utf8))
         _ = try mesh(["join", shared.invite.code, dirB.path], home: homeB)

@@ -30,6 +30,7 @@ extension LanguageServer {
             let outgoing = sync.initialEdit()
             document.content = .open(uri: uri, sync: sync)
             documents[path] = document
+            onDisk[path] = nil   // the editor owns the file while it is open
             editorFiles[uri]?.draft = nil
             if let outgoing { sendApplyEdit(uri: uri, outgoing) }
             markPresenceDirty(path)
@@ -115,6 +116,9 @@ extension LanguageServer {
         guard let path = file.path, var document = documents[path], case let .open(_, sync) = document.content else { return }
         document.content = .closed(sync.document)
         documents[path] = document
+        // What the editor last saved is unknown here: the next write sets what is on disk.
+        onDisk[path] = nil
+        goneFromDisk.remove(path)
         scheduleDiskWrite(path)
         notifyEditor("textDocument/publishDiagnostics", ["uri": .string(uri), "diagnostics": []])
     }

@@ -96,6 +96,7 @@ extension LanguageServer {
     }
 
     func disconnect() async {
+        stopWatchingDisk()
         tokenRenewal?.cancel()
         tokenRenewal = nil
         let link = self.link
@@ -149,8 +150,9 @@ extension LanguageServer {
             guard let path = file.path, documents[path] == nil, let draft = file.draft else { continue }
             if sessionDocuments.contains(path) { sendOpen(path) } else if canEdit { sendOpen(path, create: draft.description) }
         }
-        // The others are followed too, to keep them current on disk.
+        // The others are followed too, to keep them current on disk, both ways.
         for path in sessionDocuments where documents[path] == nil && !opening.contains(path) { sendOpen(path) }
+        watchDisk()
     }
 
     func sendOpen(_ path: String, knownRev: Int? = nil, create: String? = nil) {
@@ -357,15 +359,26 @@ extension LanguageServer {
         let paths = diskWrites
         diskWrites.removeAll()
         guard let root = workspaceRoot else { return }
-        for path in paths {
+        for path in paths where !goneFromDisk.contains(path) {
             guard let document = documents[path], case let .closed(text) = document.content,
                   let safe = WorkspaceSharing.safePath(path)
             else { continue }
             let url = root.appendingPathComponent(safe)
             let data = Data(text.description.utf8)
-            if (try? Data(contentsOf: url)) == data { continue }
+            let existing = try? Data(contentsOf: url)
+            if existing == data {
+                onDisk[path] = text.description
+                continue
+            }
+            if let known = onDisk[path], existing != Data(known.utf8) {
+                // Changed (or deleted) on disk since Mesh last wrote or read it, and not taken
+                // yet (the watcher's batch is on its way): take it first; the merge is written after.
+                takeDiskChange(path)
+                continue
+            }
             do {
                 try WorkspaceWriter.write(data, to: safe, in: root)
+                onDisk[path] = text.description
             } catch {
                 log("Mesh: could not write \(url.path): \(error)", type: 2)
             }

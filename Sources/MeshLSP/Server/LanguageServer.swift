@@ -49,6 +49,13 @@ public actor LanguageServer {
     var presenceRenderScheduled = false
     var cursorSendScheduled = false
     var diskWrites: Set<String> = []
+    /// Per closed document, the text Mesh last wrote to disk or took from it (none: unknown,
+    /// the next write sets it); a change on disk is the difference from it.
+    var onDisk: [String: String] = [:]
+    /// Documents whose file was deleted on disk: no longer written there.
+    var goneFromDisk: Set<String> = []
+    /// Changes to the shared folder made outside the editor.
+    var diskWatcher: FolderWatcher?
     var diskWriteScheduled = false
     var reconnectAttempt = 0
     /// Sends fresh access tokens over the session socket before they expire (cancelled when

@@ -1,0 +1,149 @@
+import Foundation
+import MeshClient
+import MeshOT
+import MeshProtocol
+
+/// The shared folder on disk, both ways. Session documents no editor has open are written to
+/// disk as they change; a change made on disk by anything else (a formatter, a code generator,
+/// `git checkout`) is taken back into the session: the difference from the text Mesh last
+/// knew on disk, transformed through the edits that arrived since, sent as this participant's
+/// edit — merged, never overwritten. A new file becomes a new session document. What cannot be
+/// merged (a viewer's change, a binary or oversized file, a file that differed before Mesh
+/// knew it) is kept in `.mesh/conflicts/` and reported. A file open in an editor follows the
+/// editor: its buffer, not the disk, is the truth.
+extension LanguageServer {
+    /// Largest file taken from disk into an existing document (the server's own limit may be lower).
+    static let maxDiskDocumentBytes = 8 << 20
+
+    /// Starts watching the shared folder, once per connection to it.
+    func watchDisk() {
+        guard diskWatcher == nil, let root = workspaceRoot else { return }
+        let rules = WorkspaceIgnore(root: root)
+        do {
+            let watcher = try FolderWatcher(root: root) { path, isDirectory in rules.isIgnored(path, isDirectory: isDirectory) }
+            diskWatcher = watcher
+            background.start {
+                for await batch in watcher.changes { await self.diskChanged(batch) }
+            }
+        } catch {
+            log("Mesh: not watching \(root.path) for changes made outside the editor: \(error)", type: 2)
+        }
+    }
+
+    func stopWatchingDisk() {
+        diskWatcher?.stop()
+        diskWatcher = nil
+    }
+
+    /// Paths the watcher saw change.
+    func diskChanged(_ paths: Set<String>) {
+        guard workspaceRoot != nil, link != nil else { return }
+        for path in paths.sorted() {
+            if path.hasSuffix("/") {
+                // A folder deleted or moved away: the documents below it.
+                for document in documents.keys where document.hasPrefix(path) { takeDiskChange(document) }
+            } else if let safe = WorkspaceSharing.safePath(path) {
+                takeDiskChange(safe)
+            }
+        }
+    }
+
+    /// Reads `path` from disk and takes what changed there into the session.
+    func takeDiskChange(_ path: String) {
+        guard let root = workspaceRoot else { return }
+        let data = try? Data(contentsOf: root.appendingPathComponent(path))
+        guard let document = documents[path] else {
+            if let data, !sessionDocuments.contains(path), !opening.contains(path) { diskCreated(path, data) }
+            return
+        }
+        guard case let .closed(text) = document.content else { return }   // the editor's buffer is the truth
+        guard let data else {
+            diskDeleted(path)
+            return
+        }
+        goneFromDisk.remove(path)
+        // Unknown (just opened, or just closed in the editor): the session's text is written,
+        // which sets it, as before Mesh watched the disk.
+        guard let base = onDisk[path] else {
+            scheduleDiskWrite(path)
+            return
+        }
+        guard let disk = WorkspaceScanner.text(of: data), data.count <= Self.maxDiskDocumentBytes else {
+            if WorkspaceScanner.text(of: data) != base { keepLocalCopy(path, data, because: "it is binary or over \(Self.maxDiskDocumentBytes >> 20) MiB") }
+            onDisk[path] = nil
+            scheduleDiskWrite(path)
+            return
+        }
+        guard disk != base else { return }   // Mesh's own write, or nothing new
+        guard canEdit else {
+            keepLocalCopy(path, data, because: "viewers' changes are not shared")
+            onDisk[path] = disk
+            scheduleDiskWrite(path)
+            return
+        }
+        // base → disk is the tool's change; base → text is what the session did meanwhile
+        // (edits received and not yet written). The tool's change, transformed through those,
+        // applies to the session's text.
+        let current = text.description
+        do {
+            let fromDisk = TextOperation.difference(from: base, to: disk)
+            let meanwhile = TextOperation.difference(from: base, to: current)
+            let (onSession, _) = try TextOperation.transform(fromDisk, meanwhile)
+            onDisk[path] = disk
+            guard !onSession.isNoop else { return }
+            var updated = document
+            var buffer = text
+            try onSession.apply(to: &buffer)
+            updated.content = .closed(buffer)
+            updated.transformPositions(onSession)
+            let outgoing = try updated.client.applyLocal(onSession)
+            documents[path] = updated
+            if let outgoing { sendOp(path, outgoing) }
+            // The merge holds the session's other edits too: the disk gets them.
+            if buffer.description != disk { scheduleDiskWrite(path) }
+            markPresenceDirty(path)
+        } catch {
+            keepLocalCopy(path, data, because: "it could not be merged (\(error))")
+            resync(path, because: "a change on disk could not be merged")
+        }
+    }
+
+    /// A file that is no session document appeared (or was written) on disk.
+    private func diskCreated(_ path: String, _ data: Data) {
+        guard let text = WorkspaceScanner.text(of: data), data.count <= WorkspaceScanner().maxFileSize else {
+            log("Mesh: \(path) is not shared (binary, or over \(WorkspaceScanner().maxFileSize >> 20) MiB)")
+            return
+        }
+        guard canEdit else {
+            show("Mesh: \(path) was created on disk; viewers' files are not shared", type: 2)
+            return
+        }
+        onDisk[path] = text
+        sendOpen(path, create: text)
+    }
+
+    /// A session document's file was deleted (or moved away) on disk. The document stays in the
+    /// session (another participant may be editing it), and Mesh no longer writes it here.
+    private func diskDeleted(_ path: String) {
+        guard !goneFromDisk.contains(path) else { return }
+        goneFromDisk.insert(path)
+        onDisk[path] = nil
+        show("Mesh: \(path) was deleted on disk; it stays in the session and is no longer written here (open it, or restore the file, to follow it again)", type: 2)
+    }
+
+    /// Keeps what was on disk at `.mesh/conflicts/<path>.<time>` before Mesh writes the
+    /// session's text there, and says so.
+    func keepLocalCopy(_ path: String, _ data: Data, because reason: String) {
+        guard let root = workspaceRoot else { return }
+        let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
+        let copy = root.appendingPathComponent(".mesh/conflicts").appendingPathComponent(path + "." + stamp)
+        do {
+            try FileManager.default.createDirectory(at: copy.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try data.write(to: copy, options: .withoutOverwriting)
+            show("Mesh: your version of \(path) is kept in .mesh/conflicts/\(path).\(stamp): \(reason)", type: 2)
+        } catch {
+            show("Mesh: \(path) changed on disk and \(reason); could not keep a copy (\(error)); Mesh will not write it", type: 1)
+            goneFromDisk.insert(path)
+        }
+    }
+}
