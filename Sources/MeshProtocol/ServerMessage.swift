@@ -23,6 +23,9 @@ public enum ServerMessage: Sendable, Hashable {
     case pong(Pong)
     /// The token sent with `auth` was accepted: the connection now lasts until `expiresAt`.
     case authenticated(Authenticated)
+    /// A document of the session was created or deleted (over a socket or the REST API): to
+    /// everyone in the session, so that clients following every document follow this one too.
+    case document(DocumentEvent)
 
     public struct Participant: Sendable, Hashable, Codable {
         public var user: String
@@ -174,6 +177,16 @@ public enum ServerMessage: Sendable, Hashable {
     }
 
     /// The answer to `ping` (`{"type":"pong","id":…}`), echoing the ping's `id`.
+    public struct DocumentEvent: Sendable, Hashable, Codable {
+        public enum Change: String, Sendable, Hashable, Codable { case created, deleted }
+        public var path: String
+        public var change: Change
+        public init(path: String, change: Change) {
+            self.path = path
+            self.change = change
+        }
+    }
+
     public struct Pong: Sendable, Hashable, Codable {
         public var id: String?
         public init(id: String? = nil) { self.id = id }
@@ -196,6 +209,7 @@ extension ServerMessage: Codable {
         case .error: "error"
         case .pong: "pong"
         case .authenticated: "authenticated"
+        case .document: "document"
         }
     }
 
@@ -215,6 +229,7 @@ extension ServerMessage: Codable {
         case "error": self = .error(try .init(from: decoder))
         case "pong": self = .pong(try .init(from: decoder))
         case "authenticated": self = .authenticated(try .init(from: decoder))
+        case "document": self = .document(try .init(from: decoder))
         default: throw UnknownMessageType(type: type)
         }
     }
@@ -236,6 +251,7 @@ extension ServerMessage: Codable {
         case let .error(m): try m.encode(to: encoder)
         case let .pong(m): try m.encode(to: encoder)
         case let .authenticated(m): try m.encode(to: encoder)
+        case let .document(m): try m.encode(to: encoder)
         }
     }
 }

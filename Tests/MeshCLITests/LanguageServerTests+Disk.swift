@@ -53,20 +53,19 @@ extension LanguageServerTests {
         try await eventually("Bob's editor has Ann's line") { b.currentText.hasPrefix("// ann\n") }
         #expect(disk(dirB.appendingPathComponent("go.mod")) == merged)
 
-        // A new file on Bob's disk becomes a session document.
-        try "package main\n\nconst generated = 1\n".write(to: dirB.appendingPathComponent("gen.go"), atomically: true, encoding: .utf8)
-        try await eventually("the session has gen.go") {
-            (await sessionText(world, "gen.go")) == "package main\n\nconst generated = 1\n"
+        // A new file on Bob's disk becomes a session document, and a file on Ann's disk.
+        let generated = "package main\n\nconst generated = 1\n"
+        try generated.write(to: dirB.appendingPathComponent("gen.go"), atomically: true, encoding: .utf8)
+        try await eventually("the session and Ann's disk have gen.go") {
+            (await sessionText(world, "gen.go")) == generated && disk(dirA.appendingPathComponent("gen.go")) == generated
         }
-        // Deleted on Bob's disk: the document stays in the session, and Mesh does not put the
-        // file back on Bob's disk when Ann's tool changes it again.
-        try FileManager.default.removeItem(at: dirB.appendingPathComponent("go.mod"))
-        try await Task.sleep(for: .milliseconds(300))
-        try (merged + "// again\n").write(to: dirA.appendingPathComponent("go.mod"), atomically: true, encoding: .utf8)
-        try await eventually("the session has Ann's next change") { (await sessionText(world, "go.mod")) == merged + "// again\n" }
-        try await Task.sleep(for: .milliseconds(500))
-        #expect(disk(dirB.appendingPathComponent("go.mod")) == nil)
         // Mesh's own writes were never taken for a tool's: nothing doubled.
-        #expect((try await world.serverText("go.mod")).components(separatedBy: "require example.com/tool").count == 2)
+        #expect((await sessionText(world, "go.mod"))?.components(separatedBy: "require example.com/tool").count == 2)
+        // Deleted on Bob's disk: deleted from the session, and from Ann's disk (unchanged there).
+        try FileManager.default.removeItem(at: dirB.appendingPathComponent("go.mod"))
+        try await eventually("go.mod is gone from the session and from Ann's disk") {
+            (await sessionText(world, "go.mod")) == nil && disk(dirA.appendingPathComponent("go.mod")) == nil
+        }
+        #expect(disk(dirA.appendingPathComponent("main.go")) != nil && disk(dirB.appendingPathComponent("gen.go")) == generated)
     }
 }

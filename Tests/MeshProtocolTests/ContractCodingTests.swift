@@ -56,6 +56,14 @@ import Testing
         #expect(try WireCodec.decodeServerMessage(#"{"type":"pong"}"#) == .pong(ServerMessage.Pong()))
     }
 
+    /// `document {path, change}`: as documented in protocol.md; an unknown change is refused.
+    @Test func documentEventsAreTheirOwnMessage() throws {
+        #expect(WireCodec.encode(.document(.init(path: "gen.go", change: .created))) == #"{"change":"created","path":"gen.go","type":"document"}"#)
+        #expect(try WireCodec.decodeServerMessage(#"{"type":"document","path":"a/b.go","change":"deleted"}"#)
+                == .document(.init(path: "a/b.go", change: .deleted)))
+        #expect(throws: (any Error).self) { try WireCodec.decodeServerMessage(#"{"type":"document","path":"a","change":"renamed"}"#) }
+    }
+
     @Test func runLinesReadAsEvents() throws {
         let lines: [(String, RunEvent)] = [
             (#"{"data":"hi\n","stream":"stdout"}"#, .output("hi\n", stderr: false)),

@@ -78,4 +78,9 @@ extension MeshAPIClient {
     public func document(session: UUID, id: UUID) async throws -> DocumentContent {
         try await call(.GET, "/v1/sessions/\(session)/documents/\(id)")
     }
+
+    /// Deletes a document for everyone (editor or owner).
+    public func deleteDocument(session: UUID, id: UUID) async throws {
+        try await callEmpty(.DELETE, "/v1/sessions/\(session)/documents/\(id)")
+    }
 }

@@ -127,6 +127,7 @@ extension LanguageServer {
             }
         case let .error(error): serverError(error)
         case .pong: break
+        case let .document(event): documentEvent(event)
         case let .authenticated(renewed):
             log("Mesh: the session socket is authenticated until \(Date(timeIntervalSince1970: renewed.expiresAt))")
         }

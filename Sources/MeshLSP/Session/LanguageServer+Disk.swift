@@ -122,13 +122,59 @@ extension LanguageServer {
         sendOpen(path, create: text)
     }
 
-    /// A session document's file was deleted (or moved away) on disk. The document stays in the
-    /// session (another participant may be editing it), and Mesh no longer writes it here.
+    /// A session document's file was deleted (or moved away) on disk: an editor's deletion
+    /// deletes the document for everyone; a viewer's is not shared (Mesh stops writing the file).
     private func diskDeleted(_ path: String) {
         guard !goneFromDisk.contains(path) else { return }
         goneFromDisk.insert(path)
         onDisk[path] = nil
-        show("Mesh: \(path) was deleted on disk; it stays in the session and is no longer written here (open it, or restore the file, to follow it again)", type: 2)
+        guard canEdit, let session = sessionID.flatMap(UUID.init(uuidString:)) else {
+            show("Mesh: \(path) was deleted on disk; viewers' deletions are not shared, and Mesh no longer writes it here", type: 2)
+            return
+        }
+        background.start {
+            do {
+                let api = try await self.apiClient()
+                guard let document = try await api.documents(of: session).first(where: { $0.path == path }) else { return }
+                try await api.deleteDocument(session: session, id: document.id)
+                await self.log("Mesh: \(path) was deleted on disk, and from the session")
+            } catch {
+                await self.show("Mesh: \(path) was deleted on disk but could not be deleted from the session (\(error)); it stays there", type: 2)
+            }
+        }
+    }
+
+    /// A document of the session was created or deleted (by anyone): a new one is followed (and
+    /// so written to disk); a deleted one is no longer, and its file goes unless it was changed
+    /// here since Mesh wrote it.
+    func documentEvent(_ event: ServerMessage.DocumentEvent) {
+        let path = event.path
+        switch event.change {
+        case .created:
+            sessionDocuments.insert(path)
+            if documents[path] == nil, !opening.contains(path) { sendOpen(path) }
+        case .deleted:
+            sessionDocuments.remove(path)
+            opening.remove(path)
+            guard let document = documents.removeValue(forKey: path) else { return }
+            defer {
+                onDisk[path] = nil
+                goneFromDisk.remove(path)
+            }
+            if let uri = document.uri {
+                show("Mesh: \(path) was deleted from the session; your buffer is no longer shared", type: 2)
+                notifyEditor("textDocument/publishDiagnostics", ["uri": .string(uri), "diagnostics": []])
+                return
+            }
+            guard let root = workspaceRoot, !goneFromDisk.contains(path), let safe = WorkspaceSharing.safePath(path) else { return }
+            let url = root.appendingPathComponent(safe)
+            guard let data = try? Data(contentsOf: url) else { return }
+            if let known = onDisk[path], data == Data(known.utf8) {
+                try? FileManager.default.removeItem(at: url)
+            } else {
+                show("Mesh: \(path) was deleted from the session; your changed copy on disk is kept", type: 2)
+            }
+        }
     }
 
     /// Keeps what was on disk at `.mesh/conflicts/<path>.<time>` before Mesh writes the

@@ -37,6 +37,13 @@ extension CollaborationHub {
             throw error
         }
         usage.finishCreating(bytes: record.size, in: record.sessionID, created: true)
+        await announce(.init(path: record.path, change: .created), in: record.sessionID)
+    }
+
+    /// Tells everyone connected to `session` that one of its documents came or went.
+    func announce(_ event: ServerMessage.DocumentEvent, in session: UUID) {
+        let message = WireCodec.encode(.document(event))
+        for member in (rooms[session] ?? [:]).values { member.send(message) }
     }
 
     /// Deletes a document: its subscribers are told, and its bytes and place go back to its session.
@@ -48,5 +55,6 @@ extension CollaborationHub {
         if let size = try await store.documents.delete(id: record.id), pinned {
             usage.adjust(record.sessionID, bytes: -size, documents: -1)
         }
+        await announce(.init(path: record.path, change: .deleted), in: record.sessionID)
     }
 }

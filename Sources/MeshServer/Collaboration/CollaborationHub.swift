@@ -6,7 +6,8 @@ import MeshStore
 /// Every live connection and document of the server: routes session-wide events (chat, role
 /// changes, deletions) and hands out one ``DocumentActor`` per live document.
 actor CollaborationHub {
-    private var rooms: [UUID: [UUID: ClientConnection]] = [:]
+    /// The connections of each session, by connection id.
+    var rooms: [UUID: [UUID: ClientConnection]] = [:]
     private var connectionsPerUser: [UUID: Int] = [:]
     private var documents: [UUID: DocumentActor] = [:]
     private var loading: [UUID: (session: UUID, task: Task<DocumentActor, any Error>)] = [:]
