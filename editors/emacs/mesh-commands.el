@@ -76,6 +76,22 @@
   (interactive)
   (mesh-execute "mesh.resolve" (or id (mesh--pick-annotation "Resolve: "))))
 
+(defun mesh-undo ()
+  "Undo your own latest change to this shared file; a peer's typing stays.
+Emacs's own `undo' takes back whatever changed last in the buffer,
+remote edits included."
+  (interactive)
+  (mesh--server)
+  (eglot--signal-textDocument/didChange)
+  (mesh-execute "mesh.undo" (mesh--uri buffer-file-name)))
+
+(defun mesh-redo ()
+  "Redo your own latest undone change to this shared file."
+  (interactive)
+  (mesh--server)
+  (eglot--signal-textDocument/didChange)
+  (mesh-execute "mesh.redo" (mesh--uri buffer-file-name)))
+
 (defun mesh-who ()
   "Show who is in the session (a message from the server); return the list."
   (interactive)

@@ -26,7 +26,8 @@
 ;; are Flymake diagnostics (`mesh-reply', `mesh-resolve', or the quick fix in
 ;; `eglot-code-actions'); chat arrives as messages.  Commands: `mesh-chat', `mesh-annotate',
 ;; `mesh-reply', `mesh-resolve', `mesh-follow', `mesh-who', `mesh-invite', `mesh-share',
-;; `mesh-join'.
+;; `mesh-join', and `mesh-undo' / `mesh-redo' (your own changes only; Emacs's `undo' takes
+;; back a peer's typing too), e.g. (global-set-key (kbd "C-c m u") #'mesh-undo).
 ;;
 ;; Eglot runs one server per buffer, so in a shared folder `mesh lsp' replaces the language's
 ;; own server (gopls…) unless a multiplexer runs both.  With rassumfrassum ("rass", `pip install

@@ -230,6 +230,16 @@ function activate(context) {
     }),
     command('mesh.editor.unfollow', () => currentSession().execute('mesh.follow')),
     command('mesh.editor.who', () => currentSession().execute('mesh.who')),
+    // Your own changes only: VS Code's undo (Ctrl+Z) takes back whatever changed last in the
+    // buffer, a peer's typing included.
+    command('mesh.editor.undo', () => {
+      const editor = vscode.window.activeTextEditor;
+      if (editor) return currentSession().execute('mesh.undo', [editor.document.uri.toString()]);
+    }),
+    command('mesh.editor.redo', () => {
+      const editor = vscode.window.activeTextEditor;
+      if (editor) return currentSession().execute('mesh.redo', [editor.document.uri.toString()]);
+    }),
     command('mesh.editor.invite', async () => {
       const session = currentSession();
       const role = await vscode.window.showQuickPick(['editor', 'viewer', 'owner'], { placeHolder: 'Role of the invitee' });

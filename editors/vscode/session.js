@@ -14,7 +14,7 @@ const COLORS = ['#e06c75', '#98c379', '#e5c07b', '#61afef', '#c678dd', '#56b6c2'
 
 /** The commands `mesh lsp` accepts (workspace/executeCommand); extension.js registers them once. */
 const SERVER_COMMANDS = ['mesh.chat', 'mesh.annotate', 'mesh.reply', 'mesh.resolve', 'mesh.follow',
-  'mesh.who', 'mesh.invite', 'mesh.share', 'mesh.join'];
+  'mesh.who', 'mesh.invite', 'mesh.share', 'mesh.join', 'mesh.undo', 'mesh.redo'];
 
 function settings() {
   const config = vscode.workspace.getConfiguration('mesh');

@@ -24,6 +24,8 @@ extension LanguageServer {
             throw ResponseError.requestFailed("not in a Mesh session: run mesh.share or mesh.join first")
         }
         switch command {
+        case "mesh.undo", "mesh.redo":
+            return try undoOwnChange(redo: command == "mesh.redo", uri: arguments[safe: 0]?.string)
         case "mesh.chat":
             let message = try text(0, "the message")
             link.send(.chat(.init(text: message)))

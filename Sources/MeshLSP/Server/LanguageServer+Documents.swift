@@ -83,6 +83,7 @@ extension LanguageServer {
             if canEdit {
                 if let next = try document.client.applyLocal(local) { sendOp(path, next) }
                 document.transformPositions(local)
+                try document.history.recordLocal(local, before: before)
                 if let end = lastChange.flatMap({ lastChangeEnd($0, in: bridge) }) {
                     localCursor = (path, [.cursor(end)])
                     scheduleCursorSend()

@@ -20,7 +20,7 @@ struct ClientFeatures {
 extension LanguageServer {
     /// The commands `workspace/executeCommand` accepts.
     static let commands = ["mesh.chat", "mesh.annotate", "mesh.reply", "mesh.resolve", "mesh.follow",
-                           "mesh.who", "mesh.invite", "mesh.share", "mesh.join"]
+                           "mesh.who", "mesh.invite", "mesh.share", "mesh.join", "mesh.undo", "mesh.redo"]
 
     func initialize(_ params: JSONValue) throws -> JSONValue {
         guard phase == .waitingForInitialize else { throw ResponseError.invalidRequest("initialize was already received") }

@@ -176,6 +176,7 @@ extension LanguageServer {
         if var document = documents[path] {
             // A resync: the session's text replaces ours.
             document.client = client
+            document.history.reset()
             switch document.content {
             case let .open(uri, sync):
                 var sync = sync
@@ -274,6 +275,7 @@ extension LanguageServer {
     func applyRemote(_ path: String, _ operation: TextOperation) {
         guard var document = documents[path] else { return }
         do {
+            try document.history.recordOther(operation)
             switch document.content {
             case let .open(uri, sync):
                 var sync = sync

@@ -96,6 +96,7 @@ extension LanguageServer {
             try onSession.apply(to: &buffer)
             updated.content = .closed(buffer)
             updated.transformPositions(onSession)
+            try updated.history.recordOther(onSession)
             let outgoing = try updated.client.applyLocal(onSession)
             documents[path] = updated
             if let outgoing { sendOp(path, outgoing) }

@@ -16,6 +16,8 @@ struct SharedDocument {
     var presence: [String: RemoteSelections] = [:]
     /// Annotations by id, ranges in document offsets.
     var annotations: [String: ServerMessage.Annotation] = [:]
+    /// This participant's own changes, for `mesh.undo` / `mesh.redo`.
+    var history = UndoHistory()
 
     /// The shared text including local edits not yet acknowledged.
     var text: TextBuffer {

@@ -7,6 +7,7 @@
 ---   :MeshWho                who is in the session and where (mesh lsp answers with a message)
 ---   :MeshAnnotate {text}    annotate the visual range, or the cursor line
 ---   :MeshInvite [role]      create an invite link (editor by default), also put in the " register
+---   :MeshUndo / :MeshRedo   undo / redo only your own changes to this file (a peer's stay)
 local config = require('mesh.config')
 local position = require('mesh.position')
 local presence = require('mesh.presence')
@@ -180,6 +181,14 @@ function M.register()
     local range = annotate_range(opts, bufnr, client.offset_encoding)
     M.execute('mesh.annotate', { vim.uri_from_bufnr(bufnr), range, opts.args })
   end, { nargs = '+', range = true, desc = 'Annotate the selected lines (or the cursor line)' })
+
+  command('MeshUndo', function()
+    M.execute('mesh.undo', { vim.uri_from_bufnr(0) })
+  end, { desc = 'Undo your own latest change to this shared file (not a peer\'s)' })
+
+  command('MeshRedo', function()
+    M.execute('mesh.redo', { vim.uri_from_bufnr(0) })
+  end, { desc = 'Redo your own latest undone change to this shared file' })
 
   command('MeshInvite', function(opts)
     M.execute('mesh.invite', opts.args ~= '' and { opts.args } or {}, function(result)
