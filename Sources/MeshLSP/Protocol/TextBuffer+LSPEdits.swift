@@ -6,38 +6,32 @@ extension TextBuffer {
     /// to the part that actually changed, so a full-sync editor still yields a small operation).
     public func operation(replacing range: LSPRange?, with text: String, encoding: PositionEncoding) -> TextOperation {
         guard let range else { return operation(replacingAllWith: text) }
-        var start = offset(at: range.start, encoding: encoding)
-        var end = max(start, offset(at: range.end, encoding: encoding))
-        // Editors report wider ranges than they changed (Neovim: joining two lines replaces
-        // "\nline" with "line"). Only the part that differs is an edit: otherwise two users
-        // making the same change at once would both re-insert the unchanged text.
-        let old = Array(self.text(in: start..<end).unicodeScalars)
-        let new = Array(text.unicodeScalars)
-        var prefix = 0
-        while prefix < old.count, prefix < new.count, old[prefix] == new[prefix] { prefix += 1 }
-        var suffix = 0
-        while suffix < old.count - prefix, suffix < new.count - prefix,
-              old[old.count - 1 - suffix] == new[new.count - 1 - suffix] { suffix += 1 }
-        guard prefix > 0 || suffix > 0 else { return .replacing(start..<end, with: text, in: count) }
-        var inserted = String.UnicodeScalarView()
-        inserted.append(contentsOf: new[prefix..<(new.count - suffix)])
-        start += prefix
-        end -= suffix
-        return .replacing(start..<end, with: String(inserted), in: count)
+        let start = offset(at: range.start, encoding: encoding)
+        let end = max(start, offset(at: range.end, encoding: encoding))
+        return trimmedOperation(replacing: start..<end, with: text)
     }
 
     /// The smallest single replacement turning this text into `text`.
     public func operation(replacingAllWith text: String) -> TextOperation {
-        let old = Array(description.unicodeScalars)
+        trimmedOperation(replacing: 0..<count, with: text)
+    }
+
+    /// `range` (scalar offsets) replaced by `text`, reduced to the part that actually changed.
+    private func trimmedOperation(replacing range: Range<Int>, with text: String) -> TextOperation {
+        // Editors report wider ranges than they changed (Neovim: joining two lines replaces
+        // "\nline" with "line"). Only the part that differs is an edit: otherwise two users
+        // making the same change at once would both re-insert the unchanged text.
+        let old = Array(self.text(in: range).unicodeScalars)
         let new = Array(text.unicodeScalars)
         var prefix = 0
         while prefix < old.count, prefix < new.count, old[prefix] == new[prefix] { prefix += 1 }
         var suffix = 0
         while suffix < old.count - prefix, suffix < new.count - prefix,
               old[old.count - 1 - suffix] == new[new.count - 1 - suffix] { suffix += 1 }
+        guard prefix > 0 || suffix > 0 else { return .replacing(range, with: text, in: count) }
         var inserted = String.UnicodeScalarView()
         inserted.append(contentsOf: new[prefix..<(new.count - suffix)])
-        return .replacing(prefix..<(old.count - suffix), with: String(inserted), in: old.count)
+        return .replacing((range.lowerBound + prefix)..<(range.upperBound - suffix), with: String(inserted), in: count)
     }
 }
 
