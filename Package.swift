@@ -29,6 +29,8 @@ let package = Package(
     targets: [
         // Pure operational-transform core: no I/O, no clocks, no logging.
         .target(name: "MeshOT"),
+        // The editing traces (Tests/Fixtures/traces) the benchmarks and the replay test read.
+        .target(name: "MeshTraces"),
         // The Codable messages between clients and server; pure.
         .target(name: "MeshProtocol", dependencies: ["MeshOT"]),
         // Repositories over SQL: one implementation for SQLite and PostgreSQL (ops stored in their wire form).
@@ -118,12 +120,12 @@ let package = Package(
             ]
         ),
         // Benchmarks are plain executables (run with `-c release`), kept out of the test suite.
-        .executableTarget(name: "mesh-bench", dependencies: ["MeshOT", "MeshProtocol"]),
+        .executableTarget(name: "mesh-bench", dependencies: ["MeshOT", "MeshProtocol", "MeshTraces"]),
         // Relay benchmarks: an in-process server measured over real loopback WebSockets.
         .executableTarget(
             name: "mesh-relay-bench",
             dependencies: [
-                "MeshOT", "MeshProtocol", "MeshStore", "MeshServer", "MeshClient",
+                "MeshOT", "MeshProtocol", "MeshStore", "MeshServer", "MeshClient", "MeshTraces",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -134,7 +136,7 @@ let package = Package(
         ),
         // What the test targets share (the seeded generator of every randomized test).
         .target(name: "MeshTestSupport", path: "Tests/MeshTestSupport"),
-        .testTarget(name: "MeshOTTests", dependencies: ["MeshOT", "MeshTestSupport"]),
+        .testTarget(name: "MeshOTTests", dependencies: ["MeshOT", "MeshTestSupport", "MeshTraces"]),
         .testTarget(
             name: "MeshStoreTests",
             dependencies: [

@@ -1,5 +1,6 @@
 import Foundation
 import MeshOT
+import MeshTraces
 
 /// The three ways `mesh-bench ot` replays a trace, measured side by side.
 enum OTMode: String, CaseIterable {
@@ -12,7 +13,7 @@ enum OTMode: String, CaseIterable {
     case naive
 
     /// Replays the trace; returns the final text (of the last site for the pipeline) and seconds.
-    func run(_ trace: Trace) throws -> (text: String, seconds: Double, extra: String) {
+    func run(_ trace: EditingTrace) throws -> (text: String, seconds: Double, extra: String) {
         switch self {
         case .buffer:
             var buffer = TextBuffer()
@@ -37,7 +38,7 @@ enum OTMode: String, CaseIterable {
         }
     }
 
-    private func runPipeline(_ trace: Trace) throws -> (text: String, seconds: Double, extra: String) {
+    private func runPipeline(_ trace: EditingTrace) throws -> (text: String, seconds: Double, extra: String) {
         var author = OTClient(revision: 0, clientID: "a")
         var authorText = TextBuffer()
         var server = OTDocument(historyLimit: 1024)

@@ -1,4 +1,5 @@
 import Foundation
+import MeshTraces
 
 /// `mesh-bench ot [TRACE…]` replays every sequential trace through the buffer, the OT pipeline
 /// and a naive baseline, each in a fresh child process so its peak RSS is its own.
@@ -29,7 +30,7 @@ func runOTSuite(only: [String]) throws {
     #if DEBUG
     print("warning: debug build; run `swift run -c release mesh-bench ot` for real figures")
     #endif
-    let urls = try Trace.sequentialTraceURLs().filter { url in
+    let urls = try EditingTrace.sequentialTraceURLs().filter { url in
         only.isEmpty || only.contains { url.lastPathComponent.hasPrefix($0) }
     }
     print(row("trace", "mode", "edits", "seconds", "ops/s", "correct", "peak RSS", "note"))
@@ -52,7 +53,7 @@ func runOTSuite(only: [String]) throws {
 }
 
 func runOne(mode: OTMode, url: URL) throws {
-    let trace = try Trace.load(url)
+    let trace = try EditingTrace.load(url)
     let (text, seconds, extra) = try mode.run(trace)
     let correct = text == trace.endContent
     let opsPerSecond = Double(trace.patches.count) / seconds

@@ -1,13 +1,14 @@
 import Foundation
 import MeshOT
 import MeshProtocol
+import MeshTraces
 
 /// `stream`: an editing trace typed by A as fast as A's loop goes, sent through the server to
 /// B. Flow control is the OT client's: one op in flight, later edits composed meanwhile.
 /// With `oneByOne`, A waits for each edit's ack before making the next (every edit its own op).
 enum StreamBenchmark {
     /// Returns whether the run was correct (every op delivered, B's and the server's text right).
-    static func run(server: BenchServer, trace: Trace, limit: Int?, oneByOne: Bool) async throws -> Bool {
+    static func run(server: BenchServer, trace: EditingTrace, limit: Int?, oneByOne: Bool) async throws -> Bool {
         let path = "stream.txt"
         let patches = limit.map { Array(trace.patches.prefix($0)) } ?? trace.patches
         let complete = patches.count == trace.patches.count

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MeshTraces
 
 /// `mesh-relay-bench <latency|stream|fanout> [options]` starts a Mesh server in this process
 /// (127.0.0.1, an ephemeral port, a fresh database), sets up users and sessions over HTTP, and
@@ -83,11 +84,11 @@ print("machine: \(machineDescription()); \(Date())")
 
 do {
     // The trace is loaded before the server starts: decoding it is not part of the run.
-    var trace: Trace?
+    var trace: EditingTrace?
     if scenario == "stream" {
         let name = options["--trace"] ?? "automerge-paper"
-        let url = Trace.folder().appendingPathComponent("sequential_traces/\(name).json.gz")
-        trace = try Trace.load(url)
+        let url = EditingTrace.sequentialTracesFolder().appendingPathComponent("\(name).json.gz")
+        trace = try EditingTrace.load(url)
     }
     let server = try await BenchServer.start(database, postgresURL: postgresURL, logLevel: logLevel)
     let correct: Bool

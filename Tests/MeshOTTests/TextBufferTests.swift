@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import MeshOT
 import MeshTestSupport
+import MeshTraces
 
 /// Node capacities small enough that short texts build deep trees with many splits and merges.
 private let tinyLimits = RopeLimits(maxLeafBytes: 8, maxChildren: 4)
@@ -396,82 +397,18 @@ private func expectMatches(_ buffer: TextBuffer, _ model: [Unicode.Scalar], _ co
 
 // MARK: - Trace replay
 
-/// One patch of an editing trace: at `position`, delete `deleted` scalars, then insert `inserted`.
-private struct TracePatch: Decodable {
-    let position: Int
-    let deleted: Int
-    let inserted: String
-
-    init(from decoder: Decoder) throws {
-        var container = try decoder.unkeyedContainer()
-        position = try container.decode(Int.self)
-        deleted = try container.decode(Int.self)
-        inserted = try container.decode(String.self)
-    }
-}
-
-/// A sequential editing trace (josephg/editing-traces format).
-private struct EditingTrace: Decodable {
-    struct Transaction: Decodable { let patches: [TracePatch] }
-    let startContent: String
-    let endContent: String
-    let txns: [Transaction]
-
-    /// The folder holding `sequential_traces`: `$MESH_TRACES` if set (it may also point at
-    /// `sequential_traces` itself), else the repository's `Tests/Fixtures/traces`.
-    static func sequentialTracesFolder(filePath: String = #filePath) -> URL {
-        if let override = ProcessInfo.processInfo.environment["MESH_TRACES"], !override.isEmpty {
-            let url = URL(fileURLWithPath: override)
-            let nested = url.appendingPathComponent("sequential_traces")
-            return FileManager.default.fileExists(atPath: nested.path) ? nested : url
-        }
-        return URL(fileURLWithPath: filePath)
-            .deletingLastPathComponent()  // MeshOTTests
-            .deletingLastPathComponent()  // Tests
-            .deletingLastPathComponent()  // repository
-            .appendingPathComponent("Tests/Fixtures/traces/sequential_traces")
-    }
-
-    static func load(_ url: URL) throws -> EditingTrace {
-        let gzip = Process()
-        gzip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        gzip.arguments = ["gzip", "-dc", url.path]
-        let pipe = Pipe()
-        gzip.standardOutput = pipe
-        try gzip.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        gzip.waitUntilExit()
-        guard gzip.terminationStatus == 0 else {
-            throw CocoaError(.fileReadCorruptFile, userInfo: [NSFilePathErrorKey: url.path])
-        }
-        return try JSONDecoder().decode(EditingTrace.self, from: data)
-    }
-
-    /// Every `*.json.gz` directly in the sequential traces folder; records an issue (a failure)
-    /// when there is none.
-    static func all(sourceLocation: SourceLocation = #_sourceLocation) -> [URL] {
-        let folder = sequentialTracesFolder()
-        let files = (try? FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)) ?? []
-        let traces = files.filter { $0.lastPathComponent.hasSuffix(".json.gz") }
-            .sorted { $0.lastPathComponent < $1.lastPathComponent }
-        if traces.isEmpty {
-            Issue.record("No editing traces found in \(folder.path). Put josephg/editing-traces' sequential_traces there or set MESH_TRACES.",
-                         sourceLocation: sourceLocation)
-        }
-        return traces
-    }
-}
-
 @Suite struct TraceReplayTests {
     @Test func everySequentialTraceReplaysToItsEndContent() throws {
-        for url in EditingTrace.all() {
+        let urls = (try? EditingTrace.sequentialTraceURLs()) ?? []
+        if urls.isEmpty {
+            Issue.record("No editing traces found in \(EditingTrace.sequentialTracesFolder().path). Put josephg/editing-traces' sequential_traces there or set MESH_TRACES.")
+        }
+        for url in urls {
             let trace = try EditingTrace.load(url)
             var buffer = TextBuffer(trace.startContent)
-            for txn in trace.txns {
-                for patch in txn.patches {
-                    if patch.deleted > 0 { buffer.delete(patch.position..<(patch.position + patch.deleted)) }
-                    if !patch.inserted.isEmpty { buffer.insert(patch.inserted, at: patch.position) }
-                }
+            for patch in trace.patches {
+                if patch.deleted > 0 { buffer.delete(patch.position..<(patch.position + patch.deleted)) }
+                if !patch.inserted.isEmpty { buffer.insert(patch.inserted, at: patch.position) }
             }
             #expect(buffer.description == trace.endContent, "\(url.lastPathComponent)")
             #expect(buffer.count == trace.endContent.unicodeScalars.count, "\(url.lastPathComponent)")
