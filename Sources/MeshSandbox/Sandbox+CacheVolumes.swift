@@ -48,13 +48,7 @@ extension Sandbox {
             // Only this scheme's names.
             guard let parts = Self.parseVolumeName(name, prefix: cacheVolume) else { continue }
             if parts.session != nil && parts.image == current { continue }
-            do {
-                try await docker.removeVolume(name)
-                seededVolumes.remove(name)
-                removed.append(name)
-            } catch DockerError.api(409, _) {
-                continue  // in use
-            }
+            if try await removeCacheVolumeUnlessInUse(name) { removed.append(name) }
         }
         return removed
     }
@@ -74,15 +68,21 @@ extension Sandbox {
                   let digits = parts.session, let session = Self.session(fromDigits: digits),
                   (try? await exists(session)) == false
             else { continue }
-            do {
-                try await docker.removeVolume(name)
-                seededVolumes.remove(name)
-                removed.append(name)
-            } catch DockerError.api(409, _) {
-                continue  // in use
-            }
+            if try await removeCacheVolumeUnlessInUse(name) { removed.append(name) }
         }
         return removed
+    }
+
+    /// Removes cache volume `name`, unless a container uses it (Docker answers 409); whether it
+    /// was removed. Any other failure is thrown.
+    private func removeCacheVolumeUnlessInUse(_ name: String) async throws -> Bool {
+        do {
+            try await docker.removeVolume(name)
+            seededVolumes.remove(name)
+            return true
+        } catch DockerError.api(409, _) {
+            return false
+        }
     }
 
     /// The session id of 32 hex digits.
