@@ -15,7 +15,7 @@ struct SignupCommand: AsyncParsableCommand {
     func run() async throws {
         try await CLIContext.run(common) { cli in
             let tokens = try await Authentication.signup(cli, email: email, name: name, passwordStdin: passwordStdin)
-            try cli.output(Account(tokens.user, server: cli.server)) {
+            try cli.output(OutputWithField(tokens.user, adding: "server", cli.server)) {
                 "Signed up and logged in as \(tokens.user.displayName) <\(tokens.user.email)> on \(cli.server)."
             }
         }
@@ -33,7 +33,7 @@ struct LoginCommand: AsyncParsableCommand {
     func run() async throws {
         try await CLIContext.run(common) { cli in
             let tokens = try await Authentication.login(cli, email: email, passwordStdin: passwordStdin)
-            try cli.output(Account(tokens.user, server: cli.server)) {
+            try cli.output(OutputWithField(tokens.user, adding: "server", cli.server)) {
                 "Logged in as \(tokens.user.displayName) <\(tokens.user.email)> on \(cli.server)."
             }
         }
@@ -71,24 +71,10 @@ struct WhoamiCommand: AsyncParsableCommand {
     func run() async throws {
         try await CLIContext.run(common) { cli in
             let user = try await cli.api.me()
-            try cli.output(Account(user, server: cli.server)) {
+            try cli.output(OutputWithField(user, adding: "server", cli.server)) {
                 "\(user.displayName) <\(user.email)>\(user.emailVerified ? "" : " (email not verified)")\n"
                     + "user id: \(user.id.uuidString)\nserver:  \(cli.server)"
             }
         }
-    }
-}
-
-/// The account as `--json` prints it.
-struct Account: Encodable {
-    var id: UUID
-    var email: String
-    var displayName: String
-    var emailVerified: Bool
-    var server: String
-
-    init(_ user: UserProfile, server: String) {
-        id = user.id; email = user.email; displayName = user.displayName; emailVerified = user.emailVerified
-        self.server = server
     }
 }

@@ -92,7 +92,7 @@ struct SessionCommand: AsyncParsableCommand {
                 let id = try await cli.resolveSession(session)
                 let invite = try await cli.api.createInvite(session: id, role: role, expiresInSeconds: expires, maxUses: maxUses)
                 let url = InviteLink(server: cli.server, code: invite.code).url
-                try cli.output(InviteOutput(invite, url: url)) {
+                try cli.output(OutputWithField(invite, adding: "url", url)) {
                     "Invite (\(invite.role.rawValue), \(invite.maxUses) use(s), expires \(invite.expiresAt.formatted(.iso8601))):\n"
                         + "  \(url)\nJoin with: mesh join \(url)\n"
                         + InviteText.codeLine(invite.code, server: cli.server)
@@ -149,26 +149,6 @@ struct SessionCommand: AsyncParsableCommand {
                 try cli.output(["removed": target.uuidString]) { "Removed \(user) from the session." }
             }
         }
-    }
-}
-
-/// An invite as `mesh session invite --json` prints it: the server's `Invite` fields, plus the
-/// link that names the server.
-struct InviteOutput: Encodable {
-    var code: String
-    var sessionID: UUID
-    var role: Role
-    var expiresAt: Date
-    var maxUses: Int
-    var uses: Int
-    var revoked: Bool
-    /// `<server>/join/<code>`.
-    var url: String
-
-    init(_ invite: InviteInfo, url: String) {
-        code = invite.code; sessionID = invite.sessionID; role = invite.role; expiresAt = invite.expiresAt
-        maxUses = invite.maxUses; uses = invite.uses; revoked = invite.revoked
-        self.url = url
     }
 }
 

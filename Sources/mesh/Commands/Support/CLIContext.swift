@@ -103,3 +103,32 @@ struct CLIError: Error, CustomStringConvertible {
 func printError(_ text: String) {
     FileHandle.standardError.write(Data("mesh: \(text)\n".utf8))
 }
+
+/// A server's answer as `--json` prints it with one string field of the CLI's own beside its
+/// fields: an account with the `server` it is on, an invite with its link (`url`). The answer's
+/// fields are written by its own type, so they stay the REST API's.
+struct OutputWithField<Value: Encodable>: Encodable {
+    var value: Value
+    var key: String
+    var field: String
+
+    init(_ value: Value, adding key: String, _ field: String) {
+        self.value = value
+        self.key = key
+        self.field = field
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try value.encode(to: encoder)
+        var container = encoder.container(keyedBy: FieldKey.self)
+        try container.encode(field, forKey: FieldKey(stringValue: key))
+    }
+
+    private struct FieldKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { return nil }
+    }
+}
