@@ -119,9 +119,7 @@ extension SQLRow {
     }
 
     func uuid(_ column: String) throws -> UUID {
-        let text = try string(column)
-        guard let uuid = UUID(uuidString: text) else { throw StoredValueError(column: column, value: text) }
-        return uuid
+        try parsed(column) { UUID(uuidString: $0) }
     }
 
     func optionalUUID(_ column: String) throws -> UUID? {
@@ -137,8 +135,13 @@ extension SQLRow {
     }
 
     func role(_ column: String) throws -> Role {
+        try parsed(column) { Role(rawValue: $0) }
+    }
+
+    /// The text of `column` as `parse` reads it; a ``StoredValueError`` when it reads nothing.
+    private func parsed<Value>(_ column: String, _ parse: (String) -> Value?) throws -> Value {
         let text = try string(column)
-        guard let role = Role(rawValue: text) else { throw StoredValueError(column: column, value: text) }
-        return role
+        guard let value = parse(text) else { throw StoredValueError(column: column, value: text) }
+        return value
     }
 }
