@@ -37,11 +37,17 @@ extension LanguageServer {
     /// Redraws a document's presence soon (coalescing bursts of updates).
     func markPresenceDirty(_ path: String) {
         presenceDirty.insert(path)
-        guard !presenceRenderScheduled else { return }
-        presenceRenderScheduled = true
+        scheduleOnce(&presenceRenderScheduled, after: .milliseconds(15)) { await self.renderPresence() }
+    }
+
+    /// Runs `job` (a background job) after `delay`, once for a burst of calls: nothing more is
+    /// scheduled while `scheduled` is set, and `job` clears it when it runs.
+    func scheduleOnce(_ scheduled: inout Bool, after delay: Duration, _ job: @escaping @Sendable () async -> Void) {
+        guard !scheduled else { return }
+        scheduled = true
         background.start {
-            try? await Task.sleep(for: .milliseconds(15))
-            await self.renderPresence()
+            try? await Task.sleep(for: delay)
+            await job()
         }
     }
 
@@ -173,12 +179,7 @@ extension LanguageServer {
 
     /// Sends our cursor soon (one presence message per burst of moves).
     func scheduleCursorSend() {
-        guard !cursorSendScheduled else { return }
-        cursorSendScheduled = true
-        background.start {
-            try? await Task.sleep(for: .milliseconds(20))
-            await self.sendCursor()
-        }
+        scheduleOnce(&cursorSendScheduled, after: .milliseconds(20)) { await self.sendCursor() }
     }
 
     private func sendCursor() {
