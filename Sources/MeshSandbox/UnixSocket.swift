@@ -14,34 +14,13 @@ enum UnixSocket {
 
     /// A connected socket's file descriptor.
     static func connect(_ path: String) throws(Failure) -> Int32 {
-        let fd = try open()
-        var address: sockaddr_un
-        do { address = try Self.address(path) } catch { Glibc.close(fd); throw error }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard connected == 0 else {
-            let reason = String(cString: strerror(errno))
-            Glibc.close(fd)
-            throw Failure(reason: reason)
-        }
-        return fd
+        try open(at: path, failure: "") { Glibc.connect($0, $1, $2) }
     }
 
     /// A socket listening at `path` (which must not exist yet), its file given `mode`, with a
     /// backlog of one. It does not block: ``accept(_:)`` returns nil while no peer waits.
     static func listen(_ path: String, mode: mode_t) throws(Failure) -> Int32 {
-        let fd = try open()
-        var address: sockaddr_un
-        do { address = try Self.address(path) } catch { Glibc.close(fd); throw error }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard bound == 0 else {
-            let reason = "bind(): \(String(cString: strerror(errno)))"
-            Glibc.close(fd)
-            throw Failure(reason: reason)
-        }
+        let fd = try open(at: path, failure: "bind(): ") { Glibc.bind($0, $1, $2) }
         guard chmod(path, mode) == 0, Glibc.listen(fd, 1) == 0, fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == 0 else {
             let reason = String(cString: strerror(errno))
             Glibc.close(fd)
@@ -65,6 +44,24 @@ enum UnixSocket {
             if errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNABORTED { return nil }
             throw Failure(reason: "accept(): \(String(cString: strerror(errno)))")
         }
+    }
+
+    /// A new socket that `attach` (connect or bind) gave the address `path`; when it fails, the
+    /// socket is closed and the failure is strerror's text after `prefix`.
+    private static func open(at path: String, failure prefix: String,
+                             _ attach: (Int32, UnsafePointer<sockaddr>, socklen_t) -> Int32) throws(Failure) -> Int32 {
+        let fd = try open()
+        var address: sockaddr_un
+        do { address = try Self.address(path) } catch { Glibc.close(fd); throw error }
+        let attached = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { attach(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard attached == 0 else {
+            let reason = prefix + String(cString: strerror(errno))
+            Glibc.close(fd)
+            throw Failure(reason: reason)
+        }
+        return fd
     }
 
     private static func open() throws(Failure) -> Int32 {
