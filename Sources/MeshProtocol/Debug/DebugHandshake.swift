@@ -26,35 +26,40 @@ extension DebugControlFrame {
     }
 }
 
+/// The `type` of a control frame, a stored field of each: written as `Frame.frameType`, and a
+/// frame of another type does not decode.
+struct DebugFrameType<Frame: DebugControlFrame>: Codable, Sendable, Hashable {
+    init() {}
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let found = try container.decode(String.self)
+        guard found == Frame.frameType else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "expected a \"\(Frame.frameType)\" frame, found \"\(found)\"")
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(Frame.frameType)
+    }
+}
+
 /// Editor → server, first: `{"type":"hello","session":UUID,"root":PATH}`; `root` is the
 /// editor's workspace folder, for path mapping (`/workspace` when absent).
 public struct DebugHello: DebugControlFrame, Hashable {
     public static let frameType = "hello"
+    private var type = DebugFrameType<DebugHello>()
     public var session: UUID
     public var root: String?
 
     public init(session: UUID, root: String?) { self.session = session; self.root = root }
-
-    private enum CodingKeys: String, CodingKey { case type, session, root }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        try container.expectFrameType(Self.frameType, forKey: .type)
-        session = try container.decode(UUID.self, forKey: .session)
-        root = try container.decodeIfPresent(String.self, forKey: .root)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(Self.frameType, forKey: .type)
-        try container.encode(session, forKey: .session)
-        try container.encodeIfPresent(root, forKey: .root)
-    }
 }
 
 /// Server → editor, answering `hello`: `{"type":"welcome","role":ROLE,"tokenExpiresAt":SECONDS?}`.
 public struct DebugWelcome: DebugControlFrame, Hashable {
     public static let frameType = "welcome"
+    private var type = DebugFrameType<DebugWelcome>()
     /// The caller's role in the session (read leniently: an unknown one is a viewer).
     public var role: Role
     /// When the access token the socket opened with expires (seconds since 1970): send
@@ -67,70 +72,27 @@ public struct DebugWelcome: DebugControlFrame, Hashable {
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        try container.expectFrameType(Self.frameType, forKey: .type)
+        type = try container.decode(DebugFrameType<DebugWelcome>.self, forKey: .type)
         role = try container.decodeLenientRole(forKey: .role)
         tokenExpiresAt = try container.decodeIfPresent(Double.self, forKey: .tokenExpiresAt)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(Self.frameType, forKey: .type)
-        try container.encode(role, forKey: .role)
-        try container.encodeIfPresent(tokenExpiresAt, forKey: .tokenExpiresAt)
     }
 }
 
 /// Editor → server, any time after `welcome`: `{"type":"auth","token":JWT}`, a fresh access token.
 public struct DebugAuth: DebugControlFrame, Hashable {
     public static let frameType = "auth"
+    private var type = DebugFrameType<DebugAuth>()
     public var token: String
 
     public init(token: String) { self.token = token }
-
-    private enum CodingKeys: String, CodingKey { case type, token }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        try container.expectFrameType(Self.frameType, forKey: .type)
-        token = try container.decode(String.self, forKey: .token)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(Self.frameType, forKey: .type)
-        try container.encode(token, forKey: .token)
-    }
 }
 
 /// Server → editor, answering `auth`: `{"type":"authenticated","expiresAt":SECONDS}`, when the
 /// socket now expires (seconds since 1970).
 public struct DebugAuthenticated: DebugControlFrame, Hashable {
     public static let frameType = "authenticated"
+    private var type = DebugFrameType<DebugAuthenticated>()
     public var expiresAt: Double
 
     public init(expiresAt: Double) { self.expiresAt = expiresAt }
-
-    private enum CodingKeys: String, CodingKey { case type, expiresAt }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        try container.expectFrameType(Self.frameType, forKey: .type)
-        expiresAt = try container.decode(Double.self, forKey: .expiresAt)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(Self.frameType, forKey: .type)
-        try container.encode(expiresAt, forKey: .expiresAt)
-    }
-}
-
-extension KeyedDecodingContainer {
-    /// Throws unless the frame's `type` is `expected`.
-    func expectFrameType(_ expected: String, forKey key: Key) throws {
-        let found = try decode(String.self, forKey: key)
-        guard found == expected else {
-            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "expected a \"\(expected)\" frame, found \"\(found)\"")
-        }
-    }
 }
