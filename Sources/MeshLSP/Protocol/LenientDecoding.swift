@@ -41,6 +41,7 @@ struct Lenient<Value: LenientlyDecodable>: Codable {
 }
 
 extension Lenient: Sendable where Value: Sendable {}
+extension Lenient: Equatable where Value: Equatable {}
 extension Lenient: Hashable where Value: Hashable {}
 
 extension KeyedDecodingContainer {
