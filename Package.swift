@@ -32,7 +32,11 @@ let package = Package(
         // The editing traces (Tests/Fixtures/traces) the benchmarks and the replay test read.
         .target(name: "MeshTraces"),
         // The Codable messages between clients and server; pure.
-        .target(name: "MeshProtocol", dependencies: ["MeshOT"]),
+        // A JSON value with its own one-pass reader and writer (for JSON-RPC and DAP bodies).
+        .target(name: "MeshJSON"),
+        // Content-Length framing (LSP, DAP) and a stdin/stdout connection that reads it.
+        .target(name: "MeshFraming"),
+        .target(name: "MeshProtocol", dependencies: ["MeshOT", "MeshJSON"]),
         // Repositories over SQL: one implementation for SQLite and PostgreSQL (ops stored in their wire form).
         .target(
             name: "MeshStore",
@@ -52,7 +56,7 @@ let package = Package(
         .target(
             name: "MeshServer",
             dependencies: [
-                "MeshOT", "MeshProtocol", "MeshStore", "MeshSandbox",
+                "MeshOT", "MeshProtocol", "MeshStore", "MeshSandbox", "MeshFraming",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -99,7 +103,7 @@ let package = Package(
         .target(
             name: "MeshDAP",
             dependencies: [
-                "MeshProtocol", "MeshClient",
+                "MeshProtocol", "MeshClient", "MeshFraming",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -107,7 +111,7 @@ let package = Package(
         .target(
             name: "MeshLSP",
             dependencies: [
-                "MeshOT", "MeshProtocol", "MeshClient",
+                "MeshOT", "MeshProtocol", "MeshClient", "MeshFraming",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -163,15 +167,15 @@ let package = Package(
             ]
         ),
         .testTarget(name: "MeshLSPTests", dependencies: [
-            "MeshLSP", "MeshOT", "MeshProtocol", "MeshTestSupport",
+            "MeshLSP", "MeshOT", "MeshProtocol", "MeshFraming", "MeshTestSupport",
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
-        .testTarget(name: "MeshProtocolTests", dependencies: ["MeshProtocol", "MeshOT", "MeshTestSupport"]),
+        .testTarget(name: "MeshProtocolTests", dependencies: ["MeshProtocol", "MeshJSON", "MeshOT", "MeshFraming", "MeshTestSupport"]),
         .testTarget(name: "MeshClientTests", dependencies: ["MeshClient"]),
         .testTarget(name: "MeshDAPTests", dependencies: ["MeshDAP", "MeshClient", "MeshProtocol"]),
         // Runs the built `mesh` binary end to end (server and CLI verbs as subprocesses).
         .testTarget(name: "MeshCLITests", dependencies: [
-            "MeshClient", "MeshLSP", "MeshOT", "MeshProtocol", "MeshSandbox", "MeshTestSupport",
+            "MeshClient", "MeshLSP", "MeshOT", "MeshProtocol", "MeshFraming", "MeshSandbox", "MeshTestSupport",
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MeshClient
 import MeshProtocol
+import MeshFraming
 
 /// `mesh dap`: the editor's debug adapter. DAP over stdio on one side, the server's
 /// `/v1/debug` WebSocket on the other (one DAP message per text frame); the server runs Delve

@@ -4,8 +4,8 @@ import MeshOT
 /// Mesh's messages to and from their JSON text.
 ///
 /// The messages of every keystroke — `op` and `ping` from a client; `ack`, `remoteOp` and `pong`
-/// from the server — are read and written by hand over ``JSONValue`` (``JSONReader`` and
-/// ``JSONWriter``), several times quicker than Codable. Every other message, and a keystroke
+/// from the server — are read and written by hand over ``JSONValue`` (MeshJSON's reader and
+/// writer), several times quicker than Codable. Every other message, and a keystroke
 /// message the quick reader does not take (a wrong type, a missing field), goes through Codable,
 /// so that errors name what is wrong the same way for every message.
 public enum WireCodec {
@@ -139,13 +139,11 @@ public enum WireCodec {
 
     private static func parse(_ text: String) -> JSONValue? {
         var text = text
-        return text.withUTF8 { try? JSONReader.parse($0) }
+        return text.withUTF8 { try? JSONValue.parse(utf8: $0) }
     }
 
     private static func text(_ value: JSONValue) -> String {
-        var writer = JSONWriter()
-        writer.write(value)
-        return String(decoding: writer.bytes, as: UTF8.self)
+        value.jsonText
     }
 
     private static func codableText(_ value: some Encodable) throws -> String {

@@ -3,6 +3,7 @@ import MeshProtocol
 import Testing
 @testable import MeshLSP
 import MeshTestSupport
+import MeshFraming
 
 /// LSP base-protocol framing and JSON-RPC parsing: split, merged and partial messages, bad
 /// headers, malformed JSON-RPC.

@@ -3,6 +3,7 @@ import MeshOT
 import MeshProtocol
 import Testing
 import MeshTestSupport
+import MeshFraming
 
 /// Every decoder a peer can reach, fed seeded hostile input (issue 11): a crash ends the test
 /// process, so surviving is the first check; what decodes must also be within Mesh's bounds.

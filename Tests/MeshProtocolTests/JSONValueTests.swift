@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import MeshProtocol
+@testable import MeshJSON
+import MeshProtocol
 import MeshTestSupport
 
 /// `JSONValue.parse` and `serialized()` (``JSONReader`` and ``JSONWriter``) against Foundation's

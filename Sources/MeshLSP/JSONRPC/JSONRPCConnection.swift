@@ -2,6 +2,7 @@ import Foundation
 import MeshProtocol
 #if canImport(Glibc)
 import Glibc
+import MeshFraming
 #endif
 
 /// JSON-RPC over a ``FramedConnection`` (stdin/stdout for `mesh lsp`).

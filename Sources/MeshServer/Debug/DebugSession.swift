@@ -3,6 +3,7 @@ import Logging
 import MeshProtocol
 import MeshSandbox
 import MeshStore
+import MeshFraming
 
 /// One shared debug session: Delve (`dlv dap`) in a sandbox container with the session's live
 /// code, and the participants attached to it. ``DebugRouter`` decides where each DAP message

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 import MeshProtocol
+import MeshFraming
 
 /// `mesh dap` as an editor's DAP client runs it: a subprocess on pipes; requests with awaited
 /// responses, and every event kept in order.

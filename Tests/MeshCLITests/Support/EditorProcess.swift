@@ -2,6 +2,7 @@ import Foundation
 import MeshLSP
 import MeshOT
 import MeshProtocol
+import MeshFraming
 
 /// `mesh lsp` as an editor runs it: a subprocess on pipes, driven by a scripted editor that
 /// keeps one buffer, applies `workspace/applyEdit` like VS Code (only at the version it names,

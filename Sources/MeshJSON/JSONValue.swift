@@ -96,3 +96,17 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
     }
     public init(nilLiteral: ()) { self = .null }
 }
+
+extension JSONValue {
+    /// Parses JSON text from UTF-8 bytes (without copying them).
+    public static func parse(utf8 bytes: UnsafeBufferPointer<UInt8>) throws -> JSONValue {
+        try JSONReader.parse(bytes)
+    }
+
+    /// The value as JSON text.
+    public var jsonText: String {
+        var writer = JSONWriter()
+        writer.write(self)
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+}
