@@ -65,7 +65,7 @@ import Testing
         _ = try await dap.event("terminated", timeout: .seconds(20))
         #expect(dap.outputs.contains { $0.hasPrefix("Mesh: the connection to the server ended") }, "\(dap.outputs)")
         let again = MeshServerProcess(dataDirectory: world.root.appendingPathComponent("data"))
-        try again.start()
+        try await again.start()
         defer { again.stop() }
         try await world.expectNoContainers("a kill -9 during a debug session and a restart")
         let deadline = ContinuousClock.now + .seconds(10)   // removed right after the containers

@@ -38,7 +38,7 @@ import Testing
         let data = root.appendingPathComponent("data")
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
         let server = MeshServerProcess(dataDirectory: data)
-        try server.start()
+        try await server.start()
         defer { server.stop() }
         let url = server.url
 

@@ -20,7 +20,7 @@ extension LanguageServerTests {
     @Test func toolsChangingUnopenedFilesOnBothSidesLoseNothing() async throws {
         defer { try? FileManager.default.removeItem(at: root) }
         let goMod = "module example.com/app\n\ngo 1.19\n"
-        let world = try shareWorld(file: "main.go", contents: "package main\n\nfunc main() {}\n", otherFiles: ["go.mod": goMod])
+        let world = try await shareWorld(file: "main.go", contents: "package main\n\nfunc main() {}\n", otherFiles: ["go.mod": goMod])
         defer { world.server.stop() }
         let (dirA, dirB) = (world.dirA, world.dirB)
         // Both run mesh lsp with only main.go open.
@@ -75,7 +75,7 @@ extension LanguageServerTests {
 extension LanguageServerTests {
     @Test func meshUndoTakesBackOnlyYourOwnTyping() async throws {
         defer { try? FileManager.default.removeItem(at: root) }
-        let world = try shareWorld(file: "notes.txt", contents: "hello\n")
+        let world = try await shareWorld(file: "notes.txt", contents: "hello\n")
         defer { world.server.stop() }
         let a = try EditorProcess(name: "ann", home: world.homeA, logFile: root.appendingPathComponent("lsp-a.log"))
         defer { a.close() }

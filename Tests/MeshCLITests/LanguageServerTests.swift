@@ -35,11 +35,11 @@ import MeshTestSupport
         }
     }
 
-    func shareWorld(file: String, contents: String, otherFiles: [String: String] = [:], serverArguments: [String] = []) throws -> World {
+    func shareWorld(file: String, contents: String, otherFiles: [String: String] = [:], serverArguments: [String] = []) async throws -> World {
         let data = root.appendingPathComponent("data")
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
         let server = MeshServerProcess(dataDirectory: data, extraArguments: serverArguments)
-        try server.start()
+        try await server.start()
         let homeA = root.appendingPathComponent("home-a"), homeB = root.appendingPathComponent("home-b")
         _ = try mesh(["signup", "--email", "ann@example.test", "--name", "Ann", "--password-stdin", "--server", server.url],
                      home: homeA, stdin: "ann password 1\n")
@@ -58,7 +58,7 @@ import MeshTestSupport
 
     @Test func twoEditorsCollaborateThroughMeshLSP() async throws {
         defer { try? FileManager.default.removeItem(at: root) }
-        let world = try shareWorld(file: "main.rs", contents: "fn main() {\r\n  let uniqueIdentifier = \"😀\";\r\n}\r\n")
+        let world = try await shareWorld(file: "main.rs", contents: "fn main() {\r\n  let uniqueIdentifier = \"😀\";\r\n}\r\n")
         let (server, homeA, homeB, dirA, dirB) = (world.server, world.homeA, world.homeB, world.dirA, world.dirB)
         defer { server.stop() }
 
@@ -190,7 +190,7 @@ import MeshTestSupport
     /// the session (the session's text replaced the editor's, typing and all). It is merged now.
     @Test func typingBeforeTheSessionTextArrivesIsKept() async throws {
         defer { try? FileManager.default.removeItem(at: root) }
-        let world = try shareWorld(file: "notes.txt", contents: "hello\nworld\n")
+        let world = try await shareWorld(file: "notes.txt", contents: "hello\nworld\n")
         let (homeA, homeB, dirA, dirB) = (world.homeA, world.homeB, world.dirA, world.dirB)
         defer { world.server.stop() }
         func serverText() async throws -> String { try await world.serverText("notes.txt") }
@@ -221,7 +221,7 @@ import MeshTestSupport
     /// here tokens last 10 s and two editors (sharing nothing but the server) edit for 32 s.
     @Test func aPairingSessionOutlivesItsAccessTokens() async throws {
         defer { try? FileManager.default.removeItem(at: root) }
-        let world = try shareWorld(file: "notes.txt", contents: "hello\n", serverArguments: ["--access-token-seconds", "10"])
+        let world = try await shareWorld(file: "notes.txt", contents: "hello\n", serverArguments: ["--access-token-seconds", "10"])
         defer { world.server.stop() }
         let a = try EditorProcess(name: "ann", home: world.homeA, logFile: root.appendingPathComponent("lsp-a.log"))
         let b = try EditorProcess(name: "bob", home: world.homeB, logFile: root.appendingPathComponent("lsp-b.log"))
@@ -251,7 +251,7 @@ import MeshTestSupport
     /// refused as a bad argument.
     @Test func editorsInviteAndJoinWithLinks() async throws {
         defer { try? FileManager.default.removeItem(at: root) }
-        let world = try shareWorld(file: "notes.txt", contents: "hello\n")
+        let world = try await shareWorld(file: "notes.txt", contents: "hello\n")
         defer { world.server.stop() }
         let a = try EditorProcess(name: "ann", home: world.homeA, logFile: root.appendingPathComponent("lsp-a.log"))
         defer { a.close() }

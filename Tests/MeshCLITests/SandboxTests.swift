@@ -175,7 +175,7 @@ import Testing
         _ = try? await runner.value
         // The restarted server (same data folder) removes what the dead one left.
         let again = MeshServerProcess(dataDirectory: world.root.appendingPathComponent("data"))
-        try again.start()
+        try await again.start()
         defer { again.stop() }
         let log = { (try? String(contentsOf: again.logFile, encoding: .utf8)) ?? "" }
         try await world.expectNoContainers("a kill -9 and a restart (the restarted server's log: \(log()))")

@@ -3,12 +3,12 @@ import Testing
 
 /// `mesh serve` stops at once, with one clear line and exit status 1, when it cannot work.
 @Suite(.timeLimit(.minutes(5))) struct ServeFailureTests {
-    @Test func portInUseAndUnreachableDatabaseFailClearly() throws {
+    @Test func portInUseAndUnreachableDatabaseFailClearly() async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("mesh-fail-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: root) }
         let first = MeshServerProcess(dataDirectory: root.appendingPathComponent("a"))
-        try first.start()
+        try await first.start()
         defer { _ = first.stop() }
         let port = try #require(first.url.split(separator: ":").last.map(String.init))
 
@@ -38,7 +38,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: root) }
         let server = MeshServerProcess(dataDirectory: root.appendingPathComponent("data"),
                                        extraArguments: ["--docker-socket", root.appendingPathComponent("missing.sock").path])
-        try server.start()
+        try await server.start()
         defer { _ = server.stop() }
         let home = root.appendingPathComponent("home"), project = root.appendingPathComponent("project")
         try FileManager.default.createDirectory(at: project, withIntermediateDirectories: true)

@@ -19,24 +19,37 @@ final class MeshServerProcess: @unchecked Sendable {
         process.environment = MeshBinary.baseEnvironment
     }
 
-    /// Starts the server and waits for `mesh serve: listening on http://127.0.0.1:PORT`.
-    func start(timeout: TimeInterval = 60) throws {
+    /// Starts the server and waits, without blocking a thread, for
+    /// `mesh serve: listening on http://127.0.0.1:PORT` (or the process's end, or `timeout`).
+    func start(timeout: Duration = .seconds(60)) async throws {
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: logFile)
         process.standardInput = FileHandle.nullDevice
         let pipe = Pipe()
         process.standardOutput = pipe
+        let (listening, announce) = AsyncStream.makeStream(of: String.self)
         pipe.fileHandleForReading.readabilityHandler = { [self] handle in
             let data = handle.availableData
-            if data.isEmpty { handle.readabilityHandler = nil; return }
+            if data.isEmpty {
+                handle.readabilityHandler = nil
+                announce.finish()
+                return
+            }
             lock.withLock { output += String(decoding: data, as: UTF8.self) }
+            if let found = listeningURL() { announce.yield(found) }
         }
+        process.terminationHandler = { _ in announce.finish() }
         try process.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if let found = listeningURL() { url = found; return }
-            guard process.isRunning else { break }
-            Thread.sleep(forTimeInterval: 0.05)
+        let found = await withTaskGroup(of: String?.self) { group in
+            group.addTask { await listening.first { _ in true } }
+            group.addTask { try? await Task.sleep(for: timeout); return nil }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        if let found {
+            url = found
+            return
         }
         stop()
         throw StartError(description: "mesh serve did not report listening; stdout: \(lock.withLock { output }) log: \(log)")

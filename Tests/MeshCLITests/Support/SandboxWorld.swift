@@ -44,7 +44,7 @@ struct SandboxWorld {
         let data = root.appendingPathComponent("data")
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
         let server = MeshServerProcess(dataDirectory: data, extraArguments: serverArguments)
-        try server.start()
+        try await server.start()
         let homeA = root.appendingPathComponent("home-a"), homeB = root.appendingPathComponent("home-b")
         for (home, email, name) in [(homeA, "ann@example.test", "Ann"), (homeB, "bob@example.test", "Bob")] {
             let result = try mesh(["signup", "--email", email, "--name", name, "--password-stdin", "--server", server.url, "--json"],
