@@ -8,7 +8,9 @@
 #     typing at once through `mesh lsp` against a real `mesh serve`, then
 #     Tests/editors/exactly_once.py (every typed token exactly once, six settings) and
 #     Tests/editors/neovim_native.py (vim.lsp.enable('mesh') via lsp/mesh.lua, :checkhealth mesh,
-#     :helptags on the help file, the statusline, no message line per remote edit);
+#     :helptags on the help file, the statusline, no message line per remote edit) and
+#     Tests/editors/disk_and_undo.py (tools changing the shared folders on disk reach the other
+#     disk and the server; :MeshUndo / mesh.undo take back only your own typing);
 #   - Tests/editors/emacs_e2e.py: batch Emacs with eglot and editors/emacs/mesh.el next to a
 #     Neovim peer (edits both ways, quiet remote edits, cursors, reply/resolve, chat, and no
 #     `mesh lsp` for a folder that is not shared).
@@ -101,6 +103,10 @@ if [ "$#" = 0 ]; then
     # Neovim 0.11's own ways in: lsp/mesh.lua, :checkhealth mesh, doc/mesh.txt, the statusline,
     # and 20 remote tokens printing no message line (with the plugin and without).
     "$VENV/bin/python" Tests/editors/neovim_native.py || status=1
+    # Files changed on disk by tools (merged, created, deleted; an open file follows its buffer)
+    # and per-user undo (:MeshUndo / mesh.undo through a peer's typing, Neovim's own u), with the
+    # plugin and without.
+    "$VENV/bin/python" Tests/editors/disk_and_undo.py || status=1
 fi
 
 # Emacs (eglot + editors/emacs/mesh.el next to a Neovim peer); it fails under CI=true when
