@@ -48,6 +48,7 @@ public enum WorkspaceSharing {
             do {
                 _ = try await api.createDocument(session: session.id, path: path, text: text)
                 uploaded.append(path)
+                SyncedCopies(root: root).record(text, for: path)
             } catch let error as MeshAPIError where (400..<500).contains(error.status) && error.status != 401 {
                 skipped.append(Skipped(path: path, reason: error.message))
             }
@@ -75,6 +76,7 @@ public enum WorkspaceSharing {
         try checkConflicts(contents, in: root, force: force)
         for (path, data) in contents {
             try WorkspaceWriter.write(data, to: path, in: root)
+            SyncedCopies(root: root).record(String(decoding: data, as: UTF8.self), for: path)
         }
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         try SessionFile(server: api.server, session: session.id.uuidString, name: session.name).write(to: root)

@@ -30,7 +30,7 @@ extension LanguageServer {
             let outgoing = sync.initialEdit()
             document.content = .open(uri: uri, sync: sync)
             documents[path] = document
-            onDisk[path] = nil   // the editor owns the file while it is open
+            setOnDisk(path, nil)   // the editor owns the file while it is open
             editorFiles[uri]?.draft = nil
             if let outgoing { sendApplyEdit(uri: uri, outgoing) }
             markPresenceDirty(path)
@@ -118,7 +118,7 @@ extension LanguageServer {
         document.content = .closed(sync.document)
         documents[path] = document
         // What the editor last saved is unknown here: the next write sets what is on disk.
-        onDisk[path] = nil
+        setOnDisk(path, nil)
         goneFromDisk.remove(path)
         scheduleDiskWrite(path)
         notifyEditor("textDocument/publishDiagnostics", ["uri": .string(uri), "diagnostics": []])

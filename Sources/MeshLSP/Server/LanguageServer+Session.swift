@@ -154,6 +154,7 @@ extension LanguageServer {
         // The others are followed too, to keep them current on disk, both ways.
         for path in sessionDocuments where documents[path] == nil && !opening.contains(path) { sendOpen(path) }
         watchDisk()
+        takeDiskChangesMadeWhileAway()
     }
 
     func sendOpen(_ path: String, knownRev: Int? = nil, create: String? = nil) {
@@ -362,6 +363,7 @@ extension LanguageServer {
         let paths = diskWrites
         diskWrites.removeAll()
         guard let root = workspaceRoot else { return }
+        var later: Set<String> = []
         for path in paths where !goneFromDisk.contains(path) {
             guard let document = documents[path], case let .closed(text) = document.content,
                   let safe = WorkspaceSharing.safePath(path)
@@ -370,20 +372,41 @@ extension LanguageServer {
             let data = Data(text.description.utf8)
             let existing = try? Data(contentsOf: url)
             if existing == data {
-                onDisk[path] = text.description
+                setOnDisk(path, text.description)
                 continue
             }
-            if let known = onDisk[path], existing != Data(known.utf8) {
-                // Changed (or deleted) on disk since Mesh last wrote or read it, and not taken
-                // yet (the watcher's batch is on its way): take it first; the merge is written after.
-                takeDiskChange(path)
+            if let changed = lastExternalChange[path], ContinuousClock.now - changed < .seconds(1) {
+                later.insert(path)   // a tool wrote it a moment ago, and may not be done
                 continue
+            }
+            if let known = knownOnDisk(path), existing != Data(known.utf8) {
+                // Changed (or deleted) on disk since Mesh last wrote or read it, and not taken
+                // yet: the watcher reports it once the writer has closed the file (it may be half
+                // written now); taken then, and the merge written after. Looked at again in a
+                // second in case no report comes.
+                later.insert(path)
+                background.start {
+                    try? await Task.sleep(for: .seconds(1))
+                    await self.takeDiskChange(path)
+                }
+                continue
+            }
+            if knownOnDisk(path) == nil, let existing, existing != data {
+                // Never synced here (no record of what Mesh last wrote): what is on disk cannot be
+                // told from the session's text, so it is kept before Mesh writes the session's.
+                keepLocalCopy(path, existing, because: "it differed from the session's text when Mesh first wrote it")
             }
             do {
                 try WorkspaceWriter.write(data, to: safe, in: root)
-                onDisk[path] = text.description
+                setOnDisk(path, text.description)
             } catch {
                 log("Mesh: could not write \(url.path): \(error)", type: 2)
+            }
+        }
+        if !later.isEmpty {
+            background.start { [later] in
+                try? await Task.sleep(for: .seconds(1))
+                for path in later { await self.scheduleDiskWrite(path) }
             }
         }
     }

@@ -56,6 +56,11 @@ public actor LanguageServer {
     var goneFromDisk: Set<String> = []
     /// Changes to the shared folder made outside the editor.
     var diskWatcher: FolderWatcher?
+    /// Paths changed on disk while the session was not connected.
+    var changedWhileAway: Set<String> = []
+    /// When a tool last changed each file: Mesh does not write a file within a second of that
+    /// (a tool may write it in several steps).
+    var lastExternalChange: [String: ContinuousClock.Instant] = [:]
     var diskWriteScheduled = false
     var reconnectAttempt = 0
     /// Sends fresh access tokens over the session socket before they expire (cancelled when

@@ -35,9 +35,30 @@ extension LanguageServer {
         diskWatcher = nil
     }
 
-    /// Paths the watcher saw change.
+    /// The text last known on disk for `path`: remembered, else what `.mesh/synced/` recorded
+    /// (a change made while no `mesh lsp` ran is then still told from the session's).
+    func knownOnDisk(_ path: String) -> String? {
+        if let known = onDisk[path] { return known }
+        guard let root = workspaceRoot, let recorded = SyncedCopies(root: root).text(of: path) else { return nil }
+        onDisk[path] = recorded
+        return recorded
+    }
+
+    /// Remembers (and records in `.mesh/synced/`) what the file of `path` now holds; nil forgets it.
+    func setOnDisk(_ path: String, _ text: String?) {
+        onDisk[path] = text
+        guard let root = workspaceRoot else { return }
+        if let text { SyncedCopies(root: root).record(text, for: path) } else { SyncedCopies(root: root).forget(path) }
+    }
+
+    /// Paths the watcher saw change. While the session is not connected they wait for the
+    /// next welcome (``takeDiskChangesMadeWhileAway()``).
     func diskChanged(_ paths: Set<String>) {
-        guard workspaceRoot != nil, link != nil else { return }
+        guard workspaceRoot != nil else { return }
+        guard link != nil, me != nil else {
+            changedWhileAway.formUnion(paths)
+            return
+        }
         for path in paths.sorted() {
             if path.hasSuffix("/") {
                 // A folder deleted or moved away: the documents below it.
@@ -46,6 +67,13 @@ extension LanguageServer {
                 takeDiskChange(safe)
             }
         }
+    }
+
+    /// After a (re)connection: what changed on disk meanwhile, now that the session is there.
+    func takeDiskChangesMadeWhileAway() {
+        let paths = changedWhileAway
+        changedWhileAway.removeAll()
+        if !paths.isEmpty { diskChanged(paths) }
     }
 
     /// Reads `path` from disk and takes what changed there into the session.
@@ -64,20 +92,26 @@ extension LanguageServer {
         goneFromDisk.remove(path)
         // Unknown (just opened, or just closed in the editor): the session's text is written,
         // which sets it, as before Mesh watched the disk.
-        guard let base = onDisk[path] else {
+        guard let base = knownOnDisk(path) else {
             scheduleDiskWrite(path)
             return
         }
         guard let disk = WorkspaceScanner.text(of: data), data.count <= Self.maxDiskDocumentBytes else {
             if WorkspaceScanner.text(of: data) != base { keepLocalCopy(path, data, because: "it is binary or over \(Self.maxDiskDocumentBytes >> 20) MiB") }
-            onDisk[path] = nil
-            scheduleDiskWrite(path)
+            // The session's text goes back; what was there is the copy just kept.
+            do {
+                try WorkspaceWriter.write(Data(text.description.utf8), to: path, in: root)
+                setOnDisk(path, text.description)
+            } catch {
+                log("Mesh: could not write \(path): \(error)", type: 2)
+            }
             return
         }
         guard disk != base else { return }   // Mesh's own write, or nothing new
+        lastExternalChange[path] = .now
         guard canEdit else {
             keepLocalCopy(path, data, because: "viewers' changes are not shared")
-            onDisk[path] = disk
+            setOnDisk(path, disk)
             scheduleDiskWrite(path)
             return
         }
@@ -89,7 +123,7 @@ extension LanguageServer {
             let fromDisk = TextOperation.difference(from: base, to: disk)
             let meanwhile = TextOperation.difference(from: base, to: current)
             let (onSession, _) = try TextOperation.transform(fromDisk, meanwhile)
-            onDisk[path] = disk
+            setOnDisk(path, disk)
             guard !onSession.isNoop else { return }
             var updated = document
             var buffer = text
@@ -119,7 +153,7 @@ extension LanguageServer {
             show("Mesh: \(path) was created on disk; viewers' files are not shared", type: 2)
             return
         }
-        onDisk[path] = text
+        setOnDisk(path, text)
         sendOpen(path, create: text)
     }
 
@@ -128,7 +162,7 @@ extension LanguageServer {
     private func diskDeleted(_ path: String) {
         guard !goneFromDisk.contains(path) else { return }
         goneFromDisk.insert(path)
-        onDisk[path] = nil
+        setOnDisk(path, nil)
         guard canEdit, let session = sessionID.flatMap(UUID.init(uuidString:)) else {
             show("Mesh: \(path) was deleted on disk; viewers' deletions are not shared, and Mesh no longer writes it here", type: 2)
             return
@@ -159,7 +193,7 @@ extension LanguageServer {
             opening.remove(path)
             guard let document = documents.removeValue(forKey: path) else { return }
             defer {
-                onDisk[path] = nil
+                setOnDisk(path, nil)
                 goneFromDisk.remove(path)
             }
             if let uri = document.uri {
@@ -170,7 +204,7 @@ extension LanguageServer {
             guard let root = workspaceRoot, !goneFromDisk.contains(path), let safe = WorkspaceSharing.safePath(path) else { return }
             let url = root.appendingPathComponent(safe)
             guard let data = try? Data(contentsOf: url) else { return }
-            if let known = onDisk[path], data == Data(known.utf8) {
+            if let known = knownOnDisk(path), data == Data(known.utf8) {
                 try? FileManager.default.removeItem(at: url)
             } else {
                 show("Mesh: \(path) was deleted from the session; your changed copy on disk is kept", type: 2)
