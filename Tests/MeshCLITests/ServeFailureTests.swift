@@ -12,6 +12,11 @@ import Testing
         defer { _ = first.stop() }
         let port = try #require(first.url.split(separator: ":").last.map(String.init))
 
+        // A second node on the first one's SQLite folder: refused, naming the folder and the way out.
+        let second = try MeshBinary.run(["serve", "--port", "0", "--data-dir", root.appendingPathComponent("a").path])
+        #expect(second.status == 1)
+        #expect(second.stderr.contains("another mesh serve") && second.stderr.contains("PostgreSQL"), "\(second.stderr)")
+
         let busy = try MeshBinary.run(["serve", "--port", port, "--data-dir", root.appendingPathComponent("b").path])
         #expect(busy.status == 1)
         #expect(busy.stderr.contains("mesh serve:"), "\(busy.stderr)")

@@ -149,6 +149,17 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.sandbox.limits.maxContainers = max(1, sandboxMaxContainers)
         configuration.sandbox.limits.maxContainersPerUser = max(1, sandboxMaxContainersPerUser)
         let backend = databaseURL == nil ? "sqlite in \(dataDir)" : "postgresql"
+        // The embedded database serves one node: a second `mesh serve` on the folder is refused.
+        var lock: Int32?
+        if databaseURL == nil {
+            do {
+                lock = try DataDirectoryLock.acquire(dataDir)
+            } catch {
+                FileHandle.standardError.write(Data("mesh serve: \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
+        defer { if let lock { close(lock) } }
         do {
             try await MeshServerRunner.run(configuration, logger: logger) { port in
                 logger.notice("mesh serve listening", metadata: ["url": "http://\(host):\(port)", "database": "\(backend)"])
