@@ -11,20 +11,29 @@ public struct SyncedCopies: Sendable {
         folder = root.appendingPathComponent(".mesh/synced")
     }
 
-    /// The text last synced for `path` (a safe, relative session path), or nil.
+    /// Where `path`'s copy is; nil for a path that is not a safe session path (`..`, an absolute
+    /// path, an alias of `.git` or `.mesh`): a document path comes from the server, and no
+    /// peer's name for it may reach outside `.mesh/synced/`.
+    func url(_ path: String) -> URL? {
+        WorkspaceSharing.safePath(path).map { folder.appendingPathComponent($0) }
+    }
+
+    /// The text last synced for `path`, or nil.
     public func text(of path: String) -> String? {
-        (try? Data(contentsOf: folder.appendingPathComponent(path))).map { String(decoding: $0, as: UTF8.self) }
+        guard let url = url(path) else { return nil }
+        return (try? Data(contentsOf: url)).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Records `text` as what the file at `path` now holds.
     public func record(_ text: String, for path: String) {
-        let url = folder.appendingPathComponent(path)
+        guard let url = url(path) else { return }
         try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try? Data(text.utf8).write(to: url, options: .atomic)
     }
 
     /// Forgets `path` (its file is the editor's, or gone).
     public func forget(_ path: String) {
-        try? FileManager.default.removeItem(at: folder.appendingPathComponent(path))
+        guard let url = url(path) else { return }
+        try? FileManager.default.removeItem(at: url)
     }
 }
