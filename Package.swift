@@ -139,7 +139,7 @@ let package = Package(
             ]
         ),
         // What the test targets share (the seeded generator of every randomized test).
-        .target(name: "MeshTestSupport", path: "Tests/MeshTestSupport"),
+        .target(name: "MeshTestSupport", dependencies: ["MeshOT"], path: "Tests/MeshTestSupport"),
         .testTarget(name: "MeshOTTests", dependencies: ["MeshOT", "MeshTestSupport", "MeshTraces"]),
         .testTarget(
             name: "MeshStoreTests",

@@ -33,6 +33,14 @@ import MeshTestSupport
             let id = try #require(documents.first { $0.path == path }).id
             return try await api.document(session: session.id, id: id).text
         }
+
+        /// The same, nil while the session has no such document (for polling).
+        func textIfAny(_ path: String) async -> String? {
+            guard let documents = try? await api.documents(of: session.id),
+                  let id = documents.first(where: { $0.path == path })?.id
+            else { return nil }
+            return try? await api.document(session: session.id, id: id).text
+        }
     }
 
     func shareWorld(file: String, contents: String, otherFiles: [String: String] = [:], serverArguments: [String] = []) async throws -> World {
