@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mesh_fixture import Account, Failure, Server, log, run_mesh  # noqa: E402
-from nvim_instance import REPO, Instance, wait_until  # noqa: E402
+from nvim_instance import REPO, Instance, wait_until, missing_components  # noqa: E402
 
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 logging.getLogger("asyncio").setLevel(logging.ERROR)
@@ -213,15 +213,8 @@ def main() -> int:
     args = parser.parse_args()
 
     args.nvim = shutil.which(args.nvim) or args.nvim
-    missing = [what for what, ok in [(f"nvim at {args.nvim}", os.access(args.nvim, os.X_OK)),
-                                     (f"mesh at {args.mesh}", os.access(args.mesh, os.X_OK))] if not ok]
-    try:
-        import pynvim  # noqa: F401
-    except ImportError:
-        missing.append("pynvim")
-    if missing:
-        print(f"{'FAIL' if CI else 'SKIP'}: missing {', '.join(missing)}", flush=True)
-        return 1 if CI else 0
+    if (code := missing_components(args.nvim, args.mesh)) is not None:
+        return code
 
     base = REPO / ".build" / "editor-tests"
     base.mkdir(parents=True, exist_ok=True)

@@ -41,7 +41,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mesh_fixture import Account, Failure, Server, log, run_mesh  # noqa: E402
-from nvim_instance import REPO, Instance, alive, wait_until  # noqa: E402
+from nvim_instance import REPO, Instance, alive, wait_until, reap  # noqa: E402
 
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 # pynvim's child watcher complains (through asyncio's logger) when an embedded Neovim exits
@@ -518,19 +518,7 @@ class E2E:
             if hard and instance.nvim is not None and alive(instance.pid):
                 os.kill(instance.pid, signal.SIGKILL)
             instance.close()
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and any(alive(pid) for pid in lsp):
-            time.sleep(0.1)
-        for pid in lsp:
-            if alive(pid):
-                log(f"mesh lsp {pid} outlived its editor's :qa!; killing it")
-                os.kill(pid, signal.SIGKILL)
-        if self.server:
-            self.server.stop()
-        if keep:
-            log(f"kept {self.root}")
-        else:
-            shutil.rmtree(self.root, ignore_errors=True)
+        reap(lsp, self.server, self.root, keep)
 
 
 def main() -> int:

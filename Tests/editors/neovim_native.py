@@ -45,7 +45,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mesh_fixture import Account, Failure, Server, log, run_mesh  # noqa: E402
-from nvim_instance import PLUGIN_DIR, REPO, Instance, alive, wait_until  # noqa: E402
+from nvim_instance import PLUGIN_DIR, REPO, Instance, alive, wait_until, missing_components, reap  # noqa: E402
 
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 logging.getLogger("asyncio").setLevel(logging.ERROR)
@@ -369,18 +369,7 @@ class Native:
                 nvim.close()
             except Exception:
                 pass
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and any(alive(pid) for pid in lsp):
-            time.sleep(0.1)
-        for pid in lsp:
-            if alive(pid):
-                os.kill(pid, signal.SIGKILL)
-        if self.server:
-            self.server.stop()
-        if keep:
-            log(f"kept {self.root}")
-        else:
-            shutil.rmtree(self.root, ignore_errors=True)
+        reap(lsp, self.server, self.root, keep)
 
 
 def main() -> int:
@@ -391,15 +380,8 @@ def main() -> int:
     args = parser.parse_args()
 
     args.nvim = shutil.which(args.nvim) or args.nvim
-    missing = [what for what, ok in [(f"nvim at {args.nvim}", os.access(args.nvim, os.X_OK)),
-                                     (f"mesh at {args.mesh}", os.access(args.mesh, os.X_OK))] if not ok]
-    try:
-        import pynvim  # noqa: F401
-    except ImportError:
-        missing.append("pynvim")
-    if missing:
-        print(f"{'FAIL' if CI else 'SKIP'}: missing {', '.join(missing)}", flush=True)
-        return 1 if CI else 0
+    if (code := missing_components(args.nvim, args.mesh)) is not None:
+        return code
 
     test = Native(args)
 

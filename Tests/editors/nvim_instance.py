@@ -163,3 +163,41 @@ def alive(pid: int) -> bool:
     except OSError:
         return False
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def missing_components(nvim: str, mesh: str) -> int | None:
+    """The exit code when Neovim, `mesh` or pynvim is missing (a failure under CI=true, else a
+    skip, said on stdout); None when everything is there."""
+    missing = [what for what, ok in [(f"nvim at {nvim}", os.access(nvim, os.X_OK)),
+                                     (f"mesh at {mesh}", os.access(mesh, os.X_OK))] if not ok]
+    try:
+        import pynvim  # noqa: F401
+    except ImportError:
+        missing.append("pynvim")
+    if not missing:
+        return None
+    print(f"{'FAIL' if CI else 'SKIP'}: missing {', '.join(missing)}", flush=True)
+    return 1 if CI else 0
+
+
+def reap(lsp_pids: list[int], server, root: Path, keep: bool, label: str = "") -> None:
+    """After the editors quit: waits up to 10 s for their `mesh lsp` processes to end (killing
+    those that outlive it), stops the server, and removes the work folder unless `keep`."""
+    import shutil
+    import signal
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(alive(pid) for pid in lsp_pids):
+        time.sleep(0.1)
+    for pid in lsp_pids:
+        if alive(pid):
+            print(f"mesh lsp {pid} outlived its editor; killing it", flush=True)
+            os.kill(pid, signal.SIGKILL)
+    if server:
+        server.stop()
+    if keep:
+        print(f"{label}kept {root}", flush=True)
+    else:
+        shutil.rmtree(root, ignore_errors=True)
