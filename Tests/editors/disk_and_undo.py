@@ -87,8 +87,8 @@ from nvim_instance import REPO, Instance, alive, first_difference, wait_until, m
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 logging.getLogger("asyncio").setLevel(logging.ERROR)
 
-STARTUP_SECONDS = 2.0  # after both editors attached, before the first tool runs (see --known-bugs)
-QUIET_SECONDS = 1.0    # after a change reached everyone, before the next tool writes (see --known-bugs)
+STARTUP_SECONDS = 2.0  # after both editors attached, before the first tool runs (each mesh lsp has followed every document)
+QUIET_SECONDS = 1.0    # after a change reached everyone, before the next tool writes (the previous round settled)
 DISK_SECONDS = 5.0     # "within a few seconds": a tool's change on one disk reaches the other and the server
 MAIN_GO = "package main\n\nimport \"fmt\"\n\nfunc main() {\n\tfmt.Println(\"héllo 🎉\")\n}\n"
 REQUIRES = ["golang.org/x/text v0.14.0", "golang.org/x/sync v0.6.0", "golang.org/x/net v0.21.0",
@@ -713,9 +713,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, help="replay the random choices (timing still varies)")
     parser.add_argument("--layout", choices=[*LAYOUTS, "both"], default="both")
     parser.add_argument("--known-bugs", action="store_true",
-                        help="instead of the checks above, three problems of c1c6d69: a tool's change made while mesh lsp "
-                             "starts (or before) or read half-written is lost; mesh.undo after an ambiguous change report "
-                             "moves the peer's text (see the module's doc)")
+                        help="after the start-up and half-written checks, the known limit instead of the other checks: "
+                             "mesh.undo after an ambiguous change report moves the peer's text (see the module's doc)")
     parser.add_argument("--lsp-log", default="info", help="Neovim's lsp.log level per instance (mesh lsp's log lines are info)")
     parser.add_argument("--keep", action="store_true", help="keep the work folders")
     args = parser.parse_args()
