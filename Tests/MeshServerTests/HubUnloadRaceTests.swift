@@ -56,24 +56,41 @@ import Testing
     /// (a resync from a second authority's conflicting revision) fails the test.
     static func edit(_ socket: TestSocket, token: String, seed: UInt64) async throws {
         socket.send(.open(.init(path: "race.txt")))
-        let opened: (rev: Int, text: String) = try await socket.next { message -> (rev: Int, text: String)? in
+        // Waits long enough for a loaded CI machine (the suites run in parallel); a lost answer
+        // still fails, naming the seed.
+        let opened: (rev: Int, text: String) = try await withSeed(seed, "\(token)'s open") {
+            try await socket.next(timeout: .seconds(30)) { message -> (rev: Int, text: String)? in
             switch message {
             case let .snapshot(s) where s.path == "race.txt": return (s.rev, s.text)
             case let .error(e): Issue.record("open: \(e) (seed \(seed))"); return (-1, "")
             default: return nil
+            }
             }
         }
         guard opened.rev >= 0 else { return }
         let length = opened.text.unicodeScalars.count
         let opID = "\(token)"
         socket.send(.op(.init(path: "race.txt", baseRev: opened.rev, ops: TextOperation([.retain(length), .insert(token)]), opId: opID)))
-        _ = try await socket.next { message -> Bool? in
+        _ = try await withSeed(seed, "\(token)'s ack") {
+            try await socket.next(timeout: .seconds(30)) { message -> Bool? in
             switch message {
             case let .ack(ack) where ack.opId == opID: return true
             case let .error(e): Issue.record("\(token): \(e) (seed \(seed))"); return true
             default: return nil
             }
+            }
         }
         socket.send(.close(.init(path: "race.txt")))
     }
+
+    /// `body`, its error naming the seed to replay (`MESH_RACE_SEED`) and what was awaited.
+    static func withSeed<T>(_ seed: UInt64, _ what: String, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch {
+            throw RaceFailure(description: "\(what): \(error) (seed \(seed); replay with MESH_RACE_SEED=\(seed))")
+        }
+    }
+
+    struct RaceFailure: Error, CustomStringConvertible { var description: String }
 }
