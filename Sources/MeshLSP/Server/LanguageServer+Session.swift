@@ -263,9 +263,13 @@ extension LanguageServer {
     private func received(_ op: ServerMessage.RemoteOp) {
         guard var document = documents[op.path] else { return }
         do {
-            let local = try document.client.receiveRemote(op.ops, revision: op.rev)
+            // Our own op comes back as remote when a resend reached another server node after the
+            // first copy was committed: it counts as the ack then (only our own user's opIds).
+            let ours = op.author != nil && op.author == me?.user ? op.opId : nil
+            let (apply, send) = try document.client.receiveCommitted(op.ops, revision: op.rev, opId: ours)
             documents[op.path] = document
-            applyRemote(op.path, local)
+            if let apply { applyRemote(op.path, apply) }
+            if let send { sendOp(op.path, send) }
         } catch {
             resync(op.path, because: "a remote edit did not apply: \(error)")
         }
