@@ -35,7 +35,7 @@ public func buildApplication(
     let router = Router(context: MeshRequestContext.self)
     router.middlewares.add(ErrorMiddleware())
     router.middlewares.add(BearerAuthMiddleware(tokens: tokens))
-    HealthController(store: store, metrics: metrics, sendBudget: hub.sendBudget).addRoutes(to: router)
+    HealthController(store: store, metrics: metrics, sendBudget: hub.sendBudget, cluster: hub.cluster).addRoutes(to: router)
     InvitePageController().addRoutes(to: router)
     let v1 = router.group("v1")
     AuthController(
@@ -98,7 +98,8 @@ public func buildApplication(
                                            autoPing: .enabled(timePeriod: configuration.limits.pingInterval),
                                            closeTimeout: .seconds(2)))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "mesh"),
-        services: [HubService(hub: hub), SandboxService(sandbox: sandbox, store: store, logger: logger)],
+        services: [HubService(hub: hub), SandboxService(sandbox: sandbox, store: store, logger: logger)]
+            + (hub.cluster.map { [ClusterService(link: $0, hub: hub)] as [any Service] } ?? []),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger
     )
@@ -171,6 +172,16 @@ struct SandboxService: Service {
             }
         }
         await sandbox.shutdown()
+    }
+}
+
+/// The link to the other nodes on the same PostgreSQL database, until shutdown.
+struct ClusterService: Service {
+    let link: ClusterLink
+    let hub: CollaborationHub
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await link.run(hub: hub) }
     }
 }
 

@@ -33,11 +33,13 @@ extension DocumentActor {
             return refuse(message, connection, ErrorMessage(
                 .tooLarge, "the session's documents would exceed \(limits.maxSessionBytes) bytes; the op was not applied"))
         }
+        // A client that came from another node may know revisions this one has not fetched yet.
+        if cluster != nil, message.baseRev > document.revision { await catchUp(to: message.baseRev) }
         let sizeBefore = document.text.utf8Count
         let receipt: OTDocument.Receipt
         do {
             receipt = try document.receive(message.ops, baseRevision: message.baseRev, opId: message.opId,
-                                           author: connection.user.id.uuidString)
+                                           author: connection.user.id.uuidString, invertible: cluster != nil)
         } catch {
             usage.adjust(sessionID, bytes: -growth)
             return refuse(message, connection, ErrorMessage(.resync, "\(error)"))
@@ -63,7 +65,10 @@ extension DocumentActor {
         pending.append(Pending(
             op: OpRecord(documentID: record.id, revision: committed.revision, operation: committed.operation,
                          opId: message.opId, authorID: connection.user.id),
-            sender: connection, arrived: .now))
+            sender: connection, arrived: .now,
+            submission: cluster == nil ? nil : OTDocument.Submission(
+                operation: message.ops, baseRevision: message.baseRev, opId: message.opId, author: connection.user.id.uuidString),
+            inverse: receipt.inverse))
         if !flushing {
             flushing = true
             await flushLoop(inline: true)
@@ -87,9 +92,13 @@ extension DocumentActor {
     /// retired, and ``flushed()`` (the hub's graceful shutdown) waits for it. It is never
     /// cancelled, since its ops are applied already and their senders wait for the ack; it ends
     /// when nothing is pending.
-    private func flushLoop(inline: Bool) async {
+    func flushLoop(inline: Bool) async {
         var first = true
-        while !pending.isEmpty {
+        while true {
+            if needsPull {
+                guard await pullRemote() else { break }
+            }
+            guard !pending.isEmpty else { break }
             if inline, !first {
                 Task { await self.flushLoop(inline: false) }
                 return
@@ -101,6 +110,14 @@ extension DocumentActor {
             let started = ContinuousClock.now
             do {
                 try await store.documents.append(batch.map(\.op), documentID: record.id, size: size)
+            } catch StoreError.conflict(_) where cluster != nil {
+                // Another node committed one of these revisions first (or one of these ops, resent
+                // to it): fetch its ops, put ours after them, and try again.
+                pending.insert(contentsOf: batch, at: 0)
+                metrics.commitConflicts.increment()
+                commitConflicted = true
+                pullRequested = true
+                continue
             } catch {
                 if Task.isCancelled {
                     // The submitter's task was cancelled (its connection is going away), which is
@@ -110,7 +127,7 @@ extension DocumentActor {
                     return
                 }
                 logger.error("op commit failed; subscribers resync", metadata: ["path": "\(path)", "error": "\(error)"])
-                await recoverFromFailedCommit()
+                await resyncFromStore()
                 break
             }
             let committedAt = ContinuousClock.now
@@ -174,10 +191,10 @@ extension DocumentActor {
 
     /// The in-memory state ran ahead of a commit that failed: reload from the store and make
     /// every subscriber reopen. Unacknowledged operations are resent by their clients.
-    private func recoverFromFailedCommit() async {
+    func resyncFromStore(_ why: String = "the server could not store recent edits") async {
         // Evicted first, so that no op is applied to the stale text while it reloads; a client
         // that reopens meanwhile gets its snapshot once the reload is done (`flushed()`).
-        evictAll(reason: ErrorMessage(.resync, "the server could not store recent edits; reopen the document", path: path))
+        evictAll(reason: ErrorMessage(.resync, "\(why); reopen the document", path: path))
         pending.removeAll()
         waitingAcks.removeAll()
         let sizeBefore = document.text.utf8Count
@@ -185,6 +202,7 @@ extension DocumentActor {
                                                       metrics: metrics, logger: logger) {
             document = await fresh.snapshotDocument()
             durableRevision = document.revision
+            remoteHead = max(remoteHead, durableRevision)
         }
         // The ops that were not stored gave their bytes back.
         usage.adjust(sessionID, bytes: document.text.utf8Count - sizeBefore)
