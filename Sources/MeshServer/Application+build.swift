@@ -7,6 +7,7 @@ import MeshSandbox
 import MeshStore
 import NIOCore
 import ServiceLifecycle
+import UnixSignals
 
 /// The running pieces of a Mesh server, built by ``buildApplication(_:store:logger:)`` for the
 /// `mesh serve` command and for tests alike.
@@ -15,6 +16,8 @@ public struct MeshApplication: Sendable {
     public let metrics: ServerMetrics
     /// Every HTTP route as "METHOD /path/:param", for the OpenAPI coverage test.
     public let routes: [String]
+    /// The certificate in use and its reload, when the server speaks TLS.
+    public let tls: ReloadableTLSContext?
     let hub: CollaborationHub
 }
 
@@ -90,20 +93,33 @@ public func buildApplication(
         }
     }
 
+    // TLS: the certificate is loaded now (a bad file stops the start), and SIGHUP is trapped
+    // before the server listens, so that a renewal hook's SIGHUP always reloads it.
+    var services: [any Service] = [HubService(hub: hub), SandboxService(sandbox: sandbox, store: store, logger: logger)]
+    var tls: ReloadableTLSContext?
+    if let files = configuration.tls {
+        let context: ReloadableTLSContext
+        do { context = try ReloadableTLSContext(files: files) } catch { throw ServerStartError("TLS: \(error)") }
+        logger.notice("TLS certificate loaded", metadata: ["certificate": "\(context.certificate)"])
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        services.append(TLSReloadService(tls: context, hangups: hangups, logger: logger))
+        tls = context
+    }
     let app = Application(
         router: router,
-        server: .http1WebSocketUpgrade(
+        server: meshServerBuilder(
             webSocketRouter: router,
             configuration: .init(ws: .init(maxFrameSize: configuration.limits.maxFrameBytes,
                                            autoPing: .enabled(timePeriod: configuration.limits.pingInterval),
-                                           closeTimeout: .seconds(2)))),
+                                           closeTimeout: .seconds(2))),
+            tls: tls),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "mesh"),
-        services: [HubService(hub: hub), SandboxService(sandbox: sandbox, store: store, logger: logger)],
+        services: services,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger
     )
     let routes = router.routes.map { "\($0.method.rawValue) \($0.path)" }
-    return MeshApplication(application: app, metrics: metrics, routes: routes, hub: hub)
+    return MeshApplication(application: app, metrics: metrics, routes: routes, tls: tls, hub: hub)
 }
 
 /// Which `Origin`s may open the WebSocket. The check stops cross-site WebSocket hijacking by
