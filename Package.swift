@@ -91,6 +91,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                // https:// and wss://: the trust (--ca-file, MESH_CA_FILE) and TLS failures in plain words.
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         // Docker Engine API client and the sandbox policy for debug and run containers.
