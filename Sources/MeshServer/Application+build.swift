@@ -27,6 +27,9 @@ public func buildApplication(
     mailer: (any Mailer)? = nil,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> MeshApplication {
+    // TLS first: a certificate or key that does not load stops the start before anything is built.
+    let tls: ReloadableTLSContext?
+    do { tls = try configuration.tls.map { try ReloadableTLSContext(files: $0) } } catch { throw ServerStartError("TLS: \(error)") }
     let secret = try configuration.auth.jwtSecret ?? SigningSecret.loadOrCreate(in: configuration.dataDirectory)
     let tokens = await TokenService(secret: secret, settings: configuration.auth)
     let metrics = ServerMetrics()
@@ -93,17 +96,13 @@ public func buildApplication(
         }
     }
 
-    // TLS: the certificate is loaded now (a bad file stops the start), and SIGHUP is trapped
-    // before the server listens, so that a renewal hook's SIGHUP always reloads it.
+    // SIGHUP is trapped before the server listens, so that a renewal hook's SIGHUP always
+    // reloads the certificate (and never ends the process).
     var services: [any Service] = [HubService(hub: hub), SandboxService(sandbox: sandbox, store: store, logger: logger)]
-    var tls: ReloadableTLSContext?
-    if let files = configuration.tls {
-        let context: ReloadableTLSContext
-        do { context = try ReloadableTLSContext(files: files) } catch { throw ServerStartError("TLS: \(error)") }
-        logger.notice("TLS certificate loaded", metadata: ["certificate": "\(context.certificate)"])
+    if let tls {
+        logger.notice("TLS certificate loaded", metadata: ["certificate": "\(tls.certificate)"])
         let hangups = await UnixSignalsSequence(trapping: .sighup)
-        services.append(TLSReloadService(tls: context, hangups: hangups, logger: logger))
-        tls = context
+        services.append(TLSReloadService(tls: tls, hangups: hangups, logger: logger))
     }
     let app = Application(
         router: router,
