@@ -45,7 +45,7 @@ public enum OpenSSL {
         process.standardOutput = out
         process.standardError = err
         let input = Pipe()
-        process.standardInput = stdin == nil ? FileHandle.nullDevice : input
+        if stdin == nil { process.standardInput = FileHandle.nullDevice } else { process.standardInput = input }
         try process.run()
         try out.close()
         try err.close()
