@@ -8,8 +8,12 @@ enum TLSFailure {
     static func describe(_ error: any Error, tls: ClientTLS) -> String? {
         let text = String(describing: error)
         if text.contains("CERTIFICATE_VERIFY_FAILED") {
-            if let caFile = tls.caFile { return "its certificate is not trusted: no CA in \(caFile) signed it" }
-            return "its certificate is not trusted: no CA this machine trusts signed it"
+            // BoringSSL says no more: the chain leads to no trusted CA, or a certificate in it
+            // has expired or is not valid yet.
+            if let caFile = tls.caFile {
+                return "its certificate is not trusted: it is not signed by a CA in \(caFile), or it has expired"
+            }
+            return "its certificate is not trusted: it is not signed by a CA this machine trusts, or it has expired"
                 + " (for a server with a private CA, give the CA's certificate with --ca-file or MESH_CA_FILE)"
         }
         if text.contains("failedToValidateHostname") {
