@@ -31,7 +31,10 @@ struct TLSServeTests {
         let server = MeshServerProcess(dataDirectory: data,
                                        extraArguments: ["--tls-cert", first.certificate.path, "--tls-key", first.key.path])
         try await server.start()
-        let port = try #require(server.url.split(separator: ":").last.flatMap { Int($0) })
+        guard let port = server.url.split(separator: ":").last.flatMap({ Int($0) }) else {
+            server.stop()
+            throw TestFailure("no port in the listening URL \(server.url)")
+        }
         return (ca, first, server, port)
     }
 
