@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole Mesh test suite on a fresh Debian 12 machine: installs and starts what the tests
-# need (a throwaway PostgreSQL 15 cluster on 127.0.0.1; dockerd, Go and Delve; Neovim 0.11 in a
-# venv; Emacs, eglot and Node.js from Debian), builds, builds the sandbox runtime image, runs
+# need (a throwaway PostgreSQL 15 cluster on 127.0.0.1; dockerd, Go and Delve; openssl; Neovim
+# 0.11 in a venv; Emacs, eglot and Node.js from Debian), builds, builds the sandbox runtime image, runs
 # `swift test` and the editor tests (Neovim, Emacs, the Helix / VS Code / Emacs configurations).
 # Under CI=true a missing component fails the run; no test ever skips for want of one.
 set -euo pipefail
@@ -11,6 +11,19 @@ export MESH_TRACES="${MESH_TRACES:-$PWD/Tests/Fixtures/traces}"
 if [ ! -d "$MESH_TRACES/sequential_traces" ]; then
     echo "test.sh: editing traces not found at $MESH_TRACES (set MESH_TRACES)" >&2
     exit 1
+fi
+
+# openssl: the TLS suites make their CA and certificates with it and look at what the server
+# presents (under CI=true they fail without it).
+if ! command -v openssl >/dev/null; then
+    [ "$(id -u)" = 0 ] || { echo "test.sh: openssl is missing (apt-get install openssl, as root)" >&2; exit 1; }
+    echo "test.sh: installing openssl" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    if ! apt-get install -y --no-install-recommends openssl >&2; then
+        apt-get update >&2
+        apt-get install -y --no-install-recommends openssl >&2
+    fi
+    command -v openssl >/dev/null || { echo "test.sh: openssl installed but not on PATH" >&2; exit 1; }
 fi
 
 # PostgreSQL for the repository and server suites (installs postgresql-15 when missing).

@@ -35,11 +35,12 @@ final class EditorProcess: @unchecked Sendable {
     /// When set, edits from the server are answered `applied: false` (a busy editor).
     var rejectEdits = false
 
-    init(name: String, home: URL, logFile: URL) throws {
+    /// - Parameter environment: variables set beside `MESH_HOME` (`MESH_CA_FILE`, as an editor's environment would).
+    init(name: String, home: URL, logFile: URL, environment: [String: String] = [:]) throws {
         self.name = name
         process.executableURL = MeshBinary.url
         process.arguments = ["lsp", "--log-level", "info"]
-        process.environment = MeshBinary.baseEnvironment.merging(["MESH_HOME": home.path]) { $1 }
+        process.environment = MeshBinary.baseEnvironment.merging(["MESH_HOME": home.path]) { $1 }.merging(environment) { $1 }
         process.standardInput = input
         process.standardOutput = output
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
