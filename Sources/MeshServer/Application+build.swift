@@ -66,6 +66,7 @@ public func buildApplication(
     DocumentController(store: store, hub: hub, limits: configuration.limits).addRoutes(to: v1)
     RunController(store: store, hub: hub, sandbox: sandbox, dataDirectory: configuration.dataDirectory).addRoutes(to: v1)
     if let debugHub {
+        await debugHub.attachToCluster()
         let debugSocket = DebugSocket(debug: debugHub, store: store, limits: configuration.limits, logger: logger, live: live, tokens: tokens)
         v1.ws("debug") { request, context in
             if let origin = request.headers[.origin],

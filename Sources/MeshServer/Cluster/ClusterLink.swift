@@ -12,8 +12,11 @@ import Synchronization
 /// All of it runs in ``run(hub:)``'s task group, which ends when the server's task is cancelled.
 final class ClusterLink: Sendable {
     static let heartbeatInterval: Duration = .seconds(1)
-    /// A node not heard for this long is taken for dead; this node's own listener too.
-    static let nodeTimeout: Duration = .seconds(4)
+    /// A node not heard for this long is taken for dead; this node's own listener too. Ten
+    /// heartbeats: a node whose threads are busy for a few seconds (a test machine building a
+    /// debuggee on two cores went 5 s without sending one) is not taken for dead, which would
+    /// end the debug sessions it runs for participants elsewhere.
+    static let nodeTimeout: Duration = .seconds(10)
     /// The backstop fetch of every live document.
     static let pollInterval: Duration = .seconds(2)
 
@@ -23,6 +26,14 @@ final class ClusterLink: Sendable {
     private let outbox: AsyncStream<ClusterEvent.Kind>
     private let outboxInput: AsyncStream<ClusterEvent.Kind>.Continuation
     private let state = Mutex(State())
+    private let debugOutbox: AsyncStream<(Store.DebugFrame, UUID)>
+    private let debugOutboxInput: AsyncStream<(Store.DebugFrame, UUID)>.Continuation
+    private let handlers = Mutex(Handlers())
+
+    private struct Handlers {
+        var debugFrames: (@Sendable () async -> Void)?
+        var nodeGone: [@Sendable (UUID) async -> Void] = []
+    }
 
     private struct State {
         var lastSeen: [UUID: ContinuousClock.Instant] = [:]
@@ -39,6 +50,22 @@ final class ClusterLink: Sendable {
         self.logger = logger
         // Presence is the bulk; a backlog this long means the database is gone (newest kept).
         (outbox, outboxInput) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(10_000))
+        (debugOutbox, debugOutboxInput) = AsyncStream.makeStream()
+    }
+
+    /// Sends a debug frame to `node`, after the frames sent before it.
+    func sendDebug(_ frame: Store.DebugFrame, to node: UUID) {
+        debugOutboxInput.yield((frame, node))
+    }
+
+    /// Runs `handler` when frames arrive for this node.
+    func onDebugFrames(_ handler: @escaping @Sendable () async -> Void) {
+        handlers.withLock { $0.debugFrames = handler }
+    }
+
+    /// Runs `handler` when another node is taken for dead.
+    func onNodeGone(_ handler: @escaping @Sendable (UUID) async -> Void) {
+        handlers.withLock { $0.nodeGone.append(handler) }
     }
 
     /// Sends `kind` to the other nodes, after everything published before it.
@@ -60,6 +87,13 @@ final class ClusterLink: Sendable {
     func run(hub: CollaborationHub) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.sendLoop() }
+            group.addTask {
+                for await (frame, node) in self.debugOutbox {
+                    do { try await self.store.sendDebugFrame(frame, to: node) } catch {
+                        self.logger.warning("debug frame not sent", metadata: ["error": "\(error)"])
+                    }
+                }
+            }
             group.addTask { await self.heartbeatLoop() }
             group.addTask { await self.listenLoop(hub: hub) }
             group.addTask { await self.watchLoop(hub: hub) }
@@ -79,12 +113,28 @@ final class ClusterLink: Sendable {
         }
     }
 
+    /// Heartbeats go straight to the database, not behind the presence in the outbox: a busy
+    /// outbox must not make this node take itself for cut off.
     private func heartbeatLoop() async {
+        let payload = ClusterEvent(node: nodeID.uuidString, kind: .heartbeat).payload
+        var last = ContinuousClock.now
         while !Task.isCancelled {
-            publish(.heartbeat)
+            let now = ContinuousClock.now
+            if now - last > Self.heartbeatInterval * 3 {
+                logger.warning("cluster: heartbeat late", metadata: ["late": "\(now - last)"])
+            }
+            last = now
+            do {
+                try await store.notify(payload)
+                // The debug sessions this node runs stay its own while it beats.
+                try await store.renewDebugClaims(node: nodeID)
+            } catch {
+                logger.warning("heartbeat not sent", metadata: ["error": "\(error)"])
+            }
             try? await Task.sleep(for: Self.heartbeatInterval)
         }
         outboxInput.finish()
+        debugOutboxInput.finish()
     }
 
     private func listenLoop(hub: CollaborationHub) async {
@@ -132,9 +182,11 @@ final class ClusterLink: Sendable {
                 for node in silent { state.lastSeen[node] = nil }
                 return silent
             }
+            let goneHandlers = handlers.withLock { $0.nodeGone }
             for node in gone {
                 logger.warning("cluster: node silent, taken for dead", metadata: ["node": "\(node)"])
                 await hub.nodeGone(node)
+                for handler in goneHandlers { await handler(node) }
             }
             // Cut from the database: stop serving, so that clients reconnect to a node that can.
             if isHealthy {
@@ -153,6 +205,10 @@ final class ClusterLink: Sendable {
     private func receive(_ payload: String, hub: CollaborationHub) async {
         if let ops = OpsNotification(payload: payload) {
             return await hub.documentAdvanced(ops.document, to: ops.revision)
+        }
+        if payload == "d " + nodeID.uuidString {
+            if let handler = handlers.withLock({ $0.debugFrames }) { await handler() }
+            return
         }
         guard let event = ClusterEvent(payload: payload), let node = UUID(uuidString: event.node) else { return }
         if node == nodeID {

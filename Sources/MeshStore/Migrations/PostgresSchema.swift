@@ -171,5 +171,21 @@ enum PostgresSchema {
             $$
             """,
         ]),
+        // A debug session runs on one node; participants on other nodes reach it through frames
+        // (Store+DebugRelay.swift).
+        Migration(version: 6, name: "debug across nodes", statements: [
+            """
+            CREATE TABLE debug_owners (
+                session_id TEXT PRIMARY KEY REFERENCES sessions (id) ON DELETE CASCADE,
+                node TEXT NOT NULL, claimed_at DOUBLE PRECISION NOT NULL)
+            """,
+            """
+            CREATE TABLE debug_frames (
+                seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, node TEXT NOT NULL,
+                session_id TEXT NOT NULL, participant TEXT NOT NULL, sender TEXT NOT NULL,
+                kind TEXT NOT NULL, payload TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL)
+            """,
+            "CREATE INDEX debug_frames_node ON debug_frames (node, seq)",
+        ]),
     ]
 }
