@@ -100,7 +100,13 @@ public func buildApplication(
     // SIGHUP is trapped before the server listens, so that a renewal hook's SIGHUP always
     // reloads the certificate (and never ends the process).
     var services: [any Service] = [HubService(hub: hub), SandboxService(sandbox: sandbox, store: store, logger: logger)]
-    if let cluster = hub.cluster { services.append(ClusterService(link: cluster, hub: hub)) }
+    if let cluster = hub.cluster {
+        services.append(ClusterService(link: cluster, hub: hub))
+        // A revocation (sign-out, password change, a refresh token used twice) closes the
+        // user's sockets on every node.
+        live.announceClosures { user, reason in cluster.publish(.disconnect(user: user.uuidString, reason: reason.text)) }
+        cluster.onDisconnect { user, reason in await live.closeHere(user: user, reason: .revoked(reason)) }
+    }
     if let tls {
         logger.notice("TLS certificate loaded", metadata: ["certificate": "\(tls.certificate)"])
         let hangups = await UnixSignalsSequence(trapping: .sighup)

@@ -155,6 +155,11 @@ import Testing
             bobSocket.send(.op(.init(path: "a.txt", baseRev: 0, ops: TextOperation([.insert("x"), .retain(12)]), opId: "bob:1")))
             let refused: ErrorMessage = try await bobSocket.next { if case let .error(e) = $0 { e } else { nil } }
             #expect(refused.code == .forbidden)
+
+            // Bob signs out through node 1: his socket on node 2 closes too.
+            let logout = try await nodes[0].request(.POST, "/v1/auth/logout", json: ["refreshToken": bob.refreshToken])
+            #expect(logout.status == 204, "\(logout.text)")
+            #expect(await bobSocket.waitClosed(timeout: .seconds(10)), "a sign-out on node 1 closes the socket on node 2")
             adaSocket.close()
             bobSocket.close()
         }

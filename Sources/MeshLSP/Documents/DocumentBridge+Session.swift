@@ -100,7 +100,9 @@ extension DocumentBridge {
         var sent = false
         do {
             for op in catchUp.ops {
-                let (apply, send) = try document.client.receiveCommitted(op.ops, revision: op.rev, opId: op.opId)
+                // Only our own user's opIds can be ours: another participant may reuse them.
+                let ours = op.author != nil && op.author == session.me?.user ? op.opId : nil
+                let (apply, send) = try document.client.receiveCommitted(op.ops, revision: op.rev, opId: ours)
                 documents[path] = document
                 if let apply { applyRemote(path, apply, session: session) }
                 if let send { sendOp(path, send, session: session); sent = true }

@@ -33,6 +33,7 @@ final class ClusterLink: Sendable {
     private struct Handlers {
         var debugFrames: (@Sendable () async -> Void)?
         var nodeGone: [@Sendable (UUID) async -> Void] = []
+        var disconnect: (@Sendable (UUID, String) async -> Void)?
     }
 
     private struct State {
@@ -61,6 +62,11 @@ final class ClusterLink: Sendable {
     /// Runs `handler` when frames arrive for this node.
     func onDebugFrames(_ handler: @escaping @Sendable () async -> Void) {
         handlers.withLock { $0.debugFrames = handler }
+    }
+
+    /// Runs `handler` when another node revoked a user's tokens (close their sockets here).
+    func onDisconnect(_ handler: @escaping @Sendable (UUID, String) async -> Void) {
+        handlers.withLock { $0.disconnect = handler }
     }
 
     /// Runs `handler` when another node is taken for dead.
@@ -217,6 +223,10 @@ final class ClusterLink: Sendable {
         }
         let isNew = state.withLock { $0.lastSeen.updateValue(.now, forKey: node) == nil }
         if isNew { logger.info("cluster: node joined", metadata: ["node": "\(node)"]) }
+        if case let .disconnect(user, reason) = event.kind {
+            if let user = UUID(uuidString: user), let handler = handlers.withLock({ $0.disconnect }) { await handler(user, reason) }
+            return
+        }
         await hub.receive(event.kind, from: node)
     }
 }

@@ -70,9 +70,8 @@ extension CollaborationHub {
                 remoteMembers[session] = remoteMembers[session]?.filter { $0.value.participant.user != change.user }
             }
             applyRoleChange(session: session, user: user, role: change.role)
-        case let .disconnect(user, reason):
-            guard let user = UUID(uuidString: user) else { return }
-            closeSockets(of: user, reason: .revoked(reason))
+        case .disconnect:
+            return   // ClusterLink hands it to LiveSockets (collaboration and debug sockets alike)
         case let .sessionDeleted(session):
             guard let session = UUID(uuidString: session) else { return }
             await applySessionDeletion(session)

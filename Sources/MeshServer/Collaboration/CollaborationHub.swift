@@ -38,18 +38,6 @@ actor CollaborationHub {
         usage = SessionUsage(maxBytes: limits.maxSessionBytes, maxDocuments: limits.maxDocumentsPerSession)
     }
 
-    /// Closes every collaboration socket `user` has open (their tokens were revoked).
-    func disconnect(user: UUID, reason: CloseReason) {
-        cluster?.publish(.disconnect(user: user.uuidString, reason: reason.text))
-        closeSockets(of: user, reason: reason)
-    }
-
-    func closeSockets(of user: UUID, reason: CloseReason) {
-        for room in rooms.values {
-            for connection in room.values where connection.user.id == user { connection.close(reason: reason) }
-        }
-    }
-
     /// Registers a connection; false (and nothing registered) when its user already has
     /// `limits.maxConnectionsPerUser` open.
     func register(_ connection: ClientConnection) -> Bool {

@@ -203,6 +203,12 @@ extension DocumentActor {
             document = await fresh.snapshotDocument()
             durableRevision = document.revision
             remoteHead = max(remoteHead, durableRevision)
+        } else {
+            // The store cannot be read either: this copy is ahead of the log and must not serve
+            // again (a reopen would see unstored ops, a later commit would leave a gap). Retired,
+            // the hub loads the document afresh from the store when it is next opened.
+            retire()
+            logger.error("document reload failed; it is loaded again on the next open", metadata: ["path": "\(path)"])
         }
         // The ops that were not stored gave their bytes back.
         usage.adjust(sessionID, bytes: document.text.utf8Count - sizeBefore)

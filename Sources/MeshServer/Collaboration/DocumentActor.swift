@@ -122,6 +122,9 @@ actor DocumentActor {
         return true
     }
 
+    /// Takes no subscriber from now on (see ``retireIfIdle()``), idle or not.
+    func retire() { retiredFlag.withLockedValue { $0 = true } }
+
     func renamed(to path: String) { record.path = path }
 
     // MARK: Subscribers
