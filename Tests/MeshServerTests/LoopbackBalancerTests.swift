@@ -1,6 +1,7 @@
 import Foundation
 import MeshLoopbackBalancer
 import MeshProtocol
+import MeshTestSupport
 import Testing
 
 /// The test tool the cluster tests put in front of their nodes (MeshLoopbackBalancer).
@@ -33,7 +34,8 @@ import Testing
                 socket.send(.ping(.init(id: "through")))
                 let pong: ServerMessage.Pong = try await socket.next { if case let .pong(p) = $0 { p } else { nil } }
                 #expect(pong.id == "through")
-                #expect(balancer.openConnections[a] == 1)
+                // The HTTP connections closed (the server's side first); the WebSocket is open.
+                #expect(await eventually(timeout: .seconds(5)) { balancer.openConnections == [a: 1] }, "\(balancer.openConnections)")
 
                 // Every backend refusing: the client is closed.
                 balancer.setBackends([refusing])
