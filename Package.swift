@@ -131,13 +131,22 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // A loopback TCP load balancer (round-robin, no sticky sessions) for the cluster tests and
+        // `mesh-relay-bench cluster` only: a test and benchmark tool, nothing in `mesh` depends on it.
+        .target(
+            name: "MeshLoopbackBalancer",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // Benchmarks are plain executables (run with `-c release`), kept out of the test suite.
         .executableTarget(name: "mesh-bench", dependencies: ["MeshOT", "MeshProtocol", "MeshTraces"]),
         // Relay benchmarks: an in-process server measured over real loopback WebSockets.
         .executableTarget(
             name: "mesh-relay-bench",
             dependencies: [
-                "MeshOT", "MeshProtocol", "MeshStore", "MeshServer", "MeshClient", "MeshTraces",
+                "MeshOT", "MeshProtocol", "MeshStore", "MeshServer", "MeshClient", "MeshTraces", "MeshLoopbackBalancer",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -162,7 +171,7 @@ let package = Package(
         .testTarget(
             name: "MeshServerTests",
             dependencies: [
-                "MeshServer", "MeshStore", "MeshProtocol", "MeshOT", "MeshTestSupport",
+                "MeshServer", "MeshStore", "MeshProtocol", "MeshOT", "MeshTestSupport", "MeshLoopbackBalancer",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "JWTKit", package: "jwt-kit"),
