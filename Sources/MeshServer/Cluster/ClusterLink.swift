@@ -12,11 +12,13 @@ import Synchronization
 /// All of it runs in ``run(hub:)``'s task group, which ends when the server's task is cancelled.
 final class ClusterLink: Sendable {
     static let heartbeatInterval: Duration = .seconds(1)
-    /// A node not heard for this long is taken for dead; this node's own listener too. Ten
-    /// heartbeats: a node whose threads are busy for a few seconds (a test machine building a
-    /// debuggee on two cores went 5 s without sending one) is not taken for dead, which would
-    /// end the debug sessions it runs for participants elsewhere.
-    static let nodeTimeout: Duration = .seconds(10)
+    /// A node not heard for this long is taken for dead (its participants' cursors and debug
+    /// views go); this node's own listener too. Six heartbeats.
+    static let nodeTimeout: Duration = .seconds(6)
+    /// How long a debug session's claim outlives its node's last heartbeat before another node
+    /// may run the session (`debug_owners`): longer than ``nodeTimeout``, since taking a
+    /// running debug session from a node that was only slow would end it for everyone.
+    static let debugLease: Duration = .seconds(10)
     /// The backstop fetch of every live document.
     static let pollInterval: Duration = .seconds(2)
 

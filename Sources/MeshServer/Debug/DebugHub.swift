@@ -56,7 +56,7 @@ actor DebugHub {
     func endpoint(for id: UUID) async throws -> any DebugEndpoint {
         guard let cluster = hub.cluster else { return try session(id) }
         if sessions[id] != nil { return try session(id) }
-        let lease = Double(ClusterLink.nodeTimeout.components.seconds)
+        let lease = Double(ClusterLink.debugLease.components.seconds)
         let owner = try await store.claimDebugSession(id, node: cluster.nodeID, lease: lease)
         if owner == cluster.nodeID { return try session(id) }
         return RemoteDebugEndpoint(session: id, owner: owner, cluster: cluster, hub: self)
