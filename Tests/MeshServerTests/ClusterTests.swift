@@ -166,6 +166,28 @@ import Testing
     }
 }
 
+extension ClusterTests {
+    /// Events are best effort; membership is caught up from the table. A role change written to
+    /// the database with no event (as if the event were lost) reaches the socket on the other
+    /// node within a few seconds, and a viewer's edit is then refused.
+    @Test func aRoleChangeWhoseEventIsLostIsCaughtUpFromTheTable() async throws {
+        try await Self.withNodes(2) { nodes in
+            let ada = try await nodes[0].signup("Ada")
+            let bob = try await nodes[0].signup("Bob")
+            let session = try await nodes[0].createSession(ada)
+            try await nodes[0].addMember(bob, to: session, role: "editor", owner: ada)
+            let (bobSocket, _) = try await TestSocket.join(nodes[1], bob, session: session, label: "bob")
+            try await nodes[0].store.sessions.setRole(sessionID: UUID(uuidString: session)!, userID: UUID(uuidString: bob.id)!,
+                                                      role: .viewer)
+            let role: ServerMessage.RoleChange = try await bobSocket.next(timeout: .seconds(10)) {
+                if case let .role(r) = $0 { r } else { nil }
+            }
+            #expect(role.role == .viewer)
+            bobSocket.close()
+        }
+    }
+}
+
 extension Array where Element: Sendable {
     func asyncMap<T>(_ transform: (Element) async -> T) async -> [T] {
         var result: [T] = []

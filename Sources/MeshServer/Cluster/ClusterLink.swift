@@ -184,6 +184,7 @@ final class ClusterLink: Sendable {
         while !Task.isCancelled {
             try? await Task.sleep(for: Self.pollInterval)
             await hub.pollDocuments()
+            await hub.reconcileMembership()
             let now = ContinuousClock.now
             let gone: [UUID] = state.withLock { state in
                 let silent = state.lastSeen.filter { now - $0.value > Self.nodeTimeout }.map(\.key)

@@ -32,6 +32,27 @@ extension CollaborationHub {
         }
     }
 
+    /// The catch-up for role changes, removals and deletions whose events were lost (events are
+    /// best effort): every session with connections here reads its members again, and each
+    /// connection whose role differs is told as if the change had just been made.
+    func reconcileMembership() async {
+        for (session, room) in rooms where !room.isEmpty {
+            let members: [MemberRecord]
+            do {
+                guard try await store.sessions.find(id: session) != nil else {
+                    await applySessionDeletion(session)
+                    continue
+                }
+                members = try await store.sessions.members(sessionID: session)
+            } catch {
+                continue   // the database is away: /health says so; try again next time
+            }
+            let roles = Dictionary(members.map { ($0.userID, $0.role) }, uniquingKeysWith: { first, _ in first })
+            let users = Set((rooms[session] ?? [:]).values.filter { roles[$0.user.id] != $0.role }.map(\.user.id))
+            for user in users { applyRoleChange(session: session, user: user, role: roles[user]) }
+        }
+    }
+
     /// A connection here, as other nodes list it.
     func member(_ connection: ClientConnection, online: Bool) -> ClusterEvent.Member {
         .init(session: connection.session.uuidString, connection: connection.id.uuidString, user: connection.user.id.uuidString,
