@@ -42,9 +42,8 @@ extension DocumentActor {
         }
     }
 
-    /// Fetches the ops other nodes committed after `durableRevision`, puts this node's
-    /// speculative ops after them, relays them to the subscribers here and moves presence and
-    /// anchors. False when the document had to be reloaded (the loop stops).
+    /// Fetches the ops other nodes committed after `durableRevision` and takes them in
+    /// (``integrateFetched(_:)``). False when the document had to be reloaded (the loop stops).
     func pullRemote() async -> Bool {
         pullRequested = false
         let fetched: [OpRecord]
@@ -55,21 +54,25 @@ extension DocumentActor {
             await resyncFromStore("the server lost its database connection")
             return false
         }
-        let conflicted = commitConflicted
-        commitConflicted = false
-        guard let first = fetched.first else {
-            if conflicted {
-                // A conflict with nothing new to fetch: the log and this node disagree.
-                await resyncFromStore("the server's copy of this document fell out of step")
-                return false
-            }
+        if fetched.isEmpty {
             remoteHead = durableRevision   // a notification this node had acted on already
             return true
         }
+        if let failure = integrateFetched(fetched) {
+            await resyncFromStore(failure)
+            return false
+        }
+        return true
+    }
+
+    /// Puts ops other nodes committed (`fetched`, from `durableRevision + 1` on) under this node's
+    /// speculative ones, relays them to the subscribers here and moves presence, anchors and
+    /// waiting acks. Returns why the document must be reloaded instead, or nil.
+    func integrateFetched(_ fetched: [OpRecord]) -> String? {
+        guard let first = fetched.first else { return nil }
         guard first.revision == durableRevision + 1 else {
             // Compacted past this node's history: start again from the newest snapshot.
-            await resyncFromStore("the document moved on while this server lagged")
-            return false
+            return "the document moved on while this server lagged"
         }
         let remote = fetched.map {
             CommittedOperation(revision: $0.revision, operation: $0.operation, opId: $0.opId, author: $0.authorID?.uuidString)
@@ -85,8 +88,7 @@ extension DocumentActor {
                                                  resubmitting: speculative.compactMap(\.submission))
         } catch {
             logger.error("integrating other nodes' ops failed", metadata: ["path": "\(path)", "error": "\(error)"])
-            await resyncFromStore("the server could not merge edits made through another server")
-            return false
+            return "the server could not merge edits made through another server"
         }
         usage.adjust(sessionID, bytes: document.text.utf8Count - sizeBefore)
         let oldDurable = durableRevision
@@ -120,7 +122,60 @@ extension DocumentActor {
         let ready = waitingAcks.filter { $0.ack.rev <= durableRevision }
         waitingAcks.removeAll { $0.ack.rev <= durableRevision }
         for (connection, ack) in ready { connection.send(.ack(ack)) }
-        return true
+        return nil
+    }
+
+    // MARK: Contended documents
+
+    /// Whether commits of this document go under its lock (``commitExclusively()``): for a
+    /// while after a commit was lost to another node.
+    var isContended: Bool { contendedUntil.map { ContinuousClock.now < $0 } ?? false }
+
+    /// Commits every pending op in one transaction under the document's advisory lock: the ops
+    /// other nodes committed are fetched and taken in first (``integrateFetched(_:)``), so the
+    /// append cannot lose to another node that commits this way too. Returns the batch
+    /// committed, or nil when nothing was (it is pending again, or the document was reloaded:
+    /// `stop` says whether the loop must end).
+    func commitExclusively() async -> (batch: [Pending], size: Int, stop: Bool)? {
+        exclusiveBatch = nil
+        exclusiveFailure = nil
+        do {
+            try await store.documents.appendExclusively(documentID: record.id, after: durableRevision) { fetched in
+                try await self.prepareExclusiveBatch(fetched)
+            }
+        } catch {
+            if let batch = exclusiveBatch { pending.insert(contentsOf: batch.ops, at: 0) }
+            exclusiveBatch = nil
+            if let failure = exclusiveFailure {
+                await resyncFromStore(failure)
+                return (batch: [], size: 0, stop: true)
+            }
+            if case StoreError.conflict = error {
+                // A node appending without the lock won a revision: again, under the lock.
+                metrics.commitConflicts.increment()
+                return nil
+            }
+            logger.error("op commit failed; subscribers resync", metadata: ["path": "\(path)", "error": "\(error)"])
+            await resyncFromStore()
+            return (batch: [], size: 0, stop: true)
+        }
+        guard let batch = exclusiveBatch else { return nil }
+        exclusiveBatch = nil
+        return (batch: batch.ops, size: batch.size, stop: false)
+    }
+
+    /// Inside ``commitExclusively()``'s transaction: the fetched ops taken in, then every
+    /// pending op becomes the batch.
+    private func prepareExclusiveBatch(_ fetched: [OpRecord]) throws -> (ops: [OpRecord], size: Int) {
+        if let failure = integrateFetched(fetched) {
+            exclusiveFailure = failure
+            throw StoreOpenError(failure)
+        }
+        let batch = pending
+        pending.removeAll(keepingCapacity: true)
+        let size = document.text.utf8Count
+        exclusiveBatch = (batch, size)
+        return (batch.map(\.op), size)
     }
 
     /// Presence and annotation anchors follow the text through `moves`.

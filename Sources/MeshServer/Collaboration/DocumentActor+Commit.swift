@@ -4,6 +4,12 @@ import MeshProtocol
 import MeshStore
 
 extension DocumentActor {
+    /// How long a document commits under its lock after a commit was lost to another node.
+    static let contendedFor: Duration = .seconds(5)
+    /// Exclusive commits lost in a row (to nodes appending without the lock) before the
+    /// document is reloaded instead.
+    static let maxLostCommits = 50
+
     /// An operation from a client: transformed and applied in memory at once, acknowledged
     /// after the group commit that makes it durable. Refusals answer the sender with an error
     /// that names the `opId`.
@@ -94,42 +100,62 @@ extension DocumentActor {
     /// when nothing is pending.
     func flushLoop(inline: Bool) async {
         var first = true
+        var lostInARow = 0
         while true {
             if needsPull {
                 guard await pullRemote() else { break }
             }
             guard !pending.isEmpty else { break }
-            if inline, !first {
+            // Exclusive commits run in this actor's own task: a submitter's cancelled task must not
+            // roll back a transaction that took other nodes' ops in.
+            if inline, !first || isContended {
                 Task { await self.flushLoop(inline: false) }
                 return
             }
             first = false
-            let batch = pending
-            pending.removeAll(keepingCapacity: true)
-            let size = document.text.utf8Count
+            let batch: [Pending]
+            let size: Int
             let started = ContinuousClock.now
-            do {
-                try await store.documents.append(batch.map(\.op), documentID: record.id, size: size)
-            } catch StoreError.conflict(_) where cluster != nil {
-                // Another node committed one of these revisions first (or one of these ops, resent
-                // to it): fetch its ops, put ours after them, and try again.
-                pending.insert(contentsOf: batch, at: 0)
-                metrics.commitConflicts.increment()
-                commitConflicted = true
-                pullRequested = true
-                continue
-            } catch {
-                if Task.isCancelled {
-                    // The submitter's task was cancelled (its connection is going away), which is
-                    // no fault of the batch: put it back and commit it from a task of its own.
-                    pending.insert(contentsOf: batch, at: 0)
-                    Task { await self.flushLoop(inline: false) }
-                    return
+            if isContended {
+                guard let outcome = await commitExclusively() else {
+                    lostInARow += 1
+                    if lostInARow > Self.maxLostCommits {
+                        await resyncFromStore("the server could not store this document's edits against other servers' edits")
+                        break
+                    }
+                    continue
                 }
-                logger.error("op commit failed; subscribers resync", metadata: ["path": "\(path)", "error": "\(error)"])
-                await resyncFromStore()
-                break
+                if outcome.stop { break }
+                guard !outcome.batch.isEmpty else { continue }
+                (batch, size) = (outcome.batch, outcome.size)
+            } else {
+                batch = pending
+                pending.removeAll(keepingCapacity: true)
+                size = document.text.utf8Count
+                do {
+                    try await store.documents.append(batch.map(\.op), documentID: record.id, size: size)
+                } catch StoreError.conflict(_) where cluster != nil {
+                    // Another node committed one of these revisions first (or one of these ops,
+                    // resent to it): from now on, for a while, this document commits under its
+                    // lock, fetching the other nodes' ops and putting ours after them first.
+                    pending.insert(contentsOf: batch, at: 0)
+                    metrics.commitConflicts.increment()
+                    contendedUntil = .now + Self.contendedFor
+                    continue
+                } catch {
+                    if Task.isCancelled {
+                        // The submitter's task was cancelled (its connection is going away), which is
+                        // no fault of the batch: put it back and commit it from a task of its own.
+                        pending.insert(contentsOf: batch, at: 0)
+                        Task { await self.flushLoop(inline: false) }
+                        return
+                    }
+                    logger.error("op commit failed; subscribers resync", metadata: ["path": "\(path)", "error": "\(error)"])
+                    await resyncFromStore()
+                    break
+                }
             }
+            lostInARow = 0
             let committedAt = ContinuousClock.now
             metrics.databaseLatency.record(committedAt - started)
             metrics.commitBatches.increment()

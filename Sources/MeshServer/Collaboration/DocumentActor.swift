@@ -27,8 +27,11 @@ actor DocumentActor {
     var remoteHead = 0
     /// Set by the backstop poll, a client from another node, or a conflict: fetch from the log.
     var pullRequested = false
-    /// The last commit lost to another node's: the fetch must find something.
-    var commitConflicted = false
+    /// Until when commits go under the document's lock (a commit was lost lately).
+    var contendedUntil: ContinuousClock.Instant?
+    /// The batch of the exclusive commit running, and why it gave up (``commitExclusively()``).
+    var exclusiveBatch: (ops: [Pending], size: Int)?
+    var exclusiveFailure: String?
     /// Remote participants' presence entries, by connection, with the node serving each.
     var remoteConnections: [UUID: UUID] = [:]
     nonisolated let sessionID: UUID
