@@ -132,10 +132,17 @@ actor DocumentActor {
 
     // MARK: Subscribers
 
-    /// Subscribes the connection and answers with a snapshot, or with the operations since
-    /// `knownRev` when the history still holds them. Waits for in-flight commits first: what a
-    /// client is told must be durable. Nil when the actor was retired: ask the hub again.
-    func open(_ connection: ClientConnection, knownRev: Int?) async -> ServerMessage? {
+    /// Subscribes the connection and sends it a snapshot, or the operations since `knownRev`
+    /// when the history still holds them, in one step with the subscription (so no op relayed
+    /// afterwards can reach the connection before it). Waits for in-flight commits first: what
+    /// a client is told must be durable. False when the actor was retired: ask the hub again.
+    func open(_ connection: ClientConnection, knownRev: Int?) async -> Bool {
+        guard let message = await subscribe(connection, knownRev: knownRev) else { return false }
+        connection.send(message)
+        return true
+    }
+
+    private func subscribe(_ connection: ClientConnection, knownRev: Int?) async -> ServerMessage? {
         // With other nodes, fetch what they committed first: the client may come from one of them
         // (it then knows newer revisions), and its catch-up should hold its own resent ops.
         if cluster != nil { await catchUp(to: knownRev ?? 0, always: true) }
