@@ -56,8 +56,16 @@ mkdir -p .build
 # itself: every test still running is listed as started but not passed) instead of hanging CI.
 status=0
 HEAVY="LiveFuzzTests|DecoderFuzzTests|LanguageServerFuzzTests|EditorSyncModelTests"
-TMPDIR="$TEST_TMP" timeout --kill-after=30s "${MESH_TEST_TIMEOUT:-40m}" stdbuf -oL -eL swift test --skip-build --skip "$HEAVY" 2>&1 \
+# Several nodes: suites that run two or three servers whose heartbeats decide who is alive, so
+# they run one at a time after the others (on two busy cores a starved node was taken for dead).
+CLUSTER_SUITES="ClusterTests ClusterFailoverTests DebugAcrossNodesTests"
+CLUSTER="${CLUSTER_SUITES// /|}"
+TMPDIR="$TEST_TMP" timeout --kill-after=30s "${MESH_TEST_TIMEOUT:-40m}" stdbuf -oL -eL swift test --skip-build --skip "$HEAVY|$CLUSTER" 2>&1 \
     | tee .build/test-output.txt || status=1
+for suite in $CLUSTER_SUITES; do
+    TMPDIR="$TEST_TMP" timeout --kill-after=30s "${MESH_TEST_TIMEOUT:-40m}" stdbuf -oL -eL swift test --skip-build --filter "$suite" 2>&1 \
+        | tee -a .build/test-output.txt || status=1
+done
 # The suites that keep both cores busy for minutes (the live fuzz's 100,000 frames, the decoder
 # and mesh lsp fuzzers, 70,000 editor-model scenarios) run on their own after the others, so
 # that they slow no test that measures time (a refused connection answered "fast", a slow

@@ -8,7 +8,7 @@ import Testing
 /// Issue 14: several `mesh serve` nodes on one PostgreSQL database. Before, each node's document
 /// actor took itself for the only authority: 40 ops typed through node 1 reached 0 clients of
 /// node 2. Every test here runs real servers on one real PostgreSQL database.
-@Suite(.timeLimit(.minutes(5))) struct ClusterTests {
+@Suite(.timeLimit(.minutes(5)), .serialized) struct ClusterTests {
     /// Starts `count` nodes on one fresh PostgreSQL database and runs `body`, always stopping them.
     static func withNodes(_ count: Int, _ body: ([TestServer]) async throws -> Void) async throws {
         let backend = try await TestDatabase.postgres.makeBackend()

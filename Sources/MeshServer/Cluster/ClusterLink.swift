@@ -40,6 +40,8 @@ final class ClusterLink: Sendable {
 
     private struct State {
         var lastSeen: [UUID: ContinuousClock.Instant] = [:]
+        /// Nodes taken for dead (until heard again).
+        var dead: Set<UUID> = []
         var ownHeartbeat: ContinuousClock.Instant?
         var listening = false
     }
@@ -88,6 +90,9 @@ final class ClusterLink: Sendable {
             return ContinuousClock.now - heard < Self.nodeTimeout
         }
     }
+
+    /// Whether `node` was taken for dead and not heard since.
+    func isTakenForDead(_ node: UUID) -> Bool { state.withLock { $0.dead.contains(node) } }
 
     /// The other nodes heard from lately.
     var liveNodes: [UUID] { state.withLock { Array($0.lastSeen.keys) } }
@@ -188,7 +193,10 @@ final class ClusterLink: Sendable {
             let now = ContinuousClock.now
             let gone: [UUID] = state.withLock { state in
                 let silent = state.lastSeen.filter { now - $0.value > Self.nodeTimeout }.map(\.key)
-                for node in silent { state.lastSeen[node] = nil }
+                for node in silent {
+                    state.lastSeen[node] = nil
+                    state.dead.insert(node)
+                }
                 return silent
             }
             let goneHandlers = handlers.withLock { $0.nodeGone }
@@ -224,7 +232,10 @@ final class ClusterLink: Sendable {
             if case .heartbeat = event.kind { state.withLock { $0.ownHeartbeat = .now } }
             return
         }
-        let isNew = state.withLock { $0.lastSeen.updateValue(.now, forKey: node) == nil }
+        let isNew = state.withLock { state in
+            state.dead.remove(node)
+            return state.lastSeen.updateValue(.now, forKey: node) == nil
+        }
         if isNew { logger.info("cluster: node joined", metadata: ["node": "\(node)"]) }
         if case let .disconnect(user, reason) = event.kind {
             if let user = UUID(uuidString: user), let handler = handlers.withLock({ $0.disconnect }) { await handler(user, reason) }

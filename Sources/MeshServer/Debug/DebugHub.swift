@@ -57,7 +57,12 @@ actor DebugHub {
         guard let cluster = hub.cluster else { return try session(id) }
         if sessions[id] != nil { return try session(id) }
         let lease = Double(ClusterLink.debugLease.components.seconds)
-        let owner = try await store.claimDebugSession(id, node: cluster.nodeID, lease: lease)
+        var owner = try await store.claimDebugSession(id, node: cluster.nodeID, lease: lease)
+        if owner != cluster.nodeID, cluster.isTakenForDead(owner) {
+            // Its claim has not run out yet, but this node has already told its participants it
+            // is gone: the launch they were told to make must not wait on it.
+            owner = try await store.takeDebugSession(id, from: owner, for: cluster.nodeID)
+        }
         if owner == cluster.nodeID { return try session(id) }
         return RemoteDebugEndpoint(session: id, owner: owner, cluster: cluster, hub: self)
     }

@@ -42,6 +42,16 @@ extension Store {
         return owner
     }
 
+    /// Takes `session`'s debug session from `dead` (a node taken for dead) for `node`; returns
+    /// the owner afterwards.
+    public func takeDebugSession(_ session: UUID, from dead: UUID, for node: UUID) async throws -> UUID {
+        try await database.raw("""
+            UPDATE debug_owners SET node = \(bind: node.uuidString), claimed_at = EXTRACT(EPOCH FROM clock_timestamp())
+            WHERE session_id = \(bind: session.uuidString) AND node = \(bind: dead.uuidString)
+            """).run()
+        return try await claimDebugSession(session, node: node, lease: 1e12)
+    }
+
     /// Renews `node`'s claims on the debug sessions it runs (every heartbeat).
     public func renewDebugClaims(node: UUID) async throws {
         try await database.raw("""
