@@ -209,7 +209,7 @@ extension DocumentActor {
                       except: nil)
             return
         }
-        if event.rev > document.revision { await catchUp(to: event.rev) }
+        if event.rev > document.revision, event.rev <= remoteHead { await catchUp(to: event.rev) }
         guard let later = try? document.operations(since: event.rev) else { return }
         var selection = Selection(event.selections)
         for committed in later { selection = selection.transformed(by: committed.operation) }

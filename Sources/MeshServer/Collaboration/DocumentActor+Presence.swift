@@ -8,7 +8,9 @@ extension DocumentActor {
     /// shown to everyone else. Ephemeral: never written to the store.
     func updatePresence(_ update: ClientMessage.PresenceUpdate, from connection: ClientConnection) async {
         guard subscribers[connection.id] != nil else { return }
-        if cluster != nil, update.rev > document.revision { await catchUp(to: update.rev) }
+        // Fetch only for a revision the log is known to hold (a notification said so): a made-up
+        // revision in every presence message must not cost every node a database query.
+        if cluster != nil, update.rev > document.revision, update.rev <= remoteHead { await catchUp(to: update.rev) }
         var selection = Selection(update.selections)
         if update.rev < document.revision, let later = try? document.operations(since: update.rev) {
             for committed in later { selection = selection.transformed(by: committed.operation) }
