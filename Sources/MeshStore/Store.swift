@@ -20,6 +20,9 @@ public final class Store: Sendable {
     public let backendName: String
     /// The PostgreSQL database several nodes share (nil on SQLite, which serves one node).
     let postgresURL: String?
+    /// This process's name among the nodes of a shared database: its connections carry it, so
+    /// that the append notifications name the node that wrote (``OpsNotice/node``).
+    public let node: UUID
 
     let database: any SQLDatabase
     private let close: @Sendable () async throws -> Void
@@ -27,8 +30,9 @@ public final class Store: Sendable {
     private let closed = Atomic<Bool>(false)
 
     init(database: any SQLDatabase, opRows: (any OpRowWriter)? = nil, backendName: String, postgresURL: String? = nil,
-         close: @escaping @Sendable () async throws -> Void) {
+         node: UUID = UUID(), close: @escaping @Sendable () async throws -> Void) {
         self.database = database
+        self.node = node
         self.backendName = backendName
         self.postgresURL = postgresURL
         self.close = close
@@ -49,6 +53,7 @@ public final class Store: Sendable {
         var opRows: (any OpRowWriter)?
         let migrations: [Migration]
         let close: @Sendable () async throws -> Void
+        let node = UUID()
         switch backend {
         case .sqlite, .sqliteInMemory:
             let path: String? = if case let .sqlite(path) = backend { path } else { nil }
@@ -58,7 +63,7 @@ public final class Store: Sendable {
             opRows = SQLiteOpRowWriter(database: sqlite)
             migrations = SQLiteSchema.migrations
         case let .postgres(url):
-            (database, close) = try await PostgresBackend.open(url: url, logger: logger)
+            (database, close) = try await PostgresBackend.open(url: url, node: node, logger: logger)
             migrations = PostgresSchema.migrations
         }
         do {
@@ -70,7 +75,7 @@ public final class Store: Sendable {
         }
         logger.info("store open", metadata: ["backend": "\(backend)"])
         let postgresURL: String? = if case let .postgres(url) = backend { url } else { nil }
-        return Store(database: database, opRows: opRows, backendName: backend.name, postgresURL: postgresURL, close: close)
+        return Store(database: database, opRows: opRows, backendName: backend.name, postgresURL: postgresURL, node: node, close: close)
     }
 
     /// Checks the database answers (`SELECT 1`), for health checks.

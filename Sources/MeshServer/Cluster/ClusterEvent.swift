@@ -87,17 +87,3 @@ extension ClusterEvent {
         self = event
     }
 }
-
-/// `o <document> <revision>`: the append trigger's notification.
-struct OpsNotification: Sendable, Hashable {
-    var document: UUID
-    var revision: Int
-
-    init?(payload: String) {
-        let parts = payload.split(separator: " ")
-        guard parts.count == 3, parts[0] == "o", let document = UUID(uuidString: String(parts[1])),
-              let revision = Int(parts[2]), revision >= 0 else { return nil }
-        self.document = document
-        self.revision = revision
-    }
-}

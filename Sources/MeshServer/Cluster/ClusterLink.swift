@@ -22,7 +22,8 @@ final class ClusterLink: Sendable {
     /// The backstop fetch of every live document.
     static let pollInterval: Duration = .seconds(2)
 
-    let nodeID = UUID()
+    /// This node's name among the nodes: its store's, which the append notifications carry.
+    let nodeID: UUID
     private let store: Store
     private let logger: Logger
     private let outbox: AsyncStream<ClusterEvent.Kind>
@@ -53,6 +54,7 @@ final class ClusterLink: Sendable {
     init(store: Store, logger: Logger) {
         self.store = store
         self.logger = logger
+        nodeID = store.node
         // Presence is the bulk; a backlog this long means the database is gone (newest kept).
         (outbox, outboxInput) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(10_000))
         (debugOutbox, debugOutboxInput) = AsyncStream.makeStream()
@@ -220,8 +222,9 @@ final class ClusterLink: Sendable {
     }
 
     private func receive(_ payload: String, hub: CollaborationHub) async {
-        if let ops = OpsNotification(payload: payload) {
-            return await hub.documentAdvanced(ops.document, to: ops.revision)
+        if let notice = OpsNotice(payload: payload) {
+            guard notice.node != nodeID else { return }   // this node's own commit: known already
+            return await hub.documentCommitted(notice)
         }
         if payload == "d " + nodeID.uuidString {
             if let handler = handlers.withLock({ $0.debugFrames }) { await handler() }

@@ -5,9 +5,10 @@ import MeshStore
 /// What other nodes tell this one (``ClusterLink``), applied to the connections and documents
 /// here exactly as the same change made here is, without publishing it again.
 extension CollaborationHub {
-    /// Another node committed `document` up to `revision`.
-    func documentAdvanced(_ document: UUID, to revision: Int) async {
-        await documents(matching: document)?.remoteAdvanced(to: revision)
+    /// Another node committed ops of a document (the ops themselves when the notification
+    /// carried them).
+    func documentCommitted(_ notice: OpsNotice) async {
+        await documents(matching: notice.document)?.remoteCommitted(through: notice.revision, ops: notice.ops)
     }
 
     /// The backstop: every live document fetches what the log holds beyond it.

@@ -12,6 +12,44 @@ extension DocumentActor {
     /// Whether the log may hold ops this node has not fetched.
     var needsPull: Bool { cluster != nil && (remoteHead > durableRevision || pullRequested) }
 
+    /// The most notified ops kept for the next fetch; past it they are dropped and fetched.
+    static let maxNotifiedOps = 10_000
+
+    /// Another node committed up to `revision`, and its notification carried `ops` (nil when
+    /// they did not fit). With nothing of this node's in flight, ops that follow this node's
+    /// head are taken in at once, without a query; otherwise they wait for the flush loop's
+    /// fetch (``pullRemote()``), which takes them instead of querying when they reach as far as
+    /// the notifications announced.
+    func remoteCommitted(through revision: Int, ops: [OpRecord]?) {
+        guard revision > durableRevision else { return }
+        if let ops { keepNotified(ops) } else { notifiedOps.removeAll() }
+        if !flushing, pending.isEmpty, !pullRequested, notifiedOps.first?.revision == durableRevision + 1,
+           notifiedOps.last!.revision >= max(revision, remoteHead) {
+            let ops = notifiedOps
+            notifiedOps.removeAll()
+            if let failure = integrateFetched(ops) {
+                flushing = true
+                Task {
+                    await self.resyncFromStore(failure)
+                    await self.flushLoop(inline: false)
+                }
+            }
+            return
+        }
+        remoteAdvanced(to: revision)
+    }
+
+    /// Keeps `ops` after the notified ops held, when they follow them; a gap (a notification
+    /// lost, or ops too large to carry) empties the buffer: the fetch brings them all.
+    private func keepNotified(_ ops: [OpRecord]) {
+        notifiedOps.removeAll { $0.revision <= durableRevision }
+        let fresh = ops.drop { $0.revision <= max(durableRevision, notifiedOps.last?.revision ?? 0) }
+        guard let first = fresh.first else { return }
+        if first.revision != (notifiedOps.last?.revision ?? durableRevision) + 1 { notifiedOps.removeAll() }
+        notifiedOps.append(contentsOf: fresh)
+        if notifiedOps.count > Self.maxNotifiedOps { notifiedOps.removeAll() }
+    }
+
     /// Another node committed up to `revision` (its notification), or, with nil, the backstop
     /// poll asks for a fetch in case a notification was missed. Returns at once: the fetch runs
     /// in the flush loop (a task of this actor's while `flushing`, as for commits).
@@ -45,10 +83,18 @@ extension DocumentActor {
     /// Fetches the ops other nodes committed after `durableRevision` and takes them in
     /// (``integrateFetched(_:)``). False when the document had to be reloaded (the loop stops).
     func pullRemote() async -> Bool {
+        let backstop = pullRequested
         pullRequested = false
+        notifiedOps.removeAll { $0.revision <= durableRevision }
         let fetched: [OpRecord]
         do {
-            fetched = try await store.documents.operations(documentID: record.id, after: durableRevision)
+            if !backstop, notifiedOps.first?.revision == durableRevision + 1, notifiedOps.last!.revision >= remoteHead {
+                fetched = notifiedOps   // what the notifications carried: no query
+                notifiedOps.removeAll()
+            } else {
+                fetched = try await store.documents.operations(documentID: record.id, after: durableRevision)
+                notifiedOps.removeAll { $0.revision <= (fetched.last?.revision ?? durableRevision) }
+            }
         } catch {
             logger.warning("fetching other nodes' ops failed", metadata: ["path": "\(path)", "error": "\(error)"])
             await resyncFromStore("the server lost its database connection")

@@ -27,6 +27,9 @@ actor DocumentActor {
     var remoteHead = 0
     /// Set by the backstop poll, a client from another node, or a conflict: fetch from the log.
     var pullRequested = false
+    /// Ops other nodes' notifications carried, after `durableRevision` and in order, not yet
+    /// taken in (DocumentActor+Cluster).
+    var notifiedOps: [OpRecord] = []
     /// Until when commits go under the document's lock (a commit was lost lately).
     var contendedUntil: ContinuousClock.Instant?
     /// The batch of the exclusive commit running, and why it gave up (``commitExclusively()``).

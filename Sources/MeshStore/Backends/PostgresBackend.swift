@@ -19,8 +19,11 @@ enum PostgresBackend {
     ///
     /// Statements run on any pooled connection; the pool database's `withSession` leases one connection
     /// for the whole session, which is what transactions run in.
-    static func open(url: String, logger: Logger) async throws -> (any SQLDatabase, close: @Sendable () async throws -> Void) {
-        let configuration = try self.configuration(url: url)
+    /// Every pooled connection carries `mesh.node` = `node`, which the append trigger puts in its
+    /// notification (``OpsNotice/node``).
+    static func open(url: String, node: UUID, logger: Logger) async throws -> (any SQLDatabase, close: @Sendable () async throws -> Void) {
+        var configuration = try self.configuration(url: url)
+        configuration.coreConfiguration.options.additionalStartupParameters.append(("options", "-c mesh.node=\(node.uuidString)"))
         // One direct connection first: an unreachable or refusing server fails at once with its
         // own error, where the pool would wait out its request timeout.
         do {

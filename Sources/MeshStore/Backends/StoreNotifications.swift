@@ -1,10 +1,12 @@
 import Foundation
 import Logging
+import MeshOT
+import MeshProtocol
 @preconcurrency import PostgresKit
 import SQLKit
 
 /// PostgreSQL's LISTEN/NOTIFY on the one channel the nodes of a database share: appends notify
-/// `o <document> <revision>` from their trigger (PostgresSchema, migration 5), and nodes send
+/// from their trigger (``OpsNotice``, PostgresSchema migration 7), and nodes send
 /// their own events with ``Store/notify(_:)``. A notification is delivered at commit, in commit
 /// order, to the listeners connected then; nothing is kept for a listener that is not, so a
 /// node catches up from the tables after ``Store/listen(onListening:onNotification:)`` returns
@@ -48,5 +50,49 @@ extension Store {
             throw error
         }
         try? await connection.close()
+    }
+}
+
+/// An append's notification, sent by the ops trigger at commit (PostgresSchema, migration 7):
+/// the node whose connection wrote (``Store/node``), the document, its newest revision, and the
+/// ops themselves when they fit in a notification (`p …`); else only the revision (`o …`).
+public struct OpsNotice: Sendable, Hashable {
+    /// The writer's ``Store/node``, or nil when the writer did not say (a tool, an older node).
+    public var node: UUID?
+    public var document: UUID
+    public var revision: Int
+    /// The ops committed, in revision order, or nil when they were too large to carry.
+    public var ops: [OpRecord]?
+
+    public init?(payload: String) {
+        if payload.hasPrefix("o ") {
+            // `o <document> <revision>[ <node>]` (migration 5 wrote no node).
+            let parts = payload.split(separator: " ")
+            guard parts.count == 3 || parts.count == 4, let document = UUID(uuidString: String(parts[1])),
+                  let revision = Int(parts[2]), revision >= 0 else { return nil }
+            self.document = document
+            self.revision = revision
+            node = parts.count == 4 ? UUID(uuidString: String(parts[3])) : nil
+            ops = nil
+            return
+        }
+        // `p <node> <document> [[revision, operation, opId, author, createdAt], …]`
+        let parts = payload.split(separator: " ", maxSplits: 3)
+        guard parts.count == 4, parts[0] == "p", let document = UUID(uuidString: String(parts[2])),
+              let rows = (try? JSONValue.parse(Data(parts[3].utf8)))?.array, !rows.isEmpty else { return nil }
+        var ops: [OpRecord] = []
+        ops.reserveCapacity(rows.count)
+        for row in rows {
+            guard let fields = row.array, fields.count == 5, let revision = fields[0].int, revision > 0,
+                  let operation = WireCodec.operation(fields[1]), let created = fields[4].double,
+                  ops.last.map({ $0.revision + 1 == revision }) ?? true else { return nil }
+            ops.append(OpRecord(documentID: document, revision: revision, operation: operation,
+                                opId: fields[2].string, authorID: fields[3].string.flatMap(UUID.init(uuidString:)),
+                                createdAt: Date(timeIntervalSince1970: created)))
+        }
+        node = UUID(uuidString: String(parts[1]))
+        self.document = document
+        revision = ops.last!.revision
+        self.ops = ops
     }
 }

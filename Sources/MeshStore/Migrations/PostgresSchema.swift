@@ -4,6 +4,8 @@
 enum PostgresSchema {
     /// The LISTEN/NOTIFY channel the nodes of one database share (``Store/notify(_:)``).
     static let clusterChannel = "mesh_events"
+    /// The most bytes of ops an append notification carries (the rest of its payload is under 100).
+    static let maxOpsNotificationBytes = 7_700
 
     static let migrations: [Migration] = [
         Migration(version: 1, name: "initial schema", statements: [
@@ -186,6 +188,39 @@ enum PostgresSchema {
                 kind TEXT NOT NULL, payload TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL)
             """,
             "CREATE INDEX debug_frames_node ON debug_frames (node, seq)",
+        ]),
+        // The append notification names the node that wrote (its connections carry `mesh.node`,
+        // PostgresBackend) and carries the ops when they fit:
+        // `p <node> <document> [[revision, operation, opId, author, createdAt], …]`, else
+        // `o <document> <revision> <node>`. A node skips its own and takes the others' ops
+        // without a query (StoreNotifications.swift).
+        Migration(version: 7, name: "ops in notifications", statements: [
+            """
+            CREATE OR REPLACE FUNCTION ops_advance_document() RETURNS trigger LANGUAGE plpgsql AS $$
+            DECLARE
+                node TEXT := COALESCE(NULLIF(current_setting('mesh.node', true), ''), '-');
+            BEGIN
+                UPDATE documents AS d SET revision = GREATEST(d.revision, i.revision),
+                    size = COALESCE(i.document_size, d.size), updated_at = i.created_at
+                FROM (SELECT DISTINCT ON (document_id) document_id, revision, document_size, created_at
+                      FROM inserted ORDER BY document_id, revision DESC) AS i
+                WHERE d.id = i.document_id;
+                IF EXISTS (SELECT 1 FROM inserted AS n JOIN documents AS d ON d.id = n.document_id
+                           WHERE n.revision <= d.compacted_through) THEN
+                    RAISE EXCEPTION USING ERRCODE = 'unique_violation', MESSAGE = '\(compactedRevisionError)';
+                END IF;
+                PERFORM pg_notify('\(clusterChannel)', CASE
+                    WHEN octet_length(j.ops) <= \(Self.maxOpsNotificationBytes)
+                        THEN 'p ' || node || ' ' || j.document_id || ' ' || j.ops
+                    ELSE 'o ' || j.document_id || ' ' || j.revision || ' ' || node END)
+                FROM (SELECT document_id, MAX(revision) AS revision,
+                             json_agg(json_build_array(revision, operation::json, op_id, author_id, created_at)
+                                      ORDER BY revision)::text AS ops
+                      FROM inserted GROUP BY document_id) AS j;
+                RETURN NULL;
+            END
+            $$
+            """,
         ]),
     ]
 }
