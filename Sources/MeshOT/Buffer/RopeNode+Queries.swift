@@ -1,9 +1,30 @@
 /// Read-only descents: O(log n) to reach a leaf, then at most one leaf scan.
 extension RopeNode {
-    /// The leaf where `target` falls, measuring each child with `measure` (scalars, line breaks,
-    /// code units), the summary of everything before that leaf, and what is left of `target` in
-    /// it. With `preferLeft`, a target on a child boundary resolves to the child that ends there
-    /// (so `target == measure(summary)` is valid); otherwise to the child that starts there.
+    /// The child of this internal node where `target` falls, measuring children with `measure`
+    /// (scalars, line breaks, code units): its index, what is left of `target` in it, and the
+    /// summary of the children before it. With `preferLeft`, a target on a boundary between
+    /// children goes into the one that ends there (so `target == measure(summary)` is valid);
+    /// otherwise into the one that starts there.
+    @inlinable
+    func child(at target: Int, preferLeft: Bool,
+               measure: (RopeSummary) -> Int) -> (index: Int, remaining: Int, before: RopeSummary) {
+        var before = RopeSummary.zero
+        var remaining = target
+        let last = children.count - 1
+        var i = 0
+        while i < last {
+            let child = children[i].summary
+            let width = measure(child)
+            if preferLeft ? remaining <= width : remaining < width { break }
+            remaining -= width
+            before += child
+            i += 1
+        }
+        return (i, remaining, before)
+    }
+
+    /// The leaf where `target` falls (``child(at:preferLeft:measure:)`` at every level), the
+    /// summary of everything before that leaf, and what is left of `target` in it.
     @inlinable
     func descend(to target: Int, preferLeft: Bool,
                  measure: (RopeSummary) -> Int) -> (leaf: RopeNode, before: RopeSummary, remaining: Int) {
@@ -11,18 +32,10 @@ extension RopeNode {
         var before = RopeSummary.zero
         var remaining = target
         while node.height > 0 {
-            let children = node.children
-            let last = children.count - 1
-            var i = 0
-            while i < last {
-                let child = children[i].summary
-                let width = measure(child)
-                if preferLeft ? remaining <= width : remaining < width { break }
-                remaining -= width
-                before += child
-                i += 1
-            }
-            node = children[i]
+            let step = node.child(at: remaining, preferLeft: preferLeft, measure: measure)
+            before += step.before
+            remaining = step.remaining
+            node = node.children[step.index]
         }
         return (node, before, remaining)
     }
