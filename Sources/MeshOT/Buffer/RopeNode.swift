@@ -170,24 +170,21 @@ final class RopeNode: @unchecked Sendable {
 
     /// The first byte of this subtree's text (0 when empty).
     @usableFromInline
-    var firstByte: UInt8 {
-        var node = self
-        while node.height > 0 {
-            guard let first = node.children.first else { return 0 }
-            node = first
-        }
-        return node.bytes.first ?? 0
-    }
+    var firstByte: UInt8 { edgeByte(last: false) }
 
     /// The last byte of this subtree's text (0 when empty).
     @usableFromInline
-    var lastByte: UInt8 {
+    var lastByte: UInt8 { edgeByte(last: true) }
+
+    /// The first byte of this subtree's text, or the `last` one (0 when empty).
+    @usableFromInline
+    func edgeByte(last: Bool) -> UInt8 {
         var node = self
         while node.height > 0 {
-            guard let last = node.children.last else { return 0 }
-            node = last
+            guard let child = last ? node.children.last : node.children.first else { return 0 }
+            node = child
         }
-        return node.bytes.last ?? 0
+        return (last ? node.bytes.last : node.bytes.first) ?? 0
     }
 
     /// Removes the leading `\n` of this (uniquely referenced) subtree, dropping leaves and
