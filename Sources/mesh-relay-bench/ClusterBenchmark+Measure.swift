@@ -64,19 +64,8 @@ extension ClusterBenchmark {
         }
         var phaseRNG = SplitMix64(seed: 7)
         for i in 0..<options.clients {
-            let mailbox = mailboxes[i]
             let phase = interval * (Double(phaseRNG.next() % 1_000_000) / 1_000_000)
-            tickers.append(Task {
-                var next = start + phase
-                var ticks = 0
-                while next < end {
-                    try? await Task.sleep(until: next, clock: .continuous)
-                    mailbox.push(Received(text: nil, at: .now, tag: tick))
-                    ticks += 1
-                    next += interval
-                }
-                return ticks
-            })
+            tickers.append(mailboxes[i].ticks(tick, from: start + phase, every: interval, until: end))
         }
         let victim = nodes[nodes.count - 1]
         if let killAt = options.killAt {

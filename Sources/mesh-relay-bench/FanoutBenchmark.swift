@@ -63,17 +63,7 @@ enum FanoutBenchmark {
             })
             // Ticks at a random phase within the interval, on a fixed schedule (no drift).
             let phase = interval * (Double(phaseRNG.next() % 1_000_000) / 1_000_000)
-            tickers.append(Task {
-                var next = start + phase
-                var ticks = 0
-                while next < end {
-                    try? await Task.sleep(until: next, clock: .continuous)
-                    socket.inbox.push(Received(text: nil, at: .now, tag: tick))
-                    ticks += 1
-                    next += interval
-                }
-                return ticks
-            })
+            tickers.append(socket.inbox.ticks(tick, from: start + phase, every: interval, until: end))
         }
         var ticksPushed: [Int] = []
         for ticker in tickers { ticksPushed.append(await ticker.value) }
