@@ -27,14 +27,11 @@ extension ClusterBenchmark {
         var caughtUpLatency = Samples()
         var ack = Samples()
         var reconnectTimes = Samples()
-        var edits = 0
-        var opsSent = 0
+        var counts = ClientCounts()
         var resends = 0
         var reconnects = 0
-        var errorCount = 0
+        /// The first few error messages.
         var errors: [String] = []
-        var hashChecks = 0
-        var hashMismatches = 0
     }
 
     private enum Phase { case live, awaitingWelcome, awaitingAnswer }
@@ -63,7 +60,7 @@ extension ClusterBenchmark {
         status.set(revision: client.revision, synchronized: true, ticks: 0)
 
         func note(_ error: String) {
-            result.errorCount += 1
+            result.counts.errors += 1
             if result.errors.count < 5 { result.errors.append("c\(index): \(error)") }
         }
 
@@ -77,7 +74,7 @@ extension ClusterBenchmark {
                 let message = try Wire.encode(.op(.init(path: path, baseRev: outgoing.baseRevision, ops: outgoing.operation,
                                                         opId: outgoing.opId)))
                 shared.log.sent(outgoing.opId, at: .now, node: node)
-                result.opsSent += 1
+                result.counts.opsSent += 1
                 try await socket.send(message)
             } catch {
                 // The socket is closing: its end arrives as an event, and the op goes again after the catch-up.
@@ -134,8 +131,8 @@ extension ClusterBenchmark {
                 _ = try await committed(remote.ops, revision: remote.rev, author: remote.author, opId: remote.opId,
                                         at: at, inCatchUp: false)
             case let .hash(check) where check.path == path && check.rev == client.revision && client.state == .synchronized:
-                result.hashChecks += 1
-                if DocumentHash.of(text.description) != check.hash { result.hashMismatches += 1 }
+                result.counts.hashChecks += 1
+                if DocumentHash.of(text.description) != check.hash { result.counts.hashMismatches += 1 }
             case let .error(error):
                 note("\(error)")
             default:
@@ -226,7 +223,7 @@ extension ClusterBenchmark {
                     let operation = TextOperation.replacing(at..<at, with: token + "\n", in: text.count)
                     try operation.apply(to: &text)
                     result.typed.append(token)
-                    result.edits += 1
+                    result.counts.edits += 1
                     unsent.append(token)
                     if let outgoing = try client.applyLocal(operation) { await send(outgoing) }
                 } else if item.tag == stop {

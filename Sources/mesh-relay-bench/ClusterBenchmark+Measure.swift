@@ -144,7 +144,8 @@ extension ClusterBenchmark {
         }
 
         var within = Samples(), across = Samples(), resent = Samples(), caughtUp = Samples(), ack = Samples(), reconnectTimes = Samples()
-        var edits = 0, opsSent = 0, resends = 0, reconnects = 0, errors = 0, hashChecks = 0, hashMismatches = 0
+        var counts = ClientCounts()
+        var resends = 0, reconnects = 0
         var errorExamples: [String] = []
         for result in results.compactMap({ $0 }) {
             within.merge(result.within)
@@ -153,13 +154,9 @@ extension ClusterBenchmark {
             caughtUp.merge(result.caughtUpLatency)
             ack.merge(result.ack)
             reconnectTimes.merge(result.reconnectTimes)
-            edits += result.edits
-            opsSent += result.opsSent
+            counts += result.counts
             resends += result.resends
             reconnects += result.reconnects
-            errors += result.errorCount
-            hashChecks += result.hashChecks
-            hashMismatches += result.hashMismatches
             errorExamples += result.errors.prefix(max(0, 5 - errorExamples.count))
         }
         let onVictim = options.killAt == nil ? 0 : (0..<options.clients).filter { $0 % nodes.count == victim.index }.count
@@ -170,9 +167,7 @@ extension ClusterBenchmark {
               + (killedAt.map { _ in ", node \(victim.index + 1) killed (SIGKILL) at \(String(format: "%g", options.killAt!)) s" } ?? ", no kill"))
         print(String(format: "  setup: %d signups, %d sessions, %d sockets joined (client i straight to node i mod %d) in %.1f s",
                      options.clients, options.sessions, options.clients, options.nodes, setupSeconds))
-        print(String(format: "  edits: %@ typed (%.0f/s, target %.0f/s); ops sent: %@ (%@ composed into a pending op)",
-                     grouped(edits), Double(edits) / options.seconds, Double(options.clients) * options.editsPerSecond,
-                     grouped(opsSent), grouped(edits - opsSent)))
+        print(counts.editsLine("typed", clients: options.clients, rate: options.editsPerSecond, seconds: options.seconds))
         print("  broadcast latency (op sent → remoteOp at each other member; ops first sent after a "
               + "\(String(format: "%g", options.warmupSeconds)) s warm-up):")
         print("    within a node (sender and receiver on one node): \(grouped(within.count)) samples, \(within.summary([50, 90, 99, 99.9]))")
@@ -196,8 +191,8 @@ extension ClusterBenchmark {
             print("  reconnects: \(reconnects) (clients on the killed node: \(onVictim)); socket closed → caught up: "
                   + reconnectTimes.summary([50, 99]) + "; ops resent: \(resends)")
         }
-        print("  error messages: \(errors)" + (errorExamples.isEmpty ? "" : " (\(errorExamples.joined(separator: "; ")))")
-              + "; hash checks \(grouped(hashChecks)), mismatches \(hashMismatches)")
+        print("  error messages: \(counts.errors)" + (errorExamples.isEmpty ? "" : " (\(errorExamples.joined(separator: "; ")))")
+              + "; hash checks \(grouped(counts.hashChecks)), mismatches \(counts.hashMismatches)")
         print(String(format: "  drain after the last tick: %.3f s; converged: %@; sessions agreeing with the server's text: %d of %d",
                      drainSeconds, converged ? "yes" : "NO", sessionsRight, options.sessions))
         for line in mismatches { print("    \(line)") }
@@ -207,6 +202,6 @@ extension ClusterBenchmark {
             print("  node \(node.index + 1): \(figures)")
         }
         return failures.isEmpty && converged && sessionsRight == options.sessions && wrongTokens.isEmpty && lostTokens.isEmpty
-            && missingDeliveries == 0 && duplicates == 0 && unexpectedDeliveries == 0 && errors == 0 && hashMismatches == 0
+            && missingDeliveries == 0 && duplicates == 0 && unexpectedDeliveries == 0 && counts.errors == 0 && counts.hashMismatches == 0
     }
 }
