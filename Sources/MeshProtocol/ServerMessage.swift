@@ -176,7 +176,7 @@ public enum ServerMessage: Sendable, Hashable {
         }
     }
 
-    /// The answer to `ping` (`{"type":"pong","id":…}`), echoing the ping's `id`.
+    /// A document of the session created or deleted (`{"type":"document","path":…,"change":…}`).
     public struct DocumentEvent: Sendable, Hashable, Codable {
         public enum Change: String, Sendable, Hashable, Codable { case created, deleted }
         public var path: String
@@ -187,6 +187,7 @@ public enum ServerMessage: Sendable, Hashable {
         }
     }
 
+    /// The answer to `ping` (`{"type":"pong","id":…}`), echoing the ping's `id`.
     public struct Pong: Sendable, Hashable, Codable {
         public var id: String?
         public init(id: String? = nil) { self.id = id }

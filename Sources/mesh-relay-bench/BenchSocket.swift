@@ -75,6 +75,25 @@ final class Inbox: Sendable {
     }
 }
 
+extension Inbox {
+    /// A task that pushes a local event tagged `tag` at `start`, then every `interval` while
+    /// before `end`, on a fixed schedule (no drift); its value is how many it pushed.
+    func ticks(_ tag: Int, from start: ContinuousClock.Instant, every interval: Duration,
+               until end: ContinuousClock.Instant) -> Task<Int, Never> {
+        Task {
+            var next = start
+            var ticks = 0
+            while next < end {
+                try? await Task.sleep(until: next, clock: .continuous)
+                self.push(Received(text: nil, at: .now, tag: tag))
+                ticks += 1
+                next += interval
+            }
+            return ticks
+        }
+    }
+}
+
 /// One collaboration WebSocket (`/v1/ws`) over loopback, thin on purpose: messages are sent as
 /// pre-encoded text, frames are stamped on arrival and queued raw in ``inbox``.
 final class BenchSocket: Sendable {

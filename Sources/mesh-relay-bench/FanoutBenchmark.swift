@@ -63,17 +63,7 @@ enum FanoutBenchmark {
             })
             // Ticks at a random phase within the interval, on a fixed schedule (no drift).
             let phase = interval * (Double(phaseRNG.next() % 1_000_000) / 1_000_000)
-            tickers.append(Task {
-                var next = start + phase
-                var ticks = 0
-                while next < end {
-                    try? await Task.sleep(until: next, clock: .continuous)
-                    socket.inbox.push(Received(text: nil, at: .now, tag: tick))
-                    ticks += 1
-                    next += interval
-                }
-                return ticks
-            })
+            tickers.append(socket.inbox.ticks(tick, from: start + phase, every: interval, until: end))
         }
         var ticksPushed: [Int] = []
         for ticker in tickers { ticksPushed.append(await ticker.value) }
@@ -119,18 +109,15 @@ enum FanoutBenchmark {
 
         var broadcast = Samples()
         var ackLatency = Samples()
-        var edits = 0, opsSent = 0, remoteOps = 0, errors = 0, hashChecks = 0, hashMismatches = 0
+        var counts = ClientCounts()
+        var remoteOps = 0
         for r in results {
             broadcast.merge(r.broadcast)
             ackLatency.merge(r.ack)
-            edits += r.edits
-            opsSent += r.opsSent
+            counts += r.counts
             remoteOps += r.remoteOps
-            errors += r.errors
-            hashChecks += r.hashChecks
-            hashMismatches += r.hashMismatches
         }
-        let expectedDeliveries = opsSent * (options.perSession - 1)
+        let expectedDeliveries = counts.opsSent * (options.perSession - 1)
 
         print("fanout: \(options.clients) clients in \(sessions) sessions (\(options.perSession) per session, one document each), "
               + "\(String(format: "%g", options.editsPerSecond)) edits/s per client for \(String(format: "%g", options.seconds)) s")
@@ -138,16 +125,14 @@ enum FanoutBenchmark {
         print("  \(server.limitsDescription)")
         print(String(format: "  setup: %d signups, %d sessions, %d sockets joined in %.1f s", options.clients, sessions,
                      options.clients, setupSeconds))
-        print(String(format: "  edits: %@ made (%.0f/s, target %.0f/s); ops sent: %@ (%@ composed into a pending op)",
-                     grouped(edits), Double(edits) / options.seconds, Double(options.clients) * options.editsPerSecond,
-                     grouped(opsSent), grouped(edits - opsSent)))
+        print(counts.editsLine("made", clients: options.clients, rate: options.editsPerSecond, seconds: options.seconds))
         print("  broadcast latency (op sent → remoteOp at each other member; ops sent after a \(String(format: "%g", options.warmupSeconds)) s warm-up, "
               + "\(grouped(broadcast.count)) samples):")
         print("    \(broadcast.summary([50, 90, 99, 99.9]))")
         print("  sender op → ack: \(ackLatency.summary([50, 90, 99]))")
         print("  deliveries: \(grouped(remoteOps)) remoteOps of \(grouped(expectedDeliveries)) expected"
               + (remoteOps == expectedDeliveries ? " (every op delivered)" : " (MISSING \(expectedDeliveries - remoteOps))")
-              + "; error messages: \(errors); hash checks \(grouped(hashChecks)), mismatches \(hashMismatches)")
+              + "; error messages: \(counts.errors); hash checks \(grouped(counts.hashChecks)), mismatches \(counts.hashMismatches)")
         print(String(format: "  drain after the last tick: %.3f s; converged: %@; sessions agreeing with the server's text: %d of %d",
                      drainSeconds, converged ? "yes" : "NO", sessionsRight, sessions))
         for line in mismatches { print("    \(line)") }
@@ -156,7 +141,7 @@ enum FanoutBenchmark {
         print(String(format: "  target: broadcast p99 ≤ 5 ms — result p99 %.3f ms (%@)", broadcast.percentile(99),
                      broadcast.percentile(99) <= 5 ? "met" : "missed"))
         return failures.isEmpty && converged && sessionsRight == sessions && remoteOps == expectedDeliveries
-            && hashMismatches == 0 && errors == 0
+            && counts.hashMismatches == 0 && counts.errors == 0
     }
 
     struct ClientResult {
@@ -164,12 +149,8 @@ enum FanoutBenchmark {
         var revision: Int
         var broadcast: Samples
         var ack: Samples
-        var edits: Int
-        var opsSent: Int
         var remoteOps: Int
-        var errors: Int
-        var hashChecks: Int
-        var hashMismatches: Int
+        var counts = ClientCounts()
     }
 
     /// One client: ticks make a random edit, acks release composed edits, remoteOps are
@@ -181,7 +162,7 @@ enum FanoutBenchmark {
         var text = TextBuffer(snapshot.text)
         var rng = SplitMix64(seed: 0x5EED &+ UInt64(index) &* 0x9E37_79B9)
         var result = ClientResult(text: "", revision: 0, broadcast: Samples(capacity: 4_000), ack: Samples(capacity: 1_000),
-                                  edits: 0, opsSent: 0, remoteOps: 0, errors: 0, hashChecks: 0, hashMismatches: 0)
+                                  remoteOps: 0)
         var sentAt = ContinuousClock.now
         let alphabet = Array("abcdefghijklmnopqrstuvwxyz ".unicodeScalars)
         var ticks = 0
@@ -192,7 +173,7 @@ enum FanoutBenchmark {
                                                     ops: outgoing.operation, opId: outgoing.opId)))
             sentAt = .now
             log.record(outgoing.opId, at: sentAt)
-            result.opsSent += 1
+            result.counts.opsSent += 1
             try await socket.send(message)
         }
 
@@ -212,10 +193,10 @@ enum FanoutBenchmark {
                         result.remoteOps += 1
                     case let .hash(check) where check.rev == client.revision && client.state == .synchronized:
                         // Only comparable with nothing in flight: local edits are not in the server's text yet.
-                        result.hashChecks += 1
-                        if DocumentHash.of(text.description) != check.hash { result.hashMismatches += 1 }
+                        result.counts.hashChecks += 1
+                        if DocumentHash.of(text.description) != check.hash { result.counts.hashMismatches += 1 }
                     case .error:
-                        result.errors += 1
+                        result.counts.errors += 1
                     default:
                         break
                     }
@@ -235,7 +216,7 @@ enum FanoutBenchmark {
                         op = .replacing(at..<at, with: String(typed), in: length)
                     }
                     try op.apply(to: &text)
-                    result.edits += 1
+                    result.counts.edits += 1
                     if let outgoing = try client.applyLocal(op) { try await send(outgoing) }
                 } else if item.tag == stop {
                     break loop

@@ -62,6 +62,31 @@ struct SplitMix64: RandomNumberGenerator {
     }
 }
 
+/// What each fanout or cluster client counts, summed over the clients with `+=`.
+struct ClientCounts: Sendable {
+    var edits = 0
+    var opsSent = 0
+    /// `error` messages received.
+    var errors = 0
+    var hashChecks = 0
+    var hashMismatches = 0
+
+    static func += (total: inout ClientCounts, client: ClientCounts) {
+        total.edits += client.edits
+        total.opsSent += client.opsSent
+        total.errors += client.errors
+        total.hashChecks += client.hashChecks
+        total.hashMismatches += client.hashMismatches
+    }
+
+    /// "edits: … `verb` (…/s, target …/s); ops sent: …", for `clients` clients at `rate` edits/s
+    /// each for `seconds`.
+    func editsLine(_ verb: String, clients: Int, rate: Double, seconds: Double) -> String {
+        String(format: "  edits: %@ \(verb) (%.0f/s, target %.0f/s); ops sent: %@ (%@ composed into a pending op)",
+               grouped(edits), Double(edits) / seconds, Double(clients) * rate, grouped(opsSent), grouped(edits - opsSent))
+    }
+}
+
 /// "12,345".
 func grouped(_ value: Int) -> String {
     let digits = String(value.magnitude)

@@ -66,6 +66,18 @@ while index < arguments.count {
     return value
 }
 
+/// Runs the scenario and exits: 0 after a correct run, 1 after a wrong one ("RUN WAS WRONG") or
+/// an error (on stderr).
+@MainActor func finish(_ run: () async throws -> Bool) async -> Never {
+    do {
+        if try await run() { exit(0) }
+        print("RUN WAS WRONG: see above")
+    } catch {
+        FileHandle.standardError.write(Data("mesh-relay-bench: \(error)\n".utf8))
+    }
+    exit(1)
+}
+
 guard let database = BenchDatabase(rawValue: options["--database"] ?? "sqlite") else {
     FileHandle.standardError.write(Data("--database must be sqlite, postgres or memory\n".utf8))
     exit(2)
@@ -114,20 +126,10 @@ if scenario == "cluster" {
     cluster.mesh = options["--mesh"] ?? environment["MESH_BIN"]
         ?? (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0]))
             .deletingLastPathComponent().appendingPathComponent("mesh").path
-    do {
-        let correct = try await ClusterBenchmark.run(options: cluster)
-        if !correct {
-            print("RUN WAS WRONG: see above")
-            exit(1)
-        }
-    } catch {
-        FileHandle.standardError.write(Data("mesh-relay-bench: \(error)\n".utf8))
-        exit(1)
-    }
-    exit(0)
+    await finish { try await ClusterBenchmark.run(options: cluster) }
 }
 
-do {
+await finish {
     // The trace is loaded before the server starts: decoding it is not part of the run.
     var trace: EditingTrace?
     if scenario == "stream" {
@@ -160,11 +162,5 @@ do {
         throw error
     }
     await server.stop()
-    if !correct {
-        print("RUN WAS WRONG: see above")
-        exit(1)
-    }
-} catch {
-    FileHandle.standardError.write(Data("mesh-relay-bench: \(error)\n".utf8))
-    exit(1)
+    return correct
 }

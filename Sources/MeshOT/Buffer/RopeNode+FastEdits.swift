@@ -31,17 +31,9 @@ extension RopeNode {
             return lines
         }
         // Boundary offsets go into the left child.
-        var i = 0
-        var base = 0
-        let last = children.count - 1
-        while i < last {
-            let length = children[i].summary.scalars
-            if offset <= base + length { break }
-            base += length
-            i += 1
-        }
+        let (i, local, _) = child(at: offset, preferLeft: true) { $0.scalars }
         RopeNode.makeUnique(&children[i])
-        guard let lines = children[i].fastInsert(source, inserted, at: offset - base, maxLeafBytes: maxLeafBytes)
+        guard let lines = children[i].fastInsert(source, inserted, at: local, maxLeafBytes: maxLeafBytes)
         else { return nil }
         summary.utf8 += inserted.utf8
         summary.scalars += inserted.scalars
@@ -77,15 +69,8 @@ extension RopeNode {
             summary += delta
             return delta
         }
-        var i = 0
-        var base = 0
-        let last = children.count - 1
-        while i < last {
-            let length = children[i].summary.scalars
-            if range.lowerBound < base + length { break }
-            base += length
-            i += 1
-        }
+        let (i, _, before) = child(at: range.lowerBound, preferLeft: false) { $0.scalars }
+        let base = before.scalars
         if range.upperBound > base + children[i].summary.scalars { return nil }
         RopeNode.makeUnique(&children[i])
         guard let delta = children[i].fastDelete((range.lowerBound - base)..<(range.upperBound - base),

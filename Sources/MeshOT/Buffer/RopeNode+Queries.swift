@@ -1,33 +1,49 @@
 /// Read-only descents: O(log n) to reach a leaf, then at most one leaf scan.
 extension RopeNode {
-    /// The leaf holding scalar `offset` and the summary of everything before that leaf.
-    /// With `preferLeft`, an offset on a leaf boundary resolves to the leaf that ends there
-    /// (so `offset == scalars` is valid); otherwise to the leaf that starts there.
+    /// The child of this internal node where `target` falls, measuring children with `measure`
+    /// (scalars, line breaks, code units): its index, what is left of `target` in it, and the
+    /// summary of the children before it. With `preferLeft`, a target on a boundary between
+    /// children goes into the one that ends there (so `target == measure(summary)` is valid);
+    /// otherwise into the one that starts there.
     @inlinable
-    func leaf(containing offset: Int, preferLeft: Bool) -> (leaf: RopeNode, before: RopeSummary, offset: Int) {
+    func child(at target: Int, preferLeft: Bool,
+               measure: (RopeSummary) -> Int) -> (index: Int, remaining: Int, before: RopeSummary) {
+        var before = RopeSummary.zero
+        var remaining = target
+        let last = children.count - 1
+        var i = 0
+        while i < last {
+            let child = children[i].summary
+            let width = measure(child)
+            if preferLeft ? remaining <= width : remaining < width { break }
+            remaining -= width
+            before += child
+            i += 1
+        }
+        return (i, remaining, before)
+    }
+
+    /// The leaf where `target` falls (``child(at:preferLeft:measure:)`` at every level), the
+    /// summary of everything before that leaf, and what is left of `target` in it.
+    @inlinable
+    func descend(to target: Int, preferLeft: Bool,
+                 measure: (RopeSummary) -> Int) -> (leaf: RopeNode, before: RopeSummary, remaining: Int) {
         var node = self
         var before = RopeSummary.zero
-        var offset = offset
+        var remaining = target
         while node.height > 0 {
-            let children = node.children
-            let last = children.count - 1
-            var i = 0
-            while i < last {
-                let child = children[i].summary
-                if preferLeft ? offset <= child.scalars : offset < child.scalars { break }
-                offset -= child.scalars
-                before += child
-                i += 1
-            }
-            node = children[i]
+            let step = node.child(at: remaining, preferLeft: preferLeft, measure: measure)
+            before += step.before
+            remaining = step.remaining
+            node = node.children[step.index]
         }
-        return (node, before, offset)
+        return (node, before, remaining)
     }
 
     /// The scalar at `offset` (0..<scalars).
     @usableFromInline
     func scalar(at offset: Int) -> Unicode.Scalar {
-        let (leaf, _, local) = leaf(containing: offset, preferLeft: false)
+        let (leaf, _, local) = descend(to: offset, preferLeft: false) { $0.scalars }
         let index = leaf.byteIndex(ofScalar: local)
         return leaf.bytes.withUnsafeBufferPointer { UTF8Bytes.decode($0, at: index) }
     }
@@ -36,7 +52,7 @@ extension RopeNode {
     /// `\r` and `\n` is first moved before the `\r`.
     @usableFromInline
     func prefixSummary(_ offset: Int, snapOutOfLineBreak: Bool) -> RopeSummary {
-        let (leaf, before, local) = leaf(containing: offset, preferLeft: true)
+        let (leaf, before, local) = descend(to: offset, preferLeft: true) { $0.scalars }
         var p = leaf.byteIndex(ofScalar: local)
         return leaf.bytes.withUnsafeBufferPointer { buffer in
             // `\r\n` never straddles leaves, so both bytes are in this leaf if anywhere.
@@ -50,22 +66,8 @@ extension RopeNode {
     /// Summaries of the text before and after the `k`-th line break (1 ≤ k ≤ summary.lines).
     @usableFromInline
     func lineBreak(_ k: Int) -> (start: RopeSummary, end: RopeSummary) {
-        var node = self
-        var before = RopeSummary.zero
-        var k = k
-        while node.height > 0 {
-            let children = node.children
-            let last = children.count - 1
-            var i = 0
-            while i < last {
-                let child = children[i].summary
-                if k <= child.lines { break }
-                k -= child.lines
-                before += child
-                i += 1
-            }
-            node = children[i]
-        }
+        let (node, before, remaining) = descend(to: k, preferLeft: true) { $0.lines }
+        var k = remaining
         return node.bytes.withUnsafeBufferPointer { buffer in
             var i = 0
             let n = buffer.count
@@ -93,24 +95,9 @@ extension RopeNode {
     func scalarOffset(forUnits units: Int, _ encoding: PositionEncoding) -> Int {
         if units <= 0 { return 0 }
         if units >= summary.units(encoding) { return summary.scalars }
-        var node = self
-        var scalarsBefore = 0
-        var units = units
-        while node.height > 0 {
-            let children = node.children
-            let last = children.count - 1
-            var i = 0
-            while i < last {
-                let child = children[i].summary
-                let width = child.units(encoding)
-                if units < width { break }
-                units -= width
-                scalarsBefore += child.scalars
-                i += 1
-            }
-            node = children[i]
-        }
-        if node.isASCII { return scalarsBefore + min(units, node.summary.scalars) }
+        let (node, before, remaining) = descend(to: units, preferLeft: false) { $0.units(encoding) }
+        let scalarsBefore = before.scalars
+        if node.isASCII { return scalarsBefore + min(remaining, node.summary.scalars) }
         return node.bytes.withUnsafeBufferPointer { buffer in
             var i = 0
             var scalars = 0
@@ -118,7 +105,7 @@ extension RopeNode {
             while i < buffer.count {
                 let length = UTF8Bytes.sequenceLength(lead: buffer[i])
                 let width = UTF8Bytes.width(ofSequence: length, encoding)
-                if consumed + width > units { break }
+                if consumed + width > remaining { break }
                 consumed += width
                 scalars += 1
                 i += length

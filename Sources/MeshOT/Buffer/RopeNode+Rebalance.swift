@@ -11,17 +11,9 @@ extension RopeNode {
             recomputeSummary()
             return splitOverfullLeaf(limits)
         }
-        var i = 0
-        var base = 0
-        let last = children.count - 1
-        while i < last {
-            let length = children[i].summary.scalars
-            if offset <= base + length { break }
-            base += length
-            i += 1
-        }
+        let (i, local, _) = child(at: offset, preferLeft: true) { $0.scalars }
         RopeNode.makeUnique(&children[i])
-        let extra = children[i].insertSlow(source, at: offset - base, limits)
+        let extra = children[i].insertSlow(source, at: local, limits)
         children.insert(contentsOf: extra, at: i + 1)
         repairLineBreakBoundaries(junctions: (i - 1)...(i + extra.count))
         recomputeSummary()

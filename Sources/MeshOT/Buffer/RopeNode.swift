@@ -131,63 +131,68 @@ final class RopeNode: @unchecked Sendable {
         let pieces = (n + limits.maxLeafBytes - 1) / limits.maxLeafBytes
         let cuts = bytes.withUnsafeBufferPointer { UTF8Bytes.cutPoints($0, pieces: max(2, pieces)) }
         guard cuts.count > 2 else { return [] }
-        var rest: [RopeNode] = []
-        rest.reserveCapacity(cuts.count - 2)
-        for i in 1..<(cuts.count - 1) {
-            rest.append(RopeNode(leaf: Array(bytes[cuts[i]..<cuts[i + 1]])))
-        }
-        bytes.removeSubrange(cuts[1]...)
-        recomputeSummary()
-        return rest
+        return splitOff(at: cuts)
     }
 
     /// Splits an over-full internal node's children into nodes of at most `limits.maxChildren`.
     /// Keeps the first group in `self`; returns the others.
     @usableFromInline
     func splitOverfullInternal(_ limits: RopeLimits) -> [RopeNode] {
-        let n = children.count
-        guard n > limits.maxChildren else { return [] }
-        let groups = (n + limits.maxChildren - 1) / limits.maxChildren
+        guard children.count > limits.maxChildren else { return [] }
+        return splitOff(at: RopeNode.evenCuts(children.count, limits))
+    }
+
+    /// Keeps the first of the pieces that `cuts` (ascending, from 0 to the count of bytes or
+    /// children, at least three) cuts this node's bytes or children into; returns the others as
+    /// new nodes of the same height.
+    @usableFromInline
+    func splitOff(at cuts: [Int]) -> [RopeNode] {
         var rest: [RopeNode] = []
-        rest.reserveCapacity(groups - 1)
-        for g in 1..<groups {
-            rest.append(RopeNode(children: Array(children[(g * n / groups)..<((g + 1) * n / groups)])))
+        rest.reserveCapacity(cuts.count - 2)
+        for i in 1..<(cuts.count - 1) {
+            let piece = cuts[i]..<cuts[i + 1]
+            rest.append(height == 0 ? RopeNode(leaf: Array(bytes[piece])) : RopeNode(children: Array(children[piece])))
         }
-        children.removeSubrange((n / groups)...)
+        if height == 0 { bytes.removeSubrange(cuts[1]...) } else { children.removeSubrange(cuts[1]...) }
         recomputeSummary()
         return rest
+    }
+
+    /// Where to cut `n` children into as few groups as `limits.maxChildren` allows, evenly:
+    /// from 0 to `n`, one more cut than groups (just 0 for none).
+    @usableFromInline
+    static func evenCuts(_ n: Int, _ limits: RopeLimits) -> [Int] {
+        guard n > 0 else { return [0] }
+        let groups = (n + limits.maxChildren - 1) / limits.maxChildren
+        return (0...groups).map { $0 * n / groups }
     }
 
     /// Groups same-height `nodes` under as few parents as the limits allow, evenly.
     @usableFromInline
     static func parents(of nodes: [RopeNode], _ limits: RopeLimits) -> [RopeNode] {
-        let n = nodes.count
-        let groups = (n + limits.maxChildren - 1) / limits.maxChildren
-        return (0..<groups).map { g in RopeNode(children: Array(nodes[(g * n / groups)..<((g + 1) * n / groups)])) }
+        let cuts = evenCuts(nodes.count, limits)
+        return (0..<(cuts.count - 1)).map { g in RopeNode(children: Array(nodes[cuts[g]..<cuts[g + 1]])) }
     }
 
     // MARK: Edges
 
     /// The first byte of this subtree's text (0 when empty).
     @usableFromInline
-    var firstByte: UInt8 {
-        var node = self
-        while node.height > 0 {
-            guard let first = node.children.first else { return 0 }
-            node = first
-        }
-        return node.bytes.first ?? 0
-    }
+    var firstByte: UInt8 { edgeByte(last: false) }
 
     /// The last byte of this subtree's text (0 when empty).
     @usableFromInline
-    var lastByte: UInt8 {
+    var lastByte: UInt8 { edgeByte(last: true) }
+
+    /// The first byte of this subtree's text, or the `last` one (0 when empty).
+    @usableFromInline
+    func edgeByte(last: Bool) -> UInt8 {
         var node = self
         while node.height > 0 {
-            guard let last = node.children.last else { return 0 }
-            node = last
+            guard let child = last ? node.children.last : node.children.first else { return 0 }
+            node = child
         }
-        return node.bytes.last ?? 0
+        return (last ? node.bytes.last : node.bytes.first) ?? 0
     }
 
     /// Removes the leading `\n` of this (uniquely referenced) subtree, dropping leaves and

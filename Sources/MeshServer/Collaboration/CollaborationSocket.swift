@@ -18,14 +18,7 @@ struct CollaborationSocket {
     func run(user: AuthUser, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
         var messages = inbound.messages(maxSize: limits.maxFrameBytes).makeAsyncIterator()
         let connection: ClientConnection
-        // `hello` must come within `limits.helloTimeout`: a socket that never says it holds a
-        // connection for nothing. Closing our side ends the inbound stream too.
-        let helloTimeout = limits.helloTimeout
-        let watchdog = Task {
-            try await Task.sleep(for: helloTimeout)
-            try? await outbound.write(.text(WireCodec.encode(.error(ErrorMessage(.badRequest, "no hello within \(helloTimeout)")))))
-            try? await outbound.close(.policyViolation, reason: "no hello in time")
-        }
+        let watchdog = outbound.helloWatchdog(limits.helloTimeout)
         do {
             connection = try await handshake(user: user, messages: &messages, outbound: outbound)
             watchdog.cancel()
@@ -35,9 +28,7 @@ struct CollaborationSocket {
             }
         } catch {
             watchdog.cancel()
-            let message = (error as? ErrorMessage) ?? ErrorMessage(.badRequest, "\(error)")
-            try? await outbound.write(.text(WireCodec.encode(.error(message))))
-            try? await outbound.close(.policyViolation, reason: message.code.rawValue)
+            await outbound.reject(error)
             return
         }
         let liveKey = live.register(user: user.id) { reason in connection.close(reason: reason) }
@@ -194,5 +185,26 @@ struct CollaborationSocket {
             throw ErrorMessage(.internal, "document vanished while being created")
         }
         return try await hub.document(stored)
+    }
+}
+
+extension WebSocketOutboundWriter {
+    /// Closes the connection unless cancelled within `timeout`: `hello` must come in time, as a
+    /// socket that never says it holds a connection for nothing. Closing our side ends the
+    /// inbound stream too.
+    func helloWatchdog(_ timeout: Duration) -> Task<Void, any Error> {
+        Task {
+            try await Task.sleep(for: timeout)
+            try? await write(.text(WireCodec.encode(.error(ErrorMessage(.badRequest, "no hello within \(timeout)")))))
+            try? await close(.policyViolation, reason: "no hello in time")
+        }
+    }
+
+    /// Answers a failed hello with `error` (a bad request unless it is an ``ErrorMessage``) and
+    /// closes the connection.
+    func reject(_ error: any Error) async {
+        let message = (error as? ErrorMessage) ?? ErrorMessage(.badRequest, "\(error)")
+        try? await write(.text(WireCodec.encode(.error(message))))
+        try? await close(.policyViolation, reason: message.code.rawValue)
     }
 }

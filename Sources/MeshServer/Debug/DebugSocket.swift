@@ -21,12 +21,7 @@ struct DebugSocket {
     func run(user: AuthUser, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
         var messages = inbound.messages(maxSize: limits.maxFrameBytes).makeAsyncIterator()
         // `hello` must come within `limits.helloTimeout`, as on `/v1/ws`.
-        let helloTimeout = limits.helloTimeout
-        let watchdog = Task {
-            try await Task.sleep(for: helloTimeout)
-            try? await outbound.write(.text(WireCodec.encode(.error(ErrorMessage(.badRequest, "no hello within \(helloTimeout)")))))
-            try? await outbound.close(.policyViolation, reason: "no hello in time")
-        }
+        let watchdog = outbound.helloWatchdog(limits.helloTimeout)
         let session: any DebugEndpoint
         let connection: ClientConnection
         let id = UUID()
@@ -53,9 +48,7 @@ struct DebugSocket {
             }
         } catch {
             watchdog.cancel()
-            let message = (error as? ErrorMessage) ?? ErrorMessage(.badRequest, "\(error)")
-            try? await outbound.write(.text(WireCodec.encode(.error(message))))
-            try? await outbound.close(.policyViolation, reason: message.code.rawValue)
+            await outbound.reject(error)
             return
         }
         let sessionID = connection.session
