@@ -60,7 +60,9 @@ function field(label, name, attributes = {}) {
 
 function renderNav() {
   if (!me) {
-    replace(nav, h('a', { href: '/#/login' }, 'Log in'), h('a', { href: '/#/signup' }, 'Sign up'));
+    // From an invite page, logging in or signing up comes back to it.
+    const back = () => { if (location.pathname.startsWith('/join/')) rememberNext(location.pathname); };
+    replace(nav, h('a', { href: '/#/login', onclick: back }, 'Log in'), h('a', { href: '/#/signup', onclick: back }, 'Sign up'));
     return;
   }
   replace(nav,

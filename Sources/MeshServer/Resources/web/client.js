@@ -612,6 +612,7 @@ export class SessionClient extends Emitter {
     this.role = leniently(message.role);
     if (this.me) { this.me.role = this.role; this.online.set(this.me.user, this.me); }
     this.emit('role', this.role);
+    this.emit('participants');
     for (const document of this.documents.values()) document.emit('state', document.state);
   }
 
