@@ -52,7 +52,7 @@ export function startDevServer(port = 0) {
 
   async function body(req) {
     let text = '';
-    for await (const chunk of req) { text += chunk; if (text.length > 1 << 20) throw new Error('too large'); }
+    for await (const chunk of req) { text += chunk; if (text.length > 4 << 20) throw new Error('too large'); }
     return text ? JSON.parse(text) : {};
   }
 
@@ -166,6 +166,14 @@ export function startDevServer(port = 0) {
         return json(res, 201, wire(invite));
       }
       if (method === 'DELETE') { const i = s.invites.get(item); if (i) i.revoked = true; return json(res, 204); }
+    }
+    if (part === 'documents' && method === 'POST') {
+      if (s.members.get(me.id) === 'viewer') return fail(res, 403, 'forbidden', 'viewers cannot create documents');
+      if (s.hub.documents.has(input.path)) return fail(res, 409, 'conflict', 'that document exists');
+      s.hub.createDocument(input.path, input.text ?? '');
+      for (const c of s.hub.connections) if (c.welcomed && !c.closed) c.send({ type: 'document', path: input.path, change: 'created' });
+      s.hub.deliverAll();
+      return json(res, 201, { id: input.path, path: input.path, revision: 0, size: Buffer.byteLength(input.text ?? ''), updatedAt: new Date().toISOString() });
     }
     if (part === 'documents' && method === 'GET') {
       return json(res, 200, [...s.hub.documents].map(([p, e]) => ({ id: p, path: p, revision: e.doc.revision, size: Buffer.byteLength(e.doc.text), updatedAt: new Date().toISOString() })));
