@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // Pure operational-transform core: no I/O, no clocks, no logging.
@@ -58,16 +59,21 @@ let package = Package(
             dependencies: [
                 "MeshOT", "MeshProtocol", "MeshStore", "MeshSandbox", "MeshFraming",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // ServerChildChannel and HTTPServerBuilder, for the TLS channel whose certificate reloads.
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                // SIGHUP: the TLS certificate and key are read again.
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 // Typed errors of oversized WebSocket frames (CloseReason.isOversized).
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -85,6 +91,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                // https:// and wss://: the trust (--ca-file, MESH_CA_FILE) and TLS failures in plain words.
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         // Docker Engine API client and the sandbox policy for debug and run containers.
@@ -123,13 +131,22 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // A loopback TCP load balancer (round-robin, no sticky sessions) for the cluster tests and
+        // `mesh-relay-bench cluster` only: a test and benchmark tool, nothing in `mesh` depends on it.
+        .target(
+            name: "MeshLoopbackBalancer",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // Benchmarks are plain executables (run with `-c release`), kept out of the test suite.
         .executableTarget(name: "mesh-bench", dependencies: ["MeshOT", "MeshProtocol", "MeshTraces"]),
         // Relay benchmarks: an in-process server measured over real loopback WebSockets.
         .executableTarget(
             name: "mesh-relay-bench",
             dependencies: [
-                "MeshOT", "MeshProtocol", "MeshStore", "MeshServer", "MeshClient", "MeshTraces",
+                "MeshOT", "MeshProtocol", "MeshStore", "MeshServer", "MeshClient", "MeshTraces", "MeshLoopbackBalancer",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -154,7 +171,7 @@ let package = Package(
         .testTarget(
             name: "MeshServerTests",
             dependencies: [
-                "MeshServer", "MeshStore", "MeshProtocol", "MeshOT", "MeshTestSupport",
+                "MeshServer", "MeshStore", "MeshProtocol", "MeshOT", "MeshTestSupport", "MeshLoopbackBalancer",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "JWTKit", package: "jwt-kit"),

@@ -7,6 +7,7 @@ import MeshSandbox
 import MeshStore
 import NIOCore
 import ServiceLifecycle
+import UnixSignals
 
 /// The running pieces of a Mesh server, built by ``buildApplication(_:store:logger:)`` for the
 /// `mesh serve` command and for tests alike.
@@ -15,6 +16,8 @@ public struct MeshApplication: Sendable {
     public let metrics: ServerMetrics
     /// Every HTTP route as "METHOD /path/:param", for the OpenAPI coverage test.
     public let routes: [String]
+    /// The certificate in use and its reload, when the server speaks TLS.
+    public let tls: ReloadableTLSContext?
     let hub: CollaborationHub
 }
 
@@ -24,6 +27,9 @@ public func buildApplication(
     mailer: (any Mailer)? = nil,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> MeshApplication {
+    // TLS first: a certificate or key that does not load stops the start before anything is built.
+    let tls: ReloadableTLSContext?
+    do { tls = try configuration.tls.map { try ReloadableTLSContext(files: $0) } } catch { throw ServerStartError("TLS: \(error)") }
     let secret = try configuration.auth.jwtSecret ?? SigningSecret.loadOrCreate(in: configuration.dataDirectory)
     let tokens = await TokenService(secret: secret, settings: configuration.auth)
     let metrics = ServerMetrics()
@@ -35,7 +41,7 @@ public func buildApplication(
     let router = Router(context: MeshRequestContext.self)
     router.middlewares.add(ErrorMiddleware())
     router.middlewares.add(BearerAuthMiddleware(tokens: tokens))
-    HealthController(store: store, metrics: metrics, sendBudget: hub.sendBudget).addRoutes(to: router)
+    HealthController(store: store, metrics: metrics, sendBudget: hub.sendBudget, cluster: hub.cluster).addRoutes(to: router)
     InvitePageController().addRoutes(to: router)
     let v1 = router.group("v1")
     AuthController(
@@ -60,6 +66,7 @@ public func buildApplication(
     DocumentController(store: store, hub: hub, limits: configuration.limits).addRoutes(to: v1)
     RunController(store: store, hub: hub, sandbox: sandbox, dataDirectory: configuration.dataDirectory).addRoutes(to: v1)
     if let debugHub {
+        await debugHub.attachToCluster()
         let debugSocket = DebugSocket(debug: debugHub, store: store, limits: configuration.limits, logger: logger, live: live, tokens: tokens)
         v1.ws("debug") { request, context in
             if let origin = request.headers[.origin],
@@ -90,20 +97,36 @@ public func buildApplication(
         }
     }
 
+    // SIGHUP is trapped before the server listens, so that a renewal hook's SIGHUP always
+    // reloads the certificate (and never ends the process).
+    var services: [any Service] = [HubService(hub: hub), SandboxService(sandbox: sandbox, store: store, logger: logger)]
+    if let cluster = hub.cluster {
+        services.append(ClusterService(link: cluster, hub: hub))
+        // A revocation (sign-out, password change, a refresh token used twice) closes the
+        // user's sockets on every node.
+        live.announceClosures { user, reason in cluster.publish(.disconnect(user: user.uuidString, reason: reason.text)) }
+        cluster.onDisconnect { user, reason in await live.closeHere(user: user, reason: .revoked(reason)) }
+    }
+    if let tls {
+        logger.notice("TLS certificate loaded", metadata: ["certificate": "\(tls.certificate)"])
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        services.append(TLSReloadService(tls: tls, hangups: hangups, logger: logger))
+    }
     let app = Application(
         router: router,
-        server: .http1WebSocketUpgrade(
+        server: meshServerBuilder(
             webSocketRouter: router,
             configuration: .init(ws: .init(maxFrameSize: configuration.limits.maxFrameBytes,
                                            autoPing: .enabled(timePeriod: configuration.limits.pingInterval),
-                                           closeTimeout: .seconds(2)))),
+                                           closeTimeout: .seconds(2))),
+            tls: tls),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "mesh"),
-        services: [HubService(hub: hub), SandboxService(sandbox: sandbox, store: store, logger: logger)],
+        services: services,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger
     )
     let routes = router.routes.map { "\($0.method.rawValue) \($0.path)" }
-    return MeshApplication(application: app, metrics: metrics, routes: routes, hub: hub)
+    return MeshApplication(application: app, metrics: metrics, routes: routes, tls: tls, hub: hub)
 }
 
 /// Which `Origin`s may open the WebSocket. The check stops cross-site WebSocket hijacking by
@@ -171,6 +194,16 @@ struct SandboxService: Service {
             }
         }
         await sandbox.shutdown()
+    }
+}
+
+/// The link to the other nodes on the same PostgreSQL database, until shutdown.
+struct ClusterService: Service {
+    let link: ClusterLink
+    let hub: CollaborationHub
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await link.run(hub: hub) }
     }
 }
 

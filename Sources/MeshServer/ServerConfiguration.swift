@@ -12,6 +12,8 @@ public struct ServerConfiguration: Sendable {
     /// Origins allowed to open the WebSocket (browsers send one; editors usually do not).
     /// Empty means: refuse every request that carries an `Origin` header.
     public var allowedOrigins: [String] = []
+    /// The certificate and key to serve HTTPS and `wss://` with, reloaded on SIGHUP; nil: plain HTTP.
+    public var tls: TLSFiles?
     public var limits = Limits()
     public var auth = AuthSettings()
     public var sandbox = SandboxSettings()

@@ -18,16 +18,19 @@ public final class Store: Sendable {
     public let annotations: any AnnotationRepository
     /// "sqlite" or "postgres".
     public let backendName: String
+    /// The PostgreSQL database several nodes share (nil on SQLite, which serves one node).
+    let postgresURL: String?
 
     let database: any SQLDatabase
     private let close: @Sendable () async throws -> Void
     /// Set by the first ``shutdown()``.
     private let closed = Atomic<Bool>(false)
 
-    init(database: any SQLDatabase, opRows: (any OpRowWriter)? = nil, backendName: String,
+    init(database: any SQLDatabase, opRows: (any OpRowWriter)? = nil, backendName: String, postgresURL: String? = nil,
          close: @escaping @Sendable () async throws -> Void) {
         self.database = database
         self.backendName = backendName
+        self.postgresURL = postgresURL
         self.close = close
         users = SQLUserRepository(db: database)
         refreshTokens = SQLRefreshTokenRepository(db: database)
@@ -66,7 +69,8 @@ public final class Store: Sendable {
             throw StoreOpenError("cannot migrate the database \(backend): \(PostgresBackend.describe(error))")
         }
         logger.info("store open", metadata: ["backend": "\(backend)"])
-        return Store(database: database, opRows: opRows, backendName: backend.name, close: close)
+        let postgresURL: String? = if case let .postgres(url) = backend { url } else { nil }
+        return Store(database: database, opRows: opRows, backendName: backend.name, postgresURL: postgresURL, close: close)
     }
 
     /// Checks the database answers (`SELECT 1`), for health checks.

@@ -78,14 +78,23 @@ final class Inbox: Sendable {
 /// One collaboration WebSocket (`/v1/ws`) over loopback, thin on purpose: messages are sent as
 /// pre-encoded text, frames are stamped on arrival and queued raw in ``inbox``.
 final class BenchSocket: Sendable {
-    let inbox = Inbox()
+    let inbox: Inbox
+    /// When set, the connection's end is pushed into ``inbox`` as a local event with this tag
+    /// instead of finishing it: the cluster benchmark's clients keep one inbox across reconnects.
+    private let closeTag: Int?
     private let writer: NIOLockedValueBox<WebSocketOutboundWriter?> = .init(nil)
     private let connection: NIOLockedValueBox<Task<Void, Never>?> = .init(nil)
     private let failure: NIOLockedValueBox<String?> = .init(nil)
 
-    /// Connects with the bearer token; returns once the upgrade is done.
-    static func connect(port: Int, token: String) async throws -> BenchSocket {
-        let socket = BenchSocket()
+    private init(inbox: Inbox, closeTag: Int?) {
+        self.inbox = inbox
+        self.closeTag = closeTag
+    }
+
+    /// Connects with the bearer token; returns once the upgrade is done. Frames go to `inbox`
+    /// (a new one by default); see ``closeTag`` for `closeTag`.
+    static func connect(port: Int, token: String, inbox: Inbox = Inbox(), closeTag: Int? = nil) async throws -> BenchSocket {
+        let socket = BenchSocket(inbox: inbox, closeTag: closeTag)
         let configuration = {
             var configuration = WebSocketClientConfiguration(maxFrameSize: 64 << 20)
             configuration.additionalHeaders[.authorization] = "Bearer \(token)"
@@ -97,7 +106,6 @@ final class BenchSocket: Sendable {
             return logger
         }()
         let url = "ws://127.0.0.1:\(port)/v1/ws"
-        let inbox = socket.inbox
         try await withCheckedThrowingContinuation { (opened: CheckedContinuation<Void, any Error>) in
             let once = NIOLockedValueBox<CheckedContinuation<Void, any Error>?>(opened)
             @Sendable func takeOnce() -> CheckedContinuation<Void, any Error>? {
@@ -120,7 +128,7 @@ final class BenchSocket: Sendable {
                     socket.failure.withLockedValue { $0 = "\(error)" }
                 }
                 socket.writer.withLockedValue { $0 = nil }
-                inbox.finish()
+                if let closeTag { inbox.push(Received(text: nil, at: .now, tag: closeTag)) } else { inbox.finish() }
                 takeOnce()?.resume(throwing: BenchError(
                     "WebSocket to \(url) failed: \(socket.failure.withLockedValue { $0 } ?? "closed")"))
             }

@@ -3,16 +3,19 @@ import MeshProtocol
 
 /// Reads one socket's frames in order, decoding them one at a time (after their arrival stamp).
 struct Reader {
-    let socket: BenchSocket
+    let inbox: Inbox
     private var batch: [Received] = []
     private var index = 0
 
-    init(_ socket: BenchSocket) { self.socket = socket }
+    init(_ socket: BenchSocket) { inbox = socket.inbox }
+
+    /// Reads an inbox that outlives its sockets (the cluster benchmark's clients reconnect).
+    init(inbox: Inbox) { self.inbox = inbox }
 
     /// The next frame or local event; nil when the connection ended.
     mutating func next() async -> Received? {
         while index >= batch.count {
-            guard let more = await socket.inbox.next() else { return nil }
+            guard let more = await inbox.next() else { return nil }
             batch = more
             index = 0
         }
@@ -23,7 +26,7 @@ struct Reader {
     /// The next frames that arrived already, without waiting.
     mutating func poll() -> Received? {
         if index >= batch.count {
-            batch = socket.inbox.poll()
+            batch = inbox.poll()
             index = 0
             if batch.isEmpty { return nil }
         }

@@ -4,20 +4,27 @@ import MeshTraces
 
 /// `mesh-relay-bench <latency|stream|fanout> [options]` starts a Mesh server in this process
 /// (127.0.0.1, an ephemeral port, a fresh database), sets up users and sessions over HTTP, and
-/// measures the collaboration relay over real loopback WebSockets. It prints figures, never
-/// pass/fail against the targets; it exits non-zero only when a run was wrong (a lost op, a
-/// diverged text) or failed. Build with `-c release`: debug figures mean nothing.
+/// measures the collaboration relay over real loopback WebSockets. `cluster` instead runs
+/// several `mesh serve` processes on one PostgreSQL database behind a loopback balancer and
+/// kills one half-way (ClusterBenchmark). It prints figures, never pass/fail against the
+/// targets; it exits non-zero only when a run was wrong (a lost op, a diverged text) or failed.
+/// Build with `-c release`: debug figures mean nothing.
 let usage = """
     usage: mesh-relay-bench <scenario> [--database sqlite|postgres|memory] [--postgres-url URL] [--log-level LEVEL]
       latency  [--ops N (10000)] [--warmup N (1000)] [--pings N (5000)]
       stream   [--trace NAME (automerge-paper)] [--limit N] [--one-by-one]
       fanout   [--clients N (200)] [--per-session N (5)] [--rate EDITS/S (10)] [--seconds S (30)] [--warmup-seconds S (1)]
+      cluster  [--nodes N (3)] [--clients N (300)] [--sessions N (60)] [--rate EDITS/S (10)] [--seconds S (60)]
+               [--kill-at S (30; 0: no kill)] [--warmup-seconds S (1)] [--database-url URL] [--mesh PATH]
     --database memory is SQLite in memory (no file I/O), for comparison.
     --postgres-url defaults to $MESH_BENCH_POSTGRES_URL; a fresh database is created in that cluster and dropped after.
+    cluster runs `mesh serve` processes on PostgreSQL only: --database-url (else --postgres-url, $MESH_BENCH_POSTGRES_URL,
+    $MESH_TEST_POSTGRES_URL) names a cluster where a fresh database is created and dropped after; --mesh defaults to
+    $MESH_BIN, else the `mesh` built next to this benchmark.
     """
 
 var arguments = Array(CommandLine.arguments.dropFirst())
-guard let scenario = arguments.first, ["latency", "stream", "fanout"].contains(scenario) else {
+guard let scenario = arguments.first, ["latency", "stream", "fanout", "cluster"].contains(scenario) else {
     FileHandle.standardError.write(Data((usage + "\n").utf8))
     exit(2)
 }
@@ -70,6 +77,7 @@ let known: [String: Set<String>] = [
     "latency": ["--ops", "--warmup", "--pings"],
     "stream": ["--trace", "--limit"],
     "fanout": ["--clients", "--per-session", "--rate", "--seconds", "--warmup-seconds"],
+    "cluster": ["--nodes", "--clients", "--sessions", "--rate", "--seconds", "--kill-at", "--warmup-seconds", "--database-url", "--mesh"],
 ]
 for name in options.keys where !(known[scenario]!.contains(name) || ["--database", "--postgres-url", "--log-level"].contains(name)) {
     FileHandle.standardError.write(Data("\(name) is not an option of \(scenario)\n\(usage)\n".utf8))
@@ -81,6 +89,43 @@ print("warning: a debug build; figures mean nothing (swift build -c release --pr
 #endif
 print("mesh-relay-bench \(CommandLine.arguments.dropFirst().joined(separator: " "))")
 print("machine: \(machineDescription()); \(Date())")
+
+if scenario == "cluster" {
+    if let name = options["--database"], name != "postgres" {
+        FileHandle.standardError.write(Data("cluster runs on PostgreSQL only (--database postgres)\n".utf8))
+        exit(2)
+    }
+    var cluster = ClusterBenchmark.Options()
+    cluster.nodes = max(1, intOption("--nodes", cluster.nodes))
+    cluster.clients = intOption("--clients", cluster.clients)
+    cluster.sessions = max(1, intOption("--sessions", cluster.sessions))
+    cluster.editsPerSecond = doubleOption("--rate", cluster.editsPerSecond)
+    cluster.seconds = doubleOption("--seconds", cluster.seconds)
+    cluster.warmupSeconds = options["--warmup-seconds"].map { Double($0) ?? 1 } ?? cluster.warmupSeconds
+    if let text = options["--kill-at"] {
+        guard let seconds = Double(text), seconds >= 0 else {
+            FileHandle.standardError.write(Data("--kill-at needs a number of seconds (0: no kill), not \(text)\n".utf8))
+            exit(2)
+        }
+        cluster.killAt = seconds > 0 ? seconds : nil
+    }
+    let environment = ProcessInfo.processInfo.environment
+    cluster.adminURL = options["--database-url"] ?? postgresURL ?? environment["MESH_TEST_POSTGRES_URL"] ?? ""
+    cluster.mesh = options["--mesh"] ?? environment["MESH_BIN"]
+        ?? (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0]))
+            .deletingLastPathComponent().appendingPathComponent("mesh").path
+    do {
+        let correct = try await ClusterBenchmark.run(options: cluster)
+        if !correct {
+            print("RUN WAS WRONG: see above")
+            exit(1)
+        }
+    } catch {
+        FileHandle.standardError.write(Data("mesh-relay-bench: \(error)\n".utf8))
+        exit(1)
+    }
+    exit(0)
+}
 
 do {
     // The trace is loaded before the server starts: decoding it is not part of the run.

@@ -22,20 +22,21 @@ import Testing
     /// DAP traffic on the relay's socket keeps a debug container alive; silence past the idle
     /// limit ends it, and every participant is told why.
     @Test func dapTrafficKeepsTheIdleLimitAwayAndSilenceEndsTheSession() async throws {
-        let world = try await SandboxWorld.start("dap-idle", serverArguments: ["--sandbox-idle-seconds", "5"])
+        // An idle limit of 10 s: on a loaded CI machine one answer was seen to take longer than 5.
+        let world = try await SandboxWorld.start("dap-idle", serverArguments: ["--sandbox-idle-seconds", "10"])
         defer { world.stop() }
         let dap = try DAPProcess(root: world.dirA, home: world.homeA, logFile: world.root.appendingPathComponent("dap-idle.log"))
         defer { dap.close() }
         #expect(try await initialize(dap)["success"]?.bool == true)
-        // Ten seconds of requests a second apart: twice the idle limit, never idle for long.
-        for _ in 0..<10 {
+        // Twenty seconds of requests a second apart: twice the idle limit, never idle for long.
+        for _ in 0..<20 {
             try await Task.sleep(for: .seconds(1))
             let threads = try await dap.request("threads")
             #expect(threads["type"]?.string == "response", "\(threads)")
         }
         #expect(!dap.eventNames.contains("terminated"), "ended while busy: \(dap.eventNames)")
         // Then silence.
-        _ = try await dap.event("terminated", timeout: .seconds(20))
+        _ = try await dap.event("terminated", timeout: .seconds(40))
         #expect(dap.outputs.contains { $0.contains("idle limit reached") }, "\(dap.outputs)")
         try await world.expectNoContainers("the idle session")
     }

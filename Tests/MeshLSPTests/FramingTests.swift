@@ -76,9 +76,9 @@ import MeshFraming
     }
 
     @Test func encodingNegotiation() {
-        #expect(LanguageServer.negotiateEncoding(["utf-16", "utf-32"]) == .utf32)
-        #expect(LanguageServer.negotiateEncoding(["utf-8", "utf-16"]) == .utf8)
-        #expect(LanguageServer.negotiateEncoding([]) == .utf16)
+        #expect(EditorSettings.negotiateEncoding(["utf-16", "utf-32"]) == .utf32)
+        #expect(EditorSettings.negotiateEncoding(["utf-8", "utf-16"]) == .utf8)
+        #expect(EditorSettings.negotiateEncoding([]) == .utf16)
     }
 
     @Test func wordCompletionRanksByFrequency() {

@@ -78,6 +78,16 @@ import Testing
         #expect(disconnect == [.toParticipant(bob, json(#"{"seq":3,"type":"response","request_seq":3,"command":"disconnect","success":true}"#)), .leave(bob)])
     }
 
+    /// After the session ended (its Delve is gone) a request is answered at once with a failure,
+    /// never left waiting; a message that is not a request gets nothing.
+    @Test func aRequestToAnEndedSessionIsRefusedNotLeftWaiting() {
+        var router = makeRouter()
+        let reason = "this debug session has ended; start debugging again"
+        let refused = router.refuseRequest(request(4, "threads"), from: ann, reason: reason)
+        #expect(refused == [.toParticipant(ann, refusal(seq: 1, requestSeq: 4, command: "threads", reason))])
+        #expect(router.refuseRequest(json(#"{"seq":5,"type":"event","event":"stopped"}"#), from: ann, reason: reason).isEmpty)
+    }
+
     @Test func aResponseToAnUnknownRequestIsDropped() {
         var router = makeRouter()
         _ = router.received(request(1, "threads"), from: ann, containerActive: true)   // Delve's seq 1

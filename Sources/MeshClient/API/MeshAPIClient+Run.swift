@@ -25,7 +25,7 @@ extension MeshAPIClient {
     public func run(session: UUID, package: String, arguments: [String],
                     output: @Sendable (_ text: String, _ stderr: Bool) -> Void) async throws -> RunEnding {
         let token = try await freshAccessToken()
-        var request = HTTPClientRequest(url: server + "/v1/sessions/\(session.uuidString)/run")
+        var request = try makeRequest("/v1/sessions/\(session.uuidString)/run")
         request.method = .POST
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
         request.headers.add(name: "Content-Type", value: "application/json")
@@ -34,7 +34,7 @@ extension MeshAPIClient {
         do {
             response = try await http.execute(request, timeout: .minutes(30))
         } catch {
-            throw MeshAPIError.unreachable(server, error)
+            throw MeshAPIError.unreachable(server, error, tls: tls)
         }
         guard response.status == .ok else {
             let body = try await response.body.collect(upTo: 1 << 20)

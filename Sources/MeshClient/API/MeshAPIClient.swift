@@ -16,6 +16,8 @@ public actor MeshAPIClient {
     public private(set) var credentials: Credentials?
     private let store: CredentialStore?
     let http: HTTPClient
+    /// How an `https://` server's certificate is checked.
+    public nonisolated let tls: ClientTLS
     private let timeout: TimeAmount
     private var refreshing: Task<Credentials, any Error>?
 
@@ -32,12 +34,15 @@ public actor MeshAPIClient {
     ///   - server: base URL such as `http://127.0.0.1:7420`.
     ///   - credentials: the login to use (tokens for this server).
     ///   - store: where rotated tokens are written; nil keeps them in memory only.
+    ///   - tls: the trust for an `https://` server (default: `--ca-file`, `$MESH_CA_FILE`, the system's).
     public init(server: String, credentials: Credentials? = nil, store: CredentialStore? = nil,
-                httpClient: HTTPClient = MeshAPIClient.sharedHTTPClient, timeout: Duration = .seconds(120)) {
+                httpClient: HTTPClient = MeshAPIClient.sharedHTTPClient, tls: ClientTLS = .default,
+                timeout: Duration = .seconds(120)) {
         self.server = CredentialStore.normalize(server)
         self.credentials = credentials
         self.store = store
         self.http = httpClient
+        self.tls = tls
         let (seconds, attoseconds) = timeout.components
         self.timeout = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
@@ -210,7 +215,7 @@ public actor MeshAPIClient {
         guard let url = URL(string: server), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
             throw MeshAPIError(status: 0, code: "bad_request", message: "invalid server URL \"\(server)\" (expected http://host:port)")
         }
-        var request = HTTPClientRequest(url: server + path)
+        var request = try makeRequest(path)
         request.method = method
         request.headers.add(name: "Accept", value: "application/json")
         request.headers.add(name: "User-Agent", value: "mesh")
@@ -226,11 +231,20 @@ public actor MeshAPIClient {
             status = Int(response.status.code)
             bytes = try await response.body.collect(upTo: 512 << 20)
         } catch {
-            throw MeshAPIError.unreachable(server, error)
+            throw MeshAPIError.unreachable(server, error, tls: tls)
         }
         let data = Data(bytes.readableBytesView)
         guard (200..<300).contains(status) else { throw Self.failure(status: status, data: data) }
         return (status, data)
+    }
+
+    /// A request to `path` on the server; over `https://` it carries the TLS configuration
+    /// (AsyncHTTPClient keeps a connection pool per configuration).
+    /// - Throws: ``ClientTLSError`` when the CA file cannot be used.
+    func makeRequest(_ path: String) throws -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: server + path)
+        if server.lowercased().hasPrefix("https:") { request.tlsConfiguration = try tls.tlsConfiguration() }
+        return request
     }
 
     private struct ErrorBody: Decodable { var code: String; var message: String }

@@ -21,8 +21,11 @@ public struct MeshAPIError: Error, CustomStringConvertible, Sendable, Hashable {
         MeshAPIError(status: 401, code: "unauthorized", message: "not logged in to \(server); run `mesh login`")
     }
 
-    /// The server could not be reached at all.
-    static func unreachable(_ server: String, _ error: any Error) -> MeshAPIError {
+    /// The server could not be reached at all (or its TLS certificate was refused).
+    static func unreachable(_ server: String, _ error: any Error, tls: ClientTLS = .default) -> MeshAPIError {
+        if let failure = TLSFailure.describe(error, tls: tls) {
+            return MeshAPIError(status: 0, code: "tls", message: "cannot connect securely to \(server): \(failure)")
+        }
         let text = String(describing: error)
         let reason: String
         if text.localizedCaseInsensitiveContains("refused") {

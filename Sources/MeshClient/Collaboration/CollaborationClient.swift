@@ -25,13 +25,16 @@ public actor CollaborationClient {
         (messages, inbox) = AsyncStream.makeStream(of: ServerMessage.self, bufferingPolicy: .unbounded)
     }
 
-    /// Connects to `server`'s `/v1/ws` and sends `hello` for `session`.
-    /// - Throws: ``CollaborationError`` when the server cannot be reached or refuses the upgrade.
+    /// Connects to `server`'s `/v1/ws` and sends `hello` for `session`; a `https://` server is
+    /// reached over `wss://`, its certificate checked as `tls` says.
+    /// - Throws: ``CollaborationError`` when the server cannot be reached or refuses the upgrade,
+    ///   ``ClientTLSError`` when the CA file cannot be used.
     public static func connect(server: String, accessToken: String, session: String, client: String? = "mesh",
+                               tls: ClientTLS = .default,
                                logger: Logger = Logger(label: "mesh.ws")) async throws -> CollaborationClient {
         let collaboration = CollaborationClient()
         let url = try webSocketURL(server)
-        try await collaboration.open(url: url, token: accessToken, logger: logger)
+        try await collaboration.open(url: url, token: accessToken, tls: tls, logger: logger)
         try await collaboration.send(.hello(.init(session: session, client: client)))
         return collaboration
     }
@@ -63,15 +66,18 @@ public actor CollaborationClient {
         await connection?.value
     }
 
-    private func open(url: String, token: String, logger: Logger) async throws {
-        var configuration = WebSocketClientConfiguration(maxFrameSize: Self.maxMessageBytes)
-        configuration.additionalHeaders[.authorization] = "Bearer \(token)"
+    private func open(url: String, token: String, tls: ClientTLS, logger: Logger) async throws {
+        var settings = WebSocketClientConfiguration(maxFrameSize: Self.maxMessageBytes)
+        settings.additionalHeaders[.authorization] = "Bearer \(token)"
+        let tlsConfiguration = try tls.webSocketTLS(url: url, configuration: &settings)
+        let configuration = settings
         let inbox = self.inbox
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             opening = continuation
             connection = Task {
                 do {
-                    try await WebSocketClient.connect(url: url, configuration: configuration, logger: logger) { inbound, outbound, _ in
+                    try await WebSocketClient.connect(url: url, configuration: configuration, tlsConfiguration: tlsConfiguration,
+                                                      logger: logger) { inbound, outbound, _ in
                         await self.attach(outbound)
                         for try await message in inbound.messages(maxSize: Self.maxMessageBytes) {
                             guard case let .text(text) = message else { continue }
@@ -84,7 +90,8 @@ public actor CollaborationClient {
                     }
                     finished(nil)
                 } catch {
-                    finished(CollaborationError("the collaboration connection to \(url) failed: \(error)"))
+                    let reason = TLSFailure.describe(error, tls: tls) ?? "\(error)"
+                    finished(CollaborationError("the collaboration connection to \(url) failed: \(reason)"))
                 }
             }
         }

@@ -3,6 +3,7 @@ import HTTPTypes
 import HummingbirdWSClient
 import Logging
 import MeshProtocol
+import NIOSSL
 
 /// A client of a session's shared debug session, `/v1/debug`: connects with the bearer token,
 /// says `hello`, waits for `welcome`, renews the access token before it expires when the
@@ -45,16 +46,34 @@ public enum DebugClient {
     /// Connects to `server`'s `/v1/debug` with `accessToken`, says `hello` and, once welcomed,
     /// runs `body` with the connection and the server's messages; returns when `body` has
     /// returned and the connection is closed. Token renewals (for the login stored in
-    /// `environment`'s credentials) run meanwhile and end with `body`.
+    /// `environment`'s credentials) run meanwhile and end with `body`. A `https://` server is
+    /// reached over `wss://`, its certificate checked as `tls` says; a TLS failure is thrown as
+    /// a ``CollaborationError`` that says what is wrong.
     public static func connect(
         server: String, accessToken: String, hello: DebugHello,
-        environment: [String: String] = ProcessInfo.processInfo.environment, logger: Logger,
+        environment: [String: String] = ProcessInfo.processInfo.environment, tls: ClientTLS = .default, logger: Logger,
         body: @escaping @Sendable (Connection, inout Messages) async throws -> Void
     ) async throws {
         let url = try CollaborationClient.webSocketURL(server, path: "/v1/debug")
-        var configuration = WebSocketClientConfiguration(maxFrameSize: maxMessageBytes)
-        configuration.additionalHeaders[.authorization] = "Bearer \(accessToken)"
-        try await WebSocketClient.connect(url: url, configuration: configuration, logger: logger) { inbound, outbound, _ in
+        var settings = WebSocketClientConfiguration(maxFrameSize: maxMessageBytes)
+        settings.additionalHeaders[.authorization] = "Bearer \(accessToken)"
+        let tlsConfiguration = try tls.webSocketTLS(url: url, configuration: &settings)
+        do {
+            try await run(url: url, configuration: settings, tlsConfiguration: tlsConfiguration, server: server,
+                          hello: hello, environment: environment, logger: logger, body: body)
+        } catch {
+            guard let reason = TLSFailure.describe(error, tls: tls) else { throw error }
+            throw CollaborationError("the debug connection to \(url) failed: \(reason)")
+        }
+    }
+
+    private static func run(
+        url: String, configuration: WebSocketClientConfiguration, tlsConfiguration: TLSConfiguration?, server: String,
+        hello: DebugHello, environment: [String: String], logger: Logger,
+        body: @escaping @Sendable (Connection, inout Messages) async throws -> Void
+    ) async throws {
+        try await WebSocketClient.connect(url: url, configuration: configuration, tlsConfiguration: tlsConfiguration,
+                                          logger: logger) { inbound, outbound, _ in
             try await outbound.write(.text(hello.text))
             var messages = Messages(iterator: inbound.messages(maxSize: maxMessageBytes).makeAsyncIterator())
             guard case let .text(first)? = try await messages.iterator.next(), let welcome = DebugWelcome(text: first)

@@ -40,11 +40,10 @@ public enum WordCompletion {
     }
 }
 
-extension LanguageServer {
-    /// `textDocument/completion`: session words that complete the word before the cursor.
-    func completion(_ params: JSONValue) -> JSONValue {
-        let request = TextDocumentPositionParams.decoded(from: params)
-        noteCursor(request)
+extension DocumentBridge {
+    /// `textDocument/completion`: session words that complete the word before the cursor (the
+    /// words of the editor's own text before a session has any document).
+    func completion(_ request: TextDocumentPositionParams) -> JSONValue {
         guard let uri = request.textDocument?.uri, let file = editorFiles[uri], let position = request.position
         else { return ["isIncomplete": false, "items": []] }
         let editorText: TextBuffer

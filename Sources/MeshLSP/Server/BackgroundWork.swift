@@ -1,10 +1,49 @@
-/// The work a ``LanguageServer`` does besides answering the editor in order: connecting,
-/// receiving from the Mesh server, reconnect delays, coalesced renders and disk writes, and the
-/// commands that wait on the network. Each job runs as a child of ``LanguageServer/run(_:)``'s
-/// task group, so every one of them is cancelled when serving ends; jobs started while nothing
-/// runs the group wait for it.
+import MeshProtocol
+
+/// The work a ``LanguageServer`` does besides answering the editor in order. Each part starts its
+/// own jobs here: the session link each connection (``SessionLink/run(receive:)``: sender,
+/// receiver, token renewal) and its reconnect delays, the document bridge its folder watcher, its
+/// delayed disk writes and the deletions it asks the server for, presence its coalesced redraws
+/// and cursor sends, and the dispatcher the commands that wait on the network. Every job runs as
+/// a child of ``LanguageServer/run(_:)``'s task group, so all of them end when serving ends; jobs
+/// started while nothing runs the group wait for it.
+///
+/// A job that has something for the server reports an ``Event`` to the ``Inbox`` it is given;
+/// the server handles it on its actor, in order with the editor's messages, and routes it to the
+/// part it concerns. So no part needs a reference to the server, and none runs outside it.
 final class BackgroundWork: Sendable {
-    typealias Job = @Sendable () async -> Void
+    /// What a job reports back to the server.
+    enum Event: Sendable {
+        /// A message from the Mesh server.
+        case received(ServerMessage)
+        /// `link`'s connection ended; `reason` nil when the server closed it cleanly.
+        case connectionEnded(SessionLink, reason: String?)
+        /// Time to connect: the session found at `initialized`, or a reconnect's delay is over.
+        case connect(server: String, session: String)
+        /// Presence's coalesced redraw is due.
+        case renderPresence
+        /// Presence's coalesced cursor send is due.
+        case sendCursor
+        /// The document bridge's coalesced disk writes are due.
+        case flushDiskWrites
+        /// Documents to write again: a tool changed their files a moment ago.
+        case writeToDisk(Set<String>)
+        /// A document whose file a write found changed and not yet taken: read it now.
+        case takeFromDisk(String)
+        /// Paths the folder watcher saw change.
+        case diskChanged(Set<String>)
+    }
+
+    /// Where a job reports its events: the server, on its actor.
+    struct Inbox: Sendable {
+        let deliver: @Sendable (Event) async -> Void
+
+        func send(_ event: Event) async {
+            await deliver(event)
+        }
+    }
+
+    typealias Job = @Sendable (Inbox) async -> Void
     let jobs: AsyncStream<Job>
     private let continuation: AsyncStream<Job>.Continuation
 
@@ -13,8 +52,21 @@ final class BackgroundWork: Sendable {
     }
 
     /// Runs `job` in the server's task group.
-    func start(_ job: @escaping Job) { continuation.yield(job) }
+    func start(_ job: @escaping Job) {
+        continuation.yield(job)
+    }
+
+    /// Reports `event` after `delay`. When serving ends meanwhile it is reported at once (a
+    /// pending disk write is still made), unless `unlessEnding`.
+    func deliver(_ event: Event, after delay: Duration, unlessEnding: Bool = false) {
+        start { inbox in
+            if (try? await Task.sleep(for: delay)) == nil, unlessEnding { return }
+            await inbox.send(event)
+        }
+    }
 
     /// No more jobs: the group's loop ends and what still runs is cancelled.
-    func finish() { continuation.finish() }
+    func finish() {
+        continuation.finish()
+    }
 }

@@ -5,95 +5,59 @@ import MeshOT
 import MeshProtocol
 
 /// `mesh lsp`: a language server whose "language" is collaboration. It keeps the editor's
-/// buffers in step with a Mesh session (one ``EditorSync`` per open file), shows the other
-/// participants' cursors, selections, annotations and chat with standard LSP features, and
-/// offers Mesh's commands.
+/// buffers in step with a Mesh session, shows the other participants' cursors, selections,
+/// annotations and chat with standard LSP features, and offers Mesh's commands.
 ///
-/// Every message from the editor and from the Mesh server is handled on this actor, in the
-/// order it arrived; nothing here awaits the editor, so no reply can overtake a `didChange`.
-/// What runs beside that (the session connection, timers, commands that wait on the network)
-/// is ``BackgroundWork`` in ``run(_:)``'s task group, and ends with it.
+/// This actor is a dispatcher: it reads each message of the editor (and each ``BackgroundWork``
+/// event: a message from the Mesh server, a timer, a change on disk) into its typed form and
+/// routes it to the parts, which own their state and their tasks:
+/// - ``SessionConnection`` — the session link: connecting, reconnecting, the token renewal;
+/// - ``DocumentBridge`` — editor buffers ↔ session documents, and the folder on disk;
+/// - ``Presence`` — the others' cursors, selections and annotations, our cursor, following;
+/// - ``Commands`` — `workspace/executeCommand` and the code actions.
+/// The parts are values owned by this actor and talk through small named interfaces: the
+/// session's ``SessionPort``, the bridge's ``DocumentChange``s and ``DocumentView``s, the
+/// shared ``EditorChannel`` and ``BackgroundWork``.
+///
+/// Every message is handled on this actor, in the order it arrived, each in one synchronous step
+/// of the parts; nothing here awaits the editor, so no reply can overtake a `didChange`, and an
+/// edit from the editor and one from the server are applied in the order they came. What runs
+/// beside that (each part's tasks, and the commands that wait on the network) is a
+/// ``BackgroundWork`` job in ``run(_:)``'s task group, and ends with it.
 public actor LanguageServer {
     /// Sends a message to the editor.
     public typealias Send = @Sendable (JSONRPCMessage) -> Void
 
     enum Phase { case waitingForInitialize, running, shuttingDown }
 
-    let sendToEditor: Send
+    let editor: EditorChannel
+    /// Jobs run by ``run(_:)``'s task group.
+    let background: BackgroundWork
     let environment: [String: String]
     let logger: Logger
     var phase = Phase.waitingForInitialize
-    var encoding = PositionEncoding.utf16
-    var client = ClientFeatures()
-    var options = InitializationOptions()
-    /// The folder holding `.mesh/session.json` (or the editor's root until one is shared).
-    var workspaceRoot: URL?
-    var editorRoot: URL?
-
-    /// Files the editor has open, by URI.
-    var editorFiles: [String: EditorFile] = [:]
-    /// The session's documents this bridge follows, by session path.
-    var documents: [String: SharedDocument] = [:]
-    /// Paths with an `open` sent and no snapshot yet.
-    var opening: Set<String> = []
-
-    var link: SessionLink?
-    var sessionID: String?
-    var serverURL: String?
-    var me: ServerMessage.Participant?
-    var participants: [String: Peer] = [:]
-    var sessionDocuments: Set<String> = []
-    var following: String?
-    var localCursor: (path: String, selections: [SelectionRange])?
-    var presenceDirty: Set<String> = []
-    var presenceRenderScheduled = false
-    var cursorSendScheduled = false
-    var diskWrites: Set<String> = []
-    /// Per closed document, the text Mesh last wrote to disk or took from it (none: unknown,
-    /// the next write sets it); a change on disk is the difference from it.
-    var onDisk: [String: String] = [:]
-    /// Documents whose file was deleted on disk: no longer written there.
-    var goneFromDisk: Set<String> = []
-    /// Changes to the shared folder made outside the editor.
-    var diskWatcher: FolderWatcher?
-    /// Paths changed on disk while the session was not connected.
-    var changedWhileAway: Set<String> = []
-    /// When a tool last changed each file: Mesh does not write a file within a second of that
-    /// (a tool may write it in several steps).
-    var lastExternalChange: [String: ContinuousClock.Instant] = [:]
-    var diskWriteScheduled = false
-    var reconnectAttempt = 0
-    /// Sends fresh access tokens over the session socket before they expire (cancelled when
-    /// the link changes or the server disconnects).
-    var tokenRenewal: Task<Void, Never>?
-    /// Jobs run by ``run(_:)``'s task group.
-    let background = BackgroundWork()
-    /// Commands that wait on the network: answered in the background, so that they never hold
-    /// up the editor's later messages (a `didChange` typed meanwhile).
-    static let networkCommands: Set<String> = ["mesh.share", "mesh.join"]
-    var lastFollowed: (path: String, line: Int)?
-    /// Makes this bridge's op ids unique (`<instance>:<n>`).
-    let instanceID = String(UUID().uuidString.prefix(8)).lowercased()
-    var clientCounter = 0
-
-    /// Requests we sent the editor, awaiting its answer.
-    var editorRequests: [RequestID: EditorRequest] = [:]
-    var nextRequestID = 1
+    /// Fixed by `initialize`, which makes the parts anew with it.
+    var settings = EditorSettings()
+    var session: SessionConnection
+    var bridge: DocumentBridge
+    var presence: Presence
     /// Requests the editor cancelled before we answered.
     var cancelled: Set<RequestID> = []
     /// Set by `exit`: the process exit code.
     public private(set) var exitCode: Int32?
 
-    enum EditorRequest {
-        case applyEdit(uri: String, syncID: Int)
-        case other
-    }
-
     public init(environment: [String: String] = ProcessInfo.processInfo.environment,
                 logger: Logger = Logger(label: "mesh.lsp"), send: @escaping Send) {
+        let editor = EditorChannel(send)
+        let background = BackgroundWork()
+        let settings = EditorSettings()
+        self.editor = editor
+        self.background = background
         self.environment = environment
         self.logger = logger
-        self.sendToEditor = send
+        session = SessionConnection(settings: settings, environment: environment, logger: logger, editor: editor, background: background)
+        bridge = DocumentBridge(settings: settings, editor: editor, background: background)
+        presence = Presence(settings: settings, editor: editor, background: background)
     }
 
     /// Serves one connection until the editor sends `exit` or closes the input; returns the
@@ -110,6 +74,7 @@ public actor LanguageServer {
     /// background work in a task group beside it; then disconnects, cancels what still runs and
     /// returns the exit code.
     public func run(_ incoming: AsyncStream<JSONRPCConnection.Incoming>) async -> Int32 {
+        let inbox = BackgroundWork.Inbox { event in await self.deliver(event) }
         await withDiscardingTaskGroup { group in
             group.addTask {
                 for await message in incoming {
@@ -119,13 +84,13 @@ public actor LanguageServer {
                 await self.disconnect()
                 self.background.finish()
             }
-            for await job in background.jobs { group.addTask { await job() } }
+            for await job in background.jobs { group.addTask { await job(inbox) } }
             group.cancelAll()
         }
         return exitCode ?? (phase == .shuttingDown ? 0 : 1)
     }
 
-    // MARK: Dispatch
+    // MARK: The editor's messages
 
     /// Handles one message from the editor.
     public func handle(_ incoming: JSONRPCConnection.Incoming) async {
@@ -133,11 +98,11 @@ public actor LanguageServer {
         case let .invalid(id, error):
             // A malformed message: answer it (when it has an id, or when it could not even be
             // parsed, as JSON-RPC asks) and carry on.
-            sendToEditor(.response(id: id, result: .failure(error)))
+            editor.send(.response(id: id, result: .failure(error)))
         case let .message(.request(id, method, params)):
             await handleRequest(id: id, method: method, params: params)
         case let .message(.notification(method, params)):
-            await handleNotification(method: method, params: params)
+            handleNotification(method: method, params: params ?? .null)
         case let .message(.response(id, result)):
             if let id { handleEditorResponse(id: id, result: result) }
         }
@@ -145,8 +110,8 @@ public actor LanguageServer {
 
     private func handleRequest(id: RequestID, method: String, params: JSONValue?) async {
         if phase == .running, method == "workspace/executeCommand",
-           let command = params?["command"]?.string, Self.networkCommands.contains(command) {
-            background.start { await self.answer(id: id, method: method, params: params) }
+           let command = params?["command"]?.string, Commands.network.contains(command) {
+            background.start { _ in await self.answer(id: id, method: method, params: params) }
             return
         }
         await answer(id: id, method: method, params: params)
@@ -169,50 +134,69 @@ public actor LanguageServer {
                 result = .failure(.requestFailed("\(error)"))
             }
         }
-        sendToEditor(.response(id: id, result: result))
+        editor.send(.response(id: id, result: result))
     }
 
     private func request(_ method: String, _ params: JSONValue) async throws -> JSONValue {
         switch method {
-        case "initialize": return try initialize(params)
+        case "initialize": return try initialize(InitializeParams.decoded(from: params))
         case "shutdown":
             phase = .shuttingDown
             await disconnect()
             return .null
-        case "textDocument/completion": return completion(params)
-        case "textDocument/inlayHint": return inlayHints(params)
-        case "textDocument/codeAction": return codeActions(params)
-        case "textDocument/hover":
-            noteCursor(TextDocumentPositionParams.decoded(from: params))
-            return .null
-        case "textDocument/signatureHelp", "textDocument/documentHighlight":
-            // Not advertised: a provider that always answers null could hide a real language
-            // server's answers in editors that take a feature from the first server offering it,
-            // and the typing that triggers signature help already gives the cursor. A client
-            // that sends them anyway gets null, and its position is taken as the cursor.
-            noteCursor(TextDocumentPositionParams.decoded(from: params))
+        case "textDocument/completion":
+            let request = TextDocumentPositionParams.decoded(from: params)
+            presence.noteCursor(request, in: bridge)
+            return bridge.completion(request)
+        case "textDocument/inlayHint":
+            return presence.inlayHints(InlayHintParams.decoded(from: params), in: bridge)
+        case "textDocument/codeAction":
+            let request = CodeActionParams.decoded(from: params)
+            presence.noteCursor(request.textDocument, position: nil, range: request.range, in: bridge)
+            return Commands.codeActions(params, inSession: session.port.isJoined, editorRoot: settings.editorRoot, presence: presence)
+        case "textDocument/hover", "textDocument/signatureHelp", "textDocument/documentHighlight":
+            // Signature help and document highlights are not advertised: a provider that always
+            // answers null could hide a real language server's answers in editors that take a
+            // feature from the first server offering it, and the typing that triggers signature
+            // help already gives the cursor. A client that sends them anyway gets null, and its
+            // position is taken as the cursor, as a hover's is.
+            presence.noteCursor(TextDocumentPositionParams.decoded(from: params), in: bridge)
             return .null
         case "workspace/executeCommand": return try await executeCommand(params)
         default: throw ResponseError.methodNotFound(method)
         }
     }
 
-    private func handleNotification(method: String, params: JSONValue?) async {
-        let params = params ?? .null
+    /// `initialize`: settles the encoding and the client's features, and makes the parts with them.
+    private func initialize(_ request: InitializeParams) throws -> JSONValue {
+        guard phase == .waitingForInitialize else { throw ResponseError.invalidRequest("initialize was already received") }
+        settings = EditorSettings(request)
+        session = SessionConnection(settings: settings, environment: environment, logger: logger, editor: editor, background: background)
+        bridge = DocumentBridge(settings: settings, editor: editor, background: background)
+        presence = Presence(settings: settings, editor: editor, background: background)
+        phase = .running
+        return settings.initializeResult
+    }
+
+    private func handleNotification(method: String, params: JSONValue) {
         if method == "exit" {
             exitCode = phase == .shuttingDown ? 0 : 1
             return
         }
         guard phase == .running else { return }   // notifications before initialize are dropped
+        let port = session.port
         switch method {
         case "initialized": startSession()
         case "$/cancelRequest":
             if let id = params["id"].flatMap(RequestID.init) { cancelled.insert(id) }
-        case "textDocument/didOpen": didOpen(params)
-        case "textDocument/didChange": didChange(params)
-        case "textDocument/didClose": didClose(params)
+        case "textDocument/didOpen":
+            bridging { $0.didOpen(DidOpenTextDocumentParams.decoded(from: params), session: port) }
+        case "textDocument/didChange":
+            bridging { $0.didChange(DidChangeTextDocumentParams.decoded(from: params), session: port) }
+        case "textDocument/didClose":
+            bridging { $0.didClose(DidCloseTextDocumentParams.decoded(from: params)) }
         case "textDocument/didSave": break   // the session, not the disk, is the truth
-        case "mesh/cursor": meshCursor(params)
+        case "mesh/cursor": presence.meshCursor(MeshCursorParams.decoded(from: params), in: bridge)
         case "workspace/didChangeWorkspaceFolders", "workspace/didChangeConfiguration", "$/setTrace":
             break
         default:
@@ -221,43 +205,33 @@ public actor LanguageServer {
     }
 
     private func handleEditorResponse(id: RequestID, result: Result<JSONValue, ResponseError>) {
-        guard let request = editorRequests.removeValue(forKey: id) else { return }
-        switch request {
-        case let .applyEdit(uri, syncID):
-            let applied: Bool
-            switch result {
-            case let .success(value): applied = (try? value.decode(ApplyWorkspaceEditResult.self))?.applied ?? false
-            case .failure: applied = false
-            }
-            applyEditAnswered(uri: uri, syncID: syncID, applied: applied)
-        case .other:
-            break
+        guard case let .applyEdit(uri, syncID)? = editor.answered(id) else { return }
+        let applied: Bool
+        switch result {
+        case let .success(value): applied = (try? value.decode(ApplyWorkspaceEditResult.self))?.applied ?? false
+        case .failure: applied = false
         }
+        let port = session.port
+        bridging { $0.applyEditAnswered(uri: uri, syncID: syncID, applied: applied, session: port) }
     }
 
-    // MARK: Talking to the editor
+    // MARK: Between the parts
 
-    func notifyEditor(_ method: String, _ params: JSONValue) {
-        sendToEditor(.notification(method: method, params: params))
+    /// Runs one step of the document bridge, then moves presence through what the step changed,
+    /// in order: nothing positioned in a document misses an edit of it.
+    func bridging<T>(_ step: (inout DocumentBridge) throws -> T) rethrows -> T {
+        defer {
+            for change in bridge.takeChanges() { presence.documentChanged(change) }
+        }
+        return try step(&bridge)
     }
 
-    /// Sends the editor a request; `params` nil for a request without parameters (the
-    /// message then has no `params` member).
-    @discardableResult
-    func requestEditor(_ method: String, _ params: JSONValue?, as kind: EditorRequest = .other) -> RequestID {
-        let id = RequestID.string("mesh-\(nextRequestID)")
-        nextRequestID += 1
-        editorRequests[id] = kind
-        sendToEditor(.request(id: id, method: method, params: params))
-        return id
+    /// Checks of what goes out to the editor (`EditorRequestTests`).
+    func refreshInlayHints() {
+        presence.refreshInlayHints()
     }
 
-    /// `window/showMessage`: 1 error, 2 warning, 3 info.
-    func show(_ text: String, type: Int = 3) {
-        notifyEditor("window/showMessage", ["type": JSONValue(type), "message": .string(text)])
-    }
-
-    func log(_ text: String, type: Int = 4) {
-        notifyEditor("window/logMessage", ["type": JSONValue(type), "message": .string(text)])
+    func sendApplyEdit(uri: String, _ outgoing: EditorSync.Outgoing) {
+        bridge.sendApplyEdit(uri: uri, outgoing)
     }
 }

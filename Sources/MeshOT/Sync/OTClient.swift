@@ -21,6 +21,10 @@ public struct OTClient: Sendable {
     /// A prefix making this client's operation ids unique (a connection or installation id).
     public let clientID: String
     private var nextSequence = 0
+    /// The last operation of ours the server confirmed, and at which revision: a second ack of
+    /// it (the server saw our resend after it had already sent the first copy as committed, as
+    /// a node that fetched it from another does) is stale, not an error.
+    private var confirmed: (opId: String, revision: Int)?
 
     public init(revision: Int, clientID: String) {
         self.revision = revision
@@ -55,11 +59,15 @@ public struct OTClient: Sendable {
     /// The server committed our outstanding operation as `revision`. Returns the buffered
     /// operation to send next, if any.
     public mutating func receiveAck(opId: String, revision: Int) throws(OTError) -> OutgoingOperation? {
+        if outstanding?.opId != opId, let confirmed, confirmed.opId == opId, confirmed.revision == revision {
+            return nil
+        }
         guard let outstanding, outstanding.opId == opId else { throw .unexpectedAck(opId: opId) }
         guard revision == self.revision + 1 else {
             throw .unexpectedRevision(expected: self.revision + 1, received: revision)
         }
         self.revision = revision
+        confirmed = (opId, revision)
         switch state {
         case .synchronized, .awaitingConfirm:
             state = .synchronized
@@ -93,8 +101,11 @@ public struct OTClient: Sendable {
         }
     }
 
-    /// A committed operation from a catch-up stream (after reconnect): our own outstanding one
-    /// (matched by `opId`) counts as an ack, anything else as remote. Returns the operation to
+    /// A committed operation from a catch-up stream (after reconnect), or a remote one whose
+    /// author is this client's user: our own outstanding one (matched by `opId`) counts as an
+    /// ack, anything else as remote. (With several server nodes, our own op can come back as
+    /// remote when we resent it to another node.) Pass `opId` only for our own user's ops:
+    /// another user may reuse our opIds. Returns the operation to
     /// apply locally (nil for an ack) and the operation to send next, if any.
     public mutating func receiveCommitted(
         _ operation: TextOperation, revision: Int, opId: String?

@@ -11,15 +11,19 @@ public struct OTDocument: Sendable {
         public var committed: CommittedOperation
         /// True when `opId` had already been committed: nothing changed, acknowledge again.
         public var isDuplicate: Bool
+        /// What undoes the operation on the text it was applied to (when asked for).
+        public var inverse: TextOperation?
     }
 
-    public private(set) var text: TextBuffer
-    public private(set) var revision: Int
+    public internal(set) var text: TextBuffer
+    public internal(set) var revision: Int
     /// How many committed operations are kept for transforming late operations and catch-up.
     public let historyLimit: Int
-    private var history: [CommittedOperation] = []   // a ring once full
-    private var historyHead = 0                      // index of the oldest entry when full
-    private var revisionsByOpId: [String: Int] = [:]
+    var history: [CommittedOperation] = []   // a ring once full
+    var historyHead = 0                      // index of the oldest entry when full
+    /// Committed revision by (author, opId): an opId is the client's, so only its author's
+    /// resend is a duplicate of it.
+    var revisionsByOpId: [String: Int] = [:]
 
     public init(text: TextBuffer = TextBuffer(), revision: Int = 0, historyLimit: Int = 1024) {
         precondition(historyLimit > 0, "historyLimit must be positive")
@@ -46,21 +50,24 @@ public struct OTDocument: Sendable {
     /// - Throws: ``OTError/revisionInFuture(base:current:)``,
     ///   ``OTError/revisionTooOld(base:oldestRetained:)`` (the client must resync), or
     ///   ``OTError/baseLengthMismatch(expected:actual:)`` for an operation that does not fit.
+    /// - Parameter invertible: also return the operation's inverse (``Receipt/inverse``), which
+    ///   ``integrate(_:after:undoing:resubmitting:)`` needs for operations not yet durable.
     public mutating func receive(
-        _ operation: TextOperation, baseRevision: Int, opId: String? = nil, author: String? = nil
+        _ operation: TextOperation, baseRevision: Int, opId: String? = nil, author: String? = nil, invertible: Bool = false
     ) throws(OTError) -> Receipt {
-        if let opId, let committedAt = revisionsByOpId[opId], let entry = entry(at: committedAt) {
+        if let opId, let committedAt = revisionsByOpId[Self.key(opId, author)], let entry = entry(at: committedAt) {
             return Receipt(committed: entry, isDuplicate: true)
         }
         var transformed = operation
         for entry in try operations(since: baseRevision) {
             transformed = try transformed.transformed(against: entry.operation)
         }
+        let inverse = invertible ? try transformed.inverted(against: text) : nil
         try transformed.apply(to: &text)
         revision += 1
         let committed = CommittedOperation(revision: revision, operation: transformed, opId: opId, author: author)
         record(committed)
-        return Receipt(committed: committed, isDuplicate: false)
+        return Receipt(committed: committed, isDuplicate: false, inverse: inverse)
     }
 
     /// The committed operations after `revision` (for catch-up), oldest first.
@@ -80,14 +87,21 @@ public struct OTDocument: Sendable {
         return history[(historyHead + history.count - 1 - back) % history.count]
     }
 
-    private mutating func record(_ committed: CommittedOperation) {
+    mutating func record(_ committed: CommittedOperation) {
         if history.count < historyLimit {
             history.append(committed)
         } else {
-            if let old = history[historyHead].opId { revisionsByOpId[old] = nil }
+            let old = history[historyHead]
+            if let opId = old.opId { revisionsByOpId[Self.key(opId, old.author)] = nil }
             history[historyHead] = committed
             historyHead = (historyHead + 1) % historyLimit
         }
-        if let opId = committed.opId { revisionsByOpId[opId] = committed.revision }
+        if let opId = committed.opId { revisionsByOpId[Self.key(opId, committed.author)] = committed.revision }
+    }
+
+    /// The duplicate-detection key of an op: its author and its opId.
+    static func key(_ opId: String, _ author: String?) -> String {
+        guard let author else { return opId }
+        return author + "\u{0}" + opId
     }
 }

@@ -8,6 +8,7 @@ final class LiveSockets: Sendable {
     typealias Close = @Sendable (_ reason: CloseReason) async -> Void
 
     private let sockets = NIOLockedValueBox<[UUID: [UUID: Close]]>([:])
+    private let announcer = NIOLockedValueBox<(@Sendable (UUID, CloseReason) -> Void)?>(nil)
 
     /// Registers an open socket of `user`; returns the key to unregister it with.
     func register(user: UUID, close: @escaping Close) -> UUID {
@@ -25,6 +26,17 @@ final class LiveSockets: Sendable {
 
     /// Closes every socket `user` has open, with `reason`.
     func closeAll(user: UUID, reason: CloseReason) async {
+        if let announce = announcer.withLockedValue({ $0 }) { announce(user, reason) }
+        await closeHere(user: user, reason: reason)
+    }
+
+    /// With several nodes: how a revocation here reaches the sockets the user has on other nodes.
+    func announceClosures(_ announce: @escaping @Sendable (UUID, CloseReason) -> Void) {
+        announcer.withLockedValue { $0 = announce }
+    }
+
+    /// Closes the user's sockets on this node only (another node revoked their tokens).
+    func closeHere(user: UUID, reason: CloseReason) async {
         let closers = sockets.withLockedValue { $0.removeValue(forKey: user).map { Array($0.values) } ?? [] }
         for close in closers { await close(reason) }
     }

@@ -42,6 +42,11 @@ extension CollaborationHub {
 
     /// Tells everyone connected to `session` that one of its documents came or went.
     func announce(_ event: ServerMessage.DocumentEvent, in session: UUID) {
+        cluster?.publish(.documentAnnounced(session: session.uuidString, path: event.path, change: event.change))
+        announceHere(event, in: session)
+    }
+
+    func announceHere(_ event: ServerMessage.DocumentEvent, in session: UUID) {
         let message = WireCodec.encode(.document(event))
         for member in (rooms[session] ?? [:]).values { member.send(message) }
     }

@@ -10,6 +10,10 @@ actor CollaborationHub {
     var rooms: [UUID: [UUID: ClientConnection]] = [:]
     private var connectionsPerUser: [UUID: Int] = [:]
     private var documents: [UUID: DocumentActor] = [:]
+    /// The live actor of a document, if it is loaded here.
+    func documents(matching id: UUID) -> DocumentActor? { documents[id] }
+    /// Every document loaded here.
+    var liveDocuments: [DocumentActor] { Array(documents.values) }
     private var loading: [UUID: (session: UUID, task: Task<DocumentActor, any Error>)] = [:]
     let store: Store
     let limits: ServerConfiguration.Limits
@@ -19,21 +23,19 @@ actor CollaborationHub {
     nonisolated let sendBudget: SendBudget
     /// Each session's bytes and documents (`limits.maxSessionBytes`, `maxDocumentsPerSession`).
     nonisolated let usage: SessionUsage
+    /// The other nodes on the same PostgreSQL database (nil on SQLite: one node).
+    nonisolated let cluster: ClusterLink?
+    /// Participants connected through other nodes, by session and connection.
+    var remoteMembers: [UUID: [String: (node: UUID, participant: ServerMessage.Participant)]] = [:]
 
     init(store: Store, limits: ServerConfiguration.Limits, metrics: ServerMetrics, logger: Logger) {
+        cluster = store.isShared ? ClusterLink(store: store, logger: logger) : nil
         self.store = store
         self.limits = limits
         self.metrics = metrics
         self.logger = logger
         sendBudget = SendBudget(limit: limits.serverSendQueueBytes)
         usage = SessionUsage(maxBytes: limits.maxSessionBytes, maxDocuments: limits.maxDocumentsPerSession)
-    }
-
-    /// Closes every collaboration socket `user` has open (their tokens were revoked).
-    func disconnect(user: UUID, reason: CloseReason) {
-        for room in rooms.values {
-            for connection in room.values where connection.user.id == user { connection.close(reason: reason) }
-        }
     }
 
     /// Registers a connection; false (and nothing registered) when its user already has
@@ -45,11 +47,13 @@ actor CollaborationHub {
         if rooms[connection.session] == nil { metrics.liveSessions.increment() }
         rooms[connection.session, default: [:]][connection.id] = connection
         metrics.connections.increment()
+        cluster?.publish(.member(member(connection, online: true)))
         return true
     }
 
     func unregister(_ connection: ClientConnection) {
         guard rooms[connection.session]?.removeValue(forKey: connection.id) != nil else { return }
+        cluster?.publish(.member(member(connection, online: false)))
         let open = connectionsPerUser[connection.user.id, default: 1] - 1
         connectionsPerUser[connection.user.id] = open > 0 ? open : nil
         metrics.connections.decrement()
@@ -61,14 +65,15 @@ actor CollaborationHub {
 
     func onlineUsers(_ session: UUID) -> Set<UUID> {
         Set((rooms[session] ?? [:]).values.map(\.user.id))
+            .union((remoteMembers[session] ?? [:]).values.compactMap { UUID(uuidString: $0.participant.user) })
     }
 
     func participants(_ session: UUID) -> [ServerMessage.Participant] {
-        var seen = Set<UUID>()
-        return (rooms[session] ?? [:]).values.compactMap { c in
-            guard seen.insert(c.user.id).inserted else { return nil }
-            return .init(user: c.user.id.uuidString, name: c.user.name, role: c.role)
+        var seen = Set<String>()
+        let local: [ServerMessage.Participant] = (rooms[session] ?? [:]).values.map {
+            .init(user: $0.user.id.uuidString, name: $0.user.name, role: $0.role)
         }
+        return (local + (remoteMembers[session] ?? [:]).values.map(\.participant)).filter { seen.insert($0.user).inserted }
     }
 
     /// The live actor of a document, loading it from the store on first use (and its session's
@@ -87,7 +92,7 @@ actor CollaborationHub {
             // Seeded while `loading` names the session, so `unloadIdle` cannot forget it meanwhile.
             try await Self.seed(record.sessionID, usage: usage, store: store)
             return try await DocumentActor.load(record, store: store, limits: limits, usage: usage,
-                                                metrics: metrics, logger: logger)
+                                                metrics: metrics, logger: logger, cluster: cluster)
         }
         loading[record.id] = (record.sessionID, task)
         defer { loading[record.id] = nil }
@@ -111,6 +116,11 @@ actor CollaborationHub {
 
     /// A member's role changed (nil: removed). Live connections see it at once.
     func roleChanged(session: UUID, user: UUID, role: Role?) {
+        cluster?.publish(.role(.init(session: session.uuidString, user: user.uuidString, role: role)))
+        applyRoleChange(session: session, user: user, role: role)
+    }
+
+    func applyRoleChange(session: UUID, user: UUID, role: Role?) {
         for connection in (rooms[session] ?? [:]).values where connection.user.id == user {
             connection.send(.role(.init(role: role)))
             if let role { connection.setRole(role) } else { connection.close(reason: .removed) }
@@ -118,6 +128,12 @@ actor CollaborationHub {
     }
 
     func sessionDeleted(_ session: UUID) async {
+        cluster?.publish(.sessionDeleted(session: session.uuidString))
+        await applySessionDeletion(session)
+    }
+
+    func applySessionDeletion(_ session: UUID) async {
+        remoteMembers[session] = nil
         for connection in (rooms[session] ?? [:]).values {
             connection.send(.role(.init(role: nil)))
             connection.close(reason: .sessionDeleted)
@@ -131,6 +147,11 @@ actor CollaborationHub {
 
     /// A document was deleted or renamed: subscribers are told and reopen (or drop) it.
     func documentChanged(_ id: UUID, newPath: String?) async {
+        cluster?.publish(.documentEvicted(document: id.uuidString, newPath: newPath))
+        await evictDocument(id, newPath: newPath)
+    }
+
+    func evictDocument(_ id: UUID, newPath: String?) async {
         guard let document = documents[id] else { return }
         let oldPath = await document.path
         await document.flushed()
@@ -156,6 +177,7 @@ actor CollaborationHub {
         }
         let message = WireCodec.encode(.chat(Self.wire(record, name: connection.user.name)))
         for member in (rooms[connection.session] ?? [:]).values { member.send(message) }
+        cluster?.publish(.chat(.init(session: connection.session.uuidString, id: record.id.uuidString, name: connection.user.name)))
         // Only the newest `maxChatMessagesPerSession` are kept.
         do {
             try await store.chat.trim(sessionID: connection.session, keeping: limits.maxChatMessagesPerSession)

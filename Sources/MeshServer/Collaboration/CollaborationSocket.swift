@@ -132,14 +132,14 @@ struct CollaborationSocket {
                 let path = try DocumentPath.validate(open.path)
                 // An actor unloaded between the hub's answer and the subscription says so;
                 // the hub then has a fresh one (a few tries at most, each a real unload).
-                var answer: (DocumentActor, ServerMessage)?
-                for _ in 0..<8 where answer == nil {
+                var subscribed: DocumentActor?
+                for _ in 0..<8 where subscribed == nil {
                     let document = try await openDocument(path, create: open.create, connection)
-                    if let message = await document.open(connection, knownRev: open.knownRev) { answer = (document, message) }
+                    // The actor sends the snapshot or catch-up itself, before any op it relays later.
+                    if await document.open(connection, knownRev: open.knownRev) { subscribed = document }
                 }
-                guard let (document, message) = answer else { throw ErrorMessage(.internal, "the document kept being unloaded; try again") }
+                guard let document = subscribed else { throw ErrorMessage(.internal, "the document kept being unloaded; try again") }
                 opened[path] = document
-                connection.send(message)
             } catch {
                 var error = (error as? ErrorMessage) ?? ErrorMessage(.internal, "could not open the document")
                 error.path = open.path

@@ -4,6 +4,12 @@ import MeshProtocol
 import MeshStore
 
 extension DocumentActor {
+    /// How long a document commits under its lock after a commit was lost to another node.
+    static let contendedFor: Duration = .seconds(5)
+    /// Exclusive commits lost in a row (to nodes appending without the lock) before the
+    /// document is reloaded instead.
+    static let maxLostCommits = 50
+
     /// An operation from a client: transformed and applied in memory at once, acknowledged
     /// after the group commit that makes it durable. Refusals answer the sender with an error
     /// that names the `opId`.
@@ -33,11 +39,13 @@ extension DocumentActor {
             return refuse(message, connection, ErrorMessage(
                 .tooLarge, "the session's documents would exceed \(limits.maxSessionBytes) bytes; the op was not applied"))
         }
+        // A client that came from another node may know revisions this one has not fetched yet.
+        if cluster != nil, message.baseRev > document.revision { await catchUp(to: message.baseRev) }
         let sizeBefore = document.text.utf8Count
         let receipt: OTDocument.Receipt
         do {
             receipt = try document.receive(message.ops, baseRevision: message.baseRev, opId: message.opId,
-                                           author: connection.user.id.uuidString)
+                                           author: connection.user.id.uuidString, invertible: cluster != nil)
         } catch {
             usage.adjust(sessionID, bytes: -growth)
             return refuse(message, connection, ErrorMessage(.resync, "\(error)"))
@@ -63,7 +71,10 @@ extension DocumentActor {
         pending.append(Pending(
             op: OpRecord(documentID: record.id, revision: committed.revision, operation: committed.operation,
                          opId: message.opId, authorID: connection.user.id),
-            sender: connection, arrived: .now))
+            sender: connection, arrived: .now,
+            submission: cluster == nil ? nil : OTDocument.Submission(
+                operation: message.ops, baseRevision: message.baseRev, opId: message.opId, author: connection.user.id.uuidString),
+            inverse: receipt.inverse))
         if !flushing {
             flushing = true
             await flushLoop(inline: true)
@@ -87,32 +98,64 @@ extension DocumentActor {
     /// retired, and ``flushed()`` (the hub's graceful shutdown) waits for it. It is never
     /// cancelled, since its ops are applied already and their senders wait for the ack; it ends
     /// when nothing is pending.
-    private func flushLoop(inline: Bool) async {
+    func flushLoop(inline: Bool) async {
         var first = true
-        while !pending.isEmpty {
-            if inline, !first {
+        var lostInARow = 0
+        while true {
+            if needsPull {
+                guard await pullRemote() else { break }
+            }
+            guard !pending.isEmpty else { break }
+            // Exclusive commits run in this actor's own task: a submitter's cancelled task must not
+            // roll back a transaction that took other nodes' ops in.
+            if inline, !first || isContended {
                 Task { await self.flushLoop(inline: false) }
                 return
             }
             first = false
-            let batch = pending
-            pending.removeAll(keepingCapacity: true)
-            let size = document.text.utf8Count
+            let batch: [Pending]
+            let size: Int
             let started = ContinuousClock.now
-            do {
-                try await store.documents.append(batch.map(\.op), documentID: record.id, size: size)
-            } catch {
-                if Task.isCancelled {
-                    // The submitter's task was cancelled (its connection is going away), which is
-                    // no fault of the batch: put it back and commit it from a task of its own.
-                    pending.insert(contentsOf: batch, at: 0)
-                    Task { await self.flushLoop(inline: false) }
-                    return
+            if isContended {
+                guard let outcome = await commitExclusively() else {
+                    lostInARow += 1
+                    if lostInARow > Self.maxLostCommits {
+                        await resyncFromStore("the server could not store this document's edits against other servers' edits")
+                        break
+                    }
+                    continue
                 }
-                logger.error("op commit failed; subscribers resync", metadata: ["path": "\(path)", "error": "\(error)"])
-                await recoverFromFailedCommit()
-                break
+                if outcome.stop { break }
+                guard !outcome.batch.isEmpty else { continue }
+                (batch, size) = (outcome.batch, outcome.size)
+            } else {
+                batch = pending
+                pending.removeAll(keepingCapacity: true)
+                size = document.text.utf8Count
+                do {
+                    try await store.documents.append(batch.map(\.op), documentID: record.id, size: size)
+                } catch StoreError.conflict(_) where cluster != nil {
+                    // Another node committed one of these revisions first (or one of these ops,
+                    // resent to it): from now on, for a while, this document commits under its
+                    // lock, fetching the other nodes' ops and putting ours after them first.
+                    pending.insert(contentsOf: batch, at: 0)
+                    metrics.commitConflicts.increment()
+                    contendedUntil = .now + Self.contendedFor
+                    continue
+                } catch {
+                    if Task.isCancelled {
+                        // The submitter's task was cancelled (its connection is going away), which is
+                        // no fault of the batch: put it back and commit it from a task of its own.
+                        pending.insert(contentsOf: batch, at: 0)
+                        Task { await self.flushLoop(inline: false) }
+                        return
+                    }
+                    logger.error("op commit failed; subscribers resync", metadata: ["path": "\(path)", "error": "\(error)"])
+                    await resyncFromStore()
+                    break
+                }
             }
+            lostInARow = 0
             let committedAt = ContinuousClock.now
             metrics.databaseLatency.record(committedAt - started)
             metrics.commitBatches.increment()
@@ -174,10 +217,10 @@ extension DocumentActor {
 
     /// The in-memory state ran ahead of a commit that failed: reload from the store and make
     /// every subscriber reopen. Unacknowledged operations are resent by their clients.
-    private func recoverFromFailedCommit() async {
+    func resyncFromStore(_ why: String = "the server could not store recent edits") async {
         // Evicted first, so that no op is applied to the stale text while it reloads; a client
         // that reopens meanwhile gets its snapshot once the reload is done (`flushed()`).
-        evictAll(reason: ErrorMessage(.resync, "the server could not store recent edits; reopen the document", path: path))
+        evictAll(reason: ErrorMessage(.resync, "\(why); reopen the document", path: path))
         pending.removeAll()
         waitingAcks.removeAll()
         let sizeBefore = document.text.utf8Count
@@ -185,6 +228,13 @@ extension DocumentActor {
                                                       metrics: metrics, logger: logger) {
             document = await fresh.snapshotDocument()
             durableRevision = document.revision
+            remoteHead = max(remoteHead, durableRevision)
+        } else {
+            // The store cannot be read either: this copy is ahead of the log and must not serve
+            // again (a reopen would see unstored ops, a later commit would leave a gap). Retired,
+            // the hub loads the document afresh from the store when it is next opened.
+            retire()
+            logger.error("document reload failed; it is loaded again on the next open", metadata: ["path": "\(path)"])
         }
         // The ops that were not stored gave their bytes back.
         usage.adjust(sessionID, bytes: document.text.utf8Count - sizeBefore)

@@ -6,8 +6,11 @@ import MeshStore
 extension DocumentActor {
     /// A participant's cursors and selections at `rev`, moved to the current revision and
     /// shown to everyone else. Ephemeral: never written to the store.
-    func updatePresence(_ update: ClientMessage.PresenceUpdate, from connection: ClientConnection) {
+    func updatePresence(_ update: ClientMessage.PresenceUpdate, from connection: ClientConnection) async {
         guard subscribers[connection.id] != nil else { return }
+        // Fetch only for a revision the log is known to hold (a notification said so): a made-up
+        // revision in every presence message must not cost every node a database query.
+        if cluster != nil, update.rev > document.revision, update.rev <= remoteHead { await catchUp(to: update.rev) }
         var selection = Selection(update.selections)
         if update.rev < document.revision, let later = try? document.operations(since: update.rev) {
             for committed in later { selection = selection.transformed(by: committed.operation) }
@@ -22,6 +25,10 @@ extension DocumentActor {
                                               rev: document.revision, selections: clamped)
         self.presence[connection.id] = presence
         broadcast(.presence(presence), except: connection.id)
+        // Other nodes get the client's own revision and ranges: that revision is in the log.
+        cluster?.publish(.presence(.init(document: record.id.uuidString, connection: connection.id.uuidString,
+                                         user: connection.user.id.uuidString, name: connection.user.name,
+                                         rev: update.rev, selections: Array(update.selections.prefix(ClusterEvent.Presence.maxSelections)))))
     }
 
     /// Compares a client's hash with the server's at the same revision; a mismatch tells the
@@ -83,6 +90,7 @@ extension DocumentActor {
         annotationsInFlight -= 1
         annotations[annotation.id] = annotation
         broadcast(.annotation(wire(annotation)), except: nil)
+        cluster?.publish(.annotation(.init(document: record.id.uuidString, id: annotation.id.uuidString, deleted: false)))
     }
 
     /// Toggles resolved (any editor) or deletes (its author or an owner).
@@ -102,6 +110,7 @@ extension DocumentActor {
                     message.deleted = true
                     broadcast(.annotation(message), except: nil)
                 }
+                cluster?.publish(.annotation(.init(document: record.id.uuidString, id: uuid.uuidString, deleted: true)))
             } else {
                 guard connection.role.canEdit else {
                     connection.send(.error(ErrorMessage(.forbidden, "viewers cannot resolve annotations", ref: id, path: path)))
@@ -112,6 +121,7 @@ extension DocumentActor {
                 try await store.annotations.update(annotation)
                 annotations[uuid] = annotation
                 broadcast(.annotation(wire(annotation)), except: nil)
+                cluster?.publish(.annotation(.init(document: record.id.uuidString, id: uuid.uuidString, deleted: false)))
             }
         } catch {
             connection.send(.error(ErrorMessage(.internal, "could not store the annotation change", ref: id, path: path)))

@@ -23,6 +23,17 @@ actor DocumentActor {
     /// Annotations being stored (counted against `limits.maxAnnotationsPerDocument`).
     var annotationsInFlight = 0
     var opsSinceSnapshot = 0
+    /// The newest revision other nodes are known to have committed (notifications).
+    var remoteHead = 0
+    /// Set by the backstop poll, a client from another node, or a conflict: fetch from the log.
+    var pullRequested = false
+    /// Until when commits go under the document's lock (a commit was lost lately).
+    var contendedUntil: ContinuousClock.Instant?
+    /// The batch of the exclusive commit running, and why it gave up (``commitExclusively()``).
+    var exclusiveBatch: (ops: [Pending], size: Int)?
+    var exclusiveFailure: String?
+    /// Remote participants' presence entries, by connection, with the node serving each.
+    var remoteConnections: [UUID: UUID] = [:]
     nonisolated let sessionID: UUID
     /// Set once the hub unloads this actor: it takes no new subscriber, so an opener that got it
     /// just before the unload asks the hub again instead of editing a document nobody else sees.
@@ -33,11 +44,17 @@ actor DocumentActor {
     let usage: SessionUsage
     let metrics: ServerMetrics
     let logger: Logger
+    /// The other nodes on the same database; nil when this node is alone (SQLite).
+    let cluster: ClusterLink?
 
     struct Pending {
         var op: OpRecord
         var sender: ClientConnection
         var arrived: ContinuousClock.Instant
+        /// With other nodes: the op as its client sent it, and what undoes it here, for
+        /// ``OTDocument/integrate(_:after:undoing:resubmitting:)`` when another node commits first.
+        var submission: OTDocument.Submission?
+        var inverse: TextOperation?
     }
 
     /// Loads the document: newest snapshot, the op log after it, and enough history to
@@ -45,7 +62,7 @@ actor DocumentActor {
     /// newest snapshot and at least `limits.historyLimit` behind the head, so the log read here
     /// has no gap; it starts later only when fewer ops were kept (the history is shorter).
     static func load(_ record: DocumentRecord, store: Store, limits: ServerConfiguration.Limits, usage: SessionUsage,
-                     metrics: ServerMetrics, logger: Logger) async throws -> DocumentActor {
+                     metrics: ServerMetrics, logger: Logger, cluster: ClusterLink? = nil) async throws -> DocumentActor {
         let snapshot = try await store.documents.latestSnapshot(documentID: record.id, atOrBefore: nil)
             ?? SnapshotRecord(documentID: record.id, revision: 0, text: "")
         let from = min(snapshot.revision, max(0, record.revision - limits.historyLimit))
@@ -72,12 +89,12 @@ actor DocumentActor {
         var current = record
         current.revision = revision
         return DocumentActor(record: current, document: document, annotations: annotations,
-                             store: store, limits: limits, usage: usage, metrics: metrics, logger: logger)
+                             store: store, limits: limits, usage: usage, metrics: metrics, logger: logger, cluster: cluster)
     }
 
     private init(record: DocumentRecord, document: OTDocument, annotations: [UUID: AnnotationRecord],
                  store: Store, limits: ServerConfiguration.Limits, usage: SessionUsage,
-                 metrics: ServerMetrics, logger: Logger) {
+                 metrics: ServerMetrics, logger: Logger, cluster: ClusterLink?) {
         self.record = record
         self.sessionID = record.sessionID
         self.document = document
@@ -88,6 +105,8 @@ actor DocumentActor {
         self.usage = usage
         self.metrics = metrics
         self.logger = logger
+        self.cluster = cluster
+        self.remoteHead = document.revision
     }
 
     var path: String { record.path }
@@ -106,14 +125,27 @@ actor DocumentActor {
         return true
     }
 
+    /// Takes no subscriber from now on (see ``retireIfIdle()``), idle or not.
+    func retire() { retiredFlag.withLockedValue { $0 = true } }
+
     func renamed(to path: String) { record.path = path }
 
     // MARK: Subscribers
 
-    /// Subscribes the connection and answers with a snapshot, or with the operations since
-    /// `knownRev` when the history still holds them. Waits for in-flight commits first: what a
-    /// client is told must be durable. Nil when the actor was retired: ask the hub again.
-    func open(_ connection: ClientConnection, knownRev: Int?) async -> ServerMessage? {
+    /// Subscribes the connection and sends it a snapshot, or the operations since `knownRev`
+    /// when the history still holds them, in one step with the subscription (so no op relayed
+    /// afterwards can reach the connection before it). Waits for in-flight commits first: what
+    /// a client is told must be durable. False when the actor was retired: ask the hub again.
+    func open(_ connection: ClientConnection, knownRev: Int?) async -> Bool {
+        guard let message = await subscribe(connection, knownRev: knownRev) else { return false }
+        connection.send(message)
+        return true
+    }
+
+    private func subscribe(_ connection: ClientConnection, knownRev: Int?) async -> ServerMessage? {
+        // With other nodes, fetch what they committed first: the client may come from one of them
+        // (it then knows newer revisions), and its catch-up should hold its own resent ops.
+        if cluster != nil { await catchUp(to: knownRev ?? 0, always: true) }
         await flushed()
         guard !isRetired else { return nil }
         subscribers[connection.id] = connection
@@ -133,6 +165,9 @@ actor DocumentActor {
         if presence.removeValue(forKey: connection.id) != nil {
             broadcast(.presence(.init(path: path, user: connection.user.id.uuidString, name: connection.user.name,
                                       rev: document.revision, selections: [])), except: connection.id)
+            cluster?.publish(.presence(.init(document: record.id.uuidString, connection: connection.id.uuidString,
+                                             user: connection.user.id.uuidString, name: connection.user.name,
+                                             rev: durableRevision, selections: [])))
         }
     }
 

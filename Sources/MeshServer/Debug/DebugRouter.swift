@@ -308,6 +308,14 @@ struct DebugRouter {
         sendEvent(["event": "output", "body": ["category": "console", "output": .string("Mesh: ignored a message: \(reason)\n")]], to: id)
     }
 
+    /// A request to a debug session that has ended: answered with `reason`, as a failed
+    /// response, so that the editor does not wait for an answer that Delve will never give.
+    mutating func refuseRequest(_ message: JSONValue, from id: UUID, reason: String) -> [Action] {
+        guard message["type"]?.string == "request", let seq = message["seq"]?.int,
+              let command = message["command"]?.string else { return [] }
+        return respond(to: id, seq: seq, command: command, error: reason)
+    }
+
     private mutating func respond(to id: UUID, seq: Int, command: String, body: JSONValue? = nil, error: String? = nil) -> [Action] {
         guard var participant = participants[id] else { return [] }
         var object: [String: JSONValue] = ["type": "response", "seq": JSONValue(participant.nextSeq), "request_seq": JSONValue(seq),

@@ -58,6 +58,11 @@ actor DebugSession {
     // MARK: From participants
 
     func received(_ message: JSONValue, from id: UUID) async {
+        // Ended (idle limit, the program's end, a deletion): its Delve is gone, so nothing would
+        // ever answer. Say so instead.
+        if ended, message["command"]?.string != "disconnect" {   // a disconnect is answered here, as before
+            return deliver(router.refuseRequest(message, from: id, reason: "this debug session has ended; start debugging again"))
+        }
         await perform(router.received(message, from: id, containerActive: process != nil || starting != nil))
     }
 

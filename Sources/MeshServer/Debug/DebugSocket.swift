@@ -6,36 +6,6 @@ import MeshSandbox
 import MeshStore
 import NIOConcurrencyHelpers
 
-/// The debug sessions of this server, one per Mesh session at most.
-actor DebugHub {
-    let store: Store
-    let hub: CollaborationHub
-    let sandbox: Sandbox
-    let dataDirectory: String
-    let logger: Logger
-    private(set) var sessions: [UUID: DebugSession] = [:]
-
-    init(store: Store, hub: CollaborationHub, sandbox: Sandbox, dataDirectory: String, logger: Logger) {
-        self.store = store
-        self.hub = hub
-        self.sandbox = sandbox
-        self.dataDirectory = dataDirectory
-        self.logger = logger
-    }
-
-    func session(_ id: UUID) throws -> DebugSession {
-        if let existing = sessions[id] { return existing }
-        let workspace = SessionWorkspace(store: store, hub: hub, root: try SessionWorkspace.create(in: dataDirectory))
-        let session = DebugSession(sessionID: id, workspace: workspace, sandbox: sandbox, logger: logger) { [weak self] in
-            await self?.ended(id)
-        }
-        sessions[id] = session
-        return session
-    }
-
-    private func ended(_ id: UUID) { sessions.removeValue(forKey: id) }
-}
-
 /// Runs one `/v1/debug` connection: ``DebugHello`` first (answered ``DebugWelcome``), then DAP
 /// messages, one per text frame, both ways (and ``DebugAuth``, answered ``DebugAuthenticated``).
 struct DebugSocket {
@@ -57,7 +27,7 @@ struct DebugSocket {
             try? await outbound.write(.text(WireCodec.encode(.error(ErrorMessage(.badRequest, "no hello within \(helloTimeout)")))))
             try? await outbound.close(.policyViolation, reason: "no hello in time")
         }
-        let session: DebugSession
+        let session: any DebugEndpoint
         let connection: ClientConnection
         let id = UUID()
         do {
@@ -68,7 +38,7 @@ struct DebugSocket {
                 throw ErrorMessage(.notFound, "no such session")
             }
             watchdog.cancel()
-            session = try await debug.session(sessionID)
+            session = try await debug.endpoint(for: sessionID)
             // The outgoing queue is bounded in bytes, per connection and with the server's other
             // sockets: a participant that stops reading a chatty debuggee is cut off.
             let metrics = debug.hub.metrics

@@ -8,6 +8,8 @@ struct HealthController {
     let metrics: ServerMetrics
     /// The send budget `mesh_send_queue_bytes` reports.
     var sendBudget: SendBudget? = nil
+    /// With other nodes: unhealthy while this node does not hear them (cut from the database).
+    var cluster: ClusterLink? = nil
 
     func addRoutes(to router: Router<MeshRequestContext>) {
         router.get("health", use: health)
@@ -19,6 +21,9 @@ struct HealthController {
         var status: String
         var database: String
         var error: String?
+        /// This node's id and the other nodes it hears (several nodes on PostgreSQL only).
+        var node: String?
+        var nodes: [String]?
     }
 
     @Sendable func health(_ request: Request, context: MeshRequestContext) async throws -> EditedResponse<Health> {
@@ -26,6 +31,17 @@ struct HealthController {
         do {
             try await store.ping()
             metrics.databaseLatency.record(ContinuousClock.now - started)
+            if let cluster {
+                let others = cluster.liveNodes.map(\.uuidString).sorted()
+                guard cluster.isHealthy else {
+                    return .init(status: .serviceUnavailable, response: Health(
+                        status: "unavailable", database: store.backendName,
+                        error: "this node does not hear the other nodes (database notifications)",
+                        node: cluster.nodeID.uuidString, nodes: others))
+                }
+                return .init(status: .ok, response: Health(status: "ok", database: store.backendName,
+                                                            node: cluster.nodeID.uuidString, nodes: others))
+            }
             return .init(status: .ok, response: Health(status: "ok", database: store.backendName))
         } catch {
             return .init(status: .serviceUnavailable,

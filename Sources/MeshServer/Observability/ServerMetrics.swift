@@ -10,6 +10,10 @@ public struct ServerMetrics: Sendable {
     let opsCommitted: Counter
     let opsRefused: Counter
     let commitBatches: Counter
+    /// Commits that lost to another node's (several nodes on PostgreSQL).
+    let commitConflicts: Counter
+    /// Ops other nodes committed, relayed to this node's clients.
+    let opsRelayedFromNodes: Counter
     /// From an op's arrival to its durable commit (the moment it is acknowledged).
     let commitLatency: DurationHistogram
     let databaseLatency: DurationHistogram
@@ -30,6 +34,8 @@ public struct ServerMetrics: Sendable {
         opsCommitted = registry.makeCounter(name: "mesh_ops_committed_total", help: "Operations durably committed")
         opsRefused = registry.makeCounter(name: "mesh_ops_refused_total", help: "Operations refused (role, limits, stale base)")
         commitBatches = registry.makeCounter(name: "mesh_commit_batches_total", help: "Database transactions committing ops")
+        commitConflicts = registry.makeCounter(name: "mesh_commit_conflicts_total", help: "Op commits another node won first")
+        opsRelayedFromNodes = registry.makeCounter(name: "mesh_ops_from_nodes_total", help: "Ops committed by other nodes and relayed here")
         commitLatency = registry.makeDurationHistogram(
             name: "mesh_op_commit_seconds", buckets: latencyBuckets, help: "Op arrival to durable commit")
         databaseLatency = registry.makeDurationHistogram(

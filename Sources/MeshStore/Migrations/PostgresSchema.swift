@@ -2,6 +2,9 @@
 /// dates DOUBLE PRECISION seconds since 1970, integers BIGINT, booleans BOOLEAN). Paths use the "C"
 /// collation, so documents list in the same (byte) order as on SQLite.
 enum PostgresSchema {
+    /// The LISTEN/NOTIFY channel the nodes of one database share (``Store/notify(_:)``).
+    static let clusterChannel = "mesh_events"
+
     static let migrations: [Migration] = [
         Migration(version: 1, name: "initial schema", statements: [
             """
@@ -139,6 +142,50 @@ enum PostgresSchema {
             $$
             """,
             "CREATE INDEX sessions_owner ON sessions (owner_id)",
+        ]),
+        // Several nodes on one database (docs/architecture.md, "Several nodes"): every append
+        // wakes the other nodes with one notification per document ("o <document> <revision>",
+        // delivered at commit), and an op a client resent to a second node cannot be stored
+        // twice: (document, author, opId) is unique, a violation like a taken revision.
+        Migration(version: 5, name: "several nodes", statements: [
+            """
+            CREATE UNIQUE INDEX ops_author_op_id ON ops (document_id, author_id, op_id)
+            WHERE op_id IS NOT NULL AND author_id IS NOT NULL
+            """,
+            """
+            CREATE OR REPLACE FUNCTION ops_advance_document() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                UPDATE documents AS d SET revision = GREATEST(d.revision, i.revision),
+                    size = COALESCE(i.document_size, d.size), updated_at = i.created_at
+                FROM (SELECT DISTINCT ON (document_id) document_id, revision, document_size, created_at
+                      FROM inserted ORDER BY document_id, revision DESC) AS i
+                WHERE d.id = i.document_id;
+                IF EXISTS (SELECT 1 FROM inserted AS n JOIN documents AS d ON d.id = n.document_id
+                           WHERE n.revision <= d.compacted_through) THEN
+                    RAISE EXCEPTION USING ERRCODE = 'unique_violation', MESSAGE = '\(compactedRevisionError)';
+                END IF;
+                PERFORM pg_notify('\(clusterChannel)', 'o ' || i.document_id || ' ' || i.revision)
+                FROM (SELECT document_id, MAX(revision) AS revision FROM inserted GROUP BY document_id) AS i;
+                RETURN NULL;
+            END
+            $$
+            """,
+        ]),
+        // A debug session runs on one node; participants on other nodes reach it through frames
+        // (Store+DebugRelay.swift).
+        Migration(version: 6, name: "debug across nodes", statements: [
+            """
+            CREATE TABLE debug_owners (
+                session_id TEXT PRIMARY KEY REFERENCES sessions (id) ON DELETE CASCADE,
+                node TEXT NOT NULL, claimed_at DOUBLE PRECISION NOT NULL)
+            """,
+            """
+            CREATE TABLE debug_frames (
+                seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, node TEXT NOT NULL,
+                session_id TEXT NOT NULL, participant TEXT NOT NULL, sender TEXT NOT NULL,
+                kind TEXT NOT NULL, payload TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL)
+            """,
+            "CREATE INDEX debug_frames_node ON debug_frames (node, seq)",
         ]),
     ]
 }

@@ -87,6 +87,14 @@ public protocol DocumentRepository: Sendable {
     /// and records the document's new revision and size.
     /// - Throws: ``StoreError/conflict(_:)`` when a revision already exists (another node won).
     func append(_ ops: [OpRecord], documentID: UUID, size: Int) async throws
+    /// Several nodes writing one document: in one transaction under the document's advisory
+    /// lock (no other node appending this way meanwhile), reads the ops after `revision`, lets
+    /// `prepare` take them in and name what to append (ops and the size after them), and appends
+    /// it. A node that lost a commit goes this way, so it cannot lose again to another that does.
+    /// PostgreSQL only.
+    /// - Throws: ``StoreError/conflict(_:)`` when a node appending without the lock won a revision.
+    func appendExclusively(documentID: UUID, after revision: Int,
+                           prepare: @escaping @Sendable ([OpRecord]) async throws -> (ops: [OpRecord], size: Int)) async throws
     /// The operations after `revision`, oldest first.
     func operations(documentID: UUID, after revision: Int) async throws -> [OpRecord]
     func saveSnapshot(_ snapshot: SnapshotRecord) async throws

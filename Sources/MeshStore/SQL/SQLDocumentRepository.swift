@@ -111,7 +111,33 @@ struct SQLDocumentRepository: DocumentRepository {
         }
     }
 
+    func appendExclusively(documentID: UUID, after revision: Int,
+                           prepare: @escaping @Sendable ([OpRecord]) async throws -> (ops: [OpRecord], size: Int)) async throws {
+        try await mappingConstraints(conflict: "a revision after \(revision) of document \(documentID) exists",
+                                     missing: "document \(documentID)") {
+            try await db.transaction { db in
+                try await db.raw("SELECT pg_advisory_xact_lock(hashtext(\(bind: documentID.sqlValue)))").run()
+                let fetched = try await Self.operations(in: db, documentID: documentID, after: revision)
+                let (ops, size) = try await prepare(fetched)
+                let rows: [OpRow] = ops.map { op in
+                    OpRow(documentID: documentID.sqlValue, revision: op.revision, operation: WireCodec.jsonText(op.operation),
+                          opId: op.opId, authorID: op.authorID?.sqlValue, createdAt: op.createdAt.sqlValue, documentSize: size)
+                }
+                for start in stride(from: 0, to: rows.count, by: Self.opsPerInsert) {
+                    try await db.insert(into: "ops")
+                        .columns(OpRow.columns)
+                        .rows(rows[start..<min(start + Self.opsPerInsert, rows.count)].map(\.sqlBinds))
+                        .run()
+                }
+            }
+        }
+    }
+
     func operations(documentID: UUID, after revision: Int) async throws -> [OpRecord] {
+        try await Self.operations(in: db, documentID: documentID, after: revision)
+    }
+
+    private static func operations(in db: any SQLDatabase, documentID: UUID, after revision: Int) async throws -> [OpRecord] {
         return try await db.raw("""
             SELECT document_id, revision, operation, op_id, author_id, created_at FROM ops
             WHERE document_id = \(bind: documentID.sqlValue) AND revision > \(bind: revision)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import MeshClient
 import MeshLSP
 
 /// `mesh lsp`: the language server an editor launches over stdio.
@@ -11,13 +12,19 @@ struct LSPCommand: AsyncParsableCommand {
         discussion: """
             The editor starts it for files in a folder shared with `mesh share` or joined with \
             `mesh join` (it finds .mesh/session.json above the workspace root). Credentials come \
-            from $MESH_HOME (default ~/.config/mesh). Logs go to stderr.
+            from $MESH_HOME (default ~/.config/mesh). Logs go to stderr. An https:// server whose \
+            certificate comes from a private CA needs that CA: --ca-file, or $MESH_CA_FILE in the \
+            editor's environment.
             """)
 
     @Option(help: "Log level on stderr: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "warning"
 
+    @Option(help: "PEM file of the CA certificates to trust for an https:// server instead of the system's (env MESH_CA_FILE).")
+    var caFile: String?
+
     func run() async throws {
+        ClientTLS.useCAFile(caFile)
         let level = Logger.Level(rawValue: logLevel) ?? .warning
         var logger = Logger(label: "mesh.lsp") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = level

@@ -8,7 +8,14 @@ import MeshServer
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the Mesh server (embedded SQLite by default, PostgreSQL with --database-url).")
+        abstract: "Run the Mesh server (embedded SQLite by default, PostgreSQL with --database-url).",
+        discussion: """
+            Plain HTTP unless --tls-cert and --tls-key are given: then HTTPS and wss:// on the same \
+            port. SIGHUP re-reads both files (a certificate renewal) without dropping a connection: \
+            the next connections get the new certificate; files that do not load leave the old one \
+            in use and log an error. Clients that do not trust the issuing CA take --ca-file or \
+            $MESH_CA_FILE.
+            """)
 
     @Option(help: "Address to listen on (env MESH_HOST).")
     var host: String = ProcessInfo.processInfo.environment["MESH_HOST"] ?? "127.0.0.1"
@@ -21,6 +28,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "postgres://user:password@host:port/database to use PostgreSQL (env MESH_DATABASE_URL).")
     var databaseURL: String? = ProcessInfo.processInfo.environment["MESH_DATABASE_URL"]
+
+    @Option(help: "PEM certificate chain to serve HTTPS and wss:// with, the server's certificate first; re-read on SIGHUP (env MESH_TLS_CERT).")
+    var tlsCert: String? = ProcessInfo.processInfo.environment["MESH_TLS_CERT"].flatMap { $0.isEmpty ? nil : $0 }
+
+    @Option(help: "Unencrypted PEM private key of --tls-cert; re-read on SIGHUP (env MESH_TLS_KEY).")
+    var tlsKey: String? = ProcessInfo.processInfo.environment["MESH_TLS_KEY"].flatMap { $0.isEmpty ? nil : $0 }
 
     @Option(help: "Comma-separated Origins allowed to open the WebSocket (env MESH_ALLOWED_ORIGINS).")
     var allowedOrigins: String = ProcessInfo.processInfo.environment["MESH_ALLOWED_ORIGINS"] ?? ""
@@ -116,10 +129,12 @@ struct ServeCommand: AsyncParsableCommand {
         guard let seccomp = SeccompProfile(rawValue: sandboxSeccomp) else {
             throw ValidationError("--sandbox-seccomp must be mesh or docker")
         }
+        let tls = try Self.tlsFiles(certificate: tlsCert, key: tlsKey)
         var configuration = ServerConfiguration(dataDirectory: dataDir)
         configuration.host = host
         configuration.port = port
         configuration.databaseURL = databaseURL
+        configuration.tls = tls
         configuration.allowedOrigins = allowedOrigins.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         configuration.limits.maxFrameBytes = maxFrameBytes
         configuration.limits.maxDocumentBytes = maxDocumentBytes
@@ -149,6 +164,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.sandbox.limits.maxContainers = max(1, sandboxMaxContainers)
         configuration.sandbox.limits.maxContainersPerUser = max(1, sandboxMaxContainersPerUser)
         let backend = databaseURL == nil ? "sqlite in \(dataDir)" : "postgresql"
+        let scheme = tls == nil ? "http" : "https"
         // The embedded database serves one node: a second `mesh serve` on the folder is refused.
         var lock: Int32?
         if databaseURL == nil {
@@ -162,13 +178,29 @@ struct ServeCommand: AsyncParsableCommand {
         defer { if let lock { close(lock) } }
         do {
             try await MeshServerRunner.run(configuration, logger: logger) { port in
-                logger.notice("mesh serve listening", metadata: ["url": "http://\(host):\(port)", "database": "\(backend)"])
+                logger.notice("mesh serve listening", metadata: ["url": "\(scheme)://\(host):\(port)", "database": "\(backend)"])
                 // A line scripts and tests can wait for (written unbuffered).
-                FileHandle.standardOutput.write(Data("mesh serve: listening on http://\(host):\(port)\n".utf8))
+                FileHandle.standardOutput.write(Data("mesh serve: listening on \(scheme)://\(host):\(port)\n".utf8))
             }
         } catch let error as ServerStartError {
             FileHandle.standardError.write(Data("mesh serve: \(error.description)\n".utf8))
             throw ExitCode(1)
+        }
+    }
+}
+
+extension ServeCommand {
+    /// Both TLS files or neither (plain HTTP); one alone is refused before anything starts.
+    static func tlsFiles(certificate: String?, key: String?) throws -> TLSFiles? {
+        switch (certificate, key) {
+        case (nil, nil):
+            return nil
+        case let (certificate?, key?):
+            return TLSFiles(certificatePath: certificate, keyPath: key)
+        case (_?, nil):
+            throw ValidationError("--tls-cert needs --tls-key (env MESH_TLS_KEY): the private key of the certificate")
+        case (nil, _?):
+            throw ValidationError("--tls-key needs --tls-cert (env MESH_TLS_CERT): the certificate chain of the key")
         }
     }
 }

@@ -130,6 +130,6 @@ struct SandboxWorld {
         // Deleting the session removes its cache volume (190 MB); nothing when it is gone already.
         _ = try? Self.mesh(["session", "delete", session.uuidString], home: homeA)
         server.stop()
-        try? FileManager.default.removeItem(at: root)
+        if ProcessInfo.processInfo.environment["MESH_KEEP_TEST_FILES"] == nil { try? FileManager.default.removeItem(at: root) }
     }
 }

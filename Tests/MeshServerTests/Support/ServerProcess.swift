@@ -8,13 +8,14 @@ final class ServerProcess: ServerEndpoint, @unchecked Sendable {
     let port: Int
     var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    /// Starts `mesh serve --port 0` and waits for its "listening on" line.
-    static func start(dataDirectory: String, databaseURL: String?) async throws -> ServerProcess {
+    /// Starts `mesh serve --port 0` (with `extraArguments` after the others) and waits for its
+    /// "listening on" line.
+    static func start(dataDirectory: String, databaseURL: String?, extraArguments: [String] = []) async throws -> ServerProcess {
         let process = Process()
         process.executableURL = MeshExecutable.url
         var arguments = ["serve", "--port", "0", "--data-dir", dataDirectory, "--bcrypt-cost", "4", "--log-level", "error"]
         if let databaseURL { arguments += ["--database-url", databaseURL] }
-        process.arguments = arguments
+        process.arguments = arguments + extraArguments
         let out = Pipe()
         process.standardOutput = out
         try process.run()

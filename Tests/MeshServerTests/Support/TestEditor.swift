@@ -62,6 +62,13 @@ actor TestEditor {
         if let outgoing = try client.applyLocal(operation) { send(outgoing) }
     }
 
+    /// Types `token` at the start or the end of the text (in one step with reading its length).
+    func type(_ token: String, atEnd: Bool) throws {
+        let length = text.count
+        let at = atEnd ? length : 0
+        try edit(.replacing(at..<at, with: token, in: length))
+    }
+
     /// A random local edit drawn with `rng`.
     func randomEdit(seed: UInt64) throws {
         var rng = SeededRandom(seed: seed)

@@ -7,6 +7,9 @@ struct CommonOptions: ParsableArguments {
     @Option(help: "The Mesh server URL (default: $MESH_SERVER, else the server last logged in to, else http://127.0.0.1:7420).")
     var server: String?
 
+    @Option(help: "PEM file of the CA certificates to trust for an https:// server instead of the system's (env MESH_CA_FILE).")
+    var caFile: String?
+
     @Flag(help: "Print machine-readable JSON on stdout (and nothing else).")
     var json = false
 }
@@ -22,6 +25,7 @@ struct CLIContext {
     ///   invite link names); only a login to that very server is used.
     init(_ options: CommonOptions, server override: String? = nil) throws {
         self.options = options
+        ClientTLS.useCAFile(options.caFile)
         let store = CredentialStore()
         let server = override.map(CredentialStore.normalize) ?? store.server(flag: options.server)
         let credentials = try store.load().flatMap { CredentialStore.normalize($0.server) == server ? $0 : nil }

@@ -1,10 +1,9 @@
 import Foundation
-import MeshClient
 import MeshOT
 import MeshProtocol
 
 /// What the editor said it can do, as far as Mesh cares.
-struct ClientFeatures {
+struct ClientFeatures: Sendable {
     /// `workspace.workspaceEdit.documentChanges`: the editor takes versioned edits.
     var documentChanges = false
     var inlayHintRefresh = false
@@ -17,14 +16,21 @@ struct ClientFeatures {
     var editTraits = EditorTraits.unversioned
 }
 
-extension LanguageServer {
-    /// The commands `workspace/executeCommand` accepts.
-    static let commands = ["mesh.chat", "mesh.annotate", "mesh.reply", "mesh.resolve", "mesh.follow",
-                           "mesh.who", "mesh.invite", "mesh.share", "mesh.join", "mesh.undo", "mesh.redo"]
+/// What `initialize` settled, fixed from then on: the position encoding, the client's features,
+/// the initialization options and the editor's root folder. ``LanguageServer`` makes each of its
+/// parts with it.
+struct EditorSettings: Sendable {
+    var encoding = PositionEncoding.utf16
+    var client = ClientFeatures()
+    var options = InitializationOptions()
+    /// The editor's root folder (the first workspace folder, else `rootUri`, else `rootPath`).
+    var editorRoot: URL?
 
-    func initialize(_ params: JSONValue) throws -> JSONValue {
-        guard phase == .waitingForInitialize else { throw ResponseError.invalidRequest("initialize was already received") }
-        let request = InitializeParams.decoded(from: params)
+    /// Before `initialize`: nothing negotiated.
+    init() {}
+
+    /// What the editor's `initialize` asks for.
+    init(_ request: InitializeParams) {
         let capabilities = request.capabilities
         encoding = Self.negotiateEncoding(capabilities?.general?.positionEncodings ?? [])
         client.documentChanges = capabilities?.workspace?.workspaceEdit?.documentChanges ?? false
@@ -36,9 +42,11 @@ extension LanguageServer {
                                                 strictApplyEdit: strictApplyEdit)
         options = request.initializationOptions ?? InitializationOptions()
         editorRoot = Self.rootFolder(request)
-        workspaceRoot = editorRoot
-        phase = .running
-        return [
+    }
+
+    /// The answer to `initialize`: the negotiated encoding and what `mesh lsp` provides.
+    var initializeResult: JSONValue {
+        [
             "capabilities": [
                 "positionEncoding": .string(encoding.rawValue),
                 "textDocumentSync": ["openClose": true, "change": 2, "save": ["includeText": false]],
@@ -46,7 +54,7 @@ extension LanguageServer {
                 "inlayHintProvider": true,
                 "hoverProvider": true,
                 "codeActionProvider": true,
-                "executeCommandProvider": ["commands": .array(Self.commands.map { .string($0) })],
+                "executeCommandProvider": ["commands": .array(Commands.all.map { .string($0) })],
             ],
             "serverInfo": ["name": "mesh", "version": "1"],
         ]

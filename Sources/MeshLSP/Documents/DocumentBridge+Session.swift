@@ -1,0 +1,235 @@
+import Foundation
+import MeshClient
+import MeshOT
+import MeshProtocol
+
+/// The document bridge and the session: opening documents, and the messages of the Mesh server
+/// about their texts (snapshots, catch-ups, acknowledgements, remote edits, hashes, errors, and
+/// documents created or deleted).
+extension DocumentBridge {
+    /// `welcome` (after the session link took it): every document followed before a reconnect
+    /// catches up from its revision, the files open in the editor join (or are created in) the
+    /// session, the others are followed too, to keep them current on disk, both ways.
+    mutating func welcomed(_ paths: [String], session: SessionPort) {
+        sessionDocuments = Set(paths)
+        opening.removeAll()
+        for (path, document) in documents { sendOpen(path, knownRev: document.client.revision, session: session) }
+        for file in editorFiles.values {
+            guard let path = file.path, documents[path] == nil, let draft = file.draft else { continue }
+            if sessionDocuments.contains(path) {
+                sendOpen(path, session: session)
+            } else if session.canEdit {
+                sendOpen(path, create: draft.description, session: session)
+            }
+        }
+        for path in sessionDocuments where documents[path] == nil && !opening.contains(path) { sendOpen(path, session: session) }
+        watchDisk()
+        takeDiskChangesMadeWhileAway(session: session)
+    }
+
+    mutating func sendOpen(_ path: String, knownRev: Int? = nil, create: String? = nil, session: SessionPort) {
+        guard let link = session.link else { return }
+        opening.insert(path)
+        link.send(.open(.init(path: path, knownRev: knownRev, create: create)))
+    }
+
+    func sendOp(_ path: String, _ outgoing: OutgoingOperation, session: SessionPort) {
+        session.send(.op(.init(path: path, baseRev: outgoing.baseRevision, ops: outgoing.operation, opId: outgoing.opId)))
+    }
+
+    mutating func received(_ snapshot: ServerMessage.Snapshot, session: SessionPort) {
+        let path = snapshot.path
+        opening.remove(path)
+        sessionDocuments.insert(path)
+        // A fresh client id per OT client: op ids must never repeat within a document.
+        clientCounter += 1
+        let client = OTClient(revision: snapshot.rev, clientID: "\(instanceID)-\(clientCounter)")
+        if var document = documents[path] {
+            // A resync: the session's text replaces ours.
+            document.client = client
+            document.history.reset()
+            switch document.content {
+            case let .open(uri, sync):
+                var sync = sync
+                let outgoing = sync.resync(documentText: snapshot.text)
+                document.content = .open(uri: uri, sync: sync)
+                documents[path] = document
+                if let outgoing { sendApplyEdit(uri: uri, outgoing) }
+            case .closed:
+                document.content = .closed(TextBuffer(snapshot.text))
+                documents[path] = document
+                scheduleDiskWrite(path)
+            }
+        } else if let (uri, file) = editorFiles.first(where: { $0.value.path == path && $0.value.draft != nil }), let draft = file.draft {
+            // The session's text wins over the one the editor opened (a file on disk can be
+            // behind the session), but what the user typed since the open is kept: it and the
+            // session's difference from the opened text are concurrent edits of that text, so
+            // the typing is transformed onto the session's text and sent as the user's edit.
+            var client = client
+            var documentText = snapshot.text
+            var typed: OutgoingOperation?
+            if let opened = file.opened, let typing = file.typed, !typing.isNoop, session.canEdit {
+                let sessionChange = opened.operation(replacingAllWith: snapshot.text)
+                if let (onSession, _) = try? TextOperation.transform(typing, sessionChange),
+                   let merged = try? onSession.apply(to: snapshot.text) {
+                    documentText = merged
+                    typed = try? client.applyLocal(onSession)
+                }
+            }
+            var sync = EditorSync(editorText: draft.description, version: file.version, documentText: documentText,
+                                  encoding: encoding, traits: traits)
+            let outgoing = sync.initialEdit()
+            documents[path] = SharedDocument(path: path, client: client, content: .open(uri: uri, sync: sync))
+            editorFiles[uri]?.draft = nil
+            editorFiles[uri]?.opened = nil
+            editorFiles[uri]?.typed = nil
+            if let typed { sendOp(path, typed, session: session) }
+            if let outgoing { sendApplyEdit(uri: uri, outgoing) }
+        } else {
+            documents[path] = SharedDocument(path: path, client: client, content: .closed(TextBuffer(snapshot.text)))
+            scheduleDiskWrite(path)
+        }
+        note(.replaced(path: path))
+    }
+
+    /// A catch-up (after a reconnect): the edits missed, then ours not acknowledged sent again.
+    mutating func received(_ catchUp: ServerMessage.CatchUp, session: SessionPort) {
+        let path = catchUp.path
+        opening.remove(path)
+        guard var document = documents[path] else { return }
+        var sent = false
+        do {
+            for op in catchUp.ops {
+                // Only our own user's opIds can be ours: another participant may reuse them.
+                let ours = op.author != nil && op.author == session.me?.user ? op.opId : nil
+                let (apply, send) = try document.client.receiveCommitted(op.ops, revision: op.rev, opId: ours)
+                documents[path] = document
+                if let apply { applyRemote(path, apply, session: session) }
+                if let send { sendOp(path, send, session: session); sent = true }
+                document = documents[path]!
+            }
+            if !sent, let resend = document.client.resendable { sendOp(path, resend, session: session) }
+            documents[path]?.client = document.client
+        } catch {
+            resync(path, because: "catch-up failed: \(error)", session: session)
+        }
+    }
+
+    mutating func acknowledged(_ ack: ServerMessage.Ack, session: SessionPort) {
+        guard var document = documents[ack.path] else { return }
+        do {
+            let next = try document.client.receiveAck(opId: ack.opId, revision: ack.rev)
+            documents[ack.path] = document
+            if let next { sendOp(ack.path, next, session: session) }
+        } catch {
+            resync(ack.path, because: "unexpected acknowledgement: \(error)", session: session)
+        }
+    }
+
+    mutating func received(_ op: ServerMessage.RemoteOp, session: SessionPort) {
+        guard var document = documents[op.path] else { return }
+        do {
+            // Our own op comes back as remote when a resend reached another server node after the
+            // first copy was committed: it counts as the ack then (only our own user's opIds).
+            let ours = op.author != nil && op.author == session.me?.user ? op.opId : nil
+            let (apply, send) = try document.client.receiveCommitted(op.ops, revision: op.rev, opId: ours)
+            documents[op.path] = document
+            if let apply { applyRemote(op.path, apply, session: session) }
+            if let send { sendOp(op.path, send, session: session) }
+        } catch {
+            resync(op.path, because: "a remote edit did not apply: \(error)", session: session)
+        }
+    }
+
+    /// Applies a remote edit (already transformed against local edits) to the document and,
+    /// when the editor has it open, sends it on as `workspace/applyEdit`.
+    mutating func applyRemote(_ path: String, _ operation: TextOperation, session: SessionPort) {
+        guard var document = documents[path] else { return }
+        do {
+            try document.history.recordOther(operation)
+            switch document.content {
+            case let .open(uri, sync):
+                var sync = sync
+                let outgoing = try sync.applyRemote(operation)
+                document.content = .open(uri: uri, sync: sync)
+                documents[path] = document
+                if let outgoing { sendApplyEdit(uri: uri, outgoing) }
+            case let .closed(text):
+                var text = text
+                try operation.apply(to: &text)
+                document.content = .closed(text)
+                documents[path] = document
+                scheduleDiskWrite(path)
+            }
+            note(.edited(path: path, operation: operation, byPeer: true))
+        } catch {
+            resync(path, because: "a remote edit did not apply: \(error)", session: session)
+        }
+    }
+
+    /// The server's document hash every 100 revisions: compared when we are at that revision
+    /// with nothing in flight. A mismatch is reported and repaired by resync.
+    mutating func compareHash(_ check: ClientMessage.HashCheck, session: SessionPort) {
+        guard let document = documents[check.path], document.client.revision == check.rev,
+              document.client.state == .synchronized
+        else { return }
+        if DocumentHash.of(document.text.description) != check.hash {
+            resync(check.path, because: "its text differs from the server's (document hash)", session: session)
+        } else if case let .open(_, sync) = document.content, sync.isInStep, sync.editor != sync.document {
+            resync(check.path, because: "the editor's text differs from the session's", session: session)
+        }
+    }
+
+    /// An error from the server: a resync asked for, or reported (a refused `open` is no longer
+    /// awaited).
+    mutating func serverError(_ error: ErrorMessage, session: SessionPort) {
+        if error.code == .resync, let path = error.path {
+            resync(path, because: error.message, session: session)
+            return
+        }
+        if let path = error.path { opening.remove(path) }
+        editor.log("Mesh server: \(error.description)\(error.path.map { " (\($0))" } ?? "")", type: 2)
+        if error.code == .forbidden, error.path != nil { editor.show("Mesh: \(error.message)", type: 2) }
+    }
+
+    /// Tells the user and reopens the document from a snapshot.
+    mutating func resync(_ path: String, because reason: String, session: SessionPort) {
+        editor.show("Mesh: \(path) is out of step with the session (\(reason)); resyncing", type: 2)
+        guard !opening.contains(path) else { return }
+        sendOpen(path, session: session)
+    }
+
+    /// A document of the session was created or deleted (by anyone): a new one is followed (and
+    /// so written to disk); a deleted one is no longer, and its file goes unless it was changed
+    /// here since Mesh wrote it.
+    mutating func documentEvent(_ event: ServerMessage.DocumentEvent, session: SessionPort) {
+        let path = event.path
+        switch event.change {
+        case .created:
+            sessionDocuments.insert(path)
+            if documents[path] == nil, !opening.contains(path) { sendOpen(path, session: session) }
+        case .deleted:
+            sessionDocuments.remove(path)
+            opening.remove(path)
+            guard let document = documents.removeValue(forKey: path) else { return }
+            note(.removed(path: path))
+            defer {
+                setOnDisk(path, nil)
+                disk.goneFromDisk.remove(path)
+            }
+            if let uri = document.uri {
+                editor.show("Mesh: \(path) was deleted from the session; your buffer is no longer shared", type: 2)
+                editor.notify("textDocument/publishDiagnostics", ["uri": .string(uri), "diagnostics": []])
+                return
+            }
+            guard let root = workspaceRoot, !disk.goneFromDisk.contains(path), let safe = WorkspaceSharing.safePath(path) else { return }
+            let url = root.appendingPathComponent(safe)
+            guard let data = try? Data(contentsOf: url) else { return }
+            if let known = knownOnDisk(path), data == Data(known.utf8) {
+                try? FileManager.default.removeItem(at: url)
+            } else {
+                editor.show("Mesh: \(path) was deleted from the session; your changed copy on disk is kept", type: 2)
+            }
+        }
+    }
+}

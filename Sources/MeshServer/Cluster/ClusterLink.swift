@@ -1,0 +1,246 @@
+import Foundation
+import Logging
+import MeshStore
+import Synchronization
+
+/// This node's link to the other `mesh serve` nodes on the same PostgreSQL database, with no
+/// broker: it sends its events with NOTIFY (in order, from one task), listens on a connection of
+/// its own, hears its own heartbeat as proof that both paths work, and tells the hub when other
+/// nodes' ops arrive, when a node goes silent, and when to fetch everything again (after the
+/// listener reconnects, and every ``pollInterval`` as the backstop for a missed notification).
+///
+/// All of it runs in ``run(hub:)``'s task group, which ends when the server's task is cancelled.
+final class ClusterLink: Sendable {
+    static let heartbeatInterval: Duration = .seconds(1)
+    /// A node not heard for this long is taken for dead (its participants' cursors and debug
+    /// views go); this node's own listener too. Six heartbeats.
+    static let nodeTimeout: Duration = .seconds(6)
+    /// How long a debug session's claim outlives its node's last heartbeat before another node
+    /// may run the session (`debug_owners`): longer than ``nodeTimeout``, since taking a
+    /// running debug session from a node that was only slow would end it for everyone.
+    static let debugLease: Duration = .seconds(10)
+    /// The backstop fetch of every live document.
+    static let pollInterval: Duration = .seconds(2)
+
+    let nodeID = UUID()
+    private let store: Store
+    private let logger: Logger
+    private let outbox: AsyncStream<ClusterEvent.Kind>
+    private let outboxInput: AsyncStream<ClusterEvent.Kind>.Continuation
+    private let state = Mutex(State())
+    private let debugOutbox: AsyncStream<(Store.DebugFrame, UUID)>
+    private let debugOutboxInput: AsyncStream<(Store.DebugFrame, UUID)>.Continuation
+    private let handlers = Mutex(Handlers())
+
+    private struct Handlers {
+        var debugFrames: (@Sendable () async -> Void)?
+        var nodeGone: [@Sendable (UUID) async -> Void] = []
+        var disconnect: (@Sendable (UUID, String) async -> Void)?
+    }
+
+    private struct State {
+        var lastSeen: [UUID: ContinuousClock.Instant] = [:]
+        /// Nodes taken for dead (until heard again).
+        var dead: Set<UUID> = []
+        var ownHeartbeat: ContinuousClock.Instant?
+        var listening = false
+    }
+
+    private struct ListenerStale: Error, CustomStringConvertible {
+        var description: String { "this node has not heard its own heartbeat: reconnecting the listener" }
+    }
+
+    init(store: Store, logger: Logger) {
+        self.store = store
+        self.logger = logger
+        // Presence is the bulk; a backlog this long means the database is gone (newest kept).
+        (outbox, outboxInput) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(10_000))
+        (debugOutbox, debugOutboxInput) = AsyncStream.makeStream()
+    }
+
+    /// Sends a debug frame to `node`, after the frames sent before it.
+    func sendDebug(_ frame: Store.DebugFrame, to node: UUID) {
+        debugOutboxInput.yield((frame, node))
+    }
+
+    /// Runs `handler` when frames arrive for this node.
+    func onDebugFrames(_ handler: @escaping @Sendable () async -> Void) {
+        handlers.withLock { $0.debugFrames = handler }
+    }
+
+    /// Runs `handler` when another node revoked a user's tokens (close their sockets here).
+    func onDisconnect(_ handler: @escaping @Sendable (UUID, String) async -> Void) {
+        handlers.withLock { $0.disconnect = handler }
+    }
+
+    /// Runs `handler` when another node is taken for dead.
+    func onNodeGone(_ handler: @escaping @Sendable (UUID) async -> Void) {
+        handlers.withLock { $0.nodeGone.append(handler) }
+    }
+
+    /// Sends `kind` to the other nodes, after everything published before it.
+    func publish(_ kind: ClusterEvent.Kind) {
+        outboxInput.yield(kind)
+    }
+
+    /// Whether this node hears the others: listening, and its own heartbeat came back recently.
+    var isHealthy: Bool {
+        state.withLock { state in
+            guard state.listening, let heard = state.ownHeartbeat else { return false }
+            return ContinuousClock.now - heard < Self.nodeTimeout
+        }
+    }
+
+    /// Whether `node` was taken for dead and not heard since.
+    func isTakenForDead(_ node: UUID) -> Bool { state.withLock { $0.dead.contains(node) } }
+
+    /// The other nodes heard from lately.
+    var liveNodes: [UUID] { state.withLock { Array($0.lastSeen.keys) } }
+
+    func run(hub: CollaborationHub) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.sendLoop() }
+            group.addTask {
+                for await (frame, node) in self.debugOutbox {
+                    do { try await self.store.sendDebugFrame(frame, to: node) } catch {
+                        self.logger.warning("debug frame not sent", metadata: ["error": "\(error)"])
+                    }
+                }
+            }
+            group.addTask { await self.heartbeatLoop() }
+            group.addTask { await self.listenLoop(hub: hub) }
+            group.addTask { await self.watchLoop(hub: hub) }
+            await group.waitForAll()
+        }
+    }
+
+    private func sendLoop() async {
+        for await kind in outbox {
+            let payload = ClusterEvent(node: nodeID.uuidString, kind: kind).payload
+            do {
+                try await store.notify(payload)
+            } catch {
+                logger.warning("cluster event not sent", metadata: ["error": "\(error)"])
+            }
+            if Task.isCancelled { return }
+        }
+    }
+
+    /// Heartbeats go straight to the database, not behind the presence in the outbox: a busy
+    /// outbox must not make this node take itself for cut off.
+    private func heartbeatLoop() async {
+        let payload = ClusterEvent(node: nodeID.uuidString, kind: .heartbeat).payload
+        var last = ContinuousClock.now
+        while !Task.isCancelled {
+            let now = ContinuousClock.now
+            if now - last > Self.heartbeatInterval * 3 {
+                logger.warning("cluster: heartbeat late", metadata: ["late": "\(now - last)"])
+            }
+            last = now
+            do {
+                try await store.notify(payload)
+                // The debug sessions this node runs stay its own while it beats.
+                try await store.renewDebugClaims(node: nodeID)
+            } catch {
+                logger.warning("heartbeat not sent", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: Self.heartbeatInterval)
+        }
+        outboxInput.finish()
+        debugOutboxInput.finish()
+    }
+
+    private func listenLoop(hub: CollaborationHub) async {
+        while !Task.isCancelled {
+            do {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        try await self.store.listen(logger: self.logger, onListening: {
+                            self.state.withLock { $0.listening = true; $0.ownHeartbeat = .now }
+                            self.logger.info("cluster: listening", metadata: ["node": "\(self.nodeID)"])
+                            // What was committed while nobody listened is in the tables.
+                            await hub.pollDocuments()
+                        }, onNotification: { payload in
+                            await self.receive(payload, hub: hub)
+                        })
+                    }
+                    group.addTask {
+                        while true {
+                            try await Task.sleep(for: .seconds(1))
+                            let heard = self.state.withLock { $0.ownHeartbeat }
+                            if let heard, ContinuousClock.now - heard > Self.nodeTimeout { throw ListenerStale() }
+                        }
+                    }
+                    try await group.next()
+                    group.cancelAll()
+                }
+            } catch {
+                if !Task.isCancelled {
+                    logger.warning("cluster: listener lost", metadata: ["error": "\(error)"])
+                }
+            }
+            state.withLock { $0.listening = false; $0.ownHeartbeat = nil }
+            try? await Task.sleep(for: .milliseconds(500))
+        }
+    }
+
+    private func watchLoop(hub: CollaborationHub) async {
+        var unhealthySince: ContinuousClock.Instant?
+        while !Task.isCancelled {
+            try? await Task.sleep(for: Self.pollInterval)
+            await hub.pollDocuments()
+            await hub.reconcileMembership()
+            let now = ContinuousClock.now
+            let gone: [UUID] = state.withLock { state in
+                let silent = state.lastSeen.filter { now - $0.value > Self.nodeTimeout }.map(\.key)
+                for node in silent {
+                    state.lastSeen[node] = nil
+                    state.dead.insert(node)
+                }
+                return silent
+            }
+            let goneHandlers = handlers.withLock { $0.nodeGone }
+            for node in gone {
+                logger.warning("cluster: node silent, taken for dead", metadata: ["node": "\(node)"])
+                await hub.nodeGone(node)
+                for handler in goneHandlers { await handler(node) }
+            }
+            // Cut from the database: stop serving, so that clients reconnect to a node that can.
+            if isHealthy {
+                unhealthySince = nil
+            } else if let since = unhealthySince {
+                if now - since > Self.nodeTimeout {
+                    await hub.closeAllSockets(reason: .shuttingDown)
+                    unhealthySince = now
+                }
+            } else {
+                unhealthySince = now
+            }
+        }
+    }
+
+    private func receive(_ payload: String, hub: CollaborationHub) async {
+        if let ops = OpsNotification(payload: payload) {
+            return await hub.documentAdvanced(ops.document, to: ops.revision)
+        }
+        if payload == "d " + nodeID.uuidString {
+            if let handler = handlers.withLock({ $0.debugFrames }) { await handler() }
+            return
+        }
+        guard let event = ClusterEvent(payload: payload), let node = UUID(uuidString: event.node) else { return }
+        if node == nodeID {
+            if case .heartbeat = event.kind { state.withLock { $0.ownHeartbeat = .now } }
+            return
+        }
+        let isNew = state.withLock { state in
+            state.dead.remove(node)
+            return state.lastSeen.updateValue(.now, forKey: node) == nil
+        }
+        if isNew { logger.info("cluster: node joined", metadata: ["node": "\(node)"]) }
+        if case let .disconnect(user, reason) = event.kind {
+            if let user = UUID(uuidString: user), let handler = handlers.withLock({ $0.disconnect }) { await handler(user, reason) }
+            return
+        }
+        await hub.receive(event.kind, from: node)
+    }
+}

@@ -1,0 +1,259 @@
+import Foundation
+import MeshOT
+import MeshProtocol
+import MeshStore
+
+/// Several nodes serving one document (docs/architecture.md, "Several nodes"): the op log's
+/// primary key orders the ops; each node applies its clients' ops at once ("speculative"),
+/// commits them, and when another node committed first, fetches those ops and puts its own
+/// after them (``OTDocument/integrate(_:after:undoing:resubmitting:)``). Fetches run inside the
+/// flush loop, so a commit and a fetch never overlap.
+extension DocumentActor {
+    /// Whether the log may hold ops this node has not fetched.
+    var needsPull: Bool { cluster != nil && (remoteHead > durableRevision || pullRequested) }
+
+    /// Another node committed up to `revision` (its notification), or, with nil, the backstop
+    /// poll asks for a fetch in case a notification was missed. Returns at once: the fetch runs
+    /// in the flush loop (a task of this actor's while `flushing`, as for commits).
+    func remoteAdvanced(to revision: Int?) {
+        if let revision {
+            guard revision > durableRevision else { return }   // our own commit, or known already
+            remoteHead = max(remoteHead, revision)
+        } else {
+            guard !subscribers.isEmpty else { return }
+            pullRequested = true
+        }
+        guard !flushing else { return }   // the running loop fetches before it ends
+        flushing = true
+        Task { await self.flushLoop(inline: false) }
+    }
+
+    /// Fetches what the log holds when a client names a revision newer than this node's (another
+    /// node gave it), or, with `always`, in any case. The client's number is not trusted: it only
+    /// triggers the fetch; a revision the log does not have is refused afterwards as before.
+    func catchUp(to revision: Int, always: Bool = false) async {
+        guard always || revision > document.revision else { return }
+        pullRequested = true
+        if flushing {
+            await flushed()
+        } else {
+            flushing = true
+            await flushLoop(inline: true)
+        }
+    }
+
+    /// Fetches the ops other nodes committed after `durableRevision` and takes them in
+    /// (``integrateFetched(_:)``). False when the document had to be reloaded (the loop stops).
+    func pullRemote() async -> Bool {
+        pullRequested = false
+        let fetched: [OpRecord]
+        do {
+            fetched = try await store.documents.operations(documentID: record.id, after: durableRevision)
+        } catch {
+            logger.warning("fetching other nodes' ops failed", metadata: ["path": "\(path)", "error": "\(error)"])
+            await resyncFromStore("the server lost its database connection")
+            return false
+        }
+        if fetched.isEmpty {
+            remoteHead = durableRevision   // a notification this node had acted on already
+            return true
+        }
+        if let failure = integrateFetched(fetched) {
+            await resyncFromStore(failure)
+            return false
+        }
+        return true
+    }
+
+    /// Puts ops other nodes committed (`fetched`, from `durableRevision + 1` on) under this node's
+    /// speculative ones, relays them to the subscribers here and moves presence, anchors and
+    /// waiting acks. Returns why the document must be reloaded instead, or nil.
+    func integrateFetched(_ fetched: [OpRecord]) -> String? {
+        guard let first = fetched.first else { return nil }
+        guard first.revision == durableRevision + 1 else {
+            // Compacted past this node's history: start again from the newest snapshot.
+            return "the document moved on while this server lagged"
+        }
+        let remote = fetched.map {
+            CommittedOperation(revision: $0.revision, operation: $0.operation, opId: $0.opId, author: $0.authorID?.uuidString)
+        }
+        let speculative = pending
+        let sizeBefore = document.text.utf8Count
+        let integration: OTDocument.Integration
+        do {
+            guard speculative.allSatisfy({ $0.inverse != nil && $0.submission != nil }) else {
+                throw OTError.unexpectedRevision(expected: durableRevision, received: document.revision)
+            }
+            integration = try document.integrate(remote, after: durableRevision, undoing: speculative.compactMap(\.inverse),
+                                                 resubmitting: speculative.compactMap(\.submission))
+        } catch {
+            logger.error("integrating other nodes' ops failed", metadata: ["path": "\(path)", "error": "\(error)"])
+            return "the server could not merge edits made through another server"
+        }
+        usage.adjust(sessionID, bytes: document.text.utf8Count - sizeBefore)
+        let oldDurable = durableRevision
+        var renumbered: [Int: Int] = [:]
+        pending.removeAll(keepingCapacity: true)
+        for (item, receipt) in zip(speculative, integration.receipts) {
+            renumbered[item.op.revision] = receipt.committed.revision
+            // A resend the other node committed: its sender sees it among the relayed ops below.
+            if receipt.isDuplicate { continue }
+            var moved = item
+            moved.op.revision = receipt.committed.revision
+            moved.op.operation = receipt.committed.operation
+            moved.inverse = receipt.inverse
+            pending.append(moved)
+        }
+        for index in waitingAcks.indices where waitingAcks[index].ack.rev > oldDurable {
+            if let revision = renumbered[waitingAcks[index].ack.rev] { waitingAcks[index].ack.rev = revision }
+        }
+        durableRevision = remote.last!.revision
+        remoteHead = max(remoteHead, durableRevision)
+        record.revision = durableRevision
+        move(through: integration.moves)
+        for committed in remote {
+            broadcast(.remoteOp(.init(path: path, rev: committed.revision, ops: committed.operation,
+                                      author: committed.author, opId: committed.opId)), except: nil)
+            metrics.opsRelayedFromNodes.increment()
+        }
+        if durableRevision == document.revision, durableRevision % limits.hashInterval == 0 {
+            broadcast(.hash(.init(path: path, rev: durableRevision, hash: DocumentHash.of(document.text.description))), except: nil)
+        }
+        let ready = waitingAcks.filter { $0.ack.rev <= durableRevision }
+        waitingAcks.removeAll { $0.ack.rev <= durableRevision }
+        for (connection, ack) in ready { connection.send(.ack(ack)) }
+        return nil
+    }
+
+    // MARK: Contended documents
+
+    /// Whether commits of this document go under its lock (``commitExclusively()``): for a
+    /// while after a commit was lost to another node.
+    var isContended: Bool { contendedUntil.map { ContinuousClock.now < $0 } ?? false }
+
+    /// Commits every pending op in one transaction under the document's advisory lock: the ops
+    /// other nodes committed are fetched and taken in first (``integrateFetched(_:)``), so the
+    /// append cannot lose to another node that commits this way too. Returns the batch
+    /// committed, or nil when nothing was (it is pending again, or the document was reloaded:
+    /// `stop` says whether the loop must end).
+    func commitExclusively() async -> (batch: [Pending], size: Int, stop: Bool)? {
+        exclusiveBatch = nil
+        exclusiveFailure = nil
+        do {
+            try await store.documents.appendExclusively(documentID: record.id, after: durableRevision) { fetched in
+                try await self.prepareExclusiveBatch(fetched)
+            }
+        } catch {
+            if let batch = exclusiveBatch { pending.insert(contentsOf: batch.ops, at: 0) }
+            exclusiveBatch = nil
+            if let failure = exclusiveFailure {
+                await resyncFromStore(failure)
+                return (batch: [], size: 0, stop: true)
+            }
+            if case StoreError.conflict = error {
+                // A node appending without the lock won a revision: again, under the lock.
+                metrics.commitConflicts.increment()
+                return nil
+            }
+            logger.error("op commit failed; subscribers resync", metadata: ["path": "\(path)", "error": "\(error)"])
+            await resyncFromStore()
+            return (batch: [], size: 0, stop: true)
+        }
+        guard let batch = exclusiveBatch else { return nil }
+        exclusiveBatch = nil
+        return (batch: batch.ops, size: batch.size, stop: false)
+    }
+
+    /// Inside ``commitExclusively()``'s transaction: the fetched ops taken in, then every
+    /// pending op becomes the batch.
+    private func prepareExclusiveBatch(_ fetched: [OpRecord]) throws -> (ops: [OpRecord], size: Int) {
+        if let failure = integrateFetched(fetched) {
+            exclusiveFailure = failure
+            throw StoreOpenError(failure)
+        }
+        let batch = pending
+        pending.removeAll(keepingCapacity: true)
+        let size = document.text.utf8Count
+        exclusiveBatch = (batch, size)
+        return (batch.map(\.op), size)
+    }
+
+    /// Presence and annotation anchors follow the text through `moves`.
+    private func move(through moves: [TextOperation]) {
+        guard !moves.isEmpty else { return }
+        for (id, var entry) in presence {
+            var selection = Selection(entry.selections)
+            for operation in moves { selection = selection.transformed(by: operation) }
+            entry.selections = selection.ranges
+            entry.rev = document.revision
+            presence[id] = entry
+        }
+        for (id, annotation) in annotations {
+            var moved = annotation
+            for operation in moves { moved = DocumentActor.moved(moved, by: operation) }
+            moved.revision = document.revision
+            annotations[id] = moved
+        }
+    }
+
+    // MARK: Presence and annotations from other nodes
+
+    /// A participant on another node moved their cursors (`rev` is a revision they know, so the
+    /// log has it); empty selections: they left the document.
+    func remotePresence(_ event: ClusterEvent.Presence, node: UUID) async {
+        guard let connection = UUID(uuidString: event.connection) else { return }
+        if event.selections.isEmpty {
+            remoteConnections[connection] = nil
+            guard presence.removeValue(forKey: connection) != nil else { return }
+            broadcast(.presence(.init(path: path, user: event.user, name: event.name, rev: document.revision, selections: [])),
+                      except: nil)
+            return
+        }
+        if event.rev > document.revision, event.rev <= remoteHead { await catchUp(to: event.rev) }
+        guard let later = try? document.operations(since: event.rev) else { return }
+        var selection = Selection(event.selections)
+        for committed in later { selection = selection.transformed(by: committed.operation) }
+        let length = document.text.count
+        let clamped = selection.ranges.map {
+            SelectionRange(anchor: min(max(0, $0.anchor), length), head: min(max(0, $0.head), length))
+        }
+        let entry = ServerMessage.Presence(path: path, user: event.user, name: event.name, rev: document.revision, selections: clamped)
+        presence[connection] = entry
+        remoteConnections[connection] = node
+        broadcast(.presence(entry), except: nil)
+    }
+
+    /// A node stopped answering: the presence of its participants goes.
+    func nodeGone(_ node: UUID) {
+        for (connection, owner) in remoteConnections where owner == node {
+            remoteConnections[connection] = nil
+            guard let entry = presence.removeValue(forKey: connection) else { continue }
+            broadcast(.presence(.init(path: path, user: entry.user, name: entry.name, rev: document.revision, selections: [])),
+                      except: nil)
+        }
+    }
+
+    /// An annotation was added, changed or deleted through another node: read it from the store
+    /// and show it here.
+    func remoteAnnotation(id: UUID, deleted: Bool) async {
+        if deleted {
+            for item in annotations.values where item.id == id || item.parentID == id {
+                annotations[item.id] = nil
+                var message = wire(item)
+                message.deleted = true
+                broadcast(.annotation(message), except: nil)
+            }
+            return
+        }
+        guard var annotation = try? await store.annotations.find(id: id), annotation.documentID == record.id else { return }
+        if annotation.revision > document.revision { await catchUp(to: annotation.revision) }
+        if let later = try? document.operations(since: annotation.revision) {
+            for committed in later { annotation = DocumentActor.moved(annotation, by: committed.operation) }
+        }
+        annotation.revision = document.revision
+        annotation.to = min(annotation.to, document.text.count)
+        annotation.from = min(annotation.from, annotation.to)
+        annotations[id] = annotation
+        broadcast(.annotation(wire(annotation)), except: nil)
+    }
+}
