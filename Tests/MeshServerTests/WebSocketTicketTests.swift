@@ -37,7 +37,8 @@ import Testing
             let expiry = try #require(welcome.tokenExpiresAt)
             #expect(abs(expiry - Date().addingTimeInterval(900).timeIntervalSince1970) < 30, "an access token's lease")
             socket.send(.ping(.init(id: "p")))
-            #expect(try await socket.next { if case let .pong(p) = $0 { p.id } else { nil } } == "p")
+            let pong: ServerMessage.Pong = try await socket.next { if case let .pong(p) = $0 { p } else { nil } }
+            #expect(pong.id == "p")
 
             // Used once: the same ticket again is refused and the socket closed (1008).
             let replay = Self.hello(server, session: session, ticket: ticket)
@@ -62,7 +63,8 @@ import Testing
             #expect(try await Self.refusal(crossed).code == .unauthorized)
             #expect(await crossed.waitClosed())
             // Consumed by the failed try as well.
-            #expect(try await Self.refusal(Self.hello(server, session: first, ticket: forFirst)).code == .unauthorized)
+            let again = Self.hello(server, session: first, ticket: forFirst)
+            #expect(try await Self.refusal(again).code == .unauthorized)
 
             // No ticket for a session one is not a member of.
             let other = WebBrowser(server)
@@ -78,25 +80,32 @@ import Testing
                                       expiresAt: Date().addingTimeInterval(-1)),
                 maxOutstanding: 20, now: Date())
             #expect(inserted)
-            #expect(try await Self.refusal(Self.hello(server, session: first, ticket: stale)).code == .unauthorized)
+            let expired = Self.hello(server, session: first, ticket: stale)
+            #expect(try await Self.refusal(expired).code == .unauthorized)
 
             // Renewal: a fresh ticket of the same user and session extends the socket; another
             // user's or session's changes nothing; auth needs exactly one of token and ticket.
-            let socket = Self.hello(server, session: first, ticket: try await browser.ticket(first))
+            let opening = try await browser.ticket(first)
+            let socket = Self.hello(server, session: first, ticket: opening)
             guard case .welcome = try await socket.next() else { throw TestSetupError("no welcome") }
-            socket.send(.auth(.init(ticket: try await browser.ticket(first))))
-            #expect(try await socket.next { if case let .authenticated(a) = $0 { a.expiresAt } else { nil } } > Date().timeIntervalSince1970)
-            socket.send(.auth(.init(ticket: try await browser.ticket(second))))
+            let renewal = try await browser.ticket(first)
+            socket.send(.auth(.init(ticket: renewal)))
+            let renewed: ServerMessage.Authenticated = try await socket.next { if case let .authenticated(a) = $0 { a } else { nil } }
+            #expect(renewed.expiresAt > Date().timeIntervalSince1970)
+            let otherSessions = try await browser.ticket(second)
+            socket.send(.auth(.init(ticket: otherSessions)))
             #expect(try await Self.refusal(socket).code == .unauthorized)
             let eveSession = try #require(try await other.send(.POST, "/v1/sessions", json: ["name": "e"])["id"] as? String)
-            socket.send(.auth(.init(ticket: try await other.ticket(eveSession))))
+            let evesTicket = try await other.ticket(eveSession)
+            socket.send(.auth(.init(ticket: evesTicket)))
             #expect(try await Self.refusal(socket).code == .unauthorized)
             socket.sendRaw(#"{"type":"auth"}"#)
             #expect(try await Self.refusal(socket).code == .badRequest)
             socket.sendRaw(#"{"type":"auth","token":"a","ticket":"b"}"#)
             #expect(try await Self.refusal(socket).code == .badRequest)
             socket.send(.ping(.init(id: "alive")))
-            #expect(try await socket.next { if case let .pong(p) = $0 { p.id } else { nil } } == "alive")
+            let alive: ServerMessage.Pong = try await socket.next { if case let .pong(p) = $0 { p } else { nil } }
+            #expect(alive.id == "alive")
             socket.close()
         }
     }
@@ -125,7 +134,8 @@ import Testing
             _ = try await browser.signup("Ada")
             let session = try #require(try await browser.send(.POST, "/v1/sessions", json: ["name": "p"])["id"] as? String)
             var headers = HTTPFields()
-            headers[.cookie] = "mesh_access=\(try #require(browser.cookie("mesh_access")))"
+            let access = try #require(browser.cookie("mesh_access"))
+            headers[.cookie] = "mesh_access=\(access)"
             let socket = Self.hello(server, session: session, ticket: nil, headers: headers)
             #expect(try await Self.refusal(socket).code == .unauthorized)
             #expect(await socket.waitClosed())

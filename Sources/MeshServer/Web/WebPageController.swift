@@ -15,7 +15,7 @@ struct WebPageController {
 
     static let securityHeaders: HTTPFields = {
         var headers = HTTPFields()
-        headers[HTTPField.Name("Content-Security-Policy")!] = contentSecurityPolicy
+        headers[HTTPField.Name("Content-Security-Policy")!] = WebPageController.contentSecurityPolicy
         headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
         headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
         headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
