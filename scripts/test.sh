@@ -76,4 +76,9 @@ TMPDIR="$TEST_TMP" timeout --kill-after=30s "${MESH_TEST_TIMEOUT:-40m}" stdbuf -
 # Real editors: headless Neovim 0.11 instances and batch Emacs through `mesh lsp`, and the
 # editors' configuration files (installs Neovim in a venv, Emacs and Node.js from Debian).
 TMPDIR="$TEST_TMP" timeout --kill-after=30s "${MESH_EDITOR_TEST_TIMEOUT:-10m}" scripts/editor-tests.sh || status=1
+
+# The web client: node's test runner (the OT core against MeshOT's fixture and the traces, the
+# sync client, the page's rules) and two headless Chromiums (installs chromium, chromium-driver
+# and Selenium when missing).
+TMPDIR="$TEST_TMP" timeout --kill-after=30s "${MESH_WEB_TEST_TIMEOUT:-10m}" scripts/web-tests.sh || status=1
 exit $status

@@ -18,16 +18,19 @@ public enum ClientMessage: Sendable, Hashable {
     /// The client's hash of a document at a revision.
     case hash(HashCheck)
     case ping(Ping)
-    /// A fresh access token for this connection, sent before the one it opened with expires
-    /// (answered `authenticated`); without it the server closes the socket at expiry.
+    /// A fresh access token (or ticket) for this connection, sent before the one it opened with
+    /// expires (answered `authenticated`); without it the server closes the socket at expiry.
     case auth(Auth)
 
     public struct Hello: Sendable, Hashable, Codable {
         public var `protocol`: Int
         public var session: String
         public var client: String?
-        public init(protocol: Int = ProtocolVersion.current, session: String, client: String? = nil) {
-            self.protocol = `protocol`; self.session = session; self.client = client
+        /// A single-use ticket from `POST /v1/ws-ticket` (browsers): what authenticates a socket
+        /// opened without `Authorization`. Not consulted when the upgrade carried a bearer token.
+        public var ticket: String?
+        public init(protocol: Int = ProtocolVersion.current, session: String, client: String? = nil, ticket: String? = nil) {
+            self.protocol = `protocol`; self.session = session; self.client = client; self.ticket = ticket
         }
     }
 
@@ -106,9 +109,13 @@ public enum ClientMessage: Sendable, Hashable {
         public init(path: String, rev: Int, hash: String) { self.path = path; self.rev = rev; self.hash = hash }
     }
 
+    /// Exactly one of `token` (an access token: editors, `mesh lsp`) and `ticket` (a fresh
+    /// ticket from `POST /v1/ws-ticket`: browsers).
     public struct Auth: Sendable, Hashable, Codable {
-        public var token: String
+        public var token: String?
+        public var ticket: String?
         public init(token: String) { self.token = token }
+        public init(ticket: String) { self.ticket = ticket }
     }
 
     public struct Ping: Sendable, Hashable, Codable {

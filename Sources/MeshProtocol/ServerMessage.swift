@@ -26,6 +26,9 @@ public enum ServerMessage: Sendable, Hashable {
     /// A document of the session was created or deleted (over a socket or the REST API): to
     /// everyone in the session, so that clients following every document follow this one too.
     case document(DocumentEvent)
+    /// A user came online in the session (their first connection opened), went offline (their
+    /// last one closed), or their role changed: to every connection of the session.
+    case participant(ParticipantChange)
 
     public struct Participant: Sendable, Hashable, Codable {
         public var user: String
@@ -41,6 +44,28 @@ public enum ServerMessage: Sendable, Hashable {
             user = try container.decode(String.self, forKey: .user)
             name = try container.decode(String.self, forKey: .name)
             role = try container.decodeLenientRole(forKey: .role)
+        }
+    }
+
+    /// `{"type":"participant","user","name","role","online"}`.
+    public struct ParticipantChange: Sendable, Hashable, Codable {
+        public var user: String
+        public var name: String
+        /// Read leniently: a role this side does not know is a viewer.
+        public var role: Role
+        public var online: Bool
+        public init(user: String, name: String, role: Role, online: Bool) {
+            self.user = user; self.name = name; self.role = role; self.online = online
+        }
+
+        private enum CodingKeys: String, CodingKey { case user, name, role, online }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            user = try container.decode(String.self, forKey: .user)
+            name = try container.decode(String.self, forKey: .name)
+            role = try container.decodeLenientRole(forKey: .role)
+            online = try container.decode(Bool.self, forKey: .online)
         }
     }
 
@@ -211,6 +236,7 @@ extension ServerMessage: Codable {
         case .pong: "pong"
         case .authenticated: "authenticated"
         case .document: "document"
+        case .participant: "participant"
         }
     }
 
@@ -231,6 +257,7 @@ extension ServerMessage: Codable {
         case "pong": self = .pong(try .init(from: decoder))
         case "authenticated": self = .authenticated(try .init(from: decoder))
         case "document": self = .document(try .init(from: decoder))
+        case "participant": self = .participant(try .init(from: decoder))
         default: throw UnknownMessageType(type: type)
         }
     }
@@ -253,6 +280,7 @@ extension ServerMessage: Codable {
         case let .pong(m): try m.encode(to: encoder)
         case let .authenticated(m): try m.encode(to: encoder)
         case let .document(m): try m.encode(to: encoder)
+        case let .participant(m): try m.encode(to: encoder)
         }
     }
 }

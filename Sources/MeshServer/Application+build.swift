@@ -38,18 +38,29 @@ public func buildApplication(
     let hasher = PasswordHasher(cost: UInt8(auth.bcryptCost))
     let live = LiveSockets()
 
+    // The browser client (docs/web.md): cookies checked against CSRF, tickets for its sockets.
+    let csrf = CSRFPolicy(allowedOrigins: Set(configuration.allowedOrigins))
+    let cookies = WebCookies(settings: auth, tls: tls != nil)
+    let tickets = WebSocketTickets(store: store, settings: auth)
+
     let router = Router(context: MeshRequestContext.self)
     router.middlewares.add(ErrorMiddleware())
     router.middlewares.add(BearerAuthMiddleware(tokens: tokens))
+    router.middlewares.add(CookieAuthMiddleware(tokens: tokens, csrf: csrf))
     HealthController(store: store, metrics: metrics, sendBudget: hub.sendBudget, cluster: hub.cluster).addRoutes(to: router)
-    InvitePageController().addRoutes(to: router)
+    let web = WebPageController(assets: .bundled(), cookies: cookies)
+    web.addRoutes(to: router)
+    InvitePageController(web: web).addRoutes(to: router)
     let v1 = router.group("v1")
-    AuthController(
+    let accounts = AuthController(
         store: store, tokens: tokens, hasher: hasher,
         throttle: LoginThrottle(window: auth.throttleWindow),
         decoyHash: try await hasher.hash(UUID().uuidString), live: live,
         mailer: mailer ?? LogMailer(logger: logger), settings: auth
-    ).addRoutes(to: v1)
+    )
+    accounts.addRoutes(to: v1)
+    WebAuthController(auth: accounts, cookies: cookies, csrf: csrf).addRoutes(to: v1)
+    WebSocketTicketController(tickets: tickets, store: store).addRoutes(to: v1)
     // The sandbox: this server's containers carry a label derived from its data directory, so
     // a restart finds (and removes) what a crashed run left behind.
     let sandbox: Sandbox? = configuration.sandbox.enabled
@@ -73,25 +84,28 @@ public func buildApplication(
                !OriginPolicy.allows(origin, host: request.head.authority, allowed: allowedOriginsForDebug(configuration)) {
                 throw ApiError.forbidden("origin \(origin) is not allowed")
             }
-            guard context.user != nil else { throw ApiError.unauthorized() }
+            // A cookie never opens a socket: a browser sends it with a cross-site upgrade too.
+            guard context.user != nil, !context.authenticatedByCookie else { throw ApiError.unauthorized() }
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
-            guard let user = context.requestContext.user else { return }
+            guard let user = context.requestContext.user, !context.requestContext.authenticatedByCookie else { return }
             await debugSocket.run(user: user, inbound: inbound, outbound: outbound)
         }
     }
 
-    let socket = CollaborationSocket(hub: hub, store: store, limits: configuration.limits, logger: logger, live: live, tokens: tokens)
+    let socket = CollaborationSocket(hub: hub, store: store, limits: configuration.limits, logger: logger, live: live,
+                                     tokens: tokens, tickets: tickets)
     let allowedOrigins = Set(configuration.allowedOrigins)
     v1.ws("ws") { request, context in
         if let origin = request.headers[.origin],
            !OriginPolicy.allows(origin, host: request.head.authority, allowed: allowedOrigins) {
             throw ApiError.forbidden("origin \(origin) is not allowed")
         }
-        guard context.user != nil else { throw ApiError.unauthorized() }
+        // Authenticated by the bearer token, or (without one) by the ticket in `hello`; never
+        // by a cookie, which a browser sends with a cross-site upgrade too.
         return .upgrade([:])
     } onUpgrade: { inbound, outbound, context in
-        guard let user = context.requestContext.user else { return }
+        let user = context.requestContext.authenticatedByCookie ? nil : context.requestContext.user
         await withTaskExecutorPreference(EventLoopTaskExecutor(context.requestContext.eventLoop)) {
             await socket.run(user: user, inbound: inbound, outbound: outbound)
         }

@@ -4,11 +4,14 @@ import HummingbirdWebSocket
 import NIOCore
 
 /// The request context of every Mesh route: WebSocket-capable, carrying the caller once
-/// ``BearerAuthMiddleware`` has checked the token.
+/// ``BearerAuthMiddleware`` (or ``CookieAuthMiddleware``) has checked the token.
 public struct MeshRequestContext: RequestContext, WebSocketRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let webSocket: WebSocketHandlerReference<MeshRequestContext>
     public var user: AuthUser?
+    /// The user came from the `mesh_access` cookie (``CookieAuthMiddleware``), not from
+    /// `Authorization`: the WebSockets do not take it.
+    public internal(set) var authenticatedByCookie = false
     /// The peer's address, for login throttling.
     public let remoteAddress: String
     /// The event loop of the request's channel (a WebSocket's tasks run on it).

@@ -11,6 +11,7 @@ public final class Store: Sendable {
     public let users: any UserRepository
     public let refreshTokens: any RefreshTokenRepository
     public let verificationTokens: any VerificationTokenRepository
+    public let webSocketTickets: any WebSocketTicketRepository
     public let sessions: any SessionRepository
     public let invites: any InviteRepository
     public let documents: any DocumentRepository
@@ -39,6 +40,7 @@ public final class Store: Sendable {
         users = SQLUserRepository(db: database)
         refreshTokens = SQLRefreshTokenRepository(db: database)
         verificationTokens = SQLVerificationTokenRepository(db: database)
+        webSocketTickets = SQLWebSocketTicketRepository(db: database)
         sessions = SQLSessionRepository(db: database)
         invites = SQLInviteRepository(db: database)
         documents = SQLDocumentRepository(db: database, opRows: opRows ?? SQLKitOpRowWriter(db: database))

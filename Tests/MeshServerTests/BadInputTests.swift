@@ -132,8 +132,12 @@ import Testing
             let noHello: ErrorMessage = try await first.next { if case let .error(e) = $0 { e } else { nil } }
             #expect(noHello.code == .badRequest)
 
+            // No token: the upgrade succeeds (a browser's has none), but hello needs a ticket.
             let anonymous = TestSocket(server, token: nil)
-            #expect(await anonymous.waitClosed(), "no token: the upgrade is refused")
+            anonymous.send(.hello(.init(session: session)))
+            let noTicket: ErrorMessage = try await anonymous.next { if case let .error(e) = $0 { e } else { nil } }
+            #expect(noTicket.code == .unauthorized)
+            #expect(await anonymous.waitClosed(), "no token and no ticket: closed at hello")
             let forged = TestSocket(server, token: "not.a.token")
             #expect(await forged.waitClosed())
             // A browser page on another site (cross-site WebSocket hijacking) is refused; the

@@ -89,6 +89,7 @@ extension LanguageServer {
         case .pong: break
         case let .document(event): bridging { $0.documentEvent(event, session: port) }
         case let .authenticated(renewed): session.authenticated(renewed)
+        case .participant: break   // for the browser's "who is here"; mesh lsp goes by presence
         }
     }
 }

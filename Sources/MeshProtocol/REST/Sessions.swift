@@ -63,6 +63,13 @@ public struct CreateSessionRequest: Sendable, Hashable, Codable {
     public init(name: String) { self.name = name }
 }
 
+/// `PATCH /v1/sessions/{session}` (`RenameSessionRequest`): the owner renames the session.
+public struct RenameSessionRequest: Sendable, Hashable, Codable {
+    public var name: String
+
+    public init(name: String) { self.name = name }
+}
+
 /// `PATCH /v1/sessions/{session}/members/{user}` (`RoleRequest`).
 public struct RoleRequest: Sendable, Hashable, Codable {
     public var role: Role

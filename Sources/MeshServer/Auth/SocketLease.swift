@@ -2,9 +2,10 @@ import Foundation
 import MeshProtocol
 import NIOConcurrencyHelpers
 
-/// How long a WebSocket may stay open: until the access token it presented expires. The client
-/// extends it by sending a fresh token of the same user over the socket (`auth`); when the last
-/// one expires the socket is closed, so a stolen or revoked login cannot keep a socket forever.
+/// How long a WebSocket may stay open: until the access token it presented expires (a ticket
+/// counts as a fresh token). The client extends it by sending a fresh token (or ticket) of the
+/// same user over the socket (`auth`); when the last one expires the socket is closed, so a
+/// stolen or revoked login cannot keep a socket forever.
 final class SocketLease: Sendable {
     let user: UUID
     private let expiry: NIOLockedValueBox<Date?>
@@ -26,10 +27,15 @@ final class SocketLease: Sendable {
         guard fresh.id == user else {
             return .failure(ErrorMessage(.unauthorized, "the token is another user's; a socket keeps the user it opened with"))
         }
-        return .success(expiry.withLockedValue { current in
+        return .success(extend(until: until))
+    }
+
+    /// Lets the socket live until `until`, never shortening it; returns the expiry now in force.
+    func extend(until: Date) -> Date {
+        expiry.withLockedValue { current in
             current = max(current ?? until, until)
             return current!
-        })
+        }
     }
 
     /// Waits until the lease has expired (true) or the task is cancelled (false).

@@ -18,9 +18,8 @@ extension CollaborationHub {
 
     /// A node stopped answering: its participants leave.
     func nodeGone(_ node: UUID) async {
-        for (session, members) in remoteMembers {
-            remoteMembers[session] = members.filter { $0.value.node != node }
-            if remoteMembers[session]?.isEmpty == true { remoteMembers[session] = nil }
+        for session in Array(remoteMembers.keys) {
+            dropRemoteMembers(of: session) { from, _ in from == node }
         }
         for document in liveDocuments { await document.nodeGone(node) }
     }
@@ -69,13 +68,7 @@ extension CollaborationHub {
             await documents(matching: id)?.remotePresence(presence, node: node)
         case let .member(member):
             guard let session = UUID(uuidString: member.session) else { return }
-            if member.online {
-                remoteMembers[session, default: [:]][member.connection] =
-                    (node, .init(user: member.user, name: member.name, role: member.role))
-            } else {
-                remoteMembers[session]?[member.connection] = nil
-                if remoteMembers[session]?.isEmpty == true { remoteMembers[session] = nil }
-            }
+            remoteMemberChanged(member, session: session, node: node)
         case let .chat(chat):
             guard let session = UUID(uuidString: chat.session), let id = UUID(uuidString: chat.id),
                   let room = rooms[session], !room.isEmpty,
@@ -89,7 +82,7 @@ extension CollaborationHub {
         case let .role(change):
             guard let session = UUID(uuidString: change.session), let user = UUID(uuidString: change.user) else { return }
             if change.role == nil {
-                remoteMembers[session] = remoteMembers[session]?.filter { $0.value.participant.user != change.user }
+                dropRemoteMembers(of: session) { _, participant in participant.user == change.user }
             }
             applyRoleChange(session: session, user: user, role: change.role)
         case .disconnect:

@@ -44,10 +44,15 @@ actor CollaborationHub {
         let open = connectionsPerUser[connection.user.id, default: 0]
         guard open < limits.maxConnectionsPerUser else { return false }
         connectionsPerUser[connection.user.id] = open + 1
+        let wasOnline = isOnline(connection.user.id, in: connection.session)
         if rooms[connection.session] == nil { metrics.liveSessions.increment() }
         rooms[connection.session, default: [:]][connection.id] = connection
         metrics.connections.increment()
         cluster?.publish(.member(member(connection, online: true)))
+        if !wasOnline {
+            announce(.init(user: connection.user.id.uuidString, name: connection.user.name, role: connection.role, online: true),
+                     in: connection.session)
+        }
         return true
     }
 
@@ -61,6 +66,8 @@ actor CollaborationHub {
             rooms[connection.session] = nil
             metrics.liveSessions.decrement()
         }
+        announceLeftUnlessOnline(.init(user: connection.user.id.uuidString, name: connection.user.name, role: connection.role),
+                                 in: connection.session)
     }
 
     func onlineUsers(_ session: UUID) -> Set<UUID> {
@@ -121,10 +128,13 @@ actor CollaborationHub {
     }
 
     func applyRoleChange(session: UUID, user: UUID, role: Role?) {
+        var name: String?
         for connection in (rooms[session] ?? [:]).values where connection.user.id == user {
+            name = connection.user.name
             connection.send(.role(.init(role: role)))
             if let role { connection.setRole(role) } else { connection.close(reason: .removed) }
         }
+        roleAnnounced(session: session, user: user, role: role, name: name)
     }
 
     func sessionDeleted(_ session: UUID) async {

@@ -14,13 +14,16 @@ struct CollaborationSocket {
     let logger: Logger
     let live: LiveSockets
     let tokens: TokenService
+    let tickets: WebSocketTickets
 
-    func run(user: AuthUser, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
+    /// `opener` is the bearer token's user; nil for a socket opened without `Authorization`, whose
+    /// `hello` must then carry a ticket.
+    func run(user opener: AuthUser?, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
         var messages = inbound.messages(maxSize: limits.maxFrameBytes).makeAsyncIterator()
         let connection: ClientConnection
         let watchdog = outbound.helloWatchdog(limits.helloTimeout)
         do {
-            connection = try await handshake(user: user, messages: &messages, outbound: outbound)
+            connection = try await handshake(user: opener, messages: &messages, outbound: outbound)
             watchdog.cancel()
             guard await hub.register(connection) else {
                 connection.releaseQueue()   // the welcome it queued is never written
@@ -31,6 +34,7 @@ struct CollaborationSocket {
             await outbound.reject(error)
             return
         }
+        let user = connection.user
         let liveKey = live.register(user: user.id) { reason in connection.close(reason: reason) }
         defer { live.unregister(user: user.id, key: liveKey) }
         let lease = SocketLease(user: user)
@@ -68,16 +72,18 @@ struct CollaborationSocket {
         await hub.unregister(connection)
     }
 
-    /// The first message must be `hello` with a supported protocol version and a session the
-    /// user belongs to.
-    private func handshake(user: AuthUser, messages: inout WebSocketInboundMessageStream.AsyncIterator,
+    /// The first message must be `hello` with a supported protocol version, a session the user
+    /// belongs to and, when the upgrade had no bearer token, a ticket for that session.
+    private func handshake(user opener: AuthUser?, messages: inout WebSocketInboundMessageStream.AsyncIterator,
                            outbound: WebSocketOutboundWriter) async throws -> ClientConnection {
         guard let first = try await messages.next() else { throw ErrorMessage(.badRequest, "closed before hello") }
         guard case let .hello(hello) = try decode(first) else { throw ErrorMessage(.badRequest, "the first message must be hello") }
         guard ProtocolVersion.supported.contains(hello.protocol) else {
             throw ErrorMessage(.protocolVersion, "protocol \(hello.protocol) is not supported; this server speaks \(ProtocolVersion.supported)")
         }
-        guard let session = UUID(uuidString: hello.session), try await store.sessions.find(id: session) != nil,
+        guard let session = UUID(uuidString: hello.session) else { throw ErrorMessage(.notFound, "no such session, or you are not a member") }
+        let user = try await authenticate(opener, hello: hello, session: session)
+        guard try await store.sessions.find(id: session) != nil,
               let member = try await store.sessions.member(sessionID: session, userID: user.id)
         else { throw ErrorMessage(.notFound, "no such session, or you are not a member") }
         let metrics = hub.metrics
@@ -96,6 +102,15 @@ struct CollaborationSocket {
                                        online: await hub.participants(session), documents: documents, chat: chat,
                                        tokenExpiresAt: user.expiresAt?.timeIntervalSince1970)))
         return connection
+    }
+
+    /// The socket's user: the bearer token's (a ticket is then not consulted), else the ticket's.
+    private func authenticate(_ opener: AuthUser?, hello: ClientMessage.Hello, session: UUID) async throws -> AuthUser {
+        if let opener { return opener }
+        guard let ticket = hello.ticket else {
+            throw ErrorMessage(.unauthorized, "a socket opened without Authorization needs hello.ticket (POST /v1/ws-ticket)")
+        }
+        return try await tickets.redeem(ticket, session: session)
     }
 
     private func decode(_ message: WebSocketMessage) throws -> ClientMessage {
@@ -161,7 +176,13 @@ struct CollaborationSocket {
         case let .ping(ping):
             connection.send(.pong(.init(id: ping.id)))
         case let .auth(auth):
-            switch await lease.renew(with: auth.token, tokens: tokens) {
+            let renewed: Result<Date, ErrorMessage>
+            switch (auth.token, auth.ticket) {
+            case let (token?, nil): renewed = await lease.renew(with: token, tokens: tokens)
+            case let (nil, ticket?): renewed = await tickets.renew(lease, with: ticket, session: connection.session)
+            default: renewed = .failure(ErrorMessage(.badRequest, "auth carries exactly one of token and ticket"))
+            }
+            switch renewed {
             case let .success(until): connection.send(.authenticated(.init(expiresAt: until.timeIntervalSince1970)))
             case let .failure(error): connection.send(.error(error))
             }

@@ -15,6 +15,11 @@ enum AccountRules {
         try name(raw, what: "display name")
     }
 
+    /// A session's name, as created and as renamed.
+    static func sessionName(_ raw: String) throws -> String {
+        try name(raw, what: "session name", maxCharacters: 200)
+    }
+
     /// A name people read (a display name, a session name): 1 to `maxCharacters` characters and
     /// at most 4 bytes each, with no control, format or bidi-override characters (they reorder
     /// or hide what others see) and no line breaks (they forge lines in logs and mails).

@@ -33,6 +33,26 @@ struct AuthController {
 
     @Sendable func signup(_ request: Request, context: MeshRequestContext) async throws -> EditedResponse<TokenPair> {
         let body = try await request.decodeSmall(as: SignupRequest.self, context: context)
+        return .init(status: .created, response: try await createAccount(body, request, context))
+    }
+
+    @Sendable func login(_ request: Request, context: MeshRequestContext) async throws -> TokenPair {
+        try await logIn(try await request.decodeSmall(as: LoginRequest.self, context: context), request, context)
+    }
+
+    @Sendable func refresh(_ request: Request, context: MeshRequestContext) async throws -> TokenPair {
+        try await rotate(try await request.decodeSmall(as: RefreshRequest.self, context: context).refreshToken, context: context)
+    }
+
+    @Sendable func logout(_ request: Request, context: MeshRequestContext) async throws -> HTTPResponse.Status {
+        try await revoke(try await request.decodeSmall(as: RefreshRequest.self, context: context).refreshToken)
+        return .noContent
+    }
+
+    // MARK: Shared with the cookie routes (WebAuthController)
+
+    /// Creates the account (its rules, the per-address limit) and logs it in.
+    func createAccount(_ body: SignupRequest, _ request: Request, _ context: MeshRequestContext) async throws -> TokenPair {
         let email = try AccountRules.email(body.email)
         try AccountRules.password(body.password)
         let displayName = try AccountRules.displayName(body.displayName)
@@ -41,14 +61,13 @@ struct AuthController {
         let user = UserRecord(email: email, displayName: displayName, passwordHash: try await hasher.hash(body.password))
         try await store.users.create(user)
         try await sendVerification(to: user)
-        return .init(status: .created, response: try await issueTokens(for: user, family: UUID()))
+        return try await issueTokens(for: user, family: UUID())
     }
 
     /// Attempts are reserved before bcrypt runs, per account and address together (the tight
     /// limit), per account (a slower one, against guessing from many addresses) and per address
     /// (against one address trying many accounts); a success gives its reservation back.
-    @Sendable func login(_ request: Request, context: MeshRequestContext) async throws -> TokenPair {
-        let body = try await request.decodeSmall(as: LoginRequest.self, context: context)
+    func logIn(_ body: LoginRequest, _ request: Request, _ context: MeshRequestContext) async throws -> TokenPair {
         let account = body.email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
         let address = clientAddress(request, context)
         let limits: [LoginThrottle.Limit] = [
@@ -89,15 +108,14 @@ struct AuthController {
 
     /// Rotates a refresh token. Presenting one that was already used revokes its whole family:
     /// somebody holds a stolen copy.
-    @Sendable func refresh(_ request: Request, context: MeshRequestContext) async throws -> TokenPair {
-        let body = try await request.decodeSmall(as: RefreshRequest.self, context: context)
+    func rotate(_ refreshToken: String, context: MeshRequestContext) async throws -> TokenPair {
         let now = Date()
-        guard let record = try await store.refreshTokens.find(hash: TokenService.hash(body.refreshToken)),
+        guard let record = try await store.refreshTokens.find(hash: TokenService.hash(refreshToken)),
               record.revokedAt == nil, record.expiresAt > now
         else { throw ApiError.unauthorized("invalid or expired refresh token") }
         guard try await store.refreshTokens.markUsed(id: record.id, at: now) else {
             try await store.refreshTokens.revokeFamily(record.familyID, at: now)
-            await live.closeAll(user: record.userID, reason: .revoked("a refresh token was used twice: sign in again"))
+            await closeSockets(of: record.userID, reason: "a refresh token was used twice: sign in again")
             context.logger.warning("refresh token reuse; family revoked", metadata: ["user": "\(record.userID)"])
             throw ApiError.unauthorized("refresh token already used; every session from it is revoked")
         }
@@ -105,13 +123,19 @@ struct AuthController {
         return try await issueTokens(for: user, family: record.familyID)
     }
 
-    @Sendable func logout(_ request: Request, context: MeshRequestContext) async throws -> HTTPResponse.Status {
-        let body = try await request.decodeSmall(as: RefreshRequest.self, context: context)
-        if let record = try await store.refreshTokens.find(hash: TokenService.hash(body.refreshToken)) {
+    /// Signs out: revokes the refresh token's family and closes the user's sockets.
+    func revoke(_ refreshToken: String) async throws {
+        if let record = try await store.refreshTokens.find(hash: TokenService.hash(refreshToken)) {
             try await store.refreshTokens.revokeFamily(record.familyID, at: Date())
-            await live.closeAll(user: record.userID, reason: .revoked("signed out"))
+            await closeSockets(of: record.userID, reason: "signed out")
         }
-        return .noContent
+    }
+
+    /// A revocation reaches what the user has open or may still open: their sockets close (on
+    /// every node) and their unused WebSocket tickets go.
+    private func closeSockets(of user: UUID, reason: String) async {
+        try? await store.webSocketTickets.deleteAll(userID: user)
+        await live.closeAll(user: user, reason: .revoked(reason))
     }
 
     @Sendable func me(_ request: Request, context: MeshRequestContext) async throws -> UserProfile {
@@ -151,7 +175,7 @@ struct AuthController {
             keep = record.familyID
         }
         try await store.refreshTokens.revokeAll(userID: user.id, exceptFamily: keep, at: Date())
-        await live.closeAll(user: user.id, reason: .revoked("the password changed: sign in again"))
+        await closeSockets(of: user.id, reason: "the password changed: sign in again")
         return .noContent
     }
 

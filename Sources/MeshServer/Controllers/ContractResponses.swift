@@ -14,6 +14,7 @@ extension InviteInfo: ResponseEncodable {}
 extension JoinResult: ResponseEncodable {}
 extension DocumentInfo: ResponseEncodable {}
 extension DocumentContent: ResponseEncodable {}
+extension WebSocketTicket: ResponseEncodable {}
 
 extension UserProfile {
     init(_ user: UserRecord) {

@@ -4,9 +4,13 @@ import Hummingbird
 import MeshProtocol
 
 /// `GET /join/{code}`: an invite link (`<server>/join/<code>`, see ``InviteLink``) opened in a
-/// browser gets a short text page saying how to join, rather than a 404. The page neither looks
-/// the invite up nor uses it, so it tells nothing about which codes exist.
+/// browser gets the web client (which joins after a login), any other client a short text page
+/// saying how to join, rather than a 404. Neither looks the invite up nor uses it, so they tell
+/// nothing about which codes exist.
 struct InvitePageController {
+    /// The web client's page, for requests that accept HTML (nil: the text page for everyone).
+    var web: WebPageController? = nil
+
     func addRoutes(to router: Router<MeshRequestContext>) {
         router.get("join/:code", use: page)
     }
@@ -14,6 +18,7 @@ struct InvitePageController {
     @Sendable func page(_ request: Request, context: MeshRequestContext) async throws -> Response {
         let code = try context.parameters.require("code")
         guard InviteLink.isValidCode(code) else { throw ApiError.notFound("not an invite link") }
+        if let web, WebPageController.wantsHTML(request) { return try web.page(request, context) }
         let forwarded = request.headers[HTTPField.Name("X-Forwarded-Proto")!]?.lowercased()
         let url = Self.link(host: request.head.authority, https: forwarded == "https", code: code)
         var headers = HTTPFields()

@@ -19,6 +19,7 @@ struct SessionController {
         group.post("sessions", use: create)
         group.get("sessions", use: list)
         group.get("sessions/:session", use: show)
+        group.patch("sessions/:session", use: rename)
         group.delete("sessions/:session", use: delete)
         group.get("sessions/:session/members", use: members)
         group.patch("sessions/:session/members/:user", use: setRole)
@@ -32,7 +33,7 @@ struct SessionController {
     @Sendable func create(_ request: Request, context: MeshRequestContext) async throws -> EditedResponse<SessionInfo> {
         let user = try context.requireUser()
         let body = try await request.decodeSmall(as: CreateSessionRequest.self, context: context)
-        let name = try AccountRules.name(body.name, what: "session name", maxCharacters: 200)
+        let name = try AccountRules.sessionName(body.name)
         let session = SessionRecord(name: name, ownerID: user.id)
         guard try await store.sessions.create(session, maxOwned: limits.maxSessionsPerUser) else {
             throw ApiError.tooLarge("you own \(limits.maxSessionsPerUser) sessions already, the most one user may; delete one first")
@@ -53,6 +54,16 @@ struct SessionController {
     @Sendable func show(_ request: Request, context: MeshRequestContext) async throws -> SessionInfo {
         let (_, session, role) = try await access.member(context, session: try context.parameters.uuid("session"))
         return dto(session, role: role)
+    }
+
+    /// Owner only, with the rules of ``create(_:context:)``.
+    @Sendable func rename(_ request: Request, context: MeshRequestContext) async throws -> SessionInfo {
+        let (_, session, role) = try await access.require(.owner, context, session: try context.parameters.uuid("session"))
+        let body = try await request.decodeSmall(as: RenameSessionRequest.self, context: context)
+        var renamed = session
+        renamed.name = try AccountRules.sessionName(body.name)
+        try await store.sessions.rename(id: session.id, to: renamed.name)
+        return dto(renamed, role: role)
     }
 
     @Sendable func delete(_ request: Request, context: MeshRequestContext) async throws -> HTTPResponse.Status {

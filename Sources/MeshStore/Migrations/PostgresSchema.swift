@@ -222,5 +222,17 @@ enum PostgresSchema {
             $$
             """,
         ]),
+        // Browsers open /v1/ws with a single-use ticket, which any node may redeem
+        // (SQLWebSocketTicketRepository.swift). SQLite's version 5.
+        Migration(version: 8, name: "websocket tickets", statements: [
+            """
+            CREATE TABLE ws_tickets (
+                ticket_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL,
+                session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+                expires_at DOUBLE PRECISION NOT NULL, created_at DOUBLE PRECISION NOT NULL)
+            """,
+            "CREATE INDEX ws_tickets_user ON ws_tickets (user_id, expires_at)",
+            "CREATE INDEX ws_tickets_expiry ON ws_tickets (expires_at)",
+        ]),
     ]
 }

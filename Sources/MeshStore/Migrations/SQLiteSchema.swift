@@ -116,5 +116,16 @@ enum SQLiteSchema {
             """,
             "CREATE INDEX sessions_owner ON sessions (owner_id)",
         ]),
+        // Browsers open /v1/ws with a single-use ticket (SQLWebSocketTicketRepository.swift).
+        Migration(version: 5, name: "websocket tickets", statements: [
+            """
+            CREATE TABLE ws_tickets (
+                ticket_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL,
+                session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+                expires_at REAL NOT NULL, created_at REAL NOT NULL)
+            """,
+            "CREATE INDEX ws_tickets_user ON ws_tickets (user_id, expires_at)",
+            "CREATE INDEX ws_tickets_expiry ON ws_tickets (expires_at)",
+        ]),
     ]
 }

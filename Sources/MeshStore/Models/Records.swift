@@ -52,6 +52,21 @@ public struct VerificationTokenRecord: Sendable, Hashable, Codable {
     }
 }
 
+/// A single-use ticket that opens (or renews) one `/v1/ws` socket of `userID` in `sessionID`,
+/// stored as a hash. Issued to browsers, which must not hold an access token.
+public struct WebSocketTicketRecord: Sendable, Hashable, Codable {
+    public var ticketHash: String
+    public var userID: UUID
+    public var sessionID: UUID
+    public var expiresAt: Date
+    public var createdAt: Date
+
+    public init(ticketHash: String, userID: UUID, sessionID: UUID, expiresAt: Date, createdAt: Date = Date()) {
+        self.ticketHash = ticketHash; self.userID = userID; self.sessionID = sessionID
+        self.expiresAt = expiresAt; self.createdAt = createdAt
+    }
+}
+
 /// A collaboration session.
 public struct SessionRecord: Sendable, Hashable, Codable {
     public var id: UUID

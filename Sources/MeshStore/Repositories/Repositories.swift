@@ -30,6 +30,19 @@ public protocol VerificationTokenRepository: Sendable {
     func consume(hash: String, at: Date) async throws -> VerificationTokenRecord?
 }
 
+/// WebSocket tickets, in the database so that a ticket issued by one node opens a socket on any
+/// node of the same PostgreSQL database.
+public protocol WebSocketTicketRepository: Sendable {
+    /// Stores the ticket unless its user holds `maxOutstanding` unexpired tickets at `now`
+    /// (false then, nothing stored). Expired tickets of every user are deleted on the way.
+    func insert(_ ticket: WebSocketTicketRecord, maxOutstanding: Int, now: Date) async throws -> Bool
+    /// Deletes the ticket and returns it when it was unexpired at `now`; nil when unknown,
+    /// already used or expired. A ticket is consumed once, whatever the caller decides next.
+    func consume(hash: String, at now: Date) async throws -> WebSocketTicketRecord?
+    /// Deletes every ticket of the user (their logins were revoked).
+    func deleteAll(userID: UUID) async throws
+}
+
 /// Sessions and their members.
 public protocol SessionRepository: Sendable {
     /// Creates the session with its owner as the first member.
@@ -41,6 +54,8 @@ public protocol SessionRepository: Sendable {
     func ownedCount(ownerID: UUID) async throws -> Int
     func find(id: UUID) async throws -> SessionRecord?
     func list(memberID: UUID) async throws -> [SessionRecord]
+    /// - Throws: ``StoreError/notFound(_:)`` when there is no such session.
+    func rename(id: UUID, to name: String) async throws
     func delete(id: UUID) async throws
     func members(sessionID: UUID) async throws -> [MemberRecord]
     func member(sessionID: UUID, userID: UUID) async throws -> MemberRecord?

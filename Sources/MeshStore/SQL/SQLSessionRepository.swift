@@ -70,6 +70,13 @@ struct SQLSessionRepository: SessionRepository {
             """).all().map(Self.session)
     }
 
+    func rename(id: UUID, to name: String) async throws {
+        let rows = try await db.raw("""
+            UPDATE sessions SET name = \(bind: name) WHERE id = \(bind: id.sqlValue) RETURNING id
+            """).all()
+        if rows.isEmpty { throw StoreError.notFound("session \(id)") }
+    }
+
     func delete(id: UUID) async throws {
         try await db.raw("DELETE FROM sessions WHERE id = \(bind: id.sqlValue)").run()
     }

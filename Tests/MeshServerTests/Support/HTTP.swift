@@ -7,6 +7,7 @@ import NIOHTTP1
 struct JSONResponse: Sendable {
     var status: Int
     var body: Data
+    var headers: HTTPHeaders = [:]
     var json: [String: Any]? { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] }
     var array: [[String: Any]]? { (try? JSONSerialization.jsonObject(with: body)) as? [[String: Any]] }
     var text: String { String(decoding: body, as: UTF8.self) }
@@ -38,7 +39,7 @@ extension ServerEndpoint {
         }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 64 << 20)
-        return JSONResponse(status: Int(response.status.code), body: Data(buffer: body))
+        return JSONResponse(status: Int(response.status.code), body: Data(buffer: body), headers: response.headers)
     }
 
     /// Polls `/metrics` until a line equal to `line` appears; false when `timeout` passes first.

@@ -1,0 +1,243 @@
+// client.js against a stand-in server (fakeserver.mjs): the exact JSON it writes, convergence
+// of several browsers under random delivery, dropped connections, reconnects with catch-up and
+// resend, resync after a hash mismatch, refused edits, roles, presence and annotations.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TextOperation, cpLength } from '../../Sources/MeshServer/Resources/web/ot.js';
+import { SessionClient } from '../../Sources/MeshServer/Resources/web/client.js';
+import { FakeServer, ManualTimers, settle } from './fakeserver.mjs';
+import { SeededRandom, randomText, propertyCases } from './support.mjs';
+
+const SESSION = '3F2504E0-4F89-11D3-9A0C-0305E82C3301';
+
+function browser(server, user, { timers = new ManualTimers(), rng = new SeededRandom(1), id } = {}) {
+  const client = new SessionClient({
+    session: SESSION, url: 'ws://127.0.0.1:7420/v1/ws', getTicket: async () => server.issueTicket(user),
+    WebSocketImpl: server.WebSocket, timers, random: () => rng.int(0, 1e6) / 1e6, instanceID: id ?? `web${user}`,
+  });
+  return { client, timers };
+}
+
+/** Connects and delivers until quiet. */
+async function until(server, condition, timers = []) {
+  for (let i = 0; i < 200 && !condition(); i++) {
+    await settle();
+    server.deliverAll();
+    for (const t of timers) t.runAll();
+  }
+  assert.ok(condition(), 'the condition was never met');
+}
+
+test('the messages are exactly what MeshProtocol decodes: hello with a ticket, open, op, presence, chat, annotate', async () => {
+  const server = new FakeServer();
+  server.addUser('u1', 'Ada', 'editor');
+  server.createDocument('main.go', 'package main\n');
+  const { client, timers } = browser(server, 'u1');
+  client.connect();
+  await until(server, () => client.status === 'open');
+  const hello = server.sent[0];
+  assert.deepEqual(Object.keys(hello).sort(), ['client', 'protocol', 'session', 'ticket', 'type']);
+  assert.deepEqual(hello, { type: 'hello', protocol: 1, session: SESSION, client: 'mesh-web/0.1', ticket: 't1' });
+
+  const doc = client.open('main.go');
+  await until(server, () => doc.state === 'open');
+  assert.deepEqual(server.sent[1], { type: 'open', path: 'main.go' });
+  assert.equal(doc.text, 'package main\n');
+
+  doc.replace(13, 13, 'func main() {}\n');
+  doc.setSelection([{ anchor: 2, head: 5 }]);
+  client.sendChat('hi <b>all</b>');
+  doc.annotate(0, 7, 'why?');
+  await until(server, () => doc.synchronized && server.sent.some((m) => m.type === 'annotate'), [timers]);
+  const op = server.sent.find((m) => m.type === 'op');
+  assert.deepEqual(Object.keys(op), ['type', 'path', 'baseRev', 'ops', 'opId']);
+  assert.deepEqual(op, { type: 'op', path: 'main.go', baseRev: 0, ops: [13, 'func main() {}\n'], opId: 'webu1-1:1' });
+  assert.deepEqual(server.sent.find((m) => m.type === 'chat'), { type: 'chat', text: 'hi <b>all</b>' });
+  // Presence and annotations wait for the ack: their offsets then mean the server's text at `rev`.
+  assert.deepEqual(server.sent.find((m) => m.type === 'presence'), { type: 'presence', path: 'main.go', rev: 1, selections: [{ anchor: 2, head: 5 }] });
+  assert.deepEqual(server.sent.find((m) => m.type === 'annotate'), { type: 'annotate', path: 'main.go', rev: 1, from: 0, to: 7, body: 'why?' });
+  assert.equal(server.text('main.go'), 'package main\nfunc main() {}\n');
+  assert.equal(doc.annotations.size, 1);
+  assert.equal(client.chat.at(-1).text, 'hi <b>all</b>');
+});
+
+test('several browsers converge under random delivery, dropped connections, reconnects and resends', async () => {
+  for (let seed = 0; seed < propertyCases(60); seed++) {
+    const rng = new SeededRandom(seed);
+    const server = new FakeServer({ historyLimit: rng.bool() ? 1024 : 8 });
+    server.createDocument('a.txt', randomText(rng, 8));
+    const browsers = [];
+    for (let i = 0; i < rng.int(2, 4); i++) {
+      server.addUser(`u${i}`, `User ${i}`, 'editor');
+      const b = browser(server, `u${i}`, { rng, id: `web${i}` });
+      b.client.connect();
+      browsers.push(b);
+    }
+    const timers = browsers.map((b) => b.timers);
+    await until(server, () => browsers.every((b) => b.client.status === 'open'), timers);
+    const docs = browsers.map((b) => b.client.open('a.txt'));
+    await until(server, () => docs.every((d) => d.state === 'open'), timers);
+    for (let step = rng.int(20, 120); step > 0; step--) {
+      const i = rng.int(0, browsers.length - 1);
+      const roll = rng.int(0, 19);
+      if (roll < 7) {
+        if (docs[i].ot !== null) {
+          const length = docs[i].length;
+          const from = rng.int(0, length);
+          const to = rng.int(from, Math.min(length, from + 3));
+          docs[i].replace(from, to, randomText(rng, 2));
+          if (rng.bool()) docs[i].setSelection([{ anchor: rng.int(0, docs[i].length), head: rng.int(0, docs[i].length) }]);
+        }
+      } else if (roll < 16) {
+        server.deliverOne(rng);
+      } else if (roll < 18) {
+        const connection = [...server.connections].find((c) => c.socket === browsers[i].client.socket);
+        connection?.drop(rng.int(0, connection.toServer.length));
+      } else {
+        await settle();
+        browsers[i].timers.runAll();
+      }
+    }
+    await until(server, () => browsers.every((b) => b.client.status === 'open')
+      && docs.every((d) => d.state === 'open' && d.synchronized) && [...server.connections].every((c) => !c.toServer.length && !c.toClient.length), timers);
+    for (const [i, d] of docs.entries()) {
+      assert.equal(d.text, server.text('a.txt'), `seed ${seed}: browser ${i} diverged`);
+      assert.equal(d.serverText, d.text, `seed ${seed}: browser ${i} server text`);
+      assert.equal(d.length, cpLength(d.text), `seed ${seed}: browser ${i} length`);
+      assert.equal(d.revision, server.documents.get('a.txt').doc.revision, `seed ${seed}: browser ${i} revision`);
+    }
+  }
+});
+
+test('a hash mismatch resyncs, keeping edits not yet acknowledged', async () => {
+  const server = new FakeServer();
+  server.addUser('u1', 'Ada', 'editor');
+  server.addUser('u2', 'Bob', 'editor');
+  server.createDocument('f.md', '');
+  const a = browser(server, 'u1');
+  const b = browser(server, 'u2');
+  a.client.connect();
+  b.client.connect();
+  await until(server, () => a.client.isOpen && b.client.isOpen);
+  const da = a.client.open('f.md');
+  const db = b.client.open('f.md');
+  await until(server, () => da.state === 'open' && db.state === 'open');
+  for (let i = 0; i < 99; i++) { da.replace(da.length, da.length, 'x'); server.deliverAll(); }
+  // Bob's copy goes wrong behind the client's back; the server's hash at revision 100 says so.
+  db.text += '!';
+  db.serverText += '!';
+  db.length += 1;
+  let resynced = 0;
+  db.on('resync', () => { resynced++; });
+  server.deliverAll();
+  da.replace(0, 0, 'y');            // revision 100: the server sends its hash
+  server.deliverAll();
+  assert.equal(resynced, 1);
+  db.replace(0, 0, 'B');            // typed while the snapshot is on its way
+  await until(server, () => db.state === 'open' && db.synchronized && da.synchronized);
+  assert.equal(server.text('f.md'), `By${'x'.repeat(99)}`);
+  assert.equal(db.text, server.text('f.md'));
+  assert.equal(da.text, server.text('f.md'));
+});
+
+test('an edit the server refuses is taken back; a role change makes the page read-only; removal is final', async () => {
+  const server = new FakeServer();
+  server.addUser('u1', 'Vic', 'editor');
+  server.createDocument('x.py', 'print(1)\n');
+  const { client } = browser(server, 'u1');
+  client.connect();
+  await until(server, () => client.isOpen);
+  const doc = client.open('x.py');
+  await until(server, () => doc.state === 'open');
+  const refused = [];
+  const changes = [];
+  doc.on('refused', (e) => refused.push(e.code));
+  doc.on('change', (op, origin) => changes.push(origin));
+  server.users.get('u1').role = 'viewer';
+  for (const c of server.connections) c.role = 'viewer';    // demoted before the op arrives
+  doc.replace(0, 0, '#');
+  server.deliverAll();
+  assert.deepEqual(refused, ['forbidden']);
+  assert.deepEqual(changes, ['local', 'revert']);
+  assert.equal(doc.text, 'print(1)\n');
+  server.setRole('u1', 'viewer');
+  server.deliverAll();
+  assert.equal(client.role, 'viewer');
+  assert.equal(doc.readOnly, true);
+  assert.throws(() => doc.replace(0, 0, '#'), /read-only/);
+  server.setRole('u1', null);
+  server.deliverAll();
+  assert.equal(client.status, 'removed');
+});
+
+test('presence from a revision not reached yet waits for it; the others’ cursors move with edits', async () => {
+  const server = new FakeServer();
+  server.addUser('u1', 'Ada', 'editor');
+  server.addUser('u2', 'Bob', 'editor');
+  server.createDocument('s.swift', 'let x = 1\n');
+  const a = browser(server, 'u1');
+  const b = browser(server, 'u2');
+  a.client.connect();
+  b.client.connect();
+  await until(server, () => a.client.isOpen && b.client.isOpen);
+  const da = a.client.open('s.swift');
+  const db = b.client.open('s.swift');
+  await until(server, () => da.state === 'open' && db.state === 'open');
+  // A presence at revision 1 arrives before the op that makes revision 1.
+  db.receivedPresence({ type: 'presence', path: 's.swift', user: 'u1', name: 'Ada', rev: 1, selections: [{ anchor: 4, head: 4 }] });
+  assert.equal(db.presence.size, 0);
+  db.receivedRemoteOp({ type: 'remoteOp', path: 's.swift', rev: 1, ops: ['😀', 10], author: 'u1', opId: 'z:1' });
+  assert.deepEqual(db.presence.get('u1').selections, [{ anchor: 4, head: 4 }]);
+  db.replace(0, 0, 'ab');       // a local edit before Ada's caret moves it
+  assert.deepEqual(db.presence.get('u1').selections, [{ anchor: 6, head: 6 }]);
+});
+
+test('following the session: chat, document events and participants reach the page', async () => {
+  const server = new FakeServer();
+  server.addUser('u1', 'Ada', 'owner');
+  server.addUser('u2', '<img src=x onerror=alert(1)>', 'editor');
+  const a = browser(server, 'u1');
+  const b = browser(server, 'u2');
+  a.client.connect();
+  await until(server, () => a.client.isOpen);
+  b.client.connect();
+  await until(server, () => b.client.isOpen);
+  const events = [];
+  a.client.on('documents', (m) => events.push(`${m.change} ${m.path}`));
+  const created = b.client.open('new/file.ts', { create: 'export {}\n' });
+  await until(server, () => created.state === 'open' && events.length === 1);
+  assert.deepEqual(events, ['created new/file.ts']);
+  assert.ok(a.client.documentPaths.has('new/file.ts'));
+  assert.equal(b.client.online.get('u1').name, 'Ada');
+  b.client.sendChat('  ');                           // blank: not sent
+  b.client.sendChat('hello');
+  await until(server, () => a.client.chat.length === 1);
+  assert.equal(a.client.chat[0].name, '<img src=x onerror=alert(1)>');
+  assert.equal(server.sent.filter((m) => m.type === 'chat').length, 1);
+  const missing = a.client.open('nope.go');
+  await until(server, () => missing.state === 'missing');
+});
+
+test('a reconnect asks for the operations since the revision it knew and resends what was not acknowledged', async () => {
+  const server = new FakeServer();
+  server.addUser('u1', 'Ada', 'editor');
+  server.createDocument('r.js', 'abc');
+  const { client, timers } = browser(server, 'u1');
+  client.connect();
+  await until(server, () => client.isOpen);
+  const doc = client.open('r.js');
+  await until(server, () => doc.state === 'open');
+  doc.replace(3, 3, 'd');
+  const connection = [...server.connections][0];
+  connection.drop(1);               // the op reached the server; its ack is lost
+  doc.replace(4, 4, 'e');           // typed while offline
+  server.deliverAll();
+  assert.equal(client.status, 'reconnecting');
+  await until(server, () => client.isOpen && doc.state === 'open' && doc.synchronized, [timers]);
+  const opens = server.sent.filter((m) => m.type === 'open');
+  assert.deepEqual(opens.at(-1), { type: 'open', path: 'r.js', knownRev: 0 });
+  assert.equal(server.text('r.js'), 'abcde');
+  assert.equal(doc.text, 'abcde');
+  assert.equal(server.sent.filter((m) => m.type === 'hello').length, 2);
+  assert.notEqual(server.sent.filter((m) => m.type === 'hello')[1].ticket, server.sent[0].ticket, 'a fresh ticket');
+});
