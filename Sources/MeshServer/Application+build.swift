@@ -78,17 +78,18 @@ public func buildApplication(
     RunController(store: store, hub: hub, sandbox: sandbox, dataDirectory: configuration.dataDirectory).addRoutes(to: v1)
     if let debugHub {
         await debugHub.attachToCluster()
-        let debugSocket = DebugSocket(debug: debugHub, store: store, limits: configuration.limits, logger: logger, live: live, tokens: tokens)
+        let debugSocket = DebugSocket(debug: debugHub, store: store, limits: configuration.limits, logger: logger, live: live,
+                                      tokens: tokens, tickets: tickets)
         v1.ws("debug") { request, context in
             if let origin = request.headers[.origin],
                !OriginPolicy.allows(origin, host: request.head.authority, allowed: allowedOriginsForDebug(configuration)) {
                 throw ApiError.forbidden("origin \(origin) is not allowed")
             }
-            // A cookie never opens a socket: a browser sends it with a cross-site upgrade too.
-            guard context.user != nil, !context.authenticatedByCookie else { throw ApiError.unauthorized() }
+            // Authenticated by the bearer token, or (without one) by the ticket in `hello`; never
+            // by a cookie, which a browser sends with a cross-site upgrade too.
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
-            guard let user = context.requestContext.user, !context.requestContext.authenticatedByCookie else { return }
+            let user = context.requestContext.authenticatedByCookie ? nil : context.requestContext.user
             await debugSocket.run(user: user, inbound: inbound, outbound: outbound)
         }
     }

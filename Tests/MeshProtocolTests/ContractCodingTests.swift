@@ -47,6 +47,10 @@ import Testing
         #expect(DebugWelcome(role: .owner).text == #"{"role":"owner","type":"welcome"}"#)
         #expect(DebugAuth(token: "t").text == #"{"token":"t","type":"auth"}"#)
         #expect(DebugAuth(json: ["type": "auth", "token": "t"]) == DebugAuth(token: "t"))
+        // A browser's forms: a ticket in hello and in auth.
+        #expect(DebugHello(session: Self.id, root: nil, ticket: "k").text == #"{"session":"6F9619FF-8B86-D011-B42D-00C04FC964FF","ticket":"k","type":"hello"}"#)
+        #expect(DebugAuth(ticket: "k").text == #"{"ticket":"k","type":"auth"}"#)
+        #expect(DebugAuth(json: ["type": "auth", "ticket": "k"])?.ticket == "k")
         #expect(DebugAuthenticated(expiresAt: 1_700_000_900).text == #"{"expiresAt":1700000900,"type":"authenticated"}"#)
         #expect(DebugAuthenticated(text: #"{"type":"authenticated","expiresAt":1700000900}"#) == DebugAuthenticated(expiresAt: 1_700_000_900))
     }

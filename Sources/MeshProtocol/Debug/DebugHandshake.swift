@@ -52,8 +52,13 @@ public struct DebugHello: DebugControlFrame, Hashable {
     private var type = DebugFrameType<DebugHello>()
     public var session: UUID
     public var root: String?
+    /// A browser's single-use ticket (`POST /v1/ws-ticket`) when the upgrade carried no
+    /// `Authorization`, as in `/v1/ws`'s `hello`.
+    public var ticket: String?
 
-    public init(session: UUID, root: String?) { self.session = session; self.root = root }
+    public init(session: UUID, root: String?, ticket: String? = nil) {
+        self.session = session; self.root = root; self.ticket = ticket
+    }
 }
 
 /// Server → editor, answering `hello`: `{"type":"welcome","role":ROLE,"tokenExpiresAt":SECONDS?}`.
@@ -82,9 +87,13 @@ public struct DebugWelcome: DebugControlFrame, Hashable {
 public struct DebugAuth: DebugControlFrame, Hashable {
     public static let frameType = "auth"
     private var type = DebugFrameType<DebugAuth>()
-    public var token: String
+    /// A fresh access token (editors), or
+    public var token: String?
+    /// a fresh ticket (browsers); exactly one of the two.
+    public var ticket: String?
 
     public init(token: String) { self.token = token }
+    public init(ticket: String) { self.ticket = ticket }
 }
 
 /// Server → editor, answering `auth`: `{"type":"authenticated","expiresAt":SECONDS}`, when the

@@ -15,20 +15,31 @@ struct DebugSocket {
     let logger: Logger
     let live: LiveSockets
     let tokens: TokenService
+    let tickets: WebSocketTickets
     /// How often an open debug connection's membership and role are read again.
     var membershipInterval: Duration = .seconds(1)
 
-    func run(user: AuthUser, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
+    /// `opener` is the bearer token's user; nil when the upgrade had none (a browser), and then
+    /// `hello` must carry a ticket for its session.
+    func run(user opener: AuthUser?, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
         var messages = inbound.messages(maxSize: limits.maxFrameBytes).makeAsyncIterator()
         // `hello` must come within `limits.helloTimeout`, as on `/v1/ws`.
         let watchdog = outbound.helloWatchdog(limits.helloTimeout)
         let session: any DebugEndpoint
         let connection: ClientConnection
         let id = UUID()
+        let user: AuthUser
         do {
             guard case let .text(text)? = try await messages.next(), let hello = DebugHello(text: text)
             else { throw ErrorMessage(.badRequest, "the first message must be {\"type\":\"hello\",\"session\":…,\"root\":…}") }
             let sessionID = hello.session
+            if let opener {
+                user = opener
+            } else if let ticket = hello.ticket {
+                user = try await tickets.redeem(ticket, session: sessionID)
+            } else {
+                throw ErrorMessage(.unauthorized, "a socket opened without Authorization needs hello.ticket (POST /v1/ws-ticket)")
+            }
             guard let member = try await store.sessions.member(sessionID: sessionID, userID: user.id) else {
                 throw ErrorMessage(.notFound, "no such session")
             }
@@ -106,8 +117,15 @@ struct DebugSocket {
                         continue
                     }
                     if dap["type"]?.string == DebugAuth.frameType {
-                        // Not DAP: a fresh access token for this socket, as on `/v1/ws`.
-                        switch await lease.renew(with: DebugAuth(json: dap)?.token ?? "", tokens: tokens) {
+                        // Not DAP: a fresh access token or ticket for this socket, as on `/v1/ws`.
+                        let auth = DebugAuth(json: dap)
+                        let renewed: Result<Date, ErrorMessage>
+                        switch (auth?.token, auth?.ticket) {
+                        case let (token?, nil): renewed = await lease.renew(with: token, tokens: tokens)
+                        case let (nil, ticket?): renewed = await tickets.renew(lease, with: ticket, session: sessionID)
+                        default: renewed = .failure(ErrorMessage(.badRequest, "auth carries exactly one of token and ticket"))
+                        }
+                        switch renewed {
                         case let .success(until):
                             connection.send(DebugAuthenticated(expiresAt: until.timeIntervalSince1970).text)
                         case let .failure(error):
