@@ -8,14 +8,22 @@ public func createPostgresTestDatabase(prefix: String = "mesh_t_") async throws 
         throw PostgresTestDatabaseError("MESH_TEST_POSTGRES_URL is not set: run the suite through scripts/test.sh, which starts PostgreSQL")
     }
     let name = prefix + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+    try await runPSQL(admin, "CREATE DATABASE \(name)")
+    guard var components = URLComponents(string: admin) else { throw PostgresTestDatabaseError("bad MESH_TEST_POSTGRES_URL") }
+    components.path = "/" + name
+    return components.string!
+}
+
+/// Runs `sql` with `psql` on the database at `url` (off the cooperative pool: psql blocks).
+public func runPSQL(_ url: String, _ sql: String) async throws {
     let status: Result<Void, PostgresTestDatabaseError> = await withCheckedContinuation { continuation in
-        // psql blocks: off the cooperative pool.
         Thread.detachNewThread {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["psql", admin, "-v", "ON_ERROR_STOP=1", "-qc", "CREATE DATABASE \(name)"]
+            process.arguments = ["psql", url, "-v", "ON_ERROR_STOP=1", "-qc", sql]
             let err = Pipe()
             process.standardError = err
+            process.standardOutput = FileHandle.nullDevice
             process.standardInput = FileHandle.nullDevice
             do {
                 try process.run()
@@ -32,9 +40,6 @@ public func createPostgresTestDatabase(prefix: String = "mesh_t_") async throws 
         }
     }
     try status.get()
-    guard var components = URLComponents(string: admin) else { throw PostgresTestDatabaseError("bad MESH_TEST_POSTGRES_URL") }
-    components.path = "/" + name
-    return components.string!
 }
 
 public struct PostgresTestDatabaseError: Error, CustomStringConvertible {

@@ -184,6 +184,16 @@ extension DocumentBridge {
     /// awaited).
     mutating func serverError(_ error: ErrorMessage, session: SessionPort) {
         if error.code == .resync, let path = error.path {
+            // The server dropped its copy (it could not store or reload the document) and asks
+            // every subscriber to reopen. Nothing is wrong with ours: reopen from our revision,
+            // so that the catch-up brings what we missed and our unacknowledged edits are sent
+            // again, as after a reconnect. A refusal of one of our ops (`ref`) is a real
+            // divergence: the session's text replaces ours.
+            if error.ref == nil, let document = documents[path] {
+                editor.log("Mesh: the server reopens \(path) (\(error.message)); catching up", type: 3)
+                if !opening.contains(path) { sendOpen(path, knownRev: document.client.revision, session: session) }
+                return
+            }
             resync(path, because: error.message, session: session)
             return
         }

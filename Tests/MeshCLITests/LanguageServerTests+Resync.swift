@@ -1,0 +1,67 @@
+import Foundation
+import MeshClient
+import MeshLSP
+import MeshProtocol
+import MeshTestSupport
+import Testing
+
+/// A server that asks `mesh lsp` to reopen a document (`resync`) after its database connection
+/// broke must not cost the user the edits it had not acknowledged yet.
+extension LanguageServerTests {
+    /// Ann and Bob type while the server's PostgreSQL connections are cut again and again: the
+    /// commits that fail make the server reload the document and tell its subscribers to
+    /// reopen it. Every key either of them typed ends up in both editors and the session
+    /// exactly once.
+    @Test func keystrokesSurviveTheServerLosingItsDatabaseConnections() async throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let database = try await createPostgresTestDatabase()
+        let initial = "package main\n\nfunc main() {\n}\n"
+        let world = try await shareWorld(file: "main.go", contents: initial, serverArguments: ["--database-url", database])
+        defer { world.server.stop() }
+        let (a, servingA) = try await openInProcess("ann", home: world.homeA, folder: world.dirA, file: "main.go")
+        defer { a.finish() }
+        let (b, servingB) = try await openInProcess("bob", home: world.homeB, folder: world.dirB, file: "main.go")
+        defer { b.finish() }
+        try await eventually("both files are bridged") { a.currentPresence != nil && b.currentPresence != nil }
+
+        let seed = UInt64(ProcessInfo.processInfo.environment["MESH_LSP_E2E_SEED"] ?? "") ?? UInt64.random(in: 0..<1_000_000)
+        let annKeys = Self.uniqueKeys(from: 0x4E00, count: 60), bobKeys = Self.uniqueKeys(from: 0x3400, count: 60)
+        // Slow typing (pauses up to 40 ms), so that the cuts land between and during commits.
+        let cuts = Task {
+            for _ in 0..<6 {
+                try? await Task.sleep(for: .milliseconds(350))
+                try? await runPSQL(database, """
+                    SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                    WHERE datname = current_database() AND pid <> pg_backend_pid()
+                    """)
+            }
+        }
+        async let annTyping: Void = Self.typeKeysSlowly(annKeys, into: a, seed: seed)
+        await Self.typeKeysSlowly(bobKeys, into: b, seed: seed &+ 1)
+        await annTyping
+        await cuts.value
+        try await eventually("both editors and the session agree (seed \(seed))", timeout: .seconds(60)) {
+            let text = a.currentText
+            guard b.currentText == text else { return false }
+            return await world.textIfAny("main.go") == text
+        }
+        for (who, text) in [("Ann", a.currentText), ("Bob", b.currentText)] {
+            let problem = Self.keystrokeProblem(in: text, keys: annKeys + bobKeys, initial: initial)
+            #expect(problem == nil, "\(who)'s editor, seed \(seed): \(problem ?? "")\n\(a.transcript)\n\(b.transcript)")
+        }
+        a.finish()
+        b.finish()
+        #expect(await Self.exitCode(of: servingA, within: .seconds(20)) != nil)
+        #expect(await Self.exitCode(of: servingB, within: .seconds(20)) != nil)
+    }
+
+    /// As ``typeKeys(_:into:seed:)``, with pauses of up to 40 ms.
+    static func typeKeysSlowly(_ keys: [String], into editor: ScriptedEditor, seed: UInt64) async {
+        var rng = SeededRandom(seed: seed)
+        for key in keys {
+            editor.moveCursor(to: rng.int(0...editor.currentText.unicodeScalars.count))
+            editor.typeKey(key)
+            try? await Task.sleep(for: .milliseconds(rng.int(0...40)))
+        }
+    }
+}
