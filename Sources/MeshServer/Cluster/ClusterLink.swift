@@ -132,6 +132,7 @@ final class ClusterLink: Sendable {
     /// outbox must not make this node take itself for cut off.
     private func heartbeatLoop() async {
         let payload = ClusterEvent(node: nodeID.uuidString, kind: .heartbeat).payload
+        try? await store.forgetSilentNodes()
         var last = ContinuousClock.now
         while !Task.isCancelled {
             let now = ContinuousClock.now
@@ -140,6 +141,8 @@ final class ClusterLink: Sendable {
             }
             last = now
             do {
+                // Other nodes' commits notify this one while it is marked alive.
+                try await store.markAlive(node: nodeID)
                 try await store.notify(payload)
                 // The debug sessions this node runs stay its own while it beats.
                 try await store.renewDebugClaims(node: nodeID)
@@ -222,10 +225,9 @@ final class ClusterLink: Sendable {
     }
 
     private func receive(_ payload: String, hub: CollaborationHub) async {
-        if let notice = OpsNotice(payload: payload) {
-            guard notice.node != nodeID else { return }   // this node's own commit: known already
-            return await hub.documentCommitted(notice)
-        }
+        // This node's own commits are known already: skipped before their ops are parsed.
+        if OpsNotice.isWritten(payload, by: nodeID) { return }
+        if let notice = OpsNotice(payload: payload) { return await hub.documentCommitted(notice) }
         if payload == "d " + nodeID.uuidString {
             if let handler = handlers.withLock({ $0.debugFrames }) { await handler() }
             return

@@ -28,6 +28,21 @@ extension Store {
         try await database.raw("SELECT pg_notify(\(bind: PostgresSchema.clusterChannel), \(bind: payload))").run()
     }
 
+    /// Marks `node` alive now (`cluster_nodes`, in the database's clock): appends notify only
+    /// while a node other than their writer was marked in the last 10 s. Rows of nodes silent
+    /// for an hour are deleted.
+    public func markAlive(node: UUID) async throws {
+        try await database.raw("""
+            INSERT INTO cluster_nodes (node, seen_at) VALUES (\(bind: node.uuidString), extract(epoch FROM clock_timestamp()))
+            ON CONFLICT (node) DO UPDATE SET seen_at = excluded.seen_at
+            """).run()
+    }
+
+    /// Deletes the rows of nodes not marked alive for an hour.
+    public func forgetSilentNodes() async throws {
+        try await database.raw("DELETE FROM cluster_nodes WHERE seen_at < extract(epoch FROM clock_timestamp()) - 3600").run()
+    }
+
     /// Listens on a connection of its own, calling `onListening` once LISTEN is in place and then
     /// `onNotification` for each payload, in order, until the task is cancelled or the connection
     /// drops (then it throws). Catch up from the tables after `onListening`: what was notified
@@ -63,6 +78,12 @@ public struct OpsNotice: Sendable, Hashable {
     public var revision: Int
     /// The ops committed, in revision order, or nil when they were too large to carry.
     public var ops: [OpRecord]?
+
+    /// Whether `payload` is an append notification written by `node`, read without parsing the
+    /// ops it carries (a node skips its own).
+    public static func isWritten(_ payload: String, by node: UUID) -> Bool {
+        payload.hasPrefix("p \(node.uuidString) ") || (payload.hasPrefix("o ") && payload.hasSuffix(" \(node.uuidString)"))
+    }
 
     public init?(payload: String) {
         if payload.hasPrefix("o ") {

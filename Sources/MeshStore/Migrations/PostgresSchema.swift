@@ -6,6 +6,9 @@ enum PostgresSchema {
     static let clusterChannel = "mesh_events"
     /// The most bytes of ops an append notification carries (the rest of its payload is under 100).
     static let maxOpsNotificationBytes = 7_700
+    /// How long after its last heartbeat a node still counts as alive for the append
+    /// notifications (the nodes take each other for dead after 6 s).
+    static let aliveSeconds = 10
 
     static let migrations: [Migration] = [
         Migration(version: 1, name: "initial schema", statements: [
@@ -193,12 +196,14 @@ enum PostgresSchema {
         // PostgresBackend) and carries the ops when they fit:
         // `p <node> <document> [[revision, operation, opId, author, createdAt], …]`, else
         // `o <document> <revision> <node>`. A node skips its own and takes the others' ops
-        // without a query (StoreNotifications.swift).
-        Migration(version: 7, name: "ops in notifications", statements: [
+        // without a query (StoreNotifications.swift). It is sent only while another node is alive
+        // (`cluster_nodes`, written by every node's heartbeat): a node alone pays no NOTIFY.
+        Migration(version: 7, name: "ops in notifications, while other nodes are alive", statements: [
+            "CREATE TABLE cluster_nodes (node TEXT PRIMARY KEY, seen_at DOUBLE PRECISION NOT NULL)",
             """
             CREATE OR REPLACE FUNCTION ops_advance_document() RETURNS trigger LANGUAGE plpgsql AS $$
             DECLARE
-                node TEXT := COALESCE(NULLIF(current_setting('mesh.node', true), ''), '-');
+                writer TEXT := COALESCE(NULLIF(current_setting('mesh.node', true), ''), '-');
             BEGIN
                 UPDATE documents AS d SET revision = GREATEST(d.revision, i.revision),
                     size = COALESCE(i.document_size, d.size), updated_at = i.created_at
@@ -209,10 +214,14 @@ enum PostgresSchema {
                            WHERE n.revision <= d.compacted_through) THEN
                     RAISE EXCEPTION USING ERRCODE = 'unique_violation', MESSAGE = '\(compactedRevisionError)';
                 END IF;
+                IF NOT EXISTS (SELECT 1 FROM cluster_nodes AS c WHERE c.node <> writer
+                               AND c.seen_at > extract(epoch FROM clock_timestamp()) - \(Self.aliveSeconds)) THEN
+                    RETURN NULL;
+                END IF;
                 PERFORM pg_notify('\(clusterChannel)', CASE
                     WHEN octet_length(j.ops) <= \(Self.maxOpsNotificationBytes)
-                        THEN 'p ' || node || ' ' || j.document_id || ' ' || j.ops
-                    ELSE 'o ' || j.document_id || ' ' || j.revision || ' ' || node END)
+                        THEN 'p ' || writer || ' ' || j.document_id || ' ' || j.ops
+                    ELSE 'o ' || j.document_id || ' ' || j.revision || ' ' || writer END)
                 FROM (SELECT document_id, MAX(revision) AS revision,
                              json_agg(json_build_array(revision, operation::json, op_id, author_id, created_at)
                                       ORDER BY revision)::text AS ops
