@@ -14,7 +14,8 @@ Chromium, signs up from there and joins; Cy, in Neovim 0.11 with editors/nvim, j
     script run); file text typed in Neovim with markup stays text in the pages;
   - Bob follows Ada into another file;
   - Ada makes Bob a viewer (his editor turns read-only without a reload, typing changes
-    nothing) and Cy a viewer (his Neovim edit is undone by `mesh lsp`, and reaches no one);
+    nothing, and an op sent anyway over a socket of his own is refused `forbidden` by the
+    server) and Cy a viewer (his Neovim edit is undone by `mesh lsp`, and reaches no one);
   - a 1 MB document opens editable; no console errors.
 Screenshots of the main pages go to --screenshots DIR (default .build/web-screenshots;
 `--screenshots docs/web` refreshes the documentation's).
@@ -110,9 +111,14 @@ class Scenario:
         self.nvim = None
         self.session_url = ""
 
-    def shot(self, driver, name: str) -> None:
+    def shot(self, driver, name: str, height: int | None = None) -> None:
+        size = driver.get_window_size()
+        if height:
+            driver.set_window_size(size["width"], height)
         time.sleep(0.3)  # let the page paint
         driver.save_screenshot(str(self.shots / f"{name}.png"))
+        if height:
+            driver.set_window_size(size["width"], size["height"])
 
     def labels(self, driver) -> list[str]:
         from selenium.webdriver.common.by import By
@@ -130,6 +136,7 @@ class Scenario:
         ada.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
         wait(ada, lambda d: "Verify your email" in d.page_source, "the verify page")
         ada.get(self.base + "/#/sessions")
+        wait(ada, lambda d: d.find_elements(By.CSS_SELECTOR, ".inline-form input[name=name]"), "the sessions page")
         fill(ada, ".inline-form", {"name": "Pairing " + HOSTILE})
         wait(ada, lambda d: d.find_elements(By.CSS_SELECTOR, ".session-bar .status.open"), "Ada's session socket")
         fill(ada, ".new-file", {"path": "main.go"})
@@ -303,7 +310,7 @@ class Scenario:
         wait(self.ada, lambda d: any(HOSTILE in e.text for e in d.find_elements(By.CSS_SELECTOR, ".notes .body")), "Ada's annotation at Ada's")
         # The session page with two named cursors, chat and the annotation.
         self.ada.execute_script("const t = document.querySelector('textarea.input'); t.setSelectionRange(t.value.indexOf('// ada:') + 7, t.value.indexOf('// ada:') + 7)")
-        self.shot(self.ada, "session")
+        self.shot(self.ada, "session", height=1150)
         log("chat and an annotation with hostile text reached the other page as text")
 
     def markup_from_neovim(self) -> None:
@@ -351,22 +358,32 @@ class Scenario:
                                           if s.get_attribute("aria-label").startswith(f"Role of {who}")], f"{who}'s role")[0]
             Select(select).select_by_value("viewer")
             wait(ada, lambda d: role_of(who) == "viewer", f"{who} to be a viewer on the server")
+            # The page shows the new role (after re-rendering the members).
+            wait(ada, lambda d: [s for s in d.find_elements(By.CSS_SELECTOR, "select[aria-label^='Role of']")
+                                 if s.get_attribute("aria-label").startswith(f"Role of {who}") and s.get_attribute("value") == "viewer"],
+                 f"the People page to show {who} as a viewer")
         wait(bob, lambda d: d.find_element(By.CSS_SELECTOR, "textarea.input").get_attribute("readonly") is not None, "Bob read-only")
         wait(bob, lambda d: d.find_element(By.CSS_SELECTOR, ".session-bar .badge").text == "viewer", "Bob's role badge")
         before = editor_text(bob)
         bob.find_element(By.CSS_SELECTOR, "textarea.input").send_keys("nope")
         time.sleep(0.3)
         assert editor_text(bob) == before, "a viewer typed in the browser"
+        # And the server refuses a viewer's op sent anyway, over a socket of Bob's own.
+        answer = bob.execute_async_script(RAW_VIEWER_OP, self.session_id, "main.go", "~b999~")
+        assert answer.get("type") == "error" and answer.get("code") == "forbidden", f"a viewer's raw op: {answer}"
         # Cy's Neovim: the edit is undone by mesh lsp and reaches no one.
         server_before = self.server_text("main.go")
         deadline = time.monotonic() + 20
-        while True:  # the role change reaches mesh lsp over its socket
-            self.nvim.lua(NVIM_INSERT, LINES["n"], "~n999~", 0.0, "set_text")
-            time.sleep(0.3)
-            if "viewer" in self.nvim.lua("return mesh_test.messages()"):
-                break
+        while "is now viewer" not in self.nvim.lua("return mesh_test.messages()"):  # the role change reaches mesh lsp
             if time.monotonic() > deadline:
-                raise Failure(f"Neovim never said it is a viewer: {self.nvim.lua('return mesh_test.messages()')[-500:]}")
+                raise Failure(f"Neovim was never told it is a viewer: {self.nvim.lua('return mesh_test.messages()')[-500:]!r}")
+            time.sleep(0.1)
+        self.nvim.lua(NVIM_INSERT, LINES["n"], "~n999~", 0.0, "set_text")
+        deadline = time.monotonic() + 10
+        while "your edit was undone" not in self.nvim.lua("return mesh_test.messages()"):
+            if time.monotonic() > deadline:
+                raise Failure(f"mesh lsp did not say the viewer's edit was undone: {self.nvim.lua('return mesh_test.messages()')[-500:]!r}")
+            time.sleep(0.1)
         deadline = time.monotonic() + 10
         while "~n999~" in self.nvim.text():
             if time.monotonic() > deadline:
@@ -376,9 +393,9 @@ class Scenario:
         for name, value in (("server", self.server_text("main.go")), ("Ada", editor_text(ada) if ada.current_url.endswith("main.go") else None),
                             ("Bob", editor_text(bob))):
             if value is not None:
-                assert "~n999~" not in value, f"a viewer's Neovim edit reached {name}"
+                assert "~n999~" not in value and "~b999~" not in value, f"a viewer's Neovim edit reached {name}"
         assert self.server_text("main.go") == server_before, "the server's text changed under viewers"
-        log("viewers: Bob's editor turned read-only; Cy's Neovim edit was undone by mesh lsp and reached no one")
+        log("viewers: Bob's editor turned read-only and the server refused his raw op; Cy's Neovim edit was undone by mesh lsp and reached no one")
 
     def big_document(self) -> None:
         big = "".join(f"func f{i}() int {{ return {i} * 2 }} // line {i} of a big file\n" for i in range(20000))[: 1 << 20]
@@ -392,6 +409,27 @@ class Scenario:
         log(f"1 MB document editable {1000 * (time.monotonic() - started):.0f} ms after the page was asked for "
             "(not a measurement: see Tests/web/browser_bench.py)")
 
+
+# From a page: a socket of its own (a fresh ticket), the document's snapshot, then an op
+# appending `text`; answers the server's reply to that op (an `ack`, or an `error` naming it).
+RAW_VIEWER_OP = """
+const [session, path, text, done] = arguments;
+const csrf = document.cookie.split('; ').find((c) => c.startsWith('mesh_csrf=')).slice(10);
+fetch('/v1/ws-ticket', {method: 'POST', credentials: 'same-origin',
+  headers: {'Content-Type': 'application/json', 'X-Mesh-CSRF': csrf}, body: JSON.stringify({session})})
+.then((r) => r.json()).then(({ticket}) => {
+  const socket = new WebSocket(`ws://${location.host}/v1/ws`);
+  const timer = setTimeout(() => { done({type: 'timeout'}); socket.close(); }, 10000);
+  socket.onopen = () => socket.send(JSON.stringify({type: 'hello', protocol: 1, session, client: 'mesh-web-test/0.1', ticket}));
+  socket.onmessage = (event) => {
+    const m = JSON.parse(event.data);
+    if (m.type === 'welcome') socket.send(JSON.stringify({type: 'open', path}));
+    else if (m.type === 'snapshot' && m.path === path)
+      socket.send(JSON.stringify({type: 'op', path, baseRev: m.rev, ops: [[...m.text].length, text], opId: 'viewer-test:1'}));
+    else if (m.type === 'ack' || (m.type === 'error' && m.ref === 'viewer-test:1')) { clearTimeout(timer); done(m); socket.close(); }
+  };
+}).catch((e) => done({type: 'failed', message: String(e)}));
+"""
 
 CREATE_DOCUMENT = """
 const [path, text, session] = arguments;
@@ -411,6 +449,8 @@ def main() -> int:
     seed = args.seed if args.seed is not None else random.randrange(1 << 32)
     shots = Path(args.screenshots)
     shots.mkdir(parents=True, exist_ok=True)
+    for stale in shots.glob("failed-*.png"):
+        stale.unlink()
     log(f"seed {seed}")
     stack = Stack("browser-test")
     scenario = None
@@ -422,7 +462,8 @@ def main() -> int:
               "chat, an annotation, follow, viewers refused, hostile text stays text", flush=True)
     except Exception as error:  # an assertion, a timeout, a WebDriver or pynvim error: the run fails, saying which
         failed = True
-        print(f"not ok - {type(error).__name__}: {error} (seed {seed})", flush=True)
+        said = "\n".join(str(error).splitlines()[:4])  # not WebDriver's stack of addresses
+        print(f"not ok - {type(error).__name__}: {said} (seed {seed})", flush=True)
         if scenario:
             for name, driver in (("ada", scenario.ada), ("bob", scenario.bob)):
                 print(page_state(name, driver), flush=True)

@@ -76,9 +76,12 @@ def browser(width: int = 1280, height: int = 800):
 
 
 def wait(driver, condition, what, timeout=20):
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
     try:
-        return WebDriverWait(driver, timeout, poll_frequency=0.05).until(lambda d: condition(d))
+        # A page re-rendering between finding an element and reading it: look again.
+        return WebDriverWait(driver, timeout, poll_frequency=0.05,
+                             ignored_exceptions=[NoSuchElementException, StaleElementReferenceException]).until(lambda d: condition(d))
     except Exception:
         raise AssertionError(f"timed out after {timeout} s waiting for {what}") from None
 
