@@ -42,14 +42,14 @@ def run_mesh(mesh: str, args: list[str], home: Path, stdin: str | None = None) -
 class Server:
     """`mesh serve --port 0` on 127.0.0.1 with its own data folder."""
 
-    def __init__(self, mesh: str, root: Path):
+    def __init__(self, mesh: str, root: Path, extra_args: list[str] | None = None):
         self.data = root / "data"
         self.data.mkdir()
         self.log_path = root / "server.log"
         self._log = open(self.log_path, "w")
         self.process = subprocess.Popen(
             [mesh, "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", str(self.data),
-             "--bcrypt-cost", "4"],
+             "--bcrypt-cost", "4", *(extra_args or [])],
             stdout=subprocess.PIPE, stderr=self._log, stdin=subprocess.DEVNULL, text=True,
             env=clean_env())
         self.url = ""

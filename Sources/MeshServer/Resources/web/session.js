@@ -70,7 +70,11 @@ export class SessionPage {
     this.client.on('participants', () => this.renderPeople());
     this.client.on('chat', (m) => this.appendChat(m));
     this.client.on('role', () => this.renderRole());
-    this.client.on('documents', () => this.renderTree());
+    this.client.on('documents', (m) => {
+      // A file created while following someone: open it too, to hear their presence there.
+      if (this.following && m.change === 'created') this.client.open(m.path);
+      this.renderTree();
+    });
     this.client.on('presence', (m) => this.followed(m));
     this.client.on('error', (e) => this.showNotice(e.message));
     this.client.connect();
