@@ -11,9 +11,12 @@ import { DebugState, DebugConnection, programPath } from './debug.js';
 
 const CONSOLE_LIMIT = 5000;
 
-function appendConsole(element, text, cls) {
+/** Appends text to a console; `kind` is a stream (stdout, stderr), a DAP output category
+ *  (console, important, …) or `meta` (the panel's own lines). */
+function appendConsole(element, text, kind) {
+  const cls = String(kind).replace(/[^a-z]/g, '');
   const atEnd = element.scrollTop + element.clientHeight >= element.scrollHeight - 4;
-  element.append(h('span', { class: cls }, text));
+  element.append(h('span', { class: `out-${cls}` }, text));
   while (element.childElementCount > CONSOLE_LIMIT) element.firstElementChild.remove();
   if (atEnd) element.scrollTop = element.scrollHeight;
 }
@@ -89,7 +92,7 @@ export class RunPanel {
     replace(this.output);
     const pkg = this.pkg();
     this.setState(`Building and running ${pkg}…`, 'running');
-    appendConsole(this.output, `$ mesh run ${pkg}\n`, 'console-meta');
+    appendConsole(this.output, `$ mesh run ${pkg}\n`, 'meta');
     try {
       const last = await runProgram({
         session: this.page.sessionId, pkg, signal: controller.signal,
@@ -100,17 +103,17 @@ export class RunPanel {
       });
       if (last?.kind === 'exit') {
         this.setState(`Exited with code ${last.code}`, last.code === 0 ? 'ok' : 'failed');
-        appendConsole(this.output, `[exit code ${last.code}]\n`, 'console-meta');
+        appendConsole(this.output, `[exit code ${last.code}]\n`, 'meta');
       } else if (last?.kind === 'killed') {
         this.setState(`Stopped: ${last.reason}`, 'failed');
-        appendConsole(this.output, `[stopped: ${last.reason}]\n`, 'console-meta');
+        appendConsole(this.output, `[stopped: ${last.reason}]\n`, 'meta');
       } else {
         this.setState('The output ended without an exit status', 'failed');
       }
     } catch (error) {
       if (error?.name === 'AbortError') {
         this.setState('Stopped', 'failed');
-        appendConsole(this.output, '[stopped]\n', 'console-meta');
+        appendConsole(this.output, '[stopped]\n', 'meta');
       } else {
         this.setState(`Not run: ${error?.message ?? error}`, 'failed');
       }
@@ -158,16 +161,16 @@ export class DebugPanel {
         h('section', {}, h('h3', {}, 'Output'), this.output)));
 
     const state = this.state;
-    state.on('status', () => this.render());
+    state.on('status', () => { this.render(); if (this.page.current) this.page.showBreakpoints(this.page.current.path); });
     state.on('output', ({ category, output }) => appendConsole(this.output, output, category));
     state.on('error', (text) => appendConsole(this.output, `${text}\n`, 'important'));
     state.on('stopped', () => { this.render(); state.inspect(); });
     state.on('continued', () => { this.render(); this.renderFrames(); this.renderVariables(); });
     state.on('frames', () => this.renderFrames());
-    state.on('frame', () => { this.renderFrames(); this.page.showExecution(state.location); });
+    state.on('frame', () => { this.render(); this.renderFrames(); this.page.showExecution(state.location); });
     state.on('variables', () => this.renderVariables());
     state.on('breakpoints', (path) => this.page.showBreakpoints(path));
-    state.on('exited', (code) => appendConsole(this.output, `[exit code ${code}]\n`, 'console-meta'));
+    state.on('exited', (code) => appendConsole(this.output, `[exit code ${code}]\n`, 'meta'));
     state.on('terminated', () => this.finished());
     state.on('connection', (status, detail) => {
       if (status === 'closed' && detail && state.status !== 'idle') this.render();
