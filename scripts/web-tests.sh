@@ -4,10 +4,15 @@
 #     Tests/Fixtures/ot-scenarios.json and the editing traces, the sync client against an
 #     in-memory server, the textarea mapping, the highlighter, the page's budget and rules;
 #   - Tests/web/browser_test.py: two real headless Chromiums (Debian's chromium and
-#     chromium-driver, Selenium from PyPI in a venv) against Tests/web/devserver.mjs.
+#     chromium-driver, Selenium from PyPI in a venv) against Tests/web/devserver.mjs;
+#   - Tests/web/browser_debug_test.py: the run and debug panels against the real `mesh serve`
+#     ($MESH_BIN, default .build/debug/mesh) with the sandbox: it needs dockerd
+#     (scripts/docker-daemon.sh start) and the runtime image (`mesh runtime build`), which
+#     scripts/test.sh provides before it calls this script.
 # On Debian, as root or under CI=true (through sudo when not root), installs nodejs, chromium and
 # chromium-driver when missing; creates .build/web-venv with Selenium. Under CI=true a missing
-# component (or the fixture) fails the run, never skips.
+# component (the fixture, the mesh binary, dockerd or the runtime image included) fails the run,
+# never skips.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,4 +55,5 @@ fi
 status=0
 node --test Tests/web/*.test.mjs || status=1
 "$VENV/bin/python" Tests/web/browser_test.py || status=1
+MESH_BIN="${MESH_BIN:-.build/debug/mesh}" "$VENV/bin/python" Tests/web/browser_debug_test.py || status=1
 exit $status

@@ -36,6 +36,7 @@ def missing(what):
 try:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 except ImportError:
@@ -102,12 +103,20 @@ def text_of(driver, css):
 
 
 def fill(driver, form_css, values):
-    form = wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, form_css), form_css)[0]
-    for name, value in values.items():
-        field = form.find_element(By.NAME, name)
-        field.clear()
-        field.send_keys(value)
-    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    """Fills and submits a form; again when the page re-rendered it meanwhile (a stale element)."""
+    for attempt in range(5):
+        try:
+            form = wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, form_css), form_css)[0]
+            for name, value in values.items():
+                field = form.find_element(By.NAME, name)
+                field.clear()
+                field.send_keys(value)
+            form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+            return
+        except StaleElementReferenceException:
+            if attempt == 4:
+                raise
+            time.sleep(0.2)
 
 
 def script_errors(driver):
@@ -330,7 +339,7 @@ def main():
         ok = True
         print("browser_debug_test: ok (run, breakpoint from the gutter, stop, variables, viewer, step, continue)")
     except Exception as error:
-        print(f"browser_debug_test: FAILED at '{step}': {error}", file=sys.stderr)
+        print(f"browser_debug_test: FAILED at '{step}': {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}", file=sys.stderr)
         for name, driver in (("ada", ada), ("bob", bob)):
             if driver is None:
                 continue

@@ -99,6 +99,8 @@ export class Editor {
     this.unsubscribe = [];
     this.doc = null;
     this.heldRemote = null;
+    // Read-only until the next document is attached: typing meanwhile would go nowhere.
+    this.updateReadOnly();
   }
 
   focus() { this.input.focus(); }

@@ -75,7 +75,9 @@ export class RunPanel {
   renderRole() {
     this.runButton.hidden = !this.editable;
     this.stopButton.hidden = !this.editable;
-    if (!this.editable && !this.controller) this.setState('Viewers can read the code; editors run it', '');
+    if (this.controller) return;
+    if (!this.editable) this.setState('Viewers can read the code; editors run it', '');
+    else if (this.state.textContent.startsWith('Viewers')) this.setState('Not run yet', '');
   }
 
   setState(text, cls) {
