@@ -333,11 +333,18 @@ def main():
              "the debug session's end", timeout=60)
         wait(ada, lambda d: not d.find_elements(By.CSS_SELECTOR, ".execution-line"), "no highlighted line after the end")
         wait(bob, lambda d: text_of(d, ".debug-state").startswith("Ended"), "the viewer sees the end", timeout=60)
+        step = "debug again and stop"
+        ada.find_element(By.CSS_SELECTOR, ".debug-start").click()
+        wait(ada, lambda d: f"Paused at main.go:{BREAK_LINE}" in text_of(d, ".debug-state"), "the third stop at the breakpoint", timeout=240)
+        ada.find_element(By.CSS_SELECTOR, ".debug-stop").click()
+        wait(ada, lambda d: text_of(d, ".debug-state").startswith("Ended") and not d.find_elements(By.CSS_SELECTOR, ".execution-line"),
+             "the debug session stopped", timeout=30)
+        assert "webdebug: answer" not in text_of(ada, ".debug-output"), "stopped before the end"
         for name, driver in (("Ada", ada), ("Bob", bob)):
             errors = script_errors(driver)
             assert not errors, f"{name}'s console errors: {errors}"
         ok = True
-        print("browser_debug_test: ok (run, breakpoint from the gutter, stop, variables, viewer, step, continue)")
+        print("browser_debug_test: ok (run, breakpoint from the gutter, stop, variables, viewer, step, continue, stop)")
     except Exception as error:
         print(f"browser_debug_test: FAILED at '{step}': {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}", file=sys.stderr)
         for name, driver in (("ada", ada), ("bob", bob)):

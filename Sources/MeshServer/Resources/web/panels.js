@@ -132,6 +132,9 @@ export class RunPanel {
   }
 }
 
+const LINGER_MS = 2000;
+const ENDED_RETRIES = 10;
+
 const STATUS = { idle: 'Not debugging', starting: 'Starting (building the program)…', running: 'Running', stopped: 'Paused', ended: 'Ended' };
 
 /** Debug: the session's shared debug session. */
@@ -173,7 +176,7 @@ export class DebugPanel {
     state.on('variables', () => this.renderVariables());
     state.on('breakpoints', (path) => this.page.showBreakpoints(path));
     state.on('exited', (code) => appendConsole(this.output, `[exit code ${code}]\n`, 'meta'));
-    state.on('terminated', () => this.finished());
+    state.on('terminated', () => this.finished({ linger: true }));
     state.on('connection', (status, detail) => {
       if (status === 'closed' && detail && state.status !== 'idle') this.render();
     });
@@ -230,25 +233,24 @@ export class DebugPanel {
 
   async start() {
     if (this.connecting || this.state.active) return;
+    if (this.lingering) this.dropConnection();
     replace(this.output);
     this.connecting = true;
     this.render();
     try {
-      if (!this.connection) {
-        const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-        const connection = new DebugConnection({
-          session: this.page.sessionId, url: `${scheme}://${location.host}/v1/debug`,
-          getTicket: () => api.wsTicket(this.page.sessionId), state: this.state,
-        });
-        this.connection = connection;
-        this.offClosed = this.state.on('connection', (status) => {
-          if (status === 'closed' && this.connection === connection) this.dropConnection();
-        });
-        await connection.open();
+      // A debug session that is still ending on the server (its container being stopped) answers
+      // a join "this debug session has ended; start debugging again": the page does, a moment
+      // later, a few times.
+      for (let attempt = 0; ; attempt += 1) {
+        const reason = await this.attach();
+        if (reason === null) break;
+        this.dropConnection();
+        if (!/has ended; start debugging again/.test(reason) || attempt >= ENDED_RETRIES) break;
+        this.connecting = true;
+        this.render();
+        await new Promise((resolve) => { setTimeout(resolve, 500); });
+        replace(this.output);
       }
-      this.connecting = false;
-      const reason = await this.state.start({ program: programPath(this.pkg()) });
-      if (reason !== null) this.dropConnection();
     } catch (error) {
       appendConsole(this.output, `Could not connect to the debugger: ${error?.message ?? error}\n`, 'important');
       this.dropConnection();
@@ -258,21 +260,49 @@ export class DebugPanel {
     }
   }
 
+  /** Connects (unless connected) and starts or joins; resolves to null or the reason not. */
+  async attach() {
+    if (!this.connection) {
+      const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+      const connection = new DebugConnection({
+        session: this.page.sessionId, url: `${scheme}://${location.host}/v1/debug`,
+        getTicket: () => api.wsTicket(this.page.sessionId), state: this.state,
+      });
+      this.connection = connection;
+      this.offClosed = this.state.on('connection', (status) => {
+        if (status === 'closed' && this.connection === connection) this.dropConnection();
+      });
+      await connection.open();
+    }
+    this.connecting = false;
+    return this.state.start({ program: programPath(this.pkg()) });
+  }
+
   async stop() {
     if (!this.connection) return;
     await this.state.stop();
     this.finished();
   }
 
-  finished() {
+  /** The debug session ended (or we left it). `linger`: the program's last output can come
+   *  after `terminated` (mesh-relay turns its stdio into output events beside Delve's messages),
+   *  so the connection stays open a moment for it before this page leaves. */
+  finished({ linger = false } = {}) {
     this.page.showExecution(null);
     this.renderFrames();
     this.renderVariables();
-    this.dropConnection();
+    if (linger && this.connection) {
+      clearTimeout(this.lingering);
+      this.lingering = setTimeout(() => this.dropConnection(), LINGER_MS);
+    } else {
+      this.dropConnection();
+    }
     this.render();
   }
 
   dropConnection() {
+    clearTimeout(this.lingering);
+    this.lingering = null;
     const connection = this.connection;
     this.connection = null;
     this.offClosed?.();
