@@ -103,10 +103,13 @@ def text_of(driver, css):
 
 
 def fill(driver, form_css, values):
-    """Fills and submits a form; again when the page re-rendered it meanwhile (a stale element)."""
+    """Fills and submits the form matching `form_css` that has the fields (the page before a
+    navigation may still show another one); again when the page re-rendered it meanwhile."""
+    first = next(iter(values))
     for attempt in range(5):
         try:
-            form = wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, form_css), form_css)[0]
+            form = wait(driver, lambda d: [f for f in d.find_elements(By.CSS_SELECTOR, form_css)
+                                           if f.find_elements(By.NAME, first)], f"{form_css} with {first}")[0]
             for name, value in values.items():
                 field = form.find_element(By.NAME, name)
                 field.clear()
