@@ -152,6 +152,23 @@ def signup(driver, base, name, email):
     wait(driver, lambda d: "Verify your email" in d.page_source or "/#/sessions" in d.current_url, f"{name} signed up")
 
 
+def open_sessions(driver, base):
+    """The sessions page with its new-session form. Twice in about 20 runs the page showed the
+    verify page's content under #/sessions after sign-up (app.js's route() lets an earlier,
+    slower render land after a later one); a reload then shows the sessions."""
+    has_form = lambda d: [f for f in d.find_elements(By.CSS_SELECTOR, ".inline-form") if f.find_elements(By.NAME, "name")]
+    driver.get(base + "/#/sessions")
+    for attempt in range(3):
+        try:
+            wait(driver, has_form, "the new-session form", timeout=10)
+            return
+        except AssertionError:
+            print(f"browser_debug_test: no new-session form at {driver.current_url} (showing: "
+                  f"{text_of(driver, 'main h1')!r}); reloading", file=sys.stderr)
+            driver.refresh()
+    wait(driver, has_form, "the new-session form")
+
+
 def saved(driver, session, path, text, timeout=20):
     """Waits until the server holds `text` for `path` (what run and debug build)."""
     script = """
@@ -242,7 +259,7 @@ def main():
         ada = browser()
         step = "sign up and create a session"
         signup(ada, base, "Ada", "ada@example.test")
-        ada.get(base + "/#/sessions")
+        open_sessions(ada, base)
         fill(ada, ".inline-form", {"name": "Debugging together"})
         wait(ada, lambda d: d.find_elements(By.CSS_SELECTOR, ".session-bar .status.open"), "the session socket")
         session = re.search(r"#/s/([0-9a-fA-F-]{36})", ada.current_url).group(1)
@@ -354,7 +371,7 @@ def main():
             if driver is None:
                 continue
             try:
-                print(f"--- {name}: {driver.current_url}\nrun: {text_of(driver, '.run-state')} | {text_of(driver, '.run-output')[-1500:]}\n"
+                print(f"--- {name}: {driver.current_url} showing {text_of(driver, 'main h1')!r}\nrun: {text_of(driver, '.run-state')} | {text_of(driver, '.run-output')[-1500:]}\n"
                       f"debug: {text_of(driver, '.debug-state')} | {text_of(driver, '.debug-output')[-1500:]}", file=sys.stderr)
                 print(f"console: {[e['message'] for e in driver.get_log('browser')][-10:]}", file=sys.stderr)
                 if shots:
