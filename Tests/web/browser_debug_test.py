@@ -36,7 +36,7 @@ def missing(what):
 try:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
-    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, TimeoutException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 except ImportError:
@@ -91,9 +91,12 @@ def browser():
 
 
 def wait(driver, condition, what, timeout=20):
+    """Polls `condition` until it is truthy. An element the page re-rendered meanwhile (stale)
+    counts as not yet: the page renders whole lists and forms again, and was doing so here."""
     try:
-        return WebDriverWait(driver, timeout, poll_frequency=0.1).until(lambda d: condition(d))
-    except Exception:
+        return WebDriverWait(driver, timeout, poll_frequency=0.1,
+                             ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)).until(lambda d: condition(d))
+    except TimeoutException:
         raise AssertionError(f"timed out after {timeout} s waiting for {what}") from None
 
 
@@ -153,20 +156,10 @@ def signup(driver, base, name, email):
 
 
 def open_sessions(driver, base):
-    """The sessions page with its new-session form. Twice in about 20 runs the page showed the
-    verify page's content under #/sessions after sign-up (app.js's route() lets an earlier,
-    slower render land after a later one); a reload then shows the sessions."""
-    has_form = lambda d: [f for f in d.find_elements(By.CSS_SELECTOR, ".inline-form") if f.find_elements(By.NAME, "name")]
+    """The sessions page, once its new-session form is there."""
     driver.get(base + "/#/sessions")
-    for attempt in range(3):
-        try:
-            wait(driver, has_form, "the new-session form", timeout=10)
-            return
-        except AssertionError:
-            print(f"browser_debug_test: no new-session form at {driver.current_url} (showing: "
-                  f"{text_of(driver, 'main h1')!r}); reloading", file=sys.stderr)
-            driver.refresh()
-    wait(driver, has_form, "the new-session form")
+    wait(driver, lambda d: [f for f in d.find_elements(By.CSS_SELECTOR, ".inline-form") if f.find_elements(By.NAME, "name")],
+         "the new-session form")
 
 
 def saved(driver, session, path, text, timeout=20):
