@@ -78,7 +78,8 @@ TMPDIR="$TEST_TMP" timeout --kill-after=30s "${MESH_TEST_TIMEOUT:-40m}" stdbuf -
 TMPDIR="$TEST_TMP" timeout --kill-after=30s "${MESH_EDITOR_TEST_TIMEOUT:-10m}" scripts/editor-tests.sh || status=1
 
 # The web client: node's test runner (the OT core against MeshOT's fixture and the traces, the
-# sync client, the page's rules) and two headless Chromiums (installs chromium, chromium-driver
-# and Selenium when missing).
+# sync client, the debug client, the page's rules), two headless Chromiums (installs chromium,
+# chromium-driver and Selenium when missing), and the run and debug panels against
+# .build/debug/mesh serve with the dockerd and runtime image above.
 TMPDIR="$TEST_TMP" timeout --kill-after=30s "${MESH_WEB_TEST_TIMEOUT:-10m}" scripts/web-tests.sh || status=1
 exit $status

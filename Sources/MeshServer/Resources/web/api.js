@@ -51,6 +51,23 @@ export async function request(method, path, body, { retry = true, fetchImpl = gl
   return payload;
 }
 
+/** A request whose answer is read as a stream (`POST …/run`): resolves to the `Response` once
+ *  its headers came (after one refresh and retry on 401); an error status is thrown as an
+ *  ApiError. `signal` aborts it (the server then stops the program). */
+export async function stream(method, path, body, { signal, retry = true, fetchImpl = globalThis.fetch } = {}) {
+  const headers = { Accept: 'application/x-ndjson', 'Content-Type': 'application/json', [CSRF_HEADER]: readCookie(CSRF_COOKIE) };
+  const response = await fetchImpl(path, {
+    method, headers, body: JSON.stringify(body ?? {}), credentials: 'same-origin', cache: 'no-store', redirect: 'error', signal,
+  });
+  if (response.status === 401 && retry && await refresh(fetchImpl)) return stream(method, path, body, { signal, retry: false, fetchImpl });
+  if (!response.ok) {
+    let payload = null;
+    try { payload = await response.json(); } catch { payload = null; }
+    throw new ApiError(response.status, payload?.code ?? 'http_error', payload?.message ?? `${response.status} ${response.statusText}`);
+  }
+  return response;
+}
+
 /** Renews the access cookie with the refresh cookie; one renewal at a time. */
 export function refresh(fetchImpl = globalThis.fetch) {
   if (refreshing === null) {

@@ -30,6 +30,12 @@ export class Editor {
     this.frame = 0;
     this.unsubscribe = [];
     this.lastSelection = '';
+    /** Breakpoints shown in the gutter: 0-based line → verified (bool). */
+    this.breakpointLines = new Map();
+    /** The 0-based line where the debugged program is stopped, or null. */
+    this.executionLine = null;
+    /** `onGutterClick(line)` (0-based): the page toggles a breakpoint. */
+    this.onGutterClick = null;
 
     this.gutter = h('div', { class: 'gutter', 'aria-hidden': 'true' });
     this.lines = h('div', { class: 'layer lines', 'aria-hidden': 'true' });
@@ -42,6 +48,10 @@ export class Editor {
     this.root = h('div', { class: 'editor' }, this.gutter, this.code);
     container.appendChild(this.root);
 
+    this.gutter.addEventListener('click', (event) => {
+      const number = event.target.closest?.('.number');
+      if (number && this.onGutterClick) this.onGutterClick(Number(number.dataset.line));
+    });
     this.input.addEventListener('input', () => this.typed());
     this.input.addEventListener('beforeinput', () => { this.hint = Math.min(this.input.selectionStart, this.input.selectionEnd); });
     this.input.addEventListener('compositionstart', () => { this.composing = true; });
@@ -89,6 +99,8 @@ export class Editor {
     this.unsubscribe = [];
     this.doc = null;
     this.heldRemote = null;
+    // Read-only until the next document is attached: typing meanwhile would go nowhere.
+    this.updateReadOnly();
   }
 
   focus() { this.input.focus(); }
@@ -245,6 +257,31 @@ export class Editor {
     this.schedule();
   }
 
+  /** Scrolls so that 0-based `line` is in view (near the middle). */
+  revealLine(line) {
+    const lineHeight = this.lineHeight();
+    const top = PAD_Y + Math.max(0, Math.min(line, this.starts.length - 1)) * lineHeight;
+    const view = this.input.clientHeight;
+    if (top < this.input.scrollTop || top + lineHeight > this.input.scrollTop + view) {
+      this.input.scrollTop = Math.max(0, top - view / 2);
+    }
+    this.schedule();
+  }
+
+  // MARK: Debugging
+
+  /** The breakpoints of the shown document: a Map of 0-based line → verified. */
+  setBreakpoints(lines) {
+    this.breakpointLines = lines;
+    this.schedule();
+  }
+
+  /** Highlights the 0-based line where the program is stopped (null: none). */
+  setExecutionLine(line) {
+    this.executionLine = line;
+    this.schedule();
+  }
+
   // MARK: Rendering
 
   schedule() {
@@ -299,14 +336,17 @@ export class Editor {
       }
       if (at < text.length) row.appendChild(document.createTextNode(text.slice(at)));
       lineNodes.push(row);
-      const number = h('div', { class: 'number' }, String(i + 1));
+      let numberClass = 'number';
+      if (this.breakpointLines.has(i)) numberClass += this.breakpointLines.get(i) ? ' breakpoint' : ' breakpoint unverified';
+      if (this.executionLine === i) numberClass += ' current';
+      const number = h('div', { class: numberClass, 'data-line': i }, String(i + 1));
       number.style.top = `${PAD_Y + i * lineHeight}px`;
       numberNodes.push(number);
     }
     this.lines.replaceChildren(...lineNodes);
     this.gutter.replaceChildren(h('div', { class: 'numbers' }, numberNodes));
     const digits = String(count).length;
-    this.gutter.style.width = `${digits + 2}ch`;
+    this.gutter.style.width = `${digits + 3}ch`;
     this.gutter.firstChild.style.transform = `translateY(${-scrollTop}px)`;
     const shift = `translate(${-scrollLeft}px, ${-scrollTop}px)`;
     this.lines.style.transform = shift;
@@ -317,6 +357,13 @@ export class Editor {
   /** The others' selections and cursors, and annotated ranges, on lines [first, last]. */
   renderMarks(first, last, lineHeight) {
     const nodes = [];
+    if (this.executionLine !== null && this.executionLine >= first && this.executionLine <= last) {
+      const box = h('div', { class: 'execution-line' });
+      box.style.top = `${PAD_Y + this.executionLine * lineHeight}px`;
+      box.style.height = `${lineHeight}px`;
+      box.style.width = `${Math.max(this.input.scrollWidth, this.input.clientWidth)}px`;
+      nodes.push(box);
+    }
     if (this.doc) {
       for (const annotation of this.doc.annotations.values()) {
         if (annotation.resolved || annotation.parent) continue;

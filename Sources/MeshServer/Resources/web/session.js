@@ -1,4 +1,5 @@
-// The session page: file tree, editor, who is here (and following them), annotations, chat.
+// The session page: file tree, editor, who is here (and following them), annotations, chat,
+// and under the editor the run and debug panels (panels.js).
 // Everything shown from the server (names, paths, chat, annotation bodies, file text) goes in as
 // text nodes (dom.js); a viewer sees all of it read-only.
 import { h, replace, COLORS, timeOf } from './dom.js';
@@ -6,6 +7,7 @@ import { api } from './api.js';
 import { SessionClient, canEdit } from './client.js';
 import { colorIndex } from './ot.js';
 import { Editor } from './editor.js';
+import { ToolPanel } from './panels.js';
 
 const STATUS_TEXT = {
   idle: 'Not connected', connecting: 'Connecting…', open: 'Connected', reconnecting: 'Reconnecting…',
@@ -54,12 +56,15 @@ export class SessionPage {
         h('a', { href: '/#/sessions' }, 'Sessions'), ' / ', h('strong', {}, this.info.name), ' ', this.roleBadge, ' ',
         h('a', { href: `/#/s/${this.sessionId}/people` }, 'People'), this.status),
       h('aside', { class: 'files' }, h('h2', {}, 'Files'), this.tree, this.newFile),
-      h('section', { class: 'center' }, h('div', { class: 'file-bar' }, this.fileTitle, this.docNotice), editorBox),
+      this.center = h('section', { class: 'center' }, h('div', { class: 'file-bar' }, this.fileTitle, this.docNotice), editorBox),
       h('aside', { class: 'side' },
         h('section', {}, h('h2', {}, 'Who is here'), this.people),
         h('section', {}, h('h2', {}, 'Annotations'), this.notes, this.noteForm),
         h('section', { class: 'chat' }, h('h2', {}, 'Chat'), this.chatLog, this.chatForm))));
     this.editor = new Editor(editorBox);
+    this.editor.onGutterClick = (line) => { if (this.current) this.tools.debug.toggle(this.current.path, line); };
+    /** Where the debugged program is stopped: {path, line} or null. */
+    this.execution = null;
 
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
     this.client = new SessionClient({
@@ -77,6 +82,8 @@ export class SessionPage {
     });
     this.client.on('presence', (m) => this.followed(m));
     this.client.on('error', (e) => this.showNotice(e.message));
+    this.tools = new ToolPanel(this);
+    this.center.append(this.tools.element);
     this.client.connect();
     this.onHash = () => this.openFromHash();
     window.addEventListener('hashchange', this.onHash);
@@ -85,6 +92,7 @@ export class SessionPage {
   end() {
     window.removeEventListener('hashchange', this.onHash);
     for (const off of this.offDocument) off();
+    this.tools?.end();
     this.editor?.destroy();
     this.client?.close();
   }
@@ -109,6 +117,7 @@ export class SessionPage {
     this.newFile.hidden = !this.editable;
     this.editor.updateReadOnly();
     this.renderNotes();
+    this.tools?.renderRole();
   }
 
   // MARK: Files
@@ -177,7 +186,31 @@ export class SessionPage {
       }),
     ];
     if (doc.ot !== null) attach(); else this.editor.reset('');
+    this.showBreakpoints(path);
+    this.editor.setExecutionLine(this.execution?.path === path ? this.execution.line - 1 : null);
     this.renderTree();
+  }
+
+  // MARK: Debugging
+
+  /** The breakpoints of `path` in the gutter when it is the open document. */
+  showBreakpoints(path) {
+    if (this.current?.path === path) this.editor.setBreakpoints(this.tools.debug.editorBreakpoints(path));
+  }
+
+  /** Shows where the debugged program is stopped ({path, line}, or null: nowhere): opens the
+   *  file and highlights the line. */
+  showExecution(where) {
+    this.execution = where?.path ? where : null;
+    if (!this.execution) return this.editor.setExecutionLine(null);
+    const { path, line } = this.execution;
+    if (this.current?.path !== path) {
+      location.hash = `#/s/${this.sessionId}/f/${encodeURIComponent(path)}`;
+      this.show(path);
+    }
+    this.editor.setExecutionLine(line - 1);
+    const reveal = () => { if (this.execution?.path === path) this.editor.revealLine(this.execution.line - 1); };
+    if (this.current.ot === null) { const off = this.current.on('ready', () => { off(); reveal(); }); } else reveal();
   }
 
   // MARK: People and following
