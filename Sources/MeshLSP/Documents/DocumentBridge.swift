@@ -182,7 +182,8 @@ struct DocumentBridge {
     /// replace if they make exactly its text; a change already reported is dropped.
     mutating func exactChanges(_ params: ExactChangeParams) {
         guard let uri = params.textDocument?.uri, var file = editorFiles[uri], let changes = params.changes else { return }
-        file.exact += changes.filter { $0.tick >= file.version }
+        let reported = file.version
+        file.exact += changes.filter { $0.tick >= reported }
         // Never answered by a didChange (an editor that stopped reporting): the oldest go.
         if file.exact.count > Self.maxExactChanges { file.exact.removeFirst(file.exact.count - Self.maxExactChanges) }
         editorFiles[uri] = file
