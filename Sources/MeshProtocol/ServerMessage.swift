@@ -201,14 +201,24 @@ public enum ServerMessage: Sendable, Hashable {
         }
     }
 
-    /// A document of the session created or deleted (`{"type":"document","path":…,"change":…}`).
+    /// A document of the session came or went (`{"type":"document","path":…,"change":…}`).
+    /// A rename is announced as the old path `deleted` with `renamedTo` and the new one
+    /// `created` with `renamedFrom`, in that order: a client that does not know the two fields
+    /// drops the old document and follows the new one (its file moves, through the session),
+    /// one that knows them moves the document it follows, history and all.
     public struct DocumentEvent: Sendable, Hashable, Codable {
         public enum Change: String, Sendable, Hashable, Codable { case created, deleted }
         public var path: String
         public var change: Change
-        public init(path: String, change: Change) {
+        /// On `deleted`: the document was renamed to this path (not deleted).
+        public var renamedTo: String?
+        /// On `created`: the document was renamed from this path (not created).
+        public var renamedFrom: String?
+        public init(path: String, change: Change, renamedTo: String? = nil, renamedFrom: String? = nil) {
             self.path = path
             self.change = change
+            self.renamedTo = renamedTo
+            self.renamedFrom = renamedFrom
         }
     }
 

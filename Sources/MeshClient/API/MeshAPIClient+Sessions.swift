@@ -79,6 +79,13 @@ extension MeshAPIClient {
         try await call(.GET, "/v1/sessions/\(session)/documents/\(id)")
     }
 
+    /// Renames (moves) a document to another workspace-relative path (editor or owner); its
+    /// id, text and history stay. The session is told (`document` events).
+    @discardableResult
+    public func renameDocument(session: UUID, id: UUID, to path: String) async throws -> DocumentInfo {
+        try await call(.PATCH, "/v1/sessions/\(session)/documents/\(id)", body: RenameDocumentRequest(path: path))
+    }
+
     /// Deletes a document for everyone (editor or owner).
     public func deleteDocument(session: UUID, id: UUID) async throws {
         try await callEmpty(.DELETE, "/v1/sessions/\(session)/documents/\(id)")

@@ -11,17 +11,71 @@ import Glibc
 ///
 /// A batch is reported once no event has come for `settle` (a tool writing several files, or
 /// one file in several steps, gives one batch). What a path's change was is for the reader to
-/// find out from the disk: the watcher says only that it may have changed.
+/// find out from the disk: the watcher says only that it may have changed — and, for a path
+/// moved within the folder (`rename(2)`: inotify's `IN_MOVED_FROM` and `IN_MOVED_TO` with one
+/// cookie), where it went (``Move``). Whether a move is a rename of a file the reader knows is
+/// for the reader to decide: an editor's atomic save moves a temporary file over the one it
+/// saves, and Vim may move the file away to a backup before writing it anew.
 public final class FolderWatcher: Sendable {
+    /// One path moved within the folder: a file, or a folder (both paths ending in `/`).
+    public struct Move: Sendable, Hashable {
+        public var from: String
+        public var to: String
+        public init(from: String, to: String) {
+            self.from = from
+            self.to = to
+        }
+    }
+
+    /// One batch: every path that may have changed (both ends of a move among them, and the
+    /// files below a folder moved in), and the moves among them, in order.
+    public struct Batch: Sendable, Hashable {
+        public var paths: Set<String>
+        public var moves: [Move]
+        public init(paths: Set<String>, moves: [Move] = []) {
+            self.paths = paths
+            self.moves = moves
+        }
+    }
+
+    /// Pairs the two halves of inotify's moves by their cookie: `IN_MOVED_FROM` (the path
+    /// moved away) and `IN_MOVED_TO` (where it arrived). A half without the other (moved in from
+    /// outside the folder or from an ignored path, moved out or to an ignored path) is no move.
+    public struct MovePairing: Sendable {
+        private var away: [UInt32: String] = [:]
+        /// The moves paired so far, in order.
+        public private(set) var moves: [Move] = []
+
+        public init() {}
+
+        /// `path` was moved away (`IN_MOVED_FROM`) with `cookie`.
+        public mutating func movedFrom(_ path: String, cookie: UInt32) {
+            away[cookie] = path
+        }
+
+        /// `path` arrived (`IN_MOVED_TO`) with `cookie`: a move when its other half was seen.
+        public mutating func movedTo(_ path: String, cookie: UInt32) {
+            guard let from = away.removeValue(forKey: cookie) else { return }
+            if from != path { moves.append(Move(from: from, to: path)) }
+        }
+
+        /// The moves paired so far; the halves still unpaired are forgotten (their paths were
+        /// reported as changed anyway).
+        public mutating func take() -> [Move] {
+            defer { self = MovePairing() }
+            return moves
+        }
+    }
+
     /// Batches of changed paths, in order; finishes when the watcher stops.
-    public let changes: AsyncStream<Set<String>>
-    private let continuation: AsyncStream<Set<String>>.Continuation
+    public let changes: AsyncStream<Batch>
+    private let continuation: AsyncStream<Batch>.Continuation
     private let state: Watching
 
     /// Starts watching `root`. `ignored(path, isDirectory)` is asked of every relative path.
     public init(root: URL, settle: Duration = .milliseconds(50),
                 ignored: @escaping @Sendable (String, Bool) -> Bool) throws {
-        (changes, continuation) = AsyncStream.makeStream(of: Set<String>.self)
+        (changes, continuation) = AsyncStream.makeStream(of: Batch.self)
         state = try Watching(root: root.standardizedFileURL, settle: settle, ignored: ignored, continuation: continuation)
         state.start()
     }
@@ -42,7 +96,7 @@ private final class Watching: @unchecked Sendable {
     private let root: URL
     private let settle: Duration
     private let ignored: @Sendable (String, Bool) -> Bool
-    private let continuation: AsyncStream<Set<String>>.Continuation
+    private let continuation: AsyncStream<FolderWatcher.Batch>.Continuation
     private let fd: Int32
     private let lock = NSLock()
     private var folders: [Int32: String] = [:]
@@ -50,7 +104,7 @@ private final class Watching: @unchecked Sendable {
     private static let mask = UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_DELETE_SELF)
 
     init(root: URL, settle: Duration, ignored: @escaping @Sendable (String, Bool) -> Bool,
-         continuation: AsyncStream<Set<String>>.Continuation) throws {
+         continuation: AsyncStream<FolderWatcher.Batch>.Continuation) throws {
         self.root = root
         self.settle = settle
         self.ignored = ignored
@@ -99,6 +153,7 @@ private final class Watching: @unchecked Sendable {
         defer { close(fd) }
         var buffer = [UInt8](repeating: 0, count: 64 << 10)
         var pending: Set<String> = []
+        var pairing = FolderWatcher.MovePairing()
         var deadline: ContinuousClock.Instant?
         while !isStopped {
             var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
@@ -107,13 +162,14 @@ private final class Watching: @unchecked Sendable {
             if ready > 0 {
                 let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
                 if count > 0 {
-                    pending.formUnion(events(in: buffer, count: count))
+                    pending.formUnion(events(in: buffer, count: count, pairing: &pairing))
                     deadline = .now + settle
                 }
             }
             if let due = deadline, ContinuousClock.now >= due {
                 deadline = nil
-                if !pending.isEmpty { continuation.yield(pending) }
+                let moves = pairing.take()
+                if !pending.isEmpty { continuation.yield(FolderWatcher.Batch(paths: pending, moves: moves)) }
                 pending.removeAll()
             }
         }
@@ -121,14 +177,14 @@ private final class Watching: @unchecked Sendable {
 
     /// The paths that `count` bytes of inotify events name; new folders are watched (and the
     /// files already in them reported).
-    private func events(in buffer: [UInt8], count: Int) -> Set<String> {
+    private func events(in buffer: [UInt8], count: Int, pairing: inout FolderWatcher.MovePairing) -> Set<String> {
         var paths: Set<String> = []
         var offset = 0
         let header = MemoryLayout<inotify_event>.size
         while offset + header <= count {
-            let (wd, mask, length) = buffer.withUnsafeBytes { raw -> (Int32, UInt32, Int) in
+            let (wd, mask, cookie, length) = buffer.withUnsafeBytes { raw -> (Int32, UInt32, UInt32, Int) in
                 let event = raw.loadUnaligned(fromByteOffset: offset, as: inotify_event.self)
-                return (event.wd, event.mask, Int(event.len))
+                return (event.wd, event.mask, event.cookie, Int(event.len))
             }
             let nameBytes = buffer[(offset + header)..<min(count, offset + header + length)]
             let name = String(decoding: nameBytes.prefix { $0 != 0 }, as: UTF8.self)
@@ -147,6 +203,9 @@ private final class Watching: @unchecked Sendable {
             let path = folder.isEmpty ? name : folder + "/" + name
             let isDirectory = mask & UInt32(IN_ISDIR) != 0
             if ignored(path, isDirectory) { continue }
+            let moved = isDirectory ? path + "/" : path
+            if mask & UInt32(IN_MOVED_FROM) != 0 { pairing.movedFrom(moved, cookie: cookie) }
+            if mask & UInt32(IN_MOVED_TO) != 0 { pairing.movedTo(moved, cookie: cookie) }
             if isDirectory {
                 if mask & UInt32(IN_CREATE | IN_MOVED_TO) != 0 { paths.formUnion(watchTree(path)) }
                 else { paths.insert(path + "/") }   // a folder deleted or moved away: the reader looks below it
@@ -173,12 +232,12 @@ private final class Watching: @unchecked Sendable {
 private final class Watching: @unchecked Sendable {
     private let root: URL
     private let ignored: @Sendable (String, Bool) -> Bool
-    private let continuation: AsyncStream<Set<String>>.Continuation
+    private let continuation: AsyncStream<FolderWatcher.Batch>.Continuation
     private let lock = NSLock()
     private var stopped = false
 
     init(root: URL, settle: Duration, ignored: @escaping @Sendable (String, Bool) -> Bool,
-         continuation: AsyncStream<Set<String>>.Continuation) throws {
+         continuation: AsyncStream<FolderWatcher.Batch>.Continuation) throws {
         self.root = root
         self.ignored = ignored
         self.continuation = continuation
@@ -193,7 +252,7 @@ private final class Watching: @unchecked Sendable {
                 var changed = Set(now.filter { known[$0.key] != $0.value }.keys)
                 changed.formUnion(known.keys.filter { now[$0] == nil })
                 known = now
-                if !changed.isEmpty { continuation.yield(changed) }
+                if !changed.isEmpty { continuation.yield(FolderWatcher.Batch(paths: changed)) }
             }
         }
         thread.start()

@@ -71,6 +71,10 @@ public struct EditorSync: Sendable {
     /// probe, when the editor would not check the version it opened with).
     public mutating func initialEdit() -> Outgoing? { sendIfIdle() }
 
+    /// The editor's text as its reports so far make it (ahead of `editor` while an edit is in
+    /// flight): what the changes of its next `didChange` apply to.
+    public var reportedText: TextBuffer { inflight?.running ?? editor }
+
     /// True when the editor shows exactly the shared text.
     public var isInStep: Bool { inflight == nil && queued.isNoop }
 

@@ -20,6 +20,15 @@ struct DiskState {
     /// When a tool last changed each file: Mesh does not write a file within a second of that
     /// (a tool may write it in several steps).
     var lastExternalChange: [String: ContinuousClock.Instant] = [:]
+    /// Files renamed on disk whose documents the server is asked to rename (old path → new).
+    var renames: [String: String] = [:]
+    /// Paths changed on disk while one of those renames was under way: taken after it.
+    var afterRename: Set<String> = []
+
+    /// Whether `path` is either end of a rename under way.
+    func isRenaming(_ path: String) -> Bool {
+        renames[path] != nil || renames.values.contains(path)
+    }
 }
 
 /// The shared folder on disk, both ways. Session documents no editor has open are written to
@@ -40,7 +49,7 @@ extension DocumentBridge {
             let watcher = try FolderWatcher(root: root) { path, isDirectory in rules.isIgnored(path, isDirectory: isDirectory) }
             disk.watcher = watcher
             background.start { inbox in
-                for await batch in watcher.changes { await inbox.send(.diskChanged(batch)) }
+                for await batch in watcher.changes { await inbox.send(.diskChanged(batch.paths, moves: batch.moves)) }
             }
         } catch {
             editor.log("Mesh: not watching \(root.path) for changes made outside the editor: \(error)", type: 2)
@@ -68,13 +77,29 @@ extension DocumentBridge {
         if let text { SyncedCopies(root: root).record(text, for: path) } else { SyncedCopies(root: root).forget(path) }
     }
 
-    /// Paths the watcher saw change. While the session is not connected they wait for the
-    /// next welcome (``takeDiskChangesMadeWhileAway(session:)``).
-    mutating func diskChanged(_ paths: Set<String>, session: SessionPort) {
+    /// Paths the watcher saw change, and the moves among them. A move that is a rename of a
+    /// document's file (``startRename(from:to:session:)``) renames the document; its paths are
+    /// taken once the server did. While the session is not connected they wait for the next
+    /// welcome (``takeDiskChangesMadeWhileAway(session:)``; a move is then a deletion and a
+    /// new file).
+    mutating func diskChanged(_ paths: Set<String>, moves: [FolderWatcher.Move] = [], session: SessionPort) {
         guard workspaceRoot != nil else { return }
         guard session.isJoined else {
             disk.changedWhileAway.formUnion(paths)
             return
+        }
+        var paths = paths
+        for move in moves {
+            if move.from.hasSuffix("/"), move.to.hasSuffix("/") {
+                // A folder moved: each document below it whose file arrived below the new one.
+                for document in documents.keys.sorted() where document.hasPrefix(move.from) {
+                    let to = move.to + document.dropFirst(move.from.count)
+                    if startRename(from: document, to: to, session: session) { paths.remove(to) }
+                }
+            } else if startRename(from: move.from, to: move.to, session: session) {
+                paths.remove(move.from)
+                paths.remove(move.to)
+            }
         }
         for path in paths.sorted() {
             if path.hasSuffix("/") {
@@ -96,6 +121,10 @@ extension DocumentBridge {
     /// Reads `path` from disk and takes what changed there into the session.
     mutating func takeDiskChange(_ path: String, session: SessionPort) {
         guard let root = workspaceRoot else { return }
+        if disk.isRenaming(path) {
+            disk.afterRename.insert(path)   // the document's path is about to change
+            return
+        }
         let data = try? Data(contentsOf: root.appendingPathComponent(path))
         guard let document = documents[path] else {
             if let data, !sessionDocuments.contains(path), !opening.contains(path) { diskCreated(path, data, session: session) }
@@ -159,6 +188,113 @@ extension DocumentBridge {
             keepLocalCopy(path, data, because: "it could not be merged (\(error))")
             resync(path, because: "a change on disk could not be merged", session: session)
         }
+    }
+
+    // MARK: Renames
+
+    /// A file moved on disk from `from` to `to`: a rename of the document `from` when that is
+    /// a document no editor has open (its buffer would still name the old file), `to` is no
+    /// document, nothing is at `from` any more and a file is at `to`. So an editor's atomic save
+    /// (a temporary file, no document, moved over the saved one) is a change of the saved file,
+    /// a backup move (Vim moves the file away, then writes it anew) a change of the file and a new
+    /// one, and a move over another document that document's change and a deletion. Asks the
+    /// server (a job); the paths are taken when it answered (``diskRenamed(from:to:done:session:)``).
+    mutating func startRename(from: String, to: String, session: SessionPort) -> Bool {
+        guard let root = workspaceRoot, from != to,
+              let safeFrom = WorkspaceSharing.safePath(from), safeFrom == from,
+              let safeTo = WorkspaceSharing.safePath(to), safeTo == to,
+              case .closed? = documents[from]?.content,
+              documents[to] == nil, !sessionDocuments.contains(to), !opening.contains(to),
+              !disk.isRenaming(from), !disk.isRenaming(to),
+              session.canEdit, let id = session.sessionID.flatMap(UUID.init(uuidString:))
+        else { return false }
+        var isDirectory: ObjCBool = false
+        guard !FileManager.default.fileExists(atPath: root.appendingPathComponent(from).path),
+              FileManager.default.fileExists(atPath: root.appendingPathComponent(to).path, isDirectory: &isDirectory),
+              !isDirectory.boolValue
+        else { return false }
+        disk.renames[from] = to
+        let editor = self.editor
+        background.start { inbox in
+            var done = false
+            do {
+                let api = try session.apiClient()
+                if let document = try await api.documents(of: id).first(where: { $0.path == from }) {
+                    try await api.renameDocument(session: id, id: document.id, to: to)
+                    done = true
+                    editor.log("Mesh: \(from) was renamed to \(to) on disk, and in the session")
+                }
+            } catch {
+                editor.show("Mesh: \(from) was renamed to \(to) on disk but could not be renamed in the session (\(error)); "
+                            + "it is shared as a deletion and a new file", type: 2)
+            }
+            await inbox.send(.diskRenamed(from: from, to: to, done: done))
+        }
+        return true
+    }
+
+    /// The server's answer to a rename asked for by ``startRename(from:to:session:)``: done, the
+    /// document moves here too (unless the session's `document` event moved it already) and
+    /// the file is taken as it is now (changed while being moved, say); not done, the move is
+    /// a deletion and a new file, as before Mesh knew renames.
+    mutating func diskRenamed(from: String, to: String, done: Bool, session: SessionPort) {
+        disk.renames.removeValue(forKey: from)
+        if done { moveDocument(from: from, to: to, session: session) }
+        var paths = disk.afterRename.filter { !disk.isRenaming($0) }
+        disk.afterRename.subtract(paths)
+        paths.insert(to)
+        if !done { paths.insert(from) }
+        diskChanged(paths, session: session)
+    }
+
+    /// The document `from` is now `to` (renamed by anyone): the bridge follows it under the new
+    /// path, history and all, and subscribes to it again (the server ended the subscription
+    /// under the old path); its file moves on disk unless it was changed there since Mesh wrote
+    /// it (that copy stays) or something is at the new path. A buffer of the old file in the
+    /// editor is no longer shared (it names the old file).
+    mutating func moveDocument(from: String, to: String, session: SessionPort) {
+        sessionDocuments.remove(from)
+        sessionDocuments.insert(to)
+        opening.remove(from)
+        guard documents[to] == nil else { return }
+        guard var document = documents.removeValue(forKey: from) else {
+            if !opening.contains(to) { sendOpen(to, session: session) }   // not followed yet: now it is
+            return
+        }
+        note(.removed(path: from))
+        if case let .open(uri, sync) = document.content {
+            document.content = .closed(sync.document)
+            editor.show("Mesh: \(from) was renamed to \(to); your buffer of \(from) is no longer shared (open \(to))", type: 2)
+            editor.notify("textDocument/publishDiagnostics", ["uri": .string(uri), "diagnostics": []])
+        }
+        documents[to] = SharedDocument(path: to, client: document.client, content: document.content, history: document.history)
+        let known = knownOnDisk(from)
+        setOnDisk(from, nil)
+        let wasGone = disk.goneFromDisk.remove(from) != nil
+        if disk.writes.remove(from) != nil { disk.writes.insert(to) }
+        disk.lastExternalChange.removeValue(forKey: from)
+        if let root = workspaceRoot, !wasGone, let safeFrom = WorkspaceSharing.safePath(from), let safeTo = WorkspaceSharing.safePath(to) {
+            let source = root.appendingPathComponent(safeFrom), target = root.appendingPathComponent(safeTo)
+            let manager = FileManager.default
+            if manager.fileExists(atPath: target.path) {
+                // Renamed here on disk (or the new path holds a file already): what is there is
+                // compared with what Mesh knew of the document's file.
+                if manager.fileExists(atPath: source.path) == false { setOnDisk(to, known) }
+            } else if let data = try? Data(contentsOf: source), let known, data == Data(known.utf8) {
+                do {
+                    try manager.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+                    try manager.moveItem(at: source, to: target)
+                    setOnDisk(to, known)
+                } catch {
+                    editor.log("Mesh: could not move \(from) to \(to) on disk: \(error)", type: 2)
+                }
+            } else if manager.fileExists(atPath: source.path) {
+                editor.show("Mesh: \(from) was renamed to \(to) in the session; your changed copy stays at \(from)", type: 2)
+            }
+        }
+        scheduleDiskWrite(to)
+        sendOpen(to, knownRev: document.client.revision, session: session)
+        note(.replaced(path: to))
     }
 
     /// A file that is no session document appeared (or was written) on disk.

@@ -184,6 +184,9 @@ extension DocumentBridge {
     /// awaited).
     mutating func serverError(_ error: ErrorMessage, session: SessionPort) {
         if error.code == .resync, let path = error.path {
+            // A rename ends the subscription under the old path ("renamed to <path>"); the
+            // session's `document` events that follow move the document (``moveDocument``).
+            guard documents[path] != nil, !error.message.hasPrefix("renamed to ") else { return }
             // The server dropped its copy (it could not store or reload the document) and asks
             // every subscriber to reopen. Nothing is wrong with ours: reopen from our revision,
             // so that the catch-up brings what we missed and our unacknowledged edits are sent
@@ -209,11 +212,20 @@ extension DocumentBridge {
         sendOpen(path, session: session)
     }
 
-    /// A document of the session was created or deleted (by anyone): a new one is followed (and
-    /// so written to disk); a deleted one is no longer, and its file goes unless it was changed
-    /// here since Mesh wrote it.
+    /// A document of the session was created, deleted or renamed (by anyone): a new one is
+    /// followed (and so written to disk); a deleted one is no longer, and its file goes unless
+    /// it was changed here since Mesh wrote it; a renamed one (`deleted` with `renamedTo`, then
+    /// `created` with `renamedFrom`) is followed under its new path, and its file moves.
     mutating func documentEvent(_ event: ServerMessage.DocumentEvent, session: SessionPort) {
         let path = event.path
+        if event.change == .deleted, let to = event.renamedTo, WorkspaceSharing.safePath(to) != nil {
+            moveDocument(from: path, to: to, session: session)
+            return
+        }
+        if event.change == .created, let from = event.renamedFrom, documents[from] != nil, documents[path] == nil {
+            moveDocument(from: from, to: path, session: session)
+            return
+        }
         switch event.change {
         case .created:
             sessionDocuments.insert(path)

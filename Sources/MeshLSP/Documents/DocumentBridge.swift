@@ -137,7 +137,18 @@ struct DocumentBridge {
               let contentChanges = notification.contentChanges
         else { return }
         let version = notification.textDocument?.version ?? file.version + 1
-        let reported: [(range: LSPRange?, text: String)] = contentChanges.map { ($0.range, $0.text) }
+        var reported: [(range: LSPRange?, text: String)] = contentChanges.map { ($0.range, $0.text) }
+        if !file.exact.isEmpty {
+            // The plugin's exact changes up to this version replace the reported ones when
+            // they make the same text (``exactChanges(_:)``).
+            let due = file.exact.prefix { $0.tick < version }
+            file.exact.removeFirst(due.count)
+            var base = file.draft
+            if base == nil, let path = file.path, case let .open(_, sync)? = documents[path]?.content { base = sync.reportedText }
+            if !due.isEmpty, let base, let exact = Self.exactInstead(of: reported, exact: Array(due), on: base, encoding: encoding) {
+                reported = exact
+            }
+        }
         file.version = version
         if var draft = file.draft {
             for change in reported {
@@ -160,6 +171,63 @@ struct DocumentBridge {
         } catch {
             resync(path, because: "an editor change did not apply: \(error)", session: session)
         }
+    }
+
+    /// `mesh/exactChange`: changes of a buffer exactly as the editor made them (the
+    /// editors/nvim plugin, from Neovim's `on_bytes`), sent ahead of the `didChange` that
+    /// reports them. Neovim reports a change as the difference of the changed lines, from the
+    /// first character that differs: an `a` typed before another `a` is reported as typed after
+    /// it. The text is the same, but the user's edit (and so `mesh.undo`) would be the other
+    /// `a`. Kept until that `didChange` (versions above the change's `tick`), which they then
+    /// replace if they make exactly its text; a change already reported is dropped.
+    mutating func exactChanges(_ params: ExactChangeParams) {
+        guard let uri = params.textDocument?.uri, var file = editorFiles[uri], let changes = params.changes else { return }
+        let reported = file.version
+        file.exact += changes.filter { $0.tick >= reported }
+        // Never answered by a didChange (an editor that stopped reporting): the oldest go.
+        if file.exact.count > Self.maxExactChanges { file.exact.removeFirst(file.exact.count - Self.maxExactChanges) }
+        editorFiles[uri] = file
+    }
+
+    /// The most exact changes kept per file awaiting their `didChange`.
+    static let maxExactChanges = 1024
+    static let maxExactTails = 16
+
+    /// `exact` (UTF-8 positions) as changes in `encoding`, when applied to `base` they make the
+    /// text `reported` makes; else nil (the reports are taken as they are). Changes already
+    /// reported (Neovim calls `on_bytes` for an undo after its `on_lines`, so they can arrive
+    /// after the `didChange` that reported them) lead the list: when the whole list does not make
+    /// the text, its shorter tails are tried (the last ``maxExactTails`` only: each try applies
+    /// them to a copy of the text).
+    static func exactInstead(of reported: [(range: LSPRange?, text: String)], exact: [ExactChange], on base: TextBuffer,
+                             encoding: PositionEncoding) -> [(range: LSPRange?, text: String)]? {
+        func applied(_ changes: [(range: LSPRange?, text: String)]) -> TextBuffer? {
+            var text = base
+            for change in changes {
+                guard (try? text.operation(replacing: change.range, with: change.text, encoding: encoding).apply(to: &text)) != nil
+                else { return nil }
+            }
+            return text
+        }
+        guard let target = applied(reported) else { return nil }
+        let tails = exact.indices.dropFirst().suffix(Self.maxExactTails).reversed()
+        for start in [exact.startIndex] + tails {
+            var text = base
+            var converted: [(range: LSPRange?, text: String)] = []
+            var valid = true
+            for change in exact[start...] {
+                let from = text.offset(at: change.range.start, encoding: .utf8)
+                let to = max(from, text.offset(at: change.range.end, encoding: .utf8))
+                let range = LSPRange(start: text.position(at: from, encoding: encoding), end: text.position(at: to, encoding: encoding))
+                guard (try? text.operation(replacing: range, with: change.text, encoding: encoding).apply(to: &text)) != nil else {
+                    valid = false
+                    break
+                }
+                converted.append((range, change.text))
+            }
+            if valid, text.count == target.count, text == target { return converted }
+        }
+        return nil
     }
 
     /// The editor's answer to an `applyEdit` (an error answer is `applied: false`).

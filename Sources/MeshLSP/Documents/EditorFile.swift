@@ -13,4 +13,6 @@ struct EditorFile {
     /// What the user typed since the open, as one operation on `opened` (until it is bridged):
     /// merged into the session's text when that differs from `opened`, never dropped.
     var typed: TextOperation?
+    /// Changes the editor reported exactly (`mesh/exactChange`) and no `didChange` reported yet.
+    var exact: [ExactChange] = []
 }

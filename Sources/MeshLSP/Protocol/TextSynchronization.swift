@@ -24,3 +24,21 @@ struct DidChangeTextDocumentParams: Codable, Sendable, LenientParams {
 struct DidCloseTextDocumentParams: Codable, Sendable, LenientParams {
     @Lenient var textDocument: TextDocumentIdentifier? = nil
 }
+
+/// `mesh/exactChange` (Mesh's extension, sent by the editors/nvim plugin; docs/protocol.md):
+/// changes of one buffer exactly as the editor made them, ahead of the `didChange` that reports
+/// them as a difference of lines. Positions count UTF-8 bytes whatever encoding was negotiated.
+struct ExactChangeParams: Codable, Sendable, LenientParams {
+    @Lenient var textDocument: TextDocumentIdentifier? = nil
+    /// In order; one without a valid `tick`, `range` or `text` is left out.
+    @Lenient var changes: [ExactChange]? = nil
+}
+
+/// One change as the editor made it: `range` (UTF-8 bytes, in the text before it) replaced by
+/// `text`. `tick` is the editor's change counter before the change (Neovim's `b:changedtick` in
+/// `on_bytes`): the `didChange` that reports the change has a version above it.
+struct ExactChange: Codable, Sendable, Hashable, LenientlyDecodable {
+    var tick: Int
+    var range: LSPRange
+    var text: String
+}

@@ -1,3 +1,4 @@
+import MeshClient
 import MeshProtocol
 
 /// The work a ``LanguageServer`` does besides answering the editor in order. Each part starts its
@@ -30,8 +31,11 @@ final class BackgroundWork: Sendable {
         case writeToDisk(Set<String>)
         /// A document whose file a write found changed and not yet taken: read it now.
         case takeFromDisk(String)
-        /// Paths the folder watcher saw change.
-        case diskChanged(Set<String>)
+        /// Paths the folder watcher saw change, and the moves among them.
+        case diskChanged(Set<String>, moves: [FolderWatcher.Move])
+        /// The server was asked to rename a document whose file was renamed on disk; `done`
+        /// false when it did not.
+        case diskRenamed(from: String, to: String, done: Bool)
     }
 
     /// Where a job reports its events: the server, on its actor.

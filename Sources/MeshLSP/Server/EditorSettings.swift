@@ -55,6 +55,8 @@ struct EditorSettings: Sendable {
                 "hoverProvider": true,
                 "codeActionProvider": true,
                 "executeCommandProvider": ["commands": .array(Commands.all.map { .string($0) })],
+                // `mesh/exactChange` is taken (the editors/nvim plugin sends it only then).
+                "experimental": ["mesh": ["exactChanges": true]],
             ],
             "serverInfo": ["name": "mesh", "version": "1"],
         ]

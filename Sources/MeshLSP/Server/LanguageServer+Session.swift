@@ -51,9 +51,12 @@ extension LanguageServer {
         case let .takeFromDisk(path):
             let port = session.port
             bridging { $0.takeDiskChange(path, session: port) }
-        case let .diskChanged(paths):
+        case let .diskChanged(paths, moves):
             let port = session.port
-            bridging { $0.diskChanged(paths, session: port) }
+            bridging { $0.diskChanged(paths, moves: moves, session: port) }
+        case let .diskRenamed(from, to, done):
+            let port = session.port
+            bridging { $0.diskRenamed(from: from, to: to, done: done, session: port) }
         }
     }
 

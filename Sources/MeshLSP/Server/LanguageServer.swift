@@ -195,6 +195,8 @@ public actor LanguageServer {
             bridging { $0.didChange(DidChangeTextDocumentParams.decoded(from: params), session: port) }
         case "textDocument/didClose":
             bridging { $0.didClose(DidCloseTextDocumentParams.decoded(from: params)) }
+        case "mesh/exactChange":
+            bridging { $0.exactChanges(ExactChangeParams.decoded(from: params)) }
         case "textDocument/didSave": break   // the session, not the disk, is the truth
         case "mesh/cursor": presence.meshCursor(MeshCursorParams.decoded(from: params), in: bridge)
         case "workspace/didChangeWorkspaceFolders", "workspace/didChangeConfiguration", "$/setTrace":

@@ -51,7 +51,14 @@ struct DocumentController {
         let body = try await request.decodeSmall(as: RenameDocumentRequest.self, context: context)
         let path = try DocumentPath.validate(body.path)
         try await store.documents.rename(id: record.id, to: path)
+        // The subscribers' eviction first (a `resync` error "renamed to <path>" for the old path),
+        // then the session is told: a client that follows the document opens it again under the
+        // new path, and that subscription is not evicted.
         await hub.documentChanged(record.id, newPath: path)
+        if path != record.path {
+            await hub.announce(.init(path: record.path, change: .deleted, renamedTo: path), in: record.sessionID)
+            await hub.announce(.init(path: path, change: .created, renamedFrom: record.path), in: record.sessionID)
+        }
         var renamed = record
         renamed.path = path
         return DocumentInfo(renamed)

@@ -10,7 +10,8 @@
 --- `mesh join`). Remote edits arrive as `workspace/applyEdit`, applied by mesh.edits only to
 --- the buffer version they name; this plugin adds what plain LSP cannot show well: real cursors and selections of the other participants
 --- (`mesh/presence` → extmarks, see mesh.presence), the local cursor (`mesh/cursor`, see
---- mesh.cursor) and the :Mesh* commands (see mesh.commands). See docs/editors.md.
+--- mesh.cursor), exactly where each change was made (`mesh/exactChange`, see mesh.exact: what
+--- per-user undo needs) and the :Mesh* commands (see mesh.commands). See docs/editors.md.
 ---
 --- Neovim 0.11 without `setup()`: `vim.lsp.enable('mesh')` reads `lsp/mesh.lua` (this folder),
 --- which returns `M.lsp_config()`: the same client, attached by Neovim's own FileType logic.
@@ -19,6 +20,7 @@
 local config = require('mesh.config')
 local cursor = require('mesh.cursor')
 local edits = require('mesh.edits')
+local exact = require('mesh.exact')
 local highlights = require('mesh.highlights')
 local presence = require('mesh.presence')
 
@@ -82,6 +84,7 @@ end
 local function on_attach(client, bufnr)
   ensure_ui()
   cursor.attach(client, bufnr)
+  exact.attach(client, bufnr)
   presence.redraw(bufnr)
   if config.options.hide_hint_diagnostics then
     -- Selections arrive as hint diagnostics for editors without a plugin; we draw them as
@@ -132,6 +135,7 @@ function M.lsp_config()
     on_exit = function(_, _, client_id)
       vim.schedule(function()
         cursor.detach(client_id)
+        exact.detach(client_id)
         presence.forget(client_id)
       end)
     end,
