@@ -23,7 +23,7 @@ final class BackgroundRun: @unchecked Sendable {
     }
 
     deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        if process.isRunning, process.processIdentifier > 0 { kill(process.processIdentifier, SIGKILL) }
         try? FileManager.default.removeItem(at: outFile)
         try? FileManager.default.removeItem(at: errFile)
     }
@@ -56,6 +56,8 @@ final class BackgroundRun: @unchecked Sendable {
 
     /// The client vanishes (SIGKILL: no goodbye to the server).
     func killClient() {
+        // Never kill(0, …): that is this test process's whole group.
+        guard process.isRunning, process.processIdentifier > 0 else { return }
         kill(process.processIdentifier, SIGKILL)
     }
 }

@@ -47,7 +47,8 @@ final class ServerProcess: ServerEndpoint, @unchecked Sendable {
     }
 
     func kill9() async {
-        kill(process.processIdentifier, SIGKILL)
+        // Never kill(0, …): that is this test process's whole group.
+        if process.processIdentifier > 0, process.isRunning { kill(process.processIdentifier, SIGKILL) }
         let process = self.process
         await offCooperativePool { process.waitUntilExit() }
     }
