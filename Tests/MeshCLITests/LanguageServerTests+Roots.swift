@@ -63,8 +63,8 @@ extension LanguageServerTests {
         }
 
         // Each folder's edit goes to its own session and peer.
-        ann.type("<ann-one>", at: 0, in: oneURI)
-        ann.type("<ann-two>", at: 0, in: twoURI)
+        ann.typeText("<ann-one>", at: 0, in: oneURI)
+        ann.typeText("<ann-two>", at: 0, in: twoURI)
         try await eventually("each edit reached its own session and peer") {
             guard bobOne.currentText == "<ann-one>one\n", bobTwo.currentText == "<ann-two>two\n" else { return false }
             let sessionOne = await world.textIfAny("one.txt")
@@ -101,7 +101,7 @@ extension LanguageServerTests {
         ann.notify("workspace/didChangeWorkspaceFolders", ["event": ["added": [MultiRootEditor.folder(three.annFolder)], "removed": []]])
         let threeURI = try ann.open(three.annFolder.appendingPathComponent("three.txt"))
         try await eventually("the added folder's file is bridged") { ann.presence(of: threeURI) != nil }
-        ann.type("<ann-three>", at: 0, in: threeURI)
+        ann.typeText("<ann-three>", at: 0, in: threeURI)
         try await eventually("its edit reached session three") {
             await Self.text("three.txt", in: three.id, api: bobAPI) == "<ann-three>three\n"
         }
@@ -120,8 +120,8 @@ extension LanguageServerTests {
         try await eventually("the watcher is in session two") { heard.state.welcomed }
         ann.notify("workspace/didChangeWorkspaceFolders", ["event": ["added": [], "removed": [MultiRootEditor.folder(two.annFolder)]]])
         try await eventually("Ann's connection to session two closed", timeout: .seconds(20)) { heard.state.annLeft }
-        ann.type("<gone>", at: 0, in: twoURI)
-        ann.type("<still>", at: 0, in: oneURI)
+        ann.typeText("<gone>", at: 0, in: twoURI)
+        ann.typeText("<still>", at: 0, in: oneURI)
         try await eventually("session one still takes her edits") { bobOne.currentText == "<still><ann-one>one\n" }
         #expect(await Self.text("two.txt", in: two.id, api: bobAPI) == "<bob-two><ann-two>two\n", "an edit of a removed folder reached its session")
         #expect(bobTwo.currentText == "<bob-two><ann-two>two\n")

@@ -146,7 +146,8 @@ enum Commands {
     static func codeActions(_ params: JSONValue, inSession: Bool, editorRoot: URL?, presence: Presence,
                             target: String? = nil) -> JSONValue {
         func action(_ title: String, _ command: String, _ arguments: [JSONValue] = [], fixing diagnostic: JSONValue? = nil) -> JSONValue {
-            let routed = arguments + (target.map { [["root": .string($0)]] } ?? [])
+            var routed = arguments
+            if let target { routed.append(["root": .string(target)]) }
             var object: [String: JSONValue] = [
                 "title": .string(title), "kind": "source.mesh",
                 "command": ["title": .string(title), "command": .string(command), "arguments": .array(routed)],

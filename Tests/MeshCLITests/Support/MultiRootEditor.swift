@@ -96,7 +96,7 @@ final class MultiRootEditor: @unchecked Sendable {
     }
 
     /// The user types `text` at scalar offset `offset` of buffer `uri` (one `didChange`).
-    func type(_ text: String, at offset: Int, in uri: String) {
+    func typeText(_ text: String, at offset: Int, in uri: String) {
         lock.lock()
         defer { lock.unlock() }
         guard var buffer = buffers[uri] else { return }
