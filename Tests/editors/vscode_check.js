@@ -8,12 +8,18 @@
 // command registry refuses an id registered twice ("command 'mesh.chat' already exists").
 //
 // Checks: the stand-in reproduces the failure with two plain clients; the extension starts one
-// client per shared folder (two here) and registers every Mesh command once; commands reach the
-// client of the active editor's folder, and from code actions the folder they name; the inlay-
-// hint middleware drops mesh lsp's cursor hints (the decorations draw them) and keeps others;
-// code actions: resolve is a quick fix tied to its diagnostic, reply is offered and asks for
-// its text; the palette's reply / resolve find the annotation at the cursor; package.json's
-// commands and the registered ones agree. Prints PASS, or FAIL with the reason (exit 1).
+// client for the window (two shared folders and an unshared one here), with every workspace
+// folder (no `workspaceFolder` pinned) and a selector of files, and registers every Mesh
+// command once; the middleware tells mesh lsp of the files in workspace or shared folders only;
+// commands name their folder as a last argument {root: uri}: the active editor's document, the
+// only shared folder without an editor, the document of a code action (a root mesh lsp's action
+// carries already is not repeated), and fail without guessing when several folders could be
+// meant; the inlay-hint middleware drops mesh lsp's cursor hints (the decorations draw them)
+// and keeps others; code actions: resolve is a quick fix tied to its diagnostic, reply is
+// offered and asks for its text; the palette's reply / resolve find the annotation at the
+// cursor; Share goes through mesh lsp for the folder; the client stops when no shared folder is
+// left and starts again with one; package.json's commands and the registered ones agree.
+// Prints PASS, or FAIL with the reason (exit 1).
 'use strict';
 
 const assert = require('assert');
@@ -54,6 +60,7 @@ const Uri = {
 };
 const disposable = { dispose() {} };
 const event = () => () => disposable;
+const folderListeners = [];
 
 const vscode = {
   Position, Range, CodeAction, CodeActionKind, Uri,
@@ -77,7 +84,7 @@ const vscode = {
   workspace: {
     get workspaceFolders() { return state.workspaceFolders; },
     getConfiguration() { return { get: (key) => ({ path: 'mesh', home: '', cursorThrottleMs: 50 })[key] }; },
-    onDidChangeWorkspaceFolders: event(),
+    onDidChangeWorkspaceFolders(listener) { folderListeners.push(listener); return disposable; },
   },
   window: {
     get activeTextEditor() { return state.activeTextEditor; },
@@ -139,6 +146,11 @@ class LanguageClient {
   async stop() { this.running = false; }
   isRunning() { return this.running; }
   sendRequest(method, params) { this.requests.push({ method, params }); return Promise.resolve(method === 'workspace/executeCommand' && params.command === 'mesh.who' ? [] : null); }
+  // What the sync features do with an opened document: through the middleware, if any.
+  async open(document) {
+    const send = async (doc) => { this.requests.push({ method: 'textDocument/didOpen', params: { uri: doc.uri.toString() } }); };
+    return this.middleware.didOpen ? this.middleware.didOpen(document, send) : send(document);
+  }
   sendNotification() {}
 }
 
@@ -175,6 +187,11 @@ async function main() {
       return root;
     });
     const [alpha, beta] = roots;
+    const gamma = path.join(base, 'gamma');   // a workspace folder not shared yet
+    fs.mkdirSync(gamma, { recursive: true });
+    const folderEntry = (root, index) => ({ uri: Uri.file(root), name: path.basename(root), index });
+    const docUri = (root) => Uri.file(path.join(root, 'notes.txt')).toString();
+    const named = (root) => ({ root: docUri(root) });
 
     // 0. The stand-in reproduces the bug: two plain clients register mesh.chat twice.
     const first = new LanguageClient('mesh', 'a', {}, {});
@@ -184,84 +201,124 @@ async function main() {
     registry.clear();
     clients.length = 0;
 
-    // 1. Two shared folders: two clients, every Mesh command registered once, no error.
+    // 1. Two shared folders and an unshared one: one client for all, every Mesh command
+    //    registered once, no error.
     const extension = require(EXTENSION);
-    state.workspaceFolders = roots.map((root, index) => ({ uri: Uri.file(root), name: path.basename(root), index }));
+    state.workspaceFolders = [alpha, beta, gamma].map(folderEntry);
     const context = { subscriptions: [] };
     await extension.activate(context);
     assert.deepStrictEqual(shownErrors, [], 'no error at start');
-    assert.strictEqual(clients.length, 2, 'one client per shared folder');
-    assert.ok(clients.every((client) => client.isRunning()), 'both clients started');
-    assert.deepStrictEqual(new Set(extension._test.sessions.keys()), new Set(roots));
+    assert.strictEqual(clients.length, 1, 'one client for the window');
+    const [meshClient] = clients;
+    assert.ok(meshClient.isRunning(), 'the client started');
+    assert.strictEqual(meshClient.clientOptions.workspaceFolder, undefined, 'no folder pinned: the client sends every workspace folder');
+    assert.deepStrictEqual(meshClient.clientOptions.documentSelector, [{ scheme: 'file' }]);
+    assert.strictEqual(extension._test.sessions.size, 1);
     for (const id of extension._test.SERVER_COMMANDS) assert.ok(registry.has(id), `${id} registered`);
-    const [clientA, clientB] = roots.map((root) => clients.find((client) => client.clientOptions.workspaceFolder.uri.fsPath === root));
-    const log = [];
+    const log = ['one client for every folder, every command registered once'];
 
-    // 2. A palette command goes to the active editor's folder.
+    // 2. mesh lsp hears of the files in workspace folders and shared folders only.
+    const outside = path.join(base, 'elsewhere', 'x.txt');
+    await meshClient.open({ uri: Uri.file(outside) });
+    await meshClient.open(editorIn(gamma).document);
+    await meshClient.open(editorIn(beta).document);
+    assert.deepStrictEqual(meshClient.requests.filter((r) => r.method === 'textDocument/didOpen').map((r) => r.params.uri),
+      [docUri(gamma), docUri(beta)]);
+    meshClient.requests.length = 0;
+    log.push('files outside the workspace and shared folders are not sent');
+
+    // 3. A palette command names the active editor's folder.
     state.activeTextEditor = editorIn(beta);
     inputAnswers.push('hi from beta');
     await vscode.commands.executeCommand('mesh.editor.chat');
-    assert.deepStrictEqual(executed(clientB), [['mesh.chat', 'hi from beta']]);
-    assert.deepStrictEqual(executed(clientA), []);
+    assert.deepStrictEqual(executed(meshClient), [['mesh.chat', 'hi from beta', named(beta)]]);
     await vscode.commands.executeCommand('mesh.who');
-    assert.deepStrictEqual(executed(clientB).pop(), ['mesh.who']);
-    log.push('commands: one registration each, sent to the active folder\'s client');
+    assert.deepStrictEqual(executed(meshClient).pop(), ['mesh.who', named(beta)]);
+    log.push('commands name the active editor\'s folder');
 
-    // 3. Inlay hints: the cursors (‸Name) are dropped, other hints kept.
+    // 4. Inlay hints: the cursors (‸Name) are dropped, other hints kept.
     const hints = [{ label: '\u2038Ada' }, { label: ': int' }, { label: [{ value: '\u2038' }, { value: 'Bob' }] }];
-    const kept = await clientB.middleware.provideInlayHints({}, new Range(new Position(0, 0), new Position(9, 0)), {}, async () => hints);
+    const kept = await meshClient.middleware.provideInlayHints({}, new Range(new Position(0, 0), new Position(9, 0)), {}, async () => hints);
     assert.deepStrictEqual(kept.map((h) => h.label), [': int']);
     log.push('inlay hints: mesh lsp\'s cursor hints dropped (drawn as decorations), others kept');
 
-    // 4. Code actions, as an older mesh lsp sends them (resolve as source.mesh) and as the
-    //    new one does (quickfix): resolve is a quick fix on its diagnostic, reply is added,
-    //    commands carry the folder.
+    // 5. Code actions, as an older mesh lsp sends them (resolve as source.mesh) and as the
+    //    new one does (quickfix, its root named when there are several): resolve is a quick fix
+    //    on its diagnostic, reply is added, commands carry their document's folder.
     const diagnostic = annotation('id-1', 2, false);
-    for (const kind of [new CodeActionKind('source.mesh'), CodeActionKind.QuickFix]) {
+    for (const [kind, extra] of [[new CodeActionKind('source.mesh'), []], [CodeActionKind.QuickFix, [named(beta)]]]) {
+      meshClient.requests.length = 0;
       const resolve = new CodeAction('Mesh: resolve this annotation', kind);
-      resolve.command = { title: resolve.title, command: 'mesh.resolve', arguments: ['id-1'] };
+      resolve.command = { title: resolve.title, command: 'mesh.resolve', arguments: ['id-1', ...extra] };
       const who = new CodeAction('Mesh: who is here', new CodeActionKind('source.mesh'));
-      who.command = { title: who.title, command: 'mesh.who', arguments: [] };
-      const actions = await clientB.middleware.provideCodeActions(editorIn(beta).document, diagnostic.range,
+      who.command = { title: who.title, command: 'mesh.who', arguments: [...extra] };
+      const actions = await meshClient.middleware.provideCodeActions(editorIn(beta).document, diagnostic.range,
         { diagnostics: [diagnostic] }, {}, async () => [resolve, who]);
       const byTitle = new Map(actions.map((a) => [a.title, a]));
       const fixed = byTitle.get('Mesh: resolve this annotation');
       assert.strictEqual(fixed.kind.value, 'quickfix');
       assert.deepStrictEqual(fixed.diagnostics, [diagnostic]);
-      assert.deepStrictEqual(fixed.command.arguments, [beta, 'mesh.resolve', 'id-1']);
+      assert.deepStrictEqual(fixed.command.arguments, [docUri(beta), 'mesh.resolve', 'id-1']);
       assert.strictEqual(fixed.command.command, 'mesh.editor.run');
       assert.strictEqual(byTitle.get('Mesh: who is here').kind.value, 'source.mesh');
       const reply = byTitle.get('Mesh: reply to this annotation…');
       assert.ok(reply && reply.kind.value === 'quickfix', 'a reply quick fix');
-      assert.deepStrictEqual(reply.command.arguments, [beta, 'id-1']);
-      // Run them as VS Code would, with the focus elsewhere: they still reach beta's client.
+      assert.deepStrictEqual(reply.command.arguments, [docUri(beta), 'id-1']);
+      // Run them as VS Code would, with the focus elsewhere: they still name beta.
       state.activeTextEditor = editorIn(alpha);
       await vscode.commands.executeCommand(fixed.command.command, ...fixed.command.arguments);
       inputAnswers.push('fine by me');
       await vscode.commands.executeCommand(reply.command.command, ...reply.command.arguments);
-      assert.deepStrictEqual(executed(clientB).slice(-2), [['mesh.resolve', 'id-1'], ['mesh.reply', 'id-1', 'fine by me']]);
-      assert.deepStrictEqual(executed(clientA), []);
+      assert.deepStrictEqual(executed(meshClient), [['mesh.resolve', 'id-1', named(beta)], ['mesh.reply', 'id-1', 'fine by me', named(beta)]]);
+      // A command mesh lsp's action named a root for keeps that one, once.
+      meshClient.requests.length = 0;
+      await vscode.commands.executeCommand('mesh.resolve', 'id-1', named(beta));
+      assert.deepStrictEqual(executed(meshClient), [['mesh.resolve', 'id-1', named(beta)]]);
     }
-    log.push('code actions: resolve is a quick fix on its diagnostic, reply offered, both reach the folder they came from');
+    log.push('code actions: resolve is a quick fix on its diagnostic, reply offered, both name the folder they came from');
 
-    // 5. The palette's reply and resolve act on the annotation under the cursor.
+    // 6. The palette's reply and resolve act on the annotation under the cursor.
+    meshClient.requests.length = 0;
     state.activeTextEditor = editorIn(alpha, 4);
     diagnosticsByUri.set(path.join(alpha, 'notes.txt'), [annotation('id-2', 4, true), { ...annotation('sel', 4, false), severity: vscode.DiagnosticSeverity.Hint }]);
     inputAnswers.push('on it');
     await vscode.commands.executeCommand('mesh.editor.reply');
     await vscode.commands.executeCommand('mesh.editor.resolve');
-    assert.deepStrictEqual(executed(clientA), [['mesh.reply', 'id-2', 'on it'], ['mesh.resolve', 'id-2']]);
+    assert.deepStrictEqual(executed(meshClient), [['mesh.reply', 'id-2', 'on it', named(alpha)], ['mesh.resolve', 'id-2', named(alpha)]]);
     state.activeTextEditor = editorIn(alpha, 9);
     await vscode.commands.executeCommand('mesh.editor.resolve');
     assert.match(shownErrors.pop() || '', /no Mesh annotation at the cursor/);
     log.push('palette: reply / resolve act on the annotation at the cursor');
 
-    // 6. With two folders and no editor, a command says which folder is meant, no guessing.
+    // 7. With two shared folders and no editor, a command says which folder is meant, no guessing.
     state.activeTextEditor = undefined;
     await vscode.commands.executeCommand('mesh.editor.who');
     assert.match(shownErrors.pop() || '', /several shared folders/);
 
-    // 7. package.json and the registrations agree.
+    // 8. Share: the unshared folder of the active editor, through mesh lsp, naming the folder.
+    meshClient.requests.length = 0;
+    state.activeTextEditor = editorIn(gamma);
+    await vscode.commands.executeCommand('mesh.editor.share');
+    assert.deepStrictEqual(shownErrors, []);
+    assert.deepStrictEqual(executed(meshClient), [['mesh.share', { root: Uri.file(gamma).toString() }]]);
+    log.push('share: through mesh lsp, for the folder');
+
+    // 9. Folders removed until none is shared: the client stops; one shared again: it starts,
+    //    and with one shared folder and no editor, commands name that folder.
+    state.workspaceFolders = [folderEntry(gamma, 0)];
+    for (const listener of folderListeners) await listener({ added: [], removed: [] });
+    assert.ok(!meshClient.isRunning() && extension._test.sessions.size === 0, 'no shared folder left: the client stopped');
+    state.workspaceFolders = [folderEntry(gamma, 0), folderEntry(alpha, 1)];
+    for (const listener of folderListeners) await listener({ added: [], removed: [] });
+    assert.strictEqual(clients.length, 2);
+    const restarted = clients[1];
+    assert.ok(restarted.isRunning(), 'a shared folder again: a client runs');
+    state.activeTextEditor = undefined;
+    await vscode.commands.executeCommand('mesh.editor.who');
+    assert.deepStrictEqual(executed(restarted), [['mesh.who', { root: Uri.file(alpha).toString() }]]);
+    log.push('the client stops with the last shared folder and starts with the next; one shared folder is the default');
+
+    // 10. package.json and the registrations agree.
     const manifest = JSON.parse(fs.readFileSync(PACKAGE, 'utf8'));
     const contributed = manifest.contributes.commands.map((c) => c.command);
     const registered = [...registry.keys()].filter((id) => id.startsWith('mesh.editor.') && id !== 'mesh.editor.run');
@@ -271,7 +328,7 @@ async function main() {
     log.push('package.json: contributed commands = registered ones');
 
     await extension.deactivate();
-    assert.ok(clients.every((client) => !client.isRunning()), 'deactivate stops every client');
+    assert.ok(clients.every((client) => !client.isRunning()), 'deactivate stops the client');
     for (const line of log) console.log(`vscode: ${line}`);
     console.log('PASS');
   } finally {

@@ -1,8 +1,11 @@
-// One `mesh lsp` per shared folder for the Mesh extension (extension.js): its
-// LanguageClient (without vscode-languageclient's command registration, which a second
-// client would repeat and VS Code refuse), the middlewares that keep one rendering of the
-// cursors and route code actions to this folder, the decorations drawn from `mesh/presence`,
-// and the local cursor sent as `mesh/cursor`.
+// The one `mesh lsp` of a VS Code window for the Mesh extension (extension.js): its
+// LanguageClient for every workspace folder (mesh lsp serves each shared folder as a root of
+// its own, with its own session, and follows workspace/didChangeWorkspaceFolders), without
+// vscode-languageclient's command registration (extension.js registers the commands once and
+// names the folder each is for), the middlewares that send mesh lsp only the files of the
+// workspace and of shared folders, keep one rendering of the cursors and route code actions to
+// their folder, the decorations drawn from `mesh/presence`, and the local cursor sent as
+// `mesh/cursor`.
 'use strict';
 
 const fs = require('fs');
@@ -47,11 +50,22 @@ function annotationId(diagnostic) {
   return typeof code === 'string' && code ? code : undefined;
 }
 
+/** Whether `folder` is `file` or holds it. */
+function holds(folder, file) {
+  return file === folder || file.startsWith(folder.endsWith(path.sep) ? folder : folder + path.sep);
+}
+
+/** Whether an argument of a command is the one naming its folder: `{root: <file URI>}`. */
+function isRootArgument(value) {
+  return !!value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 1 && typeof value.root === 'string';
+}
+
 /**
  * A LanguageClient without vscode-languageclient's ExecuteCommandFeature: that feature
  * registers each command of the server's executeCommandProvider as a VS Code command, which
- * fails for the second client of the same server ("command 'mesh.chat' already exists"). The
- * extension registers them once instead (activate).
+ * fails when anything registered the id before ("command 'mesh.chat' already exists", as with
+ * a client per folder). The extension registers them once instead (activate), each adding the
+ * folder it is for.
  */
 class MeshLanguageClient extends LanguageClient {
   registerFeature(feature) {
@@ -60,11 +74,12 @@ class MeshLanguageClient extends LanguageClient {
   }
 }
 
-/** One running `mesh lsp` and the decorations it draws. */
+/** The window's one running `mesh lsp` and the decorations it draws. */
 class Session {
-  /** @param {string} root the shared folder  @param {vscode.OutputChannel} output */
-  constructor(root, output) {
-    this.root = root;
+  /** @param {vscode.OutputChannel} output */
+  constructor(output) {
+    /** uri → whether mesh lsp was told of the document (didOpen) */
+    this.sent = new Map();
     /** @type {Map<string, {cursor: vscode.TextEditorDecorationType, selection: vscode.TextEditorDecorationType, name: string}>} */
     this.styles = new Map();
     /** uri → participants last received */
@@ -72,13 +87,29 @@ class Session {
     this.cursorTimer = undefined;
     this.lastCursor = '';
     const { command, env } = settings();
-    this.client = new MeshLanguageClient('mesh', `Mesh (${path.basename(root)})`, {
-      command, args: ['lsp'], options: { env, cwd: root },
+    const folders = vscode.workspace.workspaceFolders || [];
+    this.client = new MeshLanguageClient('mesh', 'Mesh', {
+      command, args: ['lsp'], options: { env, cwd: folders.length > 0 ? folders[0].uri.fsPath : undefined },
     }, {
-      documentSelector: [{ scheme: 'file', pattern: `${root.replace(/\\/g, '/')}/**/*` }],
-      workspaceFolder: { uri: vscode.Uri.file(root), name: path.basename(root), index: 0 },
+      // No `workspaceFolder`: the client sends every workspace folder in `initialize`, and each
+      // change of them. Which files are shared changes while it runs (a folder shared, joined or
+      // added) and a selector is fixed when the client starts: so every file, and the middleware
+      // tells mesh lsp only of those in a workspace folder or in a shared folder.
+      documentSelector: [{ scheme: 'file' }],
       outputChannel: output,
       middleware: {
+        didOpen: (document, next) => {
+          const owned = this.owns(document);
+          this.sent.set(document.uri.toString(), owned);
+          return owned ? next(document) : Promise.resolve();
+        },
+        didChange: (event, next) => (this.sent.get(event.document.uri.toString()) ? next(event) : Promise.resolve()),
+        didClose: (document, next) => {
+          const key = document.uri.toString();
+          const owned = this.sent.get(key);
+          this.sent.delete(key);
+          return owned ? next(document) : Promise.resolve();
+        },
         // The cursors are drawn as decorations (mesh/presence): mesh lsp's `‸Name` inlay
         // hints would show each of them a second time.
         provideInlayHints: async (document, viewPort, token, next) => {
@@ -86,7 +117,7 @@ class Session {
           return hints ? hints.filter((hint) => !isCursorHint(hint)) : hints;
         },
         provideCodeActions: async (document, range, context, token, next) =>
-          this.codeActions((await next(document, range, context, token)) || [], context),
+          this.codeActions(document, (await next(document, range, context, token)) || [], context),
       },
     });
   }
@@ -106,26 +137,36 @@ class Session {
     await this.client.stop();
   }
 
+  /** Whether mesh lsp serves `document`: a file in a workspace folder, or in a shared folder. */
   owns(document) {
-    return document.uri.scheme === 'file' && document.uri.fsPath.startsWith(this.root + path.sep);
+    if (!document || document.uri.scheme !== 'file') return false;
+    const file = document.uri.fsPath;
+    if ((vscode.workspace.workspaceFolders || []).some((folder) => holds(folder.uri.fsPath, file))) return true;
+    return !!sharedRoot(path.dirname(file));
+  }
+
+  /** The URI mesh lsp knows `document` by. */
+  uri(document) {
+    return this.client.code2ProtocolConverter.asUri(document.uri);
   }
 
   /**
-   * mesh lsp's code actions, made to work here: their Mesh commands go to this folder's
-   * client (through mesh.editor.run), resolving an annotation is a quick fix (older mesh lsp
+   * mesh lsp's code actions, made to work here: their Mesh commands go to the document's
+   * folder (through mesh.editor.run), resolving an annotation is a quick fix (older mesh lsp
    * sent it as source.mesh, which VS Code keeps out of the lightbulb), and each annotation
    * gets a "reply" quick fix, which asks for the text.
    */
-  codeActions(actions, context) {
+  codeActions(document, actions, context) {
     const diagnostics = context.diagnostics || [];
+    const uri = this.uri(document);
     const result = actions.map((action) => {
-      if (typeof action.command === 'string') return this.routed(action);   // a bare Command
+      if (typeof action.command === 'string') return this.routed(action, uri);   // a bare Command
       if (action.command && action.command.command === 'mesh.resolve') {
         const id = (action.command.arguments || [])[0];
         action.kind = vscode.CodeActionKind.QuickFix;
         action.diagnostics = diagnostics.filter((diagnostic) => annotationId(diagnostic) === id);
       }
-      action.command = this.routed(action.command);
+      action.command = this.routed(action.command, uri);
       return action;
     });
     for (const diagnostic of diagnostics) {
@@ -133,16 +174,17 @@ class Session {
       if (!id) continue;
       const reply = new vscode.CodeAction('Mesh: reply to this annotation…', vscode.CodeActionKind.QuickFix);
       reply.diagnostics = [diagnostic];
-      reply.command = { title: reply.title, command: 'mesh.editor.reply', arguments: [this.root, id] };
+      reply.command = { title: reply.title, command: 'mesh.editor.reply', arguments: [uri, id] };
       result.push(reply);
     }
     return result;
   }
 
-  /** A Mesh command of mesh lsp sent through mesh.editor.run to this folder's client. */
-  routed(command) {
+  /** A Mesh command of mesh lsp sent through mesh.editor.run, for the folder of `uri`. */
+  routed(command, uri) {
     if (!command || !SERVER_COMMANDS.includes(command.command)) return command;
-    return { title: command.title, command: 'mesh.editor.run', arguments: [this.root, command.command, ...(command.arguments || [])] };
+    const args = (command.arguments || []).filter((argument) => !isRootArgument(argument));
+    return { title: command.title, command: 'mesh.editor.run', arguments: [uri, command.command, ...args] };
   }
 
   /** The decoration types of one participant, created on first sight. */
@@ -222,7 +264,7 @@ class Session {
     this.cursorTimer = setTimeout(() => {
       this.cursorTimer = undefined;
       const current = vscode.window.activeTextEditor || editor;
-      if (!this.owns(current.document) || !this.client.isRunning()) return;
+      if (!this.sent.get(current.document.uri.toString()) || !this.client.isRunning()) return;
       const convert = this.client.code2ProtocolConverter;
       const params = {
         textDocument: { uri: convert.asUri(current.document.uri) },
@@ -235,9 +277,16 @@ class Session {
     }, settings().throttle);
   }
 
-  execute(command, args = []) {
-    return this.client.sendRequest('workspace/executeCommand', { command, arguments: args });
+  /**
+   * Runs a command of mesh lsp for the folder of `uri` (a document's or a folder's URI), named
+   * in a last argument `{root: uri}`, unless the arguments name one already (mesh lsp's code
+   * actions do, in a window of several folders).
+   */
+  execute(command, args = [], uri = undefined) {
+    const named = args.length > 0 && isRootArgument(args[args.length - 1]);
+    const routed = uri && !named ? [...args, { root: uri }] : args;
+    return this.client.sendRequest('workspace/executeCommand', { command, arguments: routed });
   }
 }
 
-module.exports = { Session, MeshLanguageClient, SERVER_COMMANDS, settings, sharedRoot, annotationId, isCursorHint };
+module.exports = { Session, MeshLanguageClient, SERVER_COMMANDS, settings, sharedRoot, annotationId, isCursorHint, isRootArgument, holds };

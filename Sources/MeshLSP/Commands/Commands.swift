@@ -39,6 +39,21 @@ enum Commands {
     /// Commands that wait on the network: answered in the background.
     static let network: Set<String> = ["mesh.share", "mesh.join", "mesh.invite"]
 
+    /// Commands whose first argument, a document URI, names the root they act on.
+    static let onDocument: Set<String> = ["mesh.undo", "mesh.redo", "mesh.annotate"]
+
+    /// `params` without a last argument `{"root": "<file URI>"}` (the folder, or a document in
+    /// it, whose shared root a command acts on when the editor has several: added by the code
+    /// actions then, and by the VS Code extension), and that URI.
+    static func withoutRootArgument(_ params: JSONValue) -> (params: JSONValue, root: String?) {
+        guard var arguments = params["arguments"]?.array, let last = arguments.last?.object,
+              last.count == 1, let root = last["root"]?.string, var object = params.object
+        else { return (params, nil) }
+        arguments.removeLast()
+        object["arguments"] = .array(arguments)
+        return (.object(object), root)
+    }
+
     /// Reads an `executeCommand`. A missing command, a missing or malformed argument and an
     /// unknown command are `invalidParams`; a command that needs the session while there is none
     /// (every one but `mesh.share` and `mesh.join`) fails before its arguments are read.
@@ -125,12 +140,17 @@ enum Commands {
     /// annotation is a `quickfix` tied to its diagnostic (VS Code shows quick fixes in the
     /// lightbulb and keeps `source.*` kinds out of it); the session-wide actions stay
     /// `source.mesh`, so VS Code does not light a bulb on every line for them (its "Source
-    /// Action…" menu lists them). Neovim, Helix and eglot list every kind alike.
-    static func codeActions(_ params: JSONValue, inSession: Bool, editorRoot: URL?, presence: Presence) -> JSONValue {
+    /// Action…" menu lists them). Neovim, Helix and eglot list every kind alike. With `target`
+    /// (the document's URI, when the editor has several roots) each command carries it as its
+    /// last argument, `{"root": target}`, so that it acts on the document's root.
+    static func codeActions(_ params: JSONValue, inSession: Bool, editorRoot: URL?, presence: Presence,
+                            target: String? = nil) -> JSONValue {
         func action(_ title: String, _ command: String, _ arguments: [JSONValue] = [], fixing diagnostic: JSONValue? = nil) -> JSONValue {
+            var routed = arguments
+            if let target { routed.append(["root": .string(target)]) }
             var object: [String: JSONValue] = [
                 "title": .string(title), "kind": "source.mesh",
-                "command": ["title": .string(title), "command": .string(command), "arguments": .array(arguments)],
+                "command": ["title": .string(title), "command": .string(command), "arguments": .array(routed)],
             ]
             if let diagnostic {
                 object["kind"] = "quickfix"

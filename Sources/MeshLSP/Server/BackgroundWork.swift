@@ -1,13 +1,16 @@
 import MeshClient
 import MeshProtocol
 
-/// The work a ``LanguageServer`` does besides answering the editor in order. Each part starts its
-/// own jobs here: the session link each connection (``SessionLink/run(receive:)``: sender,
+/// The work a ``LanguageServer`` does besides answering the editor in order: the server's own
+/// (the commands that wait on the network, and each shared root's task group) and each
+/// ``SharedRoot``'s, one `BackgroundWork` per root (``serve(_:)``). Each part starts its
+/// own jobs in its root's: the session link each connection (``SessionLink/run(receive:)``: sender,
 /// receiver, token renewal) and its reconnect delays, the document bridge its folder watcher, its
 /// delayed disk writes and the deletions it asks the server for, presence its coalesced redraws
-/// and cursor sends, and the dispatcher the commands that wait on the network. Every job runs as
-/// a child of ``LanguageServer/run(_:)``'s task group, so all of them end when serving ends; jobs
-/// started while nothing runs the group wait for it.
+/// and cursor sends; the dispatcher starts the commands that wait on the network in its own.
+/// Every job runs in ``LanguageServer/run(_:)``'s task group (a root's in that root's group, a
+/// child of it), so all of them end when serving ends, and a root's when the root is removed;
+/// jobs started while nothing runs the group wait for it.
 ///
 /// A job that has something for the server reports an ``Event`` to the ``Inbox`` it is given;
 /// the server handles it on its actor, in order with the editor's messages, and routes it to the
@@ -72,5 +75,16 @@ final class BackgroundWork: Sendable {
     /// No more jobs: the group's loop ends and what still runs is cancelled.
     func finish() {
         continuation.finish()
+    }
+
+    /// Runs the jobs in a task group of their own, each reporting to `inbox`, until ``finish()``
+    /// or until the calling task is cancelled; then cancels what still runs and returns once all
+    /// of it has ended. A ``SharedRoot``'s jobs run so, in one child task of the server's group.
+    func serve(_ inbox: Inbox) async {
+        let jobs = self.jobs
+        await withDiscardingTaskGroup { group in
+            for await job in jobs { group.addTask { await job(inbox) } }
+            group.cancelAll()
+        }
     }
 }

@@ -17,14 +17,18 @@ struct ClientFeatures: Sendable {
 }
 
 /// What `initialize` settled, fixed from then on: the position encoding, the client's features,
-/// the initialization options and the editor's root folder. ``LanguageServer`` makes each of its
-/// parts with it.
+/// the initialization options and the editor's folders. ``LanguageServer`` makes a
+/// ``SharedRoot`` with it for each folder (its `editorRoot` that root's folder).
 struct EditorSettings: Sendable {
     var encoding = PositionEncoding.utf16
     var client = ClientFeatures()
     var options = InitializationOptions()
-    /// The editor's root folder (the first workspace folder, else `rootUri`, else `rootPath`).
+    /// The editor's root folder (the first workspace folder, else `rootUri`, else `rootPath`);
+    /// in a ``SharedRoot``'s settings, that root's folder.
     var editorRoot: URL?
+    /// Every folder of the editor's workspace, in its order (each workspace folder once; else
+    /// `rootUri` or `rootPath`; empty when the editor named none): one ``SharedRoot`` each.
+    var editorFolders: [URL] = []
 
     /// Before `initialize`: nothing negotiated.
     init() {}
@@ -42,6 +46,7 @@ struct EditorSettings: Sendable {
                                                 strictApplyEdit: strictApplyEdit)
         options = request.initializationOptions ?? InitializationOptions()
         editorRoot = Self.rootFolder(request)
+        editorFolders = Self.folders(request)
     }
 
     /// The answer to `initialize`: the negotiated encoding and what `mesh lsp` provides.
@@ -55,6 +60,8 @@ struct EditorSettings: Sendable {
                 "hoverProvider": true,
                 "codeActionProvider": true,
                 "executeCommandProvider": ["commands": .array(Commands.all.map { .string($0) })],
+                // Several folders at once, each its own shared root; added and removed live.
+                "workspace": ["workspaceFolders": ["supported": true, "changeNotifications": true]],
                 // `mesh/exactChange` is taken (the editors/nvim plugin sends it only then).
                 "experimental": ["mesh": ["exactChanges": true]],
             ],
@@ -74,6 +81,16 @@ struct EditorSettings: Sendable {
         if let uri = params.rootUri, let url = fileURL(uri) { return url }
         if let path = params.rootPath, !path.isEmpty { return URL(fileURLWithPath: path, isDirectory: true) }
         return nil
+    }
+
+    /// Every workspace folder (`file:` URIs, each once, in order), else the root folder alone.
+    static func folders(_ params: InitializeParams) -> [URL] {
+        var folders: [URL] = []
+        for case let folder? in params.workspaceFolders ?? [] {
+            if let url = fileURL(folder.uri), !folders.contains(url) { folders.append(url) }
+        }
+        if folders.isEmpty, let root = rootFolder(params) { folders.append(root) }
+        return folders
     }
 
     /// A `file:` URI as a file URL (percent-decoded); nil for other schemes.

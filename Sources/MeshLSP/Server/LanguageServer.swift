@@ -9,8 +9,10 @@ import MeshProtocol
 /// annotations and chat with standard LSP features, and offers Mesh's commands.
 ///
 /// This actor is a dispatcher: it reads each message of the editor (and each ``BackgroundWork``
-/// event: a message from the Mesh server, a timer, a change on disk) into its typed form and
-/// routes it to the parts, which own their state and their tasks:
+/// event: a message from the Mesh server, a timer, a change on disk) into its typed form, finds
+/// the shared root it is about (``Roots``: the editor's workspace folders, each a ``SharedRoot``
+/// with its own session; a document goes to the root that holds it) and routes it to that
+/// root's parts, which own their state and their tasks:
 /// - ``SessionConnection`` — the session link: connecting, reconnecting, the token renewal;
 /// - ``DocumentBridge`` — editor buffers ↔ session documents, and the folder on disk;
 /// - ``Presence`` — the others' cursors, selections and annotations, our cursor, following;
@@ -23,7 +25,8 @@ import MeshProtocol
 /// of the parts; nothing here awaits the editor, so no reply can overtake a `didChange`, and an
 /// edit from the editor and one from the server are applied in the order they came. What runs
 /// beside that (each part's tasks, and the commands that wait on the network) is a
-/// ``BackgroundWork`` job in ``run(_:)``'s task group, and ends with it.
+/// ``BackgroundWork`` job in ``run(_:)``'s task group, and ends with it; a root's jobs run in a
+/// child group of the root's, which also ends when the root is removed.
 public actor LanguageServer {
     /// Sends a message to the editor.
     public typealias Send = @Sendable (JSONRPCMessage) -> Void
@@ -36,11 +39,11 @@ public actor LanguageServer {
     let environment: [String: String]
     let logger: Logger
     var phase = Phase.waitingForInitialize
-    /// Fixed by `initialize`, which makes the parts anew with it.
+    /// Fixed by `initialize`, which makes a root with it for each of the editor's folders.
     var settings = EditorSettings()
-    var session: SessionConnection
-    var bridge: DocumentBridge
-    var presence: Presence
+    /// The shared roots, each with its parts: made at `initialize`, added and removed by
+    /// `workspace/didChangeWorkspaceFolders`.
+    var roots = Roots()
     /// Requests the editor cancelled before we answered.
     var cancelled: Set<RequestID> = []
     /// Set by `exit`: the process exit code.
@@ -48,16 +51,10 @@ public actor LanguageServer {
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment,
                 logger: Logger = Logger(label: "mesh.lsp"), send: @escaping Send) {
-        let editor = EditorChannel(send)
-        let background = BackgroundWork()
-        let settings = EditorSettings()
-        self.editor = editor
-        self.background = background
+        editor = EditorChannel(send)
+        background = BackgroundWork()
         self.environment = environment
         self.logger = logger
-        session = SessionConnection(settings: settings, environment: environment, logger: logger, editor: editor, background: background)
-        bridge = DocumentBridge(settings: settings, editor: editor, background: background)
-        presence = Presence(settings: settings, editor: editor, background: background)
     }
 
     /// Serves one connection until the editor sends `exit` or closes the input; returns the
@@ -74,7 +71,9 @@ public actor LanguageServer {
     /// background work in a task group beside it; then disconnects, cancels what still runs and
     /// returns the exit code.
     public func run(_ incoming: AsyncStream<JSONRPCConnection.Incoming>) async -> Int32 {
-        let inbox = BackgroundWork.Inbox { event in await self.deliver(event) }
+        // The server's own jobs (the network commands, the roots' groups) report nothing: each
+        // root's jobs report to the root's inbox (``addRoot(_:)``).
+        let inbox = BackgroundWork.Inbox { _ in }
         await withDiscardingTaskGroup { group in
             group.addTask {
                 for await message in incoming {
@@ -146,34 +145,47 @@ public actor LanguageServer {
             return .null
         case "textDocument/completion":
             let request = TextDocumentPositionParams.decoded(from: params)
-            presence.noteCursor(request, in: bridge)
-            return bridge.completion(request)
+            return roots.update(documentRoot(params)) { root -> JSONValue in
+                root.presence.noteCursor(request, in: root.bridge)
+                return root.bridge.completion(request)
+            } ?? ["isIncomplete": false, "items": []]
         case "textDocument/inlayHint":
-            return presence.inlayHints(InlayHintParams.decoded(from: params), in: bridge)
+            guard let root = roots.root(documentRoot(params)) else { return [] }
+            return root.presence.inlayHints(InlayHintParams.decoded(from: params), in: root.bridge)
         case "textDocument/codeAction":
             let request = CodeActionParams.decoded(from: params)
-            presence.noteCursor(request.textDocument, position: nil, range: request.range, in: bridge)
-            return Commands.codeActions(params, inSession: session.port.isJoined, editorRoot: settings.editorRoot, presence: presence)
+            // With several roots, the actions name the document, so that each acts on its root.
+            let target = roots.count > 1 ? request.textDocument?.uri : nil
+            return roots.update(documentRoot(params)) { root -> JSONValue in
+                root.presence.noteCursor(request.textDocument, position: nil, range: request.range, in: root.bridge)
+                return Commands.codeActions(params, inSession: root.session.port.isJoined, editorRoot: root.folder,
+                                            presence: root.presence, target: target)
+            } ?? []
         case "textDocument/hover", "textDocument/signatureHelp", "textDocument/documentHighlight":
             // Signature help and document highlights are not advertised: a provider that always
             // answers null could hide a real language server's answers in editors that take a
             // feature from the first server offering it, and the typing that triggers signature
             // help already gives the cursor. A client that sends them anyway gets null, and its
             // position is taken as the cursor, as a hover's is.
-            presence.noteCursor(TextDocumentPositionParams.decoded(from: params), in: bridge)
+            roots.update(documentRoot(params)) { root in
+                root.presence.noteCursor(TextDocumentPositionParams.decoded(from: params), in: root.bridge)
+            }
             return .null
         case "workspace/executeCommand": return try await executeCommand(params)
         default: throw ResponseError.methodNotFound(method)
         }
     }
 
-    /// `initialize`: settles the encoding and the client's features, and makes the parts with them.
+    /// `initialize`: settles the encoding and the client's features, and makes a root with them
+    /// for each of the editor's folders (one without a folder when it named none).
     private func initialize(_ request: InitializeParams) throws -> JSONValue {
         guard phase == .waitingForInitialize else { throw ResponseError.invalidRequest("initialize was already received") }
         settings = EditorSettings(request)
-        session = SessionConnection(settings: settings, environment: environment, logger: logger, editor: editor, background: background)
-        bridge = DocumentBridge(settings: settings, editor: editor, background: background)
-        presence = Presence(settings: settings, editor: editor, background: background)
+        if settings.editorFolders.isEmpty {
+            addRoot(nil)
+        } else {
+            for folder in settings.editorFolders { addRoot(folder) }
+        }
         phase = .running
         return settings.initializeResult
     }
@@ -184,22 +196,24 @@ public actor LanguageServer {
             return
         }
         guard phase == .running else { return }   // notifications before initialize are dropped
-        let port = session.port
         switch method {
-        case "initialized": startSession()
+        case "initialized": for id in roots.ids { startSession(id) }
         case "$/cancelRequest":
             if let id = params["id"].flatMap(RequestID.init) { cancelled.insert(id) }
         case "textDocument/didOpen":
-            bridging { $0.didOpen(DidOpenTextDocumentParams.decoded(from: params), session: port) }
+            bridgingDocument(params) { $0.didOpen(DidOpenTextDocumentParams.decoded(from: params), session: $1) }
         case "textDocument/didChange":
-            bridging { $0.didChange(DidChangeTextDocumentParams.decoded(from: params), session: port) }
+            bridgingDocument(params) { $0.didChange(DidChangeTextDocumentParams.decoded(from: params), session: $1) }
         case "textDocument/didClose":
-            bridging { $0.didClose(DidCloseTextDocumentParams.decoded(from: params)) }
+            bridgingDocument(params) { bridge, _ in bridge.didClose(DidCloseTextDocumentParams.decoded(from: params)) }
         case "mesh/exactChange":
-            bridging { $0.exactChanges(ExactChangeParams.decoded(from: params)) }
+            bridgingDocument(params) { bridge, _ in bridge.exactChanges(ExactChangeParams.decoded(from: params)) }
         case "textDocument/didSave": break   // the session, not the disk, is the truth
-        case "mesh/cursor": presence.meshCursor(MeshCursorParams.decoded(from: params), in: bridge)
-        case "workspace/didChangeWorkspaceFolders", "workspace/didChangeConfiguration", "$/setTrace":
+        case "mesh/cursor":
+            roots.update(documentRoot(params)) { root in root.presence.meshCursor(MeshCursorParams.decoded(from: params), in: root.bridge) }
+        case "workspace/didChangeWorkspaceFolders":
+            workspaceFoldersChanged(DidChangeWorkspaceFoldersParams.decoded(from: params))
+        case "workspace/didChangeConfiguration", "$/setTrace":
             break
         default:
             break   // unknown notifications are ignored, as LSP asks
@@ -213,27 +227,34 @@ public actor LanguageServer {
         case let .success(value): applied = (try? value.decode(ApplyWorkspaceEditResult.self))?.applied ?? false
         case .failure: applied = false
         }
-        let port = session.port
-        bridging { $0.applyEditAnswered(uri: uri, syncID: syncID, applied: applied, session: port) }
+        roots.update(roots.route(uri)) { root in
+            let port = root.session.port
+            root.bridging { $0.applyEditAnswered(uri: uri, syncID: syncID, applied: applied, session: port) }
+        }
     }
 
     // MARK: Between the parts
 
-    /// Runs one step of the document bridge, then moves presence through what the step changed,
-    /// in order: nothing positioned in a document misses an edit of it.
-    func bridging<T>(_ step: (inout DocumentBridge) throws -> T) rethrows -> T {
-        defer {
-            for change in bridge.takeChanges() { presence.documentChanged(change) }
+    /// The root of the document a message's params name (`textDocument.uri`): see ``Roots/route(_:fallback:)``.
+    func documentRoot(_ params: JSONValue) -> SharedRoot.ID? {
+        roots.route(params["textDocument"]?["uri"]?.string)
+    }
+
+    /// Runs one step of the document bridge of the root of the document `params` name (then its
+    /// presence moves through what the step changed: ``SharedRoot/bridging(_:)``), with its session.
+    private func bridgingDocument(_ params: JSONValue, _ step: (inout DocumentBridge, SessionPort) -> Void) {
+        roots.update(documentRoot(params)) { root in
+            let port = root.session.port
+            root.bridging { step(&$0, port) }
         }
-        return try step(&bridge)
     }
 
     /// Checks of what goes out to the editor (`EditorRequestTests`).
     func refreshInlayHints() {
-        presence.refreshInlayHints()
+        for root in roots.all { root.presence.refreshInlayHints() }
     }
 
     func sendApplyEdit(uri: String, _ outgoing: EditorSync.Outgoing) {
-        bridge.sendApplyEdit(uri: uri, outgoing)
+        roots.root(roots.route(uri))?.bridge.sendApplyEdit(uri: uri, outgoing)
     }
 }

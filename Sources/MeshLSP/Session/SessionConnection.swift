@@ -11,7 +11,7 @@ import MeshProtocol
 /// group: each connection's job (``SessionLink/run(receive:)``: the sender, the receive loop
 /// and the token renewal, all ending with the connection, which ``detach()`` closes) and the
 /// reconnect delays. Connecting itself awaits the network on the server's actor
-/// (``LanguageServer/connect(server:session:)``), between ``connecting(server:session:)`` and
+/// (``LanguageServer/connect(_:server:session:)``), between ``connecting(server:session:)`` and
 /// ``connected(_:)``.
 struct SessionConnection {
     /// How to log in; taken along by work on the network.
