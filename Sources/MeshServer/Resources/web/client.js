@@ -10,6 +10,22 @@
 import { TextOperation, replacementBetween, documentHash, wellFormed, cpLength } from './ot.js';
 import { OTClient } from './otclient.js';
 
+/** Schedules the renewal of `owner`'s socket lease with a fresh ticket a quarter of the remaining
+ *  time (5 s to 2 minutes) before `expiresAt` (seconds since 1970), as `mesh lsp` renews with
+ *  tokens; `send(ticket)` sends `auth {ticket}`. `owner` (the `/v1/ws` and the `/v1/debug`
+ *  connections) has `timers`, `now()`, `getTicket()` and `renewTimer`. When no ticket can be
+ *  had, the lease runs out and the server closes: the owner reconnects or says so. */
+export function scheduleTicketRenewal(owner, expiresAt, send) {
+  owner.timers.clearTimeout(owner.renewTimer);
+  const remaining = expiresAt * 1000 - owner.now();
+  const margin = Math.min(120000, Math.max(5000, remaining / 4));
+  owner.renewTimer = owner.timers.setTimeout(async () => {
+    let ticket;
+    try { ticket = await owner.getTicket(); } catch { return; }
+    send(ticket);
+  }, Math.max(0, remaining - margin));
+}
+
 export const PROTOCOL = 1;
 export const CLIENT_NAME = 'mesh-web/0.1';
 
@@ -569,20 +585,9 @@ export class SessionClient extends Emitter {
     }
   }
 
-  /** Renews the socket's lease with a fresh ticket a quarter of the remaining time (5 s to
-   *  2 minutes) before it runs out, as `mesh lsp` does with tokens. */
+  /** Renews the socket's lease with a fresh ticket before it runs out (``scheduleTicketRenewal``). */
   scheduleRenewal(expiresAt) {
-    this.timers.clearTimeout(this.renewTimer);
-    const remaining = expiresAt * 1000 - this.now();
-    const margin = Math.min(120000, Math.max(5000, remaining / 4));
-    this.renewTimer = this.timers.setTimeout(async () => {
-      try {
-        const ticket = await this.getTicket();
-        this.send({ type: 'auth', ticket });
-      } catch {
-        // The lease runs out; the server closes and we reconnect (with a login if needed).
-      }
-    }, Math.max(0, remaining - margin));
+    scheduleTicketRenewal(this, expiresAt, (ticket) => this.send({ type: 'auth', ticket }));
   }
 
   notePresence(message) {

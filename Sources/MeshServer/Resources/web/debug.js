@@ -8,7 +8,7 @@
 // their responses, events, breakpoints per file, what the program is doing. `DebugConnection`
 // is the socket (hello with a ticket, welcome, lease renewal with `auth {ticket}`). Nothing here
 // touches the DOM.
-import { Emitter, canEdit, leniently } from './client.js';
+import { Emitter, canEdit, leniently, scheduleTicketRenewal } from './client.js';
 
 export const DEBUG_ROOT = '/workspace';
 
@@ -444,17 +444,9 @@ export class DebugConnection {
   }
 
   scheduleRenewal(expiresAt) {
-    this.timers.clearTimeout(this.renewTimer);
-    const remaining = expiresAt * 1000 - this.now();
-    const margin = Math.min(120000, Math.max(5000, remaining / 4));
-    this.renewTimer = this.timers.setTimeout(async () => {
-      try {
-        const ticket = await this.getTicket();
-        if (this.socket?.readyState === 1) this.socket.send(JSON.stringify({ type: 'auth', ticket }));
-      } catch {
-        // The lease runs out and the server closes: the panel says so.
-      }
-    }, Math.max(0, remaining - margin));
+    scheduleTicketRenewal(this, expiresAt, (ticket) => {
+      if (this.socket?.readyState === 1) this.socket.send(JSON.stringify({ type: 'auth', ticket }));
+    });
   }
 
   close() {
