@@ -679,10 +679,15 @@ class Layout:
         buffer's `a` (--known-bugs, plain Neovim's documented limit)."""
         before = self.converge_main()
         if "func main" not in before:
-            # The tokens of the checks before may have landed inside `func main`: a line of its
-            # own for this check (taken out again with Bob's token at the end).
-            self.a.lua("vim.api.nvim_buf_set_lines(0, -1, -1, true, { 'func main2() {}' })")
-            before = self.converge_main(what="a line with func main for the ambiguous undo")
+            # The tokens of the checks before landed inside `func main`: Bob takes them out of
+            # that line (an edit inside the line, as typing is; Bob's, so that it is not in
+            # Ann's undo history, where it would be one step with her typing below).
+            lines = before.split("\n")
+            row = next(i for i, line in enumerate(lines) if re.sub(r"<[a-z0-9]+>", "", line) == "func main() {")
+            self.b.lua("local row = ... local line = vim.api.nvim_buf_get_lines(0, row, row + 1, true)[1] "
+                       "vim.api.nvim_buf_set_text(0, row, 0, row, #line, { 'func main() {' })", row)
+            lines[row] = "func main() {"
+            before = self.converge_main("\n".join(lines), what="the tokens out of `func main` for the ambiguous undo")
         # The first `func main` of the text, wherever tokens before it on its line put it.
         lines = before.split("\n")
         row = next(i for i, line in enumerate(lines) if "func main" in line)
