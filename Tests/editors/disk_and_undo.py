@@ -716,6 +716,19 @@ class Layout:
         except Failure as error:
             return [f"ambiguous: {error}"]
 
+    def check_append_at_end(self) -> list[str]:
+        """Ann appends a line after the last line of main.go (`nvim_buf_set_lines(0, -1, -1, …)`)
+        while Bob has it open: the line must be there once, in both buffers and on the server."""
+        before = self.converge_main()
+        self.a.lua("vim.api.nvim_buf_set_lines(0, -1, -1, true, { 'func appended() {}' })")
+        expected = before + "func appended() {}\n" if before.endswith("\n") else before + "\nfunc appended() {}"
+        try:
+            self.converge_main(expected, timeout=10, what="the appended line once everywhere")
+            log(f"[{self.name}] append-at-end: the line once everywhere")
+            return []
+        except Failure as error:
+            return [f"append-at-end: {str(error)[:600]}"]
+
     def run(self) -> None:
         self.setup()
         # A tool's change made before the editors started, or as they attach, and a tool writing
@@ -731,6 +744,9 @@ class Layout:
             # Fixed with the plugin (mesh/exactChange), checked on every run below; a known limit
             # of plain Neovim.
             problems = [] if self.a.plugin else self.check_ambiguous_undo()
+            # Open bug (docs/editors.md, Neovim): a line appended after the last line through the
+            # API is repeated without end.
+            problems += self.check_append_at_end()
             if problems:
                 raise Failure("known bugs:\n  " + "\n  ".join(problems))
             return
