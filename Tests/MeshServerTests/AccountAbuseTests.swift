@@ -74,7 +74,10 @@ import Testing
             }
             func median(_ email: String) -> Double { let t = times[email]!.sorted(); return t[t.count / 2] }
             let known = median(ada.email), unknown = median(nobody)
-            #expect(unknown > known * 0.5, "unknown email \(unknown * 1000) ms, wrong password \(known * 1000) ms")
+            // Without the dummy hash an unknown email answers in well under a tenth of a bcrypt; under
+            // the parallel suites' load the medians still differ by up to half (0.43 against
+            // 0.50 s seen once in CI), so the bound is a third.
+            #expect(unknown > known / 3, "unknown email \(unknown * 1000) ms, wrong password \(known * 1000) ms")
         }
     }
 
