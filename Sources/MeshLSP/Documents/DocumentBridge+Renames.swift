@@ -96,8 +96,11 @@ extension DocumentBridge {
                 if manager.fileExists(atPath: source.path) == false { setOnDisk(to, known) }
             } else if let data = try? Data(contentsOf: source), let known, data == Data(known.utf8) {
                 do {
-                    try manager.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-                    try manager.moveItem(at: source, to: target)
+                    // Through WorkspaceWriter, as every write of a session's path: a rename sent
+                    // by a peer must not reach a protected name or pass a symbolic link out of
+                    // the folder.
+                    try WorkspaceWriter.write(data, to: safeTo, in: root)
+                    try manager.removeItem(at: source)
                     setOnDisk(to, known)
                 } catch {
                     editor.log("Mesh: could not move \(from) to \(to) on disk: \(error)", type: 2)
