@@ -196,17 +196,17 @@ extension LanguageServerTests {
         (0..<UInt32(count)).compactMap { Unicode.Scalar(first + $0).map { String(Character($0)) } }
     }
 
-    /// Types `keys` into `editor` a key at a time, in bursts of one to four at a random place
-    /// with short pauses, so that the other side's edits arrive in between.
-    static func typeKeys(_ keys: [String], into editor: ScriptedEditor, seed: UInt64) async {
+    /// Types `keys` into `editor` a key at a time, in bursts of one to `burst` at a random place
+    /// with pauses of up to `pause` ms, so that the other side's edits arrive in between.
+    static func typeKeys(_ keys: [String], into editor: ScriptedEditor, seed: UInt64, burst: Int = 4, pause: Int = 4) async {
         var rng = SeededRandom(seed: seed)
         var next = 0
         while next < keys.count {
             editor.moveCursor(to: rng.int(0...editor.currentText.unicodeScalars.count))
-            for _ in 0..<rng.int(1...4) where next < keys.count {
+            for _ in 0..<rng.int(1...burst) where next < keys.count {
                 editor.typeKey(keys[next])
                 next += 1
-                try? await Task.sleep(for: .milliseconds(rng.int(0...4)))
+                try? await Task.sleep(for: .milliseconds(rng.int(0...pause)))
             }
         }
     }

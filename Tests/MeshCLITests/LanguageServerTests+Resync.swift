@@ -36,8 +36,8 @@ extension LanguageServerTests {
                     """)
             }
         }
-        async let annTyping: Void = Self.typeKeysSlowly(annKeys, into: a, seed: seed)
-        await Self.typeKeysSlowly(bobKeys, into: b, seed: seed &+ 1)
+        async let annTyping: Void = Self.typeKeys(annKeys, into: a, seed: seed, burst: 1, pause: 40)
+        await Self.typeKeys(bobKeys, into: b, seed: seed &+ 1, burst: 1, pause: 40)
         await annTyping
         await cuts.value
         try await eventually("both editors and the session agree (seed \(seed))", timeout: .seconds(60)) {
@@ -53,15 +53,5 @@ extension LanguageServerTests {
         b.finish()
         #expect(await Self.exitCode(of: servingA, within: .seconds(20)) != nil)
         #expect(await Self.exitCode(of: servingB, within: .seconds(20)) != nil)
-    }
-
-    /// As ``typeKeys(_:into:seed:)``, with pauses of up to 40 ms.
-    static func typeKeysSlowly(_ keys: [String], into editor: ScriptedEditor, seed: UInt64) async {
-        var rng = SeededRandom(seed: seed)
-        for key in keys {
-            editor.moveCursor(to: rng.int(0...editor.currentText.unicodeScalars.count))
-            editor.typeKey(key)
-            try? await Task.sleep(for: .milliseconds(rng.int(0...40)))
-        }
     }
 }
