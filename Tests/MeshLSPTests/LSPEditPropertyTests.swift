@@ -76,4 +76,31 @@ import Testing
         #expect(edits == [LSPTextEdit(range: LSPRange(start: .init(line: 0, character: 1), end: .init(line: 1, character: 0)),
                                       newText: "\rx\n")])
     }
+
+    /// Neovim's `apply_text_edits` turns an edit at the position after the final line break
+    /// into whole lines, or clamps it and deletes the last line: edits that reach the end of a
+    /// text ending with a line break are made before that line break instead, with the same
+    /// result (the append-at-end bug of issue 13).
+    @Test func editsAtTheEndStayBeforeTheFinalLineBreak() throws {
+        func edits(_ text: String, _ op: TextOperation) throws -> [LSPTextEdit] {
+            let edits = op.textEdits(in: TextBuffer(text), encoding: .utf16)
+            #expect(NaiveText(text).applying(edits, .utf16) == (try op.apply(to: text)))
+            return edits
+        }
+        func edit(_ l1: Int, _ c1: Int, _ l2: Int, _ c2: Int, _ text: String) -> LSPTextEdit {
+            LSPTextEdit(range: LSPRange(start: .init(line: l1, character: c1), end: .init(line: l2, character: c2)), newText: text)
+        }
+        // A line appended after the last one.
+        #expect(try edits("a\nbc\n", .replacing(5..<5, with: "x()\n", in: 5)) == [edit(1, 2, 1, 2, "\nx()")])
+        #expect(try edits("a\r\nbc\r\n", .replacing(7..<7, with: "x\r\n", in: 7)) == [edit(1, 2, 1, 2, "\r\nx")])
+        // The last line deleted.
+        #expect(try edits("a\nbc\n", .replacing(2..<5, with: "", in: 5)) == [edit(0, 1, 1, 2, "")])
+        // The last line replaced.
+        #expect(try edits("a\nbc\n", .replacing(2..<5, with: "d\n", in: 5)) == [edit(1, 0, 1, 2, "d")])
+        // Text without a final line break after the edit, or none at all: as it was.
+        #expect(try edits("a\nbc\n", .replacing(5..<5, with: "x", in: 5)) == [edit(2, 0, 2, 0, "x")])
+        #expect(try edits("a\nbc", .replacing(4..<4, with: "x\n", in: 4)) == [edit(1, 2, 1, 2, "x\n")])
+        // Everything deleted: nothing before it to move to.
+        #expect(try edits("a\n", .replacing(0..<2, with: "", in: 2)) == [edit(0, 0, 1, 0, "")])
+    }
 }

@@ -223,9 +223,16 @@ public struct EditorSync: Sendable {
             return nil
         }
         let replacements = queued.replacements(in: editor)
-        let edits = replacements.map { $0.textEdit(in: editor, encoding: encoding) }
+        var edits = replacements.map { $0.textEdit(in: editor, encoding: encoding) }
+        var waypoints: [TextBuffer] = []
+        if !traits.answersTruthfully {
+            // Sealed (see ``seal``): Neovim applies the empty edit at the start, first in the
+            // list, last of all, and reports it as a change that changes nothing.
+            edits.insert(Self.seal, at: 0)
+            waypoints = Self.waypoints(editor, replacements) + [expected]
+        }
         let edit = InflightEdit(id: nextID, kind: .edit, base: editor, version: editorVersion, operation: queued,
-                                expected: expected, waypoints: traits.answersTruthfully ? [] : Self.waypoints(editor, replacements),
+                                expected: expected, waypoints: waypoints,
                                 unversioned: traits.versionedEdits ? nil : .init(edits: edits, encoding: encoding))
         let outgoing = Outgoing(id: nextID, version: editorVersion, edits: edits)
         inflight = edit
@@ -239,13 +246,20 @@ public struct EditorSync: Sendable {
     private mutating func sendProbe() -> Outgoing? {
         guard !probedSinceLastChange else { return nil }
         probedSinceLastChange = true
-        let start = LSPPosition(line: 0, character: 0)
         inflight = InflightEdit(id: nextID, kind: .probe, base: editor, version: editorVersion,
                                 operation: .identity(length: editor.count), expected: editor, waypoints: [])
         defer { nextID += 1 }
-        return Outgoing(id: nextID, version: editorVersion,
-                        edits: [LSPTextEdit(range: LSPRange(start: start, end: start), newText: "")])
+        return Outgoing(id: nextID, version: editorVersion, edits: [Self.seal])
     }
+
+    /// An empty edit at the start of the text. Ending every edit for Neovim's built-in handler
+    /// (which answers `applied: true` also for an edit it skipped), it makes the echo end in a
+    /// change that changes nothing, which typing does not make: without it, a user who typed
+    /// the very text of the edit they were sent (two people pressing Enter at the end of one
+    /// line, or typing the same `<n` at one place) had their keys taken for the skipped
+    /// edit's echo, and lost.
+    static let seal = LSPTextEdit(range: LSPRange(start: LSPPosition(line: 0, character: 0),
+                                                  end: LSPPosition(line: 0, character: 0)), newText: "")
 
     /// The texts an editor passes through applying `replacements` one at a time from the last
     /// (as Neovim does), the last of them the edit's result.

@@ -69,7 +69,8 @@ struct InflightEdit: Sendable {
     let expected: TextBuffer
     let operation: TextOperation
     /// For an editor applying the edits one by one from the last (Neovim): the texts it
-    /// passes through, ending with `expected`.
+    /// passes through, ending with `expected` twice (the second after the empty edit that
+    /// seals the list, ``EditorSync/seal``).
     let waypoints: [TextBuffer]
     /// For an unversioned edit: the edits as sent (nil for a versioned edit).
     let unversioned: Unversioned?
@@ -148,12 +149,13 @@ struct InflightEdit: Sendable {
     /// - An editor that answers truthfully settles it with its answer; after `applied: true`
     ///   the echo is the changes up to the first text equal to `expected`.
     /// - Neovim's answer says nothing. It applies an edit only to `base` and reports the edits
-    ///   of a list one by one (several `didChange`s at debounce 0), so the echo is the first
-    ///   changes, passing through `waypoints` (or jumping to `expected` at once); a change off
-    ///   that path is typing, and so is
-    ///   everything when the path ended short of `expected` once a `didChange` came after the
-    ///   answer (by then Neovim has reported the whole echo: at debounce 0 before answering,
-    ///   otherwise in the first `didChange` after).
+    ///   of a list one by one (several `didChange`s at debounce 0), so the echo is exactly the
+    ///   first `waypoints.count` changes, passing through `waypoints` and ending with the seal's
+    ///   change that changes nothing; a change off that path is typing, and so is everything
+    ///   when the path ended short once a `didChange` came after the answer (by then Neovim
+    ///   has reported the whole echo: at debounce 0 before answering, otherwise in the first
+    ///   `didChange` after). Typing that makes the edit's very text is not its echo: it makes
+    ///   no empty change after it.
     /// - A probe is settled by any change at a version the editor checks.
     /// - An unversioned edit is settled by the answer (only truthful clients are sent one):
     ///   after `applied: true`, the echo is the first run of changes of one `didChange` that
@@ -189,8 +191,9 @@ struct InflightEdit: Sendable {
             case nil: return .wait
             }
         case .edit:
-            if let echoLength, offPathAt.map({ $0 >= echoLength }) ?? true { return .applied(echoLength: echoLength) }
-            if offPathAt != nil { return .refused }
+            let path = waypoints.count
+            if let offPathAt, offPathAt <= path { return .refused }
+            if steps.count >= path { return .applied(echoLength: path) }
             return answer != nil && changedSinceAnswer ? .refused : .wait
         }
     }

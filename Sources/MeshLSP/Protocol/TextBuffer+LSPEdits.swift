@@ -98,7 +98,41 @@ extension TextOperation {
             }
         }
         flush()
+        if let last = replacements.last, let kept = last.keepingFinalLineBreak(of: base, after: replacements.dropLast().last?.end) {
+            replacements[replacements.count - 1] = kept
+        }
         return replacements
+    }
+}
+
+extension TextReplacement {
+    /// The same change, made before the text's final line break rather than across or after
+    /// it, when there is one: a replacement reaching the end of a text that ends with a line
+    /// break, whose new text is empty or ends with that line break too. Editors disagree about
+    /// the position after the last line break: Neovim's `apply_text_edits` turns an edit there
+    /// into whole lines (`nvim_buf_set_lines`) or clamps it and then deletes the buffer's last
+    /// line, so a line appended at the end came out with an extra line, never matched the
+    /// edit, and was sent again forever. The text the edit makes is the same either way.
+    /// `previousEnd` is where the replacement before this one ends (they may not touch).
+    func keepingFinalLineBreak(of base: TextBuffer, after previousEnd: Int?) -> TextReplacement? {
+        let count = base.count
+        guard end == count, count > 0 else { return nil }
+        let breakLength = count >= 2 && base.text(in: (count - 2)..<count) == "\r\n" ? 2 : base.scalar(at: count - 1) == "\n" ? 1 : 0
+        guard breakLength > 0 else { return nil }
+        let lineBreak = Array(base.text(in: (count - breakLength)..<count).unicodeScalars)
+        let newScalars = Array(text.unicodeScalars)
+        guard newScalars.isEmpty || newScalars.suffix(breakLength).elementsEqual(lineBreak) else { return nil }
+        let trimmed = String(String.UnicodeScalarView(newScalars.dropLast(newScalars.isEmpty ? 0 : breakLength)))
+        if !newScalars.isEmpty, start <= count - breakLength {
+            // Replaced lines, the last line break included: replace them without it.
+            return TextReplacement(start: start, end: count - breakLength, text: trimmed)
+        }
+        // Inserted or deleted after a line break: do it before that line break instead.
+        let earlier = start - breakLength
+        guard earlier >= 0, previousEnd.map({ $0 < earlier }) ?? true, !base.splitsLineBreak(at: earlier),
+              base.text(in: earlier..<start) == String(String.UnicodeScalarView(lineBreak)) else { return nil }
+        return TextReplacement(start: earlier, end: count - breakLength,
+                               text: newScalars.isEmpty ? "" : String(String.UnicodeScalarView(lineBreak)) + trimmed)
     }
 }
 

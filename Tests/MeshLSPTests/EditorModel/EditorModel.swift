@@ -103,8 +103,9 @@ struct EditorModel {
     /// The user types the next key of the token they are typing (`typing`), at its cursor.
     mutating func typeNextKey(rng: inout SeededRandom) {
         guard let typing, var key = typing.rest.first.map(String.init) else { self.typing = nil; return }
-        // The first key with the author's letter: two typists' first keys are never the same
-        // text, which Neovim's built-in handler could not tell from an edit's echo.
+        // The first key with the author's letter: typed alone, a `<` before another token's `<`
+        // would be reported rotated by Neovim (a limit of its reports, docs/architecture.md).
+        // Typing the very text of a remote edit is NeovimSealTests' subject.
         if key == "<", let letter = typing.rest.dropFirst().first { key.append(letter) }
         self.typing = nil
         userEdit(typing.cursor..<typing.cursor, key, rng: &rng)
@@ -133,9 +134,10 @@ struct EditorModel {
             return
         }
         // Ranges are resolved against the text the edit names, then applied from the last.
-        let edits = request.edits.map { (start: text.offset(at: $0.range.start, encoding: encoding),
-                                         end: text.offset(at: $0.range.end, encoding: encoding), text: $0.newText) }
-        let descending = edits.sorted { $0.start > $1.start }
+        let edits = request.edits.enumerated().map { (index: $0.offset, start: text.offset(at: $0.element.range.start, encoding: encoding),
+                                                      end: text.offset(at: $0.element.range.end, encoding: encoding), text: $0.element.newText) }
+        // As Neovim sorts them: from the last start, and at one start from the last in the list.
+        let descending = edits.sorted { ($0.start, $0.index) > ($1.start, $1.index) }
         switch kind {
         case .neovimUndebounced, .neovimDebounced, .pluginUndebounced, .pluginDebounced:
             // One nvim_buf_set_text per edit, each a change of its own (an empty edit too).
