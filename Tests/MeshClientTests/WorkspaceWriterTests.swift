@@ -60,6 +60,62 @@ import MeshClient
         #expect(try String(contentsOf: target, encoding: .utf8) == "mine")
     }
 
+    /// Attack: a peer renames a document into a folder that is a symbolic link on my disk
+    /// (`docs` → a folder outside the workspace), so that `mesh lsp`, moving the file after the
+    /// session's rename (`DocumentBridge.moveDocument`, through ``WorkspaceWriter/move(_:from:to:in:)``),
+    /// would write it out of the folder. Refused, wherever the link is on the way or if the new
+    /// name is a link itself: nothing lands outside, the file stays where it was, and the error
+    /// (shown to the user by `moveDocument`) names the link.
+    @Test func aPeerRenameIntoASymlinkedFolderIsRefused() throws {
+        let root = try temporaryFolder(), outside = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: root); try? FileManager.default.removeItem(at: outside) }
+        let link = root.appendingPathComponent("docs")
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: outside)
+        let fileLink = root.appendingPathComponent("notes.md")
+        let target = outside.appendingPathComponent("bashrc")
+        try Data("mine".utf8).write(to: target)
+        try FileManager.default.createSymbolicLink(at: fileLink, withDestinationURL: target)
+        try WorkspaceWriter.write(Data("shared".utf8), to: "notes.txt", in: root)
+
+        for (to, through) in [("docs/notes.txt", link), ("docs/sub/deeper/notes.txt", link), ("notes.md", fileLink)] {
+            do {
+                try WorkspaceWriter.move(Data("shared".utf8), from: "notes.txt", to: to, in: root)
+                Issue.record("the rename to \(to) was moved through a symbolic link")
+            } catch let error as WorkspaceError {
+                #expect(error.description.contains("\(through.path) is a symbolic link"), "\(to): \(error)")
+            }
+            #expect(try FileManager.default.contentsOfDirectory(atPath: outside.path) == ["bashrc"], "\(to): nothing landed outside")
+            #expect(try String(contentsOf: target, encoding: .utf8) == "mine", "\(to): the linked file keeps its text")
+            #expect(try String(contentsOf: root.appendingPathComponent("notes.txt"), encoding: .utf8) == "shared",
+                    "\(to): the file stays where it was")
+        }
+    }
+
+    /// The other way: a document in a linked folder renamed out of it is not moved either (the
+    /// file read and removed would be outside the workspace).
+    @Test func aPeerRenameOutOfASymlinkedFolderIsRefused() throws {
+        let root = try temporaryFolder(), outside = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: root); try? FileManager.default.removeItem(at: outside) }
+        let link = root.appendingPathComponent("docs")
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: outside)
+        try Data("theirs".utf8).write(to: outside.appendingPathComponent("notes.txt"))
+        #expect(throws: WorkspaceError.self) {
+            try WorkspaceWriter.move(Data("theirs".utf8), from: "docs/notes.txt", to: "notes.txt", in: root)
+        }
+        #expect(try String(contentsOf: outside.appendingPathComponent("notes.txt"), encoding: .utf8) == "theirs")
+        #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("notes.txt").path), "nothing written")
+    }
+
+    /// With no link on the way, the rename moves the file, into a new folder if need be.
+    @Test func aPeerRenameMovesTheFile() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        try WorkspaceWriter.write(Data("shared".utf8), to: "notes.txt", in: root)
+        try WorkspaceWriter.move(Data("shared".utf8), from: "notes.txt", to: "docs/notes.txt", in: root)
+        #expect(try String(contentsOf: root.appendingPathComponent("docs/notes.txt"), encoding: .utf8) == "shared")
+        #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("notes.txt").path))
+    }
+
     /// The scanner behind `mesh share` does not upload folders that alias protected names either.
     @Test func sharingSkipsAliasesOfProtectedFolders() throws {
         let root = try temporaryFolder()

@@ -85,6 +85,29 @@ public enum WorkspaceWriter {
         try data.write(to: directory, options: .atomic)
     }
 
+    /// Moves the file `root/from` to `root/to`, for a rename made in the session (`mesh lsp`'s
+    /// `DocumentBridge.moveDocument`): `data`, what was read at `from`, is written to `to` by
+    /// ``write(_:to:in:)``, with all its refusals, and only then is `from` removed. Neither path
+    /// may pass through a symbolic link (nor end at one): refused, nothing is written and `from` stays.
+    /// - Throws: ``WorkspaceError`` when refused; file system errors otherwise.
+    public static func move(_ data: Data, from: String, to: String, in root: URL) throws {
+        if let link = symbolicLink(on: from, in: root) {
+            throw WorkspaceError("refusing to move \(String(reflecting: from)): \(link.path) is a symbolic link")
+        }
+        try write(data, to: to, in: root)
+        try FileManager.default.removeItem(at: root.appendingPathComponent(from))
+    }
+
+    /// The first component of `root/path` below the root that is a symbolic link, or nil.
+    static func symbolicLink(on path: String, in root: URL) -> URL? {
+        var url = root
+        for segment in path.split(separator: "/") {
+            url = url.appendingPathComponent(String(segment))
+            if fileType(url) == .symbolicLink { return url }
+        }
+        return nil
+    }
+
     enum FileType { case missing, directory, symbolicLink, other }
 
     /// The type of `url` itself (a link is not followed).

@@ -98,12 +98,12 @@ extension DocumentBridge {
                 do {
                     // Through WorkspaceWriter, as every write of a session's path: a rename sent
                     // by a peer must not reach a protected name or pass a symbolic link out of
-                    // the folder.
-                    try WorkspaceWriter.write(data, to: safeTo, in: root)
-                    try manager.removeItem(at: source)
+                    // the folder (WorkspaceWriterTests.aPeerRenameIntoASymlinkedFolderIsRefused).
+                    try WorkspaceWriter.move(data, from: safeFrom, to: safeTo, in: root)
                     setOnDisk(to, known)
                 } catch {
-                    editor.log("Mesh: could not move \(from) to \(to) on disk: \(error)", type: 2)
+                    editor.show("Mesh: \(from) was renamed to \(to) in the session but not moved on disk (\(error)); "
+                                + "your file stays at \(from)", type: 2)
                 }
             } else if manager.fileExists(atPath: source.path) {
                 editor.show("Mesh: \(from) was renamed to \(to) in the session; your changed copy stays at \(from)", type: 2)
