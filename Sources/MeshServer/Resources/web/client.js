@@ -26,6 +26,31 @@ export function scheduleTicketRenewal(owner, expiresAt, send) {
   }, Math.max(0, remaining - margin));
 }
 
+/** Opens `owner.url` as `owner.socket` (`owner` as above, with `url` and `WebSocketImpl`): sends
+ *  `hello()` once it opens, hands each JSON message to `onMessage`, and when it closes (unless
+ *  another socket replaced it) forgets it, stops the lease renewal and calls `onClose(event)`. */
+export function openTicketSocket(owner, hello, { onMessage, onClose }) {
+  const socket = new owner.WebSocketImpl(owner.url);
+  owner.socket = socket;
+  socket.onopen = () => {
+    socket.send(JSON.stringify(hello()));
+  };
+  socket.onmessage = (event) => {
+    if (socket !== owner.socket) return;
+    let message;
+    try { message = JSON.parse(event.data); } catch { return; }
+    onMessage(message);
+  };
+  socket.onclose = (event) => {
+    if (socket !== owner.socket) return;
+    owner.socket = null;
+    owner.timers.clearTimeout(owner.renewTimer);
+    onClose(event);
+  };
+  socket.onerror = () => {};
+  return socket;
+}
+
 export const PROTOCOL = 1;
 export const CLIENT_NAME = 'mesh-web/0.1';
 
@@ -436,26 +461,14 @@ export class SessionClient extends Emitter {
       return this.scheduleReconnect(`no ticket: ${error?.message ?? error}`);
     }
     if (this.status === 'closed') return;
-    const socket = new this.WebSocketImpl(this.url);
-    this.socket = socket;
     this.welcomed = false;
-    socket.onopen = () => {
-      socket.send(JSON.stringify({ type: 'hello', protocol: PROTOCOL, session: this.session, client: CLIENT_NAME, ticket }));
-    };
-    socket.onmessage = (event) => {
-      if (socket !== this.socket) return;
-      let message;
-      try { message = JSON.parse(event.data); } catch { return; }
-      this.receive(message);
-    };
-    socket.onclose = (event) => {
-      if (socket !== this.socket) return;
-      this.socket = null;
-      this.timers.clearTimeout(this.renewTimer);
-      if (this.status === 'closed' || this.status === 'removed') return;
-      this.scheduleReconnect(event?.reason || 'the connection closed');
-    };
-    socket.onerror = () => {};
+    openTicketSocket(this, () => ({ type: 'hello', protocol: PROTOCOL, session: this.session, client: CLIENT_NAME, ticket }), {
+      onMessage: (message) => this.receive(message),
+      onClose: (event) => {
+        if (this.status === 'closed' || this.status === 'removed') return;
+        this.scheduleReconnect(event?.reason || 'the connection closed');
+      },
+    });
   }
 
   /** Closes for good. */
