@@ -9,6 +9,7 @@
 // docs/web.md. Nothing here touches the DOM: the page listens to events.
 import { TextOperation, replacementBetween, documentHash, wellFormed, cpLength } from './ot.js';
 import { OTClient } from './otclient.js';
+import { openTicketSocket } from './socket.js';
 
 /** Schedules the renewal of `owner`'s socket lease with a fresh ticket a quarter of the remaining
  *  time (5 s to 2 minutes) before `expiresAt` (seconds since 1970), as `mesh lsp` renews with
@@ -24,31 +25,6 @@ export function scheduleTicketRenewal(owner, expiresAt, send) {
     try { ticket = await owner.getTicket(); } catch { return; }
     send(ticket);
   }, Math.max(0, remaining - margin));
-}
-
-/** Opens `owner.url` as `owner.socket` (`owner` as above, with `url` and `WebSocketImpl`): sends
- *  `hello()` once it opens, hands each JSON message to `onMessage`, and when it closes (unless
- *  another socket replaced it) forgets it, stops the lease renewal and calls `onClose(event)`. */
-export function openTicketSocket(owner, hello, { onMessage, onClose }) {
-  const socket = new owner.WebSocketImpl(owner.url);
-  owner.socket = socket;
-  socket.onopen = () => {
-    socket.send(JSON.stringify(hello()));
-  };
-  socket.onmessage = (event) => {
-    if (socket !== owner.socket) return;
-    let message;
-    try { message = JSON.parse(event.data); } catch { return; }
-    onMessage(message);
-  };
-  socket.onclose = (event) => {
-    if (socket !== owner.socket) return;
-    owner.socket = null;
-    owner.timers.clearTimeout(owner.renewTimer);
-    onClose(event);
-  };
-  socket.onerror = () => {};
-  return socket;
 }
 
 export const PROTOCOL = 1;
