@@ -61,6 +61,7 @@ public func buildApplication(
     accounts.addRoutes(to: v1)
     WebAuthController(auth: accounts, cookies: cookies, csrf: csrf).addRoutes(to: v1)
     WebSocketTicketController(tickets: tickets, store: store).addRoutes(to: v1)
+    let socketAuth = SocketAuth(live: live, tokens: tokens, tickets: tickets)
     // The sandbox: this server's containers carry a label derived from its data directory, so
     // a restart finds (and removes) what a crashed run left behind.
     let sandbox: Sandbox? = configuration.sandbox.enabled
@@ -78,8 +79,8 @@ public func buildApplication(
     RunController(store: store, hub: hub, sandbox: sandbox, dataDirectory: configuration.dataDirectory).addRoutes(to: v1)
     if let debugHub {
         await debugHub.attachToCluster()
-        let debugSocket = DebugSocket(debug: debugHub, store: store, limits: configuration.limits, logger: logger, live: live,
-                                      tokens: tokens, tickets: tickets)
+        let debugSocket = DebugSocket(debug: debugHub, store: store, limits: configuration.limits, logger: logger,
+                                      auth: socketAuth)
         v1.ws("debug") { request, context in
             if let origin = request.headers[.origin],
                !OriginPolicy.allows(origin, host: request.head.authority, allowed: allowedOriginsForDebug(configuration)) {
@@ -94,8 +95,7 @@ public func buildApplication(
         }
     }
 
-    let socket = CollaborationSocket(hub: hub, store: store, limits: configuration.limits, logger: logger, live: live,
-                                     tokens: tokens, tickets: tickets)
+    let socket = CollaborationSocket(hub: hub, store: store, limits: configuration.limits, logger: logger, auth: socketAuth)
     let allowedOrigins = Set(configuration.allowedOrigins)
     v1.ws("ws") { request, context in
         if let origin = request.headers[.origin],

@@ -19,6 +19,18 @@ extension ClientConnection {
         }
     }
 
+    /// Runs `readLoop` (the socket's inbound messages) with ``writeLoop(_:)`` and
+    /// ``closeWhenOverflowed(_:)`` alongside, then ends the overflow watch; returns once the
+    /// writer is done too.
+    func serve(_ outbound: WebSocketOutboundWriter, readLoop: () async -> Void) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.writeLoop(outbound) }
+            group.addTask { await self.closeWhenOverflowed(outbound) }
+            await readLoop()
+            finishOverflowWatch()
+        }
+    }
+
     /// A client too slow to drain its queue is cut off at once (the writer may be blocked on a
     /// full socket); it reconnects and catches up. Returns when the queue overflowed or
     /// ``finishOverflowWatch()`` was called.

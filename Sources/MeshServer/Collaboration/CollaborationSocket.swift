@@ -12,9 +12,7 @@ struct CollaborationSocket {
     let store: Store
     let limits: ServerConfiguration.Limits
     let logger: Logger
-    let live: LiveSockets
-    let tokens: TokenService
-    let tickets: WebSocketTickets
+    let auth: SocketAuth
 
     /// `opener` is the bearer token's user; nil for a socket opened without `Authorization`, whose
     /// `hello` must then carry a ticket.
@@ -35,8 +33,8 @@ struct CollaborationSocket {
             return
         }
         let user = connection.user
-        let liveKey = live.register(user: user.id) { reason in connection.close(reason: reason) }
-        defer { live.unregister(user: user.id, key: liveKey) }
+        let liveKey = auth.live.register(user: user.id) { reason in connection.close(reason: reason) }
+        defer { auth.live.unregister(user: user.id, key: liveKey) }
         let lease = SocketLease(user: user)
         let expiryWatch = Task {
             guard await lease.waitForExpiry() else { return }
@@ -45,9 +43,7 @@ struct CollaborationSocket {
         }
         defer { expiryWatch.cancel() }
         var opened: [String: DocumentActor] = [:]
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await connection.writeLoop(outbound) }
-            group.addTask { await connection.closeWhenOverflowed(outbound) }
+        await connection.serve(outbound) {
             do {
                 while let message = try await messages.next() {
                     guard connection.closeReason == nil else { break }
@@ -66,7 +62,6 @@ struct CollaborationSocket {
                                                     tooBig ? "message larger than \(limits.maxFrameBytes) bytes" : "\(error)")))
                 connection.close(reason: tooBig ? .messageTooLarge : .protocolError)
             }
-            connection.finishOverflowWatch()
         }
         for document in opened.values { await document.close(connection) }
         await hub.unregister(connection)
@@ -82,15 +77,11 @@ struct CollaborationSocket {
             throw ErrorMessage(.protocolVersion, "protocol \(hello.protocol) is not supported; this server speaks \(ProtocolVersion.supported)")
         }
         guard let session = UUID(uuidString: hello.session) else { throw ErrorMessage(.notFound, "no such session, or you are not a member") }
-        let user = try await authenticate(opener, hello: hello, session: session)
+        let user = try await auth.user(opener: opener, ticket: hello.ticket, session: session)
         guard try await store.sessions.find(id: session) != nil,
               let member = try await store.sessions.member(sessionID: session, userID: user.id)
         else { throw ErrorMessage(.notFound, "no such session, or you are not a member") }
-        let metrics = hub.metrics
-        let connection = ClientConnection(user: user, session: session, role: member.role,
-                                          queueLimit: limits.sendQueueLimit, byteLimit: limits.sendQueueBytes,
-                                          budget: hub.sendBudget, burst: limits.messageBurst,
-                                          onOverflow: { metrics.slowClientDisconnects.increment() })
+        let connection = ClientConnection(user: user, session: session, role: member.role, limits: limits, hub: hub)
         let documents = try await store.documents.list(sessionID: session).map(\.path)
         var chat: [ServerMessage.Chat] = []
         for record in try await store.chat.recent(sessionID: session, limit: limits.chatHistory) {
@@ -102,15 +93,6 @@ struct CollaborationSocket {
                                        online: await hub.participants(session), documents: documents, chat: chat,
                                        tokenExpiresAt: user.expiresAt?.timeIntervalSince1970)))
         return connection
-    }
-
-    /// The socket's user: the bearer token's (a ticket is then not consulted), else the ticket's.
-    private func authenticate(_ opener: AuthUser?, hello: ClientMessage.Hello, session: UUID) async throws -> AuthUser {
-        if let opener { return opener }
-        guard let ticket = hello.ticket else {
-            throw ErrorMessage(.unauthorized, "a socket opened without Authorization needs hello.ticket (POST /v1/ws-ticket)")
-        }
-        return try await tickets.redeem(ticket, session: session)
     }
 
     private func decode(_ message: WebSocketMessage) throws -> ClientMessage {
@@ -175,14 +157,8 @@ struct CollaborationSocket {
             await hub.chat(chat.text, from: connection)
         case let .ping(ping):
             connection.send(.pong(.init(id: ping.id)))
-        case let .auth(auth):
-            let renewed: Result<Date, ErrorMessage>
-            switch (auth.token, auth.ticket) {
-            case let (token?, nil): renewed = await lease.renew(with: token, tokens: tokens)
-            case let (nil, ticket?): renewed = await tickets.renew(lease, with: ticket, session: connection.session)
-            default: renewed = .failure(ErrorMessage(.badRequest, "auth carries exactly one of token and ticket"))
-            }
-            switch renewed {
+        case let .auth(renewal):
+            switch await auth.renew(lease, token: renewal.token, ticket: renewal.ticket, session: connection.session) {
             case let .success(until): connection.send(.authenticated(.init(expiresAt: until.timeIntervalSince1970)))
             case let .failure(error): connection.send(.error(error))
             }

@@ -20,12 +20,12 @@ struct DocumentController {
     }
 
     @Sendable func list(_ request: Request, context: MeshRequestContext) async throws -> [DocumentInfo] {
-        let (_, session, _) = try await access.member(context, session: try context.parameters.uuid("session"))
+        let (_, session, _) = try await access.member(context)
         return try await store.documents.list(sessionID: session.id).map(DocumentInfo.init)
     }
 
     @Sendable func create(_ request: Request, context: MeshRequestContext) async throws -> EditedResponse<DocumentInfo> {
-        let (_, session, _) = try await access.require(.editor, context, session: try context.parameters.uuid("session"))
+        let (_, session, _) = try await access.require(.editor, context)
         let body = try await request.decode(as: CreateDocumentRequest.self, context: context, upTo: Request.documentBodyLimit(maxDocumentBytes: limits.maxDocumentBytes))
         let path = try DocumentPath.validate(body.path)
         let text = body.text ?? ""
@@ -71,7 +71,7 @@ struct DocumentController {
     }
 
     private func document(_ context: MeshRequestContext, role: Role = .viewer) async throws -> DocumentRecord {
-        let (_, session, _) = try await access.require(role, context, session: try context.parameters.uuid("session"))
+        let (_, session, _) = try await access.require(role, context)
         guard let record = try await store.documents.find(id: try context.parameters.uuid("document")),
               record.sessionID == session.id
         else { throw ApiError.notFound("no such document") }

@@ -22,6 +22,16 @@ struct SessionAccess {
         guard found.2 >= role else { throw ApiError.forbidden("this needs the \(role.rawValue) role; you are \(found.2.rawValue)") }
         return found
     }
+
+    /// ``member(_:session:)`` of the route's `:session`.
+    func member(_ context: MeshRequestContext) async throws -> (AuthUser, SessionRecord, Role) {
+        try await member(context, session: try context.parameters.uuid("session"))
+    }
+
+    /// ``require(_:_:session:)`` in the route's `:session`.
+    func require(_ role: Role, _ context: MeshRequestContext) async throws -> (AuthUser, SessionRecord, Role) {
+        try await require(role, context, session: try context.parameters.uuid("session"))
+    }
 }
 
 extension Parameters {

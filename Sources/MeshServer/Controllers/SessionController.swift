@@ -52,13 +52,13 @@ struct SessionController {
     }
 
     @Sendable func show(_ request: Request, context: MeshRequestContext) async throws -> SessionInfo {
-        let (_, session, role) = try await access.member(context, session: try context.parameters.uuid("session"))
+        let (_, session, role) = try await access.member(context)
         return dto(session, role: role)
     }
 
     /// Owner only, with the rules of ``create(_:context:)``.
     @Sendable func rename(_ request: Request, context: MeshRequestContext) async throws -> SessionInfo {
-        let (_, session, role) = try await access.require(.owner, context, session: try context.parameters.uuid("session"))
+        let (_, session, role) = try await access.require(.owner, context)
         let body = try await request.decodeSmall(as: RenameSessionRequest.self, context: context)
         var renamed = session
         renamed.name = try AccountRules.sessionName(body.name)
@@ -67,7 +67,7 @@ struct SessionController {
     }
 
     @Sendable func delete(_ request: Request, context: MeshRequestContext) async throws -> HTTPResponse.Status {
-        let (_, session, _) = try await access.require(.owner, context, session: try context.parameters.uuid("session"))
+        let (_, session, _) = try await access.require(.owner, context)
         try await store.sessions.delete(id: session.id)
         // Its debug session ends (the participants are told, before their sockets notice the
         // deletion), its runs stop, its cache volume goes.
@@ -78,7 +78,7 @@ struct SessionController {
     }
 
     @Sendable func members(_ request: Request, context: MeshRequestContext) async throws -> [MemberInfo] {
-        let (_, session, _) = try await access.member(context, session: try context.parameters.uuid("session"))
+        let (_, session, _) = try await access.member(context)
         let online = await hub.onlineUsers(session.id)
         var result: [MemberInfo] = []
         for member in try await store.sessions.members(sessionID: session.id) {
@@ -91,7 +91,7 @@ struct SessionController {
 
     /// Owner only; the owner's own role cannot change and nobody else becomes owner.
     @Sendable func setRole(_ request: Request, context: MeshRequestContext) async throws -> MemberInfo {
-        let (_, session, _) = try await access.require(.owner, context, session: try context.parameters.uuid("session"))
+        let (_, session, _) = try await access.require(.owner, context)
         let target = try context.parameters.uuid("user")
         let body = try await request.decodeSmall(as: RoleRequest.self, context: context)
         guard body.role != .owner else { throw ApiError.badRequest("a session has exactly one owner") }
@@ -109,7 +109,7 @@ struct SessionController {
 
     /// The owner removes anyone but themself; any other member may remove themself (leave).
     @Sendable func removeMember(_ request: Request, context: MeshRequestContext) async throws -> HTTPResponse.Status {
-        let (user, session, role) = try await access.member(context, session: try context.parameters.uuid("session"))
+        let (user, session, role) = try await access.member(context)
         let target = try context.parameters.uuid("user")
         guard target == user.id || role == .owner else { throw ApiError.forbidden("only the owner removes other members") }
         guard target != session.ownerID else { throw ApiError.badRequest("the owner cannot leave; delete the session instead") }
@@ -131,7 +131,7 @@ struct SessionController {
     }
 
     @Sendable func createInvite(_ request: Request, context: MeshRequestContext) async throws -> EditedResponse<InviteInfo> {
-        let (user, session, _) = try await access.require(.owner, context, session: try context.parameters.uuid("session"))
+        let (user, session, _) = try await access.require(.owner, context)
         let body = try await request.decodeSmall(as: CreateInviteRequest.self, context: context)
         let role = body.role ?? .editor
         guard role != .owner else { throw ApiError.badRequest("an invite cannot make an owner") }
@@ -146,12 +146,12 @@ struct SessionController {
     }
 
     @Sendable func listInvites(_ request: Request, context: MeshRequestContext) async throws -> [InviteInfo] {
-        let (_, session, _) = try await access.require(.owner, context, session: try context.parameters.uuid("session"))
+        let (_, session, _) = try await access.require(.owner, context)
         return try await store.invites.list(sessionID: session.id).map(InviteInfo.init)
     }
 
     @Sendable func revokeInvite(_ request: Request, context: MeshRequestContext) async throws -> HTTPResponse.Status {
-        let (_, session, _) = try await access.require(.owner, context, session: try context.parameters.uuid("session"))
+        let (_, session, _) = try await access.require(.owner, context)
         let code = try context.parameters.require("code")
         guard let invite = try await store.invites.find(code: code), invite.sessionID == session.id else {
             throw ApiError.notFound("no such invite")

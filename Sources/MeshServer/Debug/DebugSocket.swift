@@ -13,9 +13,7 @@ struct DebugSocket {
     let store: Store
     let limits: ServerConfiguration.Limits
     let logger: Logger
-    let live: LiveSockets
-    let tokens: TokenService
-    let tickets: WebSocketTickets
+    let auth: SocketAuth
     /// How often an open debug connection's membership and role are read again.
     var membershipInterval: Duration = .seconds(1)
 
@@ -33,13 +31,7 @@ struct DebugSocket {
             guard case let .text(text)? = try await messages.next(), let hello = DebugHello(text: text)
             else { throw ErrorMessage(.badRequest, "the first message must be {\"type\":\"hello\",\"session\":…,\"root\":…}") }
             let sessionID = hello.session
-            if let opener {
-                user = opener
-            } else if let ticket = hello.ticket {
-                user = try await tickets.redeem(ticket, session: sessionID)
-            } else {
-                throw ErrorMessage(.unauthorized, "a socket opened without Authorization needs hello.ticket (POST /v1/ws-ticket)")
-            }
+            user = try await auth.user(opener: opener, ticket: hello.ticket, session: sessionID)
             guard let member = try await store.sessions.member(sessionID: sessionID, userID: user.id) else {
                 throw ErrorMessage(.notFound, "no such session")
             }
@@ -47,11 +39,7 @@ struct DebugSocket {
             session = try await debug.endpoint(for: sessionID)
             // The outgoing queue is bounded in bytes, per connection and with the server's other
             // sockets: a participant that stops reading a chatty debuggee is cut off.
-            let metrics = debug.hub.metrics
-            connection = ClientConnection(user: user, session: sessionID, role: member.role,
-                                          queueLimit: limits.sendQueueLimit, byteLimit: limits.sendQueueBytes,
-                                          budget: debug.hub.sendBudget, burst: limits.messageBurst,
-                                          onOverflow: { metrics.slowClientDisconnects.increment() })
+            connection = ClientConnection(user: user, session: sessionID, role: member.role, limits: limits, hub: debug.hub)
             connection.send(DebugWelcome(role: member.role, tokenExpiresAt: user.expiresAt?.timeIntervalSince1970).text)
             let root = hello.root ?? "/workspace"
             await session.join(id: id, user: user.id, name: user.name, role: member.role, editorRoot: root) { message in
@@ -63,11 +51,11 @@ struct DebugSocket {
             return
         }
         let sessionID = connection.session
-        let liveKey = live.register(user: user.id) { reason in
+        let liveKey = auth.live.register(user: user.id) { reason in
             await session.leave(id)
             connection.close(reason: reason)
         }
-        defer { live.unregister(user: user.id, key: liveKey) }
+        defer { auth.live.unregister(user: user.id, key: liveKey) }
         let lease = SocketLease(user: user)
         // Beside the connection: the token's expiry, and the membership read again every
         // second (a demotion applies to the next request; a removal, or the session's
@@ -97,9 +85,7 @@ struct DebugSocket {
             }
         }
         defer { watchers.cancel() }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await connection.writeLoop(outbound) }
-            group.addTask { await connection.closeWhenOverflowed(outbound) }
+        await connection.serve(outbound) {
             do {
                 while let message = try await messages.next() {
                     guard connection.closeReason == nil else { break }
@@ -118,14 +104,8 @@ struct DebugSocket {
                     }
                     if dap["type"]?.string == DebugAuth.frameType {
                         // Not DAP: a fresh access token or ticket for this socket, as on `/v1/ws`.
-                        let auth = DebugAuth(json: dap)
-                        let renewed: Result<Date, ErrorMessage>
-                        switch (auth?.token, auth?.ticket) {
-                        case let (token?, nil): renewed = await lease.renew(with: token, tokens: tokens)
-                        case let (nil, ticket?): renewed = await tickets.renew(lease, with: ticket, session: sessionID)
-                        default: renewed = .failure(ErrorMessage(.badRequest, "auth carries exactly one of token and ticket"))
-                        }
-                        switch renewed {
+                        let renewal = DebugAuth(json: dap)
+                        switch await auth.renew(lease, token: renewal?.token, ticket: renewal?.ticket, session: sessionID) {
                         case let .success(until):
                             connection.send(DebugAuthenticated(expiresAt: until.timeIntervalSince1970).text)
                         case let .failure(error):
@@ -140,7 +120,6 @@ struct DebugSocket {
             }
             await session.leave(id)
             connection.close(reason: connection.closeReason ?? .normal)
-            connection.finishOverflowWatch()
         }
     }
 }

@@ -25,7 +25,7 @@ struct RunController {
     }
 
     @Sendable func run(_ request: Request, context: MeshRequestContext) async throws -> Response {
-        let (user, session, _) = try await access.require(.editor, context, session: try context.parameters.uuid("session"))
+        let (user, session, _) = try await access.require(.editor, context)
         let runRequest = try await request.decode(as: RunRequest.self, context: context, upTo: Request.runBodyLimit)
         guard let sandbox else { throw ApiError.unavailable("the sandbox is disabled on this server") }
         let package = try Self.packagePath(runRequest.package ?? ".")

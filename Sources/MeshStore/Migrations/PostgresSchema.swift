@@ -99,11 +99,7 @@ enum PostgresSchema {
             """
             CREATE FUNCTION ops_advance_document() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
-                UPDATE documents AS d SET revision = GREATEST(d.revision, i.revision),
-                    size = COALESCE(i.document_size, d.size), updated_at = i.created_at
-                FROM (SELECT DISTINCT ON (document_id) document_id, revision, document_size, created_at
-                      FROM inserted ORDER BY document_id, revision DESC) AS i
-                WHERE d.id = i.document_id;
+                \(Self.advanceDocuments)
                 RETURN NULL;
             END
             $$
@@ -133,15 +129,8 @@ enum PostgresSchema {
             """
             CREATE OR REPLACE FUNCTION ops_advance_document() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
-                UPDATE documents AS d SET revision = GREATEST(d.revision, i.revision),
-                    size = COALESCE(i.document_size, d.size), updated_at = i.created_at
-                FROM (SELECT DISTINCT ON (document_id) document_id, revision, document_size, created_at
-                      FROM inserted ORDER BY document_id, revision DESC) AS i
-                WHERE d.id = i.document_id;
-                IF EXISTS (SELECT 1 FROM inserted AS n JOIN documents AS d ON d.id = n.document_id
-                           WHERE n.revision <= d.compacted_through) THEN
-                    RAISE EXCEPTION USING ERRCODE = 'unique_violation', MESSAGE = '\(compactedRevisionError)';
-                END IF;
+                \(Self.advanceDocuments)
+                \(Self.refuseCompactedRevisions)
                 RETURN NULL;
             END
             $$
@@ -160,15 +149,8 @@ enum PostgresSchema {
             """
             CREATE OR REPLACE FUNCTION ops_advance_document() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
-                UPDATE documents AS d SET revision = GREATEST(d.revision, i.revision),
-                    size = COALESCE(i.document_size, d.size), updated_at = i.created_at
-                FROM (SELECT DISTINCT ON (document_id) document_id, revision, document_size, created_at
-                      FROM inserted ORDER BY document_id, revision DESC) AS i
-                WHERE d.id = i.document_id;
-                IF EXISTS (SELECT 1 FROM inserted AS n JOIN documents AS d ON d.id = n.document_id
-                           WHERE n.revision <= d.compacted_through) THEN
-                    RAISE EXCEPTION USING ERRCODE = 'unique_violation', MESSAGE = '\(compactedRevisionError)';
-                END IF;
+                \(Self.advanceDocuments)
+                \(Self.refuseCompactedRevisions)
                 PERFORM pg_notify('\(clusterChannel)', 'o ' || i.document_id || ' ' || i.revision)
                 FROM (SELECT document_id, MAX(revision) AS revision FROM inserted GROUP BY document_id) AS i;
                 RETURN NULL;
@@ -205,15 +187,8 @@ enum PostgresSchema {
             DECLARE
                 writer TEXT := COALESCE(NULLIF(current_setting('mesh.node', true), ''), '-');
             BEGIN
-                UPDATE documents AS d SET revision = GREATEST(d.revision, i.revision),
-                    size = COALESCE(i.document_size, d.size), updated_at = i.created_at
-                FROM (SELECT DISTINCT ON (document_id) document_id, revision, document_size, created_at
-                      FROM inserted ORDER BY document_id, revision DESC) AS i
-                WHERE d.id = i.document_id;
-                IF EXISTS (SELECT 1 FROM inserted AS n JOIN documents AS d ON d.id = n.document_id
-                           WHERE n.revision <= d.compacted_through) THEN
-                    RAISE EXCEPTION USING ERRCODE = 'unique_violation', MESSAGE = '\(compactedRevisionError)';
-                END IF;
+                \(Self.advanceDocuments)
+                \(Self.refuseCompactedRevisions)
                 IF NOT EXISTS (SELECT 1 FROM cluster_nodes AS c WHERE c.node <> writer
                                AND c.seen_at > extract(epoch FROM clock_timestamp()) - \(Self.aliveSeconds)) THEN
                     RETURN NULL;

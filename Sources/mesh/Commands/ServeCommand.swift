@@ -18,13 +18,13 @@ struct ServeCommand: AsyncParsableCommand {
             """)
 
     @Option(help: "Address to listen on (env MESH_HOST).")
-    var host: String = ProcessInfo.processInfo.environment["MESH_HOST"] ?? "127.0.0.1"
+    var host: String = environmentValue("MESH_HOST", or: "127.0.0.1")
 
     @Option(help: "Port to listen on; 0 picks a free one (env MESH_PORT).")
-    var port: Int = Int(ProcessInfo.processInfo.environment["MESH_PORT"] ?? "") ?? 7420
+    var port: Int = environmentValue("MESH_PORT", or: 7420)
 
     @Option(help: "Folder for the SQLite database and the signing secret (env MESH_DATA_DIR).")
-    var dataDir: String = ProcessInfo.processInfo.environment["MESH_DATA_DIR"] ?? ServerConfiguration.defaultDataDirectory()
+    var dataDir: String = environmentValue("MESH_DATA_DIR", or: ServerConfiguration.defaultDataDirectory())
 
     @Option(help: "postgres://user:password@host:port/database to use PostgreSQL (env MESH_DATABASE_URL).")
     var databaseURL: String? = ProcessInfo.processInfo.environment["MESH_DATABASE_URL"]
@@ -36,88 +36,88 @@ struct ServeCommand: AsyncParsableCommand {
     var tlsKey: String? = ProcessInfo.processInfo.environment["MESH_TLS_KEY"].flatMap { $0.isEmpty ? nil : $0 }
 
     @Option(help: "Comma-separated Origins allowed to open the WebSocket (env MESH_ALLOWED_ORIGINS).")
-    var allowedOrigins: String = ProcessInfo.processInfo.environment["MESH_ALLOWED_ORIGINS"] ?? ""
+    var allowedOrigins: String = environmentValue("MESH_ALLOWED_ORIGINS", or: "")
 
     @Option(help: "Largest WebSocket message in bytes (env MESH_MAX_FRAME_BYTES).")
-    var maxFrameBytes: Int = Int(ProcessInfo.processInfo.environment["MESH_MAX_FRAME_BYTES"] ?? "") ?? 1 << 20
+    var maxFrameBytes: Int = environmentValue("MESH_MAX_FRAME_BYTES", or: 1 << 20)
 
     @Option(help: "Largest document in bytes (env MESH_MAX_DOCUMENT_BYTES).")
-    var maxDocumentBytes: Int = Int(ProcessInfo.processInfo.environment["MESH_MAX_DOCUMENT_BYTES"] ?? "") ?? 8 << 20
+    var maxDocumentBytes: Int = environmentValue("MESH_MAX_DOCUMENT_BYTES", or: 8 << 20)
 
     @Option(help: "Largest total of a session's documents in bytes (env MESH_MAX_SESSION_BYTES).")
-    var maxSessionBytes: Int = Int(ProcessInfo.processInfo.environment["MESH_MAX_SESSION_BYTES"] ?? "") ?? 64 << 20
+    var maxSessionBytes: Int = environmentValue("MESH_MAX_SESSION_BYTES", or: 64 << 20)
 
     @Option(help: "Sessions one user may own (env MESH_MAX_SESSIONS_PER_USER).")
-    var maxSessionsPerUser: Int = Int(ProcessInfo.processInfo.environment["MESH_MAX_SESSIONS_PER_USER"] ?? "") ?? 100
+    var maxSessionsPerUser: Int = environmentValue("MESH_MAX_SESSIONS_PER_USER", or: 100)
 
     @Option(help: "Documents one session may have (env MESH_MAX_DOCUMENTS_PER_SESSION).")
-    var maxDocumentsPerSession: Int = Int(ProcessInfo.processInfo.environment["MESH_MAX_DOCUMENTS_PER_SESSION"] ?? "") ?? 10_000
+    var maxDocumentsPerSession: Int = environmentValue("MESH_MAX_DOCUMENTS_PER_SESSION", or: 10_000)
 
     @Option(help: "Chat messages kept per session; older ones are deleted (env MESH_MAX_CHAT_MESSAGES).")
-    var maxChatMessages: Int = Int(ProcessInfo.processInfo.environment["MESH_MAX_CHAT_MESSAGES"] ?? "") ?? 10_000
+    var maxChatMessages: Int = environmentValue("MESH_MAX_CHAT_MESSAGES", or: 10_000)
 
     @Option(help: "Annotations (replies included) one document may have (env MESH_MAX_ANNOTATIONS_PER_DOCUMENT).")
-    var maxAnnotationsPerDocument: Int = Int(ProcessInfo.processInfo.environment["MESH_MAX_ANNOTATIONS_PER_DOCUMENT"] ?? "") ?? 1_000
+    var maxAnnotationsPerDocument: Int = environmentValue("MESH_MAX_ANNOTATIONS_PER_DOCUMENT", or: 1_000)
 
     @Option(help: "Operations kept behind a document's newest one; older ones are deleted once a snapshot covers them, at least 1024 (env MESH_OP_RETENTION).")
-    var opRetention: Int = Int(ProcessInfo.processInfo.environment["MESH_OP_RETENTION"] ?? "") ?? 10_000
+    var opRetention: Int = environmentValue("MESH_OP_RETENTION", or: 10_000)
 
     @Option(help: "Messages per second per connection (env MESH_RATE_LIMIT).")
-    var rateLimit: Double = Double(ProcessInfo.processInfo.environment["MESH_RATE_LIMIT"] ?? "") ?? 500
+    var rateLimit: Double = environmentValue("MESH_RATE_LIMIT", or: 500)
 
     @Option(help: "Lifetime of an access token in seconds; sockets re-authenticate before it ends (env MESH_ACCESS_TOKEN_SECONDS).")
-    var accessTokenSeconds: Int = Int(ProcessInfo.processInfo.environment["MESH_ACCESS_TOKEN_SECONDS"] ?? "") ?? 900
+    var accessTokenSeconds: Int = environmentValue("MESH_ACCESS_TOKEN_SECONDS", or: 900)
 
     @Option(help: "bcrypt cost (env MESH_BCRYPT_COST).")
-    var bcryptCost: Int = Int(ProcessInfo.processInfo.environment["MESH_BCRYPT_COST"] ?? "") ?? 12
+    var bcryptCost: Int = environmentValue("MESH_BCRYPT_COST", or: 12)
 
     @Option(help: "Comma-separated addresses of reverse proxies whose X-Forwarded-For names the client, for login throttling (env MESH_TRUSTED_PROXIES).")
-    var trustedProxies: String = ProcessInfo.processInfo.environment["MESH_TRUSTED_PROXIES"] ?? ""
+    var trustedProxies: String = environmentValue("MESH_TRUSTED_PROXIES", or: "")
 
     @Option(help: "Accounts one client address may create per 15 minutes (env MESH_MAX_SIGNUPS_PER_ADDRESS).")
-    var maxSignupsPerAddress: Int = Int(ProcessInfo.processInfo.environment["MESH_MAX_SIGNUPS_PER_ADDRESS"] ?? "") ?? 10
+    var maxSignupsPerAddress: Int = environmentValue("MESH_MAX_SIGNUPS_PER_ADDRESS", or: 10)
 
     @Option(help: "dockerd's Unix socket (env MESH_DOCKER_SOCKET).")
-    var dockerSocket: String = ProcessInfo.processInfo.environment["MESH_DOCKER_SOCKET"] ?? "/var/run/docker.sock"
+    var dockerSocket: String = environmentValue("MESH_DOCKER_SOCKET", or: "/var/run/docker.sock")
 
     @Flag(help: "Disable the Docker sandbox (mesh run and mesh dap answer 503) (env MESH_SANDBOX=off).")
     var noSandbox = ProcessInfo.processInfo.environment["MESH_SANDBOX"] == "off"
 
     @Option(help: "Sandbox container memory limit in MiB (env MESH_SANDBOX_MEMORY_MB).")
-    var sandboxMemoryMb: Int = Int(ProcessInfo.processInfo.environment["MESH_SANDBOX_MEMORY_MB"] ?? "") ?? 512
+    var sandboxMemoryMb: Int = environmentValue("MESH_SANDBOX_MEMORY_MB", or: 512)
 
     @Option(help: "Sandbox container process limit (env MESH_SANDBOX_PIDS).")
-    var sandboxPids: Int = Int(ProcessInfo.processInfo.environment["MESH_SANDBOX_PIDS"] ?? "") ?? 128
+    var sandboxPids: Int = environmentValue("MESH_SANDBOX_PIDS", or: 128)
 
     @Option(help: "Sandbox CPUs per container (env MESH_SANDBOX_CPUS).")
-    var sandboxCpus: Double = Double(ProcessInfo.processInfo.environment["MESH_SANDBOX_CPUS"] ?? "") ?? 1
+    var sandboxCpus: Double = environmentValue("MESH_SANDBOX_CPUS", or: 1)
 
     @Option(help: "Seconds a `mesh run` program may run (env MESH_SANDBOX_RUN_SECONDS).")
-    var sandboxRunSeconds: Double = Double(ProcessInfo.processInfo.environment["MESH_SANDBOX_RUN_SECONDS"] ?? "") ?? 60
+    var sandboxRunSeconds: Double = environmentValue("MESH_SANDBOX_RUN_SECONDS", or: 60)
 
     @Option(help: "Program output a run or debug session may produce, in MiB, before it is stopped (env MESH_SANDBOX_OUTPUT_MB).")
-    var sandboxOutputMb: Int = Int(ProcessInfo.processInfo.environment["MESH_SANDBOX_OUTPUT_MB"] ?? "") ?? 4
+    var sandboxOutputMb: Int = environmentValue("MESH_SANDBOX_OUTPUT_MB", or: 4)
 
     @Option(help: "Seconds a debug container may sit idle (env MESH_SANDBOX_IDLE_SECONDS).")
-    var sandboxIdleSeconds: Double = Double(ProcessInfo.processInfo.environment["MESH_SANDBOX_IDLE_SECONDS"] ?? "") ?? 600
+    var sandboxIdleSeconds: Double = environmentValue("MESH_SANDBOX_IDLE_SECONDS", or: 600)
 
     @Option(help: "Seconds any sandbox container may live (env MESH_SANDBOX_TOTAL_SECONDS).")
-    var sandboxTotalSeconds: Double = Double(ProcessInfo.processInfo.environment["MESH_SANDBOX_TOTAL_SECONDS"] ?? "") ?? 1800
+    var sandboxTotalSeconds: Double = environmentValue("MESH_SANDBOX_TOTAL_SECONDS", or: 1800)
 
     @Option(help: "Sandbox containers the server runs at once, runs and debug sessions together (env MESH_SANDBOX_MAX_CONTAINERS).")
-    var sandboxMaxContainers: Int = Int(ProcessInfo.processInfo.environment["MESH_SANDBOX_MAX_CONTAINERS"] ?? "") ?? 32
+    var sandboxMaxContainers: Int = environmentValue("MESH_SANDBOX_MAX_CONTAINERS", or: 32)
 
     @Option(help: "Sandbox containers one user runs at once (env MESH_SANDBOX_MAX_CONTAINERS_PER_USER).")
-    var sandboxMaxContainersPerUser: Int = Int(ProcessInfo.processInfo.environment["MESH_SANDBOX_MAX_CONTAINERS_PER_USER"] ?? "") ?? 4
+    var sandboxMaxContainersPerUser: Int = environmentValue("MESH_SANDBOX_MAX_CONTAINERS_PER_USER", or: 4)
 
     @Option(help: "What a session's Go build cache may hold in MiB beyond the image's warm cache; 0: no per-session cache, every build starts cold (env MESH_SANDBOX_CACHE_MB).")
-    var sandboxCacheMb: Int = Int(ProcessInfo.processInfo.environment["MESH_SANDBOX_CACHE_MB"] ?? "") ?? 1024
+    var sandboxCacheMb: Int = environmentValue("MESH_SANDBOX_CACHE_MB", or: 1024)
 
     @Option(help: "Sandbox seccomp filter: mesh (a short deny-list, fast under a debugger) or docker (Docker's default allow-list) (env MESH_SANDBOX_SECCOMP).")
-    var sandboxSeccomp: String = ProcessInfo.processInfo.environment["MESH_SANDBOX_SECCOMP"] ?? "mesh"
+    var sandboxSeccomp: String = environmentValue("MESH_SANDBOX_SECCOMP", or: "mesh")
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error (env LOG_LEVEL).")
-    var logLevel: String = ProcessInfo.processInfo.environment["LOG_LEVEL"] ?? "info"
+    var logLevel: String = environmentValue("LOG_LEVEL", or: "info")
 
     func run() async throws {
         var log = Logger(label: "mesh.serve")

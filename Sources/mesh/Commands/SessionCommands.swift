@@ -44,14 +44,12 @@ struct SessionCommand: AsyncParsableCommand {
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a session and its documents.")
-        @OptionGroup var common: CommonOptions
-        @Argument(help: "Session id or name.") var session: String
+        @OptionGroup var target: SessionTarget
 
         struct Details: Encodable { var session: SessionInfo; var documents: [DocumentInfo] }
 
         func run() async throws {
-            try await CLIContext.run(common) { cli in
-                let id = try await cli.resolveSession(session)
+            try await target.run { cli, id in
                 let details = Details(session: try await cli.api.session(id), documents: try await cli.api.documents(of: id))
                 try cli.output(details) {
                     let s = details.session
@@ -66,12 +64,10 @@ struct SessionCommand: AsyncParsableCommand {
 
     struct Delete: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Delete a session (owner).")
-        @OptionGroup var common: CommonOptions
-        @Argument(help: "Session id or name.") var session: String
+        @OptionGroup var target: SessionTarget
 
         func run() async throws {
-            try await CLIContext.run(common) { cli in
-                let id = try await cli.resolveSession(session)
+            try await target.run { cli, id in
                 try await cli.api.deleteSession(id)
                 try cli.output(["deleted": id.uuidString]) { "Deleted session \(id.uuidString)." }
             }
@@ -80,16 +76,15 @@ struct SessionCommand: AsyncParsableCommand {
 
     struct Invite: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an invite link and code (owner).")
-        @OptionGroup var common: CommonOptions
-        @Argument(help: "Session id or name.") var session: String
+        @OptionGroup var target: SessionTarget
         @Option(help: "The role the invite grants: editor or viewer.") var role: Role = .editor
         @Option(help: "Seconds until the invite expires (default: a week).") var expires: Double?
         @Option(help: "How many people may use it (default: 10).") var maxUses: Int?
 
         func run() async throws {
-            try await CLIContext.run(common) { cli in
+            try await CLIContext.run(target.common) { cli in
                 guard role != .owner else { throw CLIError("an invite grants editor or viewer, not owner") }
-                let id = try await cli.resolveSession(session)
+                let id = try await cli.resolveSession(target.session)
                 let invite = try await cli.api.createInvite(session: id, role: role, expiresInSeconds: expires, maxUses: maxUses)
                 let url = InviteLink(server: cli.server, code: invite.code).url
                 try cli.output(OutputWithField(invite, adding: "url", url)) {
@@ -103,12 +98,11 @@ struct SessionCommand: AsyncParsableCommand {
 
     struct Members: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List a session's members.")
-        @OptionGroup var common: CommonOptions
-        @Argument(help: "Session id or name.") var session: String
+        @OptionGroup var target: SessionTarget
 
         func run() async throws {
-            try await CLIContext.run(common) { cli in
-                let members = try await cli.api.members(of: try await cli.resolveSession(session))
+            try await target.run { cli, id in
+                let members = try await cli.api.members(of: id)
                 try cli.output(members) {
                     members.map {
                         "\($0.userID.uuidString)  \($0.role.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0))  "
@@ -121,14 +115,12 @@ struct SessionCommand: AsyncParsableCommand {
 
     struct SetRole: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "role", abstract: "Change a member's role (owner).")
-        @OptionGroup var common: CommonOptions
-        @Argument(help: "Session id or name.") var session: String
+        @OptionGroup var target: SessionTarget
         @Argument(help: "The member: user id, email or display name.") var user: String
         @Argument(help: "editor or viewer.") var role: Role
 
         func run() async throws {
-            try await CLIContext.run(common) { cli in
-                let id = try await cli.resolveSession(session)
+            try await target.run { cli, id in
                 let member = try await cli.api.setRole(session: id, user: try await cli.resolveMember(user, session: id), role: role)
                 try cli.output(member) { "\(member.displayName) is now \(member.role.rawValue)." }
             }
@@ -137,16 +129,14 @@ struct SessionCommand: AsyncParsableCommand {
 
     struct Kick: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove a member (owner), or leave (yourself).")
-        @OptionGroup var common: CommonOptions
-        @Argument(help: "Session id or name.") var session: String
+        @OptionGroup var target: SessionTarget
         @Argument(help: "The member: user id, email or display name.") var user: String
 
         func run() async throws {
-            try await CLIContext.run(common) { cli in
-                let id = try await cli.resolveSession(session)
-                let target = try await cli.resolveMember(user, session: id)
-                try await cli.api.removeMember(session: id, user: target)
-                try cli.output(["removed": target.uuidString]) { "Removed \(user) from the session." }
+            try await target.run { cli, id in
+                let member = try await cli.resolveMember(user, session: id)
+                try await cli.api.removeMember(session: id, user: member)
+                try cli.output(["removed": member.uuidString]) { "Removed \(user) from the session." }
             }
         }
     }

@@ -9,6 +9,7 @@
 // docs/web.md. Nothing here touches the DOM: the page listens to events.
 import { TextOperation, replacementBetween, documentHash, wellFormed, cpLength } from './ot.js';
 import { OTClient } from './otclient.js';
+import { openTicketSocket } from './socket.js';
 
 /** Schedules the renewal of `owner`'s socket lease with a fresh ticket a quarter of the remaining
  *  time (5 s to 2 minutes) before `expiresAt` (seconds since 1970), as `mesh lsp` renews with
@@ -436,26 +437,14 @@ export class SessionClient extends Emitter {
       return this.scheduleReconnect(`no ticket: ${error?.message ?? error}`);
     }
     if (this.status === 'closed') return;
-    const socket = new this.WebSocketImpl(this.url);
-    this.socket = socket;
     this.welcomed = false;
-    socket.onopen = () => {
-      socket.send(JSON.stringify({ type: 'hello', protocol: PROTOCOL, session: this.session, client: CLIENT_NAME, ticket }));
-    };
-    socket.onmessage = (event) => {
-      if (socket !== this.socket) return;
-      let message;
-      try { message = JSON.parse(event.data); } catch { return; }
-      this.receive(message);
-    };
-    socket.onclose = (event) => {
-      if (socket !== this.socket) return;
-      this.socket = null;
-      this.timers.clearTimeout(this.renewTimer);
-      if (this.status === 'closed' || this.status === 'removed') return;
-      this.scheduleReconnect(event?.reason || 'the connection closed');
-    };
-    socket.onerror = () => {};
+    openTicketSocket(this, () => ({ type: 'hello', protocol: PROTOCOL, session: this.session, client: CLIENT_NAME, ticket }), {
+      onMessage: (message) => this.receive(message),
+      onClose: (event) => {
+        if (this.status === 'closed' || this.status === 'removed') return;
+        this.scheduleReconnect(event?.reason || 'the connection closed');
+      },
+    });
   }
 
   /** Closes for good. */

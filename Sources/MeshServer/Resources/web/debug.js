@@ -9,6 +9,7 @@
 // is the socket (hello with a ticket, welcome, lease renewal with `auth {ticket}`). Nothing here
 // touches the DOM.
 import { Emitter, canEdit, leniently, scheduleTicketRenewal } from './client.js';
+import { openTicketSocket } from './socket.js';
 
 export const DEBUG_ROOT = '/workspace';
 
@@ -396,17 +397,9 @@ export class DebugConnection {
   async open() {
     this.state.emit('connection', 'connecting');
     const ticket = await this.getTicket();
-    const socket = new this.WebSocketImpl(this.url);
-    this.socket = socket;
     return new Promise((resolve, reject) => {
       let welcomed = false;
-      socket.onopen = () => {
-        socket.send(JSON.stringify({ type: 'hello', session: this.session, root: this.state.root, ticket }));
-      };
-      socket.onmessage = (event) => {
-        if (socket !== this.socket) return;
-        let message;
-        try { message = JSON.parse(event.data); } catch { return; }
+      const onMessage = (message) => {
         if (!welcomed && message?.type === 'error') {
           reject(new Error(message.message ?? 'the server refused the debug connection'));
         }
@@ -417,10 +410,7 @@ export class DebugConnection {
           resolve(message);
         }
       };
-      socket.onclose = (event) => {
-        if (socket !== this.socket) return;
-        this.socket = null;
-        this.timers.clearTimeout(this.renewTimer);
+      const onClose = (event) => {
         const reason = event?.reason || 'the debug connection closed';
         if (!welcomed) reject(new Error(reason));
         this.state.abandon(reason);
@@ -430,7 +420,7 @@ export class DebugConnection {
           this.state.ended();
         }
       };
-      socket.onerror = () => {};
+      openTicketSocket(this, () => ({ type: 'hello', session: this.session, root: this.state.root, ticket }), { onMessage, onClose });
     });
   }
 

@@ -11,21 +11,25 @@ const TYPE_NAME = { re: /\b[A-Z][\w]*\b/y, cls: 'type' };
 const WORD = { re: /[\w$]+|\s+/y };
 const OTHER = { re: /[\s\S]/y };
 
+/** The rules of a state that lasts until `end` (back to 'code'), all of it of class `cls`. */
+const until = (end, cls) => [{ re: end, cls, next: 'code' }, { re: /[\s\S]+/y, cls }];
+
 function blockComment(open = /\/\*/y, close = /[\s\S]*?\*\//y) {
-  return {
-    start: { re: open, cls: 'com', next: 'comment' },
-    state: [{ re: close, cls: 'com', next: 'code' }, { re: /[\s\S]+/y, cls: 'com' }],
-  };
+  return { start: { re: open, cls: 'com', next: 'comment' }, state: until(close, 'com') };
 }
 
 const c = blockComment();
+/** Go's and JavaScript's first rules: comments, then double- and single-quoted strings. */
+const C_COMMENTS_AND_QUOTES = [
+  { re: /\/\/.*/y, cls: 'com' },
+  c.start,
+  { re: /"(?:[^"\\]|\\.)*"?/y, cls: 'str' },
+  { re: /'(?:[^'\\]|\\.)*'?/y, cls: 'str' },
+];
 
 const go = {
   code: [
-    { re: /\/\/.*/y, cls: 'com' },
-    c.start,
-    { re: /"(?:[^"\\]|\\.)*"?/y, cls: 'str' },
-    { re: /'(?:[^'\\]|\\.)*'?/y, cls: 'str' },
+    ...C_COMMENTS_AND_QUOTES,
     { re: /`/y, cls: 'str', next: 'raw' },
     { re: words('break case chan const continue default defer else fallthrough for func go goto if import interface map package range return select struct switch type var'), cls: 'kw' },
     { re: words('true false nil iota'), cls: 'lit' },
@@ -33,7 +37,7 @@ const go = {
     NUMBER, CALL, WORD, OTHER,
   ],
   comment: c.state,
-  raw: [{ re: /[^`]*`/y, cls: 'str', next: 'code' }, { re: /[\s\S]+/y, cls: 'str' }],
+  raw: until(/[^`]*`/y, 'str'),
 };
 
 const swift = {
@@ -48,15 +52,12 @@ const swift = {
     NUMBER, TYPE_NAME, CALL, WORD, OTHER,
   ],
   comment: c.state,
-  multi: [{ re: /[\s\S]*?"""/y, cls: 'str', next: 'code' }, { re: /[\s\S]+/y, cls: 'str' }],
+  multi: until(/[\s\S]*?"""/y, 'str'),
 };
 
 const javascript = {
   code: [
-    { re: /\/\/.*/y, cls: 'com' },
-    c.start,
-    { re: /"(?:[^"\\]|\\.)*"?/y, cls: 'str' },
-    { re: /'(?:[^'\\]|\\.)*'?/y, cls: 'str' },
+    ...C_COMMENTS_AND_QUOTES,
     { re: /`/y, cls: 'str', next: 'template' },
     { re: words('abstract as async await break case catch class const constructor continue debugger declare default delete do else enum export extends finally for from function get if implements import in instanceof interface keyof let namespace new of private protected public readonly return satisfies set static super switch this throw try type typeof var void while with yield'), cls: 'kw' },
     { re: words('true false null undefined NaN Infinity'), cls: 'lit' },
@@ -65,7 +66,7 @@ const javascript = {
     NUMBER, TYPE_NAME, CALL, WORD, OTHER,
   ],
   comment: c.state,
-  template: [{ re: /(?:[^`\\]|\\.)*`/y, cls: 'str', next: 'code' }, { re: /[\s\S]+/y, cls: 'str' }],
+  template: until(/(?:[^`\\]|\\.)*`/y, 'str'),
 };
 
 const python = {
@@ -81,8 +82,8 @@ const python = {
     { re: words('int float str bytes bool list dict set tuple object type'), cls: 'type' },
     NUMBER, CALL, WORD, OTHER,
   ],
-  dq3: [{ re: /[\s\S]*?"""/y, cls: 'str', next: 'code' }, { re: /[\s\S]+/y, cls: 'str' }],
-  sq3: [{ re: /[\s\S]*?'''/y, cls: 'str', next: 'code' }, { re: /[\s\S]+/y, cls: 'str' }],
+  dq3: until(/[\s\S]*?"""/y, 'str'),
+  sq3: until(/[\s\S]*?'''/y, 'str'),
 };
 
 const markdown = {
@@ -100,7 +101,7 @@ const markdown = {
     { re: /[^`*_![<]+/y },
     OTHER,
   ],
-  fence: [{ re: /^ {0,3}(?:```|~~~)\s*$/y, cls: 'code', next: 'code' }, { re: /[\s\S]+/y, cls: 'code' }],
+  fence: until(/^ {0,3}(?:```|~~~)\s*$/y, 'code'),
 };
 
 const LANGUAGES = { go, swift, javascript, python, markdown };

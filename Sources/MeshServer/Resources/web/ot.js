@@ -267,12 +267,7 @@ export class TextOperation {
   compose(next) {
     if (this.targetLength !== next.baseLength) throw OTError.mismatch(next.baseLength, this.targetLength);
     const result = new TextOperation();
-    const a = new ComponentCursor(this);
-    const b = new ComponentCursor(next);
-    for (;;) {
-      const x = a.current;
-      const y = b.current;
-      if (x === undefined && y === undefined) return result;
+    ComponentCursor.walk(this, next, (x, y, a, b) => {
       if (typeof x === 'number' && x < 0) {            // (.delete, _)
         result.delete(-x);
         a.advance();
@@ -293,7 +288,8 @@ export class TextOperation {
         a.consume(k);
         b.consume(k);
       }
-    }
+    });
+    return result;
   }
 
   /** Transforms two concurrent operations on one text into `[left′, right′]` with
@@ -304,12 +300,7 @@ export class TextOperation {
     if (left.baseLength !== right.baseLength) throw OTError.mismatch(left.baseLength, right.baseLength);
     const leftPrime = new TextOperation();
     const rightPrime = new TextOperation();
-    const a = new ComponentCursor(left);
-    const b = new ComponentCursor(right);
-    for (;;) {
-      const x = a.current;
-      const y = b.current;
-      if (x === undefined && y === undefined) return [leftPrime, rightPrime];
+    ComponentCursor.walk(left, right, (x, y, a, b) => {
       if (typeof x === 'string' && (priority === 'left' || typeof y !== 'string')) {
         leftPrime.insert(x);
         rightPrime.retain(cpLength(x));
@@ -329,7 +320,8 @@ export class TextOperation {
         a.consume(k);
         b.consume(k);
       }
-    }
+    });
+    return [leftPrime, rightPrime];
   }
 
   /** `this` rewritten to apply after the concurrent `other` (`this` keeps insert priority). */
@@ -401,6 +393,14 @@ export class TextOperation {
 
 /** Walks an operation's components, letting compose and transform consume part of one. */
 class ComponentCursor {
+  /** Walks `first` and `second` side by side until both end: `step(x, y, a, b)` gets the current
+   *  component of each (undefined past its end) and must move their cursors `a`, `b` on. */
+  static walk(first, second, step) {
+    const a = new ComponentCursor(first);
+    const b = new ComponentCursor(second);
+    while (a.current !== undefined || b.current !== undefined) step(a.current, b.current, a, b);
+  }
+
   constructor(op) {
     this.components = op.ops;
     this.index = 0;

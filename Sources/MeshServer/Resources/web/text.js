@@ -32,28 +32,26 @@ export class DisplayText {
   /** The display offset of document offset `d` (a position inside a "\r\n" maps before it). */
   toDisplay(d) {
     if (this.crlf.length === 0) return d;
-    // The number of "\r\n" that start before d.
-    let lo = 0;
-    let hi = this.crlf.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.crlf[mid] < d) lo = mid + 1; else hi = mid;
-    }
-    // A position between "\r" and "\n" counts that pair.
-    return d - lo;
+    // The number of "\r\n" that start before d; a position between "\r" and "\n" counts that pair.
+    return d - this.crlfBefore((at) => at < d);
   }
 
   /** The document offset of display offset `v` (before the "\r" of a "\r\n"). */
   toDocument(v) {
     if (this.crlf.length === 0) return v;
     // crlf[k] is at display offset crlf[k] - k; count those before v.
+    return v + this.crlfBefore((at, k) => at - k < v);
+  }
+
+  /** How many "\r\n" pass `before(at, k)` (`at`: the index of the k-th one's "\r"), a test true for a prefix of them. */
+  crlfBefore(before) {
     let lo = 0;
     let hi = this.crlf.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.crlf[mid] - mid < v) lo = mid + 1; else hi = mid;
+      if (before(this.crlf[mid], mid)) lo = mid + 1; else hi = mid;
     }
-    return v + lo;
+    return lo;
   }
 
   /** Code point offset of document UTF-16 offset `d`. */
