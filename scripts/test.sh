@@ -55,7 +55,7 @@ mkdir -p .build
 # Line-buffered so a log shows exactly where a run stands; a hung test ends the run (and names
 # itself: every test still running is listed as started but not passed) instead of hanging CI.
 status=0
-HEAVY="LiveFuzzTests|DecoderFuzzTests|LanguageServerFuzzTests|EditorSyncModelTests"
+HEAVY="LiveFuzzTests|DecoderFuzzTests|CookieFuzzTests|LanguageServerFuzzTests|EditorSyncModelTests"
 # Several nodes: suites that run two or three servers whose heartbeats decide who is alive, so
 # they run one at a time after the others (on two busy cores a starved node was taken for dead).
 CLUSTER_SUITES="ClusterTests ClusterFailoverTests DebugAcrossNodesTests"
