@@ -48,6 +48,9 @@ public struct EditorSync: Sendable {
     /// A probe went out since the editor last reported a change: no second one until it does
     /// (an editor that refused it would otherwise be probed forever).
     private var probedSinceLastChange = false
+    /// Where the user types, for Neovim's built-in client (its reports rotate an insertion next
+    /// to equal text away from it): in `reportedText`'s coordinates.
+    private var cursor = TypingCursor()
 
     /// Remote changes the editor has not confirmed: `document == pending(editor)`.
     public var pending: TextOperation {
@@ -92,7 +95,7 @@ public struct EditorSync: Sendable {
         guard var held = inflight else {
             var user = TextOperation.identity(length: editor.count)
             for change in changes {
-                let step = editor.operation(replacing: change.range, with: change.text, encoding: encoding)
+                let step = reported(change, on: editor)
                 try step.apply(to: &editor)
                 user = try user.compose(step)
             }
@@ -102,13 +105,20 @@ public struct EditorSync: Sendable {
         var running = held.running
         var steps: [TextOperation] = []
         for change in changes {
-            let step = running.operation(replacing: change.range, with: change.text, encoding: encoding)
+            let step = reported(change, on: running)
             try step.apply(to: &running)
             steps.append(step)
         }
         try held.record(steps, version: version)
         inflight = held
         return try settle()
+    }
+
+    /// One reported change as an operation on `text`; for Neovim's built-in client, an
+    /// insertion next to equal text is put where the user was typing (``TypingCursor``).
+    private mutating func reported(_ change: (range: LSPRange?, text: String), on text: TextBuffer) -> TextOperation {
+        let step = text.operation(replacing: change.range, with: change.text, encoding: encoding)
+        return traits.answersTruthfully ? step : cursor.place(step, on: text)
     }
 
     /// The answer to an `applyEdit` (an error answer is `applied: false`). Whether it can be
