@@ -46,6 +46,12 @@ final class ServerProcess: ServerEndpoint, @unchecked Sendable {
         self.port = port
     }
 
+    /// A test that failed half-way leaves no server behind: one left running kept the test
+    /// process's inherited output open, and `swift test` waited for it after the last test.
+    deinit {
+        if process.processIdentifier > 0, process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
     func kill9() async {
         // Never kill(0, …): that is this test process's whole group.
         if process.processIdentifier > 0, process.isRunning { kill(process.processIdentifier, SIGKILL) }
