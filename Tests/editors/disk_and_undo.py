@@ -45,7 +45,7 @@ layouts, so that each kind of editor is Ann once: `plugin-ann` (Ann plugin, Bob 
                 plugin, at most one "Buffer … newer than edits." where the undo crossed Bob's typing
 
 Three problems of c1c6d69 were found here. The first two are fixed and checked on every run
-(before the checks above); the third is fixed with the plugin and a known limit without it:
+(before the checks above); the third is fixed too (with the plugin and without), and checked on every run:
   startup       a change made while no `mesh lsp` ran for the folder, or in the moment after the
                 editor started it (before its first write of that document), is overwritten by the
                 session's text, with no copy in .mesh/conflicts. So the tools above run
@@ -60,10 +60,10 @@ Three problems of c1c6d69 were found here. The first two are fixed and checked o
                 after it, Ann runs mesh.undo: the end must be `func m<bob1>ain`. Neovim reports a
                 change from the first character that differs, so Ann's typed `a` is reported as
                 the buffer's next `a`. With the plugin, mesh lsp takes the exact change the plugin
-                sends (mesh/exactChange): checked on every run when Ann has the plugin (after
-                `undo`). Plain Neovim keeps the limit (`func ma<bob1>in`): --known-bugs in the
-                plain-ann layout. The other undo checks still put tokens before no character the
-                token holds (Bob's plain Neovim would report his token shifted the same way).
+                sends (mesh/exactChange); without it, mesh lsp puts an insertion reported right of
+                where Ann was typing back there when that makes the same text (TypingCursor).
+                Checked on every run in both layouts (after `undo`). The other undo checks still
+                put tokens before no character the token holds.
   append-at-end Ann appends a line after the last line through the API; it must be there once
                 everywhere. It once came back from Bob's Neovim with an extra empty line (Neovim
                 makes an edit at the position after the final line break whole lines) and was
@@ -516,7 +516,7 @@ class Layout:
         before a character the token holds. Neovim reports a change as starting at the first
         character that differs, so typing `<an…` before `ain` is reported as typed one `a`
         further on; mesh lsp then takes the buffer's `a` for Ann's, and mesh.undo moves Bob's
-        text by that character (--known-bugs: ambiguous). Exact checks avoid those places."""
+        text by that character (the ambiguous check). Exact checks avoid those places."""
         places = []
         for row, line in enumerate(text.split("\n")[:-1]):
             inside = {c for m in re.finditer(r"<[^<>]*>", line) for c in range(m.start() + 1, m.end())}
@@ -679,8 +679,8 @@ class Layout:
         """Ann types `<an1>` (insert-mode keys) in `func main` between `m` and `ain`, Bob types
         `<bob1>` right after it, Ann runs mesh.undo: `func m<bob1>ain` is what Bob typed. Neovim
         reports Ann's `a` as the buffer's next one; with the plugin, mesh lsp takes the exact
-        change (mesh/exactChange) instead (checked on every run); without it the undo takes the
-        buffer's `a` (--known-bugs, plain Neovim's documented limit)."""
+        change (mesh/exactChange) instead; without it, mesh lsp puts the insertion back where Ann
+        was typing (TypingCursor). Checked on every run, in both layouts."""
         before = self.converge_main()
         if "func main" not in before:
             # The tokens of the checks before landed inside `func main`: Bob takes them out of
@@ -745,9 +745,11 @@ class Layout:
         if problems:
             raise Failure("\n  ".join(problems))
         if self.args.known_bugs:
-            # Fixed with the plugin (mesh/exactChange), checked on every run below; a known limit
-            # of plain Neovim.
-            problems = [] if self.a.plugin else self.check_ambiguous_undo()
+            # No known bug is left: kept for scripts that pass it, it runs the last one fixed
+            # (the ambiguous undo, checked on every run below too) right after start-up.
+            print("disk_and_undo.py: --known-bugs is deprecated (no known bug is left); it runs the ambiguous-undo check alone",
+                  file=sys.stderr)
+            problems = self.check_ambiguous_undo()
             if problems:
                 raise Failure("known bugs:\n  " + "\n  ".join(problems))
             return
@@ -758,10 +760,9 @@ class Layout:
         self.check_disk_new_and_delete()
         self.check_disk_rename()
         self.check_undo()
-        if self.a.plugin:
-            problems = self.check_ambiguous_undo()
-            if problems:
-                raise Failure("\n  ".join(problems))
+        problems = self.check_ambiguous_undo()
+        if problems:
+            raise Failure("\n  ".join(problems))
         self.check_undo_crossing()
         self.check_native_u()
         # Once a bug: the line came back from the peer's Neovim with an extra empty line
@@ -803,8 +804,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, help="replay the random choices (timing still varies)")
     parser.add_argument("--layout", choices=[*LAYOUTS, "both"], default="both")
     parser.add_argument("--known-bugs", action="store_true",
-                        help="after the start-up and half-written checks, the known limit instead of the other checks: "
-                             "mesh.undo after an ambiguous change report moves the peer's text (see the module's doc)")
+                        help="deprecated, no known bug is left: after the start-up and half-written checks, only the "
+                             "ambiguous-undo check (fixed, and part of every run)")
     parser.add_argument("--lsp-log", default="info", help="Neovim's lsp.log level per instance (mesh lsp's log lines are info)")
     parser.add_argument("--keep", action="store_true", help="keep the work folders")
     args = parser.parse_args()
