@@ -16,35 +16,16 @@ struct TypingCursor: Sendable {
     /// `step`, a change reported on `text`, made where the user was typing instead when it is an
     /// insertion right of the cursor that makes the same text there; the cursor follows it.
     mutating func place(_ step: TextOperation, on text: TextBuffer) -> TextOperation {
-        guard let change = Self.change(in: step) else { return step }
-        if change.deleted == 0, let cursor = offset, cursor < change.start, change.start - cursor <= Self.reach,
-           let moved = Self.insertion(of: change.inserted, at: change.start, movedTo: cursor, in: text) {
-            offset = cursor + change.inserted.unicodeScalars.count
+        let replacements = step.replacements(in: text)
+        guard replacements.count == 1, let change = replacements.first else { return step }
+        let length = change.text.unicodeScalars.count
+        if change.end == change.start, let cursor = offset, cursor < change.start, change.start - cursor <= Self.reach,
+           let moved = Self.insertion(of: change.text, at: change.start, movedTo: cursor, in: text) {
+            offset = cursor + length
             return moved
         }
-        offset = change.start + change.inserted.unicodeScalars.count
+        offset = change.start + length
         return step
-    }
-
-    /// The one replacement `operation` makes (its start, how much it deletes, what it inserts),
-    /// nil for the identity or several replacements.
-    static func change(in operation: TextOperation) -> (start: Int, deleted: Int, inserted: String)? {
-        var start = 0, deleted = 0, inserted = "", changed = false, after = false
-        for component in operation.components {
-            switch component {
-            case let .retain(n):
-                if changed { after = true } else { start += n }
-            case let .insert(s):
-                guard !after else { return nil }
-                changed = true
-                inserted += s
-            case let .delete(n):
-                guard !after else { return nil }
-                changed = true
-                deleted += n
-            }
-        }
-        return changed ? (start, deleted, inserted) : nil
     }
 
     /// Inserting `inserted` at `start` of `text` as an insertion at `cursor` (< `start`) that
