@@ -136,9 +136,11 @@ actor DocumentActor {
     // MARK: Subscribers
 
     /// Subscribes the connection and sends it a snapshot, or the operations since `knownRev`
-    /// when the history still holds them, in one step with the subscription (so no op relayed
-    /// afterwards can reach the connection before it). Waits for in-flight commits first: what
-    /// a client is told must be durable. False when the actor was retired: ask the hub again.
+    /// when the history still holds them, in one step with the subscription. What a client is
+    /// told must be durable, and every later op must reach it exactly once: the answer holds the
+    /// ops up to `durableRevision`, and the ops after it (applied here, their commit running)
+    /// reach the connection as they commit, like every subscriber's. False when the actor was
+    /// retired: ask the hub again.
     func open(_ connection: ClientConnection, knownRev: Int?) async -> Bool {
         guard let message = await subscribe(connection, knownRev: knownRev) else { return false }
         connection.send(message)
@@ -150,11 +152,23 @@ actor DocumentActor {
         // (it then knows newer revisions), and its catch-up should hold its own resent ops.
         if cluster != nil { await catchUp(to: knownRev ?? 0, always: true) }
         await flushed()
+        // A snapshot is the whole text, which holds every op applied: it waits for a moment with
+        // no commit running. (`flushed()` returned when the last one ended, but another client's
+        // op may have started the next before this task ran again.) A catch-up needs no such
+        // moment: it stops at the durable revision.
+        let caughtUp = knownRev.flatMap { known in known <= durableRevision ? try? document.operations(since: known) : nil }
+        if caughtUp == nil {
+            while document.revision > durableRevision, flushing || !pending.isEmpty { await flushed() }
+        }
         guard !isRetired else { return nil }
         subscribers[connection.id] = connection
         names[connection.user.id] = connection.user.name
         let others = presence.filter { $0.key != connection.id }.map(\.value)
         let notes = annotations.values.sorted { $0.createdAt < $1.createdAt }.map(wire)
+        if let caughtUp {
+            return .catchUp(.init(path: path, ops: caughtUp.prefix { $0.revision <= durableRevision }.map(wire),
+                                  rev: durableRevision, presence: others, annotations: notes))
+        }
         if let knownRev, let ops = try? document.operations(since: knownRev) {
             return .catchUp(.init(path: path, ops: ops.map(wire), rev: document.revision,
                                   presence: others, annotations: notes))
