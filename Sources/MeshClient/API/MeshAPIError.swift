@@ -8,11 +8,7 @@ public struct MeshAPIError: Error, CustomStringConvertible, Sendable, Hashable {
     /// The human-readable reason, as the server worded it.
     public var message: String
 
-    public init(status: Int, code: String, message: String) {
-        self.status = status
-        self.code = code
-        self.message = message
-    }
+    // No public init: only MeshClient makes these (its memberwise one); other modules catch them.
 
     public var description: String { message }
 

@@ -35,17 +35,12 @@ extension TextBuffer {
     }
 }
 
-/// One replacement of a range of a text (offsets in Unicode scalars) by new text.
+/// One replacement of a range of a text (offsets in Unicode scalars) by new text. Made only
+/// here in MeshLSP (its memberwise init), read by callers of ``TextOperation/replacements(in:)``.
 public struct TextReplacement: Sendable, Hashable {
     public var start: Int
     public var end: Int
     public var text: String
-
-    public init(start: Int, end: Int, text: String) {
-        self.start = start
-        self.end = end
-        self.text = text
-    }
 }
 
 extension TextOperation {

@@ -21,8 +21,9 @@ public enum PositionEncoding: String, Sendable, Hashable, Codable, CaseIterable 
 }
 
 /// A zero-based line and a `character` counted in code units of a ``PositionEncoding``: the
-/// position an editor shows, which ``TextBuffer`` converts to and from scalar offsets.
-public struct TextPosition: Sendable, Hashable, Comparable, CustomStringConvertible {
+/// position an editor shows, which ``TextBuffer`` converts to and from scalar offsets. MeshLSP
+/// sends it as the LSP `Position` (`LSPPosition`).
+public struct TextPosition: Sendable, Hashable, Codable, Comparable, CustomStringConvertible {
     public var line: Int
     public var character: Int
 
