@@ -54,25 +54,29 @@ import Testing
                 let knownRev = random.int(0...1) == 0 ? known : nil
                 reader.send(.open(.init(path: "busy.txt", knownRev: knownRev)))
                 // What the last subscription was sent before the close came first: skipped.
-                var revision = try await reader.next(timeout: .seconds(30)) { message -> Int? in
-                    switch message {
-                    case let .snapshot(s) where s.path == "busy.txt": return s.rev
-                    case let .catchUp(c) where c.path == "busy.txt":
-                        var expected = (knownRev ?? 0) + 1
-                        for op in c.ops {
-                            if op.rev != expected { problems.append("round \(round): catch-up holds \(op.rev) where \(expected) was due") }
-                            expected = op.rev + 1
+                var revision = try await Self.naming("round \(round)'s answer (seed \(seed))") {
+                    try await reader.next(timeout: .seconds(30)) { message -> Int? in
+                        switch message {
+                        case let .snapshot(s) where s.path == "busy.txt": return s.rev
+                        case let .catchUp(c) where c.path == "busy.txt":
+                            var expected = (knownRev ?? 0) + 1
+                            for op in c.ops {
+                                if op.rev != expected { problems.append("round \(round): catch-up holds \(op.rev) where \(expected) was due") }
+                                expected = op.rev + 1
+                            }
+                            if expected != c.rev + 1 { problems.append("round \(round): catch-up ends at \(expected - 1), says \(c.rev)") }
+                            return c.rev
+                        case let .error(e): problems.append("round \(round): \(e)"); return -1
+                        default: return nil
                         }
-                        if expected != c.rev + 1 { problems.append("round \(round): catch-up ends at \(expected - 1), says \(c.rev)") }
-                        return c.rev
-                    case let .error(e): problems.append("round \(round): \(e)"); return -1
-                    default: return nil
                     }
                 }
                 // The next few ops follow the answer without a gap or a repeat.
                 for _ in 0..<random.int(1...4) {
-                    let rev = try await reader.next(timeout: .seconds(30)) { message -> Int? in
-                        if case let .remoteOp(op) = message, op.path == "busy.txt" { op.rev } else { nil }
+                    let rev = try await Self.naming("round \(round)'s op after \(revision) (seed \(seed))") {
+                        try await reader.next(timeout: .seconds(30)) { message -> Int? in
+                            if case let .remoteOp(op) = message, op.path == "busy.txt" { op.rev } else { nil }
+                        }
                     }
                     if rev != revision + 1 {
                         problems.append("round \(round): revision \(rev) arrived after \(revision) (opened with knownRev \(knownRev.map(String.init) ?? "nil"))")
@@ -93,4 +97,11 @@ import Testing
             reader.close()
         }
     }
+
+    /// `body`, its error naming what was awaited.
+    static func naming<T>(_ what: String, _ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch { throw Waited(description: "\(what): \(error)") }
+    }
+
+    struct Waited: Error, CustomStringConvertible { var description: String }
 }

@@ -45,7 +45,7 @@ extension DocumentActor {
         let receipt: OTDocument.Receipt
         do {
             receipt = try document.receive(message.ops, baseRevision: message.baseRev, opId: message.opId,
-                                           author: connection.user.id.uuidString, invertible: cluster != nil)
+                                           author: connection.user.id.uuidString, invertible: true)
         } catch {
             usage.adjust(sessionID, bytes: -growth)
             return refuse(message, connection, ErrorMessage(.resync, "\(error)"))
@@ -132,9 +132,13 @@ extension DocumentActor {
                 batch = pending
                 pending.removeAll(keepingCapacity: true)
                 size = document.text.utf8Count
+                // Until the append ends, an opener's text leaves the batch out (`durableText()`).
+                committing = batch
                 do {
                     try await store.documents.append(batch.map(\.op), documentID: record.id, size: size)
+                    committing = []
                 } catch StoreError.conflict(_) where cluster != nil {
+                    committing = []
                     // Another node committed one of these revisions first (or one of these ops,
                     // resent to it): from now on, for a while, this document commits under its
                     // lock, fetching the other nodes' ops and putting ours after them first.
@@ -143,6 +147,7 @@ extension DocumentActor {
                     contendedUntil = .now + Self.contendedFor
                     continue
                 } catch {
+                    committing = []
                     if Task.isCancelled {
                         // The submitter's task was cancelled (its connection is going away), which is
                         // no fault of the batch: put it back and commit it from a task of its own.

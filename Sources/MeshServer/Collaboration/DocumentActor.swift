@@ -13,6 +13,8 @@ actor DocumentActor {
     var document: OTDocument
     var durableRevision: Int
     var pending: [Pending] = []
+    /// The batch of the optimistic commit running (``flushLoop(inline:)``).
+    var committing: [Pending] = []
     var waitingAcks: [(connection: ClientConnection, ack: ServerMessage.Ack)] = []
     var flushing = false
     var flushWaiters: [CheckedContinuation<Void, Never>] = []
@@ -54,9 +56,11 @@ actor DocumentActor {
         var op: OpRecord
         var sender: ClientConnection
         var arrived: ContinuousClock.Instant
-        /// With other nodes: the op as its client sent it, and what undoes it here, for
+        /// With other nodes: the op as its client sent it, for
         /// ``OTDocument/integrate(_:after:undoing:resubmitting:)`` when another node commits first.
         var submission: OTDocument.Submission?
+        /// What undoes the op here: for that integration, and for the text at `durableRevision`
+        /// that an opener gets while the op is not stored yet (``durableText()``).
         var inverse: TextOperation?
     }
 
@@ -137,8 +141,8 @@ actor DocumentActor {
 
     /// Subscribes the connection and sends it a snapshot, or the operations since `knownRev`
     /// when the history still holds them, in one step with the subscription. What a client is
-    /// told must be durable, and every later op must reach it exactly once: the answer holds the
-    /// ops up to `durableRevision`, and the ops after it (applied here, their commit running)
+    /// told must be durable, and every later op must reach it exactly once: the answer stops at
+    /// `durableRevision`, and the ops after it (applied here, their commit running or to come)
     /// reach the connection as they commit, like every subscriber's. False when the actor was
     /// retired: ask the hub again.
     func open(_ connection: ClientConnection, knownRev: Int?) async -> Bool {
@@ -151,30 +155,47 @@ actor DocumentActor {
         // With other nodes, fetch what they committed first: the client may come from one of them
         // (it then knows newer revisions), and its catch-up should hold its own resent ops.
         if cluster != nil { await catchUp(to: knownRev ?? 0, always: true) }
+        // A reload (``resyncFromStore(_:)``) runs in the flush loop: what it replaces is not served.
         await flushed()
-        // A snapshot is the whole text, which holds every op applied: it waits for a moment with
-        // no commit running. (`flushed()` returned when the last one ended, but another client's
-        // op may have started the next before this task ran again.) A catch-up needs no such
-        // moment: it stops at the durable revision.
-        let caughtUp = knownRev.flatMap { known in known <= durableRevision ? try? document.operations(since: known) : nil }
-        if caughtUp == nil {
-            while document.revision > durableRevision, flushing || !pending.isEmpty { await flushed() }
+        // No `await` from here to the answer: the subscription and what it is told are one step.
+        // (A commit may have started since `flushed()` returned: the answer leaves its ops out.)
+        var answer: ServerMessage.CatchUp?
+        if let knownRev, knownRev <= durableRevision, let ops = try? document.operations(since: knownRev) {
+            answer = .init(path: path, ops: ops.prefix { $0.revision <= durableRevision }.map(wire), rev: durableRevision,
+                           presence: [], annotations: [])
+        }
+        var durable = answer == nil ? durableText() : nil
+        if answer == nil, durable == nil {
+            // Not expected (every op applied here keeps its inverse): wait for no commit to run.
+            while durable == nil, flushing || !pending.isEmpty {
+                await flushed()
+                durable = durableText()
+            }
         }
         guard !isRetired else { return nil }
         subscribers[connection.id] = connection
         names[connection.user.id] = connection.user.name
         let others = presence.filter { $0.key != connection.id }.map(\.value)
         let notes = annotations.values.sorted { $0.createdAt < $1.createdAt }.map(wire)
-        if let caughtUp {
-            return .catchUp(.init(path: path, ops: caughtUp.prefix { $0.revision <= durableRevision }.map(wire),
-                                  rev: durableRevision, presence: others, annotations: notes))
+        if var answer {
+            answer.presence = others
+            answer.annotations = notes
+            return .catchUp(answer)
         }
-        if let knownRev, let ops = try? document.operations(since: knownRev) {
-            return .catchUp(.init(path: path, ops: ops.map(wire), rev: document.revision,
-                                  presence: others, annotations: notes))
+        let (revision, text) = durable.map { (durableRevision, $0) } ?? (document.revision, document.text)
+        return .snapshot(.init(path: path, rev: revision, text: text.description, presence: others, annotations: notes))
+    }
+
+    /// The text at `durableRevision`: the current text with the ops not yet stored (being
+    /// committed, or pending) undone, newest first. Nil when an op has no inverse.
+    func durableText() -> TextBuffer? {
+        let unstored = committing + (exclusiveBatch?.ops ?? []) + pending
+        guard unstored.count == document.revision - durableRevision else { return nil }
+        var text = document.text
+        for item in unstored.reversed() {
+            guard let inverse = item.inverse, (try? inverse.apply(to: &text)) != nil else { return nil }
         }
-        return .snapshot(.init(path: path, rev: document.revision, text: document.text.description,
-                               presence: others, annotations: notes))
+        return text
     }
 
     func close(_ connection: ClientConnection) {
