@@ -7,7 +7,9 @@
 // The socket is authenticated by a short-lived single-use ticket (`POST /v1/ws-ticket`) sent
 // in `hello.ticket`, and kept alive past the ticket's lease with `auth {ticket}`; see
 // docs/web.md. Nothing here touches the DOM: the page listens to events.
-import { TextOperation, replacementBetween, documentHash, wellFormed, cpLength } from './ot.js';
+import { TextOperation, replacementBetween } from './ot.js';
+import { documentHash } from './hash.js';
+import { wellFormed, cpLength } from './codepoints.js';
 import { OTClient } from './otclient.js';
 import { openTicketSocket } from './socket.js';
 

@@ -8,7 +8,8 @@
 // operations become textarea edits (setRangeText) with our selection moved through them. During
 // an IME composition nothing is sent and remote edits wait, composed, until it ends.
 import { h, COLORS } from './dom.js';
-import { colorIndex, TextOperation } from './ot.js';
+import { TextOperation } from './ot.js';
+import { colorIndex } from './hash.js';
 import { DisplayText, operationFromInput, displayEdits, lineStarts, lineOf, expandTabs } from './text.js';
 import { tokenizeLine, languageOf, LineStates } from './highlight.js';
 

@@ -5,7 +5,7 @@
 import { h, replace, COLORS, timeOf } from './dom.js';
 import { api } from './api.js';
 import { SessionClient, canEdit } from './client.js';
-import { colorIndex } from './ot.js';
+import { colorIndex } from './hash.js';
 import { Editor } from './editor.js';
 import { ToolPanel } from './panels.js';
 
