@@ -8,8 +8,9 @@
 // their responses, events, breakpoints per file, what the program is doing. `DebugConnection`
 // is the socket (hello with a ticket, welcome, lease renewal with `auth {ticket}`). Nothing here
 // touches the DOM.
-import { Emitter, canEdit, leniently, scheduleTicketRenewal } from './client.js';
-import { openTicketSocket } from './socket.js';
+import { Emitter } from './emitter.js';
+import { canEdit, leniently } from './roles.js';
+import { openTicketSocket, scheduleTicketRenewal } from './socket.js';
 
 export const DEBUG_ROOT = '/workspace';
 

@@ -5,7 +5,7 @@
 // started. Everything the program or the debugger says goes in as text nodes (dom.js).
 import { h, replace } from './dom.js';
 import { api } from './api.js';
-import { canEdit } from './client.js';
+import { canEdit } from './roles.js';
 import { runProgram } from './run.js';
 import { DebugState, DebugConnection, programPath } from './debug.js';
 
