@@ -3,7 +3,8 @@
 // resend, resync after a hash mismatch, refused edits, roles, presence and annotations.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TextOperation, cpLength } from '../../Sources/MeshServer/Resources/web/ot.js';
+import { TextOperation } from '../../Sources/MeshServer/Resources/web/ot.js';
+import { cpLength } from '../../Sources/MeshServer/Resources/web/codepoints.js';
 import { SessionClient } from '../../Sources/MeshServer/Resources/web/client.js';
 import { FakeServer, ManualTimers, settle } from './fakeserver.mjs';
 import { SeededRandom, randomText, propertyCases } from './support.mjs';

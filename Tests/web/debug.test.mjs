@@ -5,7 +5,9 @@
 // `POST …/run` (lines cut anywhere, UTF-8 cut between chunks, 401 refresh, errors, abort).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DebugState, DebugConnection, dapPath, documentPath, programPath } from '../../Sources/MeshServer/Resources/web/debug.js';
+import { DebugState } from '../../Sources/MeshServer/Resources/web/debug.js';
+import { DebugConnection } from '../../Sources/MeshServer/Resources/web/debugconnection.js';
+import { dapPath, documentPath, programPath } from '../../Sources/MeshServer/Resources/web/debugpaths.js';
 import { LineSplitter, runEvent, runProgram } from '../../Sources/MeshServer/Resources/web/run.js';
 
 /** A DebugState whose sent messages are kept; `answer(seq, …)` plays the server. */

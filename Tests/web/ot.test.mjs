@@ -2,10 +2,9 @@
 // hand-written cases of MeshOTTests/TextOperationTests, and the algebraic laws on seeded cases.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  TextOperation, OTError, cpLength, cpToUnits, unitsToCp, replacementBetween, changedRange,
-  documentHash, colorIndex, wellFormed,
-} from '../../Sources/MeshServer/Resources/web/ot.js';
+import { TextOperation, OTError, replacementBetween } from '../../Sources/MeshServer/Resources/web/ot.js';
+import { cpLength, cpToUnits, unitsToCp, changedRange, wellFormed } from '../../Sources/MeshServer/Resources/web/codepoints.js';
+import { documentHash, colorIndex } from '../../Sources/MeshServer/Resources/web/hash.js';
 import { withFixture, SeededRandom, randomText, randomOperation, propertyCases } from './support.mjs';
 
 const op = (components) => TextOperation.of(components);

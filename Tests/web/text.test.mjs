@@ -3,7 +3,8 @@
 // of the textarea.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TextOperation, cpLength } from '../../Sources/MeshServer/Resources/web/ot.js';
+import { TextOperation } from '../../Sources/MeshServer/Resources/web/ot.js';
+import { cpLength } from '../../Sources/MeshServer/Resources/web/codepoints.js';
 import { DisplayText, operationFromInput, displayEdits, lineStarts, lineOf, expandTabs } from '../../Sources/MeshServer/Resources/web/text.js';
 import { SeededRandom, randomText, randomOperation, propertyCases } from './support.mjs';
 

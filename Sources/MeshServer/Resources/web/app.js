@@ -3,6 +3,8 @@
 // are hash routes (`#/sessions`, `#/s/<id>`, …) so that `mesh serve` serves one page at `/`.
 import { h, replace } from './dom.js';
 import { api, ApiError, inviteLink, isInviteCode } from './api.js';
+import { message, describe, form, field, copyButton } from './forms.js';
+import { peoplePage } from './people.js';
 import { SessionPage } from './session.js';
 
 const main = document.getElementById('main');
@@ -22,40 +24,6 @@ function takeNext() {
   sessionStorage.removeItem('mesh.next');
   // Only our own pages: a path on this origin.
   return next && next.startsWith('/') && !next.startsWith('//') ? next : null;
-}
-
-function message(text, kind = 'error') {
-  return h('p', { class: `message ${kind}`, role: kind === 'error' ? 'alert' : 'status' }, text);
-}
-
-function describe(error) {
-  if (error instanceof ApiError) return error.message;
-  return `Something went wrong: ${error?.message ?? error}`;
-}
-
-/** A form whose submit handler shows errors in the form. */
-function form(fields, submitLabel, onSubmit, extra = {}) {
-  const status = h('div', { class: 'form-status' });
-  const button = h('button', { type: 'submit' }, submitLabel);
-  const element = h('form', { class: extra.class ?? 'card form', novalidate: true }, fields, button, status);
-  element.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    button.disabled = true;
-    replace(status);
-    try {
-      const result = await onSubmit(new FormData(element));
-      if (typeof result === 'string') replace(status, message(result, 'ok'));
-    } catch (error) {
-      replace(status, message(describe(error)));
-    } finally {
-      button.disabled = false;
-    }
-  });
-  return element;
-}
-
-function field(label, name, attributes = {}) {
-  return h('label', { class: 'field' }, h('span', {}, label), h('input', { name, ...attributes }));
 }
 
 function renderNav() {
@@ -188,135 +156,6 @@ function sessionRow(session, refresh) {
   }
   return h('tr', {}, nameCell, h('td', {}, session.role), h('td', {}, new Date(session.createdAt).toLocaleDateString()), actions);
 }
-
-// MARK: People: members, roles, invites
-
-async function peoplePage(sessionId) {
-  const session = await api.session(sessionId);
-  const owner = session.role === 'owner';
-  const membersBox = h('div', {}, h('p', {}, 'Loading…'));
-  const invitesBox = h('div');
-  const refreshMembers = async () => {
-    try {
-      const members = await api.members(sessionId);
-      replace(membersBox, h('table', { class: 'table' },
-        h('thead', {}, h('tr', {}, h('th', {}, 'Name'), h('th', {}, 'Email'), h('th', {}, 'Role'), h('th', {}, 'Online'), h('th', {}, ''))),
-        h('tbody', {}, members.map((m) => memberRow(session, m, refreshMembers)))));
-    } catch (error) {
-      replace(membersBox, message(describe(error)));
-    }
-  };
-  const refreshInvites = async () => {
-    try {
-      const invites = await api.invites(sessionId);
-      replace(invitesBox, invites.length === 0 ? h('p', {}, 'No invites.') : h('table', { class: 'table' },
-        h('thead', {}, h('tr', {}, h('th', {}, 'Link'), h('th', {}, 'Role'), h('th', {}, 'Uses'), h('th', {}, 'Expires'), h('th', {}, ''))),
-        h('tbody', {}, invites.map((i) => inviteRow(session, i, refreshInvites)))));
-    } catch (error) {
-      replace(invitesBox, message(describe(error)));
-    }
-  };
-  await refreshMembers();
-  const content = [
-    h('p', { class: 'crumbs' }, h('a', { href: '/#/sessions' }, 'Sessions'), ' / ', h('a', { href: `/#/s/${session.id}` }, session.name)),
-    h('h1', {}, `People in ${session.name}`),
-    membersBox,
-  ];
-  if (owner) {
-    await refreshInvites();
-    content.push(
-      h('h2', {}, 'Invites'),
-      invitesBox,
-      h('h3', {}, 'New invite'),
-      form([
-        h('label', { class: 'field' }, h('span', {}, 'Role'), h('select', { name: 'role' },
-          h('option', { value: 'editor', selected: true }, 'editor'), h('option', { value: 'viewer' }, 'viewer'), h('option', { value: 'owner' }, 'owner'))),
-        field('Uses', 'maxUses', { type: 'number', min: 1, max: 1000, value: '10' }),
-        field('Valid for (days)', 'days', { type: 'number', min: 1, max: 365, value: '7' }),
-      ], 'Create invite', async (data) => {
-        await api.createInvite(session.id, {
-          role: String(data.get('role')), maxUses: Number(data.get('maxUses')), expiresInSeconds: Number(data.get('days')) * 86400,
-        });
-        await refreshInvites();
-      }, { class: 'inline-form' }));
-  }
-  // Others go online and offline: the list follows every 15 s while the page is shown.
-  const timer = setInterval(refreshMembers, 15000);
-  page = { end: () => clearInterval(timer) };
-  return content;
-}
-
-function memberRow(session, member, refresh) {
-  const owner = session.role === 'owner';
-  const self = member.userID === me?.id;
-  let role = h('span', {}, member.role);
-  if (owner && !self) {
-    role = h('select', {
-      'aria-label': `Role of ${member.displayName}`,
-      onchange: async (event) => {
-        try { await api.setRole(session.id, member.userID, event.target.value); } catch (error) { alert(describe(error)); }
-        await refresh();
-      },
-    }, ['viewer', 'editor', 'owner'].map((r) => h('option', { value: r, selected: r === member.role }, r)));
-  }
-  const actions = h('td', { class: 'actions' });
-  if (owner && !self) {
-    actions.append(h('button', {
-      type: 'button', class: 'link danger',
-      onclick: async () => {
-        if (!confirm(`Remove ${member.displayName} from the session?`)) return;
-        try { await api.removeMember(session.id, member.userID); } catch (error) { alert(describe(error)); }
-        await refresh();
-      },
-    }, 'Remove'));
-  } else if (self && !owner) {
-    actions.append(h('button', {
-      type: 'button', class: 'link danger',
-      onclick: async () => {
-        if (!confirm('Leave this session?')) return;
-        try { await api.removeMember(session.id, member.userID); go('#/sessions'); } catch (error) { alert(describe(error)); }
-      },
-    }, 'Leave'));
-  }
-  return h('tr', {}, h('td', {}, member.displayName, self ? ' (you)' : ''), h('td', {}, member.email ?? ''), h('td', {}, role),
-    h('td', {}, h('span', { class: member.online ? 'dot online' : 'dot', title: member.online ? 'online' : 'offline' })), actions);
-}
-
-function inviteRow(session, invite, refresh) {
-  const link = inviteLink(invite.code);
-  const expired = new Date(invite.expiresAt) < new Date();
-  const usable = !invite.revoked && !expired && invite.uses < invite.maxUses;
-  const actions = h('td', { class: 'actions' });
-  if (usable) {
-    actions.append(copyButton(link, 'Copy link'), h('button', {
-      type: 'button', class: 'link danger',
-      onclick: async () => {
-        try { await api.revokeInvite(session.id, invite.code); } catch (error) { alert(describe(error)); }
-        await refresh();
-      },
-    }, 'Revoke'));
-  }
-  return h('tr', { class: usable ? '' : 'dim' }, h('td', {}, h('code', { class: 'link-text' }, link)), h('td', {}, invite.role),
-    h('td', {}, `${invite.uses} / ${invite.maxUses}`),
-    h('td', {}, invite.revoked ? 'revoked' : expired ? 'expired' : new Date(invite.expiresAt).toLocaleString()), actions);
-}
-
-function copyButton(text, label = 'Copy') {
-  const button = h('button', {
-    type: 'button', class: 'link',
-    onclick: async () => {
-      try {
-        await navigator.clipboard.writeText(text);
-        button.textContent = 'Copied';
-      } catch {
-        button.textContent = 'Select and copy it';
-      }
-      setTimeout(() => { button.textContent = label; }, 1500);
-    },
-  }, label);
-  return button;
-}
-
 // MARK: The invite link page
 
 async function invitePage(code) {
@@ -391,7 +230,11 @@ async function route() {
     if (!me && parts.length > 0 && parts[0] !== 'login') rememberNext(`/#${hash}`);
     content = loginPage();
   }
-  else if (parts[0] === 's' && parts[1] && parts[2] === 'people') content = await peoplePage(parts[1]);
+  else if (parts[0] === 's' && parts[1] && parts[2] === 'people') {
+    const people = await peoplePage(parts[1], { me: () => me, go });
+    page = { end: people.end };
+    content = people.content;
+  }
   else if (parts[0] === 's' && parts[1]) {
     document.body.classList.add('wide');
     replace(main);

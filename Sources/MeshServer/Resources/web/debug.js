@@ -1,35 +1,15 @@
-// The debug panel's client of `/v1/debug` (docs/debugging.md, docs/web.md): DAP messages, one
+// The debug panel's DAP side of `/v1/debug` (docs/debugging.md, docs/web.md): DAP messages, one
 // per text frame, after a `hello` with a ticket. The server is Delve's only client and shares
 // one debug session per Mesh session: our `seq` is ours alone (it renumbers), responses come
 // back by our `request_seq`, events come to everyone, breakpoints are the union of everyone's
 // (each answered with their own), and a viewer may only watch one an editor started.
 //
 // `DebugState` is the protocol with no I/O (tested in Tests/web/debug.test.mjs): requests and
-// their responses, events, breakpoints per file, what the program is doing. `DebugConnection`
-// is the socket (hello with a ticket, welcome, lease renewal with `auth {ticket}`). Nothing here
-// touches the DOM.
-import { Emitter, canEdit, leniently, scheduleTicketRenewal } from './client.js';
-import { openTicketSocket } from './socket.js';
-
-export const DEBUG_ROOT = '/workspace';
-
-/** The DAP path of a session document: the server maps `<root>/<path>` to the container's. */
-export function dapPath(path, root = DEBUG_ROOT) {
-  return path === '' || path === '.' ? root : `${root}/${path}`;
-}
-
-/** The session document of a DAP path, or null when it is not under `root`. */
-export function documentPath(path, root = DEBUG_ROOT) {
-  if (typeof path !== 'string' || !path.startsWith(`${root}/`)) return null;
-  const rest = path.slice(root.length + 1);
-  return rest === '' ? null : rest;
-}
-
-/** A Go package folder of the session (`.`, `./cmd/tool`, `cmd/tool`) as a DAP program path. */
-export function programPath(pkg, root = DEBUG_ROOT) {
-  const trimmed = (pkg ?? '.').trim().replace(/^\.\/?/, '').replace(/\/+$/, '');
-  return dapPath(trimmed, root);
-}
+// their responses, events, breakpoints per file, what the program is doing. The socket is
+// `DebugConnection` (debugconnection.js). Nothing here touches the DOM.
+import { Emitter } from './emitter.js';
+import { canEdit, leniently } from './roles.js';
+import { DEBUG_ROOT, dapPath, documentPath } from './debugpaths.js';
 
 const OUTPUT_LIMIT = 2000;
 
@@ -365,87 +345,5 @@ export class DebugState extends Emitter {
     const frame = this.frame ?? this.frames[0];
     if (!frame || this.status !== 'stopped') return null;
     return { path: documentPath(frame.source?.path, this.root), line: frame.line, name: frame.name };
-  }
-}
-
-/** The `/v1/debug` socket of one page: `hello` with a fresh ticket, then DAP both ways through
- *  a DebugState; the lease is renewed with `auth {ticket}` before it runs out. Events (on the
- *  state): `connection` (connecting | open | closed, detail). It does not reconnect: a debug
- *  session is joined again with the panel's button. */
-export class DebugConnection {
-  constructor({ session, url, getTicket, state, WebSocketImpl = globalThis.WebSocket, timers = globalThis, now = () => Date.now() }) {
-    this.session = session;
-    this.url = url;
-    this.getTicket = getTicket;
-    this.state = state;
-    this.WebSocketImpl = WebSocketImpl;
-    this.timers = timers;
-    this.now = now;
-    this.socket = null;
-    this.renewTimer = null;
-    this.welcomed = null;
-    state.sendMessage = (message) => this.send(message);
-    this.offWelcome = state.on('welcome', (message) => {
-      if (typeof message.tokenExpiresAt === 'number') this.scheduleRenewal(message.tokenExpiresAt);
-    });
-    this.offAuthenticated = state.on('authenticated', (message) => {
-      if (typeof message.expiresAt === 'number') this.scheduleRenewal(message.expiresAt);
-    });
-  }
-
-  /** Opens the socket; resolves once `welcome` came (or rejects with the reason). */
-  async open() {
-    this.state.emit('connection', 'connecting');
-    const ticket = await this.getTicket();
-    return new Promise((resolve, reject) => {
-      let welcomed = false;
-      const onMessage = (message) => {
-        if (!welcomed && message?.type === 'error') {
-          reject(new Error(message.message ?? 'the server refused the debug connection'));
-        }
-        this.state.receive(message);
-        if (!welcomed && message?.type === 'welcome') {
-          welcomed = true;
-          this.state.emit('connection', 'open');
-          resolve(message);
-        }
-      };
-      const onClose = (event) => {
-        const reason = event?.reason || 'the debug connection closed';
-        if (!welcomed) reject(new Error(reason));
-        this.state.abandon(reason);
-        this.state.emit('connection', 'closed', reason);
-        if (this.state.active) {
-          this.state.addOutput('important', `Mesh: ${reason}; the debug session is over for this page\n`);
-          this.state.ended();
-        }
-      };
-      openTicketSocket(this, () => ({ type: 'hello', session: this.session, root: this.state.root, ticket }), { onMessage, onClose });
-    });
-  }
-
-  get isOpen() { return this.socket !== null; }
-
-  /** false when the socket is not open (the request is answered as failed). */
-  send(message) {
-    if (this.socket?.readyState !== 1) return false;
-    this.socket.send(JSON.stringify(message));
-    return true;
-  }
-
-  scheduleRenewal(expiresAt) {
-    scheduleTicketRenewal(this, expiresAt, (ticket) => {
-      if (this.socket?.readyState === 1) this.socket.send(JSON.stringify({ type: 'auth', ticket }));
-    });
-  }
-
-  close() {
-    this.timers.clearTimeout(this.renewTimer);
-    this.offWelcome();
-    this.offAuthenticated();
-    const socket = this.socket;
-    this.socket = null;
-    socket?.close(1000, 'closed');
-    this.state.abandon('the debug connection closed');
   }
 }

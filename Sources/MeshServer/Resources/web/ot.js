@@ -1,17 +1,18 @@
 // The operational-transform core of the browser client: MeshOT's `TextOperation` rules, line
 // for line (Sources/MeshOT/Operation). Offsets and lengths count Unicode code points (scalars),
 // as MeshOT and the wire do; JavaScript strings count UTF-16 units, so every count here goes
-// through cpLength / cpAdvance. An operation is kept in MeshOT's normal form: no empty
-// components, neighbours of one kind merged, an insert before an adjacent delete. Components
-// are held in the compact wire form: n > 0 retains, n < 0 deletes, a string inserts.
+// through cpLength / cpAdvance (codepoints.js). An operation is kept in MeshOT's normal form: no
+// empty components, neighbours of one kind merged, an insert before an adjacent delete.
+// Components are held in the compact wire form: n > 0 retains, n < 0 deletes, a string
+// inserts. The component walks of `compose` and `transform` are in transform.js.
 //
 // Proven against the Swift implementation by Tests/web/ot.test.mjs, which replays the
 // scenarios MeshOTTests/OTFixtureTests.swift generates (Tests/Fixtures/ot-scenarios.json).
+import { isBMP, cpLength, cpAdvance, unitsToCp, changedRange } from './codepoints.js';
+import { composeInto, transformInto } from './transform.js';
 
 /** The most code points an operation read from a peer may span (TextOperation.lengthLimit). */
 export const LENGTH_LIMIT = 2 ** 32;
-
-const SURROGATE = /[\uD800-\uDFFF]/;
 
 /** An error of the OT core, with MeshOT's kinds: `baseLengthMismatch`, `invalidEncoding`,
  *  `unexpectedRevision`, `unexpectedAck`. */
@@ -27,78 +28,6 @@ export class OTError extends Error {
     return new OTError('baseLengthMismatch',
       `operation expects a text of ${expected} characters but the text has ${actual}`, { expected, actual });
   }
-}
-
-/** Whether a string is free of surrogates (so code points and UTF-16 units coincide). */
-export function isBMP(text) {
-  return !SURROGATE.test(text);
-}
-
-/** The number of code points of `text` (a lone surrogate counts as one, as in `Array.from`). */
-export function cpLength(text) {
-  if (!SURROGATE.test(text)) return text.length;
-  let n = 0;
-  for (let i = 0; i < text.length; i++, n++) {
-    const c = text.charCodeAt(i);
-    if (c >= 0xD800 && c <= 0xDBFF && i + 1 < text.length) {
-      const d = text.charCodeAt(i + 1);
-      if (d >= 0xDC00 && d <= 0xDFFF) i++;
-    }
-  }
-  return n;
-}
-
-/** The UTF-16 index `count` code points after UTF-16 index `from` (clamped to the end). */
-export function cpAdvance(text, from, count) {
-  let i = from;
-  for (let k = 0; k < count && i < text.length; k++) {
-    const c = text.charCodeAt(i);
-    if (c >= 0xD800 && c <= 0xDBFF && i + 1 < text.length) {
-      const d = text.charCodeAt(i + 1);
-      i += d >= 0xDC00 && d <= 0xDFFF ? 2 : 1;
-    } else {
-      i += 1;
-    }
-  }
-  return i;
-}
-
-/** The UTF-16 index of code point offset `cp` in `text`. */
-export function cpToUnits(text, cp) {
-  if (!SURROGATE.test(text)) return Math.min(cp, text.length);
-  return cpAdvance(text, 0, cp);
-}
-
-/** The code point offset of UTF-16 index `units` in `text`. */
-export function unitsToCp(text, units) {
-  if (!SURROGATE.test(text)) return units;
-  return cpLength(text.slice(0, units));
-}
-
-/** `text` without its first `n` code points. */
-function cpDrop(text, n) {
-  return text.slice(cpAdvance(text, 0, n));
-}
-
-/** The first `n` code points of `text`. */
-function cpPrefix(text, n) {
-  return text.slice(0, cpAdvance(text, 0, n));
-}
-
-/** `text` with every lone surrogate replaced by U+FFFD: what a UTF-8 peer can carry. */
-export function wellFormed(text) {
-  if (!SURROGATE.test(text)) return text;
-  if (typeof text.toWellFormed === 'function') return text.toWellFormed();
-  let out = '';
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 0xD800 && c <= 0xDBFF && i + 1 < text.length) {
-      const d = text.charCodeAt(i + 1);
-      if (d >= 0xDC00 && d <= 0xDFFF) { out += text[i] + text[i + 1]; i++; continue; }
-    }
-    out += c >= 0xD800 && c <= 0xDFFF ? '\uFFFD' : text[i];
-  }
-  return out;
 }
 
 /** A change to a text: retain / insert / delete components counted in code points. */
@@ -266,30 +195,7 @@ export class TextOperation {
   /** The single operation with the effect of `this` then `next` (MeshOT's `compose`). */
   compose(next) {
     if (this.targetLength !== next.baseLength) throw OTError.mismatch(next.baseLength, this.targetLength);
-    const result = new TextOperation();
-    ComponentCursor.walk(this, next, (x, y, a, b) => {
-      if (typeof x === 'number' && x < 0) {            // (.delete, _)
-        result.delete(-x);
-        a.advance();
-      } else if (typeof y === 'string') {               // (_, .insert)
-        result.insert(y);
-        b.advance();
-      } else if (x === undefined || y === undefined) {
-        throw new Error('compose ran off the end of an operation');
-      } else if (typeof x === 'number') {              // x retains
-        const k = Math.min(x, Math.abs(y));
-        if (y > 0) result.retain(k); else result.delete(k);
-        a.consume(k);
-        b.consume(k);
-      } else {                                          // x inserts
-        const length = cpLength(x);
-        const k = Math.min(length, Math.abs(y));
-        if (y > 0) result.insert(k === length ? x : cpPrefix(x, k));
-        a.consume(k);
-        b.consume(k);
-      }
-    });
-    return result;
+    return composeInto(new TextOperation(), this, next);
   }
 
   /** Transforms two concurrent operations on one text into `[left′, right′]` with
@@ -298,30 +204,7 @@ export class TextOperation {
    *  priority on every side. */
   static transform(left, right, priority = 'left') {
     if (left.baseLength !== right.baseLength) throw OTError.mismatch(left.baseLength, right.baseLength);
-    const leftPrime = new TextOperation();
-    const rightPrime = new TextOperation();
-    ComponentCursor.walk(left, right, (x, y, a, b) => {
-      if (typeof x === 'string' && (priority === 'left' || typeof y !== 'string')) {
-        leftPrime.insert(x);
-        rightPrime.retain(cpLength(x));
-        a.advance();
-      } else if (typeof y === 'string') {
-        leftPrime.retain(cpLength(y));
-        rightPrime.insert(y);
-        b.advance();
-      } else if (x === undefined || y === undefined || typeof x === 'string') {
-        throw new Error('transform ran off the end of an operation');
-      } else {
-        const k = Math.min(Math.abs(x), Math.abs(y));
-        if (x > 0 && y > 0) { leftPrime.retain(k); rightPrime.retain(k); }
-        else if (x < 0 && y > 0) leftPrime.delete(k);
-        else if (x > 0 && y < 0) rightPrime.delete(k);
-        // both delete: nothing is left to do for either
-        a.consume(k);
-        b.consume(k);
-      }
-    });
-    return [leftPrime, rightPrime];
+    return transformInto(new TextOperation(), new TextOperation(), left, right, priority);
   }
 
   /** `this` rewritten to apply after the concurrent `other` (`this` keeps insert priority). */
@@ -391,44 +274,6 @@ export class TextOperation {
   }
 }
 
-/** Walks an operation's components, letting compose and transform consume part of one. */
-class ComponentCursor {
-  /** Walks `first` and `second` side by side until both end: `step(x, y, a, b)` gets the current
-   *  component of each (undefined past its end) and must move their cursors `a`, `b` on. */
-  static walk(first, second, step) {
-    const a = new ComponentCursor(first);
-    const b = new ComponentCursor(second);
-    while (a.current !== undefined || b.current !== undefined) step(a.current, b.current, a, b);
-  }
-
-  constructor(op) {
-    this.components = op.ops;
-    this.index = 0;
-    this.current = this.components[0];
-  }
-
-  advance() {
-    this.index += 1;
-    this.current = this.components[this.index];
-  }
-
-  /** Consumes `n` code points of the current component (its whole length or less). */
-  consume(n) {
-    const c = this.current;
-    if (c === undefined) return;
-    if (typeof c === 'string') {
-      const rest = cpDrop(c, n);
-      if (rest === '') this.advance(); else this.current = rest;
-    } else if (c > 0) {
-      if (c === n) this.advance(); else this.current = c - n;
-    } else if (-c === n) {
-      this.advance();
-    } else {
-      this.current = c + n;
-    }
-  }
-}
-
 /** The operation turning `oldText` into `newText` by one replacement between their common
  *  beginning and end (never splitting a surrogate pair). */
 export function replacementBetween(oldText, newText) {
@@ -439,51 +284,4 @@ export function replacementBetween(oldText, newText) {
   op.delete(cpLength(oldText.slice(start, oldEnd)));
   op.retain(cpLength(oldText.slice(oldEnd)));
   return op;
-}
-
-/** `[start, oldEnd, newEnd]` in UTF-16 units: `oldText[start, oldEnd)` became
- *  `newText[start, newEnd)`, the rest is common. `hint` (a UTF-16 index at or before which both
- *  texts are known to agree) only speeds up the search. */
-export function changedRange(oldText, newText, hint = 0) {
-  const max = Math.min(oldText.length, newText.length);
-  let start = Math.max(0, Math.min(hint, max));
-  if (start > 0 && oldText.slice(0, start) !== newText.slice(0, start)) start = 0;
-  while (start < max && oldText.charCodeAt(start) === newText.charCodeAt(start)) start++;
-  // Never cut a surrogate pair: back off to its high half.
-  if (start > 0 && isHigh(oldText.charCodeAt(start - 1))) start--;
-  let oldEnd = oldText.length;
-  let newEnd = newText.length;
-  while (oldEnd > start && newEnd > start && oldText.charCodeAt(oldEnd - 1) === newText.charCodeAt(newEnd - 1)) {
-    oldEnd--;
-    newEnd--;
-  }
-  if (oldEnd < oldText.length && isLow(oldText.charCodeAt(oldEnd))) { oldEnd++; newEnd++; }
-  return [start, oldEnd, newEnd];
-}
-
-function isHigh(c) { return c >= 0xD800 && c <= 0xDBFF; }
-function isLow(c) { return c >= 0xDC00 && c <= 0xDFFF; }
-
-/** MeshProtocol's DocumentHash: FNV-1a 64 over the UTF-8 text, 16 lowercase hex digits. */
-export function documentHash(text) {
-  const bytes = new TextEncoder().encode(text);
-  // 64-bit arithmetic in two 32-bit halves: h * 0x100000001b3 = h * 0x1b3 + (h << 40).
-  let hi = 0xcbf29ce4;
-  let lo = 0x84222325;
-  for (let i = 0; i < bytes.length; i++) {
-    lo = (lo ^ bytes[i]) >>> 0;
-    const loMul = lo * 0x1b3;
-    const carry = Math.floor(loMul / 0x100000000);
-    const newLo = loMul >>> 0;
-    hi = (hi * 0x1b3 + carry + ((lo & 0xffffff) << 8 >>> 0)) >>> 0;
-    lo = newLo;
-  }
-  return hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0');
-}
-
-/** MeshLSP's colour index (0–7) of a user id: FNV-1a 32 over its code points. */
-export function colorIndex(user) {
-  let h = 2166136261;
-  for (const ch of user) h = Math.imul((h ^ ch.codePointAt(0)) >>> 0, 16777619) >>> 0;
-  return h % 8;
 }

@@ -1,13 +1,16 @@
 // The run and debug panels under the session page's editor (docs/web.md). Run streams a `POST
 // …/run` into a console (run.js); Debug drives the shared debug session over `/v1/debug`
-// (debug.js): start or join, breakpoints from the editor's gutter, continue / pause / step /
-// stop, call stack, variables, output. Editors control; viewers watch a debug session an editor
-// started. Everything the program or the debugger says goes in as text nodes (dom.js).
+// (debug.js, debugconnection.js): start or join, breakpoints from the editor's gutter,
+// continue / pause / step / stop, call stack, variables, output. Editors control; viewers watch
+// a debug session an editor started. Everything the program or the debugger says goes in as
+// text nodes (dom.js).
 import { h, replace } from './dom.js';
 import { api } from './api.js';
-import { canEdit } from './client.js';
+import { canEdit } from './roles.js';
 import { runProgram } from './run.js';
-import { DebugState, DebugConnection, programPath } from './debug.js';
+import { DebugState } from './debug.js';
+import { DebugConnection } from './debugconnection.js';
+import { programPath } from './debugpaths.js';
 
 const CONSOLE_LIMIT = 5000;
 

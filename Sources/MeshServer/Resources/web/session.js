@@ -4,8 +4,9 @@
 // text nodes (dom.js); a viewer sees all of it read-only.
 import { h, replace, COLORS, timeOf } from './dom.js';
 import { api } from './api.js';
-import { SessionClient, canEdit } from './client.js';
-import { colorIndex } from './ot.js';
+import { SessionClient } from './client.js';
+import { canEdit } from './roles.js';
+import { colorIndex } from './hash.js';
 import { Editor } from './editor.js';
 import { ToolPanel } from './panels.js';
 

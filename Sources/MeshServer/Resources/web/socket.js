@@ -1,4 +1,5 @@
-// The socket wiring the `/v1/ws` (client.js) and `/v1/debug` (debug.js) connections share.
+// The socket wiring the `/v1/ws` (client.js) and `/v1/debug` (debugconnection.js) connections
+// share: opening with a hello, JSON messages, and the renewal of the socket's lease.
 
 /** Opens `owner.url` as `owner.socket` (`owner`: the connection, with `url`, `WebSocketImpl`,
  *  `timers` and `renewTimer`): sends `hello()` once it opens, hands each JSON message to
@@ -24,4 +25,20 @@ export function openTicketSocket(owner, hello, { onMessage, onClose }) {
   };
   socket.onerror = () => {};
   return socket;
+}
+
+/** Schedules the renewal of `owner`'s socket lease with a fresh ticket a quarter of the remaining
+ *  time (5 s to 2 minutes) before `expiresAt` (seconds since 1970), as `mesh lsp` renews with
+ *  tokens; `send(ticket)` sends `auth {ticket}`. `owner` (the `/v1/ws` and the `/v1/debug`
+ *  connections) has `timers`, `now()`, `getTicket()` and `renewTimer`. When no ticket can be
+ *  had, the lease runs out and the server closes: the owner reconnects or says so. */
+export function scheduleTicketRenewal(owner, expiresAt, send) {
+  owner.timers.clearTimeout(owner.renewTimer);
+  const remaining = expiresAt * 1000 - owner.now();
+  const margin = Math.min(120000, Math.max(5000, remaining / 4));
+  owner.renewTimer = owner.timers.setTimeout(async () => {
+    let ticket;
+    try { ticket = await owner.getTicket(); } catch { return; }
+    send(ticket);
+  }, Math.max(0, remaining - margin));
 }

@@ -2,8 +2,9 @@
 // break to "\n" (HTML's value normalisation), so a document with "\r\n" or "\r" is shown with
 // "\n" and offsets are mapped: a "\r\n" is one display character, a lone "\r" is shown as "\n"
 // (one for one). Typed line breaks become the document's own ("\r\n" in a CRLF document). Offsets
-// here are UTF-16 units; ot.js converts them to the code points the wire counts.
-import { cpLength, cpAdvance, isBMP, changedRange, TextOperation, wellFormed } from './ot.js';
+// here are UTF-16 units; codepoints.js converts them to the code points the wire counts.
+import { cpLength, cpAdvance, isBMP, changedRange, wellFormed } from './codepoints.js';
+import { TextOperation } from './ot.js';
 
 /** A document text with its display form and the offset maps between them. */
 export class DisplayText {
