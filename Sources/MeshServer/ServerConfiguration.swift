@@ -96,6 +96,8 @@ public struct ServerConfiguration: Sendable {
         public var throttleWindow: TimeInterval = 15 * 60
         /// Accounts one address may create within `throttleWindow`.
         public var maxSignupsPerAddress = 10
+        /// How long a browser's WebSocket ticket (`POST /v1/ws-ticket`) can be used.
+        public var webSocketTicketLifetime: TimeInterval = 30
         /// Addresses of reverse proxies (a TLS terminator) whose `X-Forwarded-For` is believed.
         public var trustedProxies: Set<String> = []
         /// The HMAC secret; when nil it is read from (or generated into) the data directory.

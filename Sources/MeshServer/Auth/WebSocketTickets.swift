@@ -4,10 +4,10 @@ import MeshStore
 
 /// Single-use tickets that authenticate a browser's `/v1/ws` socket, whose page holds no token
 /// (docs/web.md): 32 random bytes, kept only as a SHA-256 hash in the database (any node of one
-/// PostgreSQL database redeems what another issued), valid for ``lifetime``, bound to a user and
-/// a session, at most ``maxOutstanding`` unused per user.
+/// PostgreSQL database redeems what another issued), valid for
+/// `AuthSettings.webSocketTicketLifetime` (30 s), bound to a user and a session, at most
+/// ``maxOutstanding`` unused per user.
 struct WebSocketTickets: Sendable {
-    static let lifetime: TimeInterval = 30
     static let maxOutstanding = 20
 
     let store: Store
@@ -17,9 +17,9 @@ struct WebSocketTickets: Sendable {
     func issue(user: UUID, session: UUID, now: Date = Date()) async throws -> WebSocketTicket? {
         let (ticket, hash) = TokenService.newOpaqueToken()
         let record = WebSocketTicketRecord(ticketHash: hash, userID: user, sessionID: session,
-                                           expiresAt: now.addingTimeInterval(Self.lifetime), createdAt: now)
+                                           expiresAt: now.addingTimeInterval(settings.webSocketTicketLifetime), createdAt: now)
         guard try await store.webSocketTickets.insert(record, maxOutstanding: Self.maxOutstanding, now: now) else { return nil }
-        return WebSocketTicket(ticket: ticket, expiresIn: Int(Self.lifetime))
+        return WebSocketTicket(ticket: ticket, expiresIn: Int(settings.webSocketTicketLifetime))
     }
 
     /// Consumes a ticket for `session` (and, when renewing a socket, `user`) and returns its user

@@ -20,7 +20,7 @@ struct WebSocketTicketController {
         let (user, session, _) = try await SessionAccess(store: store).member(context, session: body.session)
         guard let ticket = try await tickets.issue(user: user.id, session: session.id) else {
             throw ApiError(.tooManyRequests, .rateLimited,
-                           "you hold \(WebSocketTickets.maxOutstanding) unused tickets; use one or wait \(Int(WebSocketTickets.lifetime)) s")
+                           "you hold \(WebSocketTickets.maxOutstanding) unused tickets; use one or wait \(Int(tickets.settings.webSocketTicketLifetime)) s")
         }
         var headers = HTTPFields()
         headers[.cacheControl] = "no-store"
