@@ -222,9 +222,11 @@ public enum ServerMessage: Sendable, Hashable {
         }
     }
 
-    /// The answer to `ping` (`{"type":"pong","id":…}`), echoing the ping's `id`: the ping's own
-    /// fields, as `hash` answers with the client's ``ClientMessage/HashCheck``.
-    public typealias Pong = ClientMessage.Ping
+    /// The answer to `ping` (`{"type":"pong","id":…}`), echoing the ping's `id`.
+    public struct Pong: Sendable, Hashable, Codable {
+        public var id: String?
+        public init(id: String? = nil) { self.id = id }
+    }
 }
 
 extension ServerMessage: Codable {
