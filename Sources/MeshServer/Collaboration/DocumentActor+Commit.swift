@@ -223,8 +223,17 @@ extension DocumentActor {
     /// The in-memory state ran ahead of a commit that failed: reload from the store and make
     /// every subscriber reopen. Unacknowledged operations are resent by their clients.
     func resyncFromStore(_ why: String = "the server could not store recent edits") async {
+        reloading += 1
+        defer {
+            reloading -= 1
+            if reloading == 0 {
+                let waiters = reloadWaiters
+                reloadWaiters.removeAll()
+                for waiter in waiters { waiter.resume() }
+            }
+        }
         // Evicted first, so that no op is applied to the stale text while it reloads; a client
-        // that reopens meanwhile gets its snapshot once the reload is done (`flushed()`).
+        // that reopens meanwhile gets its snapshot once the reload is done (`reloaded()`).
         evictAll(reason: ErrorMessage(.resync, "\(why); reopen the document", path: path))
         pending.removeAll()
         waitingAcks.removeAll()

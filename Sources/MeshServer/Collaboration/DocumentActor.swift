@@ -18,6 +18,10 @@ actor DocumentActor {
     var waitingAcks: [(connection: ClientConnection, ack: ServerMessage.Ack)] = []
     var flushing = false
     var flushWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Reloads running (``resyncFromStore(_:)`` replacing the document with the store's): an
+    /// opener waits for them (``reloaded()``), since the text it would get is being dropped.
+    var reloading = 0
+    var reloadWaiters: [CheckedContinuation<Void, Never>] = []
     var subscribers: [UUID: ClientConnection] = [:]
     var presence: [UUID: ServerMessage.Presence] = [:]
     var annotations: [UUID: AnnotationRecord] = [:]
@@ -155,10 +159,11 @@ actor DocumentActor {
         // With other nodes, fetch what they committed first: the client may come from one of them
         // (it then knows newer revisions), and its catch-up should hold its own resent ops.
         if cluster != nil { await catchUp(to: knownRev ?? 0, always: true) }
-        // A reload (``resyncFromStore(_:)``) runs in the flush loop: what it replaces is not served.
-        await flushed()
+        // Not during a reload: what it replaces is not served. (A commit running is no reason to
+        // wait: the answer leaves its ops out, and on a busy document the loop of commits may
+        // not pause for a long time.)
+        await reloaded()
         // No `await` from here to the answer: the subscription and what it is told are one step.
-        // (A commit may have started since `flushed()` returned: the answer leaves its ops out.)
         var answer: ServerMessage.CatchUp?
         if let knownRev, knownRev <= durableRevision, let ops = try? document.operations(since: knownRev) {
             answer = .init(path: path, ops: ops.prefix { $0.revision <= durableRevision }.map(wire), rev: durableRevision,
@@ -214,6 +219,11 @@ actor DocumentActor {
         broadcast(.error(reason), except: nil)
         subscribers.removeAll()
         presence.removeAll()
+    }
+
+    /// Returns once no reload (``resyncFromStore(_:)``) is running.
+    func reloaded() async {
+        while reloading > 0 { await withCheckedContinuation { reloadWaiters.append($0) } }
     }
 
     /// Returns once every operation received so far is durable.
