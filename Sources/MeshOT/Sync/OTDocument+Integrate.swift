@@ -47,11 +47,8 @@ extension OTDocument {
         }
         _ = try operations(since: durable)   // the speculative ones are still in the history
         var next = self
-        var moves: [TextOperation] = []
-        for inverse in inverses.reversed() {
-            try inverse.apply(to: &next.text)
-            moves.append(inverse)
-        }
+        next.text = try text(undoing: inverses)
+        var moves: [TextOperation] = inverses.reversed()
         next.dropNewest(inverses.count)
         for committed in remote {
             try committed.operation.apply(to: &next.text)
@@ -68,6 +65,17 @@ extension OTDocument {
         }
         self = next
         return Integration(receipts: receipts, moves: moves)
+    }
+
+    /// The text before the `inverses.count` newest operations: the current text with them undone,
+    /// newest first. `inverses` are their receipts' ``Receipt/inverse``, oldest first. The
+    /// document is unchanged.
+    /// - Throws: ``OTError/baseLengthMismatch(expected:actual:)`` when an inverse does not fit
+    ///   (it is not the inverse of the operation it is taken for).
+    public func text(undoing inverses: [TextOperation]) throws(OTError) -> TextBuffer {
+        var undone = text
+        for inverse in inverses.reversed() { try inverse.apply(to: &undone) }
+        return undone
     }
 
     /// Forgets the `count` newest history entries (and their revisions); the text is the caller's.

@@ -192,15 +192,13 @@ actor DocumentActor {
     }
 
     /// The text at `durableRevision`: the current text with the ops not yet stored (being
-    /// committed, or pending) undone, newest first. Nil when an op has no inverse.
+    /// committed, or pending) undone (``OTDocument/text(undoing:)``). Nil when an op has no
+    /// inverse.
     func durableText() -> TextBuffer? {
         let unstored = committing + (exclusiveBatch?.ops ?? []) + pending
-        guard unstored.count == document.revision - durableRevision else { return nil }
-        var text = document.text
-        for item in unstored.reversed() {
-            guard let inverse = item.inverse, (try? inverse.apply(to: &text)) != nil else { return nil }
-        }
-        return text
+        let inverses = unstored.compactMap(\.inverse)
+        guard inverses.count == unstored.count, unstored.count == document.revision - durableRevision else { return nil }
+        return try? document.text(undoing: inverses)
     }
 
     func close(_ connection: ClientConnection) {
