@@ -192,6 +192,12 @@ import MeshTestSupport
             b.send(.open(.init(path: "x.txt", knownRev: 99)))
             let snapshot: ServerMessage.Snapshot = try await b.next { if case let .snapshot(s) = $0 { s } else { nil } }
             #expect(snapshot.text == "éb" && snapshot.rev == 2, "an unknown revision gets a snapshot")
+            // Attack: revisions no history holds, at both ends of Int.
+            for hostile in [-1, Int.min, Int.max] {
+                b.send(.open(.init(path: "x.txt", knownRev: hostile)))
+                let answer: ServerMessage.Snapshot = try await b.next { if case let .snapshot(s) = $0 { s } else { nil } }
+                #expect(answer.text == "éb" && answer.rev == 2, "knownRev \(hostile) gets the snapshot")
+            }
             b.send(.op(.init(path: "x.txt", baseRev: 5, ops: TextOperation([.retain(2)]), opId: "b:1")))
             let future: ErrorMessage = try await b.next { if case let .error(e) = $0 { e } else { nil } }
             #expect(future.code == .resync && future.ref == "b:1")
