@@ -60,10 +60,11 @@ HEAVY="LiveFuzzTests|DecoderFuzzTests|CookieFuzzTests|LanguageServerFuzzTests|Ed
 # they run one at a time after the others (on two busy cores a starved node was taken for dead).
 CLUSTER_SUITES="ClusterTests ClusterFailoverTests DebugAcrossNodesTests"
 CLUSTER="${CLUSTER_SUITES// /|}"
-# Suites whose multi-megabyte documents keep the process's shared event loops busy for a minute
-# and more: in the main run they held other suites' servers (a stop past its 60 s bound, the
-# sandbox's liveness writes late), so they run on their own too.
-APART_SUITES="BackpressureTests"
+# Suites that keep the process's shared event loops busy for a minute and more (multi-megabyte
+# documents; three clients typing without pause): in the main run they held other suites'
+# servers (a stop past its 60 s bound, the sandbox's liveness writes late), so they run on their
+# own too.
+APART_SUITES="BackpressureTests OpenDuringCommitTests"
 APART="${APART_SUITES// /|}"
 TMPDIR="$TEST_TMP" timeout --kill-after=30s "${MESH_TEST_TIMEOUT:-40m}" stdbuf -oL -eL swift test --skip-build --skip "$HEAVY|$CLUSTER|$APART" 2>&1 \
     | tee .build/test-output.txt || status=1
