@@ -99,6 +99,33 @@ final class ClusterLink: Sendable {
     /// The other nodes heard from lately.
     var liveNodes: [UUID] { state.withLock { Array($0.lastSeen.keys) } }
 
+    /// The node that commits `document` while several nodes have writers on it: of this node and
+    /// the nodes heard from lately, the one whose name hashed with the document's ranks highest
+    /// (rendezvous hashing, the same answer on every node that hears the same nodes; a node's
+    /// death moves only its own documents).
+    func writer(of document: UUID) -> UUID {
+        Self.writer(of: document, among: state.withLock { Array($0.lastSeen.keys) } + [nodeID])!
+    }
+
+    /// Of `nodes`, the one ranking highest for `document` (nil when there is none).
+    static func writer(of document: UUID, among nodes: [UUID]) -> UUID? {
+        nodes.max { rank(document, $0) < rank(document, $1) }
+    }
+
+    /// FNV-1a over both names' bytes: stable across processes, unlike `Hasher`.
+    static func rank(_ document: UUID, _ node: UUID) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for name in [document, node] {
+            withUnsafeBytes(of: name.uuid) { bytes in
+                for byte in bytes {
+                    hash ^= UInt64(byte)
+                    hash &*= 0x0000_0100_0000_01b3
+                }
+            }
+        }
+        return hash
+    }
+
     func run(hub: CollaborationHub) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.sendLoop() }
@@ -228,6 +255,11 @@ final class ClusterLink: Sendable {
         // This node's own commits are known already: skipped before their ops are parsed.
         if OpsNotice.isWritten(payload, by: nodeID) { return }
         if let notice = OpsNotice(payload: payload) { return await hub.documentCommitted(notice) }
+        if payload.hasPrefix("f ") {
+            // Ops for this node to commit; other nodes' forwards are skipped unread.
+            guard payload.hasPrefix(OpForward.prefix(for: nodeID)), let forward = OpForward(payload: payload) else { return }
+            return await hub.forwarded(forward)
+        }
         if payload == "d " + nodeID.uuidString {
             if let handler = handlers.withLock({ $0.debugFrames }) { await handler() }
             return

@@ -11,6 +11,24 @@ extension CollaborationHub {
         await documents(matching: notice.document)?.remoteCommitted(through: notice.revision, ops: notice.ops)
     }
 
+    /// Another node handed ops here to commit (``OpForward``). Taken in a task of its own, so
+    /// that the listener is not held by a fetch or by loading the document (a writer need not
+    /// have the document open: it loads it then).
+    func forwarded(_ forward: OpForward) {
+        metrics.opsForwardedIn.increment(by: Int64(forward.ops.count))
+        let live = documents(matching: forward.document).flatMap { $0.isRetired ? nil : $0 }
+        Task {
+            if let live { return await live.receiveForwarded(forward) }
+            do {
+                guard let record = try await store.documents.find(id: forward.document) else { return }
+                try await document(record).receiveForwarded(forward)
+            } catch {
+                // Its sender commits the ops itself when none comes back (DocumentActor.forwardTimeout).
+                logger.warning("forwarded ops not taken", metadata: ["document": "\(forward.document)", "error": "\(error)"])
+            }
+        }
+    }
+
     /// The backstop: every live document fetches what the log holds beyond it.
     func pollDocuments() async {
         for document in liveDocuments { await document.remoteAdvanced(to: nil) }

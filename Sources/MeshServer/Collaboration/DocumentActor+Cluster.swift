@@ -58,7 +58,8 @@ extension DocumentActor {
             guard revision > durableRevision else { return }   // our own commit, or known already
             remoteHead = max(remoteHead, revision)
         } else {
-            guard !subscribers.isEmpty else { return }
+            // Pending ops count too: ops forwarded to a writer that did not answer are committed here.
+            guard !subscribers.isEmpty || !pending.isEmpty else { return }
             pullRequested = true
         }
         guard !flushing else { return }   // the running loop fetches before it ends
@@ -137,13 +138,19 @@ extension DocumentActor {
             return "the server could not merge edits made through another server"
         }
         usage.adjust(sessionID, bytes: document.text.utf8Count - sizeBefore)
+        sharedUntil = .now + Self.contendedFor
         let oldDurable = durableRevision
         var renumbered: [Int: Int] = [:]
+        /// The clients whose ops another node committed (forwarded there, or resent there): they
+        /// get the ack in its place among the relayed ops.
+        var acknowledged: [Int: (sender: ClientConnection, opId: String)] = [:]
         pending.removeAll(keepingCapacity: true)
         for (item, receipt) in zip(speculative, integration.receipts) {
             renumbered[item.op.revision] = receipt.committed.revision
-            // A resend the other node committed: its sender sees it among the relayed ops below.
-            if receipt.isDuplicate { continue }
+            if receipt.isDuplicate {
+                if let sender = item.sender { acknowledged[receipt.committed.revision] = (sender, item.op.opId ?? "") }
+                continue
+            }
             var moved = item
             moved.op.revision = receipt.committed.revision
             moved.op.operation = receipt.committed.operation
@@ -157,11 +164,18 @@ extension DocumentActor {
         remoteHead = max(remoteHead, durableRevision)
         record.revision = durableRevision
         move(through: integration.moves)
+        // A duplicate of an op committed before these (not expected: it was pending here).
+        for (revision, waiting) in acknowledged.sorted(by: { $0.key < $1.key }) where revision <= oldDurable {
+            waiting.sender.send(.ack(.init(path: path, rev: revision, opId: waiting.opId)))
+        }
         for committed in remote {
+            let sender = acknowledged.removeValue(forKey: committed.revision)?.sender
+            sender?.send(.ack(.init(path: path, rev: committed.revision, opId: committed.opId ?? "")))
             broadcast(.remoteOp(.init(path: path, rev: committed.revision, ops: committed.operation,
-                                      author: committed.author, opId: committed.opId)), except: nil)
+                                      author: committed.author, opId: committed.opId)), except: sender?.id)
             metrics.opsRelayedFromNodes.increment()
         }
+
         if durableRevision == document.revision, durableRevision % limits.hashInterval == 0 {
             broadcast(.hash(.init(path: path, rev: durableRevision, hash: DocumentHash.of(document.text.description))), except: nil)
         }
@@ -269,8 +283,13 @@ extension DocumentActor {
         broadcast(.presence(entry), except: nil)
     }
 
-    /// A node stopped answering: the presence of its participants goes.
+    /// A node stopped answering: the presence of its participants goes, and ops forwarded to it
+    /// are committed here.
     func nodeGone(_ node: UUID) {
+        if pending.contains(where: { $0.forwardedTo == node }), !flushing {
+            flushing = true
+            Task { await self.flushLoop(inline: false) }
+        }
         for (connection, owner) in remoteConnections where owner == node {
             remoteConnections[connection] = nil
             guard let entry = presence.removeValue(forKey: connection) else { continue }

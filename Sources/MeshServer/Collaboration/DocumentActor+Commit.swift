@@ -58,16 +58,7 @@ extension DocumentActor {
             if committed.revision <= durableRevision { connection.send(.ack(ack)) } else { waitingAcks.append((connection, ack)) }
             return
         }
-        for (id, var selection) in presence {
-            selection.selections = Selection(selection.selections).transformed(by: committed.operation).ranges
-            selection.rev = committed.revision
-            presence[id] = selection
-        }
-        for (id, annotation) in annotations {
-            var moved = DocumentActor.moved(annotation, by: committed.operation)
-            moved.revision = committed.revision
-            annotations[id] = moved
-        }
+        moveAnchors(by: committed)
         pending.append(Pending(
             op: OpRecord(documentID: record.id, revision: committed.revision, operation: committed.operation,
                          opId: message.opId, authorID: connection.user.id),
@@ -78,6 +69,20 @@ extension DocumentActor {
         if !flushing {
             flushing = true
             await flushLoop(inline: true)
+        }
+    }
+
+    /// Presence and annotation anchors follow an op applied here.
+    func moveAnchors(by committed: CommittedOperation) {
+        for (id, var selection) in presence {
+            selection.selections = Selection(selection.selections).transformed(by: committed.operation).ranges
+            selection.rev = committed.revision
+            presence[id] = selection
+        }
+        for (id, annotation) in annotations {
+            var moved = DocumentActor.moved(annotation, by: committed.operation)
+            moved.revision = committed.revision
+            annotations[id] = moved
         }
     }
 
@@ -101,18 +106,31 @@ extension DocumentActor {
     func flushLoop(inline: Bool) async {
         var first = true
         var lostInARow = 0
-        while true {
+        loop: while true {
             if needsPull {
                 guard await pullRemote() else { break }
             }
             guard !pending.isEmpty else { break }
-            // Exclusive commits run in this actor's own task: a submitter's cancelled task must not
-            // roll back a transaction that took other nodes' ops in.
-            if inline, !first || isContended {
-                Task { await self.flushLoop(inline: false) }
-                return
+            switch route() {
+            case .wait:
+                break loop   // the writer's append notification brings them back (DocumentActor+Forward)
+            case let .forward(writer):
+                if inline, !first {
+                    Task { await self.flushLoop(inline: false) }
+                    return
+                }
+                first = false
+                await forward(to: writer)
+                continue loop
+            case .commit:
+                // Exclusive commits run in this actor's own task: a submitter's cancelled task must
+                // not roll back a transaction that took other nodes' ops in.
+                if inline, !first || isContended {
+                    Task { await self.flushLoop(inline: false) }
+                    return
+                }
+                first = false
             }
-            first = false
             let batch: [Pending]
             let size: Int
             let started = ContinuousClock.now
@@ -145,6 +163,7 @@ extension DocumentActor {
                     pending.insert(contentsOf: batch, at: 0)
                     metrics.commitConflicts.increment()
                     contendedUntil = .now + Self.contendedFor
+                    sharedUntil = contendedUntil
                     continue
                 } catch {
                     committing = []
@@ -170,10 +189,10 @@ extension DocumentActor {
             for item in batch {
                 metrics.opsCommitted.increment()
                 metrics.commitLatency.record(committedAt - item.arrived)
-                item.sender.send(.ack(.init(path: path, rev: item.op.revision, opId: item.op.opId ?? "")))
+                item.sender?.send(.ack(.init(path: path, rev: item.op.revision, opId: item.op.opId ?? "")))
                 broadcast(.remoteOp(.init(path: path, rev: item.op.revision, ops: item.op.operation,
                                           author: item.op.authorID?.uuidString, opId: item.op.opId)),
-                          except: item.sender.id)
+                          except: item.sender?.id)
                 opsSinceSnapshot += 1
                 if item.op.revision % limits.hashInterval == 0, item.op.revision == document.revision {
                     broadcast(.hash(.init(path: path, rev: item.op.revision, hash: DocumentHash.of(document.text.description))),

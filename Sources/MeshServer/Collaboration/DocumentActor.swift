@@ -38,6 +38,9 @@ actor DocumentActor {
     var notifiedOps: [OpRecord] = []
     /// Until when commits go under the document's lock (a commit was lost lately).
     var contendedUntil: ContinuousClock.Instant?
+    /// Until when other nodes count as writing this document too (a commit was lost, or their ops
+    /// arrived, lately): meanwhile its clients' ops go to its writer node (DocumentActor+Forward).
+    var sharedUntil: ContinuousClock.Instant?
     /// The batch of the exclusive commit running, and why it gave up (``commitExclusively()``).
     var exclusiveBatch: (ops: [Pending], size: Int)?
     var exclusiveFailure: String?
@@ -58,7 +61,8 @@ actor DocumentActor {
 
     struct Pending {
         var op: OpRecord
-        var sender: ClientConnection
+        /// The client waiting for the ack; nil for an op another node forwarded here.
+        var sender: ClientConnection?
         var arrived: ContinuousClock.Instant
         /// With other nodes: the op as its client sent it, for
         /// ``OTDocument/integrate(_:after:undoing:resubmitting:)`` when another node commits first.
@@ -66,6 +70,12 @@ actor DocumentActor {
         /// What undoes the op here: for that integration, and for the text at `durableRevision`
         /// that an opener gets while the op is not stored yet (``durableText()``).
         var inverse: TextOperation?
+        /// The node it was forwarded to and when (``forward(to:)``); it is committed here only
+        /// if none comes back in time.
+        var forwardedTo: UUID?
+        var forwardedAt: ContinuousClock.Instant?
+        /// The node that forwarded it here (it is committed here, never forwarded on).
+        var forwardedFrom: UUID?
     }
 
     /// Loads the document: newest snapshot, the op log after it, and enough history to

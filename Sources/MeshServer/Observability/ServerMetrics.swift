@@ -14,6 +14,9 @@ public struct ServerMetrics: Sendable {
     let commitConflicts: Counter
     /// Ops other nodes committed, relayed to this node's clients.
     let opsRelayedFromNodes: Counter
+    /// Ops handed to the node committing their document, and ops other nodes handed here.
+    let opsForwarded: Counter
+    let opsForwardedIn: Counter
     /// From an op's arrival to its durable commit (the moment it is acknowledged).
     let commitLatency: DurationHistogram
     let databaseLatency: DurationHistogram
@@ -36,6 +39,9 @@ public struct ServerMetrics: Sendable {
         commitBatches = registry.makeCounter(name: "mesh_commit_batches_total", help: "Database transactions committing ops")
         commitConflicts = registry.makeCounter(name: "mesh_commit_conflicts_total", help: "Op commits another node won first")
         opsRelayedFromNodes = registry.makeCounter(name: "mesh_ops_from_nodes_total", help: "Ops committed by other nodes and relayed here")
+        opsForwarded = registry.makeCounter(name: "mesh_ops_forwarded_total", help: "Ops handed to the node writing their document")
+        opsForwardedIn = registry.makeCounter(
+            name: "mesh_ops_forwarded_in_total", help: "Ops other nodes handed to this node to commit")
         commitLatency = registry.makeDurationHistogram(
             name: "mesh_op_commit_seconds", buckets: latencyBuckets, help: "Op arrival to durable commit")
         databaseLatency = registry.makeDurationHistogram(

@@ -42,6 +42,15 @@ extension ServerEndpoint {
         return JSONResponse(status: Int(response.status.code), body: Data(buffer: body), headers: response.headers)
     }
 
+    /// The value of the unlabelled metric `name` (0 when it is not listed).
+    func metric(_ name: String) async throws -> Double {
+        let metrics = try await request(.GET, "/metrics").text
+        for line in metrics.split(separator: "\n") where line.hasPrefix(name + " ") {
+            return Double(line.dropFirst(name.count + 1)) ?? 0
+        }
+        return 0
+    }
+
     /// Polls `/metrics` until a line equal to `line` appears; false when `timeout` passes first.
     func waitForMetric(_ line: String, timeout: Duration) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout

@@ -1,0 +1,119 @@
+import Foundation
+import MeshOT
+import MeshProtocol
+import MeshStore
+
+/// One writer per shared document (docs/architecture.md): while other nodes write a document
+/// too, a node hands its clients' ops to the document's writer node (``ClusterLink/writer(of:)``)
+/// instead of committing them itself, so that one node commits it without losing commits to
+/// the others and without the lock. The ops stay applied here meanwhile (speculative, as before
+/// a commit); the writer's append notification brings them back, and ``integrateFetched(_:)``
+/// acknowledges their clients. Correctness never depends on it: a forward that gets no answer is
+/// committed here after ``forwardTimeout``, and the log's `(author, opId)` fence keeps a copy
+/// committed by both nodes from being stored twice.
+extension DocumentActor {
+    /// How long forwarded ops wait for the writer's commit before this node commits them.
+    static let forwardTimeout: Duration = .seconds(1)
+
+    /// What the flush loop does with the pending ops.
+    enum Route {
+        /// Commit them here.
+        case commit
+        /// Hand the ops not forwarded yet to this node.
+        case forward(UUID)
+        /// Every pending op is with the writer: wait for its commit.
+        case wait
+    }
+
+    func route() -> Route {
+        guard let cluster else { return .commit }
+        // Ops another node handed here are committed here, with whatever waits beside them.
+        if pending.contains(where: { $0.forwardedFrom != nil }) { return .commit }
+        let writer = cluster.writer(of: record.id)
+        let now = ContinuousClock.now
+        var fresh = false
+        for item in pending {
+            guard let to = item.forwardedTo, let at = item.forwardedAt else {
+                fresh = true
+                continue
+            }
+            // The writer changed (a node came or went) or did not answer: commit here.
+            if to != writer || now - at > Self.forwardTimeout { return .commit }
+        }
+        guard fresh else { return .wait }
+        let shared = sharedUntil.map { now < $0 } ?? false
+        return shared && writer != cluster.nodeID ? .forward(writer) : .commit
+    }
+
+    /// Sends the pending ops not forwarded yet to `writer`, in notifications of their own. Ops
+    /// that cannot go (too large for a notification, or the notification failed) are committed
+    /// here by the next turn of the flush loop.
+    func forward(to writer: UUID) async {
+        guard let cluster else { return }
+        let now = ContinuousClock.now
+        var ops: [OpForward.Op] = []
+        for index in pending.indices where pending[index].forwardedTo == nil {
+            guard let submission = pending[index].submission, let opId = submission.opId,
+                  let author = pending[index].op.authorID else { return giveUpForwarding(to: writer) }
+            ops.append(.init(baseRev: submission.baseRevision, operation: submission.operation, opId: opId, author: author))
+            pending[index].forwardedTo = writer
+            pending[index].forwardedAt = now
+        }
+        guard let payloads = OpForward(to: writer, from: cluster.nodeID, document: record.id, ops: ops).payloads else {
+            return giveUpForwarding(to: writer)
+        }
+        metrics.opsForwarded.increment(by: Int64(ops.count))
+        for payload in payloads {
+            do {
+                try await store.notify(payload)
+            } catch {
+                logger.warning("ops not forwarded; committing them here", metadata: ["path": "\(path)", "error": "\(error)"])
+                return giveUpForwarding(to: writer)
+            }
+        }
+    }
+
+    /// Marks the ops forwarded to `writer` as unanswered, so that the flush loop commits them here.
+    private func giveUpForwarding(to writer: UUID) {
+        let expired = ContinuousClock.now - Self.forwardTimeout - .seconds(1)
+        for index in pending.indices where pending[index].forwardedTo == nil || pending[index].forwardedTo == writer {
+            pending[index].forwardedTo = writer
+            pending[index].forwardedAt = expired
+        }
+    }
+
+    /// Ops another node handed here to commit (``OpForward``): received as its clients' ops are
+    /// there (transformed against everything committed since their base revision) and committed
+    /// in this node's next group commit. Their sender checked them (role, opId, sizes); an op
+    /// that no longer fits is dropped here, and its sender commits it itself after
+    /// ``forwardTimeout``.
+    func receiveForwarded(_ forward: OpForward) async {
+        if let newest = forward.ops.map(\.baseRev).max(), newest > document.revision {
+            await catchUp(to: newest)
+        }
+        for op in forward.ops {
+            let sizeBefore = document.text.utf8Count
+            let receipt: OTDocument.Receipt
+            do {
+                receipt = try document.receive(op.operation, baseRevision: op.baseRev, opId: op.opId,
+                                               author: op.author.uuidString, invertible: true)
+            } catch {
+                logger.warning("forwarded op not applied", metadata: ["path": "\(path)", "error": "\(error)"])
+                continue
+            }
+            usage.adjust(sessionID, bytes: document.text.utf8Count - sizeBefore)
+            guard !receipt.isDuplicate else { continue }   // committed already: its sender fetches it
+            moveAnchors(by: receipt.committed)
+            pending.append(Pending(
+                op: OpRecord(documentID: record.id, revision: receipt.committed.revision, operation: receipt.committed.operation,
+                             opId: op.opId, authorID: op.author),
+                sender: nil, arrived: .now,
+                submission: OTDocument.Submission(operation: op.operation, baseRevision: op.baseRev, opId: op.opId,
+                                                  author: op.author.uuidString),
+                inverse: receipt.inverse, forwardedFrom: forward.from))
+        }
+        guard !pending.isEmpty, !flushing else { return }
+        flushing = true
+        await flushLoop(inline: false)
+    }
+}
