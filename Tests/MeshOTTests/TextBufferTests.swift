@@ -2,11 +2,10 @@ import Foundation
 import Testing
 @testable import MeshOT
 import MeshTestSupport
-import MeshTraces
 
 /// Node capacities small enough that short texts build deep trees with many splits and merges.
-private let tinyLimits = RopeLimits(maxLeafBytes: 8, maxChildren: 4)
-private let smallLimits = RopeLimits(maxLeafBytes: 32, maxChildren: 5)
+let tinyLimits = RopeLimits(maxLeafBytes: 8, maxChildren: 4)
+let smallLimits = RopeLimits(maxLeafBytes: 32, maxChildren: 5)
 
 /// Line breaks of a scalar array, the LSP 3.17 way.
 private func naiveLineBreaks(_ scalars: [Unicode.Scalar]) -> Int {
@@ -21,15 +20,16 @@ private func naiveLineBreaks(_ scalars: [Unicode.Scalar]) -> Int {
     return breaks
 }
 
-private func string(_ scalars: some Sequence<Unicode.Scalar>) -> String {
+/// The scalars as a `String`.
+func string(_ scalars: some Sequence<Unicode.Scalar>) -> String {
     var view = String.UnicodeScalarView()
     view.append(contentsOf: scalars)
     return String(view)
 }
 
 /// Checks everything observable about `buffer` against the naive `model`.
-private func expectMatches(_ buffer: TextBuffer, _ model: [Unicode.Scalar], _ context: @autoclosure () -> String,
-                           sourceLocation: SourceLocation = #_sourceLocation) {
+func expectMatches(_ buffer: TextBuffer, _ model: [Unicode.Scalar], _ context: @autoclosure () -> String,
+                   sourceLocation: SourceLocation = #_sourceLocation) {
     let text = string(model)
     #expect(buffer.description == text, "\(context())", sourceLocation: sourceLocation)
     #expect(buffer.count == model.count, "\(context())", sourceLocation: sourceLocation)
@@ -310,109 +310,6 @@ private func expectMatches(_ buffer: TextBuffer, _ model: [Unicode.Scalar], _ co
                 model.remove(at: at)
             }
             expectMatches(buffer, model, "n \(n) after deleting")
-        }
-    }
-
-    // MARK: Properties
-
-    /// Random inserts, deletes and replaces agree with a `[Unicode.Scalar]` model after every step.
-    @Test(arguments: [8, 32, 1024])
-    func randomEditsMatchModel(maxLeafBytes: Int) {
-        let limits = maxLeafBytes == 1024 ? RopeLimits.standard : RopeLimits(maxLeafBytes: maxLeafBytes, maxChildren: 4)
-        for seed in UInt64(0)..<1_000 {
-            var rng = SeededRandom(seed: seed)
-            let initial = rng.bufferText(pieces: rng.int(0...40))
-            var buffer = TextBuffer(initial, limits: limits)
-            var model = Array(initial.unicodeScalars)
-            expectMatches(buffer, model, "seed \(seed) initial")
-            for step in 0..<25 {
-                let kind = rng.int(0...9)
-                let lower = rng.int(0...model.count)
-                let length = rng.int(0...10) == 0 ? rng.int(0...(model.count - lower)) : rng.int(0...min(6, model.count - lower))
-                let range = lower..<(lower + length)
-                let inserted = rng.bufferText(pieces: rng.int(0...10) == 0 ? rng.int(0...60) : rng.int(1...4))
-                switch kind {
-                case 0..<4:
-                    buffer.insert(inserted, at: lower)
-                    model.insert(contentsOf: inserted.unicodeScalars, at: lower)
-                case 4..<7:
-                    buffer.delete(range)
-                    model.removeSubrange(range)
-                default:
-                    buffer.replace(range, with: inserted)
-                    model.replaceSubrange(range, with: inserted.unicodeScalars)
-                }
-                let text = string(model)
-                guard buffer.description == text else {
-                    Issue.record("seed \(seed) step \(step): \(buffer.description.debugDescription) != \(text.debugDescription)")
-                    break
-                }
-                expectMatches(buffer, model, "seed \(seed) step \(step)")
-                if model.isEmpty { continue }
-                let probe = rng.int(0...(model.count - 1))
-                #expect(buffer.scalar(at: probe) == model[probe], "seed \(seed) step \(step) scalar \(probe)")
-                let a = rng.int(0...model.count)
-                let b = rng.int(a...model.count)
-                #expect(buffer.text(in: a..<b) == string(model[a..<b]), "seed \(seed) step \(step) text \(a)..<\(b)")
-            }
-        }
-    }
-
-    /// Copies taken before an edit never see it.
-    @Test func copiesAreIndependentUnderRandomEdits() {
-        for seed in UInt64(0)..<1_000 {
-            var rng = SeededRandom(seed: seed)
-            var buffer = TextBuffer(rng.bufferText(pieces: 60), limits: tinyLimits)
-            var snapshots: [(TextBuffer, String)] = []
-            for _ in 0..<10 {
-                snapshots.append((buffer, buffer.description))
-                let lower = rng.int(0...buffer.count)
-                let upper = rng.int(lower...min(buffer.count, lower + 8))
-                buffer.replace(lower..<upper, with: rng.bufferText(pieces: rng.int(0...5)))
-            }
-            for (snapshot, text) in snapshots {
-                #expect(snapshot.description == text, "seed \(seed)")
-                #expect(snapshot.invariantViolations().isEmpty, "seed \(seed)")
-            }
-        }
-    }
-
-    @Test func scalarAndTextInEveryRange() {
-        for seed in UInt64(0)..<1_000 {
-            var rng = SeededRandom(seed: seed)
-            let text = rng.bufferText(pieces: rng.int(1...30))
-            let model = Array(text.unicodeScalars)
-            let buffer = TextBuffer(text, limits: seed % 2 == 0 ? tinyLimits : smallLimits)
-            for i in 0..<model.count {
-                #expect(buffer.scalar(at: i) == model[i], "seed \(seed) at \(i)")
-            }
-            for _ in 0..<10 {
-                let a = rng.int(0...model.count)
-                let b = rng.int(a...model.count)
-                #expect(buffer.text(in: a..<b) == string(model[a..<b]), "seed \(seed) \(a)..<\(b)")
-            }
-        }
-    }
-}
-
-// MARK: - Trace replay
-
-@Suite struct TraceReplayTests {
-    @Test func everySequentialTraceReplaysToItsEndContent() throws {
-        let urls = (try? EditingTrace.sequentialTraceURLs()) ?? []
-        if urls.isEmpty {
-            Issue.record("No editing traces found in \(EditingTrace.sequentialTracesFolder().path). Put josephg/editing-traces' sequential_traces there or set MESH_TRACES.")
-        }
-        for url in urls {
-            let trace = try EditingTrace.load(url)
-            var buffer = TextBuffer(trace.startContent)
-            for patch in trace.patches {
-                if patch.deleted > 0 { buffer.delete(patch.position..<(patch.position + patch.deleted)) }
-                if !patch.inserted.isEmpty { buffer.insert(patch.inserted, at: patch.position) }
-            }
-            #expect(buffer.description == trace.endContent, "\(url.lastPathComponent)")
-            #expect(buffer.count == trace.endContent.unicodeScalars.count, "\(url.lastPathComponent)")
-            #expect(buffer.invariantViolations().isEmpty, "\(url.lastPathComponent)")
         }
     }
 }

@@ -16,6 +16,9 @@ appears exactly once and that the text around them is unchanged. It then asserts
 draw the peer's name as an extmark in the `mesh` namespace, and that a plain instance gets an
 inlay hint labelled with the peer's name.
 
+The checks of the shared text are in neovim_e2e_sync.py, those of cursors, selections, the
+:Mesh* commands and :MeshShare in neovim_e2e_features.py.
+
 `--bench` also measures the keystroke-to-peer latency (p50/p99 over ~50 samples) and the time
 to open a 1 MB shared document; these are printed, never asserted.
 
@@ -42,20 +45,18 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mesh_fixture import Account, Failure, Server, log, run_mesh  # noqa: E402
 from nvim_instance import REPO, Instance, alive, wait_until, reap  # noqa: E402
+from neovim_e2e_features import FeatureChecks  # noqa: E402
+from neovim_e2e_sync import CRLF_FILE, SHARED_FILE, SyncChecks  # noqa: E402
 
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 # pynvim's child watcher complains (through asyncio's logger) when an embedded Neovim exits
 # after its event loop closed; that is how every instance ends here, so it is noise.
 logging.getLogger("asyncio").setLevel(logging.ERROR)
 
-SHARED_FILE = "shared.txt"
 BIG_FILE = "big.txt"
-CRLF_FILE = "dos.txt"
 INITIAL_TEXT = "package main\n\n// héllo wörld 🎉 中文 e\u0301\nfunc main() {\n\tprintln(\"hi\")\n}\n"
 # shared.txt starts at ~60 bytes and a run types a few KB; past this something duplicates edits.
 BLOW_UP_BYTES = 1_000_000
-# What the tokens typed concurrently carry inside (each token is unique: `<n2t7🎉>`).
-TOKEN_FILLERS = ["", "é", "🎉", "👩‍💻", "中文", "e\u0301", "Ω", "\t", " xyz"]
 
 
 def skip_or_fail(message: str) -> None:
@@ -70,7 +71,7 @@ def skip_or_fail(message: str) -> None:
 # The test
 
 
-class E2E:
+class E2E(SyncChecks, FeatureChecks):
     def __init__(self, args):
         self.args = args
         self.seed = args.seed if args.seed is not None else random.randrange(1 << 32)
@@ -171,247 +172,6 @@ class E2E:
                               f"lsp.log: {instance.lsp_log()}")
             encoding = instance.lua("return mesh_test.client().offset_encoding")
             log(f"{instance.name}: attached, position encoding {encoding}")
-
-    # -- checks ----------------------------------------------------------------------------
-
-    def diagnose(self, texts: dict[str, str] | None = None) -> str:
-        """Every buffer against the server's text, with each editor's messages and lsp.log."""
-        if texts is None:
-            texts = {"server": self.server_text()}
-            for instance in self.instances:
-                texts[instance.name] = instance.text()
-        server = texts.get("server", "")
-        report = []
-        for name, text in texts.items():
-            same = "same as server" if text == server else first_difference(text, server)
-            report.append(f"  {name}: {len(text)} code points, {same}")
-        for instance in self.instances:
-            report.append(f"--- {instance.name} messages:\n{instance.lua('return mesh_test.messages()')[-1500:]}")
-            report.append(f"--- {instance.name} lsp.log:\n{instance.lsp_log()}")
-        report.append(f"--- server log:\n{self.server.log_path.read_text(errors='replace')[-3000:]}")
-        return "\n".join(report)
-
-    def wait_converged(self, timeout: float, quiet: float = 1.5, path: str = SHARED_FILE) -> str:
-        """Waits until every buffer equals the server's text and stays so for `quiet` seconds."""
-        deadline = time.monotonic() + timeout
-        since = None
-        texts: dict[str, str] = {}
-        while time.monotonic() < deadline:
-            if path == SHARED_FILE:
-                self.check_not_blown_up()
-            texts = {"server": self.server_text(path)}
-            for instance in self.instances:
-                texts[instance.name] = instance.text()
-            if len(set(texts.values())) == 1:
-                since = since or time.monotonic()
-                if time.monotonic() - since >= quiet:
-                    return texts["server"]
-            else:
-                since = None
-            time.sleep(0.2)
-        raise Failure(f"not converged after {timeout:.0f}s (seed {self.seed}):\n" + self.diagnose(texts))
-
-    def warm_up(self) -> None:
-        """One edit from each instance, in turn, must reach everyone: basic sync works."""
-        for instance in self.instances:
-            marker = f"// warm-up from {instance.name}\n"
-            instance.lua("vim.api.nvim_buf_set_lines(0, 0, 0, true, { ... })", marker.rstrip("\n"))
-            try:
-                wait_until(lambda: all(marker in other.text() for other in self.instances), 20,
-                           what=f"{instance.name}'s edit to reach every editor")
-            except Failure as error:
-                raise Failure(f"{error}\n{self.diagnose()}")
-        self.wait_converged(20)
-        log("warm-up: every instance's edit reached every other instance")
-
-    def concurrent_same_delete(self) -> None:
-        """Two editors delete the same line break at the same moment. OT must delete it once and
-        duplicate nothing: Neovim reports such a join as "replace the next line with itself"."""
-        marker = f"race line 🎉 中文 {self.seed % 1000} end"
-        first = self.instances[0]
-        first.lua("vim.api.nvim_buf_set_lines(0, 0, 0, true, { '', ... })", marker)
-        expected = self.wait_converged(20)
-        assert expected.startswith("\n" + marker + "\n"), repr(expected[:80])
-        racers = [self.instances[2], self.instances[3]]  # ada-plain and bob-plain
-        for racer in racers:  # both requests leave before either editor hears of the other
-            racer.nvim.exec_lua("vim.api.nvim_buf_set_text(0, 0, 0, 1, 0, { '' })", async_=True)
-        text = self.wait_converged(20)
-        count = text.count(marker)
-        if count != 1 or not text.startswith(marker + "\n"):
-            raise Failure(f"two editors deleted the same line break at once: the line now appears {count} times; "
-                          f"text starts {text[:120]!r} (expected {(marker + chr(10))!r} once)")
-        log("same-delete race: the joined line appears once")
-
-    def random_edit(self, instance: Instance) -> None:
-        """Inserts a unique token (with emoji, CJK, a combining mark or a tab inside) at a
-        random place outside every other token: set_text, or typed in insert mode (plugin)."""
-        rng = self.rng
-        index = self.instances.index(instance)
-        token = f"<n{index}t{instance.edits}{rng.choice(TOKEN_FILLERS)}>"
-        how = "keys" if instance.plugin and rng.random() < 0.4 else "set_text"
-        instance.lua("mesh_test.insert_token(...)", token, rng.random(), rng.random(), how)
-        self.tokens.append(token)
-        instance.edits += 1
-
-    def type_concurrently(self) -> None:
-        deadline = time.monotonic() + self.args.duration
-        next_check = time.monotonic() + 1
-        while time.monotonic() < deadline:
-            self.random_edit(self.rng.choice(self.instances))
-            if time.monotonic() >= next_check:
-                self.check_not_blown_up()
-                next_check = time.monotonic() + 1
-            time.sleep(self.rng.uniform(0, self.args.pace / 1000))
-        log("typed: " + ", ".join(f"{i.name} {i.edits} tokens" for i in self.instances))
-
-    def check_exactly_once(self, before: str, after: str) -> None:
-        """Every token typed appears exactly once, and the text around them is what it was."""
-        wrong = [f"{t!r} ×{after.count(t)}" for t in self.tokens if after.count(t) != 1]
-        rest = after
-        for token in self.tokens:
-            rest = rest.replace(token, "", 1)
-        if wrong:
-            raise Failure(f"not exactly once (seed {self.seed}): {', '.join(wrong)}\n{self.diagnose()}")
-        if rest != before:
-            raise Failure(f"without the {len(self.tokens)} tokens the text is {rest!r}, was {before!r} (seed {self.seed})")
-        log(f"exactly once: all {len(self.tokens)} tokens appear once in every buffer; nothing else changed")
-
-    def check_presence(self) -> None:
-        ada_plugin, bob_plugin, ada_plain, bob_plain = self.instances
-        # Put the cursors somewhere definite; plain instances announce theirs by hovering.
-        ada_plugin.lua("vim.api.nvim_win_set_cursor(0, {1, 0}); vim.cmd('doautocmd CursorMoved')")
-        bob_plugin.lua("vim.api.nvim_win_set_cursor(0, {2, 0}); vim.cmd('doautocmd CursorMoved')")
-
-        def labels(instance: Instance, peer: str):
-            found = instance.lua("return mesh_test.extmark_labels()")
-            return any(peer in label for label in found) and found
-
-        for instance, peer, mover in ((ada_plugin, "Bob", bob_plugin), (bob_plugin, "Ada", ada_plugin)):
-            def moved_and_seen(instance=instance, peer=peer, mover=mover):
-                row = self.rng.randint(1, 3)
-                mover.lua("vim.api.nvim_win_set_cursor(0, ...); vim.cmd('doautocmd CursorMoved')", [row, 0])
-                return labels(instance, peer)
-            found = wait_until(moved_and_seen, 15, interval=0.3,
-                               what=f"{instance.name} to draw {peer}'s cursor (an extmark labelled {peer})")
-            log(f"{instance.name}: extmark labels {found}")
-
-        for instance, peer, mover in ((ada_plain, "Bob", bob_plain), (bob_plain, "Ada", ada_plain)):
-            def hinted(instance=instance, peer=peer, mover=mover):
-                mover.lua("vim.api.nvim_win_set_cursor(0, {3, 0}); return mesh_test.hover_here()")
-                found = instance.lua("return mesh_test.inlay_labels()")
-                if isinstance(found, dict):
-                    raise Failure(f"{instance.name}: inlayHint request failed: {found}")
-                return any(peer in label for label in found) and found
-            found = wait_until(hinted, 15, interval=0.3,
-                               what=f"{instance.name} to get an inlay hint labelled {peer}")
-            log(f"{instance.name}: inlay hint labels {found}")
-
-        # A selection: the plugin instances highlight it, plain ones get a hint diagnostic.
-        mode = bob_plugin.lua("return mesh_test.select(2, 0, 'jl')")
-        assert mode == "v", f"bob-plugin is in mode {mode!r}, not visual"
-        bob_plugin.lua("vim.cmd('doautocmd CursorMoved')")
-        marks = wait_until(lambda: ada_plugin.lua("return mesh_test.selection_marks()"), 15, interval=0.2,
-                           what="ada-plugin to highlight Bob's selection")
-        log(f"ada-plugin: {marks} selection highlight(s)")
-        found = wait_until(lambda: [m for m in ada_plain.lua("return mesh_test.selection_diagnostics()") if "Bob" in m],
-                           15, interval=0.2, what="ada-plain to get a hint diagnostic for Bob's selection")
-        log(f"ada-plain: selection diagnostics {found}")
-        bob_plugin.lua("vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes('<Esc>', true, false, true), 'x', false)")
-
-    def check_commands(self) -> None:
-        """The plugin's :Mesh* commands, end to end through mesh lsp and the server."""
-        ada_plugin, bob_plugin, ada_plain, bob_plain = self.instances
-        nonce = f"n{self.seed % 100000}"
-
-        ada_plugin.nvim.command(f"MeshChat hello from Ada {nonce}")
-        for peer in (bob_plugin, bob_plain):
-            wait_until(lambda peer=peer: nonce in peer.lua("return mesh_test.messages()"), 15, interval=0.2,
-                       what=f"{peer.name} to show Ada's chat message")
-        log("chat: :MeshChat reached both of Bob's editors as a message")
-
-        ada_plugin.lua("vim.api.nvim_win_set_cursor(0, {1, 0})")
-        ada_plugin.nvim.command(f"MeshAnnotate note {nonce}")
-        found = wait_until(lambda: [m for m in bob_plain.lua("return mesh_test.annotation_diagnostics()") if nonce in m],
-                           15, interval=0.2, what="bob-plain to get Ada's annotation as a diagnostic")
-        log(f"annotate: bob-plain shows {found}")
-
-        ada_plugin.nvim.command("MeshFollow Bob")
-        lines = bob_plugin.lua("return vim.api.nvim_buf_line_count(0)")
-        target = max(1, lines - 1)
-
-        def followed():
-            bob_plugin.lua("vim.api.nvim_win_set_cursor(0, ...); vim.cmd('doautocmd CursorMoved')", [target, 0])
-            return ada_plugin.lua("return vim.api.nvim_win_get_cursor(0)[1]") == target
-        wait_until(followed, 15, interval=0.3, what=f"ada-plugin, following Bob, to jump to line {target}")
-        ada_plugin.nvim.command("MeshFollow")
-        log(f"follow: ada-plugin's cursor followed Bob to line {target}")
-
-        ada_plugin.lua("vim.fn.setreg('\"', '')")
-        ada_plugin.nvim.command("MeshInvite viewer")
-        code = wait_until(lambda: ada_plugin.lua("return vim.fn.getreg('\"')"), 15, interval=0.2,
-                          what=":MeshInvite to put an invite code in the unnamed register")
-        log(f"invite: :MeshInvite viewer gave code {code}")
-
-        dap = ada_plugin.lua("return mesh_test.dap_with_stub()")
-        assert dap["ok"] and dap["adapter"]["type"] == "executable" and dap["adapter"]["args"] == ["dap"], dap
-        assert any(c.get("type") == "mesh" and c.get("request") == "launch" for c in dap["go"]), dap
-        log(f"dap: adapter {dap['adapter']['command']} {dap['adapter']['args']}, Go configuration registered")
-
-    def check_crlf(self) -> None:
-        """A CRLF file keeps its line endings: Neovim edits it as fileformat=dos, the server's
-        text keeps \\r\\n, the peer sees the edit."""
-        ada, bob = self.instances[2], self.instances[3]
-        for instance, folder in ((ada, self.ada_dir), (bob, self.bob_dir)):
-            instance.lua("""vim.cmd.edit(vim.fn.fnameescape(...))
-                           vim.lsp.buf_attach_client(0, vim.lsp.get_clients({ name = 'mesh' })[1].id)""",
-                         str(folder / CRLF_FILE))
-            assert instance.lua("return vim.bo.fileformat") == "dos"
-        wait_until(lambda: ada.ready() and bob.ready(), 20, what="both plain editors to attach dos.txt")
-        ada.lua("vim.api.nvim_buf_set_lines(0, 1, 1, true, { 'middle 中文' })")
-        expected = "first 🎉\r\nmiddle 中文\r\nsecond\r\n"
-        wait_until(lambda: self.server_text(CRLF_FILE) == expected, 20, interval=0.2,
-                   what=f"the server's {CRLF_FILE} to be {expected!r}")
-        wait_until(lambda: bob.lua("return vim.api.nvim_buf_get_lines(0, 0, -1, true)") ==
-                           ["first 🎉", "middle 中文", "second"] and bob.lua("return vim.bo.fileformat") == "dos",
-                           20, interval=0.2, what="bob-plain to show the CRLF edit")
-        for instance in (ada, bob):
-            instance.lua("vim.cmd.buffer(vim.fn.bufnr(...))", SHARED_FILE)
-        log(f"crlf: {CRLF_FILE} kept CRLF on the server; Bob's Neovim (fileformat=dos) shows the edit")
-
-    def check_share_from_editor(self) -> None:
-        """:MeshShare in a folder that is not shared yet: the plugin runs `mesh share`, then
-        starts mesh lsp for the open buffer."""
-        folder = self.root / "ada-fresh"
-        folder.mkdir()
-        (folder / "notes.txt").write_text("fresh notes 📝\n", encoding="utf-8")
-        fresh = Instance(name="ada-fresh", account=self.ada, folder=folder, plugin=True,
-                         nvim_bin=self.args.nvim, mesh=self.args.mesh, root=self.root)
-        fresh.start("notes.txt")
-        self.extra.append(fresh)
-        assert not fresh.ready(), "mesh lsp attached in a folder that is not shared"
-        fresh.lua("vim.cmd.cd(...)", str(folder))
-        fresh.nvim.command("MeshShare")
-        wait_until(fresh.ready, 30, interval=0.2, what=":MeshShare to share the folder and attach mesh lsp")
-        assert (folder / ".mesh" / "session.json").exists()
-        messages = fresh.lua("return mesh_test.messages()")
-        assert "mesh join" in messages, f"no invite shown after :MeshShare: {messages[-300:]}"
-        log("share: :MeshShare shared a fresh folder, attached mesh lsp and showed the invite")
-
-    def check_editor_exit(self) -> None:
-        """An editor that dies without shutdown (SIGKILL) closes mesh lsp's stdin: it must exit."""
-        victim = self.instances[3]
-        lsp = victim.children()
-        assert lsp, f"{victim.name} has no child process (no mesh lsp?)"
-        os.kill(victim.pid, signal.SIGKILL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and any(alive(pid) for pid in lsp):
-            time.sleep(0.1)
-        left = [pid for pid in lsp if alive(pid)]
-        if left:
-            for pid in left:
-                os.kill(pid, signal.SIGKILL)
-            raise Failure(f"mesh lsp (pid {left}) still running 10 s after its editor was killed (stdin at EOF)")
-        log(f"{victim.name} killed: its mesh lsp exited")
 
     # -- benchmarks ------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ One real `mesh serve` on 127.0.0.1; Ada shares a folder, Bob joins it. Checks, i
   messages      a peer types 20 tokens (set_text and insert-mode keys, each waited for): the
                 `:messages` of three receivers (lsp/mesh.lua, setup(), plain vim.lsp.start
                 without the plugin) gain no line at all
+(helptags and health-bad are in neovim_native_offline.py.)
 
 Usage: neovim_native.py [--mesh PATH] [--nvim PATH] [--keep]
 Exit status: 0 pass (or skip outside CI), 1 failure. Under CI=true a missing component fails.
@@ -34,7 +35,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import re
 import shutil
 import signal
 import sys
@@ -45,7 +45,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mesh_fixture import Account, Failure, Server, log, run_mesh  # noqa: E402
-from nvim_instance import PLUGIN_DIR, REPO, Instance, alive, wait_until, missing_components, reap  # noqa: E402
+from neovim_native_offline import OfflineChecks  # noqa: E402
+from nvim_instance import REPO, Instance, alive, wait_until, missing_components, reap  # noqa: E402
 
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 logging.getLogger("asyncio").setLevel(logging.ERROR)
@@ -55,14 +56,9 @@ SHARED_MD = "notes.md"
 GO_TEXT = "package main\n\nfunc main() {\n\tprintln(\"héllo 🎉\")\n}\n"
 MD_TEXT = "# Notes\n\nshared notes\n"
 TOKENS = 20
-# Tags the help file must define (docs/editors.md and the brief name them).
-PROMISED_TAGS = ["mesh.txt", "mesh-setup", ":checkhealth-mesh", "mesh-lsp-enable", "mesh-options",
-                 "mesh-commands", "mesh-highlights", "mesh-statusline", "mesh.statusline()", "mesh-undo",
-                 ":MeshShare", ":MeshJoin", ":MeshChat", ":MeshFollow", ":MeshWho", ":MeshAnnotate",
-                 ":MeshInvite", "MeshCursor0", "MeshSelection0", "MeshLabel0"]
 
 
-class Native:
+class Native(OfflineChecks):
     def __init__(self, args):
         self.args = args
         base = REPO / ".build" / "editor-tests"
@@ -71,80 +67,6 @@ class Native:
         self.server: Server | None = None
         self.instances: list[Instance] = []
         self.standalone: list = []  # pynvim sessions outside any Instance
-
-    # -- Neovim without a server ------------------------------------------------------------
-
-    def bare_nvim(self):
-        """A headless Neovim with nothing of Mesh loaded (its own state folders)."""
-        import pynvim
-        state = self.root / f"state-bare-{len(self.standalone)}"
-        state.mkdir()
-        extra = {"XDG_STATE_HOME": str(state), "XDG_CONFIG_HOME": str(state / "config"),
-                 "XDG_DATA_HOME": str(state / "data")}
-        saved = {k: os.environ.get(k) for k in extra}
-        os.environ.update(extra)
-        try:
-            nvim = pynvim.attach("child", argv=[self.args.nvim, "--embed", "--headless", "--clean", "-n", "-i", "NONE"])
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
-        self.standalone.append(nvim)
-        return nvim
-
-    def check_helptags(self) -> None:
-        nvim = self.bare_nvim()
-        # A copy: :helptags writes doc/tags, and the repository keeps no generated file.
-        rtp = self.root / "help-rtp"
-        shutil.copytree(PLUGIN_DIR / "doc", rtp / "doc")
-        nvim.command(f"helptags {rtp / 'doc'}")  # raises on E154 (duplicate tag) and the like
-        tags = {line.split("\t", 1)[0] for line in (rtp / "doc" / "tags").read_text().splitlines()}
-        missing = [t for t in PROMISED_TAGS if t not in tags]
-        if missing:
-            raise Failure(f"helptags: mesh.txt defines no tag {missing}")
-        # Every |link| must lead somewhere: a tag of mesh.txt, or of Neovim's help.
-        runtime = Path(nvim.eval("$VIMRUNTIME"))
-        builtin = {line.split("\t", 1)[0] for line in (runtime / "doc" / "tags").read_text(errors="replace").splitlines()}
-        text = (PLUGIN_DIR / "doc" / "mesh.txt").read_text(encoding="utf-8")
-        links = set(re.findall(r"\|([^|\s]+)\|", text))
-        dangling = sorted(link for link in links if link not in tags and link not in builtin)
-        if dangling:
-            raise Failure(f"helptags: mesh.txt links to tags that exist nowhere: {dangling}")
-        long_lines = [i + 1 for i, line in enumerate(text.splitlines()) if len(line) > 78]
-        if long_lines:
-            raise Failure(f"mesh.txt: lines longer than 78 columns: {long_lines}")
-        nvim.command(f"set runtimepath^={rtp}")
-        nvim.command("help mesh-setup")
-        opened = nvim.eval("expand('%:t')")
-        if opened != "mesh.txt":
-            raise Failure(f":help mesh-setup opened {opened!r}, not mesh.txt")
-        log(f"helptags: {len(tags)} tags, {len(links)} links all resolve, :help mesh-setup opens mesh.txt")
-
-    def check_health_without_mesh(self) -> None:
-        nvim = self.bare_nvim()
-        nvim.exec_lua("""
-            vim.opt.rtp:prepend(...)
-            vim.lsp.config('mesh', { cmd = { '/nonexistent/mesh', 'lsp' } })
-            vim.lsp.enable('mesh')
-        """, str(PLUGIN_DIR))
-        report = self.health(nvim)
-        if not any("ERROR" in line and "/nonexistent/mesh" in line and "not an executable" in line for line in report):
-            raise Failure("health: a missing mesh gives no ERROR:\n" + "\n".join(report))
-        log("health: a mesh that is not executable is an ERROR")
-
-    @staticmethod
-    def health(nvim) -> list[str]:
-        """Runs :checkhealth mesh; returns the report's lines and closes it."""
-        nvim.command("checkhealth mesh")
-        lines = nvim.exec_lua("""
-            local lines = vim.api.nvim_buf_get_lines(0, 0, -1, false)
-            if vim.api.nvim_buf_get_name(0) ~= 'health://' then return { 'not in the health buffer' } end
-            if #vim.api.nvim_list_tabpages() > 1 then vim.cmd.tabclose() else vim.cmd.bwipeout() end
-            return lines
-        """)
-        return lines
 
     # -- the shared folder ------------------------------------------------------------------
 
