@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 from mesh_fixture import Failure, log
-from nvim_instance import Instance, wait_until
+from nvim_instance import Instance, first_difference, wait_until
 
 # Files of the shared folder (neovim_e2e.py's set-up writes them).
 SHARED_FILE = "shared.txt"
