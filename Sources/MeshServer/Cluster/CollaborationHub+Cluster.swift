@@ -23,7 +23,7 @@ extension CollaborationHub {
                 guard let record = try await store.documents.find(id: forward.document) else { return }
                 try await document(record).receiveForwarded(forward)
             } catch {
-                // Its sender commits the ops itself when none comes back (DocumentActor.forwardTimeout).
+                // Its sender commits the ops itself when none comes back (DocumentActor.forwardPatience).
                 logger.warning("forwarded ops not taken", metadata: ["document": "\(forward.document)", "error": "\(error)"])
             }
         }

@@ -138,7 +138,6 @@ extension DocumentActor {
             return "the server could not merge edits made through another server"
         }
         usage.adjust(sessionID, bytes: document.text.utf8Count - sizeBefore)
-        sharedUntil = .now + Self.contendedFor
         let oldDurable = durableRevision
         var renumbered: [Int: Int] = [:]
         /// The clients whose ops another node committed (forwarded there, or resent there): they
@@ -149,6 +148,7 @@ extension DocumentActor {
             renumbered[item.op.revision] = receipt.committed.revision
             if receipt.isDuplicate {
                 if let sender = item.sender { acknowledged[receipt.committed.revision] = (sender, item.op.opId ?? "") }
+                if let at = item.forwardedAt { forwardAnswered(after: .now - at) }
                 continue
             }
             var moved = item
@@ -213,6 +213,7 @@ extension DocumentActor {
             if case StoreError.conflict = error {
                 // A node appending without the lock won a revision: again, under the lock.
                 metrics.commitConflicts.increment()
+                sharedUntil = .now + Self.contendedFor
                 return nil
             }
             logger.error("op commit failed; subscribers resync", metadata: ["path": "\(path)", "error": "\(error)"])

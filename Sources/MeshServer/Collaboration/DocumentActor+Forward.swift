@@ -9,11 +9,24 @@ import MeshStore
 /// the others and without the lock. The ops stay applied here meanwhile (speculative, as before
 /// a commit); the writer's append notification brings them back, and ``integrateFetched(_:)``
 /// acknowledges their clients. Correctness never depends on it: a forward that gets no answer is
-/// committed here after ``forwardTimeout``, and the log's `(author, opId)` fence keeps a copy
+/// committed here after ``forwardPatience``, and the log's `(author, opId)` fence keeps a copy
 /// committed by both nodes from being stored twice.
 extension DocumentActor {
-    /// How long forwarded ops wait for the writer's commit before this node commits them.
+    /// How long forwarded ops wait for the writer's commit at the most before this node commits
+    /// them, and at the least.
     static let forwardTimeout: Duration = .seconds(1)
+    static let minimumForwardTimeout: Duration = .milliseconds(100)
+
+    /// How long forwarded ops wait for the writer: eight times its answers lately, within
+    /// ``minimumForwardTimeout`` and ``forwardTimeout``; so a writer that died holds its
+    /// documents' ops for about 100 ms on an idle cluster, and one that is only slow under load
+    /// is given up to a second.
+    var forwardPatience: Duration { min(Self.forwardTimeout, max(Self.minimumForwardTimeout, forwardRoundTrip * 8)) }
+
+    /// The writer committed an op forwarded `elapsed` ago.
+    func forwardAnswered(after elapsed: Duration) {
+        forwardRoundTrip = forwardRoundTrip * 0.875 + elapsed * 0.125
+    }
 
     /// What the flush loop does with the pending ops.
     enum Route {
@@ -38,7 +51,7 @@ extension DocumentActor {
                 continue
             }
             // The writer changed (a node came or went) or did not answer: commit here.
-            if to != writer || now - at > Self.forwardTimeout { return .commit }
+            if to != writer || now - at > forwardPatience { return .commit }
         }
         guard fresh else { return .wait }
         let shared = sharedUntil.map { now < $0 } ?? false
@@ -63,6 +76,7 @@ extension DocumentActor {
             return giveUpForwarding(to: writer)
         }
         metrics.opsForwarded.increment(by: Int64(ops.count))
+        scheduleForwardCheck()
         for payload in payloads {
             do {
                 try await store.notify(payload)
@@ -71,6 +85,27 @@ extension DocumentActor {
                 return giveUpForwarding(to: writer)
             }
         }
+    }
+
+    /// Wakes the flush loop once ``forwardPatience`` has passed, and again while ops wait for
+    /// their writer, so that an unanswered forward is committed here within about that long
+    /// (rather than at the next poll). The task is this actor's and ends when nothing waits.
+    private func scheduleForwardCheck() {
+        guard forwardCheck == nil else { return }
+        forwardCheck = Task {
+            try? await Task.sleep(for: self.forwardPatience + .milliseconds(5))
+            await self.forwardCheckDue()
+        }
+    }
+
+    private func forwardCheckDue() {
+        forwardCheck = nil
+        guard pending.contains(where: { $0.forwardedTo != nil }) else { return }
+        if !flushing {
+            flushing = true
+            Task { await self.flushLoop(inline: false) }
+        }
+        scheduleForwardCheck()
     }
 
     /// Marks the ops forwarded to `writer` as unanswered, so that the flush loop commits them here.
@@ -86,7 +121,7 @@ extension DocumentActor {
     /// there (transformed against everything committed since their base revision) and committed
     /// in this node's next group commit. Their sender checked them (role, opId, sizes); an op
     /// that no longer fits is dropped here, and its sender commits it itself after
-    /// ``forwardTimeout``.
+    /// ``forwardPatience``.
     func receiveForwarded(_ forward: OpForward) async {
         if let newest = forward.ops.map(\.baseRev).max(), newest > document.revision {
             await catchUp(to: newest)

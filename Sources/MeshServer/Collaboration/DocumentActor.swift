@@ -38,9 +38,13 @@ actor DocumentActor {
     var notifiedOps: [OpRecord] = []
     /// Until when commits go under the document's lock (a commit was lost lately).
     var contendedUntil: ContinuousClock.Instant?
-    /// Until when other nodes count as writing this document too (a commit was lost, or their ops
-    /// arrived, lately): meanwhile its clients' ops go to its writer node (DocumentActor+Forward).
+    /// Until when other nodes count as writing this document at once with this one (a commit was
+    /// lost to one lately): meanwhile its clients' ops go to its writer node (DocumentActor+Forward).
     var sharedUntil: ContinuousClock.Instant?
+    /// The wake-up that commits here ops whose writer has not answered in time.
+    var forwardCheck: Task<Void, Never>?
+    /// The writer's answers lately (a moving average of forward → commit notification).
+    var forwardRoundTrip: Duration = .milliseconds(20)
     /// The batch of the exclusive commit running, and why it gave up (``commitExclusively()``).
     var exclusiveBatch: (ops: [Pending], size: Int)?
     var exclusiveFailure: String?
