@@ -99,6 +99,11 @@ final class ClusterLink: Sendable {
     /// The other nodes heard from lately.
     var liveNodes: [UUID] { state.withLock { Array($0.lastSeen.keys) } }
 
+    /// Whether `node` was heard from (a heartbeat, an event, a commit) at `instant` or later.
+    func heard(_ node: UUID, since instant: ContinuousClock.Instant) -> Bool {
+        state.withLock { $0.lastSeen[node].map { $0 >= instant } ?? false }
+    }
+
     /// The node that commits `document` while several nodes have writers on it: of this node and
     /// the nodes heard from lately, the one whose name hashed with the document's ranks highest
     /// (rendezvous hashing, the same answer on every node that hears the same nodes; a node's
@@ -254,7 +259,10 @@ final class ClusterLink: Sendable {
     private func receive(_ payload: String, hub: CollaborationHub) async {
         // This node's own commits are known already: skipped before their ops are parsed.
         if OpsNotice.isWritten(payload, by: nodeID) { return }
-        if let notice = OpsNotice(payload: payload) { return await hub.documentCommitted(notice) }
+        if let notice = OpsNotice(payload: payload) {
+            if let node = notice.node { state.withLock { if $0.lastSeen[node] != nil { $0.lastSeen[node] = .now } } }
+            return await hub.documentCommitted(notice)
+        }
         if payload.hasPrefix("f ") {
             // Ops for this node to commit; other nodes' forwards are skipped unread.
             guard payload.hasPrefix(OpForward.prefix(for: nodeID)), let forward = OpForward(payload: payload) else { return }

@@ -50,12 +50,24 @@ extension DocumentActor {
                 fresh = true
                 continue
             }
-            // The writer changed (a node came or went) or did not answer: commit here.
-            if to != writer || now - at > forwardPatience { return .commit }
+            // The writer changed (a node came or went): commit here.
+            if to != writer { return .commit }
+            // It did not answer in time. Heard from since (only slow, under load): it is given up to
+            // `forwardTimeout`. Not heard (it may be dead, and is taken for dead only after
+            // seconds): commit here, and hand it nothing more for a while.
+            if now - at > forwardPatience {
+                if cluster.heard(to, since: at) {
+                    if now - at > Self.forwardTimeout { return .commit }
+                } else {
+                    silentWriter = (to, now + Self.contendedFor)
+                    return .commit
+                }
+            }
         }
         guard fresh else { return .wait }
         let shared = sharedUntil.map { now < $0 } ?? false
-        return shared && writer != cluster.nodeID ? .forward(writer) : .commit
+        let silent = silentWriter.map { $0.node == writer && now < $0.until } ?? false
+        return shared && !silent && writer != cluster.nodeID ? .forward(writer) : .commit
     }
 
     /// Sends the pending ops not forwarded yet to `writer`, in notifications of their own. Ops

@@ -45,6 +45,8 @@ actor DocumentActor {
     var forwardCheck: Task<Void, Never>?
     /// The writer's answers lately (a moving average of forward → commit notification).
     var forwardRoundTrip: Duration = .milliseconds(20)
+    /// A writer that let forwarded ops wait too long: nothing is handed to it until then.
+    var silentWriter: (node: UUID, until: ContinuousClock.Instant)?
     /// The batch of the exclusive commit running, and why it gave up (``commitExclusively()``).
     var exclusiveBatch: (ops: [Pending], size: Int)?
     var exclusiveFailure: String?
