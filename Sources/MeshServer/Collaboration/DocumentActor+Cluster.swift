@@ -157,6 +157,10 @@ extension DocumentActor {
             moved.inverse = receipt.inverse
             pending.append(moved)
         }
+        // Still forwarding while other nodes' ops keep coming in between ours: the document stays
+        // shared (else it would go back to committing here every 5 s, and lose to the writer).
+        let theirs = remote.count - integration.receipts.filter(\.isDuplicate).count
+        if theirs > 0, speculative.contains(where: { $0.forwardedTo != nil }) { sharedUntil = .now + Self.contendedFor }
         for index in waitingAcks.indices where waitingAcks[index].ack.rev > oldDurable {
             if let revision = renumbered[waitingAcks[index].ack.rev] { waitingAcks[index].ack.rev = revision }
         }
