@@ -24,13 +24,13 @@ import Testing
     ]
     static let expectedShared = [".gitignore", "README.md", "src/main.swift", "src/nested/deep/notes.txt"]
 
-    func mesh(_ arguments: [String], home: URL, stdin: String? = nil) throws -> MeshBinary.Result {
-        try MeshBinary.run(arguments, environment: ["MESH_HOME": home.path], stdin: stdin)
+    func mesh(_ arguments: [String], home: URL, stdin: String? = nil) async throws -> MeshBinary.Result {
+        try await MeshBinary.run(arguments, environment: ["MESH_HOME": home.path], stdin: stdin)
     }
 
     /// Runs a `--json` verb that must succeed and decodes its stdout.
-    func json<T: Decodable>(_ type: T.Type, _ arguments: [String], home: URL, stdin: String? = nil) throws -> T {
-        let result = try mesh(arguments + ["--json"], home: home, stdin: stdin)
+    func json<T: Decodable>(_ type: T.Type, _ arguments: [String], home: URL, stdin: String? = nil) async throws -> T {
+        let result = try await mesh(arguments + ["--json"], home: home, stdin: stdin)
         try #require(result.status == 0, "mesh \(arguments.joined(separator: " ")) failed: \(result.stderr)")
         return try MeshJSON.decoder().decode(T.self, from: Data(result.stdout.utf8))
     }
@@ -53,7 +53,7 @@ import Testing
         let url = server.url
 
         // The owner signs up (the server is remembered from here on) and shares a folder.
-        let owner = try json(Account.self, ["signup", "--email", "owner@example.test", "--name", "Owner",
+        let owner = try await json(Account.self, ["signup", "--email", "owner@example.test", "--name", "Owner",
                                             "--password-stdin", "--server", url],
                              home: ownerHome, stdin: Self.ownerPassword + "\n")
         #expect(owner.email == "owner@example.test" && owner.server == url)
@@ -67,7 +67,7 @@ import Testing
             try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(bytes).write(to: file)
         }
-        let shared = try json(Shared.self, ["share", sharedDir.path], home: ownerHome)
+        let shared = try await json(Shared.self, ["share", sharedDir.path], home: ownerHome)
         #expect(shared.session.name == "project" && shared.session.role == .owner)
         #expect(shared.files == Self.expectedShared)
         #expect(shared.skipped.map(\.path) == ["logo.png"])
@@ -82,20 +82,20 @@ import Testing
         let oldRefresh = stale.refreshToken
         stale.accessToken = "expired"
         try ownerStore.save(stale)
-        let sessions = try json([SessionInfo].self, ["session", "list"], home: ownerHome)
+        let sessions = try await json([SessionInfo].self, ["session", "list"], home: ownerHome)
         #expect(sessions.map(\.id) == [shared.session.id])
         let rotated = try #require(try ownerStore.load())
         #expect(rotated.accessToken != "expired" && rotated.refreshToken != oldRefresh && rotated.userID == owner.id)
-        let invite = try json(InviteInfo.self, ["session", "invite", sessionID, "--role", "viewer", "--max-uses", "3"],
+        let invite = try await json(InviteInfo.self, ["session", "invite", sessionID, "--role", "viewer", "--max-uses", "3"],
                               home: ownerHome)
         #expect(invite.role == .viewer && invite.maxUses == 3)
 
         // The guest signs up and joins into an empty folder.
-        let guest = try json(Account.self, ["signup", "--email", "guest@example.test", "--name", "Guest",
+        let guest = try await json(Account.self, ["signup", "--email", "guest@example.test", "--name", "Guest",
                                             "--password-stdin", "--server", url],
                              home: guestHome, stdin: Self.guestPassword + "\n")
         let joinDir = root.appendingPathComponent("joined")
-        let joined = try json(Joined.self, ["join", invite.code, joinDir.path], home: guestHome)
+        let joined = try await json(Joined.self, ["join", invite.code, joinDir.path], home: guestHome)
         #expect(joined.session.id == shared.session.id && joined.session.role == .viewer)
         #expect(joined.files == Self.expectedShared)
         for path in Self.expectedShared {
@@ -109,34 +109,34 @@ import Testing
 
         // A differing local file is not overwritten without --force.
         try Data("local edit\n".utf8).write(to: joinDir.appendingPathComponent("README.md"))
-        let refused = try mesh(["join", invite.code, joinDir.path], home: guestHome)
+        let refused = try await mesh(["join", invite.code, joinDir.path], home: guestHome)
         #expect(refused.status != 0 && refused.stderr.contains("--force"))
-        #expect(try mesh(["join", invite.code, joinDir.path, "--force"], home: guestHome).status == 0)
+        #expect(try await mesh(["join", invite.code, joinDir.path, "--force"], home: guestHome).status == 0)
 
         // Members, roles, the collaboration socket, kicking.
-        var members = try json([MemberInfo].self, ["session", "members", sessionID], home: ownerHome)
+        var members = try await json([MemberInfo].self, ["session", "members", sessionID], home: ownerHome)
         #expect(Set(members.map(\.userID)) == [owner.id, guest.id])
         #expect(members.first { $0.userID == guest.id }?.role == .viewer)
-        let promoted = try json(MemberInfo.self, ["session", "role", sessionID, guest.id.uuidString, "editor"], home: ownerHome)
+        let promoted = try await json(MemberInfo.self, ["session", "role", sessionID, guest.id.uuidString, "editor"], home: ownerHome)
         #expect(promoted.role == .editor)
         try await expectWelcome(server: url, session: sessionID)
-        let kicked = try mesh(["session", "kick", sessionID, "Guest"], home: ownerHome)
+        let kicked = try await mesh(["session", "kick", sessionID, "Guest"], home: ownerHome)
         #expect(kicked.status == 0, "\(kicked.stderr)")
-        members = try json([MemberInfo].self, ["session", "members", sessionID], home: ownerHome)
+        members = try await json([MemberInfo].self, ["session", "members", sessionID], home: ownerHome)
         #expect(members.map(\.userID) == [owner.id])
 
         // whoami, logout, and a wrong password.
-        let me = try json(Account.self, ["whoami", "--server", url], home: guestHome)
+        let me = try await json(Account.self, ["whoami", "--server", url], home: guestHome)
         #expect(me.id == guest.id && me.displayName == "Guest")
-        #expect(try mesh(["logout", "--server", url], home: guestHome).status == 0)
-        let after = try mesh(["whoami", "--server", url], home: guestHome)
+        #expect(try await mesh(["logout", "--server", url], home: guestHome).status == 0)
+        let after = try await mesh(["whoami", "--server", url], home: guestHome)
         #expect(after.status != 0 && after.stderr.contains("not logged in") && after.stdout.isEmpty)
-        let wrong = try mesh(["login", "--email", "guest@example.test", "--password-stdin", "--server", url],
+        let wrong = try await mesh(["login", "--email", "guest@example.test", "--password-stdin", "--server", url],
                              home: guestHome, stdin: "not the password\n")
         #expect(wrong.status == 1)
         #expect(wrong.stderr.contains("wrong email or password"), "\(wrong.stderr)")
         #expect(!wrong.stderr.contains("Fatal") && wrong.stdout.isEmpty)
-        let right = try mesh(["login", "--email", "guest@example.test", "--password-stdin", "--server", url],
+        let right = try await mesh(["login", "--email", "guest@example.test", "--password-stdin", "--server", url],
                              home: guestHome, stdin: Self.guestPassword + "\n")
         #expect(right.status == 0, "\(right.stderr)")
 

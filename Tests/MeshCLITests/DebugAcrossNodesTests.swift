@@ -28,7 +28,7 @@ import Testing
         try await node2.start()
         defer { node2.stop() }
         // Bob works through node 2.
-        let login = try SandboxWorld.mesh(["login", "--email", "bob@example.test", "--password-stdin", "--server", node2.url],
+        let login = try await SandboxWorld.mesh(["login", "--email", "bob@example.test", "--password-stdin", "--server", node2.url],
                                           home: world.homeB, stdin: "password of Bob\n")
         #expect(login.status == 0, "\(login.stderr)")
         let sessionFile = world.dirB.appendingPathComponent(".mesh/session.json")

@@ -2,6 +2,7 @@ import Foundation
 import MeshClient
 import MeshProtocol
 import MeshSandbox
+import MeshTestSupport
 import Testing
 
 /// `mesh dap` end to end: Delve in a sandbox container, driven through the server by editors'
@@ -62,7 +63,8 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: leftover) }
         #expect(try relayFolders() == ["mesh-dap-\(world.instance.prefix(12))-deadbeef"])
         kill(world.server.process.processIdentifier, SIGKILL)
-        world.server.process.waitUntilExit()
+        let killed = world.server.process
+        await offCooperativePool { killed.waitUntilExit() }
         _ = try await dap.event("terminated", timeout: .seconds(20))
         #expect(dap.outputs.contains { $0.hasPrefix("Mesh: the connection to the server ended") }, "\(dap.outputs)")
         let again = MeshServerProcess(dataDirectory: world.root.appendingPathComponent("data"))

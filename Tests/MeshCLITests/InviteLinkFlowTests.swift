@@ -13,13 +13,13 @@ import Testing
     func home(_ name: String) -> URL { root.appendingPathComponent("home-\(name)") }
     func folder(_ name: String) -> URL { root.appendingPathComponent(name) }
 
-    func mesh(_ arguments: [String], home: URL, stdin: String? = nil) throws -> MeshBinary.Result {
-        try MeshBinary.run(arguments, environment: ["MESH_HOME": home.path], stdin: stdin)
+    func mesh(_ arguments: [String], home: URL, stdin: String? = nil) async throws -> MeshBinary.Result {
+        try await MeshBinary.run(arguments, environment: ["MESH_HOME": home.path], stdin: stdin)
     }
 
     /// Runs a `--json` verb that must succeed and decodes its stdout.
-    func json<T: Decodable>(_ type: T.Type, _ arguments: [String], home: URL, stdin: String? = nil) throws -> T {
-        let result = try mesh(arguments + ["--json"], home: home, stdin: stdin)
+    func json<T: Decodable>(_ type: T.Type, _ arguments: [String], home: URL, stdin: String? = nil) async throws -> T {
+        let result = try await mesh(arguments + ["--json"], home: home, stdin: stdin)
         try #require(result.status == 0, "mesh \(arguments.joined(separator: " ")) failed: \(result.stderr)")
         return try MeshJSON.decoder().decode(T.self, from: Data(result.stdout.utf8))
     }
@@ -43,12 +43,12 @@ import Testing
         let url = server.url
 
         // The owner shares a folder: the JSON keeps its fields and adds the link.
-        _ = try json(Account.self, ["signup", "--email", "owner@example.test", "--name", "Owner", "--password-stdin", "--server", url],
+        _ = try await json(Account.self, ["signup", "--email", "owner@example.test", "--name", "Owner", "--password-stdin", "--server", url],
                      home: home("owner"), stdin: "owner password 1\n")
         let project = folder("project")
         try FileManager.default.createDirectory(at: project.appendingPathComponent("src"), withIntermediateDirectories: true)
         try Data("print(\"hi\")\n".utf8).write(to: project.appendingPathComponent("src/main.swift"))
-        let shared = try json(Shared.self, ["share", project.path], home: home("owner"))
+        let shared = try await json(Shared.self, ["share", project.path], home: home("owner"))
         #expect(shared.url == "\(url)/join/\(shared.invite.code)")
         #expect(shared.files == ["src/main.swift"] && shared.invite.role == .editor)
 
@@ -56,23 +56,23 @@ import Testing
         let other = folder("other")
         try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
         try Data("notes\n".utf8).write(to: other.appendingPathComponent("notes.txt"))
-        let human = try mesh(["share", other.path], home: home("owner"))
+        let human = try await mesh(["share", other.path], home: home("owner"))
         #expect(human.status == 0, "\(human.stderr)")
         #expect(human.stdout.contains("mesh join \(url)/join/"), "\(human.stdout)")
         #expect(human.stdout.contains("Invite code: "), "\(human.stdout)")
 
         // mesh session invite: the Invite fields plus url, in JSON and in the text.
         let sessionID = shared.session.id.uuidString
-        let invite = try json(Invite.self, ["session", "invite", sessionID, "--role", "viewer", "--max-uses", "5"], home: home("owner"))
+        let invite = try await json(Invite.self, ["session", "invite", sessionID, "--role", "viewer", "--max-uses", "5"], home: home("owner"))
         #expect(invite.url == "\(url)/join/\(invite.code)" && invite.role == .viewer && invite.maxUses == 5 && invite.uses == 0)
         #expect(invite.sessionID == shared.session.id && !invite.revoked)
-        let inviteText = try mesh(["session", "invite", sessionID], home: home("owner"))
+        let inviteText = try await mesh(["session", "invite", sessionID], home: home("owner"))
         #expect(inviteText.status == 0 && inviteText.stdout.contains("mesh join \(url)/join/"), "\(inviteText.stdout)")
 
         // A newcomer with a fresh MESH_HOME signs up on the link's server and joins, in one step.
         let newcomer = home("newcomer")
         let joinedDir = folder("joined")
-        let joined = try json(Joined.self, ["join", shared.url, joinedDir.path, "--email", "new@example.test", "--name", "Newcomer",
+        let joined = try await json(Joined.self, ["join", shared.url, joinedDir.path, "--email", "new@example.test", "--name", "Newcomer",
                                             "--password-stdin"],
                               home: newcomer, stdin: "newcomer password 2\n")
         #expect(joined.session.id == shared.session.id && joined.session.role == .editor)
@@ -81,17 +81,17 @@ import Testing
         let stored = try #require(try CredentialStore(directory: newcomer).load())
         #expect(stored.server == url && stored.email == "new@example.test" && stored.isLoggedIn)
         // The server is remembered: later verbs need no --server.
-        let me = try json(Account.self, ["whoami"], home: newcomer)
+        let me = try await json(Account.self, ["whoami"], home: newcomer)
         #expect(me.email == "new@example.test" && me.displayName == "Newcomer" && me.server == url)
 
         // The same person on another machine (another fresh home) logs in through the link: no --name.
         let laptop = home("laptop")
-        let again = try json(Joined.self, ["join", invite.url, folder("laptop").path, "--email", "new@example.test", "--password-stdin"],
+        let again = try await json(Joined.self, ["join", invite.url, folder("laptop").path, "--email", "new@example.test", "--password-stdin"],
                              home: laptop, stdin: "newcomer password 2\n")
         #expect(again.session.id == shared.session.id)
         #expect(try CredentialStore(directory: laptop).load()?.userID == me.id)
         // The human text says who logged in where.
-        let humanJoin = try mesh(["join", invite.url, folder("laptop-2").path, "--email", "new@example.test", "--password-stdin"],
+        let humanJoin = try await mesh(["join", invite.url, folder("laptop-2").path, "--email", "new@example.test", "--password-stdin"],
                                  home: home("laptop-2"), stdin: "newcomer password 2\n")
         #expect(humanJoin.status == 0, "\(humanJoin.stderr)")
         #expect(humanJoin.stdout.contains("Logged in as Newcomer <new@example.test> on \(url)."), "\(humanJoin.stdout)")
@@ -100,7 +100,7 @@ import Testing
         // nothing is written, no credentials either.
         let stranger = home("stranger")
         let strangerDir = folder("stranger")
-        let refused = try mesh(["join", shared.url, strangerDir.path], home: stranger)
+        let refused = try await mesh(["join", shared.url, strangerDir.path], home: stranger)
         #expect(refused.status == 1 && refused.stdout.isEmpty)
         #expect(refused.stderr.contains("not logged in to \(url)"), "\(refused.stderr)")
         #expect(refused.stderr.contains("mesh login --server \(url)") && refused.stderr.contains("mesh signup --server \(url)"),
@@ -109,7 +109,7 @@ import Testing
         #expect(try CredentialStore(directory: stranger).load() == nil)
 
         // A wrong password through the link: the server's answer, nothing joined.
-        let wrong = try mesh(["join", shared.url, strangerDir.path, "--email", "new@example.test", "--password-stdin"],
+        let wrong = try await mesh(["join", shared.url, strangerDir.path, "--email", "new@example.test", "--password-stdin"],
                              home: stranger, stdin: "not the password\n")
         #expect(wrong.status == 1 && wrong.stderr.contains("wrong email or password"), "\(wrong.stderr)")
         #expect(!FileManager.default.fileExists(atPath: strangerDir.path))
@@ -117,21 +117,21 @@ import Testing
         // Links are parsed strictly; one for another server than --server is refused.
         for bad in ["ftp://127.0.0.1/join/\(invite.code)", "\(url)/join/\(invite.code)?x=1", "\(url)/invite/\(invite.code)",
                     "\(url)/join/not.a.code"] {
-            let result = try mesh(["join", bad, strangerDir.path], home: stranger)
+            let result = try await mesh(["join", bad, strangerDir.path], home: stranger)
             #expect(result.status == 1 && result.stderr.contains("is not an invite link"), "\(bad): \(result.stderr)")
         }
-        let mismatch = try mesh(["join", shared.url, strangerDir.path, "--server", "http://127.0.0.1:1"], home: stranger)
+        let mismatch = try await mesh(["join", shared.url, strangerDir.path, "--server", "http://127.0.0.1:1"], home: stranger)
         #expect(mismatch.status == 1 && mismatch.stderr.contains("the invite link is for \(url)"), "\(mismatch.stderr)")
 
         // The bare code still works for someone logged in, and is unchanged without a login.
         let member = home("member")
-        _ = try json(Account.self, ["signup", "--email", "member@example.test", "--name", "Member", "--password-stdin", "--server", url],
+        _ = try await json(Account.self, ["signup", "--email", "member@example.test", "--name", "Member", "--password-stdin", "--server", url],
                      home: member, stdin: "member password 3\n")
-        let byCode = try json(Joined.self, ["join", invite.code, folder("by-code").path], home: member)
+        let byCode = try await json(Joined.self, ["join", invite.code, folder("by-code").path], home: member)
         #expect(byCode.session.id == shared.session.id && byCode.session.role == .viewer)
-        let noLogin = try mesh(["join", invite.code, folder("no-login").path, "--server", url], home: home("nobody"))
+        let noLogin = try await mesh(["join", invite.code, folder("no-login").path, "--server", url], home: home("nobody"))
         #expect(noLogin.status == 1 && noLogin.stderr.contains("not logged in to \(url)"), "\(noLogin.stderr)")
-        let codeWithOptions = try mesh(["join", invite.code, folder("no-login").path, "--email", "x@example.test"], home: member)
+        let codeWithOptions = try await mesh(["join", invite.code, folder("no-login").path, "--email", "x@example.test"], home: member)
         #expect(codeWithOptions.status == 1 && codeWithOptions.stderr.contains("go with an invite link"), "\(codeWithOptions.stderr)")
 
         #expect(server.stop() == 0, "mesh serve did not exit cleanly: \(server.log)")

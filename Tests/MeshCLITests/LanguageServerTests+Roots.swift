@@ -16,13 +16,13 @@ extension LanguageServerTests {
     }
 
     /// Bob shares a new folder `name` holding `file`; Ann joins it into a folder of her own.
-    func bobShares(_ name: String, file: String, contents: String, world: World) throws -> BobsSession {
+    func bobShares(_ name: String, file: String, contents: String, world: World) async throws -> BobsSession {
         let bobFolder = root.appendingPathComponent("bob-\(name)"), annFolder = root.appendingPathComponent("ann-\(name)")
         try FileManager.default.createDirectory(at: bobFolder, withIntermediateDirectories: true)
         try contents.write(to: bobFolder.appendingPathComponent(file), atomically: true, encoding: .utf8)
         struct Shared: Decodable { var session: SessionInfo; var invite: InviteInfo }
-        let shared = try MeshJSON.decoder().decode(Shared.self, from: Data(try mesh(["share", bobFolder.path], home: world.homeB).utf8))
-        _ = try mesh(["join", shared.invite.code, annFolder.path], home: world.homeA)
+        let shared = try MeshJSON.decoder().decode(Shared.self, from: Data(try await mesh(["share", bobFolder.path], home: world.homeB).utf8))
+        _ = try await mesh(["join", shared.invite.code, annFolder.path], home: world.homeA)
         return BobsSession(id: shared.session.id, bobFolder: bobFolder, annFolder: annFolder)
     }
 
@@ -44,8 +44,8 @@ extension LanguageServerTests {
         defer { try? FileManager.default.removeItem(at: root) }
         let world = try await shareWorld(file: "one.txt", contents: "one\n")
         defer { world.server.stop() }
-        let two = try bobShares("two", file: "two.txt", contents: "two\n", world: world)
-        let three = try bobShares("three", file: "three.txt", contents: "three\n", world: world)
+        let two = try await bobShares("two", file: "two.txt", contents: "two\n", world: world)
+        let three = try await bobShares("three", file: "three.txt", contents: "three\n", world: world)
         let bobAPI = MeshAPIClient(server: world.server.url, credentials: try CredentialStore(directory: world.homeB).load())
 
         let ann = MultiRootEditor(name: "ann", home: world.homeA)

@@ -13,8 +13,8 @@ import MeshTestSupport
 @Suite(.timeLimit(.minutes(5))) struct LanguageServerTests {
     let root = FileManager.default.temporaryDirectory.appendingPathComponent("mesh-lsp-\(UUID().uuidString)")
 
-    func mesh(_ arguments: [String], home: URL, stdin: String? = nil) throws -> String {
-        let result = try MeshBinary.run(arguments + ["--json"], environment: ["MESH_HOME": home.path], stdin: stdin)
+    func mesh(_ arguments: [String], home: URL, stdin: String? = nil) async throws -> String {
+        let result = try await MeshBinary.run(arguments + ["--json"], environment: ["MESH_HOME": home.path], stdin: stdin)
         guard result.status == 0 else { throw TestFailure("mesh \(arguments.joined(separator: " ")) failed: \(result.stderr)") }
         return result.stdout
     }
@@ -49,17 +49,17 @@ import MeshTestSupport
         let server = MeshServerProcess(dataDirectory: data, extraArguments: serverArguments)
         try await server.start()
         let homeA = root.appendingPathComponent("home-a"), homeB = root.appendingPathComponent("home-b")
-        _ = try mesh(["signup", "--email", "ann@example.test", "--name", "Ann", "--password-stdin", "--server", server.url],
+        _ = try await mesh(["signup", "--email", "ann@example.test", "--name", "Ann", "--password-stdin", "--server", server.url],
                      home: homeA, stdin: "ann password 1\n")
-        _ = try mesh(["signup", "--email", "bob@example.test", "--name", "Bob", "--password-stdin", "--server", server.url],
+        _ = try await mesh(["signup", "--email", "bob@example.test", "--name", "Bob", "--password-stdin", "--server", server.url],
                      home: homeB, stdin: "bob password 2\n")
         let dirA = root.appendingPathComponent("ann"), dirB = root.appendingPathComponent("bob")
         try FileManager.default.createDirectory(at: dirA, withIntermediateDirectories: true)
         try contents.write(to: dirA.appendingPathComponent(file), atomically: true, encoding: .utf8)
         for (path, text) in otherFiles { try text.write(to: dirA.appendingPathComponent(path), atomically: true, encoding: .utf8) }
         struct Shared: Decodable { var session: SessionInfo; var invite: InviteInfo }
-        let shared = try MeshJSON.decoder().decode(Shared.self, from: Data(try mesh(["share", dirA.path], home: homeA).utf8))
-        _ = try mesh(["join", shared.invite.code, dirB.path], home: homeB)
+        let shared = try MeshJSON.decoder().decode(Shared.self, from: Data(try await mesh(["share", dirA.path], home: homeA).utf8))
+        _ = try await mesh(["join", shared.invite.code, dirB.path], home: homeB)
         let api = MeshAPIClient(server: server.url, credentials: try CredentialStore(directory: homeA).load())
         return World(server: server, homeA: homeA, homeB: homeB, dirA: dirA, dirB: dirB, session: shared.session, api: api)
     }
@@ -289,7 +289,7 @@ import MeshTestSupport
 
         // Cy, logged in to the server, joins with the link.
         let homeC = root.appendingPathComponent("home-c")
-        _ = try mesh(["signup", "--email", "cy@example.test", "--name", "Cy", "--password-stdin", "--server", world.server.url],
+        _ = try await mesh(["signup", "--email", "cy@example.test", "--name", "Cy", "--password-stdin", "--server", world.server.url],
                      home: homeC, stdin: "cy password 3\n")
         let (c, dirC) = try await emptyEditor("cy", home: homeC)
         defer { c.close() }

@@ -9,8 +9,8 @@ import Testing
 /// session is deleted, their editor loses the role, or their client goes away. Each test is
 /// named after the attack it stops.
 @Suite(.serialized, .timeLimit(.minutes(10))) struct SandboxIsolationTests {
-    func run(_ arguments: [String], home: URL, in directory: URL) throws -> MeshBinary.Result {
-        try MeshBinary.run(["run"] + arguments, environment: ["MESH_HOME": home.path], directory: directory)
+    func run(_ arguments: [String], home: URL, in directory: URL) async throws -> MeshBinary.Result {
+        try await MeshBinary.run(["run"] + arguments, environment: ["MESH_HOME": home.path], directory: directory)
     }
 
     /// Issue "tenants isolated in the sandbox": every session's builds wrote to one shared Go
@@ -21,14 +21,14 @@ import Testing
     @Test func aSessionCannotPlantFilesInAnotherSessionsBuildCache() async throws {
         let world = try await SandboxWorld.start("cache-isolation")
         defer { world.stop() }
-        let other = try world.shareAnother("ann-other")
-        let planted = try run(["./cacheprobe", "--", "plant", "poison"], home: world.homeA, in: world.dirA)
+        let other = try await world.shareAnother("ann-other")
+        let planted = try await run(["./cacheprobe", "--", "plant", "poison"], home: world.homeA, in: world.dirA)
         #expect(planted.status != 0 && planted.stdout.contains("plant failed") && planted.stdout.contains("permission denied"),
                 "\(planted.stdout) \(planted.stderr)")
         // Nothing planted, in its own session's cache or another's.
-        let own = try run(["./cacheprobe", "--", "look", "poison"], home: world.homeA, in: world.dirA)
+        let own = try await run(["./cacheprobe", "--", "look", "poison"], home: world.homeA, in: world.dirA)
         #expect(own.status == 0 && own.stdout.contains("absent"), "\(own.stdout) \(own.stderr)")
-        let elsewhere = try run(["./cacheprobe", "--", "look", "poison"], home: world.homeA, in: other.dir)
+        let elsewhere = try await run(["./cacheprobe", "--", "look", "poison"], home: world.homeA, in: other.dir)
         #expect(elsewhere.status == 0 && elsewhere.stdout.contains("absent"), "\(elsewhere.stdout) \(elsewhere.stderr)")
 
         let first = try await world.cacheVolumes(of: world.session)
@@ -38,7 +38,7 @@ import Testing
         try await world.expectNoContainers("the cache probes")
 
         // Deleting a session removes its volume (and only its).
-        let deleted = try SandboxWorld.mesh(["session", "delete", other.session.uuidString], home: world.homeA)
+        let deleted = try await SandboxWorld.mesh(["session", "delete", other.session.uuidString], home: world.homeA)
         #expect(deleted.status == 0, "\(deleted.stderr)")
         #expect(try await world.cacheVolumes(of: other.session).isEmpty)
         #expect(try await world.cacheVolumes(of: world.session) == first)
@@ -53,7 +53,7 @@ import Testing
         let world = try await SandboxWorld.start("cache-limit", serverArguments: ["--sandbox-cache-mb", "4"])
         defer { world.stop() }
         for round in 1...2 {
-            let result = try run(["./cachefill"], home: world.homeA, in: world.dirA)
+            let result = try await run(["./cachefill"], home: world.homeA, in: world.dirA)
             #expect(result.status == 0, "round \(round): \(result.stdout) \(result.stderr)")
             let added = result.stdout.components(separatedBy: "cache added ").dropFirst().first.flatMap { Int($0.prefix { $0.isNumber }) }
             let bytes = try #require(added, "round \(round): \(result.stdout)")
@@ -76,10 +76,10 @@ import Testing
         }
         #expect(refused?.status == 429 && refused?.code == "rate_limited", "\(String(describing: refused))")
         #expect(refused?.message.contains("limit 1 per user") == true, "\(String(describing: refused))")
-        let cli = try run(["./hello"], home: world.homeA, in: world.dirA)
+        let cli = try await run(["./hello"], home: world.homeA, in: world.dirA)
         #expect(cli.status != 0 && cli.stderr.contains("sandbox container running (limit 1 per user)"), "\(cli.stderr)")
         // Bob is not held back by Ann's container.
-        let bob = try run(["./hello"], home: world.homeB, in: world.dirB)
+        let bob = try await run(["./hello"], home: world.homeB, in: world.dirB)
         #expect(bob.status == 3 && bob.stdout.contains("hello from mesh"), "\(bob.stdout) \(bob.stderr)")
 
         spin.killClient()
@@ -130,7 +130,7 @@ import Testing
         #expect(initialized["success"]?.bool == true, "\(initialized)")
         #expect(try await world.containers().count == 2, "the run's and the debug container")
 
-        let deleted = try SandboxWorld.mesh(["session", "delete", world.session.uuidString], home: world.homeA)
+        let deleted = try await SandboxWorld.mesh(["session", "delete", world.session.uuidString], home: world.homeA)
         #expect(deleted.status == 0, "\(deleted.stderr)")
         try await world.expectNoContainers("the session's deletion", timeout: .seconds(5))
         _ = try await dap.event("terminated", timeout: .seconds(10))

@@ -1,6 +1,7 @@
 import Foundation
 import MeshClient
 import MeshSandbox
+import MeshTestSupport
 import Testing
 
 /// `mesh run` and the sandbox policy against a real dockerd and the real runtime image.
@@ -10,14 +11,14 @@ import Testing
         defer { world.stop() }
         // Bob's unsaved edit is what runs; Ann's disk still has the old text.
         try await world.bobReplaces("hello from mesh", with: "hello from the live text", in: "hello/main.go")
-        let result = try MeshBinary.run(["run", "./hello", "--", "one", "two words"], environment: ["MESH_HOME": world.homeA.path],
+        let result = try await MeshBinary.run(["run", "./hello", "--", "one", "two words"], environment: ["MESH_HOME": world.homeA.path],
                                         directory: world.dirA)
         #expect(result.status == 3, "the program's exit code: \(result.stderr)")
         #expect(result.stdout == "hello from the live text\narg 1: one\narg 2: two words\n")
         #expect(result.stderr.contains("hello: exiting with 3"))
         #expect(try String(contentsOf: world.dirA.appendingPathComponent("hello/main.go"), encoding: .utf8).contains("hello from mesh"))
         // A path outside the session is refused clearly.
-        let outside = try MeshBinary.run(["run", "../etc"], environment: ["MESH_HOME": world.homeA.path], directory: world.dirA)
+        let outside = try await MeshBinary.run(["run", "../etc"], environment: ["MESH_HOME": world.homeA.path], directory: world.dirA)
         #expect(outside.status == 1 && outside.stderr.contains("package must be a folder inside the session"), "\(outside.stderr)")
         try await world.expectNoContainers("mesh run")
     }
@@ -103,7 +104,7 @@ import Testing
     @Test func theKernelSurfaceIsClosed() async throws {
         let world = try await SandboxWorld.start("kernel")
         defer { world.stop() }
-        let probe = try MeshBinary.run(["run", "./kernelprobe"], environment: ["MESH_HOME": world.homeA.path],
+        let probe = try await MeshBinary.run(["run", "./kernelprobe"], environment: ["MESH_HOME": world.homeA.path],
                                        directory: world.dirA)
         #expect(probe.status == 0, "\(probe.stdout) \(probe.stderr)")
         #expect(probe.stdout.split(separator: "\n").filter { $0.hasSuffix(": refused") }.count == 8, "\(probe.stdout)")
@@ -115,7 +116,7 @@ import Testing
     @Test func aRunFloodingItsOutputIsStoppedAtTheOutputLimit() async throws {
         let world = try await SandboxWorld.start("flood")
         defer { world.stop() }
-        let flood = try MeshBinary.run(["run", "./flood"], environment: ["MESH_HOME": world.homeA.path], directory: world.dirA)
+        let flood = try await MeshBinary.run(["run", "./flood"], environment: ["MESH_HOME": world.homeA.path], directory: world.dirA)
         #expect(flood.status == 137 && flood.stderr.contains("output limit"), "flood: \(flood.status) \(flood.stderr)")
         #expect(flood.stdout.hasPrefix("flood 0 "), "\(flood.stdout.prefix(80))")
         #expect(flood.stdout.utf8.count <= 4 << 20, "\(flood.stdout.utf8.count) bytes passed on")
@@ -127,26 +128,26 @@ import Testing
             "--sandbox-memory-mb", "96", "--sandbox-pids", "64", "--sandbox-run-seconds", "8",
         ])
         defer { world.stop() }
-        func run(_ arguments: [String]) throws -> MeshBinary.Result {
-            try MeshBinary.run(["run"] + arguments, environment: ["MESH_HOME": world.homeA.path], directory: world.dirA)
+        func run(_ arguments: [String]) async throws -> MeshBinary.Result {
+            try await MeshBinary.run(["run"] + arguments, environment: ["MESH_HOME": world.homeA.path], directory: world.dirA)
         }
         // No network: not even the host's loopback (where the server listens) is reachable.
         let port = URL(string: world.server.url)!.port!
-        let net = try run(["./netprobe", "--", "-name", "mesh.invalid", "127.0.0.1:\(port)"])
+        let net = try await run(["./netprobe", "--", "-name", "mesh.invalid", "127.0.0.1:\(port)"])
         #expect(net.status == 0, "every network attempt failed: \(net.stdout) \(net.stderr)")
         try await world.expectNoContainers("netprobe")
 
-        let fork = try run(["./forkbomb"])
+        let fork = try await run(["./forkbomb"])
         #expect(fork.stdout.contains("forkbomb"), "forkbomb ran: \(fork.stdout) \(fork.stderr)")
         #expect(fork.status != 0 || fork.stdout.contains("stopped"), "the pids limit stopped it: \(fork.stdout)")
         try await world.expectNoContainers("forkbomb")
 
-        let memory = try run(["./memhog"])
+        let memory = try await run(["./memhog"])
         #expect(memory.status == 137 && memory.stderr.contains("out of memory"), "memhog: \(memory.status) \(memory.stderr)")
         try await world.expectNoContainers("memhog")
 
         let started = ContinuousClock.now
-        let spin = try run(["./spin"])
+        let spin = try await run(["./spin"])
         #expect(spin.status == 137 && spin.stderr.contains("wall-clock limit"), "spin: \(spin.status) \(spin.stderr)")
         #expect(ContinuousClock.now - started < .seconds(40))
         try await world.expectNoContainers("spin")
@@ -157,7 +158,7 @@ import Testing
         defer { world.stop() }
         // A long run, then kill -9 of the server while it runs.
         let home = world.homeA, dir = world.dirA
-        let runner = Task.detached { try MeshBinary.run(["run", "./spin"], environment: ["MESH_HOME": home.path], directory: dir) }
+        let runner = Task.detached { try await MeshBinary.run(["run", "./spin"], environment: ["MESH_HOME": home.path], directory: dir) }
         // Running, not merely created: a kill while the server is still creating it is the
         // late-creation case the periodic sweep covers (Sandbox.sweepOrphans).
         func running() async throws -> Bool {
@@ -171,7 +172,8 @@ import Testing
         while try await !running(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
         #expect(try await running(), "the run's container runs")
         kill(world.server.process.processIdentifier, SIGKILL)
-        world.server.process.waitUntilExit()
+        let killed = world.server.process
+        await offCooperativePool { killed.waitUntilExit() }
         _ = try? await runner.value
         // The restarted server (same data folder) removes what the dead one left.
         let again = MeshServerProcess(dataDirectory: world.root.appendingPathComponent("data"))

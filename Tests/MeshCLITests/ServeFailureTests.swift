@@ -13,23 +13,23 @@ import Testing
         let port = try #require(first.url.split(separator: ":").last.map(String.init))
 
         // A second node on the first one's SQLite folder: refused, naming the folder and the way out.
-        let second = try MeshBinary.run(["serve", "--port", "0", "--data-dir", root.appendingPathComponent("a").path])
+        let second = try await MeshBinary.run(["serve", "--port", "0", "--data-dir", root.appendingPathComponent("a").path])
         #expect(second.status == 1)
         #expect(second.stderr.contains("another mesh serve") && second.stderr.contains("PostgreSQL"), "\(second.stderr)")
 
-        let busy = try MeshBinary.run(["serve", "--port", port, "--data-dir", root.appendingPathComponent("b").path])
+        let busy = try await MeshBinary.run(["serve", "--port", port, "--data-dir", root.appendingPathComponent("b").path])
         #expect(busy.status == 1)
         #expect(busy.stderr.contains("mesh serve:"), "\(busy.stderr)")
         #expect(busy.stderr.contains(port), "the message names the port: \(busy.stderr)")
 
         // Nothing listens on port 9 of loopback: the database is unreachable.
-        let noDatabase = try MeshBinary.run(["serve", "--port", "0", "--data-dir", root.appendingPathComponent("c").path,
+        let noDatabase = try await MeshBinary.run(["serve", "--port", "0", "--data-dir", root.appendingPathComponent("c").path,
                                              "--database-url", "postgres://mesh@127.0.0.1:9/none"])
         #expect(noDatabase.status == 1)
         #expect(noDatabase.stderr.contains("cannot open the database"), "\(noDatabase.stderr)")
         #expect(noDatabase.stderr.contains("127.0.0.1:9"), "\(noDatabase.stderr)")
 
-        let badURL = try MeshBinary.run(["serve", "--port", "0", "--data-dir", root.appendingPathComponent("d").path,
+        let badURL = try await MeshBinary.run(["serve", "--port", "0", "--data-dir", root.appendingPathComponent("d").path,
                                          "--database-url", "mysql://nope"])
         #expect(badURL.status == 1)
         #expect(!badURL.stderr.isEmpty)
@@ -48,13 +48,13 @@ import Testing
         let home = root.appendingPathComponent("home"), project = root.appendingPathComponent("project")
         try FileManager.default.createDirectory(at: project, withIntermediateDirectories: true)
         try "package main\nfunc main() {}\n".write(to: project.appendingPathComponent("main.go"), atomically: true, encoding: .utf8)
-        let signup = try MeshBinary.run(["signup", "--email", "a@example.test", "--name", "A", "--password-stdin", "--server", server.url],
+        let signup = try await MeshBinary.run(["signup", "--email", "a@example.test", "--name", "A", "--password-stdin", "--server", server.url],
                                         environment: ["MESH_HOME": home.path], stdin: "a password 1\n")
         #expect(signup.status == 0, "\(signup.stderr)")
-        let share = try MeshBinary.run(["share", project.path], environment: ["MESH_HOME": home.path])
+        let share = try await MeshBinary.run(["share", project.path], environment: ["MESH_HOME": home.path])
         #expect(share.status == 0, "\(share.stderr)")
         let started = ContinuousClock.now
-        let run = try MeshBinary.run(["run", "."], environment: ["MESH_HOME": home.path], directory: project)
+        let run = try await MeshBinary.run(["run", "."], environment: ["MESH_HOME": home.path], directory: project)
         #expect(run.status != 0)
         #expect(run.stderr.contains("dockerd is not reachable"), "\(run.stderr)")
         #expect(ContinuousClock.now - started < .seconds(20), "answered at once, not after the request deadline")

@@ -16,8 +16,8 @@ struct TLSServeTests {
     let root = FileManager.default.temporaryDirectory.appendingPathComponent("mesh-tls-\(UUID().uuidString)")
     static let password = "owner password 1"
 
-    func mesh(_ arguments: [String], home: URL, environment: [String: String] = [:], stdin: String? = nil) throws -> MeshBinary.Result {
-        try MeshBinary.run(arguments, environment: ["MESH_HOME": home.path].merging(environment) { $1 }, stdin: stdin)
+    func mesh(_ arguments: [String], home: URL, environment: [String: String] = [:], stdin: String? = nil) async throws -> MeshBinary.Result {
+        try await MeshBinary.run(arguments, environment: ["MESH_HOME": home.path].merging(environment) { $1 }, stdin: stdin)
     }
 
     /// A CA, a first certificate (`served/server.pem` and `.key`) and a server using it.
@@ -39,14 +39,14 @@ struct TLSServeTests {
     }
 
     /// Signs up with `--ca-file` and shares a folder holding `notes.txt` (with `MESH_CA_FILE`).
-    func signUpAndShare(server: String, caFile: String, home: URL) throws -> SessionInfo {
-        let signup = try mesh(["signup", "--email", "owner@example.test", "--name", "Owner", "--password-stdin",
+    func signUpAndShare(server: String, caFile: String, home: URL) async throws -> SessionInfo {
+        let signup = try await mesh(["signup", "--email", "owner@example.test", "--name", "Owner", "--password-stdin",
                                "--server", server, "--ca-file", caFile, "--json"], home: home, stdin: Self.password + "\n")
         try #require(signup.status == 0, "signup over https failed: \(signup.stderr)")
         let project = root.appendingPathComponent("project")
         try FileManager.default.createDirectory(at: project, withIntermediateDirectories: true)
         try "shared over TLS\n".write(to: project.appendingPathComponent("notes.txt"), atomically: true, encoding: .utf8)
-        let shared = try mesh(["share", project.path, "--json"], home: home, environment: ["MESH_CA_FILE": caFile])
+        let shared = try await mesh(["share", project.path, "--json"], home: home, environment: ["MESH_CA_FILE": caFile])
         try #require(shared.status == 0, "share over https failed: \(shared.stderr)")
         struct Shared: Decodable { var session: SessionInfo }
         return try MeshJSON.decoder().decode(Shared.self, from: Data(shared.stdout.utf8)).session
@@ -60,18 +60,18 @@ struct TLSServeTests {
         #expect(url.hasPrefix("https://127.0.0.1:"), "the listening line names https: \(url)")
         let caFile = ca.certificate.path, withCA = ["MESH_CA_FILE": caFile]
         let home = root.appendingPathComponent("home-owner")
-        let session = try signUpAndShare(server: url, caFile: caFile, home: home)
-        let login = try mesh(["login", "--email", "owner@example.test", "--password-stdin", "--server", url, "--json"],
+        let session = try await signUpAndShare(server: url, caFile: caFile, home: home)
+        let login = try await mesh(["login", "--email", "owner@example.test", "--password-stdin", "--server", url, "--json"],
                              home: home, environment: withCA, stdin: Self.password + "\n")
         #expect(login.status == 0, "login with MESH_CA_FILE failed: \(login.stderr)")
 
         // Without the CA: refused in one line that says what to do, exit status 1.
-        let refused = try mesh(["login", "--email", "owner@example.test", "--password-stdin", "--server", url],
+        let refused = try await mesh(["login", "--email", "owner@example.test", "--password-stdin", "--server", url],
                                home: root.appendingPathComponent("home-stranger"), stdin: Self.password + "\n")
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("certificate") && refused.stderr.contains("MESH_CA_FILE"), "\(refused.stderr)")
         #expect(!refused.stderr.contains("Fatal") && refused.stdout.isEmpty)
-        let noCAFile = try mesh(["whoami", "--ca-file", root.appendingPathComponent("none.pem").path], home: home)
+        let noCAFile = try await mesh(["whoami", "--ca-file", root.appendingPathComponent("none.pem").path], home: home)
         #expect(noCAFile.status == 1 && noCAFile.stderr.contains("none.pem"), "\(noCAFile.stderr)")
 
         // /health over https, as openssl sees it.
@@ -106,7 +106,7 @@ struct TLSServeTests {
         let after = try OpenSSL.servedCertificate(port: port, caFile: ca.certificate)
         #expect(after.serial == second.serial && after.commonName == second.commonName, "\(after)")
         try await expectPong(client, &messages, id: "after the reload")
-        let whoami = try mesh(["whoami", "--json"], home: home, environment: withCA)
+        let whoami = try await mesh(["whoami", "--json"], home: home, environment: withCA)
         #expect(whoami.status == 0, "\(whoami.stderr)")
 
         // SIGHUP with a broken certificate: an error in the log, the second certificate still served.
@@ -116,7 +116,7 @@ struct TLSServeTests {
         #expect(server.process.isRunning)
         let kept = try OpenSSL.servedCertificate(port: port, caFile: ca.certificate)
         #expect(kept.serial == second.serial && kept.commonName == second.commonName, "\(kept)")
-        let stillWorks = try mesh(["whoami", "--json"], home: home, environment: withCA)
+        let stillWorks = try await mesh(["whoami", "--json"], home: home, environment: withCA)
         #expect(stillWorks.status == 0, "\(stillWorks.stderr)")
         try await expectPong(client, &messages, id: "after the failed reload")
         await client.close()
@@ -131,7 +131,7 @@ struct TLSServeTests {
         defer { server.stop() }
         let caFile = ca.certificate.path
         let home = root.appendingPathComponent("home-owner")
-        let session = try signUpAndShare(server: server.url, caFile: caFile, home: home)
+        let session = try await signUpAndShare(server: server.url, caFile: caFile, home: home)
         let project = root.appendingPathComponent("project")
         let editor = try EditorProcess(name: "owner", home: home, logFile: root.appendingPathComponent("lsp.log"),
                                        environment: ["MESH_CA_FILE": caFile])
@@ -161,12 +161,12 @@ struct TLSServeTests {
         let ca = try TestCertificateAuthority(in: root.appendingPathComponent("ca"))
         let issued = try ca.issue(commonName: "mesh-tls-one", serial: 0x1001)
         let data = root.appendingPathComponent("data").path
-        let certOnly = try MeshBinary.run(["serve", "--port", "0", "--data-dir", data, "--tls-cert", issued.certificate.path])
+        let certOnly = try await MeshBinary.run(["serve", "--port", "0", "--data-dir", data, "--tls-cert", issued.certificate.path])
         #expect(certOnly.status != 0 && certOnly.stderr.contains("--tls-key"), "\(certOnly.stderr)")
-        let keyOnly = try MeshBinary.run(["serve", "--port", "0", "--data-dir", data], environment: ["MESH_TLS_KEY": issued.key.path])
+        let keyOnly = try await MeshBinary.run(["serve", "--port", "0", "--data-dir", data], environment: ["MESH_TLS_KEY": issued.key.path])
         #expect(keyOnly.status != 0 && keyOnly.stderr.contains("--tls-cert"), "\(keyOnly.stderr)")
         // The key given as the certificate: one line naming the file, exit status 1.
-        let swapped = try MeshBinary.run(["serve", "--port", "0", "--data-dir", data, "--bcrypt-cost", "4",
+        let swapped = try await MeshBinary.run(["serve", "--port", "0", "--data-dir", data, "--bcrypt-cost", "4",
                                           "--tls-cert", issued.key.path, "--tls-key", issued.key.path])
         #expect(swapped.status == 1)
         #expect(swapped.stderr.contains("mesh serve: TLS:") && swapped.stderr.contains(issued.key.path), "\(swapped.stderr)")

@@ -1,6 +1,7 @@
 import Foundation
 import MeshOT
 import MeshProtocol
+import MeshTestSupport
 import Testing
 @testable import MeshServer
 

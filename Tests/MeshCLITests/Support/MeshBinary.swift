@@ -5,7 +5,7 @@ import MeshTestSupport
 enum MeshBinary {
     static var url: URL { MeshExecutable.url }
 
-    struct Result {
+    struct Result: Sendable {
         var status: Int32
         var stdout: String
         var stderr: String
@@ -18,8 +18,19 @@ enum MeshBinary {
     }
 
     /// Runs `mesh` to completion; stderr goes through a file so that neither pipe can fill up.
+    /// The wait is on a dispatch thread: a `mesh run` can take seconds, and two of them blocking
+    /// Swift concurrency's two cooperative threads would stall every in-process test server.
     static func run(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil,
-                    directory: URL? = nil) throws -> Result {
+                    directory: URL? = nil) async throws -> Result {
+        try await offCooperativePool {
+            Swift.Result { try runBlocking(arguments, environment: environment, stdin: stdin, directory: directory) }
+        }.get()
+    }
+
+    /// ``run(_:environment:stdin:directory:)`` on the calling thread: only where no `await` is
+    /// possible (a `defer`), for commands that end at once.
+    static func runBlocking(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil,
+                            directory: URL? = nil) throws -> Result {
         let process = Process()
         process.executableURL = url
         process.arguments = arguments

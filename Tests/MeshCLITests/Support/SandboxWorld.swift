@@ -23,8 +23,8 @@ struct SandboxWorld {
             .deletingLastPathComponent().appendingPathComponent("Fixtures/go")
     }
 
-    static func mesh(_ arguments: [String], home: URL, stdin: String? = nil) throws -> MeshBinary.Result {
-        try MeshBinary.run(arguments, environment: ["MESH_HOME": home.path], stdin: stdin)
+    static func mesh(_ arguments: [String], home: URL, stdin: String? = nil) async throws -> MeshBinary.Result {
+        try await MeshBinary.run(arguments, environment: ["MESH_HOME": home.path], stdin: stdin)
     }
 
     /// Fails (never skips) when dockerd or the runtime image is missing.
@@ -47,20 +47,20 @@ struct SandboxWorld {
         try await server.start()
         let homeA = root.appendingPathComponent("home-a"), homeB = root.appendingPathComponent("home-b")
         for (home, email, name) in [(homeA, "ann@example.test", "Ann"), (homeB, "bob@example.test", "Bob")] {
-            let result = try mesh(["signup", "--email", email, "--name", name, "--password-stdin", "--server", server.url, "--json"],
+            let result = try await mesh(["signup", "--email", email, "--name", name, "--password-stdin", "--server", server.url, "--json"],
                                   home: home, stdin: "password of \(name)\n")
             guard result.status == 0 else { throw TestFailure("signup failed: \(result.stderr)") }
         }
         let dirA = root.appendingPathComponent("ann"), dirB = root.appendingPathComponent("bob")
         try FileManager.default.createDirectory(at: dirA.deletingLastPathComponent(), withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: fixtures, to: dirA)
-        let shared = try mesh(["share", dirA.path, "--json"], home: homeA)
+        let shared = try await mesh(["share", dirA.path, "--json"], home: homeA)
         guard shared.status == 0 else { throw TestFailure("share failed: \(shared.stderr)") }
         struct Shared: Decodable { var session: SessionInfo; var invite: InviteInfo }
         let info = try MeshJSON.decoder().decode(Shared.self, from: Data(shared.stdout.utf8))
-        let joined = try mesh(["join", info.invite.code, dirB.path, "--json"], home: homeB)
+        let joined = try await mesh(["join", info.invite.code, dirB.path, "--json"], home: homeB)
         guard joined.status == 0 else { throw TestFailure("join failed: \(joined.stderr)") }
-        let bob = try mesh(["whoami", "--json"], home: homeB)
+        let bob = try await mesh(["whoami", "--json"], home: homeB)
         struct Account: Decodable { var id: UUID }
         let bobID = try MeshJSON.decoder().decode(Account.self, from: Data(bob.stdout.utf8)).id
         let instance = DocumentHash.of(data.standardizedFileURL.path)
@@ -69,10 +69,10 @@ struct SandboxWorld {
     }
 
     /// Ann shares another copy of the fixtures: a second session of hers, in `name`.
-    func shareAnother(_ name: String) throws -> (dir: URL, session: UUID) {
+    func shareAnother(_ name: String) async throws -> (dir: URL, session: UUID) {
         let dir = root.appendingPathComponent(name)
         try FileManager.default.copyItem(at: Self.fixtures, to: dir)
-        let shared = try Self.mesh(["share", dir.path, "--json"], home: homeA)
+        let shared = try await Self.mesh(["share", dir.path, "--json"], home: homeA)
         guard shared.status == 0 else { throw TestFailure("share failed: \(shared.stderr)") }
         struct Shared: Decodable { var session: SessionInfo }
         return (dir, try MeshJSON.decoder().decode(Shared.self, from: Data(shared.stdout.utf8)).session.id)
@@ -128,7 +128,7 @@ struct SandboxWorld {
 
     func stop() {
         // Deleting the session removes its cache volume (190 MB); nothing when it is gone already.
-        _ = try? Self.mesh(["session", "delete", session.uuidString], home: homeA)
+        _ = try? MeshBinary.runBlocking(["session", "delete", session.uuidString], environment: ["MESH_HOME": homeA.path])
         server.stop()
         if ProcessInfo.processInfo.environment["MESH_KEEP_TEST_FILES"] == nil { try? FileManager.default.removeItem(at: root) }
     }

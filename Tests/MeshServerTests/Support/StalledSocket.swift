@@ -1,6 +1,7 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import MeshTestSupport
 #endif
 
 /// A WebSocket client written on a bare TCP socket that can stop reading, to play a client that
@@ -89,10 +90,3 @@ final class StalledSocket: @unchecked Sendable {
     deinit { close(fd) }
 }
 
-/// Runs blocking work (socket reads, waiting for a process) on a dispatch thread, never on
-/// Swift concurrency's small cooperative pool.
-func offCooperativePool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(returning: body()) }
-    }
-}
