@@ -9,7 +9,8 @@ import Testing
 /// and the choice of that node (``ClusterLink/writer(of:among:)``).
 struct OpForwardTests {
     private static func op(_ i: Int, insert: String = "x") -> OpForward.Op {
-        .init(baseRev: i, operation: TextOperation.replacing(0..<0, with: insert, in: i), opId: "c:\(i)", author: UUID())
+        .init(operation: TextOperation.replacing(0..<0, with: insert, in: i), baseRevision: i, opId: "c:\(i)",
+              author: UUID().uuidString)
     }
 
     @Test func opsTravelInOrderAndComeBackEqual() throws {
@@ -36,6 +37,9 @@ struct OpForwardTests {
         let forward = OpForward(to: UUID(), from: UUID(), document: UUID(),
                                 ops: [Self.op(0), Self.op(1, insert: String(repeating: "b", count: 8_000))])
         #expect(forward.payloads == nil)
+        var anonymous = Self.op(0)
+        anonymous.author = nil
+        #expect(OpForward(to: UUID(), from: UUID(), document: UUID(), ops: [anonymous]).payloads == nil)
     }
 
     /// Malformed forwards are dropped, never trapped on: the sender commits its ops itself.

@@ -12,12 +12,8 @@ import MeshStore
 /// `baseRev`, as for its own clients, and commits it; the append's notification brings it back to
 /// the sender, which acknowledges its client then.
 struct OpForward: Sendable, Hashable {
-    struct Op: Sendable, Hashable {
-        var baseRev: Int
-        var operation: TextOperation
-        var opId: String
-        var author: UUID
-    }
+    /// An op as its client sent it; a forward's always have an `opId` and an `author` (a user id).
+    typealias Op = OTDocument.Submission
 
     /// The node asked to commit them.
     var to: UUID
@@ -30,8 +26,8 @@ struct OpForward: Sendable, Hashable {
     static func prefix(for node: UUID) -> String { "f \(node.uuidString) " }
 
     /// The notifications carrying the ops, in order, each at most
-    /// ``MeshStore/Store/maxNotificationBytes``; nil when one op alone is larger than that (it is
-    /// committed by its own node instead).
+    /// ``MeshStore/Store/maxNotificationBytes``; nil when one op alone is larger than that, or
+    /// lacks its opId or author (they are committed by their own node instead).
     var payloads: [String]? {
         let head = "f \(to.uuidString) \(from.uuidString) \(document.uuidString) "
         let room = Store.maxNotificationBytes - head.utf8.count - 2
@@ -39,8 +35,9 @@ struct OpForward: Sendable, Hashable {
         var rows: [String] = []
         var size = 0
         for op in ops {
-            let row = JSONValue.array([JSONValue(op.baseRev), WireCodec.json(op.operation), .string(op.opId),
-                                       .string(op.author.uuidString)]).jsonText
+            guard let opId = op.opId, let author = op.author else { return nil }
+            let row = JSONValue.array([JSONValue(op.baseRevision), WireCodec.json(op.operation), .string(opId),
+                                       .string(author)]).jsonText
             let bytes = row.utf8.count + 1
             guard bytes <= room else { return nil }
             if size + bytes > room {
@@ -75,9 +72,10 @@ struct OpForward: Sendable, Hashable {
         for row in rows {
             guard let fields = row.array, fields.count == 4, let baseRev = fields[0].int, baseRev >= 0,
                   let operation = WireCodec.operation(fields[1]), let opId = fields[2].string,
-                  ClientMessage.Op(path: "", baseRev: baseRev, ops: operation, opId: opId).hasValidOpId, let author = fields[3].string.flatMap(UUID.init(uuidString:))
+                  ClientMessage.Op(path: "", baseRev: baseRev, ops: operation, opId: opId).hasValidOpId,
+                  let author = fields[3].string.flatMap(UUID.init(uuidString:))
             else { return nil }
-            ops.append(Op(baseRev: baseRev, operation: operation, opId: opId, author: author))
+            ops.append(Op(operation: operation, baseRevision: baseRev, opId: opId, author: author.uuidString))
         }
         self.init(to: to, from: from, document: document, ops: ops)
     }

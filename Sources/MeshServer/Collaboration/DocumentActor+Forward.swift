@@ -78,9 +78,8 @@ extension DocumentActor {
         let now = ContinuousClock.now
         var ops: [OpForward.Op] = []
         for index in pending.indices where pending[index].forwardedTo == nil {
-            guard let submission = pending[index].submission, let opId = submission.opId,
-                  let author = pending[index].op.authorID else { return giveUpForwarding(to: writer) }
-            ops.append(.init(baseRev: submission.baseRevision, operation: submission.operation, opId: opId, author: author))
+            guard let submission = pending[index].submission else { return giveUpForwarding(to: writer) }
+            ops.append(submission)
             pending[index].forwardedTo = writer
             pending[index].forwardedAt = now
         }
@@ -135,15 +134,15 @@ extension DocumentActor {
     /// that no longer fits is dropped here, and its sender commits it itself after
     /// ``forwardPatience``.
     func receiveForwarded(_ forward: OpForward) async {
-        if let newest = forward.ops.map(\.baseRev).max(), newest > document.revision {
+        if let newest = forward.ops.map(\.baseRevision).max(), newest > document.revision {
             await catchUp(to: newest)
         }
         for op in forward.ops {
             let sizeBefore = document.text.utf8Count
             let receipt: OTDocument.Receipt
             do {
-                receipt = try document.receive(op.operation, baseRevision: op.baseRev, opId: op.opId,
-                                               author: op.author.uuidString, invertible: true)
+                receipt = try document.receive(op.operation, baseRevision: op.baseRevision, opId: op.opId,
+                                               author: op.author, invertible: true)
             } catch {
                 logger.warning("forwarded op not applied", metadata: ["path": "\(path)", "error": "\(error)"])
                 continue
@@ -153,11 +152,8 @@ extension DocumentActor {
             moveAnchors(by: receipt.committed)
             pending.append(Pending(
                 op: OpRecord(documentID: record.id, revision: receipt.committed.revision, operation: receipt.committed.operation,
-                             opId: op.opId, authorID: op.author),
-                sender: nil, arrived: .now,
-                submission: OTDocument.Submission(operation: op.operation, baseRevision: op.baseRev, opId: op.opId,
-                                                  author: op.author.uuidString),
-                inverse: receipt.inverse, forwardedFrom: forward.from))
+                             opId: op.opId, authorID: op.author.flatMap(UUID.init(uuidString:))),
+                sender: nil, arrived: .now, submission: op, inverse: receipt.inverse, forwardedFrom: forward.from))
         }
         guard !pending.isEmpty, !flushing else { return }
         flushing = true
