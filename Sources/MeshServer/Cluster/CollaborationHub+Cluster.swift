@@ -18,10 +18,13 @@ extension CollaborationHub {
         metrics.opsForwardedIn.increment(by: Int64(forward.ops.count))
         let live = documents(matching: forward.document).flatMap { $0.isRetired ? nil : $0 }
         Task {
-            if let live { return await live.receiveForwarded(forward) }
+            if let live, await live.receiveForwarded(forward) { return }
             do {
-                guard let record = try await store.documents.find(id: forward.document) else { return }
-                try await document(record).receiveForwarded(forward)
+                // Not loaded here, or retired meanwhile: the hub's live actor, loaded if need be.
+                for _ in 0..<3 {
+                    guard let record = try await store.documents.find(id: forward.document) else { return }
+                    if try await document(record).receiveForwarded(forward) { return }
+                }
             } catch {
                 // Its sender commits the ops itself when none comes back (DocumentActor.forwardPatience).
                 logger.warning("forwarded ops not taken", metadata: ["document": "\(forward.document)", "error": "\(error)"])

@@ -74,7 +74,7 @@ extension DocumentActor {
         guard always || revision > document.revision else { return }
         pullRequested = true
         if flushing {
-            await flushed()
+            await loopEnded()   // the running loop fetches before it ends
         } else {
             flushing = true
             await flushLoop(inline: true)
@@ -148,7 +148,7 @@ extension DocumentActor {
             renumbered[item.op.revision] = receipt.committed.revision
             if receipt.isDuplicate {
                 if let sender = item.sender { acknowledged[receipt.committed.revision] = (sender, item.op.opId ?? "") }
-                if let at = item.forwardedAt { forwardAnswered(after: .now - at) }
+                if let at = item.forwardedAt, !item.forwardFailed { forwardAnswered(after: .now - at) }
                 continue
             }
             var moved = item

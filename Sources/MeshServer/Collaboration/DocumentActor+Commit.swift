@@ -113,7 +113,10 @@ extension DocumentActor {
             guard !pending.isEmpty else { break }
             switch route() {
             case .wait:
-                break loop   // the writer's append notification brings them back (DocumentActor+Forward)
+                // The writer's append notification brings them back (DocumentActor+Forward); the
+                // forward check commits them here if it does not come in time.
+                scheduleForwardCheck()
+                break loop
             case let .forward(writer):
                 if inline, !first {
                     Task { await self.flushLoop(inline: false) }

@@ -26,6 +26,7 @@ extension DocumentActor {
     /// The writer committed an op forwarded `elapsed` ago.
     func forwardAnswered(after elapsed: Duration) {
         forwardRoundTrip = forwardRoundTrip * 0.875 + elapsed * 0.125
+        lastForwardAnswer = .now
     }
 
     /// What the flush loop does with the pending ops.
@@ -39,12 +40,12 @@ extension DocumentActor {
     }
 
     func route() -> Route {
-        guard let cluster else { return .commit }
+        guard let cluster, draining == 0 else { return .commit }
         // Ops another node handed here are committed here, with whatever waits beside them.
-        if pending.contains(where: { $0.forwardedFrom != nil }) { return .commit }
+        if pending.contains(where: { $0.forwardedFrom != nil || $0.forwardFailed }) { return .commit }
         let writer = cluster.writer(of: record.id)
         let now = ContinuousClock.now
-        var fresh = false
+        var fresh = false, withWriter = false
         for item in pending {
             guard let to = item.forwardedTo, let at = item.forwardedAt else {
                 fresh = true
@@ -52,20 +53,21 @@ extension DocumentActor {
             }
             // The writer changed (a node came or went): commit here.
             if to != writer { return .commit }
-            // It did not answer in time. Heard from since (only slow, under load): it is given up to
-            // `forwardTimeout`. Not heard (it may be dead, and is taken for dead only after
-            // seconds): commit here, and hand it nothing more for a while.
-            if now - at > forwardPatience {
-                if cluster.heard(to, since: at) {
-                    if now - at > Self.forwardTimeout { return .commit }
-                } else {
-                    silentWriter = (to, now + Self.contendedFor)
-                    return .commit
-                }
+            // It did not answer in time: commit here. Heard from since (alive, only slow under
+            // load), it is given up to `forwardTimeout`; not heard, `forwardPatience` (it may be
+            // dead, and is taken for dead only after seconds). Unless it answered lately (slow,
+            // not deaf), it is handed nothing more for a while.
+            if now - at > forwardPatience, !cluster.heard(to, since: at) || now - at > Self.forwardTimeout {
+                let answering = lastForwardAnswer.map { now - $0 < Self.contendedFor } ?? false
+                if !answering || !cluster.heard(to, since: at) { silentWriter = (to, now + Self.contendedFor) }
+                return .commit
             }
+            withWriter = true
         }
         guard fresh else { return .wait }
-        let shared = sharedUntil.map { now < $0 } ?? false
+        // Ops still with the writer: the new ones follow them there (committing them here would
+        // race the writer for the same ops), shared or not.
+        let shared = withWriter || sharedUntil.map { now < $0 } ?? false
         let silent = silentWriter.map { $0.node == writer && now < $0.until } ?? false
         return shared && !silent && writer != cluster.nodeID ? .forward(writer) : .commit
     }
@@ -101,7 +103,7 @@ extension DocumentActor {
     /// Wakes the flush loop once ``forwardPatience`` has passed, and again while ops wait for
     /// their writer, so that an unanswered forward is committed here within about that long
     /// (rather than at the next poll). The task is this actor's and ends when nothing waits.
-    private func scheduleForwardCheck() {
+    func scheduleForwardCheck() {
         guard forwardCheck == nil else { return }
         forwardCheck = Task {
             try? await Task.sleep(for: self.forwardPatience + .milliseconds(5))
@@ -119,12 +121,13 @@ extension DocumentActor {
         scheduleForwardCheck()
     }
 
-    /// Marks the ops forwarded to `writer` as unanswered, so that the flush loop commits them here.
+    /// Marks the ops forwarded to `writer` (and those not forwarded yet) as failed, so that the
+    /// flush loop commits them here.
     private func giveUpForwarding(to writer: UUID) {
-        let expired = ContinuousClock.now - Self.forwardTimeout - .seconds(1)
         for index in pending.indices where pending[index].forwardedTo == nil || pending[index].forwardedTo == writer {
             pending[index].forwardedTo = writer
-            pending[index].forwardedAt = expired
+            pending[index].forwardedAt = pending[index].forwardedAt ?? .now
+            pending[index].forwardFailed = true
         }
     }
 
@@ -133,7 +136,12 @@ extension DocumentActor {
     /// in this node's next group commit. Their sender checked them (role, opId, sizes); an op
     /// that no longer fits is dropped here, and its sender commits it itself after
     /// ``forwardPatience``.
-    func receiveForwarded(_ forward: OpForward) async {
+    /// - Returns: false when this actor was retired (the hub has or loads another for the document).
+    @discardableResult
+    func receiveForwarded(_ forward: OpForward) async -> Bool {
+        // Not into a text being replaced (its ops would be dropped with it).
+        await reloaded()
+        guard !isRetired else { return false }
         if let newest = forward.ops.map(\.baseRevision).max(), newest > document.revision {
             await catchUp(to: newest)
         }
@@ -155,8 +163,9 @@ extension DocumentActor {
                              opId: op.opId, authorID: op.author.flatMap(UUID.init(uuidString:))),
                 sender: nil, arrived: .now, submission: op, inverse: receipt.inverse, forwardedFrom: forward.from))
         }
-        guard !pending.isEmpty, !flushing else { return }
+        guard !pending.isEmpty, !flushing else { return true }
         flushing = true
         await flushLoop(inline: false)
+        return true
     }
 }

@@ -47,6 +47,10 @@ actor DocumentActor {
     var forwardRoundTrip: Duration = .milliseconds(20)
     /// A writer that let forwarded ops wait too long: nothing is handed to it until then.
     var silentWriter: (node: UUID, until: ContinuousClock.Instant)?
+    /// When the writer last committed an op forwarded from here.
+    var lastForwardAnswer: ContinuousClock.Instant?
+    /// Callers of ``flushed()`` waiting: every pending op is committed here, none forwarded.
+    var draining = 0
     /// The batch of the exclusive commit running, and why it gave up (``commitExclusively()``).
     var exclusiveBatch: (ops: [Pending], size: Int)?
     var exclusiveFailure: String?
@@ -80,6 +84,8 @@ actor DocumentActor {
         /// if none comes back in time.
         var forwardedTo: UUID?
         var forwardedAt: ContinuousClock.Instant?
+        /// Its forward could not be sent (or not all of it): it is committed here.
+        var forwardFailed = false
         /// The node that forwarded it here (it is committed here, never forwarded on).
         var forwardedFrom: UUID?
     }
@@ -240,9 +246,25 @@ actor DocumentActor {
         while reloading > 0 { await withCheckedContinuation { reloadWaiters.append($0) } }
     }
 
-    /// Returns once every operation received so far is durable.
+    /// Returns once every operation received so far is durable (graceful shutdown, eviction, a
+    /// read of the text): meanwhile ops handed to another node's writer are committed here
+    /// (``route()``), so that none is left with a node that may not answer any more.
     func flushed() async {
-        guard flushing || !pending.isEmpty else { return }
+        draining += 1
+        defer { draining -= 1 }
+        while flushing || !pending.isEmpty {
+            if flushing {
+                await loopEnded()
+            } else {
+                flushing = true
+                await flushLoop(inline: false)
+            }
+        }
+    }
+
+    /// Returns when the running flush loop ends (at once when none runs).
+    func loopEnded() async {
+        guard flushing else { return }
         await withCheckedContinuation { flushWaiters.append($0) }
     }
 
