@@ -63,8 +63,11 @@ public enum ClientMessage: Sendable, Hashable {
 
         /// Whether `opId` is one the server takes: 1 to ``maxOpIdBytes`` bytes, no control
         /// characters (it is stored, logged and echoed in errors).
-        public var hasValidOpId: Bool {
-            !opId.isEmpty && opId.utf8.count <= Self.maxOpIdBytes
+        public var hasValidOpId: Bool { Self.isValidOpId(opId) }
+
+        /// The rule of ``hasValidOpId`` for any `opId` (one another node forwards, too).
+        public static func isValidOpId(_ opId: String) -> Bool {
+            !opId.isEmpty && opId.utf8.count <= maxOpIdBytes
                 && !opId.unicodeScalars.contains { $0.properties.generalCategory == .control }
         }
     }

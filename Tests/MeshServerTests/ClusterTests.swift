@@ -59,56 +59,14 @@ import Testing
     @Test func concurrentEditorsOnThreeNodesConvergeWithEveryTokenOnce() async throws {
         let seed = UInt64(ProcessInfo.processInfo.environment["MESH_CLUSTER_SEED"] ?? "") ?? UInt64.random(in: 0..<1_000_000)
         try await Self.withNodes(3) { nodes in
-            let owner = try await nodes[0].signup("Owner")
-            let session = try await nodes[0].createSession(owner)
-            var users = [owner]
-            for i in 1..<6 {
-                let user = try await nodes[0].signup("Peer\(i)")
-                try await nodes[0].addMember(user, to: session, role: "editor", owner: owner)
-                users.append(user)
-            }
-            var editors: [TestEditor] = []
-            for (i, user) in users.enumerated() {
-                let (socket, _) = try await TestSocket.join(nodes[i % 3], user, session: session, label: "e\(i)")
-                editors.append(try await TestEditor.open(socket, path: "notes.txt", create: i == 0 ? "start\n" : nil, clientID: "e\(i)"))
-            }
-            let rounds = 30
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for (i, editor) in editors.enumerated() {
-                    group.addTask {
-                        var rng = SeededRandom(seed: seed &+ UInt64(i) &* 7919)
-                        for round in 0..<rounds {
-                            // At either end, never inside another token (which would split it);
-                            // ties at one position between nodes are the hard case.
-                            try await editor.type("<\(i).\(round)>", atEnd: Bool.random(using: &rng))
-                            try await Task.sleep(for: .microseconds(Int.random(in: 0...2000, using: &rng)))
-                        }
-                    }
-                }
-                try await group.waitForAll()
-            }
-            try await eventually("cluster condition", timeout: .seconds(30)) {
-                for editor in editors where !(await editor.isSynchronized) { return false }
-                let revisions = await editors.asyncMap { await $0.revision }
-                return Set(revisions).count == 1
-            }
-            let texts = await editors.asyncMap { await $0.text.description }
-            #expect(Set(texts).count == 1, "every editor holds the same text (seed \(seed))")
-            let missing = (0..<editors.count).flatMap { i in (0..<rounds).map { "<\(i).\($0)>" } }.filter { Self.tokens(in: texts[0], $0) != 1 }
-            let revision = await editors[0].revision
-            let sent = await editors.asyncMap { await $0.sent }
-            #expect(missing.isEmpty, "missing or doubled (seed \(seed)): \(missing.prefix(80)); revision \(revision); sent \(sent)")
-            for i in 0..<editors.count {
-                for round in 0..<rounds {
-                    #expect(Self.tokens(in: texts[0], "<\(i).\(round)>") == 1, "<\(i).\(round)> exactly once (seed \(seed))")
-                }
-            }
-            for editor in editors { let errors = await editor.errors; #expect(errors.isEmpty, "no resync (seed \(seed)): \(errors.prefix(3))") }
+            let (owner, session, editors) = try await Self.editors(6, on: nodes, path: "notes.txt", label: "e")
+            try await Self.typeTokens(editors, rounds: 30, seed: seed, pause: 0...2000)
+            let text = try await Self.expectEveryTokenOnce(editors, rounds: 30, seed: seed)
             // A newcomer on any node reads the same text from the log.
             let (late, _) = try await TestSocket.join(nodes[2], owner, session: session, label: "late")
             late.send(.open(.init(path: "notes.txt")))
             let snapshot: ServerMessage.Snapshot = try await late.next { if case let .snapshot(s) = $0 { s } else { nil } }
-            #expect(snapshot.text == texts[0], "seed \(seed)")
+            #expect(snapshot.text == text, "seed \(seed)")
             for editor in editors { await editor.stop() }
             late.close()
         }

@@ -109,7 +109,7 @@ final class ClusterLink: Sendable {
     /// (rendezvous hashing, the same answer on every node that hears the same nodes; a node's
     /// death moves only its own documents).
     func writer(of document: UUID) -> UUID {
-        Self.writer(of: document, among: state.withLock { Array($0.lastSeen.keys) } + [nodeID])!
+        Self.writer(of: document, among: liveNodes + [nodeID])!
     }
 
     /// Of `nodes`, the one ranking highest for `document` (nil when there is none).

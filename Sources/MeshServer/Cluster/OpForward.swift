@@ -72,7 +72,7 @@ struct OpForward: Sendable, Hashable {
         for row in rows {
             guard let fields = row.array, fields.count == 4, let baseRev = fields[0].int, baseRev >= 0,
                   let operation = WireCodec.operation(fields[1]), let opId = fields[2].string,
-                  ClientMessage.Op(path: "", baseRev: baseRev, ops: operation, opId: opId).hasValidOpId,
+                  ClientMessage.Op.isValidOpId(opId),
                   let author = fields[3].string.flatMap(UUID.init(uuidString:))
             else { return nil }
             ops.append(Op(operation: operation, baseRevision: baseRev, opId: opId, author: author.uuidString))

@@ -57,10 +57,13 @@ extension DocumentActor {
             // load), it is given up to `forwardTimeout`; not heard, `forwardPatience` (it may be
             // dead, and is taken for dead only after seconds). Unless it answered lately (slow,
             // not deaf), it is handed nothing more for a while.
-            if now - at > forwardPatience, !cluster.heard(to, since: at) || now - at > Self.forwardTimeout {
-                let answering = lastForwardAnswer.map { now - $0 < Self.contendedFor } ?? false
-                if !answering || !cluster.heard(to, since: at) { silentWriter = (to, now + Self.contendedFor) }
-                return .commit
+            if now - at > forwardPatience {
+                let heard = cluster.heard(to, since: at)
+                if !heard || now - at > Self.forwardTimeout {
+                    let answering = lastForwardAnswer.map { now - $0 < Self.contendedFor } ?? false
+                    if !heard || !answering { silentWriter = (to, now + Self.contendedFor) }
+                    return .commit
+                }
             }
             withWriter = true
         }
