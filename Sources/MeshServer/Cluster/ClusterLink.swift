@@ -31,6 +31,9 @@ final class ClusterLink: Sendable {
     private let state = Mutex(State())
     private let debugOutbox: AsyncStream<(Store.DebugFrame, UUID)>
     private let debugOutboxInput: AsyncStream<(Store.DebugFrame, UUID)>.Continuation
+    /// Ops other nodes handed here to commit, taken in by `run`.
+    private let forwards: AsyncStream<OpForward>
+    private let forwardsInput: AsyncStream<OpForward>.Continuation
     private let handlers = Mutex(Handlers())
 
     private struct Handlers {
@@ -58,6 +61,9 @@ final class ClusterLink: Sendable {
         // Presence is the bulk; a backlog this long means the database is gone (newest kept).
         (outbox, outboxInput) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(10_000))
         (debugOutbox, debugOutboxInput) = AsyncStream.makeStream()
+        // A forward dropped here is committed by its sender when no answer comes (the writer's
+        // patience), so a backlog keeps the oldest and drops the rest.
+        (forwards, forwardsInput) = AsyncStream.makeStream(bufferingPolicy: .bufferingOldest(10_000))
     }
 
     /// Sends a debug frame to `node`, after the frames sent before it.
@@ -141,6 +147,15 @@ final class ClusterLink: Sendable {
                     }
                 }
             }
+            group.addTask {
+                // Each forward in a child task of its own, so that the listener is not held by a
+                // fetch or by loading the document; they end with the link.
+                await withDiscardingTaskGroup { taking in
+                    for await forward in self.forwards {
+                        taking.addTask { await hub.takeForwarded(forward) }
+                    }
+                }
+            }
             group.addTask { await self.heartbeatLoop() }
             group.addTask { await self.listenLoop(hub: hub) }
             group.addTask { await self.watchLoop(hub: hub) }
@@ -185,6 +200,7 @@ final class ClusterLink: Sendable {
         }
         outboxInput.finish()
         debugOutboxInput.finish()
+        forwardsInput.finish()
     }
 
     private func listenLoop(hub: CollaborationHub) async {
@@ -266,7 +282,8 @@ final class ClusterLink: Sendable {
         if payload.hasPrefix("f ") {
             // Ops for this node to commit; other nodes' forwards are skipped unread.
             guard payload.hasPrefix(OpForward.prefix(for: nodeID)), let forward = OpForward(payload: payload) else { return }
-            return await hub.forwarded(forward)
+            forwardsInput.yield(forward)
+            return
         }
         if payload == "d " + nodeID.uuidString {
             if let handler = handlers.withLock({ $0.debugFrames }) { await handler() }

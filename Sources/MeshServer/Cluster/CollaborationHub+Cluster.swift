@@ -11,24 +11,22 @@ extension CollaborationHub {
         await documents(matching: notice.document)?.remoteCommitted(through: notice.revision, ops: notice.ops)
     }
 
-    /// Another node handed ops here to commit (``OpForward``). Taken in a task of its own, so
-    /// that the listener is not held by a fetch or by loading the document (a writer need not
-    /// have the document open: it loads it then).
-    func forwarded(_ forward: OpForward) {
+    /// Another node handed ops here to commit (``OpForward``), from a child task of the cluster
+    /// link's (``ClusterLink/run(hub:)``). A writer need not have the document open: it loads it.
+    func takeForwarded(_ forward: OpForward) async {
         metrics.opsForwardedIn.increment(by: Int64(forward.ops.count))
-        let live = documents(matching: forward.document).flatMap { $0.isRetired ? nil : $0 }
-        Task {
-            if let live, await live.receiveForwarded(forward) { return }
-            do {
-                // Not loaded here, or retired meanwhile: the hub's live actor, loaded if need be.
-                for _ in 0..<3 {
-                    guard let record = try await store.documents.find(id: forward.document) else { return }
-                    if try await document(record).receiveForwarded(forward) { return }
-                }
-            } catch {
-                // Its sender commits the ops itself when none comes back (DocumentActor.forwardPatience).
-                logger.warning("forwarded ops not taken", metadata: ["document": "\(forward.document)", "error": "\(error)"])
+        if let live = documents(matching: forward.document), !live.isRetired, await live.receiveForwarded(forward) {
+            return
+        }
+        do {
+            // Not loaded here, or retired meanwhile: the hub's live actor, loaded if need be.
+            for _ in 0..<3 {
+                guard let record = try await store.documents.find(id: forward.document) else { return }
+                if try await document(record).receiveForwarded(forward) { return }
             }
+        } catch {
+            // Its sender commits the ops itself when none comes back (DocumentActor.forwardPatience).
+            logger.warning("forwarded ops not taken", metadata: ["document": "\(forward.document)", "error": "\(error)"])
         }
     }
 
