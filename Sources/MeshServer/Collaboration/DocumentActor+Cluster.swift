@@ -23,12 +23,11 @@ extension DocumentActor {
     func remoteCommitted(through revision: Int, ops: [OpRecord]?) {
         guard revision > durableRevision else { return }
         if let ops { keepNotified(ops) } else { notifiedOps.removeAll() }
-        if !flushing, pending.isEmpty, !pullRequested, notifiedOps.first?.revision == durableRevision + 1,
+        if !groupCommit.isRunning, pending.isEmpty, !pullRequested, notifiedOps.first?.revision == durableRevision + 1,
            notifiedOps.last!.revision >= max(revision, remoteHead) {
             let ops = notifiedOps
             notifiedOps.removeAll()
-            if let failure = integrateFetched(ops) {
-                flushing = true
+            if let failure = integrateFetched(ops), groupCommit.begin() {
                 Task {
                     await self.resyncFromStore(failure)
                     await self.flushLoop(inline: false)
@@ -52,7 +51,7 @@ extension DocumentActor {
 
     /// Another node committed up to `revision` (its notification), or, with nil, the backstop
     /// poll asks for a fetch in case a notification was missed. Returns at once: the fetch runs
-    /// in the flush loop (a task of this actor's while `flushing`, as for commits).
+    /// in the flush loop (a task of this actor's, as for commits).
     func remoteAdvanced(to revision: Int?) {
         if let revision {
             guard revision > durableRevision else { return }   // our own commit, or known already
@@ -62,9 +61,7 @@ extension DocumentActor {
             guard !subscribers.isEmpty || !pending.isEmpty else { return }
             pullRequested = true
         }
-        guard !flushing else { return }   // the running loop fetches before it ends
-        flushing = true
-        Task { await self.flushLoop(inline: false) }
+        startFlushLoop()   // a running loop fetches before it ends
     }
 
     /// Fetches what the log holds when a client names a revision newer than this node's (another
@@ -73,11 +70,10 @@ extension DocumentActor {
     func catchUp(to revision: Int, always: Bool = false) async {
         guard always || revision > document.revision else { return }
         pullRequested = true
-        if flushing {
-            await loopEnded()   // the running loop fetches before it ends
-        } else {
-            flushing = true
+        if groupCommit.begin() {
             await flushLoop(inline: true)
+        } else {
+            await loopEnded()   // the running loop fetches before it ends
         }
     }
 
@@ -291,10 +287,7 @@ extension DocumentActor {
     /// A node stopped answering: the presence of its participants goes, and ops forwarded to it
     /// are committed here.
     func nodeGone(_ node: UUID) {
-        if pending.contains(where: { $0.forwardedTo == node }), !flushing {
-            flushing = true
-            Task { await self.flushLoop(inline: false) }
-        }
+        if pending.contains(where: { $0.forwardedTo == node }) { startFlushLoop() }
         for (connection, owner) in remoteConnections where owner == node {
             remoteConnections[connection] = nil
             guard let entry = presence.removeValue(forKey: connection) else { continue }

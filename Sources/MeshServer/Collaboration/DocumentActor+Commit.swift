@@ -66,10 +66,7 @@ extension DocumentActor {
             submission: cluster == nil ? nil : OTDocument.Submission(
                 operation: message.ops, baseRevision: message.baseRev, opId: message.opId, author: connection.user.id.uuidString),
             inverse: receipt.inverse))
-        if !flushing {
-            flushing = true
-            await flushLoop(inline: true)
-        }
+        if groupCommit.begin() { await flushLoop(inline: true) }
     }
 
     /// Presence and annotation anchors follow an op applied here.
@@ -99,10 +96,10 @@ extension DocumentActor {
     /// task), it commits one batch and hands any next one to a task of its own, so that the
     /// submitter's connection is not kept from its own messages by other clients' ops.
     ///
-    /// That task is this actor's: `flushing` stays true while it runs, so the actor is not
-    /// retired, and ``flushed()`` (the hub's graceful shutdown) waits for it. It is never
+    /// That task is this actor's (``GroupCommit``): the loop runs on while it does, so the actor
+    /// is not retired, and ``flushed()`` (the hub's graceful shutdown) waits for it. It is never
     /// cancelled, since its ops are applied already and their senders wait for the ack; it ends
-    /// when nothing is pending.
+    /// when nothing is pending. Start it with ``GroupCommit/begin()`` or ``startFlushLoop()``.
     func flushLoop(inline: Bool) async {
         var first = true
         var lostInARow = 0
@@ -207,10 +204,13 @@ extension DocumentActor {
             for (connection, ack) in ready { connection.send(.ack(ack)) }
             if opsSinceSnapshot >= limits.snapshotInterval, pending.isEmpty { await writeSnapshot() }
         }
-        flushing = false
-        let waiters = flushWaiters
-        flushWaiters.removeAll()
-        for waiter in waiters { waiter.resume() }
+        groupCommit.end()
+    }
+
+    /// Starts the flush loop in a task of this actor's, unless it runs already (it then takes
+    /// what is pending before it ends).
+    func startFlushLoop() {
+        if groupCommit.begin() { Task { await self.flushLoop(inline: false) } }
     }
 
     /// A snapshot of the current (durable) text, and the moved annotation anchors with it; then

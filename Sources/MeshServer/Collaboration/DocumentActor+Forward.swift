@@ -117,10 +117,7 @@ extension DocumentActor {
     private func forwardCheckDue() {
         forwardCheck = nil
         guard pending.contains(where: { $0.forwardedTo != nil }) else { return }
-        if !flushing {
-            flushing = true
-            Task { await self.flushLoop(inline: false) }
-        }
+        startFlushLoop()
         scheduleForwardCheck()
     }
 
@@ -166,8 +163,7 @@ extension DocumentActor {
                              opId: op.opId, authorID: op.author.flatMap(UUID.init(uuidString:))),
                 sender: nil, arrived: .now, submission: op, inverse: receipt.inverse, forwardedFrom: forward.from))
         }
-        guard !pending.isEmpty, !flushing else { return true }
-        flushing = true
+        guard !pending.isEmpty, groupCommit.begin() else { return true }
         await flushLoop(inline: false)
         return true
     }

@@ -16,8 +16,9 @@ actor DocumentActor {
     /// The batch of the optimistic commit running (``flushLoop(inline:)``).
     var committing: [Pending] = []
     var waitingAcks: [(connection: ClientConnection, ack: ServerMessage.Ack)] = []
-    var flushing = false
-    var flushWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Whether the flush loop runs (``GroupCommit``'s rule: a submitter's task runs the first
+    /// commit when none runs; the loop's later turns are this actor's tasks).
+    var groupCommit = GroupCommit()
     /// Reloads running (``resyncFromStore(_:)`` replacing the document with the store's): an
     /// opener waits for them (``reloaded()``), since the text it would get is being dropped.
     var reloading = 0
@@ -145,7 +146,7 @@ actor DocumentActor {
     var path: String { record.path }
     var revision: Int { document.revision }
     var text: String { document.text.description }
-    var isIdle: Bool { subscribers.isEmpty && pending.isEmpty && !flushing }
+    var isIdle: Bool { subscribers.isEmpty && pending.isEmpty && !groupCommit.isRunning }
 
     /// Whether the hub has unloaded this actor (readable from the hub without a hop).
     nonisolated var isRetired: Bool { retiredFlag.withLockedValue { $0 } }
@@ -194,7 +195,7 @@ actor DocumentActor {
         var durable = answer == nil ? durableText() : nil
         if answer == nil, durable == nil {
             // Not expected (every op applied here keeps its inverse): wait for no commit to run.
-            while durable == nil, flushing || !pending.isEmpty {
+            while durable == nil, groupCommit.isRunning || !pending.isEmpty {
                 await flushed()
                 durable = durableText()
             }
@@ -252,20 +253,19 @@ actor DocumentActor {
     func flushed() async {
         draining += 1
         defer { draining -= 1 }
-        while flushing || !pending.isEmpty {
-            if flushing {
-                await loopEnded()
-            } else {
-                flushing = true
+        while groupCommit.isRunning || !pending.isEmpty {
+            if groupCommit.begin() {
                 await flushLoop(inline: false)
+            } else {
+                await loopEnded()
             }
         }
     }
 
     /// Returns when the running flush loop ends (at once when none runs).
     func loopEnded() async {
-        guard flushing else { return }
-        await withCheckedContinuation { flushWaiters.append($0) }
+        guard groupCommit.isRunning else { return }
+        await withCheckedContinuation { groupCommit.whenEnded($0) }
     }
 
     func broadcast(_ message: ServerMessage, except: UUID?) {

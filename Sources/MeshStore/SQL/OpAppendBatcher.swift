@@ -5,7 +5,7 @@
 /// that arrive while a statement runs wait here and go out together as one multi-row
 /// `INSERT INTO ops` — one statement, so one atomic commit — whose trigger advances each document.
 /// If that statement fails (a taken revision or a missing document), each append is retried alone
-/// so that the error reaches only its own caller.
+/// so that the error reaches only its own caller. The loop follows ``GroupCommit``'s rule.
 actor OpAppendBatcher {
     /// One caller's rows.
     private struct Request {
@@ -16,7 +16,7 @@ actor OpAppendBatcher {
     private let writer: any OpRowWriter
     private let maxRows: Int
     private var queue: [Request] = []
-    private var flushing = false
+    private var groupCommit = GroupCommit()
 
     /// - Parameters:
     ///   - writer: runs each multi-row insert.
@@ -29,10 +29,9 @@ actor OpAppendBatcher {
     /// Inserts `rows` into `ops`, together with whatever other appends are waiting; returns once
     /// they are committed. With no statement running, the caller's task runs its own insert
     /// (no hand-off while the database is idle); appends that arrive meanwhile go out together
-    /// next, from a task of their own.
+    /// next, from a task of this actor's.
     func append(_ rows: [OpRow]) async throws {
-        if !flushing {
-            flushing = true
+        if groupCommit.begin() {
             let failure: (any Error)?
             do {
                 try await insert(rows)
@@ -41,11 +40,11 @@ actor OpAppendBatcher {
                 failure = error
             }
             if queue.isEmpty {
-                flushing = false
+                groupCommit.end()
             } else {
-                // This actor's: `flushing` stays true while it runs, and every queued caller waits
-                // for it to resume them. Never cancelled (that would fail the appends of callers
-                // who are still there); it ends when the queue is empty.
+                // The loop stays running while it does, and every queued caller waits for it to
+                // resume them. Never cancelled (that would fail the appends of callers who are
+                // still there); it ends when the queue is empty.
                 Task { await self.flush() }
             }
             if let failure { throw failure }
@@ -86,7 +85,7 @@ actor OpAppendBatcher {
                 }
             }
         }
-        flushing = false
+        groupCommit.end()
     }
 
     private func insert(_ rows: [OpRow]) async throws {
