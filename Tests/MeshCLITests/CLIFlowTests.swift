@@ -140,7 +140,7 @@ import Testing
                              home: guestHome, stdin: Self.guestPassword + "\n")
         #expect(right.status == 0, "\(right.stderr)")
 
-        #expect(server.stop() == 0, "mesh serve did not exit cleanly: \(server.log)")
+        #expect(await server.stopped() == 0, "mesh serve did not exit cleanly: \(server.log)")
     }
 
     /// The owner's stored token opens the collaboration socket and gets `welcome`.

@@ -72,7 +72,7 @@ import Testing
         kill(world.server.process.processIdentifier, SIGKILL)
         _ = try await bob.event("terminated", timeout: .seconds(30))
         #expect(bob.outputs.contains { $0.contains("the server running this debug session stopped") }, "\(bob.outputs)")
-        bob.close()
+        await bob.closed()
         let again = try DAPProcess(root: world.dirB, home: world.homeB, logFile: world.root.appendingPathComponent("dap-b2.log"))
         defer { again.close() }
         _ = try await initialize(again)

@@ -121,7 +121,7 @@ import Testing
         #expect(dap.programOutput.contains("plant failed") && dap.programOutput.contains("permission denied"),
                 "\(dap.programOutput)")
         _ = try? await dap.request("disconnect", ["terminateDebuggee": true], timeout: .seconds(10))
-        dap.close()
+        await dap.closed()
         try await world.expectNoContainers("the debug session")
     }
 

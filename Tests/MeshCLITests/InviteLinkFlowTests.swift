@@ -134,6 +134,6 @@ import Testing
         let codeWithOptions = try await mesh(["join", invite.code, folder("no-login").path, "--email", "x@example.test"], home: member)
         #expect(codeWithOptions.status == 1 && codeWithOptions.stderr.contains("go with an invite link"), "\(codeWithOptions.stderr)")
 
-        #expect(server.stop() == 0, "mesh serve did not exit cleanly: \(server.log)")
+        #expect(await server.stopped() == 0, "mesh serve did not exit cleanly: \(server.log)")
     }
 }

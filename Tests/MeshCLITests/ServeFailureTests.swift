@@ -9,7 +9,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: root) }
         let first = MeshServerProcess(dataDirectory: root.appendingPathComponent("a"))
         try await first.start()
-        defer { _ = first.stop() }
+        defer { first.stop() }
         let port = try #require(first.url.split(separator: ":").last.map(String.init))
 
         // A second node on the first one's SQLite folder: refused, naming the folder and the way out.
@@ -44,7 +44,7 @@ import Testing
         let server = MeshServerProcess(dataDirectory: root.appendingPathComponent("data"),
                                        extraArguments: ["--docker-socket", root.appendingPathComponent("missing.sock").path])
         try await server.start()
-        defer { _ = server.stop() }
+        defer { server.stop() }
         let home = root.appendingPathComponent("home"), project = root.appendingPathComponent("project")
         try FileManager.default.createDirectory(at: project, withIntermediateDirectories: true)
         try "package main\nfunc main() {}\n".write(to: project.appendingPathComponent("main.go"), atomically: true, encoding: .utf8)

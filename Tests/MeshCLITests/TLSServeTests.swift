@@ -22,10 +22,10 @@ struct TLSServeTests {
 
     /// A CA, a first certificate (`served/server.pem` and `.key`) and a server using it.
     func startServer() async throws -> (TestCertificateAuthority, TestCertificateAuthority.Issued, MeshServerProcess, port: Int) {
-        let ca = try TestCertificateAuthority(in: root.appendingPathComponent("ca"))
+        let ca = try await TestCertificateAuthority(in: root.appendingPathComponent("ca"))
         let served = root.appendingPathComponent("served")
         try FileManager.default.createDirectory(at: served, withIntermediateDirectories: true)
-        let first = try ca.issue(commonName: "mesh-tls-one", serial: 0x1001, name: "server", in: served)
+        let first = try await ca.issue(commonName: "mesh-tls-one", serial: 0x1001, name: "server", in: served)
         let data = root.appendingPathComponent("data")
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
         let server = MeshServerProcess(dataDirectory: data,
@@ -75,7 +75,7 @@ struct TLSServeTests {
         #expect(noCAFile.status == 1 && noCAFile.stderr.contains("none.pem"), "\(noCAFile.stderr)")
 
         // /health over https, as openssl sees it.
-        let health = try OpenSSL.httpsGet(port: port, path: "/health", caFile: ca.certificate)
+        let health = try await OpenSSL.httpsGet(port: port, path: "/health", caFile: ca.certificate)
         #expect(health.hasPrefix("HTTP/1.1 200") && health.contains("\"status\":\"ok\""), "\(health)")
 
         // The collaboration socket over wss, to an IP address; refused without the CA.
@@ -97,13 +97,13 @@ struct TLSServeTests {
 
         // SIGHUP with a new certificate in the same files: the next connection gets it, the
         // open socket stays.
-        let before = try OpenSSL.servedCertificate(port: port, caFile: ca.certificate)
+        let before = try await OpenSSL.servedCertificate(port: port, caFile: ca.certificate)
         #expect(before.serial == first.serial && before.commonName == first.commonName)
-        let second = try ca.issue(commonName: "mesh-tls-two", serial: 0x2002, name: "server",
+        let second = try await ca.issue(commonName: "mesh-tls-two", serial: 0x2002, name: "server",
                                   in: first.certificate.deletingLastPathComponent())
         kill(server.process.processIdentifier, SIGHUP)
         try await eventually("the server reloads its certificate") { server.log.contains("TLS certificate reloaded") }
-        let after = try OpenSSL.servedCertificate(port: port, caFile: ca.certificate)
+        let after = try await OpenSSL.servedCertificate(port: port, caFile: ca.certificate)
         #expect(after.serial == second.serial && after.commonName == second.commonName, "\(after)")
         try await expectPong(client, &messages, id: "after the reload")
         let whoami = try await mesh(["whoami", "--json"], home: home, environment: withCA)
@@ -114,13 +114,13 @@ struct TLSServeTests {
         kill(server.process.processIdentifier, SIGHUP)
         try await eventually("the server reports the failed reload") { server.log.contains("TLS reload failed") }
         #expect(server.process.isRunning)
-        let kept = try OpenSSL.servedCertificate(port: port, caFile: ca.certificate)
+        let kept = try await OpenSSL.servedCertificate(port: port, caFile: ca.certificate)
         #expect(kept.serial == second.serial && kept.commonName == second.commonName, "\(kept)")
         let stillWorks = try await mesh(["whoami", "--json"], home: home, environment: withCA)
         #expect(stillWorks.status == 0, "\(stillWorks.stderr)")
         try await expectPong(client, &messages, id: "after the failed reload")
         await client.close()
-        #expect(server.stop() == 0, "mesh serve did not exit cleanly: \(server.log)")
+        #expect(await server.stopped() == 0, "mesh serve did not exit cleanly: \(server.log)")
     }
 
     /// `mesh lsp` as an editor launches it, with `MESH_CA_FILE` in its environment: it reaches
@@ -158,8 +158,8 @@ struct TLSServeTests {
     /// Half a TLS configuration, or files that do not load, stop `mesh serve` at once.
     @Test func serveRefusesHalfATLSConfigurationAndBadFiles() async throws {
         defer { try? FileManager.default.removeItem(at: root) }
-        let ca = try TestCertificateAuthority(in: root.appendingPathComponent("ca"))
-        let issued = try ca.issue(commonName: "mesh-tls-one", serial: 0x1001)
+        let ca = try await TestCertificateAuthority(in: root.appendingPathComponent("ca"))
+        let issued = try await ca.issue(commonName: "mesh-tls-one", serial: 0x1001)
         let data = root.appendingPathComponent("data").path
         let certOnly = try await MeshBinary.run(["serve", "--port", "0", "--data-dir", data, "--tls-cert", issued.certificate.path])
         #expect(certOnly.status != 0 && certOnly.stderr.contains("--tls-key"), "\(certOnly.stderr)")

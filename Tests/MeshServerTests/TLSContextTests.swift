@@ -8,25 +8,25 @@ import MeshServer
 /// that names the file.
 @Suite(.timeLimit(.minutes(2)), .enabled(if: OpenSSL.testsRun, "openssl is not installed (apt-get install openssl)"))
 struct TLSContextTests {
-    @Test func aReloadTakesNewFilesAndKeepsTheOldCertificateWhenTheyAreBad() throws {
+    @Test func aReloadTakesNewFilesAndKeepsTheOldCertificateWhenTheyAreBad() async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("mesh-tls-context-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
-        let ca = try TestCertificateAuthority(in: root.appendingPathComponent("ca"))
+        let ca = try await TestCertificateAuthority(in: root.appendingPathComponent("ca"))
         let served = root.appendingPathComponent("served")
         try FileManager.default.createDirectory(at: served, withIntermediateDirectories: true)
-        let first = try ca.issue(commonName: "mesh-one", serial: 0x1001, name: "server", in: served)
+        let first = try await ca.issue(commonName: "mesh-one", serial: 0x1001, name: "server", in: served)
         let tls = try ReloadableTLSContext(files: TLSFiles(certificatePath: first.certificate.path, keyPath: first.key.path))
         #expect(tls.certificate.commonName == "mesh-one" && tls.certificate.serial == "1001")
         #expect(tls.certificate.notValidAfter > Date())
 
         // New files in the same place: the reload takes them.
-        let second = try ca.issue(commonName: "mesh-two", serial: 0x2002, name: "server", in: served)
+        let second = try await ca.issue(commonName: "mesh-two", serial: 0x2002, name: "server", in: served)
         #expect(second.certificate == first.certificate)
         #expect(try tls.reload().commonName == "mesh-two")
         #expect(tls.certificate.serial == "2002")
 
         // A key that belongs to another certificate: refused, the old pair stays.
-        let spare = try ca.issue(commonName: "mesh-spare", serial: 0x3003, name: "spare", in: served)
+        let spare = try await ca.issue(commonName: "mesh-spare", serial: 0x3003, name: "spare", in: served)
         try FileManager.default.removeItem(at: second.key)
         try FileManager.default.copyItem(at: spare.key, to: second.key)
         let mismatch = #expect(throws: TLSLoadError.self) { try tls.reload() }
@@ -43,11 +43,11 @@ struct TLSContextTests {
         #expect(tls.certificate.commonName == "mesh-two" && tls.certificate.serial == "2002")
 
         // Good files again: back in business without a restart.
-        _ = try ca.issue(commonName: "mesh-three", serial: 0x4004, name: "server", in: served)
+        _ = try await ca.issue(commonName: "mesh-three", serial: 0x4004, name: "server", in: served)
         #expect(try tls.reload().commonName == "mesh-three")
     }
 
-    @Test func aServerStartsOnlyWithFilesThatLoad() throws {
+    @Test func aServerStartsOnlyWithFilesThatLoad() async throws {
         let missing = TLSFiles(certificatePath: "/nonexistent/cert.pem", keyPath: "/nonexistent/key.pem")
         let error = #expect(throws: TLSLoadError.self) { try ReloadableTLSContext(files: missing) }
         #expect(error?.description.contains("/nonexistent/cert.pem") == true)

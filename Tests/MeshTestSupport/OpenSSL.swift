@@ -26,9 +26,10 @@ public enum OpenSSL {
         public var stderr: String
     }
 
-    /// Runs `openssl` with `arguments` (and `stdin`), killed after `timeout`.
+    /// Runs `openssl` with `arguments` (and `stdin`), killed after `timeout`; waits without
+    /// holding a thread.
     /// - Throws: ``OpenSSLError`` when `openssl` is not installed.
-    public static func run(_ arguments: [String], stdin: String? = nil, timeout: Duration = .seconds(30)) throws -> Result {
+    public static func run(_ arguments: [String], stdin: String? = nil, timeout: Duration = .seconds(30)) async throws -> Result {
         guard let executable else {
             throw OpenSSLError("openssl is not installed (Debian: apt-get install openssl; scripts/test.sh installs it)")
         }
@@ -53,10 +54,10 @@ public enum OpenSSL {
             input.fileHandleForWriting.write(Data(stdin.utf8))
             try input.fileHandleForWriting.close()
         }
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
+        if await !process.exited(within: timeout) {
+            process.terminate()
+            _ = await process.exited(within: .seconds(10))
+        }
         return Result(status: process.terminationStatus,
                       stdout: (try? String(contentsOf: outFile, encoding: .utf8)) ?? "",
                       stderr: (try? String(contentsOf: errFile, encoding: .utf8)) ?? "")
@@ -64,13 +65,13 @@ public enum OpenSSL {
 
     /// The certificate a TLS server on 127.0.0.1 presents to a new connection, checked against
     /// `caFile` (chain and IP address): openssl's `serial=…` (upper-case hex) and its subject's CN.
-    public static func servedCertificate(port: Int, caFile: URL) throws -> (serial: String, commonName: String) {
-        let connection = try run(["s_client", "-connect", "127.0.0.1:\(port)", "-CAfile", caFile.path,
+    public static func servedCertificate(port: Int, caFile: URL) async throws -> (serial: String, commonName: String) {
+        let connection = try await run(["s_client", "-connect", "127.0.0.1:\(port)", "-CAfile", caFile.path,
                                   "-verify_return_error", "-verify_ip", "127.0.0.1"])
         guard connection.status == 0, connection.stdout.contains("BEGIN CERTIFICATE") else {
             throw OpenSSLError("openssl s_client to 127.0.0.1:\(port) failed: \(connection.stderr)")
         }
-        let fields = try run(["x509", "-noout", "-serial", "-subject", "-nameopt", "RFC2253"], stdin: connection.stdout)
+        let fields = try await run(["x509", "-noout", "-serial", "-subject", "-nameopt", "RFC2253"], stdin: connection.stdout)
         func field(_ prefix: String) -> String? {
             fields.stdout.split(separator: "\n").first { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }
         }
@@ -81,9 +82,9 @@ public enum OpenSSL {
     }
 
     /// `GET path` over HTTPS to 127.0.0.1 (certificate checked against `caFile`): the raw response.
-    public static func httpsGet(port: Int, path: String, caFile: URL) throws -> String {
+    public static func httpsGet(port: Int, path: String, caFile: URL) async throws -> String {
         let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n"
-        let result = try run(["s_client", "-quiet", "-connect", "127.0.0.1:\(port)", "-CAfile", caFile.path,
+        let result = try await run(["s_client", "-quiet", "-connect", "127.0.0.1:\(port)", "-CAfile", caFile.path,
                               "-verify_return_error", "-verify_ip", "127.0.0.1"], stdin: request)
         guard result.status == 0 else { throw OpenSSLError("openssl s_client GET \(path) failed: \(result.stderr)") }
         return result.stdout

@@ -20,10 +20,10 @@ public struct TestCertificateAuthority: Sendable {
 
     /// Makes a CA called `name` in `directory` (created when missing).
     /// - Throws: ``OpenSSLError`` when `openssl` is missing or fails.
-    public init(in directory: URL, name: String = "Mesh Test CA") throws {
+    public init(in directory: URL, name: String = "Mesh Test CA") async throws {
         self.directory = directory
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try Self.openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+        try await Self.openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
                           "-keyout", key.path, "-out", certificate.path, "-days", "2", "-subj", "/CN=\(name)",
                           "-addext", "basicConstraints=critical,CA:TRUE",
                           "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
@@ -32,7 +32,7 @@ public struct TestCertificateAuthority: Sendable {
     /// A server certificate for `IP:127.0.0.1` and `DNS:localhost` with the common name and
     /// serial given, signed by this CA; written as `<name>.pem` and `<name>.key` in `folder`
     /// (default: the CA's directory), replacing files of those names.
-    public func issue(commonName: String, serial: Int, name: String? = nil, in folder: URL? = nil) throws -> Issued {
+    public func issue(commonName: String, serial: Int, name: String? = nil, in folder: URL? = nil) async throws -> Issued {
         let folder = folder ?? directory
         let base = name ?? commonName
         let certificateFile = folder.appendingPathComponent("\(base).pem")
@@ -47,17 +47,17 @@ public struct TestCertificateAuthority: Sendable {
             extendedKeyUsage=serverAuth
 
             """.write(to: extensions, atomically: true, encoding: .utf8)
-        try Self.openssl(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+        try await Self.openssl(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
                           "-keyout", keyFile.path, "-out", request.path, "-subj", "/CN=\(commonName)"])
-        try Self.openssl(["x509", "-req", "-in", request.path, "-CA", certificate.path, "-CAkey", key.path,
+        try await Self.openssl(["x509", "-req", "-in", request.path, "-CA", certificate.path, "-CAkey", key.path,
                           "-set_serial", String(serial), "-days", "2", "-extfile", extensions.path, "-out", certificateFile.path])
         var hex = String(serial, radix: 16, uppercase: true)
         if hex.count % 2 == 1 { hex = "0" + hex }   // openssl prints whole bytes
         return Issued(certificate: certificateFile, key: keyFile, serial: hex, commonName: commonName)
     }
 
-    private static func openssl(_ arguments: [String]) throws {
-        let result = try OpenSSL.run(arguments)
+    private static func openssl(_ arguments: [String]) async throws {
+        let result = try await OpenSSL.run(arguments)
         guard result.status == 0 else {
             throw OpenSSLError("openssl \(arguments.prefix(2).joined(separator: " ")) failed (\(result.status)): \(result.stderr)")
         }

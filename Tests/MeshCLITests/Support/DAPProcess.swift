@@ -1,4 +1,5 @@
 import Foundation
+import MeshTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -110,11 +111,17 @@ final class DAPProcess: @unchecked Sendable {
 
     func count(_ name: String) -> Int { lock.withLock { events.filter { $0["event"]?.string == name }.count } }
 
+    /// Closes its stdin (the editor going away) and returns at once, for a `defer`: the adapter
+    /// is killed if it has not exited within 10 s. ``closed()`` waits for the exit.
     func close() {
         if let socketHandle { try? socketHandle.close(); return }
         try? input.fileHandleForWriting.close()
-        let deadline = Date().addingTimeInterval(10)
-        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        if process.isRunning { process.terminate() }
+        process.endWithoutWaiting(terminate: false, grace: .seconds(10))
+    }
+
+    /// Closes its stdin and waits, without holding a thread, for the adapter to exit.
+    func closed() async {
+        close()
+        _ = await process.exited(within: .seconds(15))
     }
 }

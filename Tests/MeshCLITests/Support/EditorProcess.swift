@@ -1,4 +1,5 @@
 import Foundation
+import MeshTestSupport
 import MeshLSP
 import MeshFraming
 
@@ -37,11 +38,11 @@ final class EditorProcess: ScriptedEditor, @unchecked Sendable {
 
     func sendRaw(_ bytes: String) { try? input.fileHandleForWriting.write(contentsOf: Data(bytes.utf8)) }
 
+    /// Closes its stdin (the editor going away) and returns at once, for a `defer`: `mesh lsp`
+    /// is killed if it has not exited within 10 s.
     func close() {
         try? input.fileHandleForWriting.close()
-        let deadline = Date().addingTimeInterval(10)
-        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        if process.isRunning { process.terminate() }
+        process.endWithoutWaiting(terminate: false, grace: .seconds(10))
     }
 
     private func received(_ data: Data) {

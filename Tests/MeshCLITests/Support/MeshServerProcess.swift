@@ -1,4 +1,5 @@
 import Foundation
+import MeshTestSupport
 
 /// A `mesh serve` subprocess on a free port with its own data folder and a cheap bcrypt cost.
 final class MeshServerProcess: @unchecked Sendable {
@@ -66,20 +67,18 @@ final class MeshServerProcess: @unchecked Sendable {
     /// What the server wrote to stderr.
     var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 
-    /// Sends SIGTERM and waits for the exit; returns the exit status (nil: killed by a signal or
-    /// still running after `timeout`, in which case it is killed).
+    /// Sends SIGTERM and returns at once, for a `defer` (which cannot wait): the server is
+    /// killed if it has not exited within `timeout`. ``stopped(timeout:)`` waits for the exit.
+    func stop(timeout: Duration = .seconds(30)) {
+        process.endWithoutWaiting(grace: timeout)
+    }
+
+    /// Sends SIGTERM and waits, without holding a thread, for the exit; returns the exit status
+    /// (nil: killed by a signal, or still running after `timeout` and killed then).
     @discardableResult
-    func stop(timeout: TimeInterval = 30) -> Int32? {
+    func stopped(timeout: Duration = .seconds(30)) async -> Int32? {
         guard process.isRunning else { return exitStatus }
-        process.terminate()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            return nil
-        }
-        return exitStatus
+        return await process.stop(timeout: timeout)
     }
 
     private var exitStatus: Int32? {

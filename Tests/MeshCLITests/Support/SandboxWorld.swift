@@ -3,6 +3,7 @@ import MeshClient
 import MeshOT
 import MeshProtocol
 import MeshSandbox
+import MeshTestSupport
 import Testing
 
 /// A `mesh serve` with the sandbox, two users (Ann owns a session holding the Go fixtures,
@@ -126,10 +127,16 @@ struct SandboxWorld {
         await client.close()
     }
 
+    /// Deletes the session, stops the server and removes the folders once it has exited. Called
+    /// from a `defer`, it returns at once: the work runs on a dispatch thread, not on Swift's pool.
     func stop() {
-        // Deleting the session removes its cache volume (190 MB); nothing when it is gone already.
-        _ = try? MeshBinary.runBlocking(["session", "delete", session.uuidString], environment: ["MESH_HOME": homeA.path])
-        server.stop()
-        if ProcessInfo.processInfo.environment["MESH_KEEP_TEST_FILES"] == nil { try? FileManager.default.removeItem(at: root) }
+        let (session, homeA, server, root) = (session, homeA, server, root)
+        DispatchQueue.global().async {
+            // Deleting the session removes its cache volume (190 MB); nothing when it is gone already.
+            _ = try? MeshBinary.runBlocking(["session", "delete", session.uuidString], environment: ["MESH_HOME": homeA.path])
+            server.process.endWithoutWaiting(grace: .seconds(30)) {
+                if ProcessInfo.processInfo.environment["MESH_KEEP_TEST_FILES"] == nil { try? FileManager.default.removeItem(at: root) }
+            }
+        }
     }
 }
