@@ -95,7 +95,7 @@ public func buildApplication(
         }
     }
 
-    let socket = CollaborationSocket(hub: hub, store: store, limits: configuration.limits, logger: logger, auth: socketAuth)
+    let socket = CollaborationSocket(hub: hub, store: store, limits: configuration.limits, auth: socketAuth)
     let allowedOrigins = Set(configuration.allowedOrigins)
     v1.ws("ws") { request, context in
         if let origin = request.headers[.origin],

@@ -1,6 +1,5 @@
 import Foundation
 import HummingbirdWebSocket
-import Logging
 import MeshProtocol
 import MeshStore
 import NIOCore
@@ -11,7 +10,6 @@ struct CollaborationSocket {
     let hub: CollaborationHub
     let store: Store
     let limits: ServerConfiguration.Limits
-    let logger: Logger
     let auth: SocketAuth
 
     /// `opener` is the bearer token's user; nil for a socket opened without `Authorization`, whose

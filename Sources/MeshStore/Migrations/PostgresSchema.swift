@@ -11,87 +11,11 @@ enum PostgresSchema {
     static let aliveSeconds = 10
 
     static let migrations: [Migration] = [
-        Migration(version: 1, name: "initial schema", statements: [
-            """
-            CREATE TABLE users (
-                id TEXT PRIMARY KEY, email TEXT NOT NULL, email_key TEXT NOT NULL UNIQUE,
-                display_name TEXT NOT NULL, password_hash TEXT NOT NULL,
-                email_verified BOOLEAN NOT NULL DEFAULT FALSE, created_at DOUBLE PRECISION NOT NULL)
-            """,
-            """
-            CREATE TABLE refresh_tokens (
-                id TEXT PRIMARY KEY, user_id TEXT NOT NULL, family_id TEXT NOT NULL,
-                token_hash TEXT NOT NULL UNIQUE, expires_at DOUBLE PRECISION NOT NULL,
-                used_at DOUBLE PRECISION, revoked_at DOUBLE PRECISION, created_at DOUBLE PRECISION NOT NULL)
-            """,
-            "CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id)",
-            "CREATE INDEX refresh_tokens_user ON refresh_tokens (user_id)",
-            """
-            CREATE TABLE verification_tokens (
-                token_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL, email TEXT NOT NULL,
-                expires_at DOUBLE PRECISION NOT NULL, used_at DOUBLE PRECISION)
-            """,
-            """
+        Migration(version: 1, name: "initial schema", statements: SchemaTables.initial(.postgres, sessions: """
             CREATE TABLE sessions (
                 id TEXT PRIMARY KEY, name TEXT NOT NULL, owner_id TEXT NOT NULL,
                 created_at DOUBLE PRECISION NOT NULL)
-            """,
-            """
-            CREATE TABLE members (
-                session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
-                user_id TEXT NOT NULL, role TEXT NOT NULL, joined_at DOUBLE PRECISION NOT NULL,
-                PRIMARY KEY (session_id, user_id))
-            """,
-            "CREATE INDEX members_user ON members (user_id)",
-            """
-            CREATE TABLE invites (
-                code TEXT PRIMARY KEY,
-                session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
-                role TEXT NOT NULL, created_by TEXT NOT NULL, expires_at DOUBLE PRECISION NOT NULL,
-                max_uses BIGINT NOT NULL, uses BIGINT NOT NULL DEFAULT 0,
-                revoked_at DOUBLE PRECISION, created_at DOUBLE PRECISION NOT NULL)
-            """,
-            "CREATE INDEX invites_session ON invites (session_id)",
-            """
-            CREATE TABLE documents (
-                id TEXT PRIMARY KEY,
-                session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
-                path TEXT COLLATE "C" NOT NULL, revision BIGINT NOT NULL DEFAULT 0, size BIGINT NOT NULL DEFAULT 0,
-                created_at DOUBLE PRECISION NOT NULL, updated_at DOUBLE PRECISION NOT NULL,
-                UNIQUE (session_id, path))
-            """,
-            """
-            CREATE TABLE ops (
-                document_id TEXT NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
-                revision BIGINT NOT NULL, operation TEXT NOT NULL, op_id TEXT, author_id TEXT,
-                created_at DOUBLE PRECISION NOT NULL,
-                PRIMARY KEY (document_id, revision))
-            """,
-            """
-            CREATE TABLE snapshots (
-                document_id TEXT NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
-                revision BIGINT NOT NULL, text TEXT NOT NULL,
-                PRIMARY KEY (document_id, revision))
-            """,
-            """
-            CREATE TABLE chat_messages (
-                seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, id TEXT NOT NULL UNIQUE,
-                session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
-                author_id TEXT NOT NULL, text TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL)
-            """,
-            "CREATE INDEX chat_messages_session_time ON chat_messages (session_id, created_at)",
-            """
-            CREATE TABLE annotations (
-                id TEXT PRIMARY KEY,
-                document_id TEXT NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
-                parent_id TEXT REFERENCES annotations (id) ON DELETE CASCADE,
-                author_id TEXT NOT NULL, from_offset BIGINT NOT NULL, to_offset BIGINT NOT NULL,
-                revision BIGINT NOT NULL, body TEXT NOT NULL, resolved BOOLEAN NOT NULL DEFAULT FALSE,
-                created_at DOUBLE PRECISION NOT NULL)
-            """,
-            "CREATE INDEX annotations_document ON annotations (document_id)",
-            "CREATE INDEX annotations_parent ON annotations (parent_id)",
-        ]),
+            """)),
         // Appending ops becomes one INSERT, for one document or many: a statement-level trigger
         // advances each document to its newest inserted op, in the same statement.
         Migration(version: 2, name: "ops advance their document", statements: [
@@ -110,14 +34,7 @@ enum PostgresSchema {
             """,
         ]),
         // A member the owner removed cannot come back with an invite made before the removal.
-        Migration(version: 3, name: "removed members", statements: [
-            """
-            CREATE TABLE removed_members (
-                session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
-                user_id TEXT NOT NULL, removed_at DOUBLE PRECISION NOT NULL,
-                PRIMARY KEY (session_id, user_id))
-            """,
-        ]),
+        Migration(version: 3, name: "removed members", statements: SchemaTables.removedMembers(.postgres)),
         // Ops behind a snapshot are deleted (compacted); a stale writer cannot put one back: a
         // revision at or before `compacted_through` is refused as a unique violation, like a
         // taken one. The check runs in the statement trigger, after its UPDATE of the document:
@@ -208,15 +125,6 @@ enum PostgresSchema {
         ]),
         // Browsers open /v1/ws with a single-use ticket, which any node may redeem
         // (SQLWebSocketTicketRepository.swift). SQLite's version 5.
-        Migration(version: 8, name: "websocket tickets", statements: [
-            """
-            CREATE TABLE ws_tickets (
-                ticket_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL,
-                session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
-                expires_at DOUBLE PRECISION NOT NULL, created_at DOUBLE PRECISION NOT NULL)
-            """,
-            "CREATE INDEX ws_tickets_user ON ws_tickets (user_id, expires_at)",
-            "CREATE INDEX ws_tickets_expiry ON ws_tickets (expires_at)",
-        ]),
+        Migration(version: 8, name: "websocket tickets", statements: SchemaTables.webSocketTickets(.postgres)),
     ]
 }
