@@ -49,10 +49,12 @@ let package = Package(
                 .product(name: "PostgresKit", package: "postgres-kit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                // SQLiteDirectAppender also imports VaporCSQLite, sqlite-nio's C target: no product
-                // exposes it, it is reachable only as a dependency of SQLiteNIO's.
+                // SQLiteDirectAppender's calls into SQLiteNIO's own copy of SQLite.
+                "MeshSQLiteSymbols",
             ]
         ),
+        // The declarations of the SQLite functions (sqlite-nio's prefixed copy) MeshStore calls directly.
+        .target(name: "MeshSQLiteSymbols"),
         // The Hummingbird 2 application: REST API, WebSocket hub, document actors, auth.
         .target(
             name: "MeshServer",

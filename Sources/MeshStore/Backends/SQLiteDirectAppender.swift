@@ -1,8 +1,9 @@
 import Foundation
+// SQLiteNIO's own copy of SQLite (symbols prefixed `sqlite_nio_`), declared in a target of
+// Mesh's. It must be the same copy as SQLiteNIO's: two copies of SQLite in one process break
+// each other's POSIX file locks.
+import MeshSQLiteSymbols
 import SQLiteNIO
-// SQLiteNIO's own copy of SQLite (symbols prefixed `sqlite_nio_`). It must be the same copy as
-// SQLiteNIO's: two copies of SQLite in one process break each other's POSIX file locks.
-import VaporCSQLite
 
 /// Appends ops on the calling thread, through a second connection to the database file with its
 /// statements prepared once.
