@@ -59,7 +59,7 @@ let package = Package(
         .target(
             name: "MeshServer",
             dependencies: [
-                "MeshOT", "MeshProtocol", "MeshStore", "MeshSandbox", "MeshFraming",
+                "MeshOT", "MeshProtocol", "MeshJSON", "MeshStore", "MeshSandbox", "MeshFraming",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 // ServerChildChannel and HTTPServerBuilder, for the TLS channel whose certificate reloads.
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -128,7 +128,7 @@ let package = Package(
         .executableTarget(
             name: "mesh",
             dependencies: [
-                "MeshOT", "MeshClient", "MeshServer", "MeshLSP", "MeshSandbox", "MeshDAP",
+                "MeshOT", "MeshProtocol", "MeshClient", "MeshServer", "MeshLSP", "MeshSandbox", "MeshDAP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -47,6 +47,8 @@ trap finish EXIT
 # mesh-relay's own tests (build flags, launch rewriting, cache trimming, Landlock confinement).
 (cd runtime/relay && go vet . && go test -count=1 .)
 
+# Every module a target imports is declared for it in Package.swift, and every declared one used.
+scripts/check-imports.py
 swift build --build-tests
 mkdir -p .build
 # The sandbox runtime image (Go, Delve, mesh-relay from this machine's packages; no registry).
