@@ -16,8 +16,10 @@ PLATFORM = {"Foundation", "FoundationEssentials", "FoundationNetworking", "Dispa
 IMPORT = re.compile(r"\s*(?:@\w+(?:\([^)]*\))?\s+)*(?:public |internal |package |private |fileprivate )?"
                     r"import (?:struct |class |enum |protocol |func |var |let |typealias )?(\w+)")
 
-description = json.loads(subprocess.run(["swift", "package", "describe", "--type", "json"], check=True,
-                                        capture_output=True, text=True).stdout)
+run = subprocess.run(["swift", "package", "describe", "--type", "json"], capture_output=True, text=True)
+if run.returncode != 0:
+    sys.exit("check-imports: swift package describe failed:\n" + run.stderr)
+description = json.loads(run.stdout)
 problems = []
 for target in description["targets"]:
     declared = set(target.get("target_dependencies", [])) | set(target.get("product_dependencies", []))

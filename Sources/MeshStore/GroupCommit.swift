@@ -5,7 +5,9 @@
 /// When no commit runs, the arriving caller's own task runs the first one (no hand-off while the
 /// database is idle); the commits after it run in a task of the owner's, which is never cancelled
 /// (what it commits was promised already) and ends when nothing is left. The owner, an actor,
-/// keeps this value and does the committing; this value is the loop's state between them.
+/// keeps this value and runs the loop: this value is the loop's state (running or not, and who
+/// waits for its end), and ``begin()`` answers who runs it. A caller that gets `true` from
+/// ``begin()`` must run the loop to its ``end()``.
 public struct GroupCommit: Sendable {
     /// Whether a commit loop runs (from ``begin()`` to ``end()``).
     public private(set) var isRunning = false

@@ -1,4 +1,5 @@
 import Foundation
+import MeshTestSupport
 import MeshClient
 import MeshProtocol
 import Testing

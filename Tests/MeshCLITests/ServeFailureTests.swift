@@ -1,4 +1,5 @@
 import Foundation
+import MeshTestSupport
 import Testing
 
 /// `mesh serve` stops at once, with one clear line and exit status 1, when it cannot work.

@@ -1,4 +1,5 @@
 import Foundation
+import MeshTestSupport
 import MeshOT
 import MeshProtocol
 import MeshStore
@@ -12,7 +13,7 @@ import Testing
         let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("mesh-crash-\(UUID().uuidString)").path
         var databaseURL: String?
         if case let .postgres(url) = try await database.makeBackend() { databaseURL = url }
-        var server = try await ServerProcess.start(dataDirectory: dataDir, databaseURL: databaseURL)
+        var server = try await MeshServerProcess.start(dataDirectory: URL(fileURLWithPath: dataDir), databaseURL: databaseURL)
         let owner = try await server.signup("Owner")
         let session = try await server.createSession(owner)
         let (socket, _) = try await TestSocket.join(server, owner, session: session)
@@ -39,7 +40,7 @@ import Testing
         }
         socket.close()
 
-        server = try await ServerProcess.start(dataDirectory: dataDir, databaseURL: databaseURL)
+        server = try await MeshServerProcess.start(dataDirectory: URL(fileURLWithPath: dataDir), databaseURL: databaseURL)
         let (again, _) = try await TestSocket.join(server, owner, session: session, label: "after restart")
         again.send(.open(.init(path: "log.txt", knownRev: acked)))
         let reopened: ServerMessage = try await again.next { m in
@@ -66,6 +67,6 @@ import Testing
         #expect(content["text"] as? String == text + "op\(killAt)😀\r\n")
         #expect(content["revision"] as? Int == acked + 1)
         again.close()
-        #expect(await server.terminate() == 0, "graceful shutdown exits 0")
+        #expect(await server.stopped() == 0, "graceful shutdown exits 0")
     }
 }

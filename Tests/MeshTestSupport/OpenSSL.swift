@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The `openssl` command line, for the TLS tests: making certificates, and looking at what a
 /// server on 127.0.0.1 presents from outside Mesh's own TLS code (`openssl s_client`).
@@ -55,8 +58,8 @@ public enum OpenSSL {
             try input.fileHandleForWriting.close()
         }
         if await !process.exited(within: timeout) {
-            process.terminate()
-            _ = await process.exited(within: .seconds(10))
+            kill(process.processIdentifier, SIGKILL)
+            await offCooperativePool { process.waitUntilExit() }
         }
         return Result(status: process.terminationStatus,
                       stdout: (try? String(contentsOf: outFile, encoding: .utf8)) ?? "",

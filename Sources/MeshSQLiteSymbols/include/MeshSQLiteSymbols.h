@@ -8,12 +8,10 @@
 #ifndef MESH_SQLITE_SYMBOLS_H
 #define MESH_SQLITE_SYMBOLS_H
 
-#include <stdint.h>
-
 typedef struct sqlite3 sqlite3;
 typedef struct sqlite3_stmt sqlite3_stmt;
-typedef int64_t sqlite3_int64;
-typedef uint64_t sqlite3_uint64;
+typedef long long int sqlite3_int64;
+typedef unsigned long long int sqlite3_uint64;
 typedef void (*sqlite3_destructor_type)(void *);
 
 #define SQLITE_OK 0
@@ -21,6 +19,13 @@ typedef void (*sqlite3_destructor_type)(void *);
 #define SQLITE_BUSY 5
 #define SQLITE_LOCKED 6
 #define SQLITE_CONSTRAINT 19
+// The extended codes, as numbers (sqlite3.h writes them as SQLITE_CONSTRAINT | kind << 8, which
+// Swift does not import).
+#define SQLITE_CONSTRAINT_FOREIGNKEY 787
+#define SQLITE_CONSTRAINT_PRIMARYKEY 1555
+#define SQLITE_CONSTRAINT_TRIGGER 1811
+#define SQLITE_CONSTRAINT_UNIQUE 2067
+#define SQLITE_CONSTRAINT_ROWID 2579
 #define SQLITE_MISUSE 21
 #define SQLITE_DONE 101
 #define SQLITE_OPEN_READWRITE 0x00000002

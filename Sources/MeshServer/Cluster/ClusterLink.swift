@@ -21,6 +21,10 @@ final class ClusterLink: Sendable {
     static let debugLease: Duration = .seconds(10)
     /// The backstop fetch of every live document.
     static let pollInterval: Duration = .seconds(2)
+    /// Forwards from other nodes taken in at once (each may load its document) …
+    static let maxForwardsTaken = 64
+    /// … and waiting behind them; more are dropped (their senders commit them themselves).
+    static let maxForwardsWaiting = 10_000
 
     /// This node's name among the nodes: its store's, which the append notifications carry.
     let nodeID: UUID
@@ -63,7 +67,7 @@ final class ClusterLink: Sendable {
         (debugOutbox, debugOutboxInput) = AsyncStream.makeStream()
         // A forward dropped here is committed by its sender when no answer comes (the writer's
         // patience), so a backlog keeps the oldest and drops the rest.
-        (forwards, forwardsInput) = AsyncStream.makeStream(bufferingPolicy: .bufferingOldest(10_000))
+        (forwards, forwardsInput) = AsyncStream.makeStream(bufferingPolicy: .bufferingOldest(Self.maxForwardsWaiting))
     }
 
     /// Sends a debug frame to `node`, after the frames sent before it.
@@ -149,10 +153,17 @@ final class ClusterLink: Sendable {
             }
             group.addTask {
                 // Each forward in a child task of its own, so that the listener is not held by a
-                // fetch or by loading the document; they end with the link.
-                await withDiscardingTaskGroup { taking in
+                // fetch or by loading the document; at most `maxForwardsTaken` at once (the rest
+                // wait in the stream). The link waits for them when it ends.
+                await withTaskGroup(of: Void.self) { taking in
+                    var running = 0
                     for await forward in self.forwards {
+                        if running == Self.maxForwardsTaken {
+                            await taking.next()
+                            running -= 1
+                        }
                         taking.addTask { await hub.takeForwarded(forward) }
+                        running += 1
                     }
                 }
             }
@@ -282,7 +293,10 @@ final class ClusterLink: Sendable {
         if payload.hasPrefix("f ") {
             // Ops for this node to commit; other nodes' forwards are skipped unread.
             guard payload.hasPrefix(OpForward.prefix(for: nodeID)), let forward = OpForward(payload: payload) else { return }
-            forwardsInput.yield(forward)
+            if case .dropped = forwardsInput.yield(forward) {
+                logger.warning("cluster: forwarded ops dropped (backlog full); their node commits them",
+                               metadata: ["from": "\(forward.from)", "document": "\(forward.document)"])
+            }
             return
         }
         if payload == "d " + nodeID.uuidString {

@@ -27,7 +27,9 @@ extension DocumentActor {
            notifiedOps.last!.revision >= max(revision, remoteHead) {
             let ops = notifiedOps
             notifiedOps.removeAll()
-            if let failure = integrateFetched(ops), groupCommit.begin() {
+            if let failure = integrateFetched(ops) {
+                let began = groupCommit.begin()
+                assert(began, "no loop runs: checked above, and nothing was awaited since")
                 Task {
                     await self.resyncFromStore(failure)
                     await self.flushLoop(inline: false)

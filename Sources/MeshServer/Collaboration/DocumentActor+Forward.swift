@@ -163,8 +163,9 @@ extension DocumentActor {
                              opId: op.opId, authorID: op.author.flatMap(UUID.init(uuidString:))),
                 sender: nil, arrived: .now, submission: op, inverse: receipt.inverse, forwardedFrom: forward.from))
         }
-        guard !pending.isEmpty, groupCommit.begin() else { return true }
-        await flushLoop(inline: false)
+        // Committed by the document's own loop, not in the caller's task (a child of the cluster
+        // link's, cancelled at shutdown): the loop commits local clients' ops too.
+        if !pending.isEmpty { startFlushLoop() }
         return true
     }
 }

@@ -152,14 +152,11 @@ struct SQLiteAppendError: Error, CustomStringConvertible {
 
     /// The constraint that failed, if that is what happened.
     var constraint: ConstraintViolation? {
-        // Extended result codes are on (checked when the connection opens). Swift does not import
-        // these macros: SQLITE_CONSTRAINT (19) | kind << 8, as in sqlite3.h.
-        let primaryKey: Int32 = 19 | 6 << 8, unique: Int32 = 19 | 8 << 8, rowID: Int32 = 19 | 10 << 8
-        let foreignKey: Int32 = 19 | 3 << 8, trigger: Int32 = 19 | 7 << 8
+        // Extended result codes are on (checked when the connection opens).
         switch code {
-        case primaryKey, unique, rowID: return .unique
-        case foreignKey: return .foreignKey
-        case trigger where message.contains(compactedRevisionError): return .unique
+        case SQLITE_CONSTRAINT_PRIMARYKEY, SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_ROWID: return .unique
+        case SQLITE_CONSTRAINT_FOREIGNKEY: return .foreignKey
+        case SQLITE_CONSTRAINT_TRIGGER where message.contains(compactedRevisionError): return .unique
         default: return nil
         }
     }

@@ -11,11 +11,8 @@ enum MeshBinary {
         var stderr: String
     }
 
-    /// The environment a run starts from: this process's, without `MESH_*` variables, so that a
-    /// developer's own server or login never leaks into a test.
-    static var baseEnvironment: [String: String] {
-        ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("MESH_") }
-    }
+    /// The environment a run starts from (``MeshServerProcess/baseEnvironment``: no `MESH_*`).
+    static var baseEnvironment: [String: String] { MeshServerProcess.baseEnvironment }
 
     /// Runs `mesh` to completion; stderr goes through a file so that neither pipe can fill up.
     /// The wait is on a dispatch thread: a `mesh run` can take seconds, and two of them blocking

@@ -131,7 +131,9 @@ struct SandboxWorld {
     /// from a `defer`, it returns at once: the work runs on a dispatch thread, not on Swift's pool.
     func stop() {
         let (session, homeA, server, root) = (session, homeA, server, root)
+        PendingTeardowns.begin()
         DispatchQueue.global().async {
+            defer { PendingTeardowns.end() }
             // Deleting the session removes its cache volume (190 MB); nothing when it is gone already.
             _ = try? MeshBinary.runBlocking(["session", "delete", session.uuidString], environment: ["MESH_HOME": homeA.path])
             server.process.endWithoutWaiting(grace: .seconds(30)) {

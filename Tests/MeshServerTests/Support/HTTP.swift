@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import MeshTestSupport
 import NIOCore
 import NIOHTTP1
 
@@ -21,6 +22,7 @@ protocol ServerEndpoint: Sendable {
 }
 
 extension TestServer: ServerEndpoint {}
+extension MeshServerProcess: ServerEndpoint {}
 
 extension ServerEndpoint {
     /// Sends a request with an optional JSON body (a dictionary, or raw text) and bearer token.

@@ -14,14 +14,14 @@ extension LoopbackBalancer: ServerEndpoint {
 actor ProcessCluster {
     let databaseURL: String
     let balancer: LoopbackBalancer
-    private var nodes: [ServerProcess?]
+    private var nodes: [MeshServerProcess?]
     private let dataDirectories: [String]
 
-    /// What every node runs with besides ServerProcess's own arguments: no Docker, and room
+    /// What every node runs with besides MeshServerProcess's own arguments: no Docker, and room
     /// for every test user signing up from 127.0.0.1.
     static let nodeArguments = ["--no-sandbox", "--max-signups-per-address", "10000"]
 
-    private init(databaseURL: String, balancer: LoopbackBalancer, nodes: [ServerProcess], dataDirectories: [String]) {
+    private init(databaseURL: String, balancer: LoopbackBalancer, nodes: [MeshServerProcess], dataDirectories: [String]) {
         self.databaseURL = databaseURL
         self.balancer = balancer
         self.nodes = nodes
@@ -46,13 +46,13 @@ actor ProcessCluster {
             }
             directories.append(directory)
         }
-        var nodes: [ServerProcess] = []
+        var nodes: [MeshServerProcess] = []
         do {
             for directory in directories {
-                nodes.append(try await ServerProcess.start(dataDirectory: directory, databaseURL: url, extraArguments: nodeArguments))
+                nodes.append(try await MeshServerProcess.start(dataDirectory: URL(fileURLWithPath: directory), databaseURL: url, extraArguments: nodeArguments))
             }
         } catch {
-            for node in nodes { _ = await node.terminate() }
+            for node in nodes { await node.stopped() }
             throw error
         }
         let balancer = try await LoopbackBalancer.start(backends: nodes.map { "127.0.0.1:\($0.port)" })
@@ -69,7 +69,7 @@ actor ProcessCluster {
     var count: Int { nodes.count }
 
     /// Node `index` (it must be running).
-    func node(_ index: Int) -> ServerProcess {
+    func node(_ index: Int) -> MeshServerProcess {
         guard let node = nodes[index] else { preconditionFailure("node \(index) is not running") }
         return node
     }
@@ -84,7 +84,7 @@ actor ProcessCluster {
         nodes.indices.first { index in nodes[index].map(Self.address(of:)) == backend }
     }
 
-    private static func address(of node: ServerProcess) -> String { "127.0.0.1:\(node.port)" }
+    private static func address(of node: MeshServerProcess) -> String { "127.0.0.1:\(node.port)" }
 
     /// SIGKILL: the node vanishes mid-sentence. Its port refuses from now on, so the balancer
     /// skips it (it stays in the rotation, as behind a balancer that has not noticed yet).
@@ -97,7 +97,7 @@ actor ProcessCluster {
     /// SIGTERM: a graceful stop; returns the exit status.
     func stop(_ index: Int) async -> Int32 {
         guard let node = nodes[index] else { return 0 }
-        let status = await node.terminate()
+        let status = await node.stopped() ?? -1
         nodes[index] = nil
         return status
     }
@@ -106,8 +106,8 @@ actor ProcessCluster {
     /// balancer's rotation in its place.
     func restart(_ index: Int) async throws {
         precondition(nodes[index] == nil, "node \(index) is running")
-        nodes[index] = try await ServerProcess.start(dataDirectory: dataDirectories[index], databaseURL: databaseURL,
-                                                     extraArguments: Self.nodeArguments)
+        nodes[index] = try await MeshServerProcess.start(dataDirectory: URL(fileURLWithPath: dataDirectories[index]),
+                                                         databaseURL: databaseURL, extraArguments: Self.nodeArguments)
         balancer.setBackends(nodes.compactMap { node in node.map(Self.address(of:)) })
     }
 
