@@ -40,10 +40,27 @@ extension LanguageServerTests {
         await Self.typeKeys(bobKeys, into: b, seed: seed &+ 1, burst: 1, pause: 40)
         await annTyping
         await cuts.value
-        try await eventually("both editors and the session agree (seed \(seed))", timeout: .seconds(60)) {
+        let agreed = await eventually(timeout: .seconds(60)) {
             let text = a.currentText
             guard b.currentText == text else { return false }
             return await world.textIfAny("main.go") == text
+        }
+        guard agreed else {
+            // What each side holds, and what the server logged: enough to tell a stuck editor
+            // from a stuck document.
+            let server = await world.textIfAny("main.go")
+            let log = world.server.log.split(separator: "\n").suffix(60).joined(separator: "\n")
+            Issue.record("""
+                both editors and the session do not agree after 60 s (seed \(seed))
+                Ann: \(a.currentText.debugDescription)
+                Bob: \(b.currentText.debugDescription)
+                server: \(server.debugDescription)
+                \(a.transcript)
+                \(b.transcript)
+                server log (last 60 lines):
+                \(log)
+                """)
+            return
         }
         for (who, text) in [("Ann", a.currentText), ("Bob", b.currentText)] {
             let problem = Self.keystrokeProblem(in: text, keys: annKeys + bobKeys, initial: initial)
