@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -90,17 +91,20 @@ public final class FolderWatcher: Sendable {
 
 #if os(Linux)
 /// The inotify side: a thread blocked in `poll` on the inotify descriptor.
-private final class Watching: @unchecked Sendable {
-    // @unchecked: `folders` and `stopped` are touched only under `lock`; the descriptor is
-    // read by the one watcher thread.
+private final class Watching: Sendable {
+    // The descriptor is read by the one watcher thread; the rest of the state is `state`'s.
     private let root: URL
     private let settle: Duration
     private let ignored: @Sendable (String, Bool) -> Bool
     private let continuation: AsyncStream<FolderWatcher.Batch>.Continuation
     private let fd: Int32
-    private let lock = NSLock()
-    private var folders: [Int32: String] = [:]
-    private var stopped = false
+    private let state = Mutex(State())
+
+    private struct State {
+        /// The watched folders by watch descriptor.
+        var folders: [Int32: String] = [:]
+        var stopped = false
+    }
     private static let mask = UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_DELETE_SELF)
 
     init(root: URL, settle: Duration, ignored: @escaping @Sendable (String, Bool) -> Bool,
@@ -120,7 +124,7 @@ private final class Watching: @unchecked Sendable {
         let url = folder.isEmpty ? root : root.appendingPathComponent(folder)
         let wd = inotify_add_watch(fd, url.path, Self.mask)
         guard wd >= 0 else { return [] }
-        lock.withLock { folders[wd] = folder }
+        state.withLock { $0.folders[wd] = folder }
         var files: [String] = []
         let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
         for name in names {
@@ -140,14 +144,14 @@ private final class Watching: @unchecked Sendable {
     }
 
     func stop() {
-        let first = lock.withLock { () -> Bool in
-            defer { stopped = true }
-            return !stopped
+        let first = state.withLock { state -> Bool in
+            defer { state.stopped = true }
+            return !state.stopped
         }
         if first { continuation.finish() }
     }
 
-    private var isStopped: Bool { lock.withLock { stopped } }
+    private var isStopped: Bool { state.withLock { $0.stopped } }
 
     private func run() {
         defer { close(fd) }
@@ -194,9 +198,9 @@ private final class Watching: @unchecked Sendable {
                 paths.formUnion(rescan())
                 continue
             }
-            guard let folder = lock.withLock({ folders[wd] }) else { continue }
+            guard let folder = state.withLock({ $0.folders[wd] }) else { continue }
             if mask & UInt32(IN_IGNORED) != 0 || mask & UInt32(IN_DELETE_SELF) != 0 {
-                _ = lock.withLock { folders.removeValue(forKey: wd) }
+                _ = state.withLock { $0.folders.removeValue(forKey: wd) }
                 continue
             }
             guard !name.isEmpty else { continue }
@@ -220,21 +224,20 @@ private final class Watching: @unchecked Sendable {
 
     /// Every file under the root (after an overflow).
     private func rescan() -> [String] {
-        let wds = lock.withLock { Array(folders.keys) }
+        let wds = state.withLock { Array($0.folders.keys) }
         for wd in wds { inotify_rm_watch(fd, wd) }
-        lock.withLock { folders.removeAll() }
+        state.withLock { $0.folders.removeAll() }
         return watchTree("")
     }
 }
 #else
 /// Elsewhere (macOS): no inotify; a scan of modification times every second (documented as a
 /// limitation: large trees cost a walk per second).
-private final class Watching: @unchecked Sendable {
+private final class Watching: Sendable {
     private let root: URL
     private let ignored: @Sendable (String, Bool) -> Bool
     private let continuation: AsyncStream<FolderWatcher.Batch>.Continuation
-    private let lock = NSLock()
-    private var stopped = false
+    private let stopped = Mutex(false)
 
     init(root: URL, settle: Duration, ignored: @escaping @Sendable (String, Bool) -> Bool,
          continuation: AsyncStream<FolderWatcher.Batch>.Continuation) throws {
@@ -246,7 +249,7 @@ private final class Watching: @unchecked Sendable {
     func start() {
         let thread = Thread { [self] in
             var known = scan()
-            while !lock.withLock({ stopped }) {
+            while !stopped.withLock({ $0 }) {
                 Thread.sleep(forTimeInterval: 1)
                 let now = scan()
                 var changed = Set(now.filter { known[$0.key] != $0.value }.keys)
@@ -259,7 +262,7 @@ private final class Watching: @unchecked Sendable {
     }
 
     func stop() {
-        let first = lock.withLock { () -> Bool in defer { stopped = true }; return !stopped }
+        let first = stopped.withLock { stopped -> Bool in defer { stopped = true }; return !stopped }
         if first { continuation.finish() }
     }
 
