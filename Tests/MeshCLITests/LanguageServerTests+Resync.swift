@@ -72,3 +72,34 @@ extension LanguageServerTests {
         #expect(await Self.exitCode(of: servingB, within: .seconds(20)) != nil)
     }
 }
+
+extension LanguageServerTests {
+    /// The server cannot load a document (its snapshots table is away, as its database was a
+    /// moment in the test above) and refuses the open with `internal`: `mesh lsp` asks again,
+    /// after a growing delay, and the document is followed as soon as the server can open it,
+    /// instead of staying unfollowed, its edits unsent, until the editor reopens it.
+    @Test func anOpenRefusedForAPassingReasonIsAskedAgain() async throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let database = try await createPostgresTestDatabase()
+        let world = try await shareWorld(file: "main.go", contents: "package main\n", serverArguments: ["--database-url", database])
+        defer { world.server.stop() }
+        // A document the server has not loaded (created through the API, not by an editor): its
+        // open has to read the snapshot.
+        _ = try await world.api.createDocument(session: world.session.id, path: "other.go", text: "package other\n")
+        try await runPSQL(database, "ALTER TABLE snapshots RENAME TO snapshots_away")
+        let (a, serving) = try await openInProcess("ann", home: world.homeA, folder: world.dirA, file: "main.go")
+        defer { a.finish() }
+        let other = world.dirA.appendingPathComponent("other.go")
+        let refused = await eventually(timeout: .seconds(15)) {
+            a.loggedMessages.filter { $0.contains("(other.go); opening it again in") }.count >= 2
+        }
+        #expect(refused, "the open was not refused, and asked again: \(a.transcript)")
+        #expect(!FileManager.default.fileExists(atPath: other.path), "followed while the server could not open it")
+        try await runPSQL(database, "ALTER TABLE snapshots_away RENAME TO snapshots")
+        try await eventually("other.go is followed, so written to Ann's folder, once the server can open it", timeout: .seconds(20)) {
+            (try? String(contentsOf: other, encoding: .utf8)) == "package other\n"
+        }
+        a.finish()
+        #expect(await Self.exitCode(of: serving, within: .seconds(20)) != nil)
+    }
+}

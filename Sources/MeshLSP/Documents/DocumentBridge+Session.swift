@@ -13,6 +13,8 @@ extension DocumentBridge {
     mutating func welcomed(_ paths: [String], session: SessionPort) {
         sessionDocuments = Set(paths)
         opening.removeAll()
+        openRequests.removeAll()
+        refusedOpens.removeAll()   // every open is sent again below
         for (path, document) in documents { sendOpen(path, knownRev: document.client.revision, session: session) }
         for file in editorFiles.values {
             guard let path = file.path, documents[path] == nil, let draft = file.draft else { continue }
@@ -30,7 +32,33 @@ extension DocumentBridge {
     mutating func sendOpen(_ path: String, knownRev: Int? = nil, create: String? = nil, session: SessionPort) {
         guard let link = session.link else { return }
         opening.insert(path)
-        link.send(.open(.init(path: path, knownRev: knownRev, create: create)))
+        let request = ClientMessage.Open(path: path, knownRev: knownRev, create: create)
+        openRequests[path] = request
+        link.send(.open(request))
+    }
+
+    /// How long after its `refusals`-th refusal in a row an open is sent again: 250 ms,
+    /// doubling, at most 5 s.
+    static func openRetryDelay(after refusals: Int) -> Duration {
+        min(.milliseconds(250) * (1 << min(max(refusals - 1, 0), 5)), .seconds(5))
+    }
+
+    /// A refused open's delay is over: the same `open` again, unless another was sent meanwhile
+    /// (a reconnect reopens everything) or the document is gone.
+    mutating func retryOpen(_ path: String, session: SessionPort) {
+        guard let refused = refusedOpens[path], !opening.contains(path) else { return }
+        guard refused.request.create != nil || sessionDocuments.contains(path) || documents[path] != nil else {
+            refusedOpens[path] = nil
+            return
+        }
+        sendOpen(path, knownRev: refused.request.knownRev, create: refused.request.create, session: session)
+    }
+
+    /// A snapshot or catch-up answered the open of `path`.
+    private mutating func opened(_ path: String) {
+        opening.remove(path)
+        openRequests[path] = nil
+        refusedOpens[path] = nil
     }
 
     func sendOp(_ path: String, _ outgoing: OutgoingOperation, session: SessionPort) {
@@ -39,7 +67,7 @@ extension DocumentBridge {
 
     mutating func received(_ snapshot: ServerMessage.Snapshot, session: SessionPort) {
         let path = snapshot.path
-        opening.remove(path)
+        opened(path)
         sessionDocuments.insert(path)
         // A fresh client id per OT client: op ids must never repeat within a document.
         clientCounter += 1
@@ -95,7 +123,7 @@ extension DocumentBridge {
     /// A catch-up (after a reconnect): the edits missed, then ours not acknowledged sent again.
     mutating func received(_ catchUp: ServerMessage.CatchUp, session: SessionPort) {
         let path = catchUp.path
-        opening.remove(path)
+        opened(path)
         guard var document = documents[path] else { return }
         var sent = false
         do {
@@ -198,6 +226,18 @@ extension DocumentBridge {
                 return
             }
             resync(path, because: error.message, session: session)
+            return
+        }
+        if let path = error.path, error.ref == nil, opening.remove(path) != nil,
+           let request = openRequests.removeValue(forKey: path), [.internal, .rateLimited].contains(error.code) {
+            // Refused for a passing reason (the server's database was away a moment, or we sent
+            // too fast): asked again after a growing delay, so that the document does not stay
+            // unsubscribed, its edits unsent, until the editor reopens it.
+            let refusals = (refusedOpens[path]?.refusals ?? 0) + 1
+            refusedOpens[path] = (request, refusals)
+            let delay = Self.openRetryDelay(after: refusals)
+            editor.log("Mesh server: \(error.description) (\(path)); opening it again in \(delay)", type: 2)
+            background.deliver(.retryOpen(path), after: delay, unlessEnding: true)
             return
         }
         if let path = error.path { opening.remove(path) }

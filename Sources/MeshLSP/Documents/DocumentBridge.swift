@@ -30,6 +30,11 @@ struct DocumentBridge {
     var documents: [String: SharedDocument] = [:]
     /// Paths with an `open` sent and no snapshot yet.
     var opening: Set<String> = []
+    /// The `open` last sent for each path, until its snapshot or catch-up came.
+    var openRequests: [String: ClientMessage.Open] = [:]
+    /// Opens the server refused for a passing reason, to be sent again (``retryOpen(_:session:)``),
+    /// and how many times in a row each was refused.
+    var refusedOpens: [String: (request: ClientMessage.Open, refusals: Int)] = [:]
     /// Every document of the session, as far as the bridge heard.
     var sessionDocuments: Set<String> = []
     /// Makes this bridge's op ids unique (`<instance>-<n>`).

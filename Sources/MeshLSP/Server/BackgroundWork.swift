@@ -30,6 +30,8 @@ final class BackgroundWork: Sendable {
         case sendCursor
         /// The document bridge's coalesced disk writes are due.
         case flushDiskWrites
+        /// An open the server refused for a passing reason is due to be sent again.
+        case retryOpen(String)
         /// Documents to write again: a tool changed their files a moment ago.
         case writeToDisk(Set<String>)
         /// A document whose file a write found changed and not yet taken: read it now.

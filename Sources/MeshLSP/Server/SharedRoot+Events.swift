@@ -15,6 +15,9 @@ extension SharedRoot {
         case .renderPresence: presence.render(bridge)
         case .sendCursor: presence.sendCursor(bridge, session: session.port)
         case .flushDiskWrites: bridging { $0.flushDiskWrites() }
+        case let .retryOpen(path):
+            let port = session.port
+            bridging { $0.retryOpen(path, session: port) }
         case let .writeToDisk(paths): bridging { bridge in for path in paths { bridge.scheduleDiskWrite(path) } }
         case let .takeFromDisk(path):
             let port = session.port
