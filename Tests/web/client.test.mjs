@@ -242,3 +242,33 @@ test('a reconnect asks for the operations since the revision it knew and resends
   assert.equal(server.sent.filter((m) => m.type === 'hello').length, 2);
   assert.notEqual(server.sent.filter((m) => m.type === 'hello')[1].ticket, server.sent[0].ticket, 'a fresh ticket');
 });
+
+test('an open refused for a passing reason is asked again after a growing delay, and a refusal that is final is not', async () => {
+  const server = new FakeServer();
+  server.addUser('u1', 'Ada', 'editor');
+  server.createDocument('r.js', 'abc');
+  server.refuseOpens('r.js', 2);
+  const { client, timers } = browser(server, 'u1');
+  client.connect();
+  await until(server, () => client.isOpen);
+  const doc = client.open('r.js');
+  const opens = () => server.sent.filter((m) => m.type === 'open' && m.path === 'r.js').length;
+  await until(server, () => doc.openRefusals === 1);
+  assert.equal(doc.state, 'opening', 'not given up after an internal error');
+  const delays = () => [...timers.pending.values()].map((t) => t.delay);
+  assert.ok(delays().includes(250), `the first retry after 250 ms: ${delays()}`);
+  timers.runAll();
+  await until(server, () => doc.openRefusals === 2);
+  assert.ok(delays().includes(500), `the second after 500 ms: ${delays()}`);
+  timers.runAll();
+  await until(server, () => doc.state === 'open');
+  assert.equal(opens(), 3);
+  assert.equal(doc.text, 'abc');
+  assert.equal(doc.openRefusals, 0);
+  doc.replace(3, 3, 'd');
+  await until(server, () => server.text('r.js') === 'abcd');
+  // not_found is final: the document is missing, and no retry is scheduled.
+  const missing = client.open('nope.js');
+  await until(server, () => missing.state === 'missing');
+  assert.equal(missing.retryTimer, null);
+});

@@ -13,6 +13,7 @@ export class FakeServer {
     this.tickets = new Map();        // ticket → user
     this.users = new Map();          // user id → {name, role}
     this.sent = [];                  // every client → server message, parsed, for shape checks
+    this.refusedOpens = new Map();   // path → opens still to refuse (refuseOpens)
     this.chat = [];
     this.nextTicket = 0;
     this.nextAnnotation = 0;
@@ -45,6 +46,9 @@ export class FakeServer {
     this.tickets.set(ticket, user);
     return ticket;
   }
+
+  /** The next `count` opens of `path` are refused with `internal` (the database away). */
+  refuseOpens(path, count) { this.refusedOpens.set(path, count); }
 
   createDocument(path, text) {
     this.documents.set(path, { doc: new OTDocument(text, 0, this.historyLimit), subscribers: new Set(), presence: new Map(), annotations: new Map() });
@@ -154,6 +158,11 @@ class FakeConnection {
     const entry = this.server.documents.get(message.path);
     switch (message.type) {
       case 'open': {
+        const refusals = this.server.refusedOpens.get(message.path) ?? 0;
+        if (refusals > 0) {
+          this.server.refusedOpens.set(message.path, refusals - 1);
+          return this.error('internal', 'could not open the document', { path: message.path });
+        }
         let target = entry;
         if (!target) {
           if (message.create == null) return this.error('not_found', `no document ${message.path} in this session`, { path: message.path });

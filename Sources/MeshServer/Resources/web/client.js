@@ -128,10 +128,23 @@ export class SessionClient extends Emitter {
     this.send(message);
   }
 
+  /** Sends `document`'s open again after `delay` ms: the server refused it for a passing reason. */
+  retryOpen(document, delay) {
+    this.timers.clearTimeout(document.retryTimer);
+    document.retryTimer = this.timers.setTimeout(() => {
+      document.retryTimer = null;
+      if (this.documents.get(document.path) !== document) return;
+      if (document.state === 'opening' || document.state === 'resyncing') {
+        this.sendOpen(document, { snapshot: document.state === 'resyncing' });
+      }
+    }, delay);
+  }
+
   /** Stops following a document. */
   closeDocument(path) {
     const document = this.documents.get(path);
     if (!document) return;
+    this.timers.clearTimeout(document.retryTimer);
     this.documents.delete(path);
     document.setState('closed');
     this.send({ type: 'close', path });
@@ -203,6 +216,7 @@ export class SessionClient extends Emitter {
     this.emit('participants');
     for (const document of this.documents.values()) {
       // Caught up from our revision; a document that was resyncing asks for a snapshot again.
+      this.timers.clearTimeout(document.retryTimer);   // superseded by this open
       this.sendOpen(document, { snapshot: document.state === 'resyncing' });
       if (document.state !== 'resyncing') document.setState('opening');
     }

@@ -30,6 +30,8 @@ export class SharedDocument extends Emitter {
     this.path = path;
     this.create = create;          // text to create it with, when it does not exist yet
     this.state = 'opening';        // opening | open | resyncing | closed | deleted | missing
+    this.openRefusals = 0;         // opens refused in a row for a passing reason
+    this.retryTimer = null;        // the refused open's next try
     this.text = '';
     this.serverText = '';
     this.length = 0;               // code points of `text`
@@ -192,6 +194,14 @@ export class SharedDocument extends Emitter {
   /** An error naming this document. */
   receivedError(error) {
     if (error.code === 'resync') return this.resync(error.message);
+    if ((this.state === 'opening' || this.state === 'resyncing') && error.ref == null
+        && (error.code === 'internal' || error.code === 'rate_limited')) {
+      // Refused for a passing reason (the server's database away a moment): asked again after
+      // 250 ms, doubling to 5 s, so that the document does not stay unopened.
+      this.openRefusals += 1;
+      this.session.retryOpen(this, Math.min(5000, 250 * 2 ** Math.min(this.openRefusals - 1, 5)));
+      return;
+    }
     if (this.state === 'opening' && error.ref == null) {
       this.setState('missing');
       this.emit('error', error);
@@ -242,6 +252,7 @@ export class SharedDocument extends Emitter {
 
   setState(state) {
     if (this.state === state) return;
+    if (state === 'open') this.openRefusals = 0;
     this.state = state;
     this.emit('state', state);
   }
