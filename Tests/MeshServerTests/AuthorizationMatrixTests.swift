@@ -130,6 +130,7 @@ import Testing
             if actor == .viewer {
                 guard case let .error(e) = created else { Issue.record("viewer created a document"); return }
                 #expect(e.code == .forbidden)
+                #expect(e.answersOpen && e.path == "new-\(actor).txt", "a refused open says it answers the open: \(e)")
             } else {
                 guard case .snapshot = created else { Issue.record("\(actor) could not create a document"); return }
             }

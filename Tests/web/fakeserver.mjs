@@ -161,11 +161,11 @@ class FakeConnection {
         const refusals = this.server.refusedOpens.get(message.path) ?? 0;
         if (refusals > 0) {
           this.server.refusedOpens.set(message.path, refusals - 1);
-          return this.error('internal', 'could not open the document', { path: message.path });
+          return this.error('internal', 'could not open the document', { path: message.path, ref: 'open' });
         }
         let target = entry;
         if (!target) {
-          if (message.create == null) return this.error('not_found', `no document ${message.path} in this session`, { path: message.path });
+          if (message.create == null) return this.error('not_found', `no document ${message.path} in this session`, { path: message.path, ref: 'open' });
           this.server.createDocument(message.path, message.create);
           target = this.server.documents.get(message.path);
           for (const c of this.server.connections) if (c.welcomed) c.send({ type: 'document', path: message.path, change: 'created' });

@@ -13,8 +13,10 @@ extension DocumentBridge {
     mutating func welcomed(_ paths: [String], session: SessionPort) {
         sessionDocuments = Set(paths)
         opening.removeAll()
+        // A new connection: the old one's opens are not answered, and every open is sent again below.
+        opensInFlight.removeAll()
         openRequests.removeAll()
-        refusedOpens.removeAll()   // every open is sent again below
+        refusedOpens.removeAll()
         for (path, document) in documents { sendOpen(path, knownRev: document.client.revision, session: session) }
         for file in editorFiles.values {
             guard let path = file.path, documents[path] == nil, let draft = file.draft else { continue }
@@ -34,30 +36,52 @@ extension DocumentBridge {
         opening.insert(path)
         let request = ClientMessage.Open(path: path, knownRev: knownRev, create: create)
         openRequests[path] = request
+        opensInFlight[path, default: 0] += 1
         link.send(.open(request))
     }
 
     /// How long after its `refusals`-th refusal in a row an open is sent again: 250 ms,
     /// doubling, at most 5 s.
+    /// Refusals in a row of one open after which the user is told (the retries go on).
+    static let refusalsBeforeTelling = 5
+
     static func openRetryDelay(after refusals: Int) -> Duration {
         min(.milliseconds(250) * (1 << min(max(refusals - 1, 0), 5)), .seconds(5))
     }
 
-    /// A refused open's delay is over: the same `open` again, unless another was sent meanwhile
-    /// (a reconnect reopens everything) or the document is gone.
+    /// A refused open's delay is over: the same `open` again (from the revision we hold now),
+    /// unless another open was sent meanwhile, the connection is another (a reconnect reopens
+    /// everything itself), or the document is no longer wanted (deleted, or the file to create
+    /// closed in the editor).
     mutating func retryOpen(_ path: String, session: SessionPort) {
-        guard let refused = refusedOpens[path], !opening.contains(path) else { return }
-        guard refused.request.create != nil || sessionDocuments.contains(path) || documents[path] != nil else {
+        guard let refused = refusedOpens[path], let link = session.link, ObjectIdentifier(link) == refused.link,
+              opensInFlight[path] == nil
+        else { return }
+        let wanted = refused.request.create != nil
+            ? editorFiles.values.contains { $0.path == path && $0.draft != nil }
+            : sessionDocuments.contains(path) || documents[path] != nil
+        guard wanted else {
             refusedOpens[path] = nil
             return
         }
-        sendOpen(path, knownRev: refused.request.knownRev, create: refused.request.create, session: session)
+        let knownRev = refused.request.knownRev == nil ? nil : documents[path]?.client.revision
+        sendOpen(path, knownRev: knownRev, create: refused.request.create, session: session)
+    }
+
+    /// An open of `path` was answered (a snapshot, a catch-up, or an error that says so).
+    private mutating func openAnswered(_ path: String) {
+        let left = (opensInFlight[path] ?? 1) - 1
+        opensInFlight[path] = left > 0 ? left : nil
+        if left <= 0 {
+            opening.remove(path)
+            openRequests[path] = nil
+        }
     }
 
     /// A snapshot or catch-up answered the open of `path`.
     private mutating func opened(_ path: String) {
+        openAnswered(path)
         opening.remove(path)
-        openRequests[path] = nil
         refusedOpens[path] = nil
     }
 
@@ -212,6 +236,7 @@ extension DocumentBridge {
     /// awaited).
     mutating func serverError(_ error: ErrorMessage, session: SessionPort) {
         if error.code == .resync, let path = error.path {
+            if error.answersOpen { openAnswered(path) }
             // A rename ends the subscription under the old path ("renamed to <path>"); the
             // session's `document` events that follow move the document (``moveDocument``).
             guard documents[path] != nil, !error.message.hasPrefix("renamed to ") else { return }
@@ -220,7 +245,7 @@ extension DocumentBridge {
             // so that the catch-up brings what we missed and our unacknowledged edits are sent
             // again, as after a reconnect. A refusal of one of our ops (`ref`) is a real
             // divergence: the session's text replaces ours.
-            if error.ref == nil, let document = documents[path] {
+            if error.ref == nil || error.answersOpen, let document = documents[path] {
                 editor.log("Mesh: the server reopens \(path) (\(error.message)); catching up", type: 3)
                 if !opening.contains(path) { sendOpen(path, knownRev: document.client.revision, session: session) }
                 return
@@ -228,19 +253,29 @@ extension DocumentBridge {
             resync(path, because: error.message, session: session)
             return
         }
-        if let path = error.path, error.ref == nil, opening.remove(path) != nil,
-           let request = openRequests.removeValue(forKey: path), [.internal, .rateLimited].contains(error.code) {
-            // Refused for a passing reason (the server's database was away a moment, or we sent
-            // too fast): asked again after a growing delay, so that the document does not stay
-            // unsubscribed, its edits unsent, until the editor reopens it.
-            let refusals = (refusedOpens[path]?.refusals ?? 0) + 1
-            refusedOpens[path] = (request, refusals)
-            let delay = Self.openRetryDelay(after: refusals)
-            editor.log("Mesh server: \(error.description) (\(path)); opening it again in \(delay)", type: 2)
-            background.deliver(.retryOpen(path), after: delay, unlessEnding: true)
-            return
+        if let path = error.path, error.answersOpen {
+            let request = openRequests[path]
+            openAnswered(path)
+            if error.code == .internal, opensInFlight[path] == nil, let request, let link = session.link {
+                // Refused for a passing reason (the server's database was away a moment): asked
+                // again after a growing delay, so that the document does not stay unsubscribed,
+                // its edits unsent, until the editor reopens it.
+                let refusals = (refusedOpens[path]?.refusals ?? 0) + 1
+                refusedOpens[path] = RefusedOpen(request: request, refusals: refusals, link: ObjectIdentifier(link))
+                let delay = Self.openRetryDelay(after: refusals)
+                editor.log("Mesh server: \(error.description) (\(path)); opening it again in \(delay)", type: 2)
+                if refusals == Self.refusalsBeforeTelling {
+                    editor.show("Mesh: the server cannot open \(path) at the moment (\(error.message)); still trying", type: 2)
+                }
+                background.deliver(.retryOpen(path), after: delay, unlessEnding: true)
+                return
+            }
+            refusedOpens[path] = nil
+        } else if let path = error.path, error.ref == nil {
+            // From a server that does not tag its answers to `open`, any error about the path
+            // without a `ref` may be one.
+            opening.remove(path)
         }
-        if let path = error.path { opening.remove(path) }
         editor.log("Mesh server: \(error.description)\(error.path.map { " (\($0))" } ?? "")", type: 2)
         if error.code == .forbidden, error.path != nil { editor.show("Mesh: \(error.message)", type: 2) }
     }

@@ -30,11 +30,22 @@ struct DocumentBridge {
     var documents: [String: SharedDocument] = [:]
     /// Paths with an `open` sent and no snapshot yet.
     var opening: Set<String> = []
-    /// The `open` last sent for each path, until its snapshot or catch-up came.
+    /// The `open`s sent for each path and not answered yet: by a snapshot, a catch-up or an error
+    /// that answers an open (``ErrorMessage/answersOpen``).
+    var opensInFlight: [String: Int] = [:]
+    /// The `open` last sent for each path.
     var openRequests: [String: ClientMessage.Open] = [:]
-    /// Opens the server refused for a passing reason, to be sent again (``retryOpen(_:session:)``),
-    /// and how many times in a row each was refused.
-    var refusedOpens: [String: (request: ClientMessage.Open, refusals: Int)] = [:]
+    /// Opens the server refused for a passing reason, to be sent again on the same connection
+    /// (``retryOpen(_:session:)``).
+    var refusedOpens: [String: RefusedOpen] = [:]
+
+    struct RefusedOpen {
+        var request: ClientMessage.Open
+        /// Refusals in a row.
+        var refusals: Int
+        /// The connection it was refused on: a reconnect opens everything again itself.
+        var link: ObjectIdentifier
+    }
     /// Every document of the session, as far as the bridge heard.
     var sessionDocuments: Set<String> = []
     /// Makes this bridge's op ids unique (`<instance>-<n>`).

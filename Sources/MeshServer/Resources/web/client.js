@@ -101,8 +101,11 @@ export class SessionClient extends Emitter {
     this.reconnectTimer = this.timers.setTimeout(() => this.connect(), delay);
   }
 
+  /** Sends `message` when connected and welcomed; whether it was sent. */
   send(message) {
-    if (this.socket && this.welcomed) this.socket.send(JSON.stringify(message));
+    if (!this.socket || !this.welcomed) return false;
+    this.socket.send(JSON.stringify(message));
+    return true;
   }
 
   sendOp(document, outgoing) {
@@ -125,7 +128,7 @@ export class SessionClient extends Emitter {
       if (!snapshot) message.knownRev = document.ot.revision;
     }
     else if (document.create != null) message.create = document.create;
-    this.send(message);
+    if (this.send(message)) document.opensInFlight += 1;
   }
 
   /** Sends `document`'s open again after `delay` ms: the server refused it for a passing reason. */
@@ -133,7 +136,7 @@ export class SessionClient extends Emitter {
     this.timers.clearTimeout(document.retryTimer);
     document.retryTimer = this.timers.setTimeout(() => {
       document.retryTimer = null;
-      if (this.documents.get(document.path) !== document) return;
+      if (this.documents.get(document.path) !== document || document.opensInFlight > 0) return;
       if (document.state === 'opening' || document.state === 'resyncing') {
         this.sendOpen(document, { snapshot: document.state === 'resyncing' });
       }
@@ -217,6 +220,7 @@ export class SessionClient extends Emitter {
     for (const document of this.documents.values()) {
       // Caught up from our revision; a document that was resyncing asks for a snapshot again.
       this.timers.clearTimeout(document.retryTimer);   // superseded by this open
+      document.opensInFlight = 0;                      // the last connection's go unanswered
       this.sendOpen(document, { snapshot: document.state === 'resyncing' });
       if (document.state !== 'resyncing') document.setState('opening');
     }

@@ -31,6 +31,7 @@ export class SharedDocument extends Emitter {
     this.create = create;          // text to create it with, when it does not exist yet
     this.state = 'opening';        // opening | open | resyncing | closed | deleted | missing
     this.openRefusals = 0;         // opens refused in a row for a passing reason
+    this.opensInFlight = 0;        // opens sent and not answered yet
     this.retryTimer = null;        // the refused open's next try
     this.text = '';
     this.serverText = '';
@@ -91,6 +92,7 @@ export class SharedDocument extends Emitter {
   // MARK: Server messages
 
   receivedSnapshot(message) {
+    this.opensInFlight = Math.max(0, this.opensInFlight - 1);
     const first = this.ot === null;
     this.generation += 1;
     const fresh = new OTClient(message.rev, `${this.session.instanceID}-${this.generation}`);
@@ -131,6 +133,7 @@ export class SharedDocument extends Emitter {
   }
 
   receivedCatchUp(message) {
+    this.opensInFlight = Math.max(0, this.opensInFlight - 1);
     let sent = false;
     try {
       for (const committed of message.ops) {
@@ -193,16 +196,22 @@ export class SharedDocument extends Emitter {
 
   /** An error naming this document. */
   receivedError(error) {
+    // The server tags its answers to `open` with `ref: "open"`.
+    const answersOpen = error.ref === 'open';
+    if (answersOpen) this.opensInFlight = Math.max(0, this.opensInFlight - 1);
     if (error.code === 'resync') return this.resync(error.message);
-    if ((this.state === 'opening' || this.state === 'resyncing') && error.ref == null
-        && (error.code === 'internal' || error.code === 'rate_limited')) {
+    if (answersOpen && error.code === 'internal' && (this.state === 'opening' || this.state === 'resyncing')) {
+      if (this.opensInFlight > 0) return;   // another open is on its way: its answer decides
       // Refused for a passing reason (the server's database away a moment): asked again after
       // 250 ms, doubling to 5 s, so that the document does not stay unopened.
       this.openRefusals += 1;
+      if (this.openRefusals === 5) {
+        this.emit('error', { ...error, message: `the server cannot open ${this.path} at the moment (${error.message}); still trying` });
+      }
       this.session.retryOpen(this, Math.min(5000, 250 * 2 ** Math.min(this.openRefusals - 1, 5)));
       return;
     }
-    if (this.state === 'opening' && error.ref == null) {
+    if (this.state === 'opening' && (error.ref == null || answersOpen)) {
       this.setState('missing');
       this.emit('error', error);
       return;
@@ -324,7 +333,7 @@ export class SharedDocument extends Emitter {
     if (this.state === 'resyncing' || this.state === 'closed' || this.state === 'deleted') return;
     this.setState('resyncing');
     this.emit('resync', reason);
-    this.session.send({ type: 'open', path: this.path });
+    if (this.session.send({ type: 'open', path: this.path })) this.opensInFlight += 1;
   }
 
   /** Drops our unacknowledged edits (the server refused them): back to the server's text. */
