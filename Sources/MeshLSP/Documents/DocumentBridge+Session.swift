@@ -24,6 +24,9 @@ extension DocumentBridge {
                 sendOpen(path, session: session)
             } else if session.canEdit {
                 sendOpen(path, create: draft.description, session: session)
+                // The document starts as the editor's text, typing and all: only what is typed
+                // from now on is merged into it when it comes back.
+                startFrom(draft, uri: file.uri)
             }
         }
         for path in sessionDocuments where documents[path] == nil && !opening.contains(path) { sendOpen(path, session: session) }
@@ -38,6 +41,27 @@ extension DocumentBridge {
         openRequests[path] = request
         opensInFlight[path, default: 0] += 1
         link.send(.open(request))
+    }
+
+    /// After `mesh.share`: the session's documents start from the files as uploaded (their synced
+    /// copies), not from the texts the editor opened them with. What an open file holds beyond
+    /// its upload (unsaved typing) goes in as the user's edit; typing saved before the share is
+    /// in the upload already and must not go in twice.
+    mutating func sharedFromDisk(_ paths: [String]) {
+        guard let root = workspaceRoot else { return }
+        let copies = SyncedCopies(root: root)
+        for (uri, file) in editorFiles {
+            guard let path = file.path, paths.contains(path), file.draft != nil, let uploaded = copies.text(of: path) else { continue }
+            startFrom(TextBuffer(uploaded), uri: uri)
+        }
+    }
+
+    /// The session's text of an unbridged editor file is `base`: what the user typed is now its
+    /// difference to the editor's text.
+    private mutating func startFrom(_ base: TextBuffer, uri: String) {
+        guard let draft = editorFiles[uri]?.draft else { return }
+        editorFiles[uri]?.opened = base
+        editorFiles[uri]?.typed = base.operation(replacingAllWith: draft.description)
     }
 
     /// How long after its `refusals`-th refusal in a row an open is sent again: 250 ms,

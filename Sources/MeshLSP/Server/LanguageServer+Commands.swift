@@ -71,7 +71,13 @@ extension LanguageServer {
         guard let folder = root.folder else { throw ResponseError.requestFailed("the editor has no workspace folder to share") }
         let port = root.session.port
         let shared = try await Commands.share(folder, session: port)
-        guard roots.update(id, { root in root.bridging { $0.moveWorkspace(to: folder) } }) != nil else {
+        let update = roots.update(id) { root in
+            root.bridging { bridge in
+                bridge.moveWorkspace(to: folder)
+                bridge.sharedFromDisk(shared.files)
+            }
+        }
+        guard update != nil else {
             throw ResponseError.requestFailed("\(folder.path) left the workspace")
         }
         editor.show("Mesh: shared \(shared.files.count) file(s). Invite others with: mesh join \(shared.url)  (code \(shared.invite.code))")
