@@ -15,11 +15,7 @@ extension LanguageServerTests {
         defer { try? FileManager.default.removeItem(at: root) }
         let world = try await shareWorld(file: "notes.txt", contents: "hello\n")
         defer { world.server.stop() }
-        let homeC = root.appendingPathComponent("home-c")
-        _ = try await mesh(["signup", "--email", "cy@example.test", "--name", "Cy", "--password-stdin", "--server", world.server.url],
-                           home: homeC, stdin: "cy password 3\n")
-        let dir = root.appendingPathComponent("cy")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let (homeC, dir) = try await signUpCy(on: world)
         let saved = dir.appendingPathComponent("saved.txt"), unsaved = dir.appendingPathComponent("unsaved.txt")
         try "one\n".write(to: saved, atomically: true, encoding: .utf8)
         try "two\n".write(to: unsaved, atomically: true, encoding: .utf8)
@@ -60,12 +56,8 @@ extension LanguageServerTests {
         defer { try? FileManager.default.removeItem(at: root) }
         let world = try await shareWorld(file: "notes.txt", contents: "hello\n")
         defer { world.server.stop() }
-        let homeC = root.appendingPathComponent("home-c")
-        _ = try await mesh(["signup", "--email", "cy@example.test", "--name", "Cy", "--password-stdin", "--server", world.server.url],
-                           home: homeC, stdin: "cy password 3\n")
+        let (homeC, dir) = try await signUpCy(on: world)
         let invite = try await world.api.createInvite(session: world.session.id, role: .editor)
-        let dir = root.appendingPathComponent("cy")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let mine = dir.appendingPathComponent("mine.txt")
         try "base\n".write(to: mine, atomically: true, encoding: .utf8)
         let c = try EditorProcess(name: "cy", home: homeC, logFile: root.appendingPathComponent("lsp-cy.log"))
@@ -80,5 +72,15 @@ extension LanguageServerTests {
         }
         let server = await world.textIfAny("mine.txt")
         #expect(agreed, "server: \(String(describing: server))\n\(c.transcript)")
+    }
+
+    /// Cy, signed up on `world`'s server: her home, and an empty folder of hers.
+    private func signUpCy(on world: World) async throws -> (home: URL, folder: URL) {
+        let home = root.appendingPathComponent("home-c")
+        _ = try await mesh(["signup", "--email", "cy@example.test", "--name", "Cy", "--password-stdin", "--server", world.server.url],
+                           home: home, stdin: "cy password 3\n")
+        let folder = root.appendingPathComponent("cy")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return (home, folder)
     }
 }
