@@ -41,9 +41,13 @@ extension LanguageServerTests {
             else { return nil }
             return try? await api.document(session: session, id: id).text
         }
+        // One more key once the file is bridged: its op follows any doubled merge, so the text
+        // below is reached only when there was none (not in a gap before it).
+        try await eventually("saved.txt is bridged") { c.currentPresence != nil }
+        c.edit(11..<11, "!")                                        // "<typed>one\n!"
         let agreed = await eventually(timeout: .seconds(20)) {
             let (first, second) = (await text("saved.txt"), await text("unsaved.txt"))
-            return first == "<typed>one\n" && second == "<draft>two\n"
+            return first == "<typed>one\n!" && second == "<draft>two\n"
         }
         let (first, second) = (await text("saved.txt"), await text("unsaved.txt"))
         #expect(agreed, "saved.txt: \(String(describing: first)), unsaved.txt: \(String(describing: second))\n\(c.transcript)")
@@ -67,8 +71,12 @@ extension LanguageServerTests {
         let joined = try await c.request("workspace/executeCommand",
                                          ["command": "mesh.join", "arguments": [.string("\(world.server.url)/join/\(invite.code)")]]).get()
         #expect(joined["session"]?.string?.lowercased() == world.session.id.uuidString.lowercased(), "\(joined)")
+        // One more key once the file is bridged: its op follows any doubled merge, so the text
+        // below is reached only when there was none (not in a gap before it).
+        try await eventually("mine.txt is bridged") { c.currentPresence != nil }
+        c.edit(12..<12, "!")                                        // "<typed>base\n!"
         let agreed = await eventually(timeout: .seconds(20)) {
-            await world.textIfAny("mine.txt") == "<typed>base\n" && c.currentText == "<typed>base\n"
+            await world.textIfAny("mine.txt") == "<typed>base\n!" && c.currentText == "<typed>base\n!"
         }
         let server = await world.textIfAny("mine.txt")
         #expect(agreed, "server: \(String(describing: server))\n\(c.transcript)")

@@ -127,7 +127,13 @@ extension DocumentBridge {
         }
         let data = try? Data(contentsOf: root.appendingPathComponent(path))
         guard let document = documents[path] else {
-            if let data, !sessionDocuments.contains(path), !opening.contains(path) { diskCreated(path, data, session: session) }
+            // A file the editor has open is created from the editor's text (its open, or that
+            // open's retry after a refusal), not from a save of it: the save holds typing the
+            // editor's create merges in too.
+            let inEditor = editorFiles.values.contains { $0.path == path && $0.draft != nil }
+            if let data, !inEditor, !sessionDocuments.contains(path), !opening.contains(path), refusedOpens[path] == nil {
+                diskCreated(path, data, session: session)
+            }
             return
         }
         guard case let .closed(text) = document.content else { return }   // the editor's buffer is the truth

@@ -49,7 +49,7 @@ extension DocumentBridge {
     /// in the upload already and must not go in twice.
     mutating func sharedFromDisk(_ paths: [String]) {
         guard let root = workspaceRoot else { return }
-        let copies = SyncedCopies(root: root)
+        let copies = SyncedCopies(root: root), paths = Set(paths)
         for (uri, file) in editorFiles {
             guard let path = file.path, paths.contains(path), file.draft != nil, let uploaded = copies.text(of: path) else { continue }
             startFrom(TextBuffer(uploaded), uri: uri)
@@ -144,7 +144,9 @@ extension DocumentBridge {
             var client = client
             var documentText = snapshot.text
             var typed: OutgoingOperation?
-            if let opened = file.opened, let typing = file.typed, !typing.isNoop, session.canEdit {
+            // Nothing to merge when the editor already shows the session's text (its typing
+            // reached the session another way: a save before a share, a create from it).
+            if let opened = file.opened, let typing = file.typed, !typing.isNoop, session.canEdit, draft.description != snapshot.text {
                 let sessionChange = opened.operation(replacingAllWith: snapshot.text)
                 if let (onSession, _) = try? TextOperation.transform(typing, sessionChange),
                    let merged = try? onSession.apply(to: snapshot.text) {
