@@ -1,6 +1,5 @@
 import Foundation
 import MeshClient
-import MeshJSON
 import MeshProtocol
 import MeshTestSupport
 import Testing
