@@ -32,8 +32,8 @@ public struct ErrorMessage: Sendable, Hashable, Codable, Error, CustomStringConv
 
     /// The `ref` of an error that answers an `open` (its `path` names the document), so that a
     /// client tells the refusal of its open from the other errors about that document.
-    public static let answersOpen = "open"
+    public static let openRef = "open"
 
     /// Whether this error answers an `open` (a server older than the tag sends none).
-    public var answersOpen: Bool { ref == Self.answersOpen }
+    public var answersOpen: Bool { ref == Self.openRef }
 }

@@ -64,11 +64,11 @@ extension DocumentBridge {
         editorFiles[uri]?.typed = base.operation(replacingAllWith: draft.description)
     }
 
-    /// How long after its `refusals`-th refusal in a row an open is sent again: 250 ms,
-    /// doubling, at most 5 s.
     /// Refusals in a row of one open after which the user is told (the retries go on).
     static let refusalsBeforeTelling = 5
 
+    /// How long after its `refusals`-th refusal in a row an open is sent again: 250 ms,
+    /// doubling, at most 5 s.
     static func openRetryDelay(after refusals: Int) -> Duration {
         min(.milliseconds(250) * (1 << min(max(refusals - 1, 0), 5)), .seconds(5))
     }
@@ -105,7 +105,7 @@ extension DocumentBridge {
     /// A snapshot or catch-up answered the open of `path`.
     private mutating func opened(_ path: String) {
         openAnswered(path)
-        opening.remove(path)
+        opening.remove(path)   // the document is followed now, whatever else is in flight
         refusedOpens[path] = nil
     }
 

@@ -129,7 +129,7 @@ struct CollaborationSocket {
             } catch {
                 var error = (error as? ErrorMessage) ?? ErrorMessage(.internal, "could not open the document")
                 error.path = open.path
-                error.ref = ErrorMessage.answersOpen
+                error.ref = ErrorMessage.openRef
                 connection.send(.error(error))
             }
         case let .close(ref):
