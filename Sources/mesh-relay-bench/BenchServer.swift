@@ -18,15 +18,16 @@ enum BenchDatabase: String, CaseIterable {
 }
 
 /// A real Mesh server (`buildApplication`, as `mesh serve`) on 127.0.0.1 and an ephemeral port.
-final class BenchServer: Sendable {
+struct BenchServer: Sendable {
     let port: Int
-    let baseURL: String
     let store: Store
     let configuration: ServerConfiguration
     let databaseDescription: String
     private let task: Task<Void, any Error>
     private let dataDirectory: String
     private let dropDatabase: (@Sendable () -> Void)?
+
+    var baseURL: String { "http://127.0.0.1:\(port)" }
 
     /// The limits every scenario raises, printed with the results.
     static func configure(_ configuration: inout ServerConfiguration) {
@@ -86,20 +87,8 @@ final class BenchServer: Sendable {
         }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw BenchError("the server did not start") }
-        return BenchServer(port: port, store: store, configuration: configuration, description: description,
-                           task: task, dataDirectory: dataDirectory, drop: drop)
-    }
-
-    private init(port: Int, store: Store, configuration: ServerConfiguration, description: String,
-                 task: Task<Void, any Error>, dataDirectory: String, drop: (@Sendable () -> Void)?) {
-        self.port = port
-        self.baseURL = "http://127.0.0.1:\(port)"
-        self.store = store
-        self.configuration = configuration
-        self.databaseDescription = description
-        self.task = task
-        self.dataDirectory = dataDirectory
-        self.dropDatabase = drop
+        return BenchServer(port: port, store: store, configuration: configuration, databaseDescription: description,
+                           task: task, dataDirectory: dataDirectory, dropDatabase: drop)
     }
 
     func stop() async {
@@ -120,22 +109,12 @@ final class BenchServer: Sendable {
 
     // MARK: HTTP setup
 
-    /// A signed-up user with its own REST client.
-    struct User: Sendable {
-        let api: MeshAPIClient
-        let id: UUID
-        let token: String
-    }
-
-    func signup(_ name: String) async throws -> User {
-        let api = MeshAPIClient(server: baseURL)
-        let tokens = try await api.signup(email: "\(name.lowercased())-\(UUID().uuidString.prefix(8))@bench.example",
-                                          displayName: name, password: "correct horse battery staple")
-        return User(api: api, id: tokens.user.id, token: tokens.accessToken)
+    func signup(_ name: String) async throws -> BenchUser {
+        try await BenchUser.signup(name, at: baseURL)
     }
 
     /// A session owned by `owner` with the others joined as editors, and one document in it.
-    func makeSession(owner: User, editors: [User], path: String, text: String) async throws -> (session: UUID, document: UUID) {
+    func makeSession(owner: BenchUser, editors: [BenchUser], path: String, text: String) async throws -> (session: UUID, document: UUID) {
         let session = try await owner.api.createSession(name: "bench")
         if !editors.isEmpty {
             let invite = try await owner.api.createInvite(session: session.id, role: .editor, maxUses: editors.count)
@@ -146,7 +125,7 @@ final class BenchServer: Sendable {
     }
 
     /// The server's text of a document (GET /v1/sessions/:id/documents/:doc).
-    func documentText(_ user: User, session: UUID, document: UUID) async throws -> (revision: Int, text: String) {
+    func documentText(_ user: BenchUser, session: UUID, document: UUID) async throws -> (revision: Int, text: String) {
         let content = try await user.api.document(session: session, id: document)
         return (content.revision, content.text)
     }

@@ -39,7 +39,7 @@ extension ClusterBenchmark {
     /// One client, on one task: ticks type a token; acks release composed edits; remote ops
     /// are transformed and applied; when the socket closes, it reconnects through the balancer,
     /// reopens with `knownRev`, catches up (its own ops count as acks) and resends.
-    static func drive(index: Int, user: User, session: String, path: String, node initialNode: Int, socket first: BenchSocket,
+    static func drive(index: Int, user: BenchUser, session: String, path: String, node initialNode: Int, socket first: BenchSocket,
                       snapshot: ServerMessage.Snapshot, mailbox: Inbox, shared: Shared, status: ClientStatus) async throws -> ClientResult {
         var reader = Reader(inbox: mailbox)
         var client = OTClient(revision: snapshot.rev, clientID: "c\(index)")

@@ -14,7 +14,7 @@ extension ClusterBenchmark {
 
         let setupStart = ContinuousClock.now
         let users = try await FanoutBenchmark.parallel(options.clients, width: 8) { i in
-            try await signup(entry, "User\(i)")
+            try await BenchUser.signup("User\(i)", at: entry)
         }
         let rooms = try await FanoutBenchmark.parallel(options.sessions, width: 4) { s -> (session: UUID, document: UUID) in
             let members = Array(users[(s * perSession)..<((s + 1) * perSession)])

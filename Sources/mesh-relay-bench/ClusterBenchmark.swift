@@ -108,12 +108,6 @@ enum ClusterBenchmark {
         }
     }
 
-    struct User: Sendable {
-        let api: MeshAPIClient
-        let id: UUID
-        let token: String
-    }
-
     /// What every client's driver shares.
     struct Shared: Sendable {
         let log: ClusterSendLog
@@ -122,13 +116,6 @@ enum ClusterBenchmark {
         /// `127.0.0.1:port` → node index.
         let nodeIndex: [String: Int]
         let measureFrom: ContinuousClock.Instant
-    }
-
-    static func signup(_ server: String, _ name: String) async throws -> User {
-        let api = MeshAPIClient(server: server)
-        let tokens = try await api.signup(email: "\(name.lowercased())-\(UUID().uuidString.prefix(8))@bench.example",
-                                          displayName: name, password: "correct horse battery staple")
-        return User(api: api, id: tokens.user.id, token: tokens.accessToken)
     }
 
     /// Skips frames in `mailbox` until one decodes to what `match` accepts (an `error`, or the

@@ -53,7 +53,7 @@ enum LatencyBenchmark {
     }
 
     /// One run on a fresh session and document: `ops` measured ops after `warmup`, then pings.
-    private static func measure(server: BenchServer, ada: BenchServer.User, bob: BenchServer.User, lean: Bool,
+    private static func measure(server: BenchServer, ada: BenchUser, bob: BenchUser, lean: Bool,
                                 ops: Int, warmup: Int, pings: Int) async throws -> Figures {
         let path = "latency.txt"
         let (session, document) = try await server.makeSession(owner: ada, editors: [bob], path: path, text: "")
