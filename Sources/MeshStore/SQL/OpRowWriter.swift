@@ -1,3 +1,5 @@
+import Foundation
+import MeshProtocol
 import SQLKit
 import SQLiteKit
 
@@ -77,5 +79,14 @@ struct SQLiteOpRowWriter: OpRowWriter {
         try await database.lock.withLock {
             try await database.connection.query(sql, binds, logger: database.connection.logger) { _ in }.get()
         }
+    }
+}
+
+extension OpRow {
+    /// `op`, stored under `documentID` (the document it is appended to), which is
+    /// `documentSize` bytes long after it.
+    init(_ op: OpRecord, of documentID: UUID, documentSize: Int) {
+        self.init(documentID: documentID.sqlValue, revision: op.revision, operation: WireCodec.jsonText(op.operation),
+                  opId: op.opId, authorID: op.authorID?.sqlValue, createdAt: op.createdAt.sqlValue, documentSize: documentSize)
     }
 }

@@ -88,10 +88,7 @@ struct SQLDocumentRepository: DocumentRepository {
         guard !ops.isEmpty else { return }
         // The trigger `ops_advance_document` advances the document to its newest op, in the same
         // statement; a missing document is a foreign-key violation, a taken revision a unique one.
-        let rows: [OpRow] = ops.map { op in
-            OpRow(documentID: documentID.sqlValue, revision: op.revision, operation: WireCodec.jsonText(op.operation),
-                  opId: op.opId, authorID: op.authorID?.sqlValue, createdAt: op.createdAt.sqlValue, documentSize: size)
-        }
+        let rows = ops.map { OpRow($0, of: documentID, documentSize: size) }
         let revisions = "\(ops.map(\.revision).min()!)...\(ops.map(\.revision).max()!)"
         try await mappingConstraints(conflict: "revision in \(revisions) of document \(documentID) exists",
                                      missing: "document \(documentID)") {
@@ -100,14 +97,7 @@ struct SQLDocumentRepository: DocumentRepository {
                 try await batcher.append(rows)
                 return
             }
-            try await db.transaction { db in
-                for start in stride(from: 0, to: rows.count, by: Self.opsPerInsert) {
-                    try await db.insert(into: "ops")
-                        .columns(OpRow.columns)
-                        .rows(rows[start..<min(start + Self.opsPerInsert, rows.count)].map(\.sqlBinds))
-                        .run()
-                }
-            }
+            try await db.transaction { db in try await Self.insert(rows, in: db) }
         }
     }
 
@@ -119,22 +109,24 @@ struct SQLDocumentRepository: DocumentRepository {
                 try await db.raw("SELECT pg_advisory_xact_lock(hashtext(\(bind: documentID.sqlValue)))").run()
                 let fetched = try await Self.operations(in: db, documentID: documentID, after: revision)
                 let (ops, size) = try await prepare(fetched)
-                let rows: [OpRow] = ops.map { op in
-                    OpRow(documentID: documentID.sqlValue, revision: op.revision, operation: WireCodec.jsonText(op.operation),
-                          opId: op.opId, authorID: op.authorID?.sqlValue, createdAt: op.createdAt.sqlValue, documentSize: size)
-                }
-                for start in stride(from: 0, to: rows.count, by: Self.opsPerInsert) {
-                    try await db.insert(into: "ops")
-                        .columns(OpRow.columns)
-                        .rows(rows[start..<min(start + Self.opsPerInsert, rows.count)].map(\.sqlBinds))
-                        .run()
-                }
+                let rows = ops.map { OpRow($0, of: documentID, documentSize: size) }
+                try await Self.insert(rows, in: db)
             }
         }
     }
 
     func operations(documentID: UUID, after revision: Int) async throws -> [OpRecord] {
         try await Self.operations(in: db, documentID: documentID, after: revision)
+    }
+
+    /// Inserts `rows` into `ops`, `opsPerInsert` to a statement (in the caller's transaction).
+    private static func insert(_ rows: [OpRow], in db: any SQLDatabase) async throws {
+        for start in stride(from: 0, to: rows.count, by: opsPerInsert) {
+            try await db.insert(into: "ops")
+                .columns(OpRow.columns)
+                .rows(rows[start..<min(start + opsPerInsert, rows.count)].map(\.sqlBinds))
+                .run()
+        }
     }
 
     private static func operations(in db: any SQLDatabase, documentID: UUID, after revision: Int) async throws -> [OpRecord] {
