@@ -77,18 +77,13 @@ public func buildApplication(
     SessionController(store: store, hub: hub, limits: configuration.limits, sandbox: sandbox, debug: debugHub).addRoutes(to: v1)
     DocumentController(store: store, hub: hub, limits: configuration.limits).addRoutes(to: v1)
     RunController(store: store, hub: hub, sandbox: sandbox, dataDirectory: configuration.dataDirectory).addRoutes(to: v1)
+    let allowedOrigins = Set(configuration.allowedOrigins)
     if let debugHub {
         await debugHub.attachToCluster()
         let debugSocket = DebugSocket(debug: debugHub, store: store, limits: configuration.limits, logger: logger,
                                       auth: socketAuth)
-        v1.ws("debug") { request, context in
-            if let origin = request.headers[.origin],
-               !OriginPolicy.allows(origin, host: request.head.authority, allowed: allowedOriginsForDebug(configuration)) {
-                throw ApiError.forbidden("origin \(origin) is not allowed")
-            }
-            // Authenticated by the bearer token, or (without one) by the ticket in `hello`; never
-            // by a cookie, which a browser sends with a cross-site upgrade too.
-            return .upgrade([:])
+        v1.ws("debug") { request, _ in
+            try OriginPolicy.upgrade(request, allowed: allowedOrigins)
         } onUpgrade: { inbound, outbound, context in
             let user = context.requestContext.authenticatedByCookie ? nil : context.requestContext.user
             await debugSocket.run(user: user, inbound: inbound, outbound: outbound)
@@ -96,15 +91,8 @@ public func buildApplication(
     }
 
     let socket = CollaborationSocket(hub: hub, store: store, limits: configuration.limits, auth: socketAuth)
-    let allowedOrigins = Set(configuration.allowedOrigins)
-    v1.ws("ws") { request, context in
-        if let origin = request.headers[.origin],
-           !OriginPolicy.allows(origin, host: request.head.authority, allowed: allowedOrigins) {
-            throw ApiError.forbidden("origin \(origin) is not allowed")
-        }
-        // Authenticated by the bearer token, or (without one) by the ticket in `hello`; never
-        // by a cookie, which a browser sends with a cross-site upgrade too.
-        return .upgrade([:])
+    v1.ws("ws") { request, _ in
+        try OriginPolicy.upgrade(request, allowed: allowedOrigins)
     } onUpgrade: { inbound, outbound, context in
         let user = context.requestContext.authenticatedByCookie ? nil : context.requestContext.user
         await withTaskExecutorPreference(EventLoopTaskExecutor(context.requestContext.eventLoop)) {
@@ -155,9 +143,17 @@ enum OriginPolicy {
         if let host, lowered == "http://\(host.lowercased())" || lowered == "https://\(host.lowercased())" { return true }
         return false
     }
-}
 
-func allowedOriginsForDebug(_ configuration: ServerConfiguration) -> Set<String> { Set(configuration.allowedOrigins) }
+    /// The upgrade check of `/v1/ws` and `/v1/debug`: a browser's upgrade must come from an
+    /// allowed origin. The socket is then authenticated by the bearer token, or (without one) by
+    /// the ticket in `hello`; never by a cookie, which a browser sends with a cross-site upgrade too.
+    static func upgrade(_ request: Request, allowed: Set<String>) throws -> RouterShouldUpgrade {
+        if let origin = request.headers[.origin], !allows(origin, host: request.head.authority, allowed: allowed) {
+            throw ApiError.forbidden("origin \(origin) is not allowed")
+        }
+        return .upgrade([:])
+    }
+}
 
 /// Removes containers a crashed run left behind at start; kills the running ones at shutdown.
 struct SandboxService: Service {
