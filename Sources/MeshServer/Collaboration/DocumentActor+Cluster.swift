@@ -302,12 +302,7 @@ extension DocumentActor {
     /// and show it here.
     func remoteAnnotation(id: UUID, deleted: Bool) async {
         if deleted {
-            for item in annotations.values where item.id == id || item.parentID == id {
-                annotations[item.id] = nil
-                var message = wire(item)
-                message.deleted = true
-                broadcast(.annotation(message), except: nil)
-            }
+            dropAnnotation(id)
             return
         }
         guard var annotation = try? await store.annotations.find(id: id), annotation.documentID == record.id else { return }

@@ -103,13 +103,7 @@ extension DocumentActor {
                     return true
                 }
                 try await store.annotations.delete(id: uuid)
-                let removed = annotations.values.filter { $0.id == uuid || $0.parentID == uuid }
-                for item in removed {
-                    annotations[item.id] = nil
-                    var message = wire(item)
-                    message.deleted = true
-                    broadcast(.annotation(message), except: nil)
-                }
+                dropAnnotation(uuid)
                 cluster?.publish(.annotation(.init(document: record.id.uuidString, id: uuid.uuidString, deleted: true)))
             } else {
                 guard connection.role.canEdit else {

@@ -284,6 +284,17 @@ actor DocumentActor {
               resolved: annotation.resolved)
     }
 
+    /// Forgets annotation `id` and its replies (deleted here or on another node) and tells the
+    /// subscribers each is gone.
+    func dropAnnotation(_ id: UUID) {
+        for item in annotations.values where item.id == id || item.parentID == id {
+            annotations[item.id] = nil
+            var message = wire(item)
+            message.deleted = true
+            broadcast(.annotation(message), except: nil)
+        }
+    }
+
     /// An annotation's anchors moved through an operation: the range keeps text typed inside
     /// it and excludes text typed at its edges.
     static func moved(_ annotation: AnnotationRecord, by operation: TextOperation) -> AnnotationRecord {
