@@ -1,7 +1,5 @@
 import ArgumentParser
 import Foundation
-import Logging
-import MeshClient
 import MeshDAP
 
 /// `mesh dap`: the debug adapter an editor's DAP client launches over stdio.
@@ -19,14 +17,10 @@ struct DAPCommand: AsyncParsableCommand {
             """)
 
     @Option(help: "The editor's workspace folder (default: the current folder).") var root: String?
-    @Option(help: "Log level on stderr.") var logLevel = "warning"
-    @Option(help: "PEM file of the CA certificates to trust for an https:// server instead of the system's (env MESH_CA_FILE).")
-    var caFile: String?
+    @OptionGroup var adapter: AdapterOptions
 
     func run() async throws {
-        ClientTLS.useCAFile(caFile)
-        var logger = Logger(label: "mesh.dap") { StreamLogHandler.standardError(label: $0) }
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
+        let logger = adapter.start(label: "mesh.dap")
         let folder = URL(fileURLWithPath: root ?? FileManager.default.currentDirectoryPath, isDirectory: true)
         let code = await DAPBridge.run(root: folder, logger: logger)
         throw ExitCode(code)

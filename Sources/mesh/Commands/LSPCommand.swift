@@ -1,7 +1,5 @@
 import ArgumentParser
 import Foundation
-import Logging
-import MeshClient
 import MeshLSP
 
 /// `mesh lsp`: the language server an editor launches over stdio.
@@ -17,17 +15,10 @@ struct LSPCommand: AsyncParsableCommand {
             editor's environment.
             """)
 
-    @Option(help: "Log level on stderr: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: String = "warning"
-
-    @Option(help: "PEM file of the CA certificates to trust for an https:// server instead of the system's (env MESH_CA_FILE).")
-    var caFile: String?
+    @OptionGroup var adapter: AdapterOptions
 
     func run() async throws {
-        ClientTLS.useCAFile(caFile)
-        let level = Logger.Level(rawValue: logLevel) ?? .warning
-        var logger = Logger(label: "mesh.lsp") { StreamLogHandler.standardError(label: $0) }
-        logger.logLevel = level
+        let logger = adapter.start(label: "mesh.lsp")
         // The editor is gone when its end of stdout closes: stop at once, whatever is queued.
         let connection = JSONRPCConnection(onOutputClosed: { Foundation.exit(1) })
         let code = await LanguageServer.serve(connection, logger: logger)
