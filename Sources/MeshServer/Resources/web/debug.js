@@ -121,13 +121,10 @@ export class DebugState extends Emitter {
         this.configure();
         break;
       case 'stopped':
-        this.stopGeneration += 1;
+        this.forgetStop();   // the stack of an earlier stop, if any
         this.thread = body.threadId ?? this.thread ?? 1;
         this.stopReason = body.reason ?? 'pause';
         this.stopDescription = body.description ?? body.text ?? '';
-        this.frames = [];
-        this.frame = null;
-        this.scopes = [];
         this.setStatus('stopped');
         this.emit('stopped', body);
         break;
@@ -165,21 +162,24 @@ export class DebugState extends Emitter {
     this.emit('output', { category, output });
   }
 
-  resumed() {
+  /** The program runs again, stopped anew, or ended: the stack of its last stop is gone, and an
+   *  answer still on its way about it is dropped (`stopGeneration`). */
+  forgetStop() {
     this.stopGeneration += 1;
     this.frames = [];
     this.frame = null;
     this.scopes = [];
+  }
+
+  resumed() {
+    this.forgetStop();
     if (this.status === 'stopped' || this.status === 'starting') this.setStatus('running');
     this.emit('continued');
   }
 
   /** The program ended (or the server ended the debug session): nothing is attached any more. */
   ended() {
-    this.stopGeneration += 1;
-    this.frames = [];
-    this.frame = null;
-    this.scopes = [];
+    this.forgetStop();
     this.initialized = false;
     this.configured = false;
     this.setStatus('ended');
