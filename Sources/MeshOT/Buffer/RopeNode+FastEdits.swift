@@ -24,10 +24,7 @@ extension RopeNode {
             }
             if last == UTF8Bytes.cr, p < n, bytes[p] == UTF8Bytes.lf { lines -= 1 }
             bytes.insert(contentsOf: source, at: p)
-            summary.utf8 += inserted.utf8
-            summary.scalars += inserted.scalars
-            summary.utf16 += inserted.utf16
-            summary.lines += lines
+            summary += inserted.withLines(lines)
             return lines
         }
         // Boundary offsets go into the left child.
@@ -35,10 +32,7 @@ extension RopeNode {
         RopeNode.makeUnique(&children[i])
         guard let lines = children[i].fastInsert(source, inserted, at: local, maxLeafBytes: maxLeafBytes)
         else { return nil }
-        summary.utf8 += inserted.utf8
-        summary.scalars += inserted.scalars
-        summary.utf16 += inserted.utf16
-        summary.lines += lines
+        summary += inserted.withLines(lines)
         return lines
     }
 

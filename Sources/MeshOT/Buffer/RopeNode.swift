@@ -88,15 +88,7 @@ final class RopeNode: @unchecked Sendable {
     /// whichever end is closer.
     @inlinable
     static func byteIndex(in buffer: UnsafeBufferPointer<UInt8>, scalars: Int, offset: Int) -> Int {
-        if offset <= scalars / 2 {
-            var index = 0
-            var remaining = offset
-            while remaining > 0 {
-                index &+= UTF8Bytes.sequenceLength(lead: buffer[index])
-                remaining &-= 1
-            }
-            return index
-        }
+        if offset <= scalars / 2 { return byteIndex(in: buffer, advancing: offset, from: 0) }
         var index = buffer.count
         var remaining = scalars - offset
         while remaining > 0 {
@@ -111,15 +103,19 @@ final class RopeNode: @unchecked Sendable {
     @inlinable
     func byteIndex(advancing count: Int, from start: Int) -> Int {
         if summary.utf8 == summary.scalars { return start + count }
-        return bytes.withUnsafeBufferPointer { buffer in
-            var index = start
-            var remaining = count
-            while remaining > 0 {
-                index &+= UTF8Bytes.sequenceLength(lead: buffer[index])
-                remaining &-= 1
-            }
-            return index
+        return bytes.withUnsafeBufferPointer { RopeNode.byteIndex(in: $0, advancing: count, from: start) }
+    }
+
+    /// Byte index in `buffer` reached by walking `count` scalars forward from byte `start`.
+    @inlinable
+    static func byteIndex(in buffer: UnsafeBufferPointer<UInt8>, advancing count: Int, from start: Int) -> Int {
+        var index = start
+        var remaining = count
+        while remaining > 0 {
+            index &+= UTF8Bytes.sequenceLength(lead: buffer[index])
+            remaining &-= 1
         }
+        return index
     }
 
     /// Splits an over-full leaf's bytes into leaves of at most about `limits.maxLeafBytes`.

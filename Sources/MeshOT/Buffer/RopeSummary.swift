@@ -36,6 +36,13 @@ struct RopeSummary: Sendable, Equatable {
         }
     }
 
+    /// This summary with `lines` line breaks (an insertion that joins or splits a `\r\n` at
+    /// its edges adds another number of breaks than it holds).
+    @inlinable
+    func withLines(_ lines: Int) -> RopeSummary {
+        RopeSummary(utf8: utf8, scalars: scalars, utf16: utf16, lines: lines)
+    }
+
     @inlinable
     static func + (a: RopeSummary, b: RopeSummary) -> RopeSummary {
         RopeSummary(utf8: a.utf8 + b.utf8, scalars: a.scalars + b.scalars,
