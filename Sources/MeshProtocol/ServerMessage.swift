@@ -47,25 +47,27 @@ public enum ServerMessage: Sendable, Hashable {
         }
     }
 
-    /// `{"type":"participant","user","name","role","online"}`.
+    /// `{"type":"participant","user","name","role","online"}`: a ``Participant`` and whether
+    /// they are online (read as `change.user`, `change.role`, … too).
+    @dynamicMemberLookup
     public struct ParticipantChange: Sendable, Hashable, Codable {
-        public var user: String
-        public var name: String
-        /// Read leniently: a role this side does not know is a viewer.
-        public var role: Role
+        public var participant: Participant
         public var online: Bool
-        public init(user: String, name: String, role: Role, online: Bool) {
-            self.user = user; self.name = name; self.role = role; self.online = online
-        }
+        public init(_ participant: Participant, online: Bool) { self.participant = participant; self.online = online }
 
-        private enum CodingKeys: String, CodingKey { case user, name, role, online }
+        public subscript<Value>(dynamicMember field: KeyPath<Participant, Value>) -> Value { participant[keyPath: field] }
+
+        private enum CodingKeys: String, CodingKey { case online }
 
         public init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            user = try container.decode(String.self, forKey: .user)
-            name = try container.decode(String.self, forKey: .name)
-            role = try container.decodeLenientRole(forKey: .role)
-            online = try container.decode(Bool.self, forKey: .online)
+            participant = try Participant(from: decoder)
+            online = try decoder.container(keyedBy: CodingKeys.self).decode(Bool.self, forKey: .online)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            try participant.encode(to: encoder)
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(online, forKey: .online)
         }
     }
 

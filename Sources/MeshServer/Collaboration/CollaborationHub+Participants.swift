@@ -22,7 +22,7 @@ extension CollaborationHub {
     /// Announces `participant` offline unless they are still online.
     func announceLeftUnlessOnline(_ participant: ServerMessage.Participant, in session: UUID) {
         guard let user = UUID(uuidString: participant.user), !isOnline(user, in: session) else { return }
-        announce(.init(user: participant.user, name: participant.name, role: participant.role, online: false), in: session)
+        announce(.init(participant, online: false), in: session)
     }
 
     /// A connection on another node came or went (``ClusterEvent/Member``).
@@ -32,7 +32,7 @@ extension CollaborationHub {
         if member.online {
             remoteMembers[session, default: [:]][member.connection] = (node, participant)
             if !wasOnline {
-                announce(.init(user: member.user, name: member.name, role: member.role, online: true), in: session)
+                announce(.init(participant, online: true), in: session)
             }
         } else {
             remoteMembers[session]?[member.connection] = nil
@@ -65,7 +65,12 @@ extension CollaborationHub {
             name = name ?? entry.participant.name
         }
         if let name {
-            announce(.init(user: user.uuidString, name: name, role: role, online: true), in: session)
+            announce(.init(.init(user: user.uuidString, name: name, role: role), online: true), in: session)
         }
     }
+}
+
+extension ClientConnection {
+    /// The user of this connection as the session's other connections see them.
+    var participant: ServerMessage.Participant { .init(user: user.id.uuidString, name: user.name, role: role) }
 }

@@ -50,8 +50,7 @@ actor CollaborationHub {
         metrics.connections.increment()
         cluster?.publish(.member(member(connection, online: true)))
         if !wasOnline {
-            announce(.init(user: connection.user.id.uuidString, name: connection.user.name, role: connection.role, online: true),
-                     in: connection.session)
+            announce(.init(connection.participant, online: true), in: connection.session)
         }
         return true
     }
@@ -66,8 +65,7 @@ actor CollaborationHub {
             rooms[connection.session] = nil
             metrics.liveSessions.decrement()
         }
-        announceLeftUnlessOnline(.init(user: connection.user.id.uuidString, name: connection.user.name, role: connection.role),
-                                 in: connection.session)
+        announceLeftUnlessOnline(connection.participant, in: connection.session)
     }
 
     func onlineUsers(_ session: UUID) -> Set<UUID> {
@@ -77,9 +75,7 @@ actor CollaborationHub {
 
     func participants(_ session: UUID) -> [ServerMessage.Participant] {
         var seen = Set<String>()
-        let local: [ServerMessage.Participant] = (rooms[session] ?? [:]).values.map {
-            .init(user: $0.user.id.uuidString, name: $0.user.name, role: $0.role)
-        }
+        let local = (rooms[session] ?? [:]).values.map(\.participant)
         return (local + (remoteMembers[session] ?? [:]).values.map(\.participant)).filter { seen.insert($0.user).inserted }
     }
 
