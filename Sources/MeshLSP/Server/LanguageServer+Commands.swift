@@ -71,7 +71,7 @@ extension LanguageServer {
         guard let folder = root.folder else { throw ResponseError.requestFailed("the editor has no workspace folder to share") }
         let port = root.session.port
         let shared = try await Commands.share(folder, session: port)
-        let update = roots.update(id) { root in
+        let update: Void? = roots.update(id) { root in
             root.bridging { bridge in
                 bridge.moveWorkspace(to: folder)
                 bridge.sharedFromDisk(shared.files)
