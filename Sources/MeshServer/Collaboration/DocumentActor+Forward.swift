@@ -110,7 +110,7 @@ extension DocumentActor {
         guard forwardCheck == nil else { return }
         forwardCheck = Task {
             try? await Task.sleep(for: self.forwardPatience + .milliseconds(5))
-            await self.forwardCheckDue()
+            self.forwardCheckDue()
         }
     }
 

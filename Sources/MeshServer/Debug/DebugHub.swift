@@ -82,7 +82,7 @@ actor DebugHub {
         guard let cluster = hub.cluster else { return }
         for (participant, entry) in remoteParticipants where entry.session == id {
             remoteParticipants[participant] = nil
-            cluster.sendDebug(.init(session: id, participant: participant, from: cluster.nodeID, kind: "end", payload: ""), to: entry.node)
+            cluster.sendDebug(.end, session: id, participant: participant, to: entry.node)
         }
         do { try await store.releaseDebugSession(id, node: cluster.nodeID) } catch {
             logger.warning("debug session not released", metadata: ["session": "\(id)", "error": "\(error)"])
@@ -115,35 +115,32 @@ actor DebugHub {
     }
 
     private func handle(_ frame: Store.DebugFrame, cluster: ClusterLink) async {
-        switch frame.kind {
-        case "join":
-            guard let join = try? JSONValue.parse(Data(frame.payload.utf8)), let user = join["user"]?.string.flatMap({ UUID(uuidString: $0) }),
-                  let role = join["role"]?.string.flatMap(Role.init(rawValue:)), let session = try? session(frame.session) else { return }
+        guard let message = DebugRelayMessage(kind: frame.kind, payload: frame.payload) else {
+            return logger.warning("debug frame not understood", metadata: ["kind": "\(frame.kind)"])
+        }
+        switch message {
+        case let .join(user, name, role, root):
+            guard let session = try? session(frame.session) else { return }
             remoteParticipants[frame.participant] = (frame.from, frame.session)
             let (participant, node, id) = (frame.participant, frame.from, frame.session)
-            await session.join(id: participant, user: user, name: join["name"]?.string ?? "", role: role,
-                               editorRoot: join["root"]?.string ?? "/workspace") { message in
-                cluster.sendDebug(.init(session: id, participant: participant, from: cluster.nodeID, kind: "dap",
-                                        payload: String(decoding: message.serialized(), as: UTF8.self)), to: node)
+            await session.join(id: participant, user: user, name: name, role: role, editorRoot: root) { message in
+                cluster.sendDebug(.dap(message), session: id, participant: participant, to: node)
             }
-        case "dap" where proxies[frame.participant] != nil:
-            guard let message = try? JSONValue.parse(Data(frame.payload.utf8)) else { return }
-            proxies[frame.participant]?.send(message)
-        case "dap":
-            guard let message = try? JSONValue.parse(Data(frame.payload.utf8)) else { return }
-            await sessions[frame.session]?.received(message, from: frame.participant)
-        case "role":
-            guard let role = Role(rawValue: frame.payload) else { return }
+        case let .dap(message):
+            if let proxy = proxies[frame.participant] {
+                proxy.send(message)
+            } else {
+                await sessions[frame.session]?.received(message, from: frame.participant)
+            }
+        case let .role(role):
             await sessions[frame.session]?.setRole(role, for: frame.participant)
-        case "refuse":
-            await sessions[frame.session]?.refuse(frame.payload, to: frame.participant)
-        case "leave":
+        case let .refuse(reason):
+            await sessions[frame.session]?.refuse(reason, to: frame.participant)
+        case .leave:
             remoteParticipants[frame.participant] = nil
             await sessions[frame.session]?.leave(frame.participant)
-        case "end":
+        case .end:
             proxies[frame.participant] = nil
-        default:
-            return
         }
     }
 
@@ -174,27 +171,23 @@ struct RemoteDebugEndpoint: DebugEndpoint {
     let cluster: ClusterLink
     let hub: DebugHub
 
-    private func send(_ participant: UUID, _ kind: String, _ payload: String) {
-        cluster.sendDebug(.init(session: session, participant: participant, from: cluster.nodeID, kind: kind, payload: payload), to: owner)
+    private func send(_ participant: UUID, _ message: DebugRelayMessage) {
+        cluster.sendDebug(message, session: session, participant: participant, to: owner)
     }
 
     func join(id: UUID, user: UUID, name: String, role: Role, editorRoot: String, send reply: @escaping @Sendable (JSONValue) -> Void) async {
         await hub.addProxy(id, owner: owner, send: reply)
-        let join: JSONValue = ["user": .string(user.uuidString), "name": .string(name), "role": .string(role.rawValue),
-                               "root": .string(editorRoot)]
-        send(id, "join", String(decoding: join.serialized(), as: UTF8.self))
+        send(id, .join(user: user, name: name, role: role, root: editorRoot))
     }
 
     func leave(_ id: UUID) async {
-        send(id, "leave", "")
+        send(id, .leave)
         await hub.removeProxy(id)
     }
 
-    func received(_ message: JSONValue, from id: UUID) async {
-        send(id, "dap", String(decoding: message.serialized(), as: UTF8.self))
-    }
+    func received(_ message: JSONValue, from id: UUID) async { send(id, .dap(message)) }
 
-    func setRole(_ role: Role, for id: UUID) async { send(id, "role", role.rawValue) }
+    func setRole(_ role: Role, for id: UUID) async { send(id, .role(role)) }
 
-    func refuse(_ reason: String, to id: UUID) async { send(id, "refuse", reason) }
+    func refuse(_ reason: String, to id: UUID) async { send(id, .refuse(reason)) }
 }
