@@ -55,7 +55,10 @@ public enum ServerMessage: Sendable, Hashable {
         public var online: Bool
         public init(_ participant: Participant, online: Bool) { self.participant = participant; self.online = online }
 
-        public subscript<Value>(dynamicMember field: KeyPath<Participant, Value>) -> Value { participant[keyPath: field] }
+        public subscript<Value>(dynamicMember field: WritableKeyPath<Participant, Value>) -> Value {
+            get { participant[keyPath: field] }
+            set { participant[keyPath: field] = newValue }
+        }
 
         private enum CodingKeys: String, CodingKey { case online }
 

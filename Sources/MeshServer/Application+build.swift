@@ -39,7 +39,8 @@ public func buildApplication(
     let live = LiveSockets()
 
     // The browser client (docs/web.md): cookies checked against CSRF, tickets for its sockets.
-    let csrf = CSRFPolicy(allowedOrigins: Set(configuration.allowedOrigins))
+    let allowedOrigins = Set(configuration.allowedOrigins)
+    let csrf = CSRFPolicy(allowedOrigins: allowedOrigins)
     let cookies = WebCookies(settings: auth, tls: tls != nil)
     let tickets = WebSocketTickets(store: store, settings: auth)
 
@@ -77,7 +78,6 @@ public func buildApplication(
     SessionController(store: store, hub: hub, limits: configuration.limits, sandbox: sandbox, debug: debugHub).addRoutes(to: v1)
     DocumentController(store: store, hub: hub, limits: configuration.limits).addRoutes(to: v1)
     RunController(store: store, hub: hub, sandbox: sandbox, dataDirectory: configuration.dataDirectory).addRoutes(to: v1)
-    let allowedOrigins = Set(configuration.allowedOrigins)
     if let debugHub {
         await debugHub.attachToCluster()
         let debugSocket = DebugSocket(debug: debugHub, store: store, limits: configuration.limits, logger: logger,
@@ -85,8 +85,7 @@ public func buildApplication(
         v1.ws("debug") { request, _ in
             try OriginPolicy.upgrade(request, allowed: allowedOrigins)
         } onUpgrade: { inbound, outbound, context in
-            let user = context.requestContext.authenticatedByCookie ? nil : context.requestContext.user
-            await debugSocket.run(user: user, inbound: inbound, outbound: outbound)
+            await debugSocket.run(user: context.requestContext.webSocketOpener, inbound: inbound, outbound: outbound)
         }
     }
 
@@ -94,9 +93,9 @@ public func buildApplication(
     v1.ws("ws") { request, _ in
         try OriginPolicy.upgrade(request, allowed: allowedOrigins)
     } onUpgrade: { inbound, outbound, context in
-        let user = context.requestContext.authenticatedByCookie ? nil : context.requestContext.user
+        let opener = context.requestContext.webSocketOpener
         await withTaskExecutorPreference(EventLoopTaskExecutor(context.requestContext.eventLoop)) {
-            await socket.run(user: user, inbound: inbound, outbound: outbound)
+            await socket.run(user: opener, inbound: inbound, outbound: outbound)
         }
     }
 

@@ -30,6 +30,10 @@ public struct MeshRequestContext: RequestContext, WebSocketRequestContext {
         return user
     }
 
+    /// Who opens a WebSocket: the bearer token's user, never the cookie's (a browser sends its
+    /// cookie with a cross-site upgrade too); nil, and `hello` must carry a ticket.
+    var webSocketOpener: AuthUser? { authenticatedByCookie ? nil : user }
+
     public var maxUploadSize: Int { 64 << 20 }
 
     /// Dates travel as ISO-8601 strings.

@@ -113,17 +113,6 @@ struct BenchServer: Sendable {
         try await BenchUser.signup(name, at: baseURL)
     }
 
-    /// A session owned by `owner` with the others joined as editors, and one document in it.
-    func makeSession(owner: BenchUser, editors: [BenchUser], path: String, text: String) async throws -> (session: UUID, document: UUID) {
-        let session = try await owner.api.createSession(name: "bench")
-        if !editors.isEmpty {
-            let invite = try await owner.api.createInvite(session: session.id, role: .editor, maxUses: editors.count)
-            for editor in editors { _ = try await editor.api.join(invite: invite.code) }
-        }
-        let document = try await owner.api.createDocument(session: session.id, path: path, text: text)
-        return (session.id, document.id)
-    }
-
     /// The server's text of a document (GET /v1/sessions/:id/documents/:doc).
     func documentText(_ user: BenchUser, session: UUID, document: UUID) async throws -> (revision: Int, text: String) {
         let content = try await user.api.document(session: session, id: document)

@@ -14,4 +14,15 @@ struct BenchUser: Sendable {
                                           displayName: name, password: "correct horse battery staple")
         return BenchUser(api: api, id: tokens.user.id, token: tokens.accessToken)
     }
+
+    /// A session of this user's, `editors` joined to it as editors, and document `path` in it.
+    func makeSession(name: String = "bench", editors: [BenchUser], path: String, text: String) async throws -> (session: UUID, document: UUID) {
+        let session = try await api.createSession(name: name)
+        if !editors.isEmpty {
+            let invite = try await api.createInvite(session: session.id, role: .editor, maxUses: editors.count)
+            for editor in editors { _ = try await editor.api.join(invite: invite.code) }
+        }
+        let document = try await api.createDocument(session: session.id, path: path, text: text)
+        return (session.id, document.id)
+    }
 }

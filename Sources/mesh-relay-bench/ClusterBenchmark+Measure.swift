@@ -18,11 +18,8 @@ extension ClusterBenchmark {
         }
         let rooms = try await FanoutBenchmark.parallel(options.sessions, width: 4) { s -> (session: UUID, document: UUID) in
             let members = Array(users[(s * perSession)..<((s + 1) * perSession)])
-            let session = try await members[0].api.createSession(name: "cluster bench")
-            let invite = try await members[0].api.createInvite(session: session.id, role: .editor, maxUses: members.count - 1)
-            for member in members.dropFirst() { _ = try await member.api.join(invite: invite.code) }
-            let document = try await members[0].api.createDocument(session: session.id, path: path, text: "# cluster bench\n")
-            return (session.id, document.id)
+            return try await members[0].makeSession(name: "cluster bench", editors: Array(members.dropFirst()),
+                                                    path: path, text: "# cluster bench\n")
         }
         let mailboxes = (0..<options.clients).map { _ in Inbox() }
         let joined = try await FanoutBenchmark.parallel(options.clients, width: 16) { i -> (BenchSocket, ServerMessage.Snapshot) in

@@ -32,7 +32,7 @@ enum FanoutBenchmark {
         let users = try await parallel(options.clients, width: 8) { i in try await server.signup("User\(i)") }
         let rooms = try await parallel(sessions, width: 4) { s in
             let members = Array(users[(s * options.perSession)..<((s + 1) * options.perSession)])
-            return try await server.makeSession(owner: members[0], editors: Array(members.dropFirst()), path: path, text: initial)
+            return try await members[0].makeSession(editors: Array(members.dropFirst()), path: path, text: initial)
         }
         let joined = try await parallel(options.clients, width: 16) { i -> (BenchSocket, ServerMessage.Snapshot) in
             let socket = try await BenchSocket.connect(port: server.port, token: users[i].token)

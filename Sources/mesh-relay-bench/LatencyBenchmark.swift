@@ -56,7 +56,7 @@ enum LatencyBenchmark {
     private static func measure(server: BenchServer, ada: BenchUser, bob: BenchUser, lean: Bool,
                                 ops: Int, warmup: Int, pings: Int) async throws -> Figures {
         let path = "latency.txt"
-        let (session, document) = try await server.makeSession(owner: ada, editors: [bob], path: path, text: "")
+        let (session, document) = try await ada.makeSession(editors: [bob], path: path, text: "")
         let before = try await server.commitFigures()
         var figures: Figures
         if lean {

@@ -14,7 +14,7 @@ enum StreamBenchmark {
         let complete = patches.count == trace.patches.count
         let ada = try await server.signup("Ada")
         let bob = try await server.signup("Bob")
-        let (session, document) = try await server.makeSession(owner: ada, editors: [bob], path: path, text: "")
+        let (session, document) = try await ada.makeSession(editors: [bob], path: path, text: "")
         let socketA = try await BenchSocket.connect(port: server.port, token: ada.token)
         let socketB = try await BenchSocket.connect(port: server.port, token: bob.token)
         let snapshotA = try await socketA.join(session: session.uuidString, path: path)

@@ -24,6 +24,9 @@ import Testing
         #expect(DebugRelayMessage.role(.editor).kind == "role")
         #expect(DebugRelayMessage.role(.editor).payload == "editor")
         #expect(DebugRelayMessage.leave.payload == "" && DebugRelayMessage.end.payload == "")
+        #expect(DebugRelayMessage.refuse("viewers cannot step").payload == "viewers cannot step", "the reason as it is")
+        let dap = try JSONValue.parse(Data(#"{"type":"request","seq":3,"command":"next"}"#.utf8))
+        #expect(DebugRelayMessage.dap(dap).payload == String(decoding: dap.serialized(), as: UTF8.self), "the message, serialized")
         let join = DebugRelayMessage.join(user: Self.user, name: "Ann", role: .viewer, root: "/w")
         #expect(join.kind == "join")
         let payload = try JSONValue.parse(Data(join.payload.utf8))
@@ -31,7 +34,7 @@ import Testing
         #expect(payload["name"]?.string == "Ann")
         #expect(payload["role"]?.string == "viewer")
         #expect(payload["root"]?.string == "/w")
-        // An older node's join, written by hand there, without the optional fields.
+        // A join without the name and root: the reader's defaults.
         let older = #"{"user":"\#(Self.user.uuidString)","role":"owner"}"#
         #expect(DebugRelayMessage(kind: "join", payload: older) == .join(user: Self.user, name: "", role: .owner, root: "/workspace"))
     }

@@ -86,8 +86,7 @@ struct CollaborationSocket {
             let name = try await store.users.find(id: record.authorID)?.displayName ?? ""
             chat.append(CollaborationHub.wire(record, name: name))
         }
-        let me = ServerMessage.Participant(user: user.id.uuidString, name: user.name, role: member.role)
-        connection.send(.welcome(.init(protocol: ProtocolVersion.current, session: session.uuidString, user: me,
+        connection.send(.welcome(.init(protocol: ProtocolVersion.current, session: session.uuidString, user: connection.participant,
                                        online: await hub.participants(session), documents: documents, chat: chat,
                                        tokenExpiresAt: user.expiresAt?.timeIntervalSince1970)))
         return connection

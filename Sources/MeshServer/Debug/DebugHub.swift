@@ -116,7 +116,8 @@ actor DebugHub {
 
     private func handle(_ frame: Store.DebugFrame, cluster: ClusterLink) async {
         guard let message = DebugRelayMessage(kind: frame.kind, payload: frame.payload) else {
-            return logger.warning("debug frame not understood", metadata: ["kind": "\(frame.kind)"])
+            return logger.warning("debug frame not understood", metadata: [
+                "kind": "\(frame.kind)", "session": "\(frame.session)", "participant": "\(frame.participant)", "from": "\(frame.from)"])
         }
         switch message {
         case let .join(user, name, role, root):

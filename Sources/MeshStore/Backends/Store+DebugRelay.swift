@@ -13,7 +13,8 @@ extension Store {
         public var participant: UUID
         /// The node that sent it.
         public var from: UUID
-        /// `join`, `dap`, `role`, `leave` (to the owner) or `dap`, `end` (to the participant's node).
+        /// `join`, `dap`, `role`, `refuse`, `leave` (to the owner) or `dap`, `end` (to the
+        /// participant's node); MeshServer's `DebugRelayMessage` reads and writes them.
         public var kind: String
         public var payload: String
         public init(session: UUID, participant: UUID, from: UUID, kind: String, payload: String) {

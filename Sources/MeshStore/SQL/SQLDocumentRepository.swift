@@ -122,10 +122,7 @@ struct SQLDocumentRepository: DocumentRepository {
     /// Inserts `rows` into `ops`, `opsPerInsert` to a statement (in the caller's transaction).
     private static func insert(_ rows: [OpRow], in db: any SQLDatabase) async throws {
         for start in stride(from: 0, to: rows.count, by: opsPerInsert) {
-            try await db.insert(into: "ops")
-                .columns(OpRow.columns)
-                .rows(rows[start..<min(start + opsPerInsert, rows.count)].map(\.sqlBinds))
-                .run()
+            try await SQLKitOpRowWriter(db: db).insert(Array(rows[start..<min(start + opsPerInsert, rows.count)]))
         }
     }
 
