@@ -20,6 +20,19 @@ import Testing
         #expect(error?.message.contains("mesh login") == true)
     }
 
+    /// Attack: a caller hands the client a login made for another server (a session file or an
+    /// invite naming a server of someone else's); the client drops it instead of sending it.
+    @Test func aLoginForAnotherServerIsNeverCarried() async throws {
+        let mine = Credentials(server: "http://127.0.0.1:7420/", accessToken: "a", refreshToken: "r")
+        #expect(await MeshAPIClient(server: "http://127.0.0.1:7420", credentials: mine).credentials == mine, "the same server, normalized")
+        #expect(await MeshAPIClient(server: "http://127.0.0.1:7421", credentials: mine).credentials == nil)
+        #expect(await MeshAPIClient(server: "https://127.0.0.1:7420", credentials: mine).credentials == nil)
+        let error = await #expect(throws: MeshAPIError.self) {
+            try await MeshAPIClient(server: "http://127.0.0.1:1", credentials: mine).me()
+        }
+        #expect(error?.status == 401, "refused here, before anything is sent")
+    }
+
     @Test func invalidServerURL() async throws {
         let error = await #expect(throws: MeshAPIError.self) {
             try await MeshAPIClient(server: "localhost").login(email: "a@b.c", password: "password1")

@@ -32,14 +32,16 @@ public actor MeshAPIClient {
 
     /// - Parameters:
     ///   - server: base URL such as `http://127.0.0.1:7420`.
-    ///   - credentials: the login to use (tokens for this server).
+    ///   - credentials: the login to use; a login made for another server is dropped, so that
+    ///     no caller can hand one server's tokens to another.
     ///   - store: where rotated tokens are written; nil keeps them in memory only.
     ///   - tls: the trust for an `https://` server (default: `--ca-file`, `$MESH_CA_FILE`, the system's).
     public init(server: String, credentials: Credentials? = nil, store: CredentialStore? = nil,
                 httpClient: HTTPClient = MeshAPIClient.sharedHTTPClient, tls: ClientTLS = .default,
                 timeout: Duration = .seconds(120)) {
-        self.server = CredentialStore.normalize(server)
-        self.credentials = credentials
+        let server = CredentialStore.normalize(server)
+        self.server = server
+        self.credentials = credentials.flatMap { CredentialStore.normalize($0.server) == server ? $0 : nil }
         self.store = store
         self.http = httpClient
         self.tls = tls

@@ -21,41 +21,55 @@ struct SessionAccess: Sendable {
         return SessionLink(collaboration)
     }
 
-    /// A fresh access token: the initialization options' token, else the stored login
-    /// (refreshed when it has expired).
+    /// A fresh access token for `server`: the initialization options' token when it is for that
+    /// server, else the stored login made for it (refreshed when it has expired).
     func accessToken(server: String) async throws -> String {
-        if let token = options.token { return token }
-        let store = CredentialStore(environment: environment)
-        guard let credentials = try store.load(), credentials.isLoggedIn,
-              CredentialStore.normalize(credentials.server) == CredentialStore.normalize(server)
-        else {
+        let (credentials, store) = try login(for: server)
+        if store == nil, let token = credentials?.accessToken { return token }   // the options' token
+        guard let credentials, credentials.isLoggedIn, let store else {
+            if options.token != nil {
+                throw WorkspaceError("the initialization options' token is for \(tokenServer), not \(CredentialStore.normalize(server)): "
+                                     + "name the session's server in their \"server\" (or log in to it with `mesh login --server \(server)`)")
+            }
             throw WorkspaceError("not logged in to \(server): run `mesh login --server \(server)`")
         }
         // Checked by the server (a revoked login fails here), and valid for a while yet.
         return try await MeshAPIClient(server: server, credentials: credentials, store: store).freshAccessToken()
     }
 
-    /// A client of the session's server (`serverURL`; before a connection, the configured one).
+    /// A client of the session's server (`serverURL`; before a connection, the configured one),
+    /// carrying the login made for it, if any.
     func apiClient(serverURL: String?) throws -> MeshAPIClient {
-        let store = CredentialStore(environment: environment)
-        let server = serverURL ?? store.server(flag: options.server, environment: environment)
-        var credentials = try store.load()
-        if let token = options.token { credentials = Credentials(server: server, accessToken: token) }
-        return MeshAPIClient(server: server, credentials: credentials, store: options.token == nil ? store : nil)
+        let server = serverURL ?? configuredServer
+        let (credentials, store) = try login(for: server)
+        return MeshAPIClient(server: CredentialStore.normalize(server), credentials: credentials, store: store)
     }
 
-    /// A client of `server` (an invite link's): it carries only a login made for that very server
-    /// (the stored one, or the initialization options' token when they name the same server), so
-    /// that a link to another server never receives this one's tokens.
+    /// A client of `server` (an invite link's), carrying the login made for it, if any.
     func apiClient(invitedTo server: String, serverURL: String?) throws -> MeshAPIClient {
+        try apiClient(serverURL: server)
+    }
+
+    /// The login this bridge holds for `server`, and the store that renews it (nil for the
+    /// initialization options' token, which is not renewed): that token when it is for `server`,
+    /// else the stored login when it was made for `server`. Nothing otherwise, so that a server
+    /// named by a session file or an invite link never receives another server's tokens.
+    func login(for server: String) throws -> (credentials: Credentials?, store: CredentialStore?) {
         let server = CredentialStore.normalize(server)
-        let store = CredentialStore(environment: environment)
-        if let token = options.token {
-            let configured = options.server.map(CredentialStore.normalize) ?? serverURL
-            return MeshAPIClient(server: server, credentials: configured == server ? Credentials(server: server, accessToken: token) : nil)
+        if let token = options.token, tokenServer == server {
+            return (Credentials(server: server, accessToken: token), nil)
         }
-        let credentials = try store.load().flatMap { CredentialStore.normalize($0.server) == server ? $0 : nil }
-        return MeshAPIClient(server: server, credentials: credentials, store: store)
+        let store = CredentialStore(environment: environment)
+        let stored = try store.load().flatMap { CredentialStore.normalize($0.server) == server ? $0 : nil }
+        return (stored, store)
+    }
+
+    /// The server the initialization options' token is for: theirs, else the configured one.
+    var tokenServer: String { CredentialStore.normalize(options.server ?? configuredServer) }
+
+    /// `$MESH_SERVER`, else the server of the stored login, else the default.
+    var configuredServer: String {
+        CredentialStore(environment: environment).server(flag: nil, environment: environment)
     }
 }
 
