@@ -166,7 +166,8 @@ import Testing
     }
 
     /// Compaction deletes old ops and snapshots; a client far behind gets a snapshot, a recent
-    /// one its catch-up, and a restarted server loads the document from what is left.
+    /// one its catch-up (from the history, or from the op log when it is behind the history),
+    /// and a restarted server loads the document from what is left.
     @Test func endlessEditingIsCompactedWithoutBreakingCatchUpOrARestart() async throws {
         let backend = try await TestDatabase.sqlite.makeBackend()
         let configure: (inout ServerConfiguration) -> Void = {
@@ -209,6 +210,11 @@ import Testing
             late.send(.open(.init(path: "log.txt", knownRev: 19)))
             let catchUp: ServerMessage.CatchUp = try await late.next { if case let .catchUp(c) = $0 { c } else { nil } }
             #expect(catchUp.rev == 22 && catchUp.ops.map(\.rev) == [20, 21, 22] && catchUp.ops.first?.opId == "w:19")
+            // Behind the history (it holds 19…22) but not the op log (17…22): caught up from the
+            // log, so that what the client typed meanwhile is rebased, not dropped with a snapshot.
+            late.send(.open(.init(path: "log.txt", knownRev: 16)))
+            let fromLog: ServerMessage.CatchUp = try await late.next { if case let .catchUp(c) = $0 { c } else { nil } }
+            #expect(fromLog.rev == 22 && fromLog.ops.map(\.rev) == Array(17...22) && fromLog.ops.first?.opId == "w:16")
             socket.close()
             late.close()
         } catch {

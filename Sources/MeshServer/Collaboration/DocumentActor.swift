@@ -186,9 +186,19 @@ actor DocumentActor {
         // wait: the answer leaves its ops out, and on a busy document the loop of commits may
         // not pause for a long time.)
         await reloaded()
+        // A client back after more edits than the history holds (a long disconnect): the op log
+        // still has them (compaction keeps `opRetention` behind the head), so it catches up and
+        // its unacknowledged edits are rebased instead of dropped with a snapshot.
+        var logged: [CommittedOperation] = []
+        if let knownRev, knownRev >= 0, knownRev < document.oldestRetainedRevision, knownRev <= durableRevision,
+           durableRevision - knownRev <= Self.maxLoggedCatchUp {
+            logged = ((try? await store.documents.operations(documentID: record.id, after: knownRev)) ?? []).map {
+                CommittedOperation(revision: $0.revision, operation: $0.operation, opId: $0.opId, author: $0.authorID?.uuidString)
+            }
+        }
         // No `await` from here to the answer: the subscription and what it is told are one step.
         var answer: ServerMessage.CatchUp?
-        if let knownRev, knownRev <= durableRevision, let ops = try? document.operations(since: knownRev) {
+        if let knownRev, knownRev <= durableRevision, let ops = Self.operations(since: knownRev, logged: logged, in: document) {
             answer = .init(path: path, ops: ops.prefix { $0.revision <= durableRevision }.map(wire), rev: durableRevision,
                            presence: [], annotations: [])
         }
@@ -212,6 +222,23 @@ actor DocumentActor {
         }
         let (revision, text) = durable.map { (durableRevision, $0) } ?? (document.revision, document.text)
         return .snapshot(.init(path: path, rev: revision, text: text.description, presence: others, annotations: notes))
+    }
+
+    /// The most ops a catch-up read from the op log carries (beyond it, a snapshot).
+    static let maxLoggedCatchUp = 10_000
+
+    /// The ops after `revision`: from the history, else from `logged` (read from the op log,
+    /// contiguous from `revision + 1`) up to where the history takes over. Nil when neither
+    /// reaches back that far, or the two leave a gap.
+    static func operations(since revision: Int, logged: [CommittedOperation], in document: OTDocument) -> [CommittedOperation]? {
+        if let ops = try? document.operations(since: revision) { return ops }
+        let oldest = document.oldestRetainedRevision
+        let logged = logged.prefix { $0.revision <= document.revision }   // another node's newer ops: not here yet
+        guard let last = logged.last?.revision, last >= oldest,
+              logged.enumerated().allSatisfy({ $0.element.revision == revision + 1 + $0.offset }),
+              let rest = try? document.operations(since: last)
+        else { return nil }
+        return Array(logged) + rest
     }
 
     /// The text at `durableRevision`: the current text with the ops not yet stored (being
