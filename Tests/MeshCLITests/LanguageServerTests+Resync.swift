@@ -103,3 +103,37 @@ extension LanguageServerTests {
         #expect(await Self.exitCode(of: serving, within: .seconds(20)) != nil)
     }
 }
+
+extension LanguageServerTests {
+    /// A change the server refuses for good (here: the document would pass
+    /// `--max-document-bytes`) must not hold up the document: its edit never being acknowledged,
+    /// nothing typed after it would reach anyone. Ann's editor goes back to the session's text,
+    /// the refused text is kept in `.mesh/conflicts`, and what she types next reaches Bob.
+    @Test func aChangeTheServerRefusesDoesNotStopTheDocument() async throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let world = try await shareWorld(file: "notes.txt", contents: "0123456789\n", serverArguments: ["--max-document-bytes", "64"])
+        defer { world.server.stop() }
+        let a = try EditorProcess(name: "ann", home: world.homeA, logFile: root.appendingPathComponent("lsp-a.log"))
+        defer { a.close() }
+        try await a.start(root: world.dirA, file: world.dirA.appendingPathComponent("notes.txt"), encodings: ["utf-16"])
+        let b = try EditorProcess(name: "bob", home: world.homeB, logFile: root.appendingPathComponent("lsp-b.log"))
+        defer { b.close() }
+        try await b.start(root: world.dirB, file: world.dirB.appendingPathComponent("notes.txt"), encodings: ["utf-16"])
+        try await eventually("both files are bridged") { a.currentPresence != nil && b.currentPresence != nil }
+
+        let tooMuch = String(repeating: "x", count: 80)
+        a.edit(0..<0, tooMuch)   // 91 bytes: over the limit
+        try await eventually("Ann's editor goes back to the session's text") { a.currentText == "0123456789\n" }
+        let conflicts = world.dirA.appendingPathComponent(".mesh/conflicts")
+        try await eventually("the refused text is kept") {
+            let copies = (try? FileManager.default.contentsOfDirectory(atPath: conflicts.path)) ?? []
+            return copies.contains { name in
+                name.hasPrefix("notes.txt.")
+                    && (try? String(contentsOf: conflicts.appendingPathComponent(name), encoding: .utf8)) == tooMuch + "0123456789\n"
+            }
+        }
+        a.edit(0..<0, "ok ")
+        try await eventually("Bob gets what Ann typed next") { b.currentText == "ok 0123456789\n" }
+        #expect(try await world.serverText("notes.txt") == "ok 0123456789\n")
+    }
+}

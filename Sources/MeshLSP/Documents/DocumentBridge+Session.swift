@@ -121,7 +121,19 @@ extension DocumentBridge {
         clientCounter += 1
         let client = OTClient(revision: snapshot.rev, clientID: "\(instanceID)-\(clientCounter)")
         if var document = documents[path] {
-            // A resync: the session's text replaces ours.
+            // A resync: the session's text replaces ours. Edits of ours it has not acknowledged
+            // are not in it: the text that held them is kept, and the user told.
+            if document.client.state != .synchronized {
+                let mine: TextBuffer
+                switch document.content {
+                case let .open(_, sync): mine = sync.document
+                case let .closed(text): mine = text
+                }
+                if mine.description != snapshot.text {
+                    keepLocalCopy(path, Data(mine.description.utf8),
+                                  because: "edits of yours the server had not confirmed could not be merged into the session's text")
+                }
+            }
             document.client = client
             document.history.reset()
             switch document.content {
@@ -277,6 +289,16 @@ extension DocumentBridge {
                 return
             }
             resync(path, because: error.message, session: session)
+            return
+        }
+        if let path = error.path, let ref = error.ref, error.code == .forbidden || error.code == .tooLarge,
+           documents[path]?.client.outstanding?.opId == ref {
+            // Our edit in flight was refused for good (a viewer's, or one the size limits stop):
+            // it, and what was typed after it, can never be acknowledged, so nothing more would be
+            // sent. The session's text replaces ours (a snapshot); the text that held the refused
+            // edits is kept in .mesh/conflicts (``received(_:session:)``).
+            editor.show("Mesh: your change to \(path) was not applied (\(error.message)); it goes back to the session's text", type: 2)
+            if !opening.contains(path) { sendOpen(path, session: session) }
             return
         }
         if let path = error.path, error.answersOpen {
