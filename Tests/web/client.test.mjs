@@ -272,3 +272,30 @@ test('an open refused for a passing reason is asked again after a growing delay,
   await until(server, () => missing.state === 'missing');
   assert.equal(missing.retryTimer, null);
 });
+
+test('a second ack of an op already acknowledged is stale: ignored, not a resync', async () => {
+  const server = new FakeServer();
+  server.addUser('u1', 'Ada', 'editor');
+  server.createDocument('s.js', 'abc');
+  const { client } = browser(server, 'u1');
+  client.connect();
+  await until(server, () => client.isOpen);
+  const doc = client.open('s.js');
+  await until(server, () => doc.state === 'open');
+  doc.replace(3, 3, 'd');
+  await until(server, () => doc.synchronized);
+  const resyncs = [];
+  doc.on('resync', (reason) => resyncs.push(reason));
+  // The server answers a resend of an op it had already sent us as committed with the same ack.
+  [...server.connections][0].send({ type: 'ack', path: 's.js', rev: 1, opId: 'webu1-1:1' });
+  server.deliverAll();
+  assert.deepEqual(resyncs, []);
+  assert.equal(doc.state, 'open');
+  assert.equal(server.sent.filter((m) => m.type === 'open').length, 1, 'no reopen');
+  assert.equal(doc.revision, 1);
+  assert.equal(doc.text, 'abcd');
+  doc.replace(4, 4, 'e');
+  await until(server, () => doc.synchronized);
+  assert.equal(server.text('s.js'), 'abcde');
+  assert.equal(doc.text, 'abcde');
+});

@@ -219,3 +219,22 @@ test('OTClient refuses out-of-order messages (SyncSimulationTests.clientRefusesO
   assert.throws(() => client.receiveAck('c:9', 4), (e) => e.kind === 'unexpectedAck');
   assert.equal(cpToUnits('x', 1), 1);
 });
+
+test('a second ack of the op last confirmed is stale and ignored; any other unexpected ack is an error (OTClient.confirmed)', () => {
+  const client = new OTClient(0, 'c');
+  const first = client.applyLocal(new TextOperation().insert('a'));
+  assert.equal(client.receiveAck(first.opId, 1), null);
+  // The server saw our resend after it had sent the first copy as committed: the same ack again.
+  assert.equal(client.receiveAck(first.opId, 1), null);
+  assert.equal(client.state, 'synchronized');
+  assert.equal(client.revision, 1);
+  // Also while the next op is in flight: it stays outstanding.
+  const second = client.applyLocal(new TextOperation().retain(1).insert('b'));
+  assert.equal(client.receiveAck(first.opId, 1), null);
+  assert.equal(client.outstanding, second);
+  // The same opId at another revision, or an op never sent, is still an error.
+  assert.throws(() => client.receiveAck(first.opId, 2), (e) => e instanceof OTError && e.kind === 'unexpectedAck');
+  assert.throws(() => client.receiveAck('c:9', 2), (e) => e.kind === 'unexpectedAck');
+  assert.equal(client.receiveAck(second.opId, 2), null);
+  assert.equal(client.state, 'synchronized');
+});

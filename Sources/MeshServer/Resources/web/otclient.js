@@ -25,6 +25,10 @@ export class OTClient {
     /** Local edits made while one is in flight, composed (awaitingWithBuffer only). */
     this.buffer = null;
     this.nextSequence = 0;
+    /** The last operation of ours the server confirmed, and at which revision: a second ack of
+     *  it (the server saw our resend after it had already sent the first copy as committed, as
+     *  a node that fetched it from another does) is stale, not an error. `{opId, revision}`. */
+    this.confirmed = null;
   }
 
   /** Records a local edit (already applied locally). Returns the operation to send now, or
@@ -49,11 +53,16 @@ export class OTClient {
   /** The server committed our outstanding operation as `revision`. Returns the buffered
    *  operation to send next, or null. */
   receiveAck(opId, revision) {
+    if (this.outstanding?.opId !== opId && this.confirmed !== null && this.confirmed.opId === opId
+        && this.confirmed.revision === revision) {
+      return null;
+    }
     if (this.outstanding === null || this.outstanding.opId !== opId) {
       throw new OTError('unexpectedAck', `acknowledgement for ${opId} does not match the outstanding operation`, { opId });
     }
     this.checkRevision(revision);
     this.revision = revision;
+    this.confirmed = { opId, revision };
     if (this.state === 'awaitingWithBuffer') {
       this.outstanding = this.makeOutgoing(this.buffer);
       this.buffer = null;

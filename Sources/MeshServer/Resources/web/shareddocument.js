@@ -159,14 +159,16 @@ export class SharedDocument extends Emitter {
   }
 
   receivedAck(message) {
-    const outstanding = this.ot?.outstanding;
+    const outstanding = this.ot?.outstanding ?? null;
+    const acknowledges = outstanding !== null && outstanding.opId === message.opId;
     // An ack for an op of an earlier generation (before a resync) is old news.
-    if (!outstanding || outstanding.opId !== message.opId) {
-      if (this.isOurOldOp(message.opId)) return;
-      return this.resync(`unexpected acknowledgement ${message.opId}`);
-    }
+    if (!acknowledges && this.isOurOldOp(message.opId)) return;
+    if (this.ot === null) return this.resync(`unexpected acknowledgement ${message.opId}`);
     try {
+      // A second ack of the op last confirmed is stale (OTClient answers null); any other
+      // unexpected ack throws.
       const next = this.ot.receiveAck(message.opId, message.rev);
+      if (!acknowledges) return;
       this.serverText = outstanding.operation.apply(this.serverText);
       if (next && this.state === 'open') this.session.sendOp(this, next);
     } catch (error) {
