@@ -299,3 +299,34 @@ test('a second ack of an op already acknowledged is stale: ignored, not a resync
   assert.equal(server.text('s.js'), 'abcde');
   assert.equal(doc.text, 'abcde');
 });
+
+test('a catch-up op carrying our outstanding opId is our ack only when its author is our user', async () => {
+  // Op ids are per-client counters: another participant's client may use the same strings.
+  const server = new FakeServer();
+  server.addUser('u1', 'Ada', 'editor');
+  server.addUser('u2', 'Bob', 'editor');
+  server.createDocument('c.js', 'abc');
+  const ada = browser(server, 'u1', { id: 'web' });
+  const bob = browser(server, 'u2', { id: 'web' });
+  ada.client.connect();
+  bob.client.connect();
+  const timers = [ada.timers, bob.timers];
+  await until(server, () => ada.client.isOpen && bob.client.isOpen, timers);
+  const adaDoc = ada.client.open('c.js');
+  const bobDoc = bob.client.open('c.js');
+  await until(server, () => adaDoc.state === 'open' && bobDoc.state === 'open', timers);
+  adaDoc.replace(3, 3, 'd');
+  const adaConnection = [...server.connections].find((c) => c.user === 'u1');
+  adaConnection.drop(0);            // Ada's op never reached the server
+  bobDoc.replace(0, 0, 'X');        // Bob's op has the same opId as Ada's outstanding one
+  server.deliverAll();
+  assert.equal(server.sent.find((m) => m.type === 'op').opId, 'web-1:1');
+  assert.equal(server.sent.find((m) => m.type === 'op').opId, adaDoc.ot.outstanding.opId);
+  await until(server, () => ada.client.isOpen && adaDoc.state === 'open' && adaDoc.synchronized && bobDoc.synchronized, timers);
+  server.deliverAll();
+  const opens = server.sent.filter((m) => m.type === 'open' && m.knownRev === 0);
+  assert.equal(opens.length, 1, 'Ada caught up from revision 0');
+  assert.equal(server.text('c.js'), 'Xabcd', 'Ada’s edit was sent again');
+  assert.equal(adaDoc.text, 'Xabcd');
+  assert.equal(bobDoc.text, 'Xabcd');
+});

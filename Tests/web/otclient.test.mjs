@@ -7,7 +7,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { TextOperation, OTError } from '../../Sources/MeshServer/Resources/web/ot.js';
 import { cpLength, cpToUnits } from '../../Sources/MeshServer/Resources/web/codepoints.js';
-import { OTClient } from '../../Sources/MeshServer/Resources/web/otclient.js';
+import { OTClient, ownOpId } from '../../Sources/MeshServer/Resources/web/otclient.js';
 import { OTDocument } from './otdocument.mjs';
 import { withFixture, SeededRandom, randomText, randomOperation, propertyCases, tracesPath, loadTrace } from './support.mjs';
 
@@ -237,4 +237,20 @@ test('a second ack of the op last confirmed is stale and ignored; any other unex
   assert.throws(() => client.receiveAck('c:9', 2), (e) => e.kind === 'unexpectedAck');
   assert.equal(client.receiveAck(second.opId, 2), null);
   assert.equal(client.state, 'synchronized');
+});
+
+test('a committed op may be ours only when its author is our user (ownOpId, as mesh lsp)', () => {
+  assert.equal(ownOpId({ author: 'u1', opId: 'c:1' }, 'u1'), 'c:1');
+  assert.equal(ownOpId({ author: 'u2', opId: 'c:1' }, 'u1'), null, 'another participant’s client used the same opId');
+  assert.equal(ownOpId({ opId: 'c:1' }, 'u1'), null, 'no author');
+  assert.equal(ownOpId({ author: 'u1', opId: 'c:1' }, undefined), null, 'before the welcome');
+  assert.equal(ownOpId({ author: 'u1' }, 'u1'), null, 'no opId');
+  // Passed so, the same opId from someone else is a remote op, not our ack.
+  const client = new OTClient(0, 'c');
+  client.applyLocal(new TextOperation().insert('a'));
+  const theirs = new TextOperation().insert('b');
+  const { apply, send } = client.receiveCommitted(theirs, 1, ownOpId({ author: 'u2', opId: 'c:1' }, 'u1'));
+  assert.deepEqual(apply.toJSON(), [1, 'b']);
+  assert.equal(send, null);
+  assert.equal(client.outstanding.opId, 'c:1');
 });

@@ -6,7 +6,7 @@
 import { TextOperation, replacementBetween } from './ot.js';
 import { documentHash } from './hash.js';
 import { wellFormed, cpLength } from './codepoints.js';
-import { OTClient } from './otclient.js';
+import { OTClient, ownOpId } from './otclient.js';
 import { Emitter } from './emitter.js';
 import { canEdit } from './roles.js';
 
@@ -137,15 +137,7 @@ export class SharedDocument extends Emitter {
     let sent = false;
     try {
       for (const committed of message.ops) {
-        const op = TextOperation.fromJSON(committed.ops);
-        const outstanding = this.ot.outstanding;
-        const { apply, send } = this.ot.receiveCommitted(op, committed.rev, committed.opId ?? null);
-        if (apply) {
-          this.serverText = op.apply(this.serverText);
-          this.applyRemote(apply, 'remote');
-        } else {
-          this.serverText = outstanding.operation.apply(this.serverText);
-        }
+        const { send } = this.receivedCommitted(committed);
         if (send) { this.session.sendOp(this, send); sent = true; }
       }
     } catch (error) {
@@ -189,6 +181,22 @@ export class SharedDocument extends Emitter {
       return this.resync(`a remote edit did not apply: ${error.message}`);
     }
     this.revisionAdvanced();
+  }
+
+  /** A committed op (a `catchUp` entry): our outstanding op, when its author is our user and
+   *  its `opId` ours, is the ack; anything else is applied. Returns `{acknowledged, send}`
+   *  (`send`: the op to send next, or null). */
+  receivedCommitted(committed) {
+    const op = TextOperation.fromJSON(committed.ops);
+    const outstanding = this.ot.outstanding;
+    const { apply, send } = this.ot.receiveCommitted(op, committed.rev, ownOpId(committed, this.session.me?.user));
+    if (apply) {
+      this.serverText = op.apply(this.serverText);
+      this.applyRemote(apply, 'remote');
+    } else {
+      this.serverText = outstanding.operation.apply(this.serverText);
+    }
+    return { acknowledged: apply === null, send };
   }
 
   receivedHash(message) {
