@@ -330,3 +330,33 @@ test('a catch-up op carrying our outstanding opId is our ack only when its autho
   assert.equal(adaDoc.text, 'Xabcd');
   assert.equal(bobDoc.text, 'Xabcd');
 });
+
+test('our own op coming back as a remoteOp (relayed by another server node) is the ack, not applied twice', async () => {
+  const server = new FakeServer();
+  server.addUser('u1', 'Ada', 'editor');
+  server.createDocument('o.js', 'abc');
+  const { client } = browser(server, 'u1');
+  client.connect();
+  await until(server, () => client.isOpen);
+  const doc = client.open('o.js');
+  await until(server, () => doc.state === 'open');
+  const resyncs = [];
+  doc.on('resync', (reason) => resyncs.push(reason));
+  doc.replace(3, 3, 'd');
+  const connection = [...server.connections][0];
+  const op = JSON.parse(connection.toServer.at(-1));
+  assert.equal(op.opId, 'webu1-1:1');
+  // Another node committed the first copy of it and relays it before this node answers.
+  connection.send({ type: 'remoteOp', path: 'o.js', rev: 1, ops: op.ops, author: 'u1', opId: op.opId });
+  connection.deliverToClient();
+  assert.equal(doc.text, 'abcd', 'not applied a second time');
+  assert.equal(doc.revision, 1);
+  assert.ok(doc.synchronized, 'taken as the ack');
+  assert.deepEqual(resyncs, []);
+  // This node's own ack for it follows: stale.
+  server.deliverAll();
+  assert.deepEqual(resyncs, []);
+  assert.equal(server.text('o.js'), 'abcd');
+  assert.equal(doc.text, 'abcd');
+  assert.equal(server.sent.filter((m) => m.type === 'open').length, 1, 'no reopen');
+});

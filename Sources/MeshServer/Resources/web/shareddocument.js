@@ -172,19 +172,22 @@ export class SharedDocument extends Emitter {
 
   receivedRemoteOp(message) {
     if (this.ot === null) return;
+    let acknowledged;
     try {
-      const op = TextOperation.fromJSON(message.ops);
-      const local = this.ot.receiveRemote(op, message.rev);
-      this.serverText = op.apply(this.serverText);
-      this.applyRemote(local, 'remote');
+      // Our own op comes back as remote when a resend reached another server node after the
+      // first copy was committed: it counts as the ack then (the ack that may follow is stale).
+      const committed = this.receivedCommitted(message);
+      acknowledged = committed.acknowledged;
+      if (committed.send && this.state === 'open') this.session.sendOp(this, committed.send);
     } catch (error) {
       return this.resync(`a remote edit did not apply: ${error.message}`);
     }
     this.revisionAdvanced();
+    if (acknowledged) this.flushQueued();
   }
 
-  /** A committed op (a `catchUp` entry): our outstanding op, when its author is our user and
-   *  its `opId` ours, is the ack; anything else is applied. Returns `{acknowledged, send}`
+  /** A committed op (a `catchUp` entry or a `remoteOp`): our outstanding op, when its author is
+   *  our user and its `opId` ours, is the ack; anything else is applied. Returns `{acknowledged, send}`
    *  (`send`: the op to send next, or null). */
   receivedCommitted(committed) {
     const op = TextOperation.fromJSON(committed.ops);
