@@ -272,3 +272,91 @@ test('an open refused for a passing reason is asked again after a growing delay,
   await until(server, () => missing.state === 'missing');
   assert.equal(missing.retryTimer, null);
 });
+
+test('a second ack of an op already acknowledged is stale: ignored, not a resync', async () => {
+  const server = new FakeServer();
+  server.addUser('u1', 'Ada', 'editor');
+  server.createDocument('s.js', 'abc');
+  const { client } = browser(server, 'u1');
+  client.connect();
+  await until(server, () => client.isOpen);
+  const doc = client.open('s.js');
+  await until(server, () => doc.state === 'open');
+  doc.replace(3, 3, 'd');
+  await until(server, () => doc.synchronized);
+  const resyncs = [];
+  doc.on('resync', (reason) => resyncs.push(reason));
+  // The server answers a resend of an op it had already sent us as committed with the same ack.
+  [...server.connections][0].send({ type: 'ack', path: 's.js', rev: 1, opId: 'webu1-1:1' });
+  server.deliverAll();
+  assert.deepEqual(resyncs, []);
+  assert.equal(doc.state, 'open');
+  assert.equal(server.sent.filter((m) => m.type === 'open').length, 1, 'no reopen');
+  assert.equal(doc.revision, 1);
+  assert.equal(doc.text, 'abcd');
+  doc.replace(4, 4, 'e');
+  await until(server, () => doc.synchronized);
+  assert.equal(server.text('s.js'), 'abcde');
+  assert.equal(doc.text, 'abcde');
+});
+
+test('a catch-up op carrying our outstanding opId is our ack only when its author is our user', async () => {
+  // Op ids are per-client counters: another participant's client may use the same strings.
+  const server = new FakeServer();
+  server.addUser('u1', 'Ada', 'editor');
+  server.addUser('u2', 'Bob', 'editor');
+  server.createDocument('c.js', 'abc');
+  const ada = browser(server, 'u1', { id: 'web' });
+  const bob = browser(server, 'u2', { id: 'web' });
+  ada.client.connect();
+  bob.client.connect();
+  const timers = [ada.timers, bob.timers];
+  await until(server, () => ada.client.isOpen && bob.client.isOpen, timers);
+  const adaDoc = ada.client.open('c.js');
+  const bobDoc = bob.client.open('c.js');
+  await until(server, () => adaDoc.state === 'open' && bobDoc.state === 'open', timers);
+  adaDoc.replace(3, 3, 'd');
+  const adaConnection = [...server.connections].find((c) => c.user === 'u1');
+  adaConnection.drop(0);            // Ada's op never reached the server
+  bobDoc.replace(0, 0, 'X');        // Bob's op has the same opId as Ada's outstanding one
+  server.deliverAll();
+  assert.equal(server.sent.find((m) => m.type === 'op').opId, 'web-1:1');
+  assert.equal(server.sent.find((m) => m.type === 'op').opId, adaDoc.ot.outstanding.opId);
+  await until(server, () => ada.client.isOpen && adaDoc.state === 'open' && adaDoc.synchronized && bobDoc.synchronized, timers);
+  server.deliverAll();
+  const opens = server.sent.filter((m) => m.type === 'open' && m.knownRev === 0);
+  assert.equal(opens.length, 1, 'Ada caught up from revision 0');
+  assert.equal(server.text('c.js'), 'Xabcd', 'Ada’s edit was sent again');
+  assert.equal(adaDoc.text, 'Xabcd');
+  assert.equal(bobDoc.text, 'Xabcd');
+});
+
+test('our own op coming back as a remoteOp (relayed by another server node) is the ack, not applied twice', async () => {
+  const server = new FakeServer();
+  server.addUser('u1', 'Ada', 'editor');
+  server.createDocument('o.js', 'abc');
+  const { client } = browser(server, 'u1');
+  client.connect();
+  await until(server, () => client.isOpen);
+  const doc = client.open('o.js');
+  await until(server, () => doc.state === 'open');
+  const resyncs = [];
+  doc.on('resync', (reason) => resyncs.push(reason));
+  doc.replace(3, 3, 'd');
+  const connection = [...server.connections][0];
+  const op = JSON.parse(connection.toServer.at(-1));
+  assert.equal(op.opId, 'webu1-1:1');
+  // Another node committed the first copy of it and relays it before this node answers.
+  connection.send({ type: 'remoteOp', path: 'o.js', rev: 1, ops: op.ops, author: 'u1', opId: op.opId });
+  connection.deliverToClient();
+  assert.equal(doc.text, 'abcd', 'not applied a second time');
+  assert.equal(doc.revision, 1);
+  assert.ok(doc.synchronized, 'taken as the ack');
+  assert.deepEqual(resyncs, []);
+  // This node's own ack for it follows: stale.
+  server.deliverAll();
+  assert.deepEqual(resyncs, []);
+  assert.equal(server.text('o.js'), 'abcd');
+  assert.equal(doc.text, 'abcd');
+  assert.equal(server.sent.filter((m) => m.type === 'open').length, 1, 'no reopen');
+});

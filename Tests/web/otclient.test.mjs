@@ -7,7 +7,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { TextOperation, OTError } from '../../Sources/MeshServer/Resources/web/ot.js';
 import { cpLength, cpToUnits } from '../../Sources/MeshServer/Resources/web/codepoints.js';
-import { OTClient } from '../../Sources/MeshServer/Resources/web/otclient.js';
+import { OTClient, ownOpId } from '../../Sources/MeshServer/Resources/web/otclient.js';
 import { OTDocument } from './otdocument.mjs';
 import { withFixture, SeededRandom, randomText, randomOperation, propertyCases, tracesPath, loadTrace } from './support.mjs';
 
@@ -218,4 +218,39 @@ test('OTClient refuses out-of-order messages (SyncSimulationTests.clientRefusesO
     (e) => e instanceof OTError && e.kind === 'unexpectedRevision' && e.expected === 4 && e.received === 5);
   assert.throws(() => client.receiveAck('c:9', 4), (e) => e.kind === 'unexpectedAck');
   assert.equal(cpToUnits('x', 1), 1);
+});
+
+test('a second ack of the op last confirmed is stale and ignored; any other unexpected ack is an error (OTClient.confirmed)', () => {
+  const client = new OTClient(0, 'c');
+  const first = client.applyLocal(new TextOperation().insert('a'));
+  assert.equal(client.receiveAck(first.opId, 1), null);
+  // The server saw our resend after it had sent the first copy as committed: the same ack again.
+  assert.equal(client.receiveAck(first.opId, 1), null);
+  assert.equal(client.state, 'synchronized');
+  assert.equal(client.revision, 1);
+  // Also while the next op is in flight: it stays outstanding.
+  const second = client.applyLocal(new TextOperation().retain(1).insert('b'));
+  assert.equal(client.receiveAck(first.opId, 1), null);
+  assert.equal(client.outstanding, second);
+  // The same opId at another revision, or an op never sent, is still an error.
+  assert.throws(() => client.receiveAck(first.opId, 2), (e) => e instanceof OTError && e.kind === 'unexpectedAck');
+  assert.throws(() => client.receiveAck('c:9', 2), (e) => e.kind === 'unexpectedAck');
+  assert.equal(client.receiveAck(second.opId, 2), null);
+  assert.equal(client.state, 'synchronized');
+});
+
+test('a committed op may be ours only when its author is our user (ownOpId, as mesh lsp)', () => {
+  assert.equal(ownOpId({ author: 'u1', opId: 'c:1' }, 'u1'), 'c:1');
+  assert.equal(ownOpId({ author: 'u2', opId: 'c:1' }, 'u1'), null, 'another participant’s client used the same opId');
+  assert.equal(ownOpId({ opId: 'c:1' }, 'u1'), null, 'no author');
+  assert.equal(ownOpId({ author: 'u1', opId: 'c:1' }, undefined), null, 'before the welcome');
+  assert.equal(ownOpId({ author: 'u1' }, 'u1'), null, 'no opId');
+  // Passed so, the same opId from someone else is a remote op, not our ack.
+  const client = new OTClient(0, 'c');
+  client.applyLocal(new TextOperation().insert('a'));
+  const theirs = new TextOperation().insert('b');
+  const { apply, send } = client.receiveCommitted(theirs, 1, ownOpId({ author: 'u2', opId: 'c:1' }, 'u1'));
+  assert.deepEqual(apply.toJSON(), [1, 'b']);
+  assert.equal(send, null);
+  assert.equal(client.outstanding.opId, 'c:1');
 });

@@ -13,6 +13,15 @@ export class OutgoingOperation {
   }
 }
 
+/** The `opId` to pass to `receiveCommitted` for a committed operation (a `catchUp` entry or a
+ *  `remoteOp`, `{author, opId}`): its own only when its author is our user (`me`), since op ids
+ *  are per-client counters (`<client id>:<n>`) that another participant may use too; else null.
+ *  The one place the web client decides whether a committed op may be ours (as `mesh lsp`,
+ *  DocumentBridge+Session.swift). */
+export function ownOpId(committed, me) {
+  return committed.author != null && committed.author === me ? committed.opId ?? null : null;
+}
+
 export class OTClient {
   /** `revision`: the last server revision seen; `clientID`: makes op ids unique (`<id>:<n>`). */
   constructor(revision, clientID) {
@@ -25,6 +34,10 @@ export class OTClient {
     /** Local edits made while one is in flight, composed (awaitingWithBuffer only). */
     this.buffer = null;
     this.nextSequence = 0;
+    /** The last operation of ours the server confirmed, and at which revision: a second ack of
+     *  it (the server saw our resend after it had already sent the first copy as committed, as
+     *  a node that fetched it from another does) is stale, not an error. `{opId, revision}`. */
+    this.confirmed = null;
   }
 
   /** Records a local edit (already applied locally). Returns the operation to send now, or
@@ -49,11 +62,16 @@ export class OTClient {
   /** The server committed our outstanding operation as `revision`. Returns the buffered
    *  operation to send next, or null. */
   receiveAck(opId, revision) {
+    if (this.outstanding?.opId !== opId && this.confirmed !== null && this.confirmed.opId === opId
+        && this.confirmed.revision === revision) {
+      return null;
+    }
     if (this.outstanding === null || this.outstanding.opId !== opId) {
       throw new OTError('unexpectedAck', `acknowledgement for ${opId} does not match the outstanding operation`, { opId });
     }
     this.checkRevision(revision);
     this.revision = revision;
+    this.confirmed = { opId, revision };
     if (this.state === 'awaitingWithBuffer') {
       this.outstanding = this.makeOutgoing(this.buffer);
       this.buffer = null;
@@ -88,8 +106,12 @@ export class OTClient {
     }
   }
 
-  /** A committed operation from a catch-up stream: our outstanding one (matched by `opId`)
-   *  counts as an ack, anything else as remote. Returns `{apply, send}` (either may be null). */
+  /** A committed operation from a catch-up stream (after reconnect), or a remote one whose
+   *  author is this client's user: our own outstanding one (matched by `opId`) counts as an
+   *  ack, anything else as remote. (With several server nodes, our own op can come back as
+   *  remote when we resent it to another node.) Pass `opId` only for our own user's ops
+   *  (`ownOpId`): another user may reuse our opIds. Returns `{apply, send}`: the operation to
+   *  apply locally (null for an ack) and the operation to send next (either may be null). */
   receiveCommitted(operation, revision, opId) {
     if (opId != null && this.outstanding !== null && opId === this.outstanding.opId) {
       return { apply: null, send: this.receiveAck(opId, revision) };

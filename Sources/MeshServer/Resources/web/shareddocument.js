@@ -6,7 +6,7 @@
 import { TextOperation, replacementBetween } from './ot.js';
 import { documentHash } from './hash.js';
 import { wellFormed, cpLength } from './codepoints.js';
-import { OTClient } from './otclient.js';
+import { OTClient, ownOpId } from './otclient.js';
 import { Emitter } from './emitter.js';
 import { canEdit } from './roles.js';
 
@@ -137,15 +137,7 @@ export class SharedDocument extends Emitter {
     let sent = false;
     try {
       for (const committed of message.ops) {
-        const op = TextOperation.fromJSON(committed.ops);
-        const outstanding = this.ot.outstanding;
-        const { apply, send } = this.ot.receiveCommitted(op, committed.rev, committed.opId ?? null);
-        if (apply) {
-          this.serverText = op.apply(this.serverText);
-          this.applyRemote(apply, 'remote');
-        } else {
-          this.serverText = outstanding.operation.apply(this.serverText);
-        }
+        const { send } = this.receivedCommitted(committed);
         if (send) { this.session.sendOp(this, send); sent = true; }
       }
     } catch (error) {
@@ -159,14 +151,16 @@ export class SharedDocument extends Emitter {
   }
 
   receivedAck(message) {
-    const outstanding = this.ot?.outstanding;
+    const outstanding = this.ot?.outstanding ?? null;
+    const acknowledges = outstanding !== null && outstanding.opId === message.opId;
     // An ack for an op of an earlier generation (before a resync) is old news.
-    if (!outstanding || outstanding.opId !== message.opId) {
-      if (this.isOurOldOp(message.opId)) return;
-      return this.resync(`unexpected acknowledgement ${message.opId}`);
-    }
+    if (!acknowledges && this.isOurOldOp(message.opId)) return;
+    if (this.ot === null) return this.resync(`unexpected acknowledgement ${message.opId}`);
     try {
+      // A second ack of the op last confirmed is stale (OTClient answers null); any other
+      // unexpected ack throws.
       const next = this.ot.receiveAck(message.opId, message.rev);
+      if (!acknowledges) return;
       this.serverText = outstanding.operation.apply(this.serverText);
       if (next && this.state === 'open') this.session.sendOp(this, next);
     } catch (error) {
@@ -178,15 +172,34 @@ export class SharedDocument extends Emitter {
 
   receivedRemoteOp(message) {
     if (this.ot === null) return;
+    let acknowledged;
     try {
-      const op = TextOperation.fromJSON(message.ops);
-      const local = this.ot.receiveRemote(op, message.rev);
-      this.serverText = op.apply(this.serverText);
-      this.applyRemote(local, 'remote');
+      // Our own op comes back as remote when a resend reached another server node after the
+      // first copy was committed: it counts as the ack then (the ack that may follow is stale).
+      const committed = this.receivedCommitted(message);
+      acknowledged = committed.acknowledged;
+      if (committed.send && this.state === 'open') this.session.sendOp(this, committed.send);
     } catch (error) {
       return this.resync(`a remote edit did not apply: ${error.message}`);
     }
     this.revisionAdvanced();
+    if (acknowledged) this.flushQueued();
+  }
+
+  /** A committed op (a `catchUp` entry or a `remoteOp`): our outstanding op, when its author is
+   *  our user and its `opId` ours, is the ack; anything else is applied. Returns `{acknowledged, send}`
+   *  (`send`: the op to send next, or null). */
+  receivedCommitted(committed) {
+    const op = TextOperation.fromJSON(committed.ops);
+    const outstanding = this.ot.outstanding;
+    const { apply, send } = this.ot.receiveCommitted(op, committed.rev, ownOpId(committed, this.session.me?.user));
+    if (apply) {
+      this.serverText = op.apply(this.serverText);
+      this.applyRemote(apply, 'remote');
+    } else {
+      this.serverText = outstanding.operation.apply(this.serverText);
+    }
+    return { acknowledged: apply === null, send };
   }
 
   receivedHash(message) {
