@@ -61,3 +61,36 @@ extension LanguageServerTests {
         #expect(disk(dirA.appendingPathComponent("main.go")) != nil && disk(dirB.appendingPathComponent("gen.go")) == generated)
     }
 }
+
+extension LanguageServerTests {
+    /// Typing that reached the session, then saved, is on disk and in the session both. When the
+    /// editor quits without closing the file and a later `mesh lsp` finds the file changed since
+    /// Mesh last wrote it, that is no change of a tool's: merging it in again would double it.
+    @Test func typingSavedAndReopenedLaterGoesInOnce() async throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let world = try await shareWorld(file: "main.go", contents: "a\n", otherFiles: ["go.mod": "module m\n"])
+        defer { world.server.stop() }
+        let mainA = world.dirA.appendingPathComponent("main.go")
+        var a = try EditorProcess(name: "ann", home: world.homeA, logFile: root.appendingPathComponent("lsp-a.log"))
+        try await a.start(root: world.dirA, file: mainA, encodings: ["utf-16"])
+        let b = try EditorProcess(name: "bob", home: world.homeB, logFile: root.appendingPathComponent("lsp-b.log"))
+        defer { b.close() }
+        try await b.start(root: world.dirB, file: world.dirB.appendingPathComponent("main.go"), encodings: ["utf-16"])
+        try await eventually("both bridged") { a.currentPresence != nil && b.currentPresence != nil }
+        a.edit(1..<1, "hello")
+        try await eventually("the session has Ann's typing") { (await world.textIfAny("main.go")) == "ahello\n" }
+        try "ahello\n".write(to: mainA, atomically: true, encoding: .utf8)   // Ann saves
+        // Ann's editor quits without closing the file; Bob goes on typing.
+        a.close()
+        b.edit(7..<7, "b\n")
+        try await eventually("the session has Bob's line") { (await world.textIfAny("main.go")) == "ahello\nb\n" }
+        // Later, Ann opens the folder again, main.go not open.
+        a = try EditorProcess(name: "ann-again", home: world.homeA, logFile: root.appendingPathComponent("lsp-a2.log"))
+        defer { a.close() }
+        try await a.start(root: world.dirA, file: world.dirA.appendingPathComponent("go.mod"), encodings: ["utf-16"])
+        try await eventually("Ann's main.go gets Bob's line") { disk(mainA) == "ahello\nb\n" }
+        try await Task.sleep(for: .seconds(2))   // a merge would have been sent by now
+        #expect(await world.textIfAny("main.go") == "ahello\nb\n", "Ann's saved typing went in twice")
+        #expect(disk(mainA) == "ahello\nb\n")
+    }
+}

@@ -170,6 +170,9 @@ extension DocumentBridge {
                                   encoding: encoding, traits: traits)
             let outgoing = sync.initialEdit()
             documents[path] = SharedDocument(path: path, client: client, content: .open(uri: uri, sync: sync))
+            // The editor owns the file while it is open: what Mesh knew on disk no longer says what
+            // the file holds (a save of typing the session now has), so it is no base to merge from.
+            setOnDisk(path, nil)
             editorFiles[uri]?.draft = nil
             editorFiles[uri]?.opened = nil
             editorFiles[uri]?.typed = nil
