@@ -131,14 +131,15 @@ public struct EditorSync: Sendable {
         return try settle()
     }
 
-    /// Replaces the shared text wholesale (a resync): the editor is brought to it.
+    /// Replaces the shared text wholesale (a resync): the editor is brought to it. An edit in
+    /// flight may land or not: it settles as any does (its echo is never typing), and the
+    /// change to the new text goes out after it, as remote changes do.
     public mutating func resync(documentText: String) -> Outgoing? {
         document = TextBuffer(documentText)
         if let held = inflight {
-            editor = held.running
-            editorVersion = held.latestVersion
+            queued = held.expected.operation(replacingAllWith: documentText)
+            return nil
         }
-        inflight = nil
         queued = editor.operation(replacingAllWith: documentText)
         return sendIfIdle()
     }
