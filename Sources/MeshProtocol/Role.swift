@@ -6,6 +6,15 @@ public enum Role: String, Sendable, Hashable, Codable, CaseIterable, Comparable 
     /// Whether this role may change document text.
     public var canEdit: Bool { self != .viewer }
 
+    /// Whether a member may be given this role, by an invite or a role change: every role but
+    /// owner (a session has exactly one, the member who created it). The one rule: the server
+    /// refuses the others, the CLI and `mesh lsp` refuse them before asking, and the web client
+    /// (`roles.js`, `GRANTABLE_ROLES`) offers only these.
+    public var isGrantable: Bool { self != .owner }
+
+    /// The roles a member may be given (``isGrantable``), least power first: viewer, editor.
+    public static let grantable: [Role] = allCases.filter(\.isGrantable)
+
     public static func < (lhs: Role, rhs: Role) -> Bool { lhs.rank < rhs.rank }
 
     private var rank: Int {

@@ -41,7 +41,9 @@ public func buildApplication(
     // The browser client (docs/web.md): cookies checked against CSRF, tickets for its sockets.
     let allowedOrigins = Set(configuration.allowedOrigins)
     let csrf = CSRFPolicy(allowedOrigins: allowedOrigins)
-    let cookies = WebCookies(settings: auth, tls: tls != nil)
+    // Whether a request came over https, for the cookies' Secure and the invite page's link.
+    let scheme = RequestScheme(tls: tls != nil, trustedProxies: auth.trustedProxies)
+    let cookies = WebCookies(settings: auth, scheme: scheme)
     let tickets = WebSocketTickets(store: store, settings: auth)
 
     let router = Router(context: MeshRequestContext.self)
@@ -51,7 +53,7 @@ public func buildApplication(
     HealthController(store: store, metrics: metrics, sendBudget: hub.sendBudget, cluster: hub.cluster).addRoutes(to: router)
     let web = WebPageController(assets: .bundled(), cookies: cookies)
     web.addRoutes(to: router)
-    InvitePageController(web: web).addRoutes(to: router)
+    InvitePageController(scheme: scheme, web: web).addRoutes(to: router)
     let v1 = router.group("v1")
     let accounts = AuthController(
         store: store, tokens: tokens, hasher: hasher,

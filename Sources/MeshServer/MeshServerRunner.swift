@@ -9,10 +9,9 @@ import ServiceLifecycle
 public enum MeshServerRunner {
     public static func run(_ configuration: ServerConfiguration, logger: Logger,
                            onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        let backend = StoreBackend(databaseURL: configuration.databaseURL, dataDirectory: configuration.dataDirectory)
         let store: Store
         do {
-            store = try await Store.open(backend, logger: logger)
+            store = try await Store.open(configuration.storeBackend, logger: logger)
         } catch {
             throw ServerStartError("cannot open the database: \(error)")
         }

@@ -1,5 +1,6 @@
 import Foundation
 import MeshSandbox
+import MeshStore
 
 /// Everything `mesh serve` can be told, from flags or environment variables.
 public struct ServerConfiguration: Sendable {
@@ -7,7 +8,8 @@ public struct ServerConfiguration: Sendable {
     public var port = 7420
     /// Where the SQLite database and the signing secret live.
     public var dataDirectory: String
-    /// `postgres://…` to run on PostgreSQL; nil for the embedded SQLite database.
+    /// `postgres://…` to run on PostgreSQL; nil or empty for the embedded SQLite database (see
+    /// ``storeBackend`` for every form).
     public var databaseURL: String?
     /// Origins allowed to open the WebSocket (browsers send one; editors usually do not).
     /// Empty means: refuse every request that carries an `Origin` header.
@@ -21,6 +23,19 @@ public struct ServerConfiguration: Sendable {
     public init(dataDirectory: String = ServerConfiguration.defaultDataDirectory()) {
         self.dataDirectory = dataDirectory
     }
+
+    /// The database `databaseURL` names, decided once (``StoreBackend/init(databaseURL:dataDirectory:)``)
+    /// for the store the server opens and for what `mesh serve` locks and logs.
+    public var storeBackend: StoreBackend {
+        StoreBackend(databaseURL: databaseURL, dataDirectory: dataDirectory)
+    }
+
+    /// The folder of the SQLite file that serves this node alone, which `mesh serve` locks against
+    /// a second node; nil for PostgreSQL (several nodes share it) and an in-memory database.
+    public var singleNodeDirectory: String? { storeBackend.sqliteDirectory }
+
+    /// The database for logs (a PostgreSQL password hidden).
+    public var databaseDescription: String { storeBackend.description }
 
     /// `$XDG_DATA_HOME/mesh`, else `~/.local/share/mesh`.
     public static func defaultDataDirectory() -> String {

@@ -27,6 +27,15 @@ public enum StoreBackend: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The folder of the SQLite file (`.` for a bare file name): what one node holds for itself,
+    /// its database with the `-wal` and `-shm` files beside it. Nil in memory (the process's own)
+    /// and on PostgreSQL (shared by several nodes).
+    public var sqliteDirectory: String? {
+        guard case let .sqlite(path) = self else { return nil }
+        let folder = (path as NSString).deletingLastPathComponent
+        return folder.isEmpty ? "." : folder
+    }
+
     /// "sqlite" or "postgres".
     public var name: String {
         switch self {

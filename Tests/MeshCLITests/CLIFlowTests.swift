@@ -120,6 +120,11 @@ import Testing
         #expect(members.first { $0.userID == guest.id }?.role == .viewer)
         let promoted = try await json(MemberInfo.self, ["session", "role", sessionID, guest.id.uuidString, "editor"], home: ownerHome)
         #expect(promoted.role == .editor)
+        // No role change or invite grants owner (Role.isGrantable): refused before the server is asked.
+        let crowned = try await mesh(["session", "role", sessionID, guest.id.uuidString, "owner"], home: ownerHome)
+        #expect(crowned.status == 1 && crowned.stderr.contains("editor or viewer, not owner"), "\(crowned.stderr)")
+        let ownerInvite = try await mesh(["session", "invite", sessionID, "--role", "owner"], home: ownerHome)
+        #expect(ownerInvite.status == 1 && ownerInvite.stderr.contains("editor or viewer, not owner"), "\(ownerInvite.stderr)")
         try await expectWelcome(server: url, session: sessionID)
         let kicked = try await mesh(["session", "kick", sessionID, "Guest"], home: ownerHome)
         #expect(kicked.status == 0, "\(kicked.stderr)")

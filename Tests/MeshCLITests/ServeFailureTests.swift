@@ -36,6 +36,46 @@ import Testing
         #expect(!badURL.stderr.isEmpty)
     }
 
+    /// A second node on an SQLite file is refused whatever form of URL names the file (the store's
+    /// rule): an empty MESH_DATABASE_URL is the data folder's file, and `sqlite:PATH` is locked in
+    /// PATH's folder. The bug: `mesh serve` took any URL for PostgreSQL, so neither locked anything
+    /// and two nodes wrote one SQLite file; its log said "postgresql".
+    @Test func aSecondNodeOnAnSQLiteFileNamedByAURLIsRefused() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("mesh-lock-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+
+        // An empty MESH_DATABASE_URL: the data folder's mesh.sqlite, and the log says so.
+        let data = root.appendingPathComponent("a")
+        let first = MeshServerProcess(dataDirectory: data)
+        first.process.environment?["MESH_DATABASE_URL"] = ""
+        try await first.start()
+        defer { first.stop() }
+        let file = data.appendingPathComponent("mesh.sqlite").path
+        #expect(await eventually { first.log.contains("sqlite:\(file)") }, "the log names the SQLite file: \(first.log)")
+        let second = MeshServerProcess(dataDirectory: data)
+        second.process.environment?["MESH_DATABASE_URL"] = ""
+        await #expect(throws: MeshServerProcess.StartError.self, "a second node on the data folder is refused") {
+            try await second.start(timeout: .seconds(30))
+        }
+        second.stop()
+        #expect(second.log.contains("another mesh serve"), "\(second.log)")
+
+        // `sqlite:PATH` outside both data folders: the lock is in PATH's folder.
+        let shared = root.appendingPathComponent("db")
+        let url = "sqlite:" + shared.appendingPathComponent("mesh.sqlite").path
+        let third = MeshServerProcess(dataDirectory: root.appendingPathComponent("b"), extraArguments: ["--database-url", url])
+        try await third.start()
+        defer { third.stop() }
+        #expect(FileManager.default.fileExists(atPath: shared.appendingPathComponent("mesh-serve.lock").path))
+        let fourth = MeshServerProcess(dataDirectory: root.appendingPathComponent("c"), extraArguments: ["--database-url", url])
+        await #expect(throws: MeshServerProcess.StartError.self, "a second node on the same SQLite file is refused") {
+            try await fourth.start(timeout: .seconds(30))
+        }
+        fourth.stop()
+        #expect(fourth.log.contains("another mesh serve") && fourth.log.contains(shared.path), "\(fourth.log)")
+    }
+
     /// With dockerd gone, `mesh run` says so at once (it waited out a 60 s deadline), and the
     /// rest of the server keeps working.
     @Test func aRunWithoutDockerdFailsAtOnceWithTheReason() async throws {

@@ -155,6 +155,19 @@ struct TLSServeTests {
         }
     }
 
+    /// The invite page of a server that speaks TLS itself names an https link (RequestScheme, the
+    /// rule of the cookies' `Secure` too). The bug: the page believed only `X-Forwarded-Proto`,
+    /// so `mesh serve --tls-cert` printed `mesh join http://…`, a link that does not reach it.
+    @Test func theInvitePageOverTLSNamesAnHttpsLink() async throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let (ca, _, server, port) = try await startServer()
+        defer { server.stop() }
+        let code = String(repeating: "A", count: 43)
+        let page = try await OpenSSL.httpsGet(port: port, path: "/join/\(code)", caFile: ca.certificate)
+        #expect(page.hasPrefix("HTTP/1.1 200"), "\(page)")
+        #expect(page.contains("mesh join https://127.0.0.1:\(port)/join/\(code)"), "\(page)")
+    }
+
     /// Half a TLS configuration, or files that do not load, stop `mesh serve` at once.
     @Test func serveRefusesHalfATLSConfigurationAndBadFiles() async throws {
         defer { try? FileManager.default.removeItem(at: root) }

@@ -88,6 +88,23 @@ import Testing
         #expect(withParams["params"] == JSONValue.object([:]))
     }
 
+    // MARK: mesh.invite
+
+    /// `mesh.invite owner` is refused before anything is sent (Role.isGrantable, the server's
+    /// rule). The bug: it read as an owner invite and went to the server.
+    @Test func meshInviteOwnerIsRefusedBeforeAnythingIsSent() throws {
+        func invite(_ arguments: JSONValue) throws -> Role? {
+            if case let .invite(role) = try Commands.parse(["command": "mesh.invite", "arguments": arguments], inSession: true) { return role }
+            return nil
+        }
+        let error = #expect(throws: ResponseError.self) { try invite(["owner"]) }
+        #expect(error?.code == -32602 && error?.message.contains("not owner") == true, "\(String(describing: error))")
+        #expect(try invite(["viewer"]) == .viewer)
+        #expect(try invite(["editor"]) == .editor)
+        #expect(try invite([]) == .editor, "no role: editor, as before")
+        #expect(try invite(["admin"]) == .editor, "a role it does not know: editor, as before")
+    }
+
     // MARK: workspace/applyEdit
 
     static let uri = "file:///tmp/mesh-editor-requests/main.go"

@@ -10,6 +10,14 @@ import MeshProtocol
         #expect(Role.editor.canEdit && Role.owner.canEdit)
     }
 
+    /// No one is given owner, by an invite or a role change: the one rule the server, the CLI,
+    /// `mesh lsp` and the web client (roles.js GRANTABLE_ROLES) follow.
+    @Test func ownerIsNeverGranted() {
+        #expect(Role.grantable == [.viewer, .editor])
+        #expect(!Role.owner.isGrantable)
+        #expect(Role.viewer.isGrantable && Role.editor.isGrantable)
+    }
+
     @Test func rolesTravelAsTheirNames() throws {
         #expect(Role.allCases.map(\.rawValue) == ["viewer", "editor", "owner"])
         let encoded = try JSONEncoder().encode(RoleRequest(role: .editor))

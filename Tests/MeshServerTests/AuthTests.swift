@@ -112,6 +112,42 @@ import Testing
         }
     }
 
+    /// Signing up as " Ada@Example.com " and logging in with a space, a line break or another
+    /// case (a form or a paste adds them) is one account, under one rule (EmailAddress) for
+    /// signup, login, the throttle, a profile update and the store. The bug: the login looked
+    /// the email up as typed, so " ada@…" answered "wrong email or password".
+    @Test(arguments: TestDatabase.allCases)
+    func anEmailTypedWithSpacesAroundItLogsIntoItsAccount(database: TestDatabase) async throws {
+        try await withServer(database) { server in
+            let email = "Ada-\(UUID().uuidString.prefix(8))@Example.com", password = "correct horse battery"
+            let signup = try await server.request(.POST, "/v1/auth/signup",
+                                                  json: ["email": " \(email) ", "displayName": "Ada", "password": password])
+            #expect(signup.status == 201, "\(signup.text)")
+            #expect((signup["user"] as? [String: Any])?["email"] as? String == email, "kept without the spaces, as spelled")
+            let token = try #require(signup["accessToken"] as? String)
+            for typed in [email, " \(email)", "\(email.lowercased())\n", "\t\(email.uppercased()) "] {
+                let login = try await server.request(.POST, "/v1/auth/login", json: ["email": typed, "password": password])
+                #expect(login.status == 200, "\(typed.debugDescription): \(login.status) \(login.text)")
+            }
+            let twin = try await server.request(.POST, "/v1/auth/signup",
+                                                json: ["email": "\n\(email.uppercased())", "displayName": "Twin", "password": password])
+            #expect(twin.status == 409, "the same account: \(twin.text)")
+
+            // The same email with other spaces and case is no change: kept, and not unverified.
+            let same = try await server.request(.PATCH, "/v1/me", json: ["email": " \(email.lowercased()) "], token: token)
+            #expect(same.status == 200)
+            #expect(same["email"] as? String == email)
+
+            // One account, one throttle: failures typed differently count together.
+            for typed in [" \(email)", email.uppercased(), "\(email)\n", email.lowercased(), " \(email) "] {
+                let wrong = try await server.request(.POST, "/v1/auth/login", json: ["email": typed, "password": "wrong password"])
+                #expect(wrong.status == 401)
+            }
+            let blocked = try await server.request(.POST, "/v1/auth/login", json: ["email": email, "password": password])
+            #expect(blocked.status == 429, "the five failures were one account's")
+        }
+    }
+
     @Test(arguments: TestDatabase.allCases)
     func passwordChangeRevokesOtherSessions(database: TestDatabase) async throws {
         try await withServer(database) { server in

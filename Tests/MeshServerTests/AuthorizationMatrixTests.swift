@@ -98,6 +98,23 @@ import Testing
         }
     }
 
+    /// No request makes anyone owner (Role.isGrantable, the rule the CLI, `mesh lsp` and the web
+    /// client follow too): the owner's role change to owner and an owner invite are 400, and the
+    /// session still has its one owner.
+    @Test func noRequestGrantsOwnership() async throws {
+        try await withServer(.sqlite) { server in
+            let f = try await Fixture.make(server)
+            let crowned = try await server.request(.PATCH, "/v1/sessions/\(f.session)/members/\(f.editor.id)",
+                                                   json: ["role": "owner"], token: f.owner.accessToken)
+            #expect(crowned.status == 400 && crowned["code"] as? String == "bad_request", "\(crowned.text)")
+            let invite = try await server.request(.POST, "/v1/sessions/\(f.session)/invites", json: ["role": "owner"], token: f.owner.accessToken)
+            #expect(invite.status == 400 && invite["code"] as? String == "bad_request", "\(invite.text)")
+            let members = try await server.request(.GET, "/v1/sessions/\(f.session)/members", token: f.owner.accessToken)
+            let owners = (members.array ?? []).filter { $0["role"] as? String == "owner" }.compactMap { ($0["userID"] as? String)?.lowercased() }
+            #expect(owners == [f.owner.id.lowercased()], "\(members.text)")
+        }
+    }
+
     /// Every client message, as each role. Non-members and anonymous callers never get past
     /// the handshake (see BadInputTests.handshakeFailuresAreExplained).
     @Test(arguments: [Actor.owner, .editor, .viewer])

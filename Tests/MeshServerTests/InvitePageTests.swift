@@ -16,9 +16,6 @@ import Testing
             #expect(page.status == 200)
             #expect(page.text.contains("mesh join \(server.baseURL)/join/\(code)"), "\(page.text)")
             #expect(page.text.contains("mesh join \(code)"), "\(page.text)")
-            // Behind a TLS proxy the link is https.
-            let proxied = try await server.request(.GET, "/join/\(code)", headers: [("X-Forwarded-Proto", "https")])
-            #expect(proxied.text.contains("mesh join https://127.0.0.1:\(server.port)/join/\(code)"), "\(proxied.text)")
             // A code that exists nowhere gets the same page: the page is no oracle.
             let unknown = try await server.request(.GET, "/join/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
             #expect(unknown.status == 200)
@@ -31,6 +28,24 @@ import Testing
             // Not a code at all: the JSON 404.
             let bad = try await server.request(.GET, "/join/not.a.code")
             #expect(bad.status == 404 && bad["code"] as? String == "not_found", "\(bad.text)")
+        }
+    }
+
+    /// `X-Forwarded-Proto: https` makes the link https only from a trusted proxy, the rule the
+    /// cookies' `Secure` follows (one RequestScheme). The bug: the page believed the header from
+    /// anyone, and ignored the server's own TLS (`TLSServeTests.theInvitePageOverTLSNamesAnHttpsLink`).
+    @Test func aForwardedProtoFromAnUntrustedPeerDoesNotMakeTheLinkHTTPS() async throws {
+        let code = String(repeating: "A", count: 43)
+        try await withServer(.sqlite) { server in
+            let forged = try await server.request(.GET, "/join/\(code)", headers: [("X-Forwarded-Proto", "https")])
+            #expect(forged.text.contains("mesh join http://127.0.0.1:\(server.port)/join/\(code)"), "\(forged.text)")
+        }
+        try await withServer(.sqlite, configure: { $0.auth.trustedProxies = ["127.0.0.1", "::1"] }) { server in
+            // Behind a trusted TLS proxy the link is https.
+            let proxied = try await server.request(.GET, "/join/\(code)", headers: [("X-Forwarded-Proto", "https")])
+            #expect(proxied.text.contains("mesh join https://127.0.0.1:\(server.port)/join/\(code)"), "\(proxied.text)")
+            let plain = try await server.request(.GET, "/join/\(code)")
+            #expect(plain.text.contains("mesh join http://127.0.0.1:\(server.port)/join/\(code)"), "\(plain.text)")
         }
     }
 

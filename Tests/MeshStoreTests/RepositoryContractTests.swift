@@ -59,6 +59,23 @@ import Testing
         }
     }
 
+    /// An email typed with white space around it is the account's (EmailAddress.key, the one rule
+    /// the server's signup, login and throttle use too): the store looked it up lower-cased only.
+    @Test(arguments: TestBackend.all)
+    func anEmailWithSpacesAroundItFindsItsAccount(_ backend: TestBackend) async throws {
+        try await backend.withStore { store in
+            let ada = UserRecord(email: "Ada@Example.com", displayName: "Ada", passwordHash: "h1", createdAt: at(1))
+            try await store.users.create(ada)
+            #expect(try await store.users.find(email: " ada@example.com") == ada)
+            #expect(try await store.users.find(email: "ADA@EXAMPLE.COM\n") == ada)
+            #expect(try await store.users.find(email: "\tAda@Example.com ") == ada)
+            let twin = UserRecord(email: " ada@example.com ", displayName: "Twin", passwordHash: "h2", createdAt: at(2))
+            await expectStoreError(.conflict) { try await store.users.create(twin) }
+        }
+        #expect(EmailAddress.key(" Ada@Example.COM\n") == "ada@example.com")
+        #expect(EmailAddress.spelling(" Ada@Example.COM\n") == "Ada@Example.COM")
+    }
+
     // MARK: Tokens
 
     @Test(arguments: TestBackend.all)

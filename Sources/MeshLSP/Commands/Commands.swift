@@ -95,7 +95,13 @@ enum Commands {
         case "mesh.resolve": return .resolve(try text(0, "the annotation id"))
         case "mesh.follow": return .follow(arguments.first?.string)
         case "mesh.who": return .who
-        case "mesh.invite": return .invite(arguments.first?.string.flatMap(Role.init(rawValue:)) ?? .editor)
+        case "mesh.invite":
+            // An unknown role (or none) is editor, as before; owner is never granted (Role.isGrantable).
+            let role = arguments.first?.string.flatMap(Role.init(rawValue:)) ?? .editor
+            guard role.isGrantable else {
+                throw ResponseError.invalidParams("mesh.invite grants editor or viewer, not \(role.rawValue): a session has exactly one owner")
+            }
+            return .invite(role)
         default:
             throw ResponseError.invalidParams("unknown command \(command); Mesh offers \(all.joined(separator: ", "))")
         }

@@ -1,9 +1,11 @@
 import Foundation
+import MeshStore
 
 /// The rules for what people type into accounts and sessions: emails, names, passwords.
 enum AccountRules {
+    /// The email as kept (``EmailAddress/spelling(_:)``), when it looks like one.
     static func email(_ raw: String) throws -> String {
-        let email = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        let email = EmailAddress.spelling(raw)
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
         guard email.utf8.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
               !email.unicodeScalars.contains(where: { isInvisible($0) || $0.properties.isWhitespace })

@@ -68,7 +68,8 @@ struct AuthController {
     /// limit), per account (a slower one, against guessing from many addresses) and per address
     /// (against one address trying many accounts); a success gives its reservation back.
     func logIn(_ body: LoginRequest, _ request: Request, _ context: MeshRequestContext) async throws -> TokenPair {
-        let account = body.email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        // One key per account (EmailAddress.key), for the throttle as for the store's lookup.
+        let account = EmailAddress.key(body.email)
         let address = clientAddress(request, context)
         let limits: [LoginThrottle.Limit] = [
             .init(key: "pair:\(account)|\(address)", limit: settings.maxFailedLogins),
@@ -79,7 +80,7 @@ struct AuthController {
         if let wait = await throttle.reserve(limits, now: reservedAt) {
             throw ApiError(.tooManyRequests, .rateLimited, "too many failed logins; retry in \(Int(wait.rounded(.up))) s")
         }
-        let user = try await store.users.find(email: body.email)
+        let user = try await store.users.find(email: account)
         // Unknown email or not, bcrypt runs once: the answer takes as long either way.
         let matches = try await hasher.verify(body.password, hash: user?.passwordHash ?? decoyHash)
         guard let user, matches else { throw ApiError.unauthorized("wrong email or password") }
@@ -148,7 +149,7 @@ struct AuthController {
         if let name = body.displayName { user.displayName = try AccountRules.displayName(name) }
         if let email = body.email {
             let email = try AccountRules.email(email)
-            if email.lowercased() != user.email.lowercased() {
+            if EmailAddress.key(email) != EmailAddress.key(user.email) {
                 user.email = email
                 user.emailVerified = false
             }

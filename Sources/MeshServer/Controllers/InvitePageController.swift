@@ -8,6 +8,9 @@ import MeshProtocol
 /// saying how to join, rather than a 404. Neither looks the invite up nor uses it, so they tell
 /// nothing about which codes exist.
 struct InvitePageController {
+    /// Whether the request came over https (the server's TLS, or a trusted proxy's
+    /// `X-Forwarded-Proto`): the link's scheme.
+    let scheme: RequestScheme
     /// The web client's page, for requests that accept HTML (nil: the text page for everyone).
     var web: WebPageController? = nil
 
@@ -19,8 +22,7 @@ struct InvitePageController {
         let code = try context.parameters.require("code")
         guard InviteLink.isValidCode(code) else { throw ApiError.notFound("not an invite link") }
         if let web, WebPageController.wantsHTML(request) { return try web.page(request, context) }
-        let forwarded = request.headers[HTTPField.Name("X-Forwarded-Proto")!]?.lowercased()
-        let url = Self.link(host: request.head.authority, https: forwarded == "https", code: code)
+        let url = Self.link(host: request.head.authority, https: scheme.isHTTPS(request, context), code: code)
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; charset=utf-8"
         headers[.cacheControl] = "no-store"

@@ -94,7 +94,7 @@ struct SessionController {
         let (_, session, _) = try await access.require(.owner, context)
         let target = try context.parameters.uuid("user")
         let body = try await request.decodeSmall(as: RoleRequest.self, context: context)
-        guard body.role != .owner else { throw ApiError.badRequest("a session has exactly one owner") }
+        guard body.role.isGrantable else { throw ApiError.badRequest("a session has exactly one owner") }
         guard target != session.ownerID else { throw ApiError.badRequest("the owner's role cannot change") }
         guard try await store.sessions.member(sessionID: session.id, userID: target) != nil else {
             throw ApiError.notFound("no such member")
@@ -134,7 +134,7 @@ struct SessionController {
         let (user, session, _) = try await access.require(.owner, context)
         let body = try await request.decodeSmall(as: CreateInviteRequest.self, context: context)
         let role = body.role ?? .editor
-        guard role != .owner else { throw ApiError.badRequest("an invite cannot make an owner") }
+        guard role.isGrantable else { throw ApiError.badRequest("an invite cannot make an owner") }
         let lifetime = body.expiresInSeconds ?? 7 * 24 * 3600
         guard lifetime > 0, lifetime <= 365 * 24 * 3600 else { throw ApiError.badRequest("expiresInSeconds must be within a year") }
         let maxUses = body.maxUses ?? 10

@@ -14,14 +14,12 @@ struct WebCookies: Sendable {
     static let refreshPath = "/v1/auth/web"
 
     let settings: ServerConfiguration.AuthSettings
-    /// The server speaks TLS itself: every request came over https.
-    let tls: Bool
+    /// Whether a request came over https (the rule the invite page uses too).
+    let scheme: RequestScheme
 
-    /// Over https: TLS here, or `X-Forwarded-Proto: https` from a trusted proxy.
+    /// Over https: TLS here, or `X-Forwarded-Proto: https` from a trusted proxy (``RequestScheme``).
     func isSecure(_ request: Request, _ context: MeshRequestContext) -> Bool {
-        if tls { return true }
-        guard settings.trustedProxies.contains(context.remoteAddress) else { return false }
-        return request.headers[HTTPField.Name("X-Forwarded-Proto")!]?.lowercased() == "https"
+        scheme.isHTTPS(request, context)
     }
 
     /// `Set-Cookie` values for a login: the access token for every path, the refresh token

@@ -4,9 +4,11 @@ import MeshProtocol
 
 /// Accounts.
 public protocol UserRepository: Sendable {
-    /// - Throws: ``StoreError/conflict(_:)`` when the email is taken (case-insensitive).
+    /// - Throws: ``StoreError/conflict(_:)`` when the email is taken (one ``EmailAddress/key(_:)``).
     func create(_ user: UserRecord) async throws
     func find(id: UUID) async throws -> UserRecord?
+    /// The account whose email has `email`'s ``EmailAddress/key(_:)`` (case and surrounding
+    /// white space do not matter).
     func find(email: String) async throws -> UserRecord?
     /// - Throws: ``StoreError/conflict(_:)`` when a new email is taken.
     func update(_ user: UserRecord) async throws

@@ -1,8 +1,8 @@
 import Foundation
 import SQLKit
 
-/// ``UserRepository`` over SQL. Emails are unique case-insensitively through `email_key`, the
-/// lower-cased email; `email` keeps the spelling the user gave.
+/// ``UserRepository`` over SQL. Emails are unique case-insensitively through `email_key`
+/// (``EmailAddress/key(_:)``: trimmed, lower-cased); `email` keeps the spelling the user gave.
 struct SQLUserRepository: UserRepository {
     let db: any SQLDatabase
 
@@ -41,8 +41,8 @@ struct SQLUserRepository: UserRepository {
         if rows.isEmpty { throw StoreError.notFound("user \(user.id)") }
     }
 
-    /// The case-insensitive key of an email.
-    static func key(_ email: String) -> String { email.lowercased() }
+    /// The case-insensitive key of an email (the one rule: ``EmailAddress/key(_:)``).
+    static func key(_ email: String) -> String { EmailAddress.key(email) }
 
     static func record(_ row: any SQLRow) throws -> UserRecord {
         UserRecord(id: try row.uuid("id"), email: try row.string("email"),

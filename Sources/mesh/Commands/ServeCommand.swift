@@ -26,7 +26,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Folder for the SQLite database and the signing secret (env MESH_DATA_DIR).")
     var dataDir: String = environmentValue("MESH_DATA_DIR", or: ServerConfiguration.defaultDataDirectory())
 
-    @Option(help: "postgres://user:password@host:port/database to use PostgreSQL (env MESH_DATABASE_URL).")
+    @Option(help: "postgres://user:password@host:port/database to use PostgreSQL; sqlite:PATH for an SQLite file elsewhere than the data folder (env MESH_DATABASE_URL).")
     var databaseURL: String? = ProcessInfo.processInfo.environment["MESH_DATABASE_URL"]
 
     @Option(help: "PEM certificate chain to serve HTTPS and wss:// with, the server's certificate first; re-read on SIGHUP (env MESH_TLS_CERT).")
@@ -163,13 +163,14 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.sandbox.limits.cacheBytes = max(0, min(sandboxCacheMb, 1 << 20)) << 20
         configuration.sandbox.limits.maxContainers = max(1, sandboxMaxContainers)
         configuration.sandbox.limits.maxContainersPerUser = max(1, sandboxMaxContainersPerUser)
-        let backend = databaseURL == nil ? "sqlite in \(dataDir)" : "postgresql"
+        let backend = configuration.databaseDescription
         let scheme = tls == nil ? "http" : "https"
-        // The embedded database serves one node: a second `mesh serve` on the folder is refused.
+        // An SQLite file serves one node: a second `mesh serve` on its folder is refused. Which
+        // database the URL names is the store's rule (an empty URL and `sqlite:PATH` are SQLite too).
         var lock: Int32?
-        if databaseURL == nil {
+        if let folder = configuration.singleNodeDirectory {
             do {
-                lock = try DataDirectoryLock.acquire(dataDir)
+                lock = try DataDirectoryLock.acquire(folder)
             } catch {
                 FileHandle.standardError.write(Data("mesh serve: \(error)\n".utf8))
                 throw ExitCode(1)

@@ -83,7 +83,7 @@ struct SessionCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await CLIContext.run(target.common) { cli in
-                guard role != .owner else { throw CLIError("an invite grants editor or viewer, not owner") }
+                guard role.isGrantable else { throw CLIError("an invite grants editor or viewer, not owner") }
                 let id = try await cli.resolveSession(target.session)
                 let invite = try await cli.api.createInvite(session: id, role: role, expiresInSeconds: expires, maxUses: maxUses)
                 let url = InviteLink(server: cli.server, code: invite.code).url
@@ -120,7 +120,9 @@ struct SessionCommand: AsyncParsableCommand {
         @Argument(help: "editor or viewer.") var role: Role
 
         func run() async throws {
-            try await target.run { cli, id in
+            try await CLIContext.run(target.common) { cli in
+                guard role.isGrantable else { throw CLIError("a role change grants editor or viewer, not owner: a session has exactly one owner") }
+                let id = try await cli.resolveSession(target.session)
                 let member = try await cli.api.setRole(session: id, user: try await cli.resolveMember(user, session: id), role: role)
                 try cli.output(member) { "\(member.displayName) is now \(member.role.rawValue)." }
             }

@@ -3,6 +3,7 @@
 import { h, replace } from './dom.js';
 import { api, inviteLink } from './api.js';
 import { message, describe, form, field, copyButton } from './forms.js';
+import { GRANTABLE_ROLES } from './roles.js';
 
 /** The People page of a session: members (an owner changes roles and removes members; a
  *  member leaves) and, for an owner, invites. `me()` is the logged-in user, `go(hash)`
@@ -47,7 +48,7 @@ export async function peoplePage(sessionId, { me, go }) {
       h('h3', {}, 'New invite'),
       form([
         h('label', { class: 'field' }, h('span', {}, 'Role'), h('select', { name: 'role' },
-          h('option', { value: 'editor', selected: true }, 'editor'), h('option', { value: 'viewer' }, 'viewer'), h('option', { value: 'owner' }, 'owner'))),
+          GRANTABLE_ROLES.map((r) => h('option', { value: r, selected: r === 'editor' }, r)))),
         field('Uses', 'maxUses', { type: 'number', min: 1, max: 1000, value: '10' }),
         field('Valid for (days)', 'days', { type: 'number', min: 1, max: 365, value: '7' }),
       ], 'Create invite', async (data) => {
@@ -73,7 +74,7 @@ function memberRow(session, member, refresh, { me, go }) {
         try { await api.setRole(session.id, member.userID, event.target.value); } catch (error) { alert(describe(error)); }
         await refresh();
       },
-    }, ['viewer', 'editor', 'owner'].map((r) => h('option', { value: r, selected: r === member.role }, r)));
+    }, GRANTABLE_ROLES.map((r) => h('option', { value: r, selected: r === member.role }, r)));
   }
   const actions = h('td', { class: 'actions' });
   if (owner && !self) {

@@ -6,3 +6,7 @@ export function leniently(role) {
 }
 
 export const canEdit = (role) => role === 'editor' || role === 'owner';
+
+/** The roles a member may be given, by an invite or a role change, least power first: never
+ *  owner (a session has exactly one; the server refuses it). MeshProtocol's `Role.grantable`. */
+export const GRANTABLE_ROLES = Object.freeze(['viewer', 'editor']);
