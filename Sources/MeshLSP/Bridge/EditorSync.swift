@@ -59,9 +59,12 @@ public struct EditorSync: Sendable {
     }
 
     /// `editorText` is what the editor opened with; `documentText` the session's text. When
-    /// they differ the session wins: the first `applyEdit` brings the editor to it.
+    /// they differ the session wins: the first `applyEdit` brings the editor to it. The edits
+    /// sent are numbered from `firstEditID` (the bridge gives every buffer's sync its own range,
+    /// so that an answer to an edit of a buffer closed and opened again settles nothing new).
     public init(editorText: String, version: Int, documentText: String, encoding: PositionEncoding,
-                traits: EditorTraits = .strict) {
+                traits: EditorTraits = .strict, firstEditID: Int = 1) {
+        nextID = firstEditID
         editor = TextBuffer(editorText)
         document = TextBuffer(documentText)
         editorVersion = version

@@ -166,8 +166,7 @@ extension DocumentBridge {
                     typed = try? client.applyLocal(onSession)
                 }
             }
-            var sync = EditorSync(editorText: draft.description, version: file.version, documentText: documentText,
-                                  encoding: encoding, traits: traits)
+            var sync = newSync(editorText: draft.description, version: file.version, documentText: documentText)
             let outgoing = sync.initialEdit()
             documents[path] = SharedDocument(path: path, client: client, content: .open(uri: uri, sync: sync))
             // The editor owns the file while it is open: what Mesh knew on disk no longer says what

@@ -51,6 +51,8 @@ struct DocumentBridge {
     /// Makes this bridge's op ids unique (`<instance>-<n>`).
     let instanceID = String(UUID().uuidString.prefix(8)).lowercased()
     var clientCounter = 0
+    /// Editor syncs made so far: each numbers its edits in a range of its own (``newSync``).
+    private var syncsMade = 0
     /// What the bridge knows of the shared folder on disk.
     var disk = DiskState()
     /// Told to presence after each step.
@@ -130,8 +132,7 @@ struct DocumentBridge {
         guard let path, session.isJoined else { return }
         if var document = documents[path], case .closed(let shared) = document.content {
             // Followed already: bridge it now. The session's text wins over the disk's.
-            var sync = EditorSync(editorText: text, version: version, documentText: shared.description,
-                                  encoding: encoding, traits: traits)
+            var sync = newSync(editorText: text, version: version, documentText: shared.description)
             let outgoing = sync.initialEdit()
             document.content = .open(uri: uri, sync: sync)
             documents[path] = document
@@ -307,6 +308,15 @@ struct DocumentBridge {
     }
 
     // MARK: Edits to the editor
+
+    /// The sync of a buffer opened in the editor. Its `applyEdit`s are numbered apart from every
+    /// other sync's (2³² each): an answer that arrives after its buffer was closed and opened
+    /// again names an edit the new sync never sent, and is ignored.
+    mutating func newSync(editorText: String, version: Int, documentText: String) -> EditorSync {
+        syncsMade += 1
+        return EditorSync(editorText: editorText, version: version, documentText: documentText, encoding: encoding,
+                          traits: traits, firstEditID: syncsMade << 32 | 1)
+    }
 
     /// Sends an edit to the editor as the client's capabilities allow (``EditorTraits/versionedEdits``).
     /// No `label`: Neovim prints it as a message line for every edit.
