@@ -85,11 +85,18 @@ public enum ServerMessage: Sendable, Hashable {
         /// send `auth` with a fresh token before then. Absent from servers that do not close
         /// sockets at expiry (they do not know `auth` either).
         public var tokenExpiresAt: Double?
+        /// The largest message the server takes (`--max-frame-bytes`); it closes the socket on a
+        /// larger one, so a client sends none. Absent from older servers, which took 1 MiB.
+        public var maxFrameBytes: Int?
         public init(protocol: Int, session: String, user: Participant, online: [Participant], documents: [String], chat: [Chat],
-                    tokenExpiresAt: Double? = nil) {
+                    tokenExpiresAt: Double? = nil, maxFrameBytes: Int? = nil) {
             self.protocol = `protocol`; self.session = session; self.user = user
             self.online = online; self.documents = documents; self.chat = chat; self.tokenExpiresAt = tokenExpiresAt
+            self.maxFrameBytes = maxFrameBytes
         }
+
+        /// What a server that does not say takes.
+        public static let defaultMaxFrameBytes = 1 << 20
     }
 
     public struct Authenticated: Sendable, Hashable, Codable {

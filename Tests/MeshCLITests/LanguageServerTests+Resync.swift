@@ -137,3 +137,38 @@ extension LanguageServerTests {
         #expect(try await world.serverText("notes.txt") == "ok 0123456789\n")
     }
 }
+
+extension LanguageServerTests {
+    /// The server closes a socket that sends a message over `--max-frame-bytes`, and a client
+    /// that sent it again on every reconnect would never get anything through again. `mesh lsp`
+    /// sends none: a file too large to create is not shared (the user is told), a paste too
+    /// large goes back to the session's text (kept in `.mesh/conflicts`), and typing goes on.
+    @Test func nothingLargerThanTheServerTakesIsEverSent() async throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let world = try await shareWorld(file: "notes.txt", contents: "0123456789\n", serverArguments: ["--max-frame-bytes", "65536"])
+        defer { world.server.stop() }
+        let a = try EditorProcess(name: "ann", home: world.homeA, logFile: root.appendingPathComponent("lsp-a.log"))
+        defer { a.close() }
+        try await a.start(root: world.dirA, file: world.dirA.appendingPathComponent("notes.txt"), encodings: ["utf-16"])
+        let b = try EditorProcess(name: "bob", home: world.homeB, logFile: root.appendingPathComponent("lsp-b.log"))
+        defer { b.close() }
+        try await b.start(root: world.dirB, file: world.dirB.appendingPathComponent("notes.txt"), encodings: ["utf-16"])
+        try await eventually("both files are bridged") { a.currentPresence != nil && b.currentPresence != nil }
+
+        // Ann opens a new file of 100 KB.
+        let big = String(repeating: "0123456789abcdef\n", count: 6_000)
+        let bigURL = world.dirA.appendingPathComponent("big.txt")
+        try big.write(to: bigURL, atomically: true, encoding: .utf8)
+        a.notify("textDocument/didOpen", ["textDocument": ["uri": .string(bigURL.absoluteString), "languageId": "plaintext",
+                                                           "version": 1, "text": .string(big)]])
+        try await eventually("Ann is told big.txt is not shared") { a.shownMessages.contains { $0.contains("big.txt is larger") } }
+        // A paste of 100 KB into the shared file.
+        a.edit(0..<0, big)
+        try await eventually("Ann's editor goes back to the session's text") { a.currentText == "0123456789\n" }
+        a.edit(0..<0, "ok ")
+        try await eventually("Bob gets what Ann typed next") { b.currentText == "ok 0123456789\n" }
+        #expect(try await world.serverText("notes.txt") == "ok 0123456789\n")
+        #expect(await world.textIfAny("big.txt") == nil)
+        #expect(!a.loggedMessages.contains { $0.contains("reconnecting") }, "the connection was closed: \(a.transcript)")
+    }
+}

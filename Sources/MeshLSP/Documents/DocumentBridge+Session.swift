@@ -10,7 +10,8 @@ extension DocumentBridge {
     /// `welcome` (after the session link took it): every document followed before a reconnect
     /// catches up from its revision, the files open in the editor join (or are created in) the
     /// session, the others are followed too, to keep them current on disk, both ways.
-    mutating func welcomed(_ paths: [String], session: SessionPort) {
+    mutating func welcomed(_ paths: [String], maxMessageBytes: Int? = nil, session: SessionPort) {
+        self.maxMessageBytes = maxMessageBytes ?? ServerMessage.Welcome.defaultMaxFrameBytes
         sessionDocuments = Set(paths)
         opening.removeAll()
         // A new connection: the old one's opens are not answered, and every open is sent again below.
@@ -36,8 +37,15 @@ extension DocumentBridge {
 
     mutating func sendOpen(_ path: String, knownRev: Int? = nil, create: String? = nil, session: SessionPort) {
         guard let link = session.link else { return }
-        opening.insert(path)
         let request = ClientMessage.Open(path: path, knownRev: knownRev, create: create)
+        guard create == nil || fits(.open(request)) else {
+            // The server would close the connection, and every reconnect would send it again.
+            if tooLargeToShare.insert(path).inserted {
+                editor.show("Mesh: \(path) is larger than the server takes in one message (\(maxMessageBytes) bytes): it is not shared", type: 2)
+            }
+            return
+        }
+        opening.insert(path)
         openRequests[path] = request
         opensInFlight[path, default: 0] += 1
         link.send(.open(request))
@@ -109,8 +117,31 @@ extension DocumentBridge {
         refusedOpens[path] = nil
     }
 
-    func sendOp(_ path: String, _ outgoing: OutgoingOperation, session: SessionPort) {
-        session.send(.op(.init(path: path, baseRev: outgoing.baseRevision, ops: outgoing.operation, opId: outgoing.opId)))
+    mutating func sendOp(_ path: String, _ outgoing: OutgoingOperation, session: SessionPort) {
+        let message = ClientMessage.op(.init(path: path, baseRev: outgoing.baseRevision, ops: outgoing.operation, opId: outgoing.opId))
+        guard fits(message) else {
+            // Never sent: the server would close the connection, and every reconnect would send
+            // it again. As an edit the server refuses, the document goes back to the session's
+            // text and the text that held the edit is kept in .mesh/conflicts.
+            editor.show("Mesh: your change to \(path) is larger than the server takes in one message (\(maxMessageBytes) bytes): "
+                        + "it goes back to the session's text", type: 2)
+            if !opening.contains(path) { sendOpen(path, session: session) }
+            return
+        }
+        session.send(message)
+    }
+
+    /// Whether `message` is within the server's frame limit. Encoded only when it could be
+    /// near it: an edit's JSON is at most six bytes per byte of text plus its frame.
+    func fits(_ message: ClientMessage) -> Bool {
+        let textBytes: Int
+        switch message {
+        case let .op(op): textBytes = op.ops.components.reduce(0) { if case let .insert(s) = $1 { $0 + s.utf8.count } else { $0 + 24 } }
+        case let .open(open): textBytes = open.create?.utf8.count ?? 0
+        default: return true
+        }
+        guard textBytes * 6 + 4096 > maxMessageBytes else { return true }
+        return ((try? WireCodec.encode(message))?.utf8.count ?? Int.max) <= maxMessageBytes
     }
 
     mutating func received(_ snapshot: ServerMessage.Snapshot, session: SessionPort) {

@@ -51,6 +51,10 @@ struct DocumentBridge {
     /// Makes this bridge's op ids unique (`<instance>-<n>`).
     let instanceID = String(UUID().uuidString.prefix(8)).lowercased()
     var clientCounter = 0
+    /// The largest message the server takes (``welcomed(_:maxMessageBytes:session:)``).
+    var maxMessageBytes = ServerMessage.Welcome.defaultMaxFrameBytes
+    /// Files too large to create in the session, the user told once.
+    var tooLargeToShare: Set<String> = []
     /// Editor syncs made so far: each numbers its edits in a range of its own (``newSync``).
     private var syncsMade = 0
     /// What the bridge knows of the shared folder on disk.

@@ -88,7 +88,8 @@ struct CollaborationSocket {
         }
         connection.send(.welcome(.init(protocol: ProtocolVersion.current, session: session.uuidString, user: connection.participant,
                                        online: await hub.participants(session), documents: documents, chat: chat,
-                                       tokenExpiresAt: user.expiresAt?.timeIntervalSince1970)))
+                                       tokenExpiresAt: user.expiresAt?.timeIntervalSince1970,
+                                       maxFrameBytes: limits.maxFrameBytes)))
         return connection
     }
 
