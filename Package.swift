@@ -194,7 +194,7 @@ let package = Package(
         .testTarget(name: "MeshDAPTests", dependencies: ["MeshDAP", "MeshClient", "MeshProtocol"]),
         // Runs the built `mesh` binary end to end (server and CLI verbs as subprocesses).
         .testTarget(name: "MeshCLITests", dependencies: [
-            "MeshClient", "MeshLSP", "MeshOT", "MeshProtocol", "MeshFraming", "MeshSandbox", "MeshTestSupport",
+            "MeshClient", "MeshLSP", "MeshOT", "MeshProtocol", "MeshFraming", "MeshSandbox", "MeshStore", "MeshTestSupport",
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             .product(name: "Logging", package: "swift-log"),
         ]),

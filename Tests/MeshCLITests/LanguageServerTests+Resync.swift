@@ -1,9 +1,14 @@
 import Foundation
+import Logging
 import MeshClient
 import MeshLSP
 import MeshProtocol
+import MeshStore
 import MeshTestSupport
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A server that asks `mesh lsp` to reopen a document (`resync`) after its database connection
 /// broke must not cost the user the edits it had not acknowledged yet.
@@ -170,5 +175,66 @@ extension LanguageServerTests {
         #expect(try await world.serverText("notes.txt") == "ok 0123456789\n")
         #expect(await world.textIfAny("big.txt") == nil)
         #expect(!a.loggedMessages.contains { $0.contains("reconnecting") }, "the connection was closed: \(a.transcript)")
+    }
+}
+
+extension LanguageServerTests {
+    /// While Ann's `mesh lsp` is away (the server down), she types, and the document she types
+    /// in is renamed. When she is back, the session no longer has that path: her edits cannot
+    /// go in, so they are kept in `.mesh/conflicts` (and she is told), the old path is followed
+    /// no more, and the renamed document is followed in its stead; typing in the other
+    /// documents goes on.
+    @Test func aDocumentRenamedWhileAnEditorWasAwayLosesNothing() async throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let port = try freeLoopbackPort()
+        let world = try await shareWorld(file: "notes.txt", contents: "one\n", otherFiles: ["todo.txt": "two\n"],
+                                         serverArguments: ["--port", "\(port)"])
+        let a = try EditorProcess(name: "ann", home: world.homeA, logFile: root.appendingPathComponent("lsp-a.log"))
+        defer { a.close() }
+        try await a.start(root: world.dirA, file: world.dirA.appendingPathComponent("notes.txt"), encodings: ["utf-16"])
+        try await eventually("Ann's file is bridged") { a.currentPresence != nil }
+
+        world.server.stop()
+        _ = await world.server.stopped()
+        a.edit(0..<0, "away ")   // the server is down: not acknowledged
+        // The rename, made while Ann is away (straight in the database, so that she cannot be
+        // back before it).
+        let data = root.appendingPathComponent("data")
+        let store = try await Store.open(.sqlite(path: data.appendingPathComponent("mesh.sqlite").path), logger: Logger(label: "test"))
+        let record = try #require(try await store.documents.find(sessionID: world.session.id, path: "notes.txt"))
+        try await store.documents.rename(id: record.id, to: "renamed.txt")
+        try await store.shutdown()
+        let again = MeshServerProcess(dataDirectory: data, extraArguments: ["--port", "\(port)"])
+        try await again.start()
+        defer { again.stop() }
+
+        let conflicts = world.dirA.appendingPathComponent(".mesh/conflicts")
+        try await eventually("Ann's unconfirmed text is kept", timeout: .seconds(30)) {
+            let copies = (try? FileManager.default.contentsOfDirectory(atPath: conflicts.path)) ?? []
+            return copies.contains { name in
+                name.hasPrefix("notes.txt.")
+                    && (try? String(contentsOf: conflicts.appendingPathComponent(name), encoding: .utf8)) == "away one\n"
+            }
+        }
+        try await eventually("the renamed document is followed, so written to Ann's folder") {
+            disk(world.dirA.appendingPathComponent("renamed.txt")) == "one\n"
+        }
+        #expect(a.shownMessages.contains { $0.contains(".mesh/conflicts/notes.txt") }, "\(a.transcript)")
+    }
+
+    /// A port of 127.0.0.1 free now (bound, read, closed), for a server that must come back on it.
+    func freeLoopbackPort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw TestFailure("no free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

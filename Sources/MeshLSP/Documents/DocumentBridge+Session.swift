@@ -18,6 +18,16 @@ extension DocumentBridge {
         opensInFlight.removeAll()
         openRequests.removeAll()
         refusedOpens.removeAll()
+        // Documents that left the session while we were away (deleted, or renamed: the new path
+        // is followed below as any new document): followed no more, as after their `document`
+        // event. Edits of ours the server never confirmed cannot reach them: kept aside.
+        for (path, document) in documents where !sessionDocuments.contains(path) {
+            if document.client.state != .synchronized {
+                keepLocalCopy(path, Data(document.text.description.utf8),
+                              because: "it was renamed or deleted in the session while you were away, before your edits to it got there")
+            }
+            documentEvent(.init(path: path, change: .deleted), session: session)
+        }
         for (path, document) in documents { sendOpen(path, knownRev: document.client.revision, session: session) }
         for file in editorFiles.values {
             guard let path = file.path, documents[path] == nil, let draft = file.draft else { continue }
@@ -154,16 +164,9 @@ extension DocumentBridge {
         if var document = documents[path] {
             // A resync: the session's text replaces ours. Edits of ours it has not acknowledged
             // are not in it: the text that held them is kept, and the user told.
-            if document.client.state != .synchronized {
-                let mine: TextBuffer
-                switch document.content {
-                case let .open(_, sync): mine = sync.document
-                case let .closed(text): mine = text
-                }
-                if mine.description != snapshot.text {
-                    keepLocalCopy(path, Data(mine.description.utf8),
-                                  because: "edits of yours the server had not confirmed could not be merged into the session's text")
-                }
+            if document.client.state != .synchronized, document.text.description != snapshot.text {
+                keepLocalCopy(path, Data(document.text.description.utf8),
+                              because: "edits of yours the server had not confirmed could not be merged into the session's text")
             }
             document.client = client
             document.history.reset()
