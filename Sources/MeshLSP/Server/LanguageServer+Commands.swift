@@ -67,7 +67,7 @@ extension LanguageServer {
     /// `mesh.share`: shares root `id`'s workspace folder and joins the new session.
     private func share(_ id: SharedRoot.ID) async throws -> JSONValue {
         guard let root = roots.root(id) else { throw ResponseError.requestFailed("that folder left the workspace") }
-        guard root.session.link == nil else { throw ResponseError.requestFailed("already in a session") }
+        try Self.requireNoSession(root.session)
         guard let folder = root.folder else { throw ResponseError.requestFailed("the editor has no workspace folder to share") }
         let port = root.session.port
         let shared = try await Commands.share(folder, session: port)
@@ -85,10 +85,20 @@ extension LanguageServer {
         return ["session": .string(shared.session.id.uuidString), "code": .string(shared.invite.code), "url": .string(shared.url)]
     }
 
+    /// `mesh.share` and `mesh.join` start a session in a folder that is in none: not while one is
+    /// connected, nor while its connection is being made again (the pending reconnect would
+    /// join the old session's documents to the new one's).
+    private static func requireNoSession(_ session: SessionConnection) throws {
+        guard session.link == nil else { throw ResponseError.requestFailed("already in a session") }
+        guard session.sessionID == nil else {
+            throw ResponseError.requestFailed("this folder is in a session already (reconnecting to it); leave it before sharing or joining another")
+        }
+    }
+
     /// `mesh.join`: joins a session into root `id`'s workspace folder.
     private func join(_ invite: String, into id: SharedRoot.ID) async throws -> JSONValue {
         guard let root = roots.root(id) else { throw ResponseError.requestFailed("that folder left the workspace") }
-        guard root.session.link == nil else { throw ResponseError.requestFailed("already in a session") }
+        try Self.requireNoSession(root.session)
         guard let folder = root.folder else { throw ResponseError.requestFailed("the editor has no workspace folder to join into") }
         let (api, joined) = try await Commands.join(invite, into: folder, session: root.session.port)
         guard roots.update(id, { root in root.bridging { $0.moveWorkspace(to: folder) } }) != nil else {
