@@ -52,7 +52,7 @@ import Testing
     /// Our own cursor, moved through a peer's edit, goes where the server puts it for the others.
     @Test func ourCursorMovesAsTheServerMovesIt() {
         var presence = Self.presence()
-        presence.localCursor = ("a.txt", [.cursor(3), .init(anchor: 0, head: 2)])
+        presence.localCursor = (path: "a.txt", selections: [SelectionRange.cursor(3), SelectionRange(anchor: 0, head: 2)])
         let peer = TextOperation.replacing(3..<3, with: "xy", in: 6)
         presence.documentChanged(.edited(path: "a.txt", operation: peer, byPeer: true))
         let server = Selection([SelectionRange.cursor(3), SelectionRange(anchor: 0, head: 2)]).transformed(by: peer).ranges
