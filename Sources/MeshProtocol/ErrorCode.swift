@@ -1,5 +1,5 @@
 /// Machine-readable error codes, shared by the REST API and the WebSocket channel.
-public enum ErrorCode: String, Sendable, Hashable, Codable {
+public enum ErrorCode: String, Sendable, Hashable, Codable, CaseIterable {
     case badRequest = "bad_request"
     case unauthorized
     case forbidden
@@ -12,6 +12,42 @@ public enum ErrorCode: String, Sendable, Hashable, Codable {
     case unknownType = "unknown_type"
     case protocolVersion = "protocol_version"
     case `internal`
+}
+
+/// The HTTP status of a REST answer and its code, one rule for the server that answers and the
+/// clients that read an answer without Mesh's `{code, message}` body (a proxy's, say).
+extension ErrorCode {
+    /// The status a REST answer with this code has. The socket-only codes (`resync`,
+    /// `unknown_type`, `protocol_version`) are never a REST answer; as any request error, 400.
+    public var httpStatus: Int {
+        switch self {
+        case .badRequest, .resync, .unknownType, .protocolVersion: 400
+        case .unauthorized: 401
+        case .forbidden: 403
+        case .notFound: 404
+        case .conflict: 409
+        case .tooLarge: 413
+        case .rateLimited: 429
+        case .internal: 500
+        }
+    }
+
+    /// The code whose own status (``httpStatus``) `httpStatus` is; nil for a status that is no
+    /// code's own (405, 410, 502, …: each side decides, the server answering some code, a client
+    /// naming the status).
+    public init?(httpStatus: Int) {
+        switch httpStatus {
+        case 400: self = .badRequest
+        case 401: self = .unauthorized
+        case 403: self = .forbidden
+        case 404: self = .notFound
+        case 409: self = .conflict
+        case 413: self = .tooLarge
+        case 429: self = .rateLimited
+        case 500: self = .internal
+        default: return nil
+        }
+    }
 }
 
 /// The `error` body: `{code, message, ref?}`; `ref` echoes the `opId` or request it answers.

@@ -7,8 +7,8 @@ public struct ContainerSlots: Sendable {
     /// One container, running or starting.
     public struct Slot: Sendable, Hashable {
         public let tenant: SandboxTenant?
-        /// The container's kind (its `dev.mesh.kind` label: `run`, `debug`), if any.
-        public let kind: String?
+        /// The container's kind (its `dev.mesh.kind` label), if any.
+        public let kind: ContainerKind?
         /// Its session was deleted, or its user lost access, while it started: it is stopped as
         /// soon as it exists.
         public internal(set) var cancelled = false
@@ -43,7 +43,7 @@ public struct ContainerSlots: Sendable {
     /// Takes a slot for a container of `tenant` (no tenant: only the server-wide cap applies),
     /// or throws ``SandboxError/userBusy(running:limit:)`` / ``SandboxError/busy(running:limit:)``,
     /// or ``SandboxError/revoked`` for a closed session.
-    public mutating func reserve(for tenant: SandboxTenant?, kind: String? = nil) throws -> UUID {
+    public mutating func reserve(for tenant: SandboxTenant?, kind: ContainerKind? = nil) throws -> UUID {
         if let tenant {
             guard closedSessions[tenant.session] == nil else { throw SandboxError.revoked }
             let mine = count(user: tenant.user)
@@ -74,7 +74,7 @@ public struct ContainerSlots: Sendable {
 
     /// Marks the slots of `session` (only `user`'s, only of `kind`, when given) cancelled; returns them.
     @discardableResult
-    public mutating func cancel(session: UUID, user: UUID? = nil, kind: String? = nil) -> Set<UUID> {
+    public mutating func cancel(session: UUID, user: UUID? = nil, kind: ContainerKind? = nil) -> Set<UUID> {
         var matched = Set<UUID>()
         for (id, slot) in slots {
             guard let tenant = slot.tenant, tenant.session == session,

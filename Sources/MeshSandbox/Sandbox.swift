@@ -95,6 +95,7 @@ public actor Sandbox {
     /// container has started and the relay has connected (or the start failed): nothing of a
     /// debug session stays on the host, and the container never had a host folder to write in.
     /// The attached stdio carries the relay's own messages (stderr) and the container's end.
+    /// The container is of kind ``ContainerKind/debug``.
     public func startDebugRelay(workspace: URL, tenant: SandboxTenant? = nil,
                                 labels: [String: String] = [:]) async throws -> (SandboxProcess, RelaySocket) {
         let folder = relayFolderPrefix + UUID().uuidString.prefix(8).lowercased()
@@ -109,7 +110,7 @@ public actor Sandbox {
         let listener = try RelayListener(path: directory + "/dap.sock")
         defer { listener.close() }
         let process = try await start(["/usr/local/bin/mesh-relay", "dap"], workspace: workspace, tenant: tenant,
-                                      labels: labels, relaySocket: listener.path)
+                                      kind: .debug, labels: labels, relaySocket: listener.path)
         do {
             let socket = try await listener.accept(timeout: .seconds(30), gaveUp: { process.ending != nil },
                                                    onActivity: { process.noteActivity() })
@@ -127,15 +128,19 @@ public actor Sandbox {
 
     /// Creates, attaches and starts a container running `command` over `workspace` for `tenant`
     /// (its session's cache volume and its user's cap; none: no cache volume, only the
-    /// server-wide cap). `wallClock` overrides the total limit (e.g. for `mesh run`); `relaySocket`
+    /// server-wide cap). `kind` goes into its slot and its `dev.mesh.kind` label (over one in
+    /// `labels`), for ``kill(session:user:kind:)``. `wallClock` overrides the total limit (e.g. for `mesh run`); `relaySocket`
     /// is a listening socket on the host to bind-mount for the debug relay. Throws
     /// ``SandboxError/busy(running:limit:)`` or ``SandboxError/userBusy(running:limit:)`` over a
     /// cap, and ``SandboxError/revoked`` when ``kill(session:user:kind:)`` hit it while it started.
-    public func start(_ command: [String], workspace: URL, tenant: SandboxTenant? = nil, labels: [String: String] = [:],
-                      wallClock: Double? = nil, relaySocket: String? = nil) async throws -> SandboxProcess {
+    public func start(_ command: [String], workspace: URL, tenant: SandboxTenant? = nil, kind: ContainerKind? = nil,
+                      labels: [String: String] = [:], wallClock: Double? = nil,
+                      relaySocket: String? = nil) async throws -> SandboxProcess {
+        var labels = labels
+        if let kind { labels[ContainerSpec.kindLabel] = kind.rawValue }
         // Before the first await: other starts run on this actor at every await, and must count
         // this one.
-        let slot = try slots.reserve(for: tenant, kind: labels[ContainerSpec.kindLabel])
+        let slot = try slots.reserve(for: tenant, kind: kind)
         do {
             let process = try await start(command, workspace: workspace, tenant: tenant, labels: labels,
                                           wallClock: wallClock, relaySocket: relaySocket, slot: slot)
@@ -231,10 +236,10 @@ public actor Sandbox {
         user.map { slots.count(user: $0) } ?? slots.count
     }
 
-    /// Kills the containers of `session` (only those `user` started, only those of `kind` — the
-    /// `dev.mesh.kind` label —, when given): the running ones now, the starting ones as soon as
+    /// Kills the containers of `session` (only those `user` started, only those of `kind`, when
+    /// given): the running ones now, the starting ones as soon as
     /// Docker has created them (their start throws ``SandboxError/revoked``).
-    public func kill(session: UUID, user: UUID? = nil, kind: String? = nil) async {
+    public func kill(session: UUID, user: UUID? = nil, kind: ContainerKind? = nil) async {
         let matched = slots.cancel(session: session, user: user, kind: kind)
         let processes = running.values.filter { matched.contains($0.slot) }.map(\.process)
         await withTaskGroup(of: Void.self) { group in

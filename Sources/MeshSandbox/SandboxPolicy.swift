@@ -35,8 +35,10 @@ public struct SandboxLimits: Sendable, Hashable {
 /// a non-root user, pids / memory / CPU limits, Mesh's seccomp profile and Mesh's labels.
 public struct ContainerSpec: Sendable {
     public static let managedLabel = "dev.mesh.managed"
-    /// What a container is for: `run` or `debug`.
+    /// What a container is for: a ``ContainerKind`` (`run` or `debug`).
     public static let kindLabel = "dev.mesh.kind"
+    /// The Mesh session a run or debug container works for (its id).
+    public static let sessionLabel = "dev.mesh.session"
     public static let user = "65532:65532"
 
     public var image: String

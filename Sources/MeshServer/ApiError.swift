@@ -13,14 +13,19 @@ struct ApiError: HTTPResponseError {
         self.body = ErrorMessage(code, message)
     }
 
-    static func badRequest(_ message: String) -> ApiError { .init(.badRequest, .badRequest, message) }
-    static func unauthorized(_ message: String = "a valid bearer token is required") -> ApiError {
-        .init(.unauthorized, .unauthorized, message)
+    /// An answer with the code's own status (``ErrorCode/httpStatus``, the rule the clients read).
+    init(_ code: ErrorCode, _ message: String) {
+        self.init(HTTPResponse.Status(code: code.httpStatus), code, message)
     }
-    static func forbidden(_ message: String) -> ApiError { .init(.forbidden, .forbidden, message) }
-    static func notFound(_ message: String) -> ApiError { .init(.notFound, .notFound, message) }
-    static func conflict(_ message: String) -> ApiError { .init(.conflict, .conflict, message) }
-    static func tooLarge(_ message: String) -> ApiError { .init(.contentTooLarge, .tooLarge, message) }
+
+    static func badRequest(_ message: String) -> ApiError { .init(.badRequest, message) }
+    static func unauthorized(_ message: String = "a valid bearer token is required") -> ApiError {
+        .init(.unauthorized, message)
+    }
+    static func forbidden(_ message: String) -> ApiError { .init(.forbidden, message) }
+    static func notFound(_ message: String) -> ApiError { .init(.notFound, message) }
+    static func conflict(_ message: String) -> ApiError { .init(.conflict, message) }
+    static func tooLarge(_ message: String) -> ApiError { .init(.tooLarge, message) }
     static func unavailable(_ message: String) -> ApiError { .init(.serviceUnavailable, .internal, message) }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
@@ -48,7 +53,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as StoreError {
             throw ApiError(error)
         } catch let error as ErrorMessage {
-            throw ApiError(.badRequest, error.code, error.message)
+            // Its code's status: a path refused is 400, a document or session too large 413.
+            throw ApiError(error.code, error.message)
         } catch let error as DecodingError {
             throw ApiError.badRequest("malformed request body: \(Self.describe(error))")
         } catch let error as ApiError {
@@ -64,17 +70,12 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 
+    /// The code of an error that has only a status (Hummingbird's own): the status's code
+    /// (``ErrorCode/init(httpStatus:)``), else a wrong method is a route not found, any other
+    /// server failure `internal` and any other refusal `bad_request`.
     static func code(for status: HTTPResponse.Status) -> ErrorCode {
-        switch status.code {
-        case 400: .badRequest
-        case 401: .unauthorized
-        case 403: .forbidden
-        case 404, 405: .notFound
-        case 409: .conflict
-        case 413: .tooLarge
-        case 429: .rateLimited
-        default: status.code >= 500 ? .internal : .badRequest
-        }
+        if let code = ErrorCode(httpStatus: status.code) { return code }
+        return status.code == 405 ? .notFound : status.code >= 500 ? .internal : .badRequest
     }
 
     static func describe(_ error: DecodingError) -> String {

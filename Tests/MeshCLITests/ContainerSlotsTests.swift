@@ -24,7 +24,7 @@ import Testing
         var refused: [SandboxError] = []
         for _ in 0..<5 {
             do {
-                taken.append(try slots.reserve(for: SandboxTenant(session: session, user: ann), kind: "run"))
+                taken.append(try slots.reserve(for: SandboxTenant(session: session, user: ann), kind: .run))
             } catch let error as SandboxError {
                 refused.append(error)
             }
@@ -56,12 +56,12 @@ import Testing
     /// created), and no new one starts for it.
     @Test func aDeletedSessionGetsNoNewContainer() throws {
         var slots = ContainerSlots(maxContainers: 10, maxPerUser: 10)
-        let annRun = try slots.reserve(for: SandboxTenant(session: session, user: ann), kind: "run")
-        let bobRun = try slots.reserve(for: SandboxTenant(session: session, user: bob), kind: "run")
-        let bobDebug = try slots.reserve(for: SandboxTenant(session: session, user: bob), kind: "debug")
-        let elsewhere = try slots.reserve(for: SandboxTenant(session: other, user: bob), kind: "run")
+        let annRun = try slots.reserve(for: SandboxTenant(session: session, user: ann), kind: .run)
+        let bobRun = try slots.reserve(for: SandboxTenant(session: session, user: bob), kind: .run)
+        let bobDebug = try slots.reserve(for: SandboxTenant(session: session, user: bob), kind: .debug)
+        let elsewhere = try slots.reserve(for: SandboxTenant(session: other, user: bob), kind: .run)
         // Bob loses the editor role: only his runs in this session.
-        let demoted = slots.cancel(session: session, user: bob, kind: "run")
+        let demoted = slots.cancel(session: session, user: bob, kind: .run)
         #expect(demoted == [bobRun])
         #expect(!slots.isCancelled(annRun) && !slots.isCancelled(bobDebug) && !slots.isCancelled(elsewhere))
         // The session is deleted.

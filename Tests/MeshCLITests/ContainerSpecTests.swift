@@ -14,6 +14,19 @@ import Testing
         return try #require(body["HostConfig"] as? [String: Any])
     }
 
+    /// The labels' names and the kinds' values never change: a server finds by them the containers
+    /// an older server started (`docker ps --filter label=…` works across versions).
+    @Test func labelsAndKindsKeepTheirValues() {
+        #expect(ContainerSpec.managedLabel == "dev.mesh.managed")
+        #expect(ContainerSpec.kindLabel == "dev.mesh.kind")
+        #expect(ContainerSpec.sessionLabel == "dev.mesh.session")
+        #expect(ContainerKind.allCases.map(\.rawValue) == ["run", "debug"])
+        var spec = ContainerSpec(image: "mesh-runtime:test", command: ["/usr/local/bin/mesh-relay", "run", "."], workspace: "/srv/ws")
+        spec.labels = [ContainerSpec.kindLabel: ContainerKind.run.rawValue, ContainerSpec.sessionLabel: "s"]
+        let labels = spec.createBody(instance: "test-instance")["Labels"] as? [String: String]
+        #expect(labels == ["dev.mesh.kind": "run", "dev.mesh.session": "s", "dev.mesh.managed": "test-instance"])
+    }
+
     /// A container with a build-cache volume tells the relay to confine the program and to keep
     /// the cache within the server's limit; one without a volume has nothing to protect.
     @Test func aCacheVolumeComesWithConfinementAndItsLimit() throws {

@@ -257,16 +257,8 @@ public actor MeshAPIClient {
         }
         let reason = HTTPResponseStatus(statusCode: status).reasonPhrase
         let text = String(decoding: data.prefix(200), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        let code = switch status {
-        case 400: "bad_request"
-        case 401: "unauthorized"
-        case 403: "forbidden"
-        case 404: "not_found"
-        case 409: "conflict"
-        case 413: "too_large"
-        case 429: "rate_limited"
-        default: "http_\(status)"
-        }
+        // The status's code as the server would have named it, else the status itself (a proxy's 502).
+        let code = ErrorCode(httpStatus: status)?.rawValue ?? "http_\(status)"
         return MeshAPIError(status: status, code: code, message: "HTTP \(status) \(reason)" + (text.isEmpty ? "" : ": \(text)"))
     }
 }

@@ -110,10 +110,7 @@ struct Presence {
         case let .edited(path, operation, byPeer):
             move(path, through: operation)
             if byPeer, let cursor = localCursor, cursor.path == path {
-                localCursor?.selections = cursor.selections.map {
-                    SelectionRange(anchor: operation.transform(offset: $0.anchor, stickiness: .before),
-                                   head: operation.transform(offset: $0.head, stickiness: .before))
-                }
+                localCursor?.selections = Self.moved(cursor.selections, through: operation)
             }
             markDirty(path)
         case let .typed(path, offset):
@@ -131,19 +128,31 @@ struct Presence {
         }
     }
 
+    /// Moves everything positioned in `path` through an edit, by MeshOT's rule
+    /// (``Selection/transformed(by:)``), the server's for the presence and annotations it keeps:
+    /// a caret goes after text inserted at it (so a peer's caret follows their own typing before
+    /// their next presence message), a range's ends keep out text inserted at them.
+    static func moved(_ selections: [SelectionRange], through operation: TextOperation) -> [SelectionRange] {
+        Selection(selections).transformed(by: operation).ranges
+    }
+
+    /// An annotation's range (`from` <= `to`, as the server sends it) moved through an edit, by
+    /// the same rule as a selection's.
+    static func moved(_ annotation: ServerMessage.Annotation, through operation: TextOperation) -> ServerMessage.Annotation {
+        var moved = annotation
+        let range = Self.moved([SelectionRange(anchor: annotation.from, head: annotation.to)], through: operation)[0]
+        moved.from = range.lowerBound
+        moved.to = range.upperBound
+        return moved
+    }
+
     /// Moves everything positioned in `path` through an edit.
     private mutating func move(_ path: String, through operation: TextOperation) {
         for (user, selections) in remote[path] ?? [:] {
-            remote[path]?[user]?.selections = selections.selections.map {
-                SelectionRange(anchor: operation.transform(offset: $0.anchor, stickiness: .before),
-                               head: operation.transform(offset: $0.head, stickiness: .before))
-            }
+            remote[path]?[user]?.selections = Self.moved(selections.selections, through: operation)
         }
         for (id, annotation) in annotations[path] ?? [:] {
-            var moved = annotation
-            moved.from = operation.transform(offset: annotation.from, stickiness: .after)
-            moved.to = max(moved.from, operation.transform(offset: annotation.to, stickiness: .before))
-            annotations[path]?[id] = moved
+            annotations[path]?[id] = Self.moved(annotation, through: operation)
         }
     }
 

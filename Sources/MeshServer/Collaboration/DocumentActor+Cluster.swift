@@ -170,20 +170,9 @@ extension DocumentActor {
         for (revision, waiting) in acknowledged.sorted(by: { $0.key < $1.key }) where revision <= oldDurable {
             waiting.sender.send(.ack(.init(path: path, rev: revision, opId: waiting.opId)))
         }
-        for committed in remote {
-            let sender = acknowledged.removeValue(forKey: committed.revision)?.sender
-            sender?.send(.ack(.init(path: path, rev: committed.revision, opId: committed.opId ?? "")))
-            broadcast(.remoteOp(.init(path: path, rev: committed.revision, ops: committed.operation,
-                                      author: committed.author, opId: committed.opId)), except: sender?.id)
-            metrics.opsRelayedFromNodes.increment()
-        }
-
-        if durableRevision == document.revision, durableRevision % limits.hashInterval == 0 {
-            broadcast(.hash(.init(path: path, rev: durableRevision, hash: DocumentHash.of(document.text.description))), except: nil)
-        }
-        let ready = waitingAcks.filter { $0.ack.rev <= durableRevision }
-        waitingAcks.removeAll { $0.ack.rev <= durableRevision }
-        for (connection, ack) in ready { connection.send(.ack(ack)) }
+        // Each acknowledged client gets its ack in its op's place, the others get the op.
+        relayCommitted(fetched.map { (op: $0, sender: acknowledged.removeValue(forKey: $0.revision)?.sender) })
+        metrics.opsRelayedFromNodes.increment(by: Int64(fetched.count))
         return nil
     }
 

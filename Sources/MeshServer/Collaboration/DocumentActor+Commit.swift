@@ -189,22 +189,34 @@ extension DocumentActor {
             for item in batch {
                 metrics.opsCommitted.increment()
                 metrics.commitLatency.record(committedAt - item.arrived)
-                item.sender?.send(.ack(.init(path: path, rev: item.op.revision, opId: item.op.opId ?? "")))
-                broadcast(.remoteOp(.init(path: path, rev: item.op.revision, ops: item.op.operation,
-                                          author: item.op.authorID?.uuidString, opId: item.op.opId)),
-                          except: item.sender?.id)
-                opsSinceSnapshot += 1
-                if item.op.revision % limits.hashInterval == 0, item.op.revision == document.revision {
-                    broadcast(.hash(.init(path: path, rev: item.op.revision, hash: DocumentHash.of(document.text.description))),
-                              except: nil)
-                }
             }
-            let ready = waitingAcks.filter { $0.ack.rev <= durableRevision }
-            waitingAcks.removeAll { $0.ack.rev <= durableRevision }
-            for (connection, ack) in ready { connection.send(.ack(ack)) }
+            opsSinceSnapshot += batch.count
+            relayCommitted(batch.map { (op: $0.op, sender: $0.sender) })
             if opsSinceSnapshot >= limits.snapshotInterval, pending.isEmpty { await writeSnapshot() }
         }
         groupCommit.end()
+    }
+
+    /// Ops just committed to the log, by this node (the flush loop) or by another one
+    /// (``integrateFetched(_:)``), go out, in revision order: each op's sender, when it is a client
+    /// of this node, gets its ack, and every other subscriber the op (`remoteOp`). Then the hash,
+    /// when it is due: the last op is this node's head (no speculative op after it) at a multiple
+    /// of `limits.hashInterval`. Then the acks that waited for these revisions (duplicates).
+    /// `durableRevision` has been moved to the last of them already.
+    func relayCommitted(_ committed: [(op: OpRecord, sender: ClientConnection?)]) {
+        for (op, sender) in committed {
+            sender?.send(.ack(.init(path: path, rev: op.revision, opId: op.opId ?? "")))
+            broadcast(.remoteOp(.init(path: path, rev: op.revision, ops: op.operation,
+                                      author: op.authorID?.uuidString, opId: op.opId)),
+                      except: sender?.id)
+        }
+        // Revisions rise through the batch and none passes the head: only the last can be it.
+        if let last = committed.last?.op.revision, last == document.revision, last % limits.hashInterval == 0 {
+            broadcast(.hash(.init(path: path, rev: last, hash: DocumentHash.of(document.text.description))), except: nil)
+        }
+        let ready = waitingAcks.filter { $0.ack.rev <= durableRevision }
+        waitingAcks.removeAll { $0.ack.rev <= durableRevision }
+        for (connection, ack) in ready { connection.send(.ack(ack)) }
     }
 
     /// Starts the flush loop in a task of this actor's, unless it runs already (it then takes

@@ -30,11 +30,8 @@ struct DocumentController {
         let path = try DocumentPath.validate(body.path)
         let text = body.text ?? ""
         let record = DocumentRecord(sessionID: session.id, path: path, size: text.utf8.count)
-        do {
-            try await hub.createDocument(record, text: text)
-        } catch let error as ErrorMessage where error.code == .tooLarge {
-            throw ApiError.tooLarge(error.message)
-        }
+        // Its `too_large` refusals are answered 413 (ErrorMiddleware: an ErrorMessage has its code's status).
+        try await hub.createDocument(record, text: text)
         return .init(status: .created, response: DocumentInfo(record))
     }
 

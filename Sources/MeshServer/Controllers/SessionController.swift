@@ -126,7 +126,7 @@ struct SessionController {
     private func sandboxAccessChanged(session: UUID, user: UUID, role: Role?) async {
         await debug?.memberChanged(session: session, user: user, role: role)
         if (role ?? .viewer) < .editor {
-            await sandbox?.kill(session: session, user: user, kind: "run")
+            await sandbox?.kill(session: session, user: user, kind: .run)
         }
     }
 

@@ -146,7 +146,7 @@ actor DebugSession {
         let task = Task { [sandbox, workspace, sessionID] in
             try await workspace.write(session: sessionID)
             return try await sandbox.startDebugRelay(workspace: workspace.root, tenant: tenant,
-                                                     labels: ["dev.mesh.session": sessionID.uuidString, ContainerSpec.kindLabel: "debug"])
+                                                     labels: [ContainerSpec.sessionLabel: sessionID.uuidString])
         }
         starting = task
         let result: (SandboxProcess, RelaySocket)

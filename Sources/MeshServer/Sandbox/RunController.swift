@@ -35,8 +35,8 @@ struct RunController {
         do {
             try await workspace.write(session: session.id)
             process = try await sandbox.start(["/usr/local/bin/mesh-relay", "run", "/workspace/\(package)"] + (runRequest.args ?? []),
-                                              workspace: folder, tenant: SandboxTenant(session: session.id, user: user.id),
-                                              labels: ["dev.mesh.session": session.id.uuidString, ContainerSpec.kindLabel: "run"],
+                                              workspace: folder, tenant: SandboxTenant(session: session.id, user: user.id), kind: .run,
+                                              labels: [ContainerSpec.sessionLabel: session.id.uuidString],
                                               wallClock: sandbox.limits.runSeconds)
         } catch let error as SandboxError {
             workspace.remove()
