@@ -39,8 +39,16 @@ import Testing
         editor.yield(.message(.notification(method: "textDocument/didOpen", params: [
             "textDocument": ["uri": .string(file.absoluteString), "languageId": "plaintext", "version": 1, "text": "hello\n"],
         ])))
-        // Time for the connection to fail (and a reconnect to be pending).
-        try await Task.sleep(for: .milliseconds(300))
+        // Until the connection failed and a reconnect is pending (the server says so).
+        func reconnecting() -> Bool {
+            sent.withLockedValue { messages in
+                messages.contains { if case let .notification("window/logMessage", params) = $0 {
+                    params?["message"]?.string?.contains("reconnecting in") == true } else { false } }
+            }
+        }
+        let pending = ContinuousClock.now + .seconds(30)
+        while !reconnecting(), ContinuousClock.now < pending { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(reconnecting(), "no reconnect was pending")
         editor.yield(.message(.request(id: .number(2), method: "workspace/executeCommand", params: ["command": "mesh.share"])))
         editor.yield(.message(.request(id: .number(3), method: "workspace/executeCommand", params: [
             "command": "mesh.join", "arguments": ["abcdefgh"],

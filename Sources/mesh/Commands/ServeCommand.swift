@@ -27,13 +27,13 @@ struct ServeCommand: AsyncParsableCommand {
     var dataDir: String = environmentValue("MESH_DATA_DIR", or: ServerConfiguration.defaultDataDirectory())
 
     @Option(help: "postgres://user:password@host:port/database to use PostgreSQL; sqlite:PATH for an SQLite file elsewhere than the data folder (env MESH_DATABASE_URL).")
-    var databaseURL: String? = ProcessInfo.processInfo.environment["MESH_DATABASE_URL"]
+    var databaseURL: String?
 
     @Option(help: "PEM certificate chain to serve HTTPS and wss:// with, the server's certificate first; re-read on SIGHUP (env MESH_TLS_CERT).")
-    var tlsCert: String? = ProcessInfo.processInfo.environment["MESH_TLS_CERT"].flatMap { $0.isEmpty ? nil : $0 }
+    var tlsCert: String?
 
     @Option(help: "Unencrypted PEM private key of --tls-cert; re-read on SIGHUP (env MESH_TLS_KEY).")
-    var tlsKey: String? = ProcessInfo.processInfo.environment["MESH_TLS_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+    var tlsKey: String?
 
     @Option(help: "Comma-separated Origins allowed to open the WebSocket (env MESH_ALLOWED_ORIGINS).")
     var allowedOrigins: String = environmentValue("MESH_ALLOWED_ORIGINS", or: "")
@@ -129,6 +129,11 @@ struct ServeCommand: AsyncParsableCommand {
         guard let seccomp = SeccompProfile(rawValue: sandboxSeccomp) else {
             throw ValidationError("--sandbox-seccomp must be mesh or docker")
         }
+        // The flags, else their variables (an empty TLS variable is unset).
+        let environment = ProcessInfo.processInfo.environment
+        let databaseURL = self.databaseURL ?? environment["MESH_DATABASE_URL"]
+        let tlsCert = self.tlsCert ?? environment["MESH_TLS_CERT"].flatMap { $0.isEmpty ? nil : $0 }
+        let tlsKey = self.tlsKey ?? environment["MESH_TLS_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         let tls = try Self.tlsFiles(certificate: tlsCert, key: tlsKey)
         var configuration = ServerConfiguration(dataDirectory: dataDir)
         configuration.host = host
