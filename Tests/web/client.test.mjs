@@ -360,3 +360,37 @@ test('our own op coming back as a remoteOp (relayed by another server node) is t
   assert.equal(doc.text, 'abcd');
   assert.equal(server.sent.filter((m) => m.type === 'open').length, 1, 'no reopen');
 });
+
+test('an edit the server refuses for good (too_large, the document size limit) is taken back, and later edits still get through', async () => {
+  // An op that can never be acknowledged must not hold up the ones typed after it (mesh lsp
+  // once waited for its ack forever). Also when the refusal answers the resend after a reconnect.
+  const server = new FakeServer({ maxDocumentBytes: 20 });
+  server.addUser('u1', 'Ada', 'editor');
+  server.createDocument('l.txt', 'abc');
+  const { client, timers } = browser(server, 'u1');
+  client.connect();
+  await until(server, () => client.isOpen);
+  const doc = client.open('l.txt');
+  await until(server, () => doc.state === 'open');
+  const refused = [];
+  doc.on('refused', (e) => refused.push(e.code));
+  doc.replace(3, 3, 'x'.repeat(30));
+  doc.replace(0, 0, 'typed behind it ');       // buffered behind the refused one: taken back too
+  server.deliverAll();
+  assert.deepEqual(refused, ['too_large']);
+  assert.equal(doc.text, 'abc');
+  assert.ok(doc.synchronized);
+  doc.replace(3, 3, 'd');
+  await until(server, () => doc.synchronized);
+  assert.equal(server.text('l.txt'), 'abcd');
+
+  doc.replace(4, 4, 'y'.repeat(30));
+  [...server.connections][0].drop(0);           // refused only when sent again after the reconnect
+  await until(server, () => refused.length === 2, [timers]);
+  assert.equal(refused[1], 'too_large');
+  assert.equal(doc.text, 'abcd');
+  doc.replace(4, 4, 'e');
+  await until(server, () => doc.synchronized && server.text('l.txt') === 'abcde', [timers]);
+  assert.equal(doc.text, 'abcde');
+  assert.equal(server.oversized.length, 0);
+});
