@@ -360,3 +360,184 @@ test('our own op coming back as a remoteOp (relayed by another server node) is t
   assert.equal(doc.text, 'abcd');
   assert.equal(server.sent.filter((m) => m.type === 'open').length, 1, 'no reopen');
 });
+
+test('an edit the server refuses for good (too_large, the document size limit) is taken back, and later edits still get through', async () => {
+  // An op that can never be acknowledged must not hold up the ones typed after it (mesh lsp
+  // once waited for its ack forever). Also when the refusal answers the resend after a reconnect.
+  const server = new FakeServer({ maxDocumentBytes: 20 });
+  server.addUser('u1', 'Ada', 'editor');
+  server.createDocument('l.txt', 'abc');
+  const { client, timers } = browser(server, 'u1');
+  client.connect();
+  await until(server, () => client.isOpen);
+  const doc = client.open('l.txt');
+  await until(server, () => doc.state === 'open');
+  const refused = [];
+  doc.on('refused', (e) => refused.push(e.code));
+  doc.replace(3, 3, 'x'.repeat(30));
+  doc.replace(0, 0, 'typed behind it ');       // buffered behind the refused one: taken back too
+  server.deliverAll();
+  assert.deepEqual(refused, ['too_large']);
+  assert.equal(doc.text, 'abc');
+  assert.ok(doc.synchronized);
+  doc.replace(3, 3, 'd');
+  await until(server, () => doc.synchronized);
+  assert.equal(server.text('l.txt'), 'abcd');
+
+  doc.replace(4, 4, 'y'.repeat(30));
+  [...server.connections][0].drop(0);           // refused only when sent again after the reconnect
+  await until(server, () => refused.length === 2, [timers]);
+  assert.equal(refused[1], 'too_large');
+  assert.equal(doc.text, 'abcd');
+  doc.replace(4, 4, 'e');
+  await until(server, () => doc.synchronized && server.text('l.txt') === 'abcde', [timers]);
+  assert.equal(doc.text, 'abcde');
+  assert.equal(server.oversized.length, 0);
+});
+
+/** The UTF-8 bytes of the JSON text of `message`, as the server counts a frame. */
+const frameBytes = (message) => Buffer.byteLength(JSON.stringify(message), 'utf8');
+
+test('an edit larger than the server takes in one message is never sent: taken back as a refused one, the page told', async () => {
+  // The server would close the connection (too_large), and every reconnect would send it again.
+  const server = new FakeServer({ maxFrameBytes: 4096 });
+  server.addUser('u1', 'Ada', 'editor');
+  server.createDocument('p.txt', 'abc');
+  const { client } = browser(server, 'u1');
+  client.connect();
+  await until(server, () => client.isOpen);
+  const doc = client.open('p.txt');
+  await until(server, () => doc.state === 'open');
+  const refused = [];
+  doc.on('refused', (e, text) => refused.push([e.code, e.message, text]));
+  const changes = [];
+  doc.on('change', (op, origin) => changes.push(origin));
+  // 1,500 CJK characters: fewer UTF-16 units than the limit, 4,500 bytes of UTF-8.
+  const paste = '中'.repeat(1500);
+  assert.ok(frameBytes({ type: 'op', path: 'p.txt', baseRev: 0, ops: [3, paste], opId: 'webu1-1:1' }) > 4096);
+  assert.ok(JSON.stringify({ type: 'op', path: 'p.txt', baseRev: 0, ops: [3, paste], opId: 'webu1-1:1' }).length < 4096);
+  doc.replace(3, 3, paste);
+  server.deliverAll();
+  assert.deepEqual(server.oversized, [], 'nothing over the limit reached the server');
+  assert.equal(refused.length, 1);
+  assert.equal(refused[0][0], 'too_large');
+  assert.match(refused[0][1], /larger than the server takes in one message \(4096 bytes\)/);
+  assert.equal(refused[0][2], `abc${paste}`, 'the text that held the edit, for the page to offer back');
+  assert.deepEqual(changes, ['local', 'revert']);
+  assert.equal(doc.text, 'abc');
+  assert.equal(doc.serverText, 'abc');
+  assert.ok(doc.synchronized);
+  assert.equal(client.status, 'open');
+  // Nothing is held up: an edit just under the limit, then a small one, get through.
+  const near = '文'.repeat(1300);
+  assert.ok(frameBytes({ type: 'op', path: 'p.txt', baseRev: 0, ops: [3, near], opId: 'webu1-2:1' }) <= 4096);
+  doc.replace(3, 3, near);
+  doc.replace(0, 0, '>');
+  await until(server, () => doc.synchronized);
+  assert.equal(server.text('p.txt'), `>abc${near}`);
+  assert.equal(doc.text, server.text('p.txt'));
+  assert.equal(refused.length, 1);
+  assert.equal(server.sent.filter((m) => m.type === 'hello').length, 1, 'never reconnected');
+  assert.equal(client.maxFrameBytes, 4096, 'read from welcome');
+});
+
+test('an edit too large to send is taken back when it would be resent after a reconnect, not sent again at each one', async () => {
+  const server = new FakeServer();
+  server.addUser('u1', 'Ada', 'editor');
+  server.createDocument('q.txt', 'abc');
+  const { client, timers } = browser(server, 'u1');
+  client.connect();
+  await until(server, () => client.isOpen);
+  const doc = client.open('q.txt');
+  await until(server, () => doc.state === 'open');
+  const refused = [];
+  doc.on('refused', (e) => refused.push(e.code));
+  doc.replace(3, 3, 'x'.repeat(5000));
+  [...server.connections][0].drop(0);           // it never arrived
+  doc.replace(0, 0, 'offline ');                // buffered behind it
+  server.maxFrameBytes = 4096;                  // the server came back with a smaller --max-frame-bytes
+  await until(server, () => refused.length === 1 && doc.state === 'open', [timers]);
+  assert.deepEqual(refused, ['too_large']);
+  assert.deepEqual(server.oversized, []);
+  assert.equal(doc.text, 'abc');
+  assert.equal(client.status, 'open');
+  doc.replace(3, 3, 'd');
+  await until(server, () => doc.synchronized && server.text('q.txt') === 'abcd', [timers]);
+  assert.equal(server.sent.filter((m) => m.type === 'hello').length, 2, 'one reconnect, no more');
+});
+
+test('the limit is welcome’s maxFrameBytes; from a server that does not say, 1 MiB', async () => {
+  for (const [announced, size, sent] of [[false, (1 << 20) + 1, false], [false, (1 << 20) - 100, true], [true, (1 << 20) + 1, true]]) {
+    const server = new FakeServer({ maxFrameBytes: announced ? 2 << 20 : 1 << 20, announceMaxFrameBytes: announced });
+    server.addUser('u1', 'Ada', 'editor');
+    server.createDocument('m.txt', '');
+    const { client } = browser(server, 'u1');
+    client.connect();
+    await until(server, () => client.isOpen);
+    const doc = client.open('m.txt');
+    await until(server, () => doc.state === 'open');
+    const refused = [];
+    doc.on('refused', (e) => refused.push(e.code));
+    doc.replace(0, 0, 'x'.repeat(size));
+    await until(server, () => doc.synchronized);
+    assert.deepEqual(server.oversized, []);
+    assert.equal(server.text('m.txt').length, sent ? size : 0, `${size} bytes, announced ${announced}`);
+    assert.deepEqual(refused, sent ? [] : ['too_large']);
+    assert.equal(client.maxFrameBytes, announced ? 2 << 20 : 1 << 20);
+  }
+});
+
+test('a document created with a text too large for one message is not created, the page told; no reconnect sends it', async () => {
+  const server = new FakeServer({ maxFrameBytes: 4096 });
+  server.addUser('u1', 'Ada', 'editor');
+  const { client, timers } = browser(server, 'u1');
+  const errors = [];
+  client.on('error', (e) => errors.push(e));
+  const early = client.open('early.txt', { create: 'e'.repeat(5000) });   // before the welcome: its limit decides
+  client.connect();
+  await until(server, () => client.isOpen && early.state === 'missing');
+  const big = client.open('big.txt', { create: 'x'.repeat(5000) });
+  assert.equal(big.state, 'missing');
+  const fine = client.open('fine.txt', { create: 'y'.repeat(3000) });
+  await until(server, () => fine.state === 'open');
+  assert.deepEqual(errors.map((e) => [e.code, e.path]), [['too_large', 'early.txt'], ['too_large', 'big.txt']]);
+  assert.match(errors[1].message, /big\.txt is larger than the server takes in one message \(4096 bytes\)/);
+  assert.deepEqual(server.oversized, []);
+  assert.ok(!server.documents.has('big.txt') && !server.documents.has('early.txt'));
+  assert.deepEqual(server.sent.filter((m) => m.type === 'open').map((m) => m.path), ['fine.txt']);
+  assert.ok(!client.documents.has('big.txt'), 'not followed: a reconnect does not send it again');
+  [...server.connections][0].drop(0);
+  const hellos = () => server.sent.filter((m) => m.type === 'hello').length;
+  await until(server, () => hellos() === 2 && client.isOpen && fine.state === 'open', [timers]);
+  assert.deepEqual(server.sent.filter((m) => m.type === 'open').map((m) => m.path), ['fine.txt', 'fine.txt']);
+  assert.equal(errors.length, 2);
+  assert.deepEqual(server.oversized, []);
+});
+
+test('a chat message or an annotation too large for one message is not sent, the page told', async () => {
+  const server = new FakeServer({ maxFrameBytes: 4096 });
+  server.addUser('u1', 'Ada', 'editor');
+  server.createDocument('n.txt', 'abc');
+  const { client } = browser(server, 'u1');
+  const errors = [];
+  client.on('error', (e) => errors.push(e));
+  client.connect();
+  await until(server, () => client.isOpen);
+  const doc = client.open('n.txt');
+  await until(server, () => doc.state === 'open');
+  const documentErrors = [];
+  doc.on('error', (e) => documentErrors.push(e));
+  client.sendChat('"'.repeat(2100));          // 2,100 characters, 4,200 bytes once escaped
+  doc.annotate(0, 3, '\n'.repeat(2100));
+  server.deliverAll();
+  assert.deepEqual(server.oversized, []);
+  assert.equal(client.status, 'open');
+  assert.deepEqual(errors.map((e) => e.code), ['too_large']);
+  assert.match(errors[0].message, /chat message is larger than the server takes in one message \(4096 bytes\)/);
+  assert.deepEqual(documentErrors.map((e) => e.code), ['too_large']);
+  assert.match(documentErrors[0].message, /annotation is larger than the server takes in one message \(4096 bytes\)/);
+  client.sendChat('ok');
+  doc.annotate(0, 3, 'fine');
+  await until(server, () => client.chat.length === 1 && doc.annotations.size === 1);
+  assert.deepEqual(server.sent.filter((m) => m.type === 'chat' || m.type === 'annotate').map((m) => m.type), ['chat', 'annotate']);
+});

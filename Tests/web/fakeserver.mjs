@@ -1,13 +1,21 @@
 // A test-only stand-in for `mesh serve`'s `/v1/ws` (CollaborationSocket and DocumentActor, in
 // miniature), over in-memory sockets whose delivery the test drives: JSON text both ways,
 // tickets in `hello`, snapshot / catchUp, ack / remoteOp, presence moved to the current
-// revision, annotations, chat, roles. Good enough to drive client.js through every path.
+// revision, annotations, chat, roles, the frame and document size limits. Good enough to drive
+// client.js through every path.
 import { TextOperation } from '../../Sources/MeshServer/Resources/web/ot.js';
 import { OTDocument } from './otdocument.mjs';
 
 export class FakeServer {
-  constructor({ historyLimit = 1024 } = {}) {
+  /** `maxFrameBytes`: a larger message closes its connection (`too_large`), as `--max-frame-bytes`
+   *  does; `announceMaxFrameBytes: false` leaves it out of `welcome`, as servers before the field
+   *  did. `maxDocumentBytes`: an op that would make a document larger is refused `too_large`. */
+  constructor({ historyLimit = 1024, maxFrameBytes = 1 << 20, announceMaxFrameBytes = true, maxDocumentBytes = Infinity } = {}) {
     this.historyLimit = historyLimit;
+    this.maxFrameBytes = maxFrameBytes;
+    this.announceMaxFrameBytes = announceMaxFrameBytes;
+    this.maxDocumentBytes = maxDocumentBytes;
+    this.oversized = [];             // the sizes of the messages over maxFrameBytes that arrived
     this.documents = new Map();      // path → {doc, subscribers: Set<FakeConnection>, presence: Map, annotations: Map}
     this.connections = new Set();
     this.tickets = new Map();        // ticket → user
@@ -131,9 +139,24 @@ class FakeConnection {
 
   error(code, message, extra = {}) { this.send({ type: 'error', code, message, ...extra }); }
 
+  /** The server closes the connection after `error` (its documents are left). */
+  closeWith(code, reason) {
+    this.closed = true;
+    this.toServer = [];
+    this.toClient.push({ close: true, code, reason });
+    for (const path of this.open) this.leave(path);
+  }
+
   deliverToServer() {
     const text = this.toServer.shift();
     if (this.closed) return;
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (bytes > this.server.maxFrameBytes) {
+      // As CollaborationSocket: the frame is not read; the connection ends.
+      this.server.oversized.push(bytes);
+      this.error('too_large', `message larger than ${this.server.maxFrameBytes} bytes`);
+      return this.closeWith(1009, 'message too large');
+    }
     const message = JSON.parse(text);
     this.server.sent.push(message);
     if (!this.welcomed) {
@@ -152,7 +175,8 @@ class FakeConnection {
       const online = [...this.server.connections].filter((c) => c.welcomed && !c.closed)
         .map((c) => ({ user: c.user, name: c.name, role: c.role }));
       this.send({ type: 'welcome', protocol: 1, session: message.session, user: { user, name: this.name, role: this.role },
-        online, documents: [...this.server.documents.keys()], chat: this.server.chat.slice(-50), tokenExpiresAt: 4102444800 });
+        online, documents: [...this.server.documents.keys()], chat: this.server.chat.slice(-50), tokenExpiresAt: 4102444800,
+        ...(this.server.announceMaxFrameBytes ? { maxFrameBytes: this.server.maxFrameBytes } : {}) });
       return;
     }
     const entry = this.server.documents.get(message.path);
@@ -186,6 +210,10 @@ class FakeConnection {
       case 'op': {
         if (!entry || !entry.subscribers.has(this)) return this.error('bad_request', 'open the document before editing it', { ref: message.opId, path: message.path });
         if (this.role === 'viewer') return this.error('forbidden', 'viewers cannot edit; your change was not applied', { ref: message.opId, path: message.path });
+        const growth = message.ops.reduce((sum, c) => sum + (typeof c === 'string' ? Buffer.byteLength(c, 'utf8') : 0), 0);
+        if (Buffer.byteLength(entry.doc.text, 'utf8') + growth > this.server.maxDocumentBytes) {
+          return this.error('too_large', `the document would exceed ${this.server.maxDocumentBytes} bytes`, { ref: message.opId, path: message.path });
+        }
         let receipt;
         try {
           receipt = entry.doc.receive(TextOperation.fromJSON(message.ops), message.baseRev, message.opId, this.user);

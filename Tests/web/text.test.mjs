@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TextOperation } from '../../Sources/MeshServer/Resources/web/ot.js';
-import { cpLength } from '../../Sources/MeshServer/Resources/web/codepoints.js';
+import { cpLength, utf8Length } from '../../Sources/MeshServer/Resources/web/codepoints.js';
 import { DisplayText, operationFromInput, displayEdits, lineStarts, lineOf, expandTabs } from '../../Sources/MeshServer/Resources/web/text.js';
 import { SeededRandom, randomText, randomOperation, propertyCases } from './support.mjs';
 
@@ -84,4 +84,17 @@ test('lines, and tabs', () => {
   assert.deepEqual(starts, [0, 3, 4, 7]);
   assert.deepEqual([0, 2, 3, 4, 6, 7].map((o) => lineOf(starts, o)), [0, 0, 1, 2, 2, 3]);
   assert.equal(expandTabs('a\tb\t'), 'a   b   ');
+});
+
+test('utf8Length counts the bytes a WebSocket sends: TextEncoder’s count, lone surrogates as U+FFFD', () => {
+  const rng = new SeededRandom(7);
+  const pieces = ['a', '\u007f', '\u0080', 'é', '\u07ff', '\u0800', '中', '\uffff', '😀', '𝄞', '\ud800', '\udc00', '\ud83d', 'x\ud83dy', '\n'];
+  for (let i = 0; i < propertyCases(2000); i++) {
+    let text = '';
+    for (let k = rng.int(0, 12); k > 0; k--) text += rng.pick(pieces);
+    assert.equal(utf8Length(text), new TextEncoder().encode(text).length, JSON.stringify(text));
+  }
+  assert.equal(utf8Length(''), 0);
+  assert.equal(utf8Length('\ud83d\ude00'), 4);
+  assert.equal(utf8Length('\ude00\ud83d'), 6);
 });

@@ -6,8 +6,9 @@
 // are left out) and read as ServerMessage carries them. Offsets are code points everywhere.
 // The socket is authenticated by a short-lived single-use ticket (`POST /v1/ws-ticket`) sent
 // in `hello.ticket`, and kept alive past the ticket's lease with `auth {ticket}`; see
-// docs/web.md. Nothing here touches the DOM: the page listens to events.
-import { wellFormed } from './codepoints.js';
+// docs/web.md. No message larger than the server takes (`welcome.maxFrameBytes`) is sent.
+// Nothing here touches the DOM: the page listens to events.
+import { utf8Length, wellFormed } from './codepoints.js';
 import { Emitter } from './emitter.js';
 import { leniently } from './roles.js';
 import { SharedDocument } from './shareddocument.js';
@@ -15,6 +16,14 @@ import { openTicketSocket, scheduleTicketRenewal } from './socket.js';
 
 export const PROTOCOL = 1;
 export const CLIENT_NAME = 'mesh-web/0.1';
+/** The largest message a server takes when its `welcome` does not say (`maxFrameBytes`). */
+export const DEFAULT_MAX_FRAME_BYTES = 1 << 20;
+
+/** Whether the JSON text `text` is at most `limit` bytes of UTF-8. A UTF-16 unit is at most three
+ *  bytes: only a text that could be near the limit is counted. */
+export function fitsFrame(text, limit) {
+  return text.length * 3 <= limit || utf8Length(text) <= limit;
+}
 
 /** The session socket. `getTicket()` resolves to a fresh single-use ticket (or throws);
  *  `url` is the `/v1/ws` address. Events: `status` (connecting | open | reconnecting | closed |
@@ -48,6 +57,9 @@ export class SessionClient extends Emitter {
     this.presenceTimer = null;
     this.presenceDue = new Set();
     this.welcomed = false;
+    /** The largest message the server takes (its `--max-frame-bytes`): it closes the connection
+     *  on a larger one, and a message resent after each reconnect would close every one. */
+    this.maxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
   }
 
   get isOpen() { return this.status === 'open'; }
@@ -101,15 +113,31 @@ export class SessionClient extends Emitter {
     this.reconnectTimer = this.timers.setTimeout(() => this.connect(), delay);
   }
 
-  /** Sends `message` when connected and welcomed; whether it was sent. */
-  send(message) {
+  /** Sends `message` when connected and welcomed; whether it was sent. A message whose JSON is
+   *  larger than the server takes (`maxFrameBytes`, UTF-8 bytes) is never sent: `tooLarge()` is
+   *  called instead (by default the page hears an `error`). Measured only when it would be sent:
+   *  the limit is the welcome's. */
+  send(message, tooLarge = () => this.emit('error', this.tooLargeError(`a ${message.type} message`, ': it was not sent'))) {
     if (!this.socket || !this.welcomed) return false;
-    this.socket.send(JSON.stringify(message));
+    const text = JSON.stringify(message);
+    if (!fitsFrame(text, this.maxFrameBytes)) {
+      tooLarge();
+      return false;
+    }
+    this.socket.send(text);
     return true;
   }
 
+  /** The error (as the server's, `too_large`) that says `what` is too large to send. */
+  tooLargeError(what, outcome = '', extra = {}) {
+    return { type: 'error', code: 'too_large', message: `${what} is larger than the server takes in one message (${this.maxFrameBytes} bytes)${outcome}`, ...extra };
+  }
+
+  /** Sends `document`'s operation. One too large to send is refused as the server refuses an op
+   *  for good: the document goes back to the server's text (``SharedDocument/refused``). */
   sendOp(document, outgoing) {
-    this.send({ type: 'op', path: document.path, baseRev: outgoing.baseRevision, ops: outgoing.operation.toJSON(), opId: outgoing.opId });
+    const message = { type: 'op', path: document.path, baseRev: outgoing.baseRevision, ops: outgoing.operation.toJSON(), opId: outgoing.opId };
+    this.send(message, () => document.refused(this.tooLargeError('your change', '', { ref: outgoing.opId, path: document.path })));
   }
 
   /** Opens (subscribes to) a document; `create` makes it with that text when it is missing. */
@@ -128,7 +156,16 @@ export class SessionClient extends Emitter {
       if (!snapshot) message.knownRev = document.ot.revision;
     }
     else if (document.create != null) message.create = document.create;
-    if (this.send(message)) document.opensInFlight += 1;
+    if (this.send(message, () => this.refuseCreate(document))) document.opensInFlight += 1;
+  }
+
+  /** `document` was to be created with a text too large for one message: it is not, and is not
+   *  followed (no reconnect sends it again); the page hears an `error` naming it. */
+  refuseCreate(document) {
+    this.timers.clearTimeout(document.retryTimer);
+    if (this.documents.get(document.path) === document) this.documents.delete(document.path);
+    document.setState('missing');
+    this.emit('error', this.tooLargeError(document.path, ': it was not created', { path: document.path }));
   }
 
   /** Sends `document`'s open again after `delay` ms: the server refused it for a passing reason. */
@@ -155,7 +192,8 @@ export class SessionClient extends Emitter {
 
   sendChat(text) {
     const clean = wellFormed(text);
-    if (clean.trim() !== '') this.send({ type: 'chat', text: clean });
+    if (clean.trim() === '') return;
+    this.send({ type: 'chat', text: clean }, () => this.emit('error', this.tooLargeError('your chat message', ': it was not sent')));
   }
 
   resolve(id) { this.send({ type: 'resolve', id }); }
@@ -207,6 +245,8 @@ export class SessionClient extends Emitter {
   welcome(message) {
     this.welcomed = true;
     this.attempt = 0;
+    const limit = message.maxFrameBytes;
+    this.maxFrameBytes = Number.isSafeInteger(limit) && limit > 0 ? limit : DEFAULT_MAX_FRAME_BYTES;
     this.me = { user: message.user.user, name: message.user.name, role: leniently(message.user.role) };
     this.role = this.me.role;
     this.online = new Map(message.online.map((p) => [p.user, { user: p.user, name: p.name, role: leniently(p.role) }]));
@@ -217,12 +257,13 @@ export class SessionClient extends Emitter {
     this.setStatus('open');
     this.emit('welcome', message);
     this.emit('participants');
-    for (const document of this.documents.values()) {
+    for (const document of [...this.documents.values()]) {
       // Caught up from our revision; a document that was resyncing asks for a snapshot again.
       this.timers.clearTimeout(document.retryTimer);   // superseded by this open
       document.opensInFlight = 0;                      // the last connection's go unanswered
-      this.sendOpen(document, { snapshot: document.state === 'resyncing' });
-      if (document.state !== 'resyncing') document.setState('opening');
+      const snapshot = document.state === 'resyncing';
+      if (!snapshot) document.setState('opening');
+      this.sendOpen(document, { snapshot });           // a create too large is refused (missing)
     }
   }
 

@@ -1,7 +1,8 @@
 // Code points and UTF-16 units. MeshOT and the wire count Unicode scalars (code points);
 // JavaScript strings count UTF-16 units. These convert between the two (with a fast path when a
 // text has no surrogates), cut texts by code points, make a text well-formed for a UTF-8 peer,
-// and find the changed range between two texts without splitting a surrogate pair.
+// find the changed range between two texts without splitting a surrogate pair, and count a
+// text's UTF-8 bytes.
 
 const SURROGATE = /[\uD800-\uDFFF]/;
 
@@ -75,6 +76,20 @@ export function wellFormed(text) {
     out += c >= 0xD800 && c <= 0xDFFF ? '\uFFFD' : text[i];
   }
   return out;
+}
+
+/** The bytes of `text` in UTF-8, as a WebSocket sends it (a lone surrogate goes as U+FFFD, three
+ *  bytes), without encoding it. */
+export function utf8Length(text) {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) { bytes += 1; continue; }
+    if (isHigh(c) && i + 1 < text.length && isLow(text.charCodeAt(i + 1))) { bytes += 2; i++; continue; }
+    bytes += 2;
+  }
+  return bytes;
 }
 
 /** `[start, oldEnd, newEnd]` in UTF-16 units: `oldText[start, oldEnd)` became

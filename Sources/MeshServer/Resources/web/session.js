@@ -9,6 +9,7 @@ import { canEdit } from './roles.js';
 import { colorIndex } from './hash.js';
 import { Editor } from './editor.js';
 import { ToolPanel } from './panels.js';
+import { copyButton } from './forms.js';
 
 const STATUS_TEXT = {
   idle: 'Not connected', connecting: 'Connecting…', open: 'Connected', reconnecting: 'Reconnecting…',
@@ -105,10 +106,12 @@ export class SessionPage {
     if (status === 'closed' && detail) this.showNotice(detail);
   }
 
-  showNotice(text) {
-    this.docNotice.textContent = text;
+  /** Shows `text` above the editor for 8 s; with `action` (a button), until the next notice or
+   *  the next file shown, to give the user time to use it. */
+  showNotice(text, action = null) {
+    replace(this.docNotice, text, action ? ' ' : null, action);
     clearTimeout(this.noticeTimer);
-    this.noticeTimer = setTimeout(() => { this.docNotice.textContent = ''; }, 8000);
+    if (!action) this.noticeTimer = setTimeout(() => replace(this.docNotice), 8000);
   }
 
   get editable() { return canEdit(this.client.role); }
@@ -161,7 +164,8 @@ export class SessionPage {
     const path = input.value.trim();
     if (!path) return;
     input.value = '';
-    this.client.open(path, { create: '' });
+    const doc = this.client.open(path, { create: '' });
+    if (doc.state === 'missing') return;   // refused before it was sent: the notice says why
     location.hash = `#/s/${this.sessionId}/f/${encodeURIComponent(path)}`;
   }
 
@@ -172,13 +176,16 @@ export class SessionPage {
     const doc = this.client.open(path);
     this.current = doc;
     this.fileTitle.textContent = path;
-    this.docNotice.textContent = '';
+    clearTimeout(this.noticeTimer);
+    replace(this.docNotice);
     this.editor.detach();
     const attach = () => { this.editor.attach(doc); this.renderNotes(); };
     this.offDocument = [
       doc.on('ready', attach),
       doc.on('annotations', () => this.renderNotes()),
-      doc.on('refused', (e) => this.showNotice(`Your edit was not applied: ${e.message}`)),
+      // The text that held the refused edits (the page keeps nothing else of it) can be copied.
+      doc.on('refused', (e, text) => this.showNotice(`Your edit was not applied: ${e.message}. The file is back to the session’s text.`,
+        text == null ? null : copyButton(text, 'Copy your version'))),
       doc.on('resync', () => this.showNotice('Reloading the file from the server…')),
       doc.on('error', (e) => this.showNotice(e.message)),
       doc.on('state', (state) => {

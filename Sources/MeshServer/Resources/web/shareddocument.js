@@ -22,7 +22,7 @@ function clamp(ranges, length) {
  *  `text` is the local text (the server's plus our unacknowledged edits); `serverText` the text
  *  at `ot.revision`. Events: `ready` (first snapshot), `change` (op, origin: 'local' | 'remote' |
  *  'resync' | 'revert'), `presence`, `annotations`, `state`, `refused` (an edit the server did
- *  not apply, with its error). */
+ *  not apply, or one too large to send, with its error and the text that held it), `error`. */
 export class SharedDocument extends Emitter {
   constructor(session, path, create) {
     super();
@@ -230,12 +230,7 @@ export class SharedDocument extends Emitter {
       return;
     }
     const outstanding = this.ot?.outstanding;
-    if (error.ref != null && outstanding && error.ref === outstanding.opId) {
-      // The op (and what was buffered behind it) was not applied: take it back.
-      this.revert();
-      this.emit('refused', error);
-      return;
-    }
+    if (error.ref != null && outstanding && error.ref === outstanding.opId) return this.refused(error);
     this.emit('error', error);
   }
 
@@ -349,6 +344,16 @@ export class SharedDocument extends Emitter {
     if (this.session.send({ type: 'open', path: this.path })) this.opensInFlight += 1;
   }
 
+  /** Our outstanding op was refused for good: by the server (`forbidden`, `too_large` naming it),
+   *  or here, too large to send (client.js `sendOp`). It can never be acknowledged, and nothing
+   *  typed behind it could be sent: they are taken back, the text is the server's again. The page
+   *  hears `refused` with the error and the text that held the edits (to offer it back). */
+  refused(error) {
+    const text = this.text;
+    this.revert();
+    this.emit('refused', error, text);
+  }
+
   /** Drops our unacknowledged edits (the server refused them): back to the server's text. */
   revert() {
     const back = replacementBetween(this.text, this.serverText);
@@ -368,7 +373,7 @@ export class SharedDocument extends Emitter {
     for (const a of this.queuedAnnotations.splice(0)) {
       const message = { type: 'annotate', path: this.path, rev: this.ot.revision, from: a.from, to: a.to, body: a.body };
       if (a.parent != null) message.parent = a.parent;
-      this.session.send(message);
+      this.session.send(message, () => this.emit('error', this.session.tooLargeError('your annotation', ': it was not added', { path: this.path })));
     }
   }
 }
