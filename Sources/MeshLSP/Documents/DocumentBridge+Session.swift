@@ -45,22 +45,6 @@ extension DocumentBridge {
         takeDiskChangesMadeWhileAway(session: session)
     }
 
-    mutating func sendOpen(_ path: String, knownRev: Int? = nil, create: String? = nil, session: SessionPort) {
-        guard let link = session.link else { return }
-        let request = ClientMessage.Open(path: path, knownRev: knownRev, create: create)
-        guard create == nil || fits(.open(request)) else {
-            // The server would close the connection, and every reconnect would send it again.
-            if tooLargeToShare.insert(path).inserted {
-                editor.show("Mesh: \(path) is larger than the server takes in one message (\(maxMessageBytes) bytes): it is not shared", type: 2)
-            }
-            return
-        }
-        opening.insert(path)
-        openRequests[path] = request
-        opensInFlight[path, default: 0] += 1
-        link.send(.open(request))
-    }
-
     /// After `mesh.share`: the session's documents start from the files as uploaded (their synced
     /// copies), not from the texts the editor opened them with. What an open file holds beyond
     /// its upload (unsaved typing) goes in as the user's edit; typing saved before the share is
@@ -80,78 +64,6 @@ extension DocumentBridge {
         guard let draft = editorFiles[uri]?.draft else { return }
         editorFiles[uri]?.opened = base
         editorFiles[uri]?.typed = base.operation(replacingAllWith: draft.description)
-    }
-
-    /// Refusals in a row of one open after which the user is told (the retries go on).
-    static let refusalsBeforeTelling = 5
-
-    /// How long after its `refusals`-th refusal in a row an open is sent again: 250 ms,
-    /// doubling, at most 5 s.
-    static func openRetryDelay(after refusals: Int) -> Duration {
-        min(.milliseconds(250) * (1 << min(max(refusals - 1, 0), 5)), .seconds(5))
-    }
-
-    /// A refused open's delay is over: the same `open` again (from the revision we hold now),
-    /// unless another open was sent meanwhile, the connection is another (a reconnect reopens
-    /// everything itself), or the document is no longer wanted (deleted, or the file to create
-    /// closed in the editor).
-    mutating func retryOpen(_ path: String, session: SessionPort) {
-        guard let refused = refusedOpens[path], let link = session.link, ObjectIdentifier(link) == refused.link,
-              opensInFlight[path] == nil
-        else { return }
-        let wanted = refused.request.create != nil
-            ? editorFiles.values.contains { $0.path == path && $0.draft != nil }
-            : sessionDocuments.contains(path) || documents[path] != nil
-        guard wanted else {
-            refusedOpens[path] = nil
-            return
-        }
-        let knownRev = refused.request.knownRev == nil ? nil : documents[path]?.client.revision
-        sendOpen(path, knownRev: knownRev, create: refused.request.create, session: session)
-    }
-
-    /// An open of `path` was answered (a snapshot, a catch-up, or an error that says so).
-    private mutating func openAnswered(_ path: String) {
-        let left = (opensInFlight[path] ?? 1) - 1
-        opensInFlight[path] = left > 0 ? left : nil
-        if left <= 0 {
-            opening.remove(path)
-            openRequests[path] = nil
-        }
-    }
-
-    /// A snapshot or catch-up answered the open of `path`.
-    private mutating func opened(_ path: String) {
-        openAnswered(path)
-        opening.remove(path)   // the document is followed now, whatever else is in flight
-        refusedOpens[path] = nil
-    }
-
-    mutating func sendOp(_ path: String, _ outgoing: OutgoingOperation, session: SessionPort) {
-        let message = ClientMessage.op(.init(path: path, baseRev: outgoing.baseRevision, ops: outgoing.operation, opId: outgoing.opId))
-        guard fits(message) else {
-            // Never sent: the server would close the connection, and every reconnect would send
-            // it again. As an edit the server refuses, the document goes back to the session's
-            // text and the text that held the edit is kept in .mesh/conflicts.
-            editor.show("Mesh: your change to \(path) is larger than the server takes in one message (\(maxMessageBytes) bytes): "
-                        + "it goes back to the session's text", type: 2)
-            if !opening.contains(path) { sendOpen(path, session: session) }
-            return
-        }
-        session.send(message)
-    }
-
-    /// Whether `message` is within the server's frame limit. Encoded only when it could be
-    /// near it: an edit's JSON is at most six bytes per byte of text plus its frame.
-    func fits(_ message: ClientMessage) -> Bool {
-        let textBytes: Int
-        switch message {
-        case let .op(op): textBytes = op.ops.components.reduce(0) { if case let .insert(s) = $1 { $0 + s.utf8.count } else { $0 + 24 } }
-        case let .open(open): textBytes = open.create?.utf8.count ?? 0
-        default: return true
-        }
-        guard textBytes * 6 + 4096 > maxMessageBytes else { return true }
-        return ((try? WireCodec.encode(message))?.utf8.count ?? Int.max) <= maxMessageBytes
     }
 
     mutating func received(_ snapshot: ServerMessage.Snapshot, session: SessionPort) {
