@@ -213,7 +213,7 @@ import Testing
         #expect(bobStack["body"]?["stackFrames"]?[0]?["source"]?["path"]?.string == mainB.path, "Bob's paths: \(bobStack)")
         #expect(bobStack["body"]?["stackFrames"]?[0]?["line"]?.int == breakHere)
         // Ann makes Bob a viewer: within a second of the change he can watch, not steer.
-        try await world.api(world.homeA).setRole(session: world.session, user: world.bobID, role: .viewer)
+        _ = try await world.api(world.homeA).setRole(session: world.session, user: world.bobID, role: .viewer)
         try await Task.sleep(for: .seconds(2))   // the server reads the role again every second
         let refused = try await bob.request("next", ["threadId": thread])
         #expect(refused["success"]?.bool == false && refused["message"]?.string?.contains("viewers") == true, "\(refused)")
@@ -254,7 +254,7 @@ import Testing
     @Test func viewerCannotStartTheProgram() async throws {
         let world = try await SandboxWorld.start("dap-viewer")
         defer { world.stop() }
-        try await world.api(world.homeA).setRole(session: world.session, user: world.bobID, role: .viewer)
+        _ = try await world.api(world.homeA).setRole(session: world.session, user: world.bobID, role: .viewer)
         let bob = try DAPProcess(root: world.dirB, home: world.homeB, logFile: world.root.appendingPathComponent("dap-viewer.log"))
         defer { bob.close() }
         let initialized = try await bob.request("initialize", ["adapterID": "mesh", "pathFormat": "path", "linesStartAt1": true, "columnsStartAt1": true])

@@ -6,9 +6,6 @@ import MeshProtocol
 import MeshStore
 import MeshTestSupport
 import Testing
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// A server that asks `mesh lsp` to reopen a document (`resync`) after its database connection
 /// broke must not cost the user the edits it had not acknowledged yet.
@@ -118,13 +115,8 @@ extension LanguageServerTests {
         defer { try? FileManager.default.removeItem(at: root) }
         let world = try await shareWorld(file: "notes.txt", contents: "0123456789\n", serverArguments: ["--max-document-bytes", "64"])
         defer { world.server.stop() }
-        let a = try EditorProcess(name: "ann", home: world.homeA, logFile: root.appendingPathComponent("lsp-a.log"))
-        defer { a.close() }
-        try await a.start(root: world.dirA, file: world.dirA.appendingPathComponent("notes.txt"), encodings: ["utf-16"])
-        let b = try EditorProcess(name: "bob", home: world.homeB, logFile: root.appendingPathComponent("lsp-b.log"))
-        defer { b.close() }
-        try await b.start(root: world.dirB, file: world.dirB.appendingPathComponent("notes.txt"), encodings: ["utf-16"])
-        try await eventually("both files are bridged") { a.currentPresence != nil && b.currentPresence != nil }
+        let (a, b) = try await bothEditing(world, file: "notes.txt")
+        defer { a.close(); b.close() }
 
         let tooMuch = String(repeating: "x", count: 80)
         a.edit(0..<0, tooMuch)   // 91 bytes: over the limit
@@ -152,13 +144,8 @@ extension LanguageServerTests {
         defer { try? FileManager.default.removeItem(at: root) }
         let world = try await shareWorld(file: "notes.txt", contents: "0123456789\n", serverArguments: ["--max-frame-bytes", "65536"])
         defer { world.server.stop() }
-        let a = try EditorProcess(name: "ann", home: world.homeA, logFile: root.appendingPathComponent("lsp-a.log"))
-        defer { a.close() }
-        try await a.start(root: world.dirA, file: world.dirA.appendingPathComponent("notes.txt"), encodings: ["utf-16"])
-        let b = try EditorProcess(name: "bob", home: world.homeB, logFile: root.appendingPathComponent("lsp-b.log"))
-        defer { b.close() }
-        try await b.start(root: world.dirB, file: world.dirB.appendingPathComponent("notes.txt"), encodings: ["utf-16"])
-        try await eventually("both files are bridged") { a.currentPresence != nil && b.currentPresence != nil }
+        let (a, b) = try await bothEditing(world, file: "notes.txt")
+        defer { a.close(); b.close() }
 
         // Ann opens a new file of 100 KB.
         let big = String(repeating: "0123456789abcdef\n", count: 6_000)
@@ -186,7 +173,7 @@ extension LanguageServerTests {
     /// documents goes on.
     @Test func aDocumentRenamedWhileAnEditorWasAwayLosesNothing() async throws {
         defer { try? FileManager.default.removeItem(at: root) }
-        let port = try freeLoopbackPort()
+        let port = try LoopbackListener.freePort()
         let world = try await shareWorld(file: "notes.txt", contents: "one\n", otherFiles: ["todo.txt": "two\n"],
                                          serverArguments: ["--port", "\(port)"])
         let a = try EditorProcess(name: "ann", home: world.homeA, logFile: root.appendingPathComponent("lsp-a.log"))
@@ -220,21 +207,5 @@ extension LanguageServerTests {
             disk(world.dirA.appendingPathComponent("renamed.txt")) == "one\n"
         }
         #expect(a.shownMessages.contains { $0.contains(".mesh/conflicts/notes.txt") }, "\(a.transcript)")
-    }
-
-    /// A port of 127.0.0.1 free now (bound, read, closed), for a server that must come back on it.
-    func freeLoopbackPort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw TestFailure("no free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

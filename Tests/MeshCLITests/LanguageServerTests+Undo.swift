@@ -11,13 +11,8 @@ extension LanguageServerTests {
         defer { try? FileManager.default.removeItem(at: root) }
         let world = try await shareWorld(file: "notes.txt", contents: "hello\n")
         defer { world.server.stop() }
-        let a = try EditorProcess(name: "ann", home: world.homeA, logFile: root.appendingPathComponent("lsp-a.log"))
-        defer { a.close() }
-        try await a.start(root: world.dirA, file: world.dirA.appendingPathComponent("notes.txt"), encodings: ["utf-16"])
-        let b = try EditorProcess(name: "bob", home: world.homeB, logFile: root.appendingPathComponent("lsp-b.log"))
-        defer { b.close() }
-        try await b.start(root: world.dirB, file: world.dirB.appendingPathComponent("notes.txt"), encodings: ["utf-16"])
-        try await eventually("both bridged") { a.currentPresence != nil && b.currentPresence != nil }
+        let (a, b) = try await bothEditing(world, file: "notes.txt")
+        defer { a.close(); b.close() }
         a.edit(0..<0, "<ann>")
         try await eventually("Bob has Ann's typing") { b.currentText == "<ann>hello\n" }
         b.edit(5..<5, "<bob>")   // right after Ann's token

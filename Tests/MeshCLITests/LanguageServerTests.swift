@@ -197,6 +197,29 @@ import MeshTestSupport
     /// Found by Tests/editors/exactly_once.py under load: typing in the instant after opening a
     /// file, before the session's text arrives, was thrown away when the file on disk was behind
     /// the session (the session's text replaced the editor's, typing and all). It is merged now.
+    /// `mesh lsp` for Ann and for Bob, each editor with `file` open in their folder, once both
+    /// are bridged; the caller closes them.
+    func bothEditing(_ world: World, file: String) async throws -> (a: EditorProcess, b: EditorProcess) {
+        let a = try EditorProcess(name: "ann", home: world.homeA, logFile: root.appendingPathComponent("lsp-a.log"))
+        let b: EditorProcess
+        do {
+            try await a.start(root: world.dirA, file: world.dirA.appendingPathComponent(file), encodings: ["utf-16"])
+            b = try EditorProcess(name: "bob", home: world.homeB, logFile: root.appendingPathComponent("lsp-b.log"))
+        } catch {
+            a.close()
+            throw error
+        }
+        do {
+            try await b.start(root: world.dirB, file: world.dirB.appendingPathComponent(file), encodings: ["utf-16"])
+            try await eventually("both files are bridged") { a.currentPresence != nil && b.currentPresence != nil }
+        } catch {
+            a.close()
+            b.close()
+            throw error
+        }
+        return (a, b)
+    }
+
     @Test func typingBeforeTheSessionTextArrivesIsKept() async throws {
         defer { try? FileManager.default.removeItem(at: root) }
         let world = try await shareWorld(file: "notes.txt", contents: "hello\nworld\n")

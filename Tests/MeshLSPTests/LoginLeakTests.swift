@@ -1,6 +1,5 @@
 import Foundation
 import MeshProtocol
-import NIOConcurrencyHelpers
 import Testing
 @testable import MeshLSP
 
@@ -31,35 +30,20 @@ import Testing
         let sessionFile: JSONValue = ["server": .string(hostile.url), "session": .string(UUID().uuidString)]
         try Data(sessionFile.serialized()).write(to: root.appendingPathComponent(".mesh/session.json"))
 
-        let sent = NIOLockedValueBox<[JSONRPCMessage]>([])
         // The user's own server: $MESH_SERVER (the options' token is for it).
-        let environment = ["HOME": home.path, "MESH_HOME": home.path, "MESH_SERVER": "http://127.0.0.1:9"]
-        let lsp = LanguageServer(environment: environment) { message in
-            sent.withLockedValue { $0.append(message) }
-        }
-        let (input, editor) = AsyncStream.makeStream(of: JSONRPCConnection.Incoming.self)
-        let serving = Task { await lsp.run(input) }
-        func answered(_ id: Int) -> Bool {
-            sent.withLockedValue { $0.contains { if case .response(.number(id)?, _) = $0 { true } else { false } } }
-        }
-        editor.yield(.message(.request(id: .number(1), method: "initialize", params: [
-            "processId": .null, "rootUri": .string(root.absoluteString), "capabilities": [:],
-            "initializationOptions": tokenInOptions ? ["token": .string(Self.optionsToken)] : [:],
-        ])))
-        editor.yield(.message(.notification(method: "initialized", params: [:])))
-        // Time for the connection to the session's server to be tried.
-        try await Task.sleep(for: .milliseconds(500))
-        editor.yield(.message(.request(id: .number(2), method: "workspace/executeCommand", params: [
+        let lsp = InProcessLanguageServer(environment: ["HOME": home.path, "MESH_HOME": home.path, "MESH_SERVER": "http://127.0.0.1:9"])
+        lsp.initialize(root: root, options: tokenInOptions ? ["token": .string(Self.optionsToken)] : nil)
+        // Until the connection to the session's server was tried (and a reconnect is pending).
+        #expect(try await lsp.wait { lsp.logged.contains { $0.contains("reconnecting in") } }, "no connection was tried")
+        lsp.editor(.request(id: .number(2), method: "workspace/executeCommand", params: [
             "command": "mesh.invite", "arguments": ["editor"],
-        ])))
-        editor.yield(.message(.request(id: .number(3), method: "workspace/executeCommand", params: [
+        ]))
+        lsp.editor(.request(id: .number(3), method: "workspace/executeCommand", params: [
             "command": "mesh.join", "arguments": [.string("\(hostile.url)/join/abcdefgh")],
-        ])))
-        let deadline = ContinuousClock.now + .seconds(60)
-        while !(answered(2) && answered(3)), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        editor.finish()
-        _ = await serving.value
-        #expect(answered(2) && answered(3), "the commands were not answered")
+        ]))
+        #expect(try await lsp.wait { lsp.answer(2) != nil && lsp.answer(3) != nil }, "the commands were not answered")
+        lsp.finish()
+        _ = await lsp.serving.value
         let requests = hostile.requests
         #expect(!requests.contains(Self.accessToken), "the hostile server got the access token:\n\(requests)")
         #expect(!requests.contains(Self.refreshToken), "the hostile server got the refresh token:\n\(requests)")

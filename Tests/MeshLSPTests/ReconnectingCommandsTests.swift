@@ -1,6 +1,5 @@
 import Foundation
 import MeshProtocol
-import NIOConcurrencyHelpers
 import Testing
 @testable import MeshLSP
 
@@ -19,51 +18,27 @@ import Testing
         let file = root.appendingPathComponent("a.txt")
         try "hello\n".write(to: file, atomically: true, encoding: .utf8)
 
-        let sent = NIOLockedValueBox<[JSONRPCMessage]>([])
         let home = scratch.appendingPathComponent("home").path
-        let lsp = LanguageServer(environment: ["HOME": home, "MESH_HOME": home]) { message in
-            sent.withLockedValue { $0.append(message) }
-        }
-        let (input, editor) = AsyncStream.makeStream(of: JSONRPCConnection.Incoming.self)
-        let serving = Task { await lsp.run(input) }
-        func answer(_ id: Int) -> Result<JSONValue, ResponseError>? {
-            sent.withLockedValue { messages in
-                for case let .response(.number(answered)?, result) in messages where answered == id { return result }
-                return nil
-            }
-        }
-        editor.yield(.message(.request(id: .number(1), method: "initialize", params: [
-            "processId": .null, "rootUri": .string(root.absoluteString), "capabilities": [:],
-        ])))
-        editor.yield(.message(.notification(method: "initialized", params: [:])))
-        editor.yield(.message(.notification(method: "textDocument/didOpen", params: [
+        let lsp = InProcessLanguageServer(environment: ["HOME": home, "MESH_HOME": home])
+        lsp.initialize(root: root)
+        lsp.editor(.notification(method: "textDocument/didOpen", params: [
             "textDocument": ["uri": .string(file.absoluteString), "languageId": "plaintext", "version": 1, "text": "hello\n"],
-        ])))
+        ]))
         // Until the connection failed and a reconnect is pending (the server says so).
-        func reconnecting() -> Bool {
-            sent.withLockedValue { messages in
-                messages.contains { if case let .notification("window/logMessage", params) = $0 {
-                    params?["message"]?.string?.contains("reconnecting in") == true } else { false } }
-            }
-        }
-        let pending = ContinuousClock.now + .seconds(30)
-        while !reconnecting(), ContinuousClock.now < pending { try await Task.sleep(for: .milliseconds(20)) }
-        #expect(reconnecting(), "no reconnect was pending")
-        editor.yield(.message(.request(id: .number(2), method: "workspace/executeCommand", params: ["command": "mesh.share"])))
-        editor.yield(.message(.request(id: .number(3), method: "workspace/executeCommand", params: [
+        #expect(try await lsp.wait { lsp.logged.contains { $0.contains("reconnecting in") } }, "no reconnect was pending")
+        lsp.editor(.request(id: .number(2), method: "workspace/executeCommand", params: ["command": "mesh.share"]))
+        lsp.editor(.request(id: .number(3), method: "workspace/executeCommand", params: [
             "command": "mesh.join", "arguments": ["abcdefgh"],
-        ])))
-        editor.yield(.message(.request(id: .number(4), method: "textDocument/codeAction", params: [
+        ]))
+        lsp.editor(.request(id: .number(4), method: "textDocument/codeAction", params: [
             "textDocument": ["uri": .string(file.absoluteString)],
             "range": ["start": ["line": 0, "character": 0], "end": ["line": 0, "character": 0]],
             "context": ["diagnostics": []],
-        ])))
-        let deadline = ContinuousClock.now + .seconds(30)
-        while [2, 3, 4].contains(where: { answer($0) == nil }), ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        editor.finish()
-        _ = await serving.value
+        ]))
+        try await lsp.wait { [2, 3, 4].allSatisfy { lsp.answer($0) != nil } }
+        lsp.finish()
+        _ = await lsp.serving.value
+        func answer(_ id: Int) -> Result<JSONValue, ResponseError>? { lsp.answer(id) }
         for id in [2, 3] {
             guard case let .failure(error)? = answer(id) else {
                 Issue.record("request \(id) was not refused: \(String(describing: answer(id)))")

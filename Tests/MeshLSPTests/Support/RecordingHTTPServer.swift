@@ -1,4 +1,5 @@
 import Foundation
+import MeshTestSupport
 import NIOConcurrencyHelpers
 #if canImport(Glibc)
 import Glibc
@@ -14,22 +15,8 @@ final class RecordingHTTPServer: Sendable {
     private let received = NIOLockedValueBox<[UInt8]>([])
 
     init() throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(fd, 16) == 0 else { close(fd); throw RecordingServerError() }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        self.fd = fd
-        port = Int(UInt16(bigEndian: address.sin_port))
-        let received = self.received
+        (fd, port) = try LoopbackListener.open()
+        let (fd, received) = (self.fd, self.received)
         Thread.detachNewThread {
             while true {
                 let client = accept(fd, nil, nil)
@@ -54,8 +41,6 @@ final class RecordingHTTPServer: Sendable {
 
     /// Stops accepting (the accept loop ends).
     func stop() { shutdown(fd, Int32(SHUT_RDWR)); close(fd) }
-
-    struct RecordingServerError: Error {}
 }
 
 private extension [UInt8] {
