@@ -94,3 +94,27 @@ extension LanguageServerTests {
         #expect(disk(mainA) == "ahello\nb\n")
     }
 }
+
+extension LanguageServerTests {
+    /// A file deleted on disk while the editor has it open (say, from the editor's file tree,
+    /// the tab left open), then closed without saving: a deletion, as of a file no editor has
+    /// open. Before, closing it wrote the session's text back, and the deletion never counted.
+    @Test func aFileDeletedWhileOpenIsDeletedWhenClosed() async throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let world = try await shareWorld(file: "notes.txt", contents: "one\n", otherFiles: ["keep.txt": "two\n"])
+        defer { world.server.stop() }
+        let notes = world.dirA.appendingPathComponent("notes.txt")
+        let a = try EditorProcess(name: "ann", home: world.homeA, logFile: root.appendingPathComponent("lsp-a.log"))
+        defer { a.close() }
+        try await a.start(root: world.dirA, file: notes, encodings: ["utf-16"])
+        try await eventually("Ann's file is bridged") { a.currentPresence != nil }
+        try await Task.sleep(for: .milliseconds(500))   // the bridge watches the folder
+        try FileManager.default.removeItem(at: notes)
+        try await Task.sleep(for: .milliseconds(500))   // the watcher reports it
+        a.notify("textDocument/didClose", ["textDocument": ["uri": .string(notes.absoluteString)]])
+        try await eventually("notes.txt is deleted from the session") { await world.textIfAny("notes.txt") == nil }
+        try await Task.sleep(for: .seconds(1))   // a write back would have come by now
+        #expect(disk(notes) == nil, "closing the file wrote it back")
+        #expect(await world.textIfAny("keep.txt") == "two\n")
+    }
+}

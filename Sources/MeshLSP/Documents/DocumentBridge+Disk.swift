@@ -13,6 +13,9 @@ struct DiskState {
     var onDisk: [String: String] = [:]
     /// Documents whose file was deleted on disk: no longer written there.
     var goneFromDisk: Set<String> = []
+    /// Documents open in the editor whose file was deleted on disk meanwhile: deleted when the
+    /// editor closes them with the file still gone (``DocumentBridge/didClose(_:session:)``).
+    var goneWhileOpen: Set<String> = []
     /// Changes to the shared folder made outside the editor.
     var watcher: FolderWatcher?
     /// Paths changed on disk while the session was not connected.
@@ -136,7 +139,11 @@ extension DocumentBridge {
             }
             return
         }
-        guard case let .closed(text) = document.content else { return }   // the editor's buffer is the truth
+        guard case let .closed(text) = document.content else {
+            // The editor's buffer is the truth while it is open; a deletion counts when it closes.
+            if data == nil { disk.goneWhileOpen.insert(path) } else { disk.goneWhileOpen.remove(path) }
+            return
+        }
         guard let data else {
             diskDeleted(path, session: session)
             return
@@ -213,7 +220,7 @@ extension DocumentBridge {
     /// A session document's file was deleted (or moved away) on disk: an editor's deletion
     /// deletes the document for everyone (a job asks the server); a viewer's is not shared (Mesh
     /// stops writing the file).
-    private mutating func diskDeleted(_ path: String, session: SessionPort) {
+    mutating func diskDeleted(_ path: String, session: SessionPort) {
         guard !disk.goneFromDisk.contains(path) else { return }
         disk.goneFromDisk.insert(path)
         setOnDisk(path, nil)

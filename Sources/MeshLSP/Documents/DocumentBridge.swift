@@ -299,11 +299,19 @@ struct DocumentBridge {
         return sync.documentOffset(forEditorOffset: end)
     }
 
-    mutating func didClose(_ params: DidCloseTextDocumentParams) {
+    mutating func didClose(_ params: DidCloseTextDocumentParams, session: SessionPort) {
         guard let uri = params.textDocument?.uri, let file = editorFiles.removeValue(forKey: uri) else { return }
         guard let path = file.path, var document = documents[path], case let .open(_, sync) = document.content else { return }
         document.content = .closed(sync.document)
         documents[path] = document
+        if disk.goneWhileOpen.remove(path) != nil, let root = workspaceRoot, let safe = WorkspaceSharing.safePath(path),
+           !FileManager.default.fileExists(atPath: root.appendingPathComponent(safe).path) {
+            // Deleted on disk while open (say, from the editor's file tree), and closed without
+            // being saved again: a deletion, as of a file no editor has open.
+            diskDeleted(path, session: session)
+            editor.notify("textDocument/publishDiagnostics", ["uri": .string(uri), "diagnostics": []])
+            return
+        }
         // What the editor last saved is unknown here: the next write sets what is on disk.
         setOnDisk(path, nil)
         disk.goneFromDisk.remove(path)

@@ -207,7 +207,7 @@ public actor LanguageServer {
         case "textDocument/didChange":
             bridgingDocument(params) { $0.didChange(DidChangeTextDocumentParams.decoded(from: params), session: $1) }
         case "textDocument/didClose":
-            bridgingDocument(params) { bridge, _ in bridge.didClose(DidCloseTextDocumentParams.decoded(from: params)) }
+            bridgingDocument(params) { bridge, session in bridge.didClose(DidCloseTextDocumentParams.decoded(from: params), session: session) }
         case "mesh/exactChange":
             bridgingDocument(params) { bridge, _ in bridge.exactChanges(ExactChangeParams.decoded(from: params)) }
         case "textDocument/didSave": break   // the session, not the disk, is the truth
