@@ -157,6 +157,14 @@ extension LanguageServerTests {
         // A paste of 100 KB into the shared file.
         a.edit(0..<0, big)
         try await eventually("Ann's editor goes back to the session's text") { a.currentText == "0123456789\n" }
+        let conflicts = world.dirA.appendingPathComponent(".mesh/conflicts")
+        try await eventually("the pasted text is kept") {
+            let copies = (try? FileManager.default.contentsOfDirectory(atPath: conflicts.path)) ?? []
+            return copies.contains { name in
+                name.hasPrefix("notes.txt.")
+                    && (try? String(contentsOf: conflicts.appendingPathComponent(name), encoding: .utf8)) == big + "0123456789\n"
+            }
+        }
         a.edit(0..<0, "ok ")
         try await eventually("Bob gets what Ann typed next") { b.currentText == "ok 0123456789\n" }
         #expect(try await world.serverText("notes.txt") == "ok 0123456789\n")
@@ -169,8 +177,7 @@ extension LanguageServerTests {
     /// While Ann's `mesh lsp` is away (the server down), she types, and the document she types
     /// in is renamed. When she is back, the session no longer has that path: her edits cannot
     /// go in, so they are kept in `.mesh/conflicts` (and she is told), the old path is followed
-    /// no more, and the renamed document is followed in its stead; typing in the other
-    /// documents goes on.
+    /// no more, and the renamed document is followed in its stead.
     @Test func aDocumentRenamedWhileAnEditorWasAwayLosesNothing() async throws {
         defer { try? FileManager.default.removeItem(at: root) }
         let port = try LoopbackListener.freePort()
@@ -207,5 +214,36 @@ extension LanguageServerTests {
             disk(world.dirA.appendingPathComponent("renamed.txt")) == "one\n"
         }
         #expect(a.shownMessages.contains { $0.contains(".mesh/conflicts/notes.txt") }, "\(a.transcript)")
+    }
+}
+
+extension LanguageServerTests {
+    /// A folder whose session the editor joined stays in it while the connection is made again
+    /// (the server down): `mesh.share` and `mesh.join` are refused and no code action offers
+    /// them, or the pending reconnect would join this session's documents to the new one's.
+    @Test func noShareOrJoinWhileReconnectingToAJoinedSession() async throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let world = try await shareWorld(file: "notes.txt", contents: "one\n")
+        let a = try EditorProcess(name: "ann", home: world.homeA, logFile: root.appendingPathComponent("lsp-a.log"))
+        defer { a.close() }
+        try await a.start(root: world.dirA, file: world.dirA.appendingPathComponent("notes.txt"), encodings: ["utf-16"])
+        try await eventually("Ann's file is bridged") { a.currentPresence != nil }
+        world.server.stop()
+        _ = await world.server.stopped()
+        try await eventually("Ann's mesh lsp is reconnecting") { a.loggedMessages.contains { $0.contains("reconnecting in") } }
+        for (command, arguments) in [("mesh.share", [JSONValue]()), ("mesh.join", ["abcdefgh"])] {
+            let result = try await a.request("workspace/executeCommand", ["command": .string(command), "arguments": .array(arguments)])
+            guard case let .failure(error) = result else {
+                Issue.record("\(command) was not refused: \(result)")
+                continue
+            }
+            #expect(error.message.contains("reconnecting"), "\(command): \(error)")
+        }
+        let actions = try await a.request("textDocument/codeAction", [
+            "textDocument": ["uri": .string(world.dirA.appendingPathComponent("notes.txt").absoluteString)],
+            "range": ["start": ["line": 0, "character": 0], "end": ["line": 0, "character": 0]],
+            "context": ["diagnostics": []],
+        ])
+        #expect(try actions.get() == [], "a code action offered sharing the folder again")
     }
 }

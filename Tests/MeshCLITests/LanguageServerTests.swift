@@ -194,9 +194,6 @@ import MeshTestSupport
         #expect(a.process.terminationStatus == 0)
     }
 
-    /// Found by Tests/editors/exactly_once.py under load: typing in the instant after opening a
-    /// file, before the session's text arrives, was thrown away when the file on disk was behind
-    /// the session (the session's text replaced the editor's, typing and all). It is merged now.
     /// `mesh lsp` for Ann and for Bob, each editor with `file` open in their folder, once both
     /// are bridged; the caller closes them.
     func bothEditing(_ world: World, file: String) async throws -> (a: EditorProcess, b: EditorProcess) {
@@ -220,6 +217,9 @@ import MeshTestSupport
         return (a, b)
     }
 
+    /// Found by Tests/editors/exactly_once.py under load: typing in the instant after opening a
+    /// file, before the session's text arrives, was thrown away when the file on disk was behind
+    /// the session (the session's text replaced the editor's, typing and all). It is merged now.
     @Test func typingBeforeTheSessionTextArrivesIsKept() async throws {
         defer { try? FileManager.default.removeItem(at: root) }
         let world = try await shareWorld(file: "notes.txt", contents: "hello\nworld\n")

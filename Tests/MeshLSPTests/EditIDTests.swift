@@ -24,4 +24,19 @@ import Testing
         let stale = try reopened.applyEditResponse(id: one.id, applied: false)
         #expect(stale.local == nil && stale.send == nil, "an old sync's answer settled the new sync's edit")
     }
+
+    /// The bridge gives each sync it makes its own range.
+    @Test func theBridgesSyncsNeverShareAnID() throws {
+        var bridge = DocumentBridge(settings: EditorSettings(), editor: EditorChannel { _ in }, background: BackgroundWork())
+        var ids: Set<Int> = []
+        for _ in 0..<3 {
+            var sync = bridge.newSync(editorText: "a", version: 1, documentText: "ab")
+            let initial = sync.initialEdit()
+            let first = try #require(initial)
+            _ = try sync.didChange(version: 2, changes: [(LSPRange(start: .init(line: 0, character: 1), end: .init(line: 0, character: 1)), "b")])
+            _ = try sync.applyEditResponse(id: first.id, applied: true)
+            let second = try #require(try sync.applyRemote(.replacing(0..<0, with: "c", in: 2)))
+            #expect(ids.insert(first.id).inserted && ids.insert(second.id).inserted, "an id two syncs share: \(ids)")
+        }
+    }
 }

@@ -34,7 +34,8 @@ import Testing
         let lsp = InProcessLanguageServer(environment: ["HOME": home.path, "MESH_HOME": home.path, "MESH_SERVER": "http://127.0.0.1:9"])
         lsp.initialize(root: root, options: tokenInOptions ? ["token": .string(Self.optionsToken)] : nil)
         // Until the connection to the session's server was tried (and a reconnect is pending).
-        #expect(try await lsp.wait { lsp.logged.contains { $0.contains("reconnecting in") } }, "no connection was tried")
+        #expect(try await lsp.wait { lsp.logged.contains { $0.contains("reconnecting in") && $0.contains(hostile.url) } },
+                "no connection to the session's server was tried: \(lsp.logged)")
         lsp.editor(.request(id: .number(2), method: "workspace/executeCommand", params: [
             "command": "mesh.invite", "arguments": ["editor"],
         ]))

@@ -241,17 +241,32 @@ extension DocumentBridge {
         }
     }
 
-    /// Keeps what was on disk at `.mesh/conflicts/<path>.<time>` before Mesh writes the
-    /// session's text there, and says so.
-    mutating func keepLocalCopy(_ path: String, _ data: Data, because reason: String) {
+    /// Keeps the user's version of `path` (what was on disk before Mesh writes the session's text
+    /// there, or edits the server never confirmed) at `.mesh/conflicts/<path>.<time>`, a name no
+    /// other copy has, and says so. When no copy can be written and `beforeWrite` (a disk
+    /// write would replace it), Mesh stops writing the file instead.
+    mutating func keepLocalCopy(_ path: String, _ data: Data, because reason: String, beforeWrite: Bool = true) {
         guard let root = workspaceRoot else { return }
-        let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
-        let copy = root.appendingPathComponent(".mesh/conflicts").appendingPathComponent(path + "." + stamp)
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let stamp = formatter.string(from: Date()).replacingOccurrences(of: ":", with: "")
+        let folder = root.appendingPathComponent(".mesh/conflicts")
         do {
+            var name = path + "." + stamp
+            var copies = 1
+            while FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path) {
+                copies += 1
+                name = path + "." + stamp + "-\(copies)"
+            }
+            let copy = folder.appendingPathComponent(name)
             try FileManager.default.createDirectory(at: copy.deletingLastPathComponent(), withIntermediateDirectories: true)
             try data.write(to: copy, options: .withoutOverwriting)
-            editor.show("Mesh: your version of \(path) is kept in .mesh/conflicts/\(path).\(stamp): \(reason)", type: 2)
+            editor.show("Mesh: your version of \(path) is kept in .mesh/conflicts/\(name): \(reason)", type: 2)
         } catch {
+            guard beforeWrite else {
+                editor.show("Mesh: \(reason), and your version of \(path) could not be kept (\(error))", type: 1)
+                return
+            }
             editor.show("Mesh: \(path) changed on disk and \(reason); could not keep a copy (\(error)); Mesh will not write it", type: 1)
             disk.goneFromDisk.insert(path)
         }

@@ -67,6 +67,7 @@ extension DocumentBridge {
     /// it (that copy stays) or something is at the new path. A buffer of the old file in the
     /// editor is no longer shared (it names the old file).
     mutating func moveDocument(from: String, to: String, session: SessionPort) {
+        disk.goneWhileOpen.remove(from)
         sessionDocuments.remove(from)
         sessionDocuments.insert(to)
         opening.remove(from)

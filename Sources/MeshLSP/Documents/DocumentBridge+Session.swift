@@ -24,7 +24,8 @@ extension DocumentBridge {
         for (path, document) in documents where !sessionDocuments.contains(path) {
             if document.client.state != .synchronized {
                 keepLocalCopy(path, Data(document.text.description.utf8),
-                              because: "it was renamed or deleted in the session while you were away, before your edits to it got there")
+                              because: "it was renamed or deleted in the session while you were away, before your edits to it got there",
+                              beforeWrite: false)
             }
             documentEvent(.init(path: path, change: .deleted), session: session)
         }
@@ -78,7 +79,8 @@ extension DocumentBridge {
             // are not in it: the text that held them is kept, and the user told.
             if document.client.state != .synchronized, document.text.description != snapshot.text {
                 keepLocalCopy(path, Data(document.text.description.utf8),
-                              because: "edits of yours the server had not confirmed could not be merged into the session's text")
+                              because: "edits of yours the server had not confirmed could not be merged into the session's text",
+                              beforeWrite: false)
             }
             document.client = client
             document.history.reset()
@@ -227,16 +229,22 @@ extension DocumentBridge {
             // session's `document` events that follow move the document (``moveDocument``).
             guard documents[path] != nil, !error.message.hasPrefix("renamed to ") else { return }
             // The server dropped its copy (it could not store or reload the document) and asks
-            // every subscriber to reopen. Nothing is wrong with ours: reopen from our revision,
-            // so that the catch-up brings what we missed and our unacknowledged edits are sent
-            // again, as after a reconnect. A refusal of one of our ops (`ref`) is a real
-            // divergence: the session's text replaces ours.
-            if error.ref == nil || error.answersOpen, let document = documents[path] {
-                editor.log("Mesh: the server reopens \(path) (\(error.message)); catching up", type: 3)
-                if !opening.contains(path) { sendOpen(path, knownRev: document.client.revision, session: session) }
+            // every subscriber to reopen, or refused an op of ours it could not place (based on a
+            // revision it no longer holds, say, sent before a catch-up arrived). Reopen from our
+            // revision first, so that the catch-up brings what we missed and our unacknowledged
+            // edits are sent again, rebased, as after a reconnect. Only the same op refused again
+            // is a real divergence: the session's text replaces ours.
+            let ref = error.answersOpen ? nil : error.ref
+            if let ref, resyncRefusedOps[path] == ref {
+                resyncRefusedOps[path] = nil
+                resync(path, because: error.message, session: session)
                 return
             }
-            resync(path, because: error.message, session: session)
+            if let ref, documents[path]?.client.outstanding?.opId == ref { resyncRefusedOps[path] = ref }
+            if let document = documents[path] {
+                editor.log("Mesh: the server reopens \(path) (\(error.message)); catching up", type: 3)
+                if !opening.contains(path) { sendOpen(path, knownRev: document.client.revision, session: session) }
+            }
             return
         }
         if let path = error.path, let ref = error.ref, error.code == .forbidden || error.code == .tooLarge,
@@ -304,6 +312,7 @@ extension DocumentBridge {
         case .deleted:
             sessionDocuments.remove(path)
             opening.remove(path)
+            disk.goneWhileOpen.remove(path)
             guard let document = documents.removeValue(forKey: path) else { return }
             note(.removed(path: path))
             defer {

@@ -53,6 +53,9 @@ struct DocumentBridge {
     var clientCounter = 0
     /// The largest message the server takes (``welcomed(_:maxMessageBytes:session:)``).
     var maxMessageBytes = ServerMessage.Welcome.defaultMaxFrameBytes
+    /// Per document, our op the server last refused with `resync`: refused again after the
+    /// reopen that followed, it is a real divergence (``serverError(_:session:)``).
+    var resyncRefusedOps: [String: String] = [:]
     /// Files too large to create in the session, the user told once.
     var tooLargeToShare: Set<String> = []
     /// Editor syncs made so far: each numbers its edits in a range of its own (``newSync``).
@@ -301,10 +304,11 @@ struct DocumentBridge {
 
     mutating func didClose(_ params: DidCloseTextDocumentParams, session: SessionPort) {
         guard let uri = params.textDocument?.uri, let file = editorFiles.removeValue(forKey: uri) else { return }
+        let deletedWhileOpen = file.path.map { disk.goneWhileOpen.remove($0) != nil } ?? false
         guard let path = file.path, var document = documents[path], case let .open(_, sync) = document.content else { return }
         document.content = .closed(sync.document)
         documents[path] = document
-        if disk.goneWhileOpen.remove(path) != nil, let root = workspaceRoot, let safe = WorkspaceSharing.safePath(path),
+        if deletedWhileOpen, let root = workspaceRoot, let safe = WorkspaceSharing.safePath(path),
            !FileManager.default.fileExists(atPath: root.appendingPathComponent(safe).path) {
             // Deleted on disk while open (say, from the editor's file tree), and closed without
             // being saved again: a deletion, as of a file no editor has open.

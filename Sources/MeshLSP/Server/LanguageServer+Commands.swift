@@ -66,8 +66,8 @@ extension LanguageServer {
 
     /// `mesh.share`: shares root `id`'s workspace folder and joins the new session.
     private func share(_ id: SharedRoot.ID) async throws -> JSONValue {
+        try leaveUnjoinedSession(of: id)
         guard let root = roots.root(id) else { throw ResponseError.requestFailed("that folder left the workspace") }
-        try Self.requireNoSession(root.session)
         guard let folder = root.folder else { throw ResponseError.requestFailed("the editor has no workspace folder to share") }
         let port = root.session.port
         let shared = try await Commands.share(folder, session: port)
@@ -86,19 +86,22 @@ extension LanguageServer {
     }
 
     /// `mesh.share` and `mesh.join` start a session in a folder that is in none: not while one is
-    /// connected, nor while its connection is being made again (the pending reconnect would
-    /// join the old session's documents to the new one's).
-    private static func requireNoSession(_ session: SessionConnection) throws {
-        guard session.link == nil else { throw ResponseError.requestFailed("already in a session") }
-        guard session.sessionID == nil else {
-            throw ResponseError.requestFailed("this folder is in a session already (reconnecting to it); leave it before sharing or joining another")
+    /// connected, nor while one it joined is being connected again (its documents and the new
+    /// session's would mix). A session the folder names but never joined (its server refused
+    /// every attempt) is given up, its pending reconnect dropped.
+    private func leaveUnjoinedSession(of id: SharedRoot.ID) throws {
+        guard let root = roots.root(id) else { throw ResponseError.requestFailed("that folder left the workspace") }
+        guard root.session.link == nil else { throw ResponseError.requestFailed("already in a session") }
+        guard !root.session.wasJoined || root.session.sessionID == nil else {
+            throw ResponseError.requestFailed("this folder is in a session already, and Mesh is reconnecting to it")
         }
+        roots.update(id) { $0.session.abandon() }
     }
 
     /// `mesh.join`: joins a session into root `id`'s workspace folder.
     private func join(_ invite: String, into id: SharedRoot.ID) async throws -> JSONValue {
+        try leaveUnjoinedSession(of: id)
         guard let root = roots.root(id) else { throw ResponseError.requestFailed("that folder left the workspace") }
-        try Self.requireNoSession(root.session)
         guard let folder = root.folder else { throw ResponseError.requestFailed("the editor has no workspace folder to join into") }
         let (api, joined) = try await Commands.join(invite, into: folder, session: root.session.port)
         guard roots.update(id, { root in root.bridging { $0.moveWorkspace(to: folder) } }) != nil else {

@@ -51,6 +51,8 @@ extension LanguageServer {
     /// An event of one of root `id`'s jobs (dropped when the root was removed meanwhile).
     func deliver(_ event: BackgroundWork.Event, to id: SharedRoot.ID) async {
         if case let .connect(server, session) = event {
+            // A reconnect of a session the folder gave up meanwhile (to share or join anew): dropped.
+            guard roots.root(id)?.session.hasGivenUp(session) == false else { return }
             await connect(id, server: server, session: session)
             return
         }

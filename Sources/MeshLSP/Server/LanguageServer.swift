@@ -158,8 +158,8 @@ public actor LanguageServer {
             let target = roots.count > 1 ? request.textDocument?.uri : nil
             return roots.update(documentRoot(params)) { root -> JSONValue in
                 root.presence.noteCursor(request.textDocument, position: nil, range: request.range, in: root.bridge)
-                // Reconnecting to its session: no action (sharing the folder again would mix two sessions).
-                if root.session.sessionID != nil, !root.session.port.isJoined { return [] }
+                // Reconnecting to a session it joined: no action (sharing the folder again would mix two sessions).
+                if root.session.wasJoined, !root.session.port.isJoined { return [] }
                 return Commands.codeActions(params, inSession: root.session.port.isJoined, editorRoot: root.folder,
                                             presence: root.presence, target: target)
             } ?? []

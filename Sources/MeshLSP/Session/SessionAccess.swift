@@ -37,10 +37,10 @@ struct SessionAccess: Sendable {
         return try await MeshAPIClient(server: server, credentials: credentials, store: store).freshAccessToken()
     }
 
-    /// A client of the session's server (`serverURL`; before a connection, the configured one),
-    /// carrying the login made for it, if any.
+    /// A client of the session's server (`serverURL`; before a connection, the initialization
+    /// options' server, else the configured one), carrying the login made for it, if any.
     func apiClient(serverURL: String?) throws -> MeshAPIClient {
-        let server = serverURL ?? configuredServer
+        let server = serverURL ?? options.server ?? configuredServer
         let (credentials, store) = try login(for: server)
         return MeshAPIClient(server: CredentialStore.normalize(server), credentials: credentials, store: store)
     }

@@ -24,6 +24,13 @@ struct SessionConnection {
     /// Who we are in the session, from `welcome` (nil until then).
     private(set) var me: ServerMessage.Participant?
     private var reconnectAttempt = 0
+    /// A connection was welcomed once (``wasJoined``).
+    private var everWelcomed = false
+    /// Sessions given up (``abandon()``): their pending reconnects are dropped.
+    private var givenUp: Set<String> = []
+
+    /// Whether `session` was given up for another (its reconnects are dropped).
+    func hasGivenUp(_ session: String) -> Bool { givenUp.contains(session) }
     /// Serving has ended (``detach()``): no more reconnecting.
     private var stopped = false
 
@@ -56,6 +63,7 @@ struct SessionConnection {
 
     /// A connection attempt to `session` on `server` begins.
     mutating func connecting(server: String, session: String) {
+        givenUp.remove(session)   // joined again: its reconnects count
         serverURL = CredentialStore.normalize(server)
         sessionID = session
     }
@@ -94,6 +102,7 @@ struct SessionConnection {
     mutating func welcomed(_ welcome: ServerMessage.Welcome) {
         let reconnected = reconnectAttempt > 0
         reconnectAttempt = 0
+        everWelcomed = true
         me = welcome.user
         if let expiry = welcome.tokenExpiresAt, let link { keepAuthenticated(link, until: expiry) }
         if reconnected { editor.show("Mesh: reconnected") }
@@ -104,8 +113,9 @@ struct SessionConnection {
     /// whose token expired unless a fresh one arrives over it (`auth`), so a pairing session of a
     /// working day never drops at the token's fifteen minutes.
     private func keepAuthenticated(_ link: SessionLink, until expiresAt: Double) {
-        // A token the editor configured cannot be renewed: that socket reconnects at expiry.
-        guard access.options.token == nil, let server = serverURL else { return }
+        // A token the editor configured cannot be renewed: that socket reconnects at expiry. A
+        // stored login can (also beside a configured token meant for another server).
+        guard let server = serverURL, (try? access.login(for: server))?.store != nil else { return }
         let environment = access.environment, editor = self.editor
         link.whileOpen {
             await AccessTokenRenewal.run(expiresAt: expiresAt, server: server, environment: environment) { token in
@@ -129,6 +139,19 @@ struct SessionConnection {
         } else {
             editor.show("Mesh: you were removed from the session", type: 2)
         }
+    }
+
+    /// Whether a connection to the session was ever welcomed: the bridge then holds its documents.
+    var wasJoined: Bool { everWelcomed }
+
+    /// Gives up a session the folder never joined (its server refused every attempt, say, or is
+    /// gone), before it shares or joins another: its pending reconnect is dropped.
+    mutating func abandon() {
+        guard !everWelcomed, link == nil else { return }
+        if let sessionID { givenUp.insert(sessionID) }
+        sessionID = nil
+        serverURL = nil
+        reconnectAttempt = 0
     }
 
     /// Serving ends: the session's connection, for the caller to close; no reconnecting after this.

@@ -182,20 +182,21 @@ actor DocumentActor {
         // With other nodes, fetch what they committed first: the client may come from one of them
         // (it then knows newer revisions), and its catch-up should hold its own resent ops.
         if cluster != nil { await catchUp(to: knownRev ?? 0, always: true) }
+        // A client back after more edits than the history holds (a long disconnect): the op log
+        // still has them (compaction keeps `opRetention` behind the head), so it catches up and
+        // its unacknowledged edits are rebased instead of dropped with a snapshot. Read before
+        // the wait for reloads below, so that no reload starts between that wait and the answer.
+        var logged: [CommittedOperation] = []
+        if let knownRev, knownRev >= 0, knownRev < document.oldestRetainedRevision, knownRev <= durableRevision,
+           durableRevision - knownRev <= Self.maxLoggedCatchUp {
+            logged = Self.withinCatchUpBytes(((try? await store.documents.operations(documentID: record.id, after: knownRev)) ?? []).map {
+                CommittedOperation(revision: $0.revision, operation: $0.operation, opId: $0.opId, author: $0.authorID?.uuidString)
+            })
+        }
         // Not during a reload: what it replaces is not served. (A commit running is no reason to
         // wait: the answer leaves its ops out, and on a busy document the loop of commits may
         // not pause for a long time.)
         await reloaded()
-        // A client back after more edits than the history holds (a long disconnect): the op log
-        // still has them (compaction keeps `opRetention` behind the head), so it catches up and
-        // its unacknowledged edits are rebased instead of dropped with a snapshot.
-        var logged: [CommittedOperation] = []
-        if let knownRev, knownRev >= 0, knownRev < document.oldestRetainedRevision, knownRev <= durableRevision,
-           durableRevision - knownRev <= Self.maxLoggedCatchUp {
-            logged = ((try? await store.documents.operations(documentID: record.id, after: knownRev)) ?? []).map {
-                CommittedOperation(revision: $0.revision, operation: $0.operation, opId: $0.opId, author: $0.authorID?.uuidString)
-            }
-        }
         // No `await` from here to the answer: the subscription and what it is told are one step.
         var answer: ServerMessage.CatchUp?
         if let knownRev, knownRev <= durableRevision, let ops = Self.operations(since: knownRev, logged: logged, in: document) {
@@ -226,6 +227,19 @@ actor DocumentActor {
 
     /// The most ops a catch-up read from the op log carries (beyond it, a snapshot).
     static let maxLoggedCatchUp = 10_000
+    /// The most text those ops may insert: a client takes messages up to 32 MiB, and a snapshot
+    /// is smaller than many rewrites of a file.
+    static let maxLoggedCatchUpBytes = 8 << 20
+
+    /// `ops`, or none when they insert more than ``maxLoggedCatchUpBytes`` (a snapshot then).
+    static func withinCatchUpBytes(_ ops: [CommittedOperation]) -> [CommittedOperation] {
+        var bytes = 0
+        for op in ops {
+            for case let .insert(text) in op.operation.components { bytes += text.utf8.count }
+            if bytes > maxLoggedCatchUpBytes { return [] }
+        }
+        return ops
+    }
 
     /// The ops after `revision`: from the history, else from `logged` (read from the op log,
     /// contiguous from `revision + 1`) up to where the history takes over. Nil when neither
