@@ -121,14 +121,7 @@ extension LanguageServerTests {
         let tooMuch = String(repeating: "x", count: 80)
         a.edit(0..<0, tooMuch)   // 91 bytes: over the limit
         try await eventually("Ann's editor goes back to the session's text") { a.currentText == "0123456789\n" }
-        let conflicts = world.dirA.appendingPathComponent(".mesh/conflicts")
-        try await eventually("the refused text is kept") {
-            let copies = (try? FileManager.default.contentsOfDirectory(atPath: conflicts.path)) ?? []
-            return copies.contains { name in
-                name.hasPrefix("notes.txt.")
-                    && (try? String(contentsOf: conflicts.appendingPathComponent(name), encoding: .utf8)) == tooMuch + "0123456789\n"
-            }
-        }
+        try await eventually("the refused text is kept") { keptCopy(of: "notes.txt", in: world.dirA, is: tooMuch + "0123456789\n") }
         a.edit(0..<0, "ok ")
         try await eventually("Bob gets what Ann typed next") { b.currentText == "ok 0123456789\n" }
         #expect(try await world.serverText("notes.txt") == "ok 0123456789\n")
@@ -157,14 +150,7 @@ extension LanguageServerTests {
         // A paste of 100 KB into the shared file.
         a.edit(0..<0, big)
         try await eventually("Ann's editor goes back to the session's text") { a.currentText == "0123456789\n" }
-        let conflicts = world.dirA.appendingPathComponent(".mesh/conflicts")
-        try await eventually("the pasted text is kept") {
-            let copies = (try? FileManager.default.contentsOfDirectory(atPath: conflicts.path)) ?? []
-            return copies.contains { name in
-                name.hasPrefix("notes.txt.")
-                    && (try? String(contentsOf: conflicts.appendingPathComponent(name), encoding: .utf8)) == big + "0123456789\n"
-            }
-        }
+        try await eventually("the pasted text is kept") { keptCopy(of: "notes.txt", in: world.dirA, is: big + "0123456789\n") }
         a.edit(0..<0, "ok ")
         try await eventually("Bob gets what Ann typed next") { b.currentText == "ok 0123456789\n" }
         #expect(try await world.serverText("notes.txt") == "ok 0123456789\n")
@@ -202,14 +188,7 @@ extension LanguageServerTests {
         try await again.start()
         defer { again.stop() }
 
-        let conflicts = world.dirA.appendingPathComponent(".mesh/conflicts")
-        try await eventually("Ann's unconfirmed text is kept", timeout: .seconds(30)) {
-            let copies = (try? FileManager.default.contentsOfDirectory(atPath: conflicts.path)) ?? []
-            return copies.contains { name in
-                name.hasPrefix("notes.txt.")
-                    && (try? String(contentsOf: conflicts.appendingPathComponent(name), encoding: .utf8)) == "away one\n"
-            }
-        }
+        try await eventually("Ann's unconfirmed text is kept", timeout: .seconds(30)) { keptCopy(of: "notes.txt", in: world.dirA, is: "away one\n") }
         try await eventually("the renamed document is followed, so written to Ann's folder") {
             disk(world.dirA.appendingPathComponent("renamed.txt")) == "one\n"
         }
@@ -245,5 +224,16 @@ extension LanguageServerTests {
             "context": ["diagnostics": []],
         ])
         #expect(try actions.get() == [], "a code action offered sharing the folder again")
+    }
+}
+
+extension LanguageServerTests {
+    /// Whether `folder/.mesh/conflicts` holds a copy of `path` whose text is `text`.
+    func keptCopy(of path: String, in folder: URL, is text: String) -> Bool {
+        let conflicts = folder.appendingPathComponent(".mesh/conflicts")
+        let copies = (try? FileManager.default.contentsOfDirectory(atPath: conflicts.path)) ?? []
+        return copies.contains { name in
+            name.hasPrefix(path + ".") && (try? String(contentsOf: conflicts.appendingPathComponent(name), encoding: .utf8)) == text
+        }
     }
 }

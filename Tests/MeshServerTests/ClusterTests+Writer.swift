@@ -23,10 +23,13 @@ extension ClusterTests {
             }
             // The ops sent through the two nodes that are not the writer are at least all but the
             // largest node's share; only those sent before their node lost a commit to another
-            // node are committed where they were typed.
+            // node (its first op or two: typing is composed while an op is in flight, so each
+            // editor sends only a few) are committed where they were typed.
             let sent = await editors.asyncMap { await $0.sent }
             let throughOthers = Double(sent.reduce(0, +) - sent.max()!)
-            #expect(forwarded >= throughOthers / 2, "ops handed to the writer: \(forwarded) of sent \(sent) (seed \(seed))")
+            let committedWhereTyped = 2.0 * Double(nodes.count - 1)
+            #expect(forwarded >= max(1, throughOthers - committedWhereTyped),
+                    "ops handed to the writer: \(forwarded) of sent \(sent) (seed \(seed))")
             #expect(taken == forwarded, "the writer took in every forward (seed \(seed))")
             for editor in editors { await editor.stop() }
         }
