@@ -215,6 +215,17 @@ import Testing
             late.send(.open(.init(path: "log.txt", knownRev: 16)))
             let fromLog: ServerMessage.CatchUp = try await late.next { if case let .catchUp(c) = $0 { c } else { nil } }
             #expect(fromLog.rev == 22 && fromLog.ops.map(\.rev) == Array(17...22) && fromLog.ops.first?.opId == "w:16")
+            // Attack: opening again and again with that old revision, to make the server read the
+            // op log on every message. The connection's log catch-ups run out; then snapshots.
+            let (spammer, _) = try await TestSocket.join(server, owner, session: session, label: "spammer")
+            for _ in 0..<ClientConnection.maxLogCatchUps {
+                spammer.send(.open(.init(path: "log.txt", knownRev: 16)))
+                _ = try await spammer.next { if case let .catchUp(c) = $0, c.ops.first?.rev == 17 { true } else { nil } }
+            }
+            spammer.send(.open(.init(path: "log.txt", knownRev: 16)))
+            let spent: ServerMessage.Snapshot = try await spammer.next { if case let .snapshot(s) = $0 { s } else { nil } }
+            #expect(spent.rev == 22 && spent.text == expected, "the log was read for more than \(ClientConnection.maxLogCatchUps) opens")
+            spammer.close()
             socket.close()
             late.close()
         } catch {

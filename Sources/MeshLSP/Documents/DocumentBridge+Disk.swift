@@ -246,7 +246,8 @@ extension DocumentBridge {
     /// other copy has, and says so. When no copy can be written and `beforeWrite` (a disk
     /// write would replace it), Mesh stops writing the file instead.
     mutating func keepLocalCopy(_ path: String, _ data: Data, because reason: String, beforeWrite: Bool = true) {
-        guard let root = workspaceRoot else { return }
+        // The path comes from the session: a copy goes below `.mesh/conflicts` or nowhere.
+        guard let root = workspaceRoot, let path = WorkspaceSharing.safePath(path) else { return }
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         let stamp = formatter.string(from: Date()).replacingOccurrences(of: ":", with: "")

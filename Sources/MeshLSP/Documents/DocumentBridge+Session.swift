@@ -11,7 +11,8 @@ extension DocumentBridge {
     /// catches up from its revision, the files open in the editor join (or are created in) the
     /// session, the others are followed too, to keep them current on disk, both ways.
     mutating func welcomed(_ paths: [String], maxMessageBytes: Int? = nil, session: SessionPort) {
-        self.maxMessageBytes = maxMessageBytes ?? ServerMessage.Welcome.defaultMaxFrameBytes
+        // What a server says is taken within bounds: a limit near 0 would refuse every edit.
+        self.maxMessageBytes = min(max(maxMessageBytes ?? ServerMessage.Welcome.defaultMaxFrameBytes, 1 << 10), 1 << 30)
         sessionDocuments = Set(paths)
         opening.removeAll()
         // A new connection: the old one's opens are not answered, and every open is sent again below.

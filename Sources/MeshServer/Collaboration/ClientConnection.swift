@@ -27,6 +27,23 @@ final class ClientConnection: Sendable, Hashable {
         var queuedBytes = 0
         /// The writer has stopped and given the queue's bytes back: nothing more is queued.
         var released = false
+        /// Catch-ups read from the op log for this connection (``takeLogCatchUp()``).
+        var logCatchUps = 0
+    }
+
+    /// The most catch-ups one connection may have read from the op log: a reconnecting client
+    /// needs one per document it follows; a client opening a document again and again with an
+    /// old revision gets snapshots after that, so it cannot make the server read the log on every
+    /// message.
+    static let maxLogCatchUps = 64
+
+    /// Whether this connection may have one more catch-up read from the op log (counted).
+    func takeLogCatchUp() -> Bool {
+        state.withLockedValue { s in
+            guard s.logCatchUps < Self.maxLogCatchUps else { return false }
+            s.logCatchUps += 1
+            return true
+        }
     }
 
     /// Called once when the send queue overflows (for the slow-client metric).

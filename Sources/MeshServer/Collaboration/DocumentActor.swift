@@ -188,7 +188,7 @@ actor DocumentActor {
         // the wait for reloads below, so that no reload starts between that wait and the answer.
         var logged: [CommittedOperation] = []
         if let knownRev, knownRev >= 0, knownRev < document.oldestRetainedRevision, knownRev <= durableRevision,
-           durableRevision - knownRev <= Self.maxLoggedCatchUp {
+           durableRevision - knownRev <= Self.maxLoggedCatchUp, connection.takeLogCatchUp() {
             logged = Self.withinCatchUpBytes(((try? await store.documents.operations(documentID: record.id, after: knownRev)) ?? []).map {
                 CommittedOperation(revision: $0.revision, operation: $0.operation, opId: $0.opId, author: $0.authorID?.uuidString)
             })
