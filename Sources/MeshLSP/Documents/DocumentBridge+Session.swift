@@ -28,7 +28,8 @@ extension DocumentBridge {
                               because: "it was renamed or deleted in the session while you were away, before your edits to it got there",
                               beforeWrite: false)
             }
-            documentEvent(.init(path: path, change: .deleted), session: session)
+            documentEvent(.init(path: path, change: .deleted), session: session,
+                          gone: "was renamed or deleted in the session while you were away")
         }
         for (path, document) in documents { sendOpen(path, knownRev: document.client.revision, session: session) }
         for file in editorFiles.values {
@@ -70,6 +71,9 @@ extension DocumentBridge {
 
     mutating func received(_ snapshot: ServerMessage.Snapshot, session: SessionPort) {
         let path = snapshot.path
+        // Our open asked to create the document with this text; the session's differs when
+        // someone else created the path first (theirs is opened instead).
+        let created = openRequests[path]?.create
         opened(path)
         sessionDocuments.insert(path)
         // A fresh client id per OT client: op ids must never repeat within a document.
@@ -115,6 +119,9 @@ extension DocumentBridge {
                     typed = try? client.applyLocal(onSession)
                 }
             }
+            if let created, created != snapshot.text, draft.description != documentText {
+                keepLocalCopy(path, Data(draft.description.utf8), because: Self.createdFirst, beforeWrite: false)
+            }
             var sync = newSync(editorText: draft.description, version: file.version, documentText: documentText)
             let outgoing = sync.initialEdit()
             documents[path] = SharedDocument(path: path, client: client, content: .open(uri: uri, sync: sync))
@@ -127,11 +134,18 @@ extension DocumentBridge {
             if let typed { sendOp(path, typed, session: session) }
             if let outgoing { sendApplyEdit(uri: uri, outgoing) }
         } else {
+            if let created, created != snapshot.text {
+                // Created from a file on disk, which the session's text is about to replace.
+                keepLocalCopy(path, Data(created.utf8), because: Self.createdFirst, beforeWrite: false)
+            }
             documents[path] = SharedDocument(path: path, client: client, content: .closed(TextBuffer(snapshot.text)))
             scheduleDiskWrite(path)
         }
         note(.replaced(path: path))
     }
+
+    /// Why a file's text is kept aside when its document was created by someone else first.
+    static let createdFirst = "someone else created it in the session at the same time, and the session has their text"
 
     /// A catch-up (after a reconnect): the edits missed, then ours not acknowledged sent again.
     mutating func received(_ catchUp: ServerMessage.CatchUp, session: SessionPort) {
@@ -296,7 +310,9 @@ extension DocumentBridge {
     /// followed (and so written to disk); a deleted one is no longer, and its file goes unless
     /// it was changed here since Mesh wrote it; a renamed one (`deleted` with `renamedTo`, then
     /// `created` with `renamedFrom`) is followed under its new path, and its file moves.
-    mutating func documentEvent(_ event: ServerMessage.DocumentEvent, session: SessionPort) {
+    /// `gone` says what became of a document that is no longer followed.
+    mutating func documentEvent(_ event: ServerMessage.DocumentEvent, session: SessionPort,
+                                gone: String = "was deleted from the session") {
         let path = event.path
         if event.change == .deleted, let to = event.renamedTo, WorkspaceSharing.safePath(to) != nil {
             moveDocument(from: path, to: to, session: session)
@@ -321,7 +337,7 @@ extension DocumentBridge {
                 disk.goneFromDisk.remove(path)
             }
             if let uri = document.uri {
-                editor.show("Mesh: \(path) was deleted from the session; your buffer is no longer shared", type: 2)
+                editor.show("Mesh: \(path) \(gone); your buffer is no longer shared", type: 2)
                 editor.notify("textDocument/publishDiagnostics", ["uri": .string(uri), "diagnostics": []])
                 return
             }
@@ -331,7 +347,7 @@ extension DocumentBridge {
             if let known = knownOnDisk(path), data == Data(known.utf8) {
                 try? FileManager.default.removeItem(at: url)
             } else {
-                editor.show("Mesh: \(path) was deleted from the session; your changed copy on disk is kept", type: 2)
+                editor.show("Mesh: \(path) \(gone); your changed copy on disk is kept", type: 2)
             }
         }
     }

@@ -67,6 +67,7 @@ extension LanguageServer {
     /// `mesh.share`: shares root `id`'s workspace folder and joins the new session.
     private func share(_ id: SharedRoot.ID) async throws -> JSONValue {
         try leaveUnjoinedSession(of: id)
+        defer { startingSession.remove(id) }
         guard let root = roots.root(id) else { throw ResponseError.requestFailed("that folder left the workspace") }
         guard let folder = root.folder else { throw ResponseError.requestFailed("the editor has no workspace folder to share") }
         let port = root.session.port
@@ -88,19 +89,25 @@ extension LanguageServer {
     /// `mesh.share` and `mesh.join` start a session in a folder that is in none: not while one is
     /// connected, nor while one it joined is being connected again (its documents and the new
     /// session's would mix). A session the folder names but never joined (its server refused
-    /// every attempt) is given up, its pending reconnect dropped.
+    /// every attempt) is given up, its pending reconnect dropped. Nor while another `mesh.share`
+    /// or `mesh.join` is starting one there: the folder is then the caller's until it returns.
     private func leaveUnjoinedSession(of id: SharedRoot.ID) throws {
         guard let root = roots.root(id) else { throw ResponseError.requestFailed("that folder left the workspace") }
         guard root.session.link == nil else { throw ResponseError.requestFailed("already in a session") }
+        guard !startingSession.contains(id) else {
+            throw ResponseError.requestFailed("a session is being shared or joined in this folder already")
+        }
         guard !root.session.wasJoined || root.session.sessionID == nil else {
             throw ResponseError.requestFailed("this folder is in a session already, and Mesh is reconnecting to it")
         }
         roots.update(id) { $0.session.abandon() }
+        startingSession.insert(id)
     }
 
     /// `mesh.join`: joins a session into root `id`'s workspace folder.
     private func join(_ invite: String, into id: SharedRoot.ID) async throws -> JSONValue {
         try leaveUnjoinedSession(of: id)
+        defer { startingSession.remove(id) }
         guard let root = roots.root(id) else { throw ResponseError.requestFailed("that folder left the workspace") }
         guard let folder = root.folder else { throw ResponseError.requestFailed("the editor has no workspace folder to join into") }
         let (api, joined) = try await Commands.join(invite, into: folder, session: root.session.port)

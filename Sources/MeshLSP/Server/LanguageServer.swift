@@ -46,6 +46,8 @@ public actor LanguageServer {
     var roots = Roots()
     /// Requests the editor cancelled before we answered.
     var cancelled: Set<RequestID> = []
+    /// Roots a `mesh.share` or `mesh.join` is starting a session in (while it waits on the network).
+    var startingSession: Set<SharedRoot.ID> = []
     /// Set by `exit`: the process exit code.
     public private(set) var exitCode: Int32?
 

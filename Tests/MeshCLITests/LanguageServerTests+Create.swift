@@ -1,0 +1,70 @@
+import Foundation
+import Logging
+import MeshClient
+import MeshLSP
+import MeshProtocol
+import MeshStore
+import MeshTestSupport
+import Testing
+
+/// A document two people create at the same path at once: the server keeps the first and opens
+/// it for the second, whose own text must not vanish. Made deterministic here by creating the
+/// first one straight in the database (no announcement), so that Ann's `mesh lsp` still asks to
+/// create the path when her file appears.
+extension LanguageServerTests {
+    @Test func aFileSomeoneElseCreatedFirstKeepsOursAside() async throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let world = try await shareWorld(file: "notes.txt", contents: "one\n")
+        defer { world.server.stop() }
+        let a = try EditorProcess(name: "ann", home: world.homeA, logFile: root.appendingPathComponent("lsp-a.log"))
+        defer { a.close() }
+        try await a.start(root: world.dirA, file: world.dirA.appendingPathComponent("notes.txt"), encodings: ["utf-16"])
+        try await eventually("Ann's file is bridged") { a.currentPresence != nil }
+
+        // Bob's documents, created a moment before Ann's.
+        let store = try await Store.open(.sqlite(path: root.appendingPathComponent("data/mesh.sqlite").path), logger: Logger(label: "test"))
+        for (path, text) in [("new.txt", "theirs\n"), ("draft.txt", "their draft\n")] {
+            try await store.documents.create(DocumentRecord(sessionID: world.session.id, path: path, size: text.utf8.count), text: text)
+        }
+        try await store.shutdown()
+
+        // Ann's: a file a tool writes on her disk, and a new buffer she types in (not saved).
+        try "mine\n".write(to: world.dirA.appendingPathComponent("new.txt"), atomically: true, encoding: .utf8)
+        a.notify("textDocument/didOpen", ["textDocument": ["uri": .string(world.dirA.appendingPathComponent("draft.txt").absoluteString),
+                                                          "languageId": "plaintext", "version": 1, "text": "my draft\n"]])
+
+        try await eventually("Ann's file is kept aside", timeout: .seconds(20)) { keptCopy(of: "new.txt", in: world.dirA, is: "mine\n") }
+        try await eventually("Ann's buffer is kept aside") { keptCopy(of: "draft.txt", in: world.dirA, is: "my draft\n") }
+        try await eventually("Ann's disk has the session's text") { disk(world.dirA.appendingPathComponent("new.txt")) == "theirs\n" }
+        #expect(await world.textIfAny("new.txt") == "theirs\n")
+        #expect(a.shownMessages.contains { $0.contains(".mesh/conflicts/new.txt") && $0.contains("created it") }, "\(a.transcript)")
+    }
+
+    /// Two `mesh.share` at once (a double click on the code action): the second is refused while
+    /// the first is starting its session, so the folder is in one session, not two.
+    @Test func twoSharesAtOnceStartOneSession() async throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let world = try await shareWorld(file: "notes.txt", contents: "hello\n")
+        defer { world.server.stop() }
+        let home = root.appendingPathComponent("home-d")
+        _ = try await mesh(["signup", "--email", "dee@example.test", "--name", "Dee", "--password-stdin", "--server", world.server.url],
+                           home: home, stdin: "dee password 4\n")
+        let folder = root.appendingPathComponent("dee")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let file = folder.appendingPathComponent("main.go")
+        try "package main\n".write(to: file, atomically: true, encoding: .utf8)
+        let d = try EditorProcess(name: "dee", home: home, logFile: root.appendingPathComponent("lsp-d.log"))
+        defer { d.close() }
+        try await d.start(root: folder, file: file, encodings: ["utf-16"])
+
+        let share: JSONValue = ["command": "mesh.share", "arguments": []]
+        async let first = d.request("workspace/executeCommand", share)
+        let second = try await d.request("workspace/executeCommand", share)
+        let answers = [try await first, second]
+        let refused = answers.compactMap { answer -> String? in if case let .failure(error) = answer { error.message } else { nil } }
+        #expect(refused.count == 1 && refused.allSatisfy { $0.contains("being shared") || $0.contains("already in a session") },
+                "\(answers)\n\(d.transcript)")
+        let api = MeshAPIClient(server: world.server.url, credentials: try CredentialStore(directory: home).load())
+        #expect(try await api.sessions().count == 1)
+    }
+}
