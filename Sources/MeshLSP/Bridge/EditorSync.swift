@@ -161,13 +161,22 @@ public struct EditorSync: Sendable {
 
     // MARK: Settling the in-flight edit
 
-    /// Takes the in-flight edit's outcome once the reports prove it, and with it the held typing.
-    private mutating func settle() throws(OTError) -> Reaction {
+    /// The buffer closed: no answer or report will come for the edit in flight, so the reports
+    /// so far settle it (``InflightEdit/finalSettlement(traits:)``) and the typing held with it
+    /// is returned as the user's edit on `document` (nil: none), not lost with the buffer.
+    public mutating func close() throws(OTError) -> TextOperation? {
+        guard let held = inflight else { return nil }
+        return try settle(held.finalSettlement(traits: traits)).local
+    }
+
+    /// Takes the in-flight edit's outcome once the reports prove it (or as `decided`), and with
+    /// it the held typing.
+    private mutating func settle(_ decided: InflightEdit.Settlement? = nil) throws(OTError) -> Reaction {
         guard let held = inflight else { return (nil, nil) }
         let user: TextOperation
         // For a displaced edit: the operation taking the editor's text to the one without it.
         var undo: TextOperation?
-        switch held.settlement(traits: traits) {
+        switch decided ?? held.settlement(traits: traits) {
         case .wait:
             return (nil, nil)
         case let .applied(echoLength):

@@ -144,6 +144,26 @@ struct InflightEdit: Sendable {
         answer = applied
     }
 
+    /// What the reports so far make of the edit when no more will come (its buffer closed):
+    /// ``settlement(traits:)`` where that decides; otherwise the echo where the text reached
+    /// what the edit makes (or where it landed), nothing typed where every report so far is on
+    /// Neovim's echo path or none came after an `applied: true`, typing after the edit where
+    /// that answer came with changes that never made its text, and else every report is typing
+    /// (the editor never applied the edit).
+    func finalSettlement(traits: EditorTraits) -> Settlement {
+        let settled = settlement(traits: traits)
+        guard settled == .wait else { return settled }
+        if kind == .probe { return .refused }
+        if unversioned != nil, let landing {
+            return landing.typedBefore == 0 ? .applied(echoLength: landing.echoEnd)
+                                            : .displaced(typedBefore: landing.typedBefore, echoEnd: landing.echoEnd)
+        }
+        if unversioned == nil, traits.answersTruthfully, let echoLength { return .applied(echoLength: echoLength) }
+        if unversioned == nil, !traits.answersTruthfully { return .applied(echoLength: steps.count) }
+        if answer == true { return steps.isEmpty ? .applied(echoLength: 0) : .unrecognised }
+        return .refused
+    }
+
     /// What the reports so far prove.
     ///
     /// - An editor that answers truthfully settles it with its answer; after `applied: true`

@@ -306,7 +306,21 @@ struct DocumentBridge {
         guard let uri = params.textDocument?.uri, let file = editorFiles.removeValue(forKey: uri) else { return }
         let deletedWhileOpen = file.path.map { disk.goneWhileOpen.remove($0) != nil } ?? false
         guard let path = file.path, var document = documents[path], case let .open(_, sync) = document.content else { return }
+        // Typing reported while an edit of ours was unsettled is the user's, though the buffer
+        // will never settle the edit now.
+        var closing = sync
         document.content = .closed(sync.document)
+        if session.canEdit, let typed = try? closing.close() {
+            do {
+                let next = try document.client.applyLocal(typed)
+                document.content = .closed(closing.document)
+                try? document.history.recordLocal(typed, before: sync.document)
+                note(.edited(path: path, operation: typed, byPeer: false))
+                if let next { sendOp(path, next, session: session) }
+            } catch {
+                editor.log("Mesh: typing in \(path) just before it was closed could not be taken: \(error)", type: 2)
+            }
+        }
         documents[path] = document
         if deletedWhileOpen, let root = workspaceRoot, let safe = WorkspaceSharing.safePath(path),
            !FileManager.default.fileExists(atPath: root.appendingPathComponent(safe).path) {
