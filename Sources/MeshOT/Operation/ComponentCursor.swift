@@ -30,6 +30,15 @@ struct ComponentCursor {
             if cut == scalars.endIndex { advance() } else { current = .insert(String(scalars[cut...])) }
         }
     }
+
+    /// Consumes `n` scalars here and in `other`, and returns `n`: compose and transform step
+    /// through both operations at once by the shorter of the two current components.
+    @discardableResult
+    mutating func consume(_ n: Int, alongWith other: inout ComponentCursor) -> Int {
+        consume(n)
+        other.consume(n)
+        return n
+    }
 }
 
 extension String {

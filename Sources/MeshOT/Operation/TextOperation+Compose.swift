@@ -23,25 +23,15 @@ extension TextOperation {
                 result.insert(s)
                 b.advance()
             case let (.retain(n)?, .retain(m)?):
-                let k = min(n, m)
-                result.retain(k)
-                a.consume(k)
-                b.consume(k)
+                result.retain(a.consume(min(n, m), alongWith: &b))
             case let (.insert(s)?, .delete(m)?):
-                let k = min(s.scalarCount, m)
-                a.consume(k)
-                b.consume(k)
+                a.consume(min(s.scalarCount, m), alongWith: &b)
             case let (.insert(s)?, .retain(m)?):
                 let length = s.scalarCount
-                let k = min(length, m)
+                let k = a.consume(min(length, m), alongWith: &b)
                 result.insert(k == length ? s : s.scalarPrefix(k))
-                a.consume(k)
-                b.consume(k)
             case let (.retain(n)?, .delete(m)?):
-                let k = min(n, m)
-                result.delete(k)
-                a.consume(k)
-                b.consume(k)
+                result.delete(a.consume(min(n, m), alongWith: &b))
             case (nil, _?), (_?, nil):
                 // Unreachable when the lengths match, which the guard above checked.
                 preconditionFailure("compose ran off the end of an operation")

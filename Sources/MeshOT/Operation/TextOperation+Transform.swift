@@ -37,25 +37,15 @@ extension TextOperation {
                 rightPrime.insert(s)
                 b.advance()
             case let (.retain(n)?, .retain(m)?):
-                let k = min(n, m)
+                let k = a.consume(min(n, m), alongWith: &b)
                 leftPrime.retain(k)
                 rightPrime.retain(k)
-                a.consume(k)
-                b.consume(k)
             case let (.delete(n)?, .delete(m)?):
-                let k = min(n, m)
-                a.consume(k)
-                b.consume(k)
+                a.consume(min(n, m), alongWith: &b)
             case let (.delete(n)?, .retain(m)?):
-                let k = min(n, m)
-                leftPrime.delete(k)
-                a.consume(k)
-                b.consume(k)
+                leftPrime.delete(a.consume(min(n, m), alongWith: &b))
             case let (.retain(n)?, .delete(m)?):
-                let k = min(n, m)
-                rightPrime.delete(k)
-                a.consume(k)
-                b.consume(k)
+                rightPrime.delete(a.consume(min(n, m), alongWith: &b))
             case (nil, _?), (_?, nil), (.insert?, _):
                 // Unreachable when the base lengths match, which the guard above checked.
                 preconditionFailure("transform ran off the end of an operation")

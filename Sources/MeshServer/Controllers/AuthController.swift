@@ -20,15 +20,17 @@ struct AuthController {
     let settings: ServerConfiguration.AuthSettings
 
     func addRoutes(to group: RouterGroup<MeshRequestContext>) {
-        group.post("auth/signup", use: signup)
-        group.post("auth/login", use: login)
-        group.post("auth/refresh", use: refresh)
-        group.post("auth/logout", use: logout)
-        group.post("auth/verify-email", use: confirmEmail)
-        group.get("me", use: me)
-        group.patch("me", use: updateProfile)
-        group.post("me/password", use: changePassword)
-        group.post("me/verify-email", use: requestEmailVerification)
+        group.group("auth")
+            .post("signup", use: signup)
+            .post("login", use: login)
+            .post("refresh", use: refresh)
+            .post("logout", use: logout)
+            .post("verify-email", use: confirmEmail)
+        group.group("me")
+            .get(use: me)
+            .patch(use: updateProfile)
+            .post("password", use: changePassword)
+            .post("verify-email", use: requestEmailVerification)
     }
 
     @Sendable func signup(_ request: Request, context: MeshRequestContext) async throws -> EditedResponse<TokenPair> {

@@ -12,11 +12,12 @@ struct DocumentController {
     var access: SessionAccess { SessionAccess(store: store) }
 
     func addRoutes(to group: RouterGroup<MeshRequestContext>) {
-        group.get("sessions/:session/documents", use: list)
-        group.post("sessions/:session/documents", use: create)
-        group.get("sessions/:session/documents/:document", use: show)
-        group.patch("sessions/:session/documents/:document", use: rename)
-        group.delete("sessions/:session/documents/:document", use: delete)
+        group.group("sessions/:session/documents")
+            .get(use: list)
+            .post(use: create)
+            .get(":document", use: show)
+            .patch(":document", use: rename)
+            .delete(":document", use: delete)
     }
 
     @Sendable func list(_ request: Request, context: MeshRequestContext) async throws -> [DocumentInfo] {

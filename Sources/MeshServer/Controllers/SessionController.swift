@@ -16,17 +16,18 @@ struct SessionController {
     var access: SessionAccess { SessionAccess(store: store) }
 
     func addRoutes(to group: RouterGroup<MeshRequestContext>) {
-        group.post("sessions", use: create)
-        group.get("sessions", use: list)
-        group.get("sessions/:session", use: show)
-        group.patch("sessions/:session", use: rename)
-        group.delete("sessions/:session", use: delete)
-        group.get("sessions/:session/members", use: members)
-        group.patch("sessions/:session/members/:user", use: setRole)
-        group.delete("sessions/:session/members/:user", use: removeMember)
-        group.post("sessions/:session/invites", use: createInvite)
-        group.get("sessions/:session/invites", use: listInvites)
-        group.delete("sessions/:session/invites/:code", use: revokeInvite)
+        group.group("sessions")
+            .post(use: create)
+            .get(use: list)
+            .get(":session", use: show)
+            .patch(":session", use: rename)
+            .delete(":session", use: delete)
+            .get(":session/members", use: members)
+            .patch(":session/members/:user", use: setRole)
+            .delete(":session/members/:user", use: removeMember)
+            .post(":session/invites", use: createInvite)
+            .get(":session/invites", use: listInvites)
+            .delete(":session/invites/:code", use: revokeInvite)
         group.post("invites/:code/join", use: join)
     }
 

@@ -12,7 +12,7 @@ import { utf8Length, wellFormed } from './codepoints.js';
 import { Emitter } from './emitter.js';
 import { leniently } from './roles.js';
 import { SharedDocument } from './shareddocument.js';
-import { openTicketSocket, scheduleTicketRenewal } from './socket.js';
+import { openTicketSocket, scheduleTicketRenewal, ticketSocketFields } from './socket.js';
 
 export const PROTOCOL = 1;
 export const CLIENT_NAME = 'mesh-web/0.1';
@@ -30,19 +30,13 @@ export function fitsFrame(text, limit) {
  *  removed), `welcome`, `participants`, `chat`, `role`, `documents` (created / deleted),
  *  `error` (an error naming no document), `presence` (any document: for following). */
 export class SessionClient extends Emitter {
-  constructor({ session, url, getTicket, WebSocketImpl = globalThis.WebSocket, timers = globalThis, random = Math.random,
-    instanceID = null, now = () => Date.now() }) {
+  constructor({ session, random = Math.random, instanceID = null, ...connection }) {
     super();
+    Object.assign(this, ticketSocketFields(connection));
     this.session = session;
-    this.url = url;
-    this.getTicket = getTicket;
-    this.WebSocketImpl = WebSocketImpl;
-    this.timers = timers;
     this.random = random;
-    this.now = now;
     this.instanceID = instanceID ?? `web${Math.floor(random() * 2 ** 40).toString(36)}`;
     this.status = 'idle';
-    this.socket = null;
     this.me = null;
     this.role = 'viewer';
     /** user id → {user, name, role} of those connected now. */
@@ -53,7 +47,6 @@ export class SessionClient extends Emitter {
     this.documents = new Map();
     this.attempt = 0;
     this.reconnectTimer = null;
-    this.renewTimer = null;
     this.presenceTimer = null;
     this.presenceDue = new Set();
     this.welcomed = false;

@@ -1,23 +1,17 @@
 // The `/v1/debug` socket of the debug panel (docs/debugging.md, docs/web.md): a `hello` with a
 // ticket, the welcome, and the lease renewal with `auth {ticket}`; the DAP messages it carries,
 // one per text frame, are the DebugState's (debug.js). Nothing here touches the DOM.
-import { openTicketSocket, scheduleTicketRenewal } from './socket.js';
+import { openTicketSocket, scheduleTicketRenewal, ticketSocketFields } from './socket.js';
 
 /** The `/v1/debug` socket of one page: `hello` with a fresh ticket, then DAP both ways through
  *  a DebugState; the lease is renewed with `auth {ticket}` before it runs out. Events (on the
  *  state): `connection` (connecting | open | closed, detail). It does not reconnect: a debug
  *  session is joined again with the panel's button. */
 export class DebugConnection {
-  constructor({ session, url, getTicket, state, WebSocketImpl = globalThis.WebSocket, timers = globalThis, now = () => Date.now() }) {
+  constructor({ session, state, ...connection }) {
+    Object.assign(this, ticketSocketFields(connection));
     this.session = session;
-    this.url = url;
-    this.getTicket = getTicket;
     this.state = state;
-    this.WebSocketImpl = WebSocketImpl;
-    this.timers = timers;
-    this.now = now;
-    this.socket = null;
-    this.renewTimer = null;
     this.welcomed = null;
     state.sendMessage = (message) => this.send(message);
     this.offWelcome = state.on('welcome', (message) => {

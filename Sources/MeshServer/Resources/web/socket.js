@@ -1,6 +1,13 @@
 // The socket wiring the `/v1/ws` (client.js) and `/v1/debug` (debugconnection.js) connections
 // share: opening with a hello, JSON messages, and the renewal of the socket's lease.
 
+/** The properties the functions here use of a connection (`owner`), from its constructor's
+ *  options: `url`, `getTicket()` (resolves to a fresh single-use ticket, or throws), and, for
+ *  tests, `WebSocketImpl`, `timers` and `now()`; no socket and no renewal yet. */
+export function ticketSocketFields({ url, getTicket, WebSocketImpl = globalThis.WebSocket, timers = globalThis, now = () => Date.now() }) {
+  return { url, getTicket, WebSocketImpl, timers, now, socket: null, renewTimer: null };
+}
+
 /** Opens `owner.url` as `owner.socket` (`owner`: the connection, with `url`, `WebSocketImpl`,
  *  `timers` and `renewTimer`): sends `hello()` once it opens, hands each JSON message to
  *  `onMessage`, and when it closes (unless another socket replaced it) forgets it, stops the
