@@ -116,24 +116,14 @@ public enum ServerMessage: Sendable, Hashable {
         }
     }
 
-    public struct CommittedOp: Sendable, Hashable, Codable {
-        public var rev: Int
-        public var ops: TextOperation
-        public var author: String?
-        public var opId: String?
-        public init(rev: Int, ops: TextOperation, author: String?, opId: String?) {
-            self.rev = rev; self.ops = ops; self.author = author; self.opId = opId
-        }
-    }
-
     public struct CatchUp: Sendable, Hashable, Codable {
         public var path: String
-        public var ops: [CommittedOp]
+        public var ops: [CommittedOperation]
         /// The document's revision after these operations.
         public var rev: Int
         public var presence: [Presence]
         public var annotations: [Annotation]
-        public init(path: String, ops: [CommittedOp], rev: Int, presence: [Presence], annotations: [Annotation]) {
+        public init(path: String, ops: [CommittedOperation], rev: Int, presence: [Presence], annotations: [Annotation]) {
             self.path = path; self.ops = ops; self.rev = rev; self.presence = presence; self.annotations = annotations
         }
     }

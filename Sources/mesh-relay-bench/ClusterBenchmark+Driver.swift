@@ -183,7 +183,7 @@ extension ClusterBenchmark {
                             phase = .live
                             var sent = false
                             for op in catchUp.ops {
-                                if try await committed(op.ops, revision: op.rev, author: op.author, opId: op.opId, at: item.at, inCatchUp: true) {
+                                if try await committed(op.operation, revision: op.revision, author: op.author, opId: op.opId, at: item.at, inCatchUp: true) {
                                     sent = true
                                 }
                             }

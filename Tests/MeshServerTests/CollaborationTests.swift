@@ -187,7 +187,7 @@ import MeshTestSupport
             b.send(.open(.init(path: "x.txt", knownRev: 1)))
             let catchUp: ServerMessage.CatchUp = try await b.next { if case let .catchUp(c) = $0 { c } else { nil } }
             #expect(catchUp.rev == 2)
-            #expect(catchUp.ops.map(\.rev) == [2])
+            #expect(catchUp.ops.map(\.revision) == [2])
             #expect(catchUp.ops.first?.opId == "a:2")
             b.send(.open(.init(path: "x.txt", knownRev: 99)))
             let snapshot: ServerMessage.Snapshot = try await b.next { if case let .snapshot(s) = $0 { s } else { nil } }

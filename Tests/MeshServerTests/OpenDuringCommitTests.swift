@@ -61,8 +61,8 @@ import Testing
                         case let .catchUp(c) where c.path == "busy.txt":
                             var expected = (knownRev ?? 0) + 1
                             for op in c.ops {
-                                if op.rev != expected { problems.append("round \(round): catch-up holds \(op.rev) where \(expected) was due") }
-                                expected = op.rev + 1
+                                if op.revision != expected { problems.append("round \(round): catch-up holds \(op.revision) where \(expected) was due") }
+                                expected = op.revision + 1
                             }
                             if expected != c.rev + 1 { problems.append("round \(round): catch-up ends at \(expected - 1), says \(c.rev)") }
                             return c.rev

@@ -143,7 +143,7 @@ extension DocumentBridge {
             for op in catchUp.ops {
                 // Only our own user's opIds can be ours: another participant may reuse them.
                 let ours = op.author != nil && op.author == session.me?.user ? op.opId : nil
-                let (apply, send) = try document.client.receiveCommitted(op.ops, revision: op.rev, opId: ours)
+                let (apply, send) = try document.client.receiveCommitted(op.operation, revision: op.revision, opId: ours)
                 documents[path] = document
                 if let apply { applyRemote(path, apply, session: session) }
                 if let send { sendOp(path, send, session: session); sent = true }

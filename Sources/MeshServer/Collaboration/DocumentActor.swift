@@ -200,7 +200,7 @@ actor DocumentActor {
         // No `await` from here to the answer: the subscription and what it is told are one step.
         var answer: ServerMessage.CatchUp?
         if let knownRev, knownRev <= durableRevision, let ops = Self.operations(since: knownRev, logged: logged, in: document) {
-            answer = .init(path: path, ops: ops.prefix { $0.revision <= durableRevision }.map(wire), rev: durableRevision,
+            answer = .init(path: path, ops: Array(ops.prefix { $0.revision <= durableRevision }), rev: durableRevision,
                            presence: [], annotations: [])
         }
         var durable = answer == nil ? durableText() : nil
@@ -312,10 +312,6 @@ actor DocumentActor {
     func broadcast(_ message: ServerMessage, except: UUID?) {
         let text = WireCodec.encode(message)
         for (id, connection) in subscribers where id != except { connection.send(text) }
-    }
-
-    func wire(_ committed: CommittedOperation) -> ServerMessage.CommittedOp {
-        .init(rev: committed.revision, ops: committed.operation, author: committed.author, opId: committed.opId)
     }
 
     func wire(_ annotation: AnnotationRecord) -> ServerMessage.Annotation {

@@ -138,7 +138,7 @@ actor ReconnectingEditor {
             do {
                 var sent = false
                 for op in catchUp.ops {
-                    if try committed(op.ops, revision: op.rev, author: op.author, opId: op.opId) { sent = true }
+                    if try committed(op.operation, revision: op.revision, author: op.author, opId: op.opId) { sent = true }
                 }
                 if !sent, let resend = client.resendable { send(resend) }
             } catch {
