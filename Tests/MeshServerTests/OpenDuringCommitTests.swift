@@ -75,7 +75,7 @@ import Testing
                 for _ in 0..<random.int(1...4) {
                     let rev = try await Self.naming("round \(round)'s op after \(revision) (seed \(seed))") {
                         try await reader.next(timeout: .seconds(30)) { message -> Int? in
-                            if case let .remoteOp(op) = message, op.path == "busy.txt" { op.rev } else { nil }
+                            if case let .remoteOp(op) = message, op.path == "busy.txt" { op.committed.revision } else { nil }
                         }
                     }
                     if rev != revision + 1 {
