@@ -116,24 +116,14 @@ public enum ServerMessage: Sendable, Hashable {
         }
     }
 
-    public struct CommittedOp: Sendable, Hashable, Codable {
-        public var rev: Int
-        public var ops: TextOperation
-        public var author: String?
-        public var opId: String?
-        public init(rev: Int, ops: TextOperation, author: String?, opId: String?) {
-            self.rev = rev; self.ops = ops; self.author = author; self.opId = opId
-        }
-    }
-
     public struct CatchUp: Sendable, Hashable, Codable {
         public var path: String
-        public var ops: [CommittedOp]
+        public var ops: [CommittedOperation]
         /// The document's revision after these operations.
         public var rev: Int
         public var presence: [Presence]
         public var annotations: [Annotation]
-        public init(path: String, ops: [CommittedOp], rev: Int, presence: [Presence], annotations: [Annotation]) {
+        public init(path: String, ops: [CommittedOperation], rev: Int, presence: [Presence], annotations: [Annotation]) {
             self.path = path; self.ops = ops; self.rev = rev; self.presence = presence; self.annotations = annotations
         }
     }
@@ -145,14 +135,24 @@ public enum ServerMessage: Sendable, Hashable {
         public init(path: String, rev: Int, opId: String) { self.path = path; self.rev = rev; self.opId = opId }
     }
 
+    /// `{"type":"remoteOp","path",…}`: the committed operation's keys (`rev`, `ops`, `author`,
+    /// `opId`) beside `path`.
     public struct RemoteOp: Sendable, Hashable, Codable {
         public var path: String
-        public var rev: Int
-        public var ops: TextOperation
-        public var author: String?
-        public var opId: String?
-        public init(path: String, rev: Int, ops: TextOperation, author: String?, opId: String?) {
-            self.path = path; self.rev = rev; self.ops = ops; self.author = author; self.opId = opId
+        public var committed: CommittedOperation
+        public init(path: String, committed: CommittedOperation) { self.path = path; self.committed = committed }
+
+        private enum CodingKeys: String, CodingKey { case path }
+
+        public init(from decoder: any Decoder) throws {
+            path = try decoder.container(keyedBy: CodingKeys.self).decode(String.self, forKey: .path)
+            committed = try CommittedOperation(from: decoder)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(path, forKey: .path)
+            try committed.encode(to: encoder)
         }
     }
 

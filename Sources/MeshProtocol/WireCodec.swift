@@ -42,9 +42,10 @@ public enum WireCodec {
         switch message {
         case let .ack(ack):
             return text(.object(["type": "ack", "path": .string(ack.path), "rev": JSONValue(ack.rev), "opId": .string(ack.opId)]))
-        case let .remoteOp(op):
-            var members: [String: JSONValue] = ["type": "remoteOp", "path": .string(op.path), "rev": JSONValue(op.rev),
-                                                "ops": json(op.ops)]
+        case let .remoteOp(remote):
+            let op = remote.committed
+            var members: [String: JSONValue] = ["type": "remoteOp", "path": .string(remote.path), "rev": JSONValue(op.revision),
+                                                "ops": json(op.operation)]
             if let author = op.author { members["author"] = .string(author) }
             if let opId = op.opId { members["opId"] = .string(opId) }
             return text(.object(members))
@@ -119,7 +120,7 @@ public enum WireCodec {
             guard let path = value["path"]?.string, let rev = value["rev"]?.int, let ops = value["ops"].flatMap(operation),
                   let author = optionalString(value["author"]), let opId = optionalString(value["opId"])
             else { return nil }
-            return .remoteOp(.init(path: path, rev: rev, ops: ops, author: author, opId: opId))
+            return .remoteOp(.init(path: path, committed: CommittedOperation(revision: rev, operation: ops, opId: opId, author: author)))
         case "pong":
             guard let id = optionalString(value["id"]) else { return nil }
             return .pong(.init(id: id))

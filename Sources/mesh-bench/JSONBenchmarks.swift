@@ -42,7 +42,8 @@ private func runWireSuite() throws {
     ]
     let server: [(String, ServerMessage)] = [
         ("ack", .ack(.init(path: "Sources/App/main.swift", rev: 4_212, opId: "c7:4212"))),
-        ("remoteOp", .remoteOp(.init(path: "Sources/App/main.swift", rev: 4_212, ops: operation, author: author, opId: "c7:4212"))),
+        ("remoteOp", .remoteOp(.init(path: "Sources/App/main.swift",
+                                     committed: CommittedOperation(revision: 4_212, operation: operation, opId: "c7:4212", author: author)))),
     ]
     for (name, message) in client {
         try timeWire(name, message, encode: WireCodec.encode, decode: WireCodec.decode)

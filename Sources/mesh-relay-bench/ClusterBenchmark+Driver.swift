@@ -89,16 +89,15 @@ extension ClusterBenchmark {
 
         /// A committed op (remoteOp or catch-up); our own, by opId, is our outstanding op's ack.
         /// Returns whether it released a buffered op.
-        func committed(_ operation: TextOperation, revision: Int, author: String?, opId: String?,
-                       at: ContinuousClock.Instant, inCatchUp: Bool) async throws -> Bool {
-            let mine = author?.lowercased() == me
+        func committed(_ op: CommittedOperation, at: ContinuousClock.Instant, inCatchUp: Bool) async throws -> Bool {
+            let mine = op.author?.lowercased() == me
             let outstanding = client.outstanding?.opId
-            let (apply, next) = try client.receiveCommitted(operation, revision: revision, opId: mine ? opId : nil)
+            let (apply, next) = try client.receiveCommitted(op.operation, revision: op.revision, opId: mine ? op.opId : nil)
             if let apply {
                 try apply.apply(to: &text)
                 if mine {
-                    note("own op \(opId ?? "?") at revision \(revision) arrived as a remote one (applied twice)")
-                } else if let opId {
+                    note("own op \(op.opId ?? "?") at revision \(op.revision) arrived as a remote one (applied twice)")
+                } else if let opId = op.opId {
                     if !result.received.insert(opId).inserted { result.duplicates += 1 }
                     if let sent = shared.log.entry(opId), sent.at >= shared.measureFrom {
                         let latency = at - sent.at
@@ -113,7 +112,7 @@ extension ClusterBenchmark {
                         }
                     }
                 }
-            } else if mine, let opId, opId == outstanding {
+            } else if mine, let opId = op.opId, opId == outstanding {
                 confirm(opId, at: at)
             }
             if let next { await send(next) }
@@ -128,8 +127,7 @@ extension ClusterBenchmark {
                 if confirms { confirm(ack.opId, at: at) }
                 if let next { await send(next) }
             case let .remoteOp(remote) where remote.path == path:
-                _ = try await committed(remote.ops, revision: remote.rev, author: remote.author, opId: remote.opId,
-                                        at: at, inCatchUp: false)
+                _ = try await committed(remote.committed, at: at, inCatchUp: false)
             case let .hash(check) where check.path == path && check.rev == client.revision && client.state == .synchronized:
                 result.counts.hashChecks += 1
                 if DocumentHash.of(text.description) != check.hash { result.counts.hashMismatches += 1 }
@@ -183,7 +181,7 @@ extension ClusterBenchmark {
                             phase = .live
                             var sent = false
                             for op in catchUp.ops {
-                                if try await committed(op.ops, revision: op.rev, author: op.author, opId: op.opId, at: item.at, inCatchUp: true) {
+                                if try await committed(op, at: item.at, inCatchUp: true) {
                                     sent = true
                                 }
                             }
@@ -203,7 +201,7 @@ extension ClusterBenchmark {
                             for item in held {
                                 guard let frame = item.text else { continue }
                                 let message = try Wire.decode(frame)
-                                if case let .remoteOp(remote) = message, remote.path == path, remote.rev <= client.revision { continue }
+                                if case let .remoteOp(remote) = message, remote.path == path, remote.committed.revision <= client.revision { continue }
                                 try await handle(message, at: item.at)
                             }
                         case let .snapshot(reopened) where reopened.path == path:

@@ -185,10 +185,11 @@ enum FanoutBenchmark {
                         if sentAt >= measureFrom { result.ack.add(item.at - sentAt) }
                         if let next = try client.receiveAck(opId: ack.opId, revision: ack.rev) { try await send(next) }
                     case let .remoteOp(remote):
-                        if let id = remote.opId, let sent = log.sentAt(id), sent >= measureFrom {
+                        let committed = remote.committed
+                        if let id = committed.opId, let sent = log.sentAt(id), sent >= measureFrom {
                             result.broadcast.add(item.at - sent)
                         }
-                        let op = try client.receiveRemote(remote.ops, revision: remote.rev)
+                        let op = try client.receiveRemote(committed.operation, revision: committed.revision)
                         try op.apply(to: &text)
                         result.remoteOps += 1
                     case let .hash(check) where check.rev == client.revision && client.state == .synchronized:

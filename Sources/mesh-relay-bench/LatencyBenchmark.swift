@@ -70,7 +70,7 @@ enum LatencyBenchmark {
                 for i in run.rounds {
                     let sent = run.starting(i)
                     try a.send(run.messages[i])
-                    let (remote, relayed) = try expect(b, "remoteOp") { if case let .remoteOp(op) = $0 { op } else { nil } }
+                    let (remote, relayed) = try expect(b, "remoteOp") { if case let .remoteOp(op) = $0 { op.committed } else { nil } }
                     let (ack, acked) = try expect(a, "ack") { if case let .ack(ack) = $0 { ack } else { nil } }
                     try run.finished(i, sent: sent, remote: remote, relayed: relayed, ack: ack, acked: acked)
                 }
@@ -95,7 +95,7 @@ enum LatencyBenchmark {
             for i in run.rounds {
                 let sent = run.starting(i)
                 try await socketA.send(run.messages[i])
-                let (remote, relayed) = try await readerB.expect("remoteOp") { if case let .remoteOp(op) = $0 { op } else { nil } }
+                let (remote, relayed) = try await readerB.expect("remoteOp") { if case let .remoteOp(op) = $0 { op.committed } else { nil } }
                 let (ack, acked) = try await readerA.expect("ack") { if case let .ack(ack) = $0 { ack } else { nil } }
                 try run.finished(i, sent: sent, remote: remote, relayed: relayed, ack: ack, acked: acked)
             }
@@ -156,11 +156,11 @@ enum LatencyBenchmark {
             return now
         }
 
-        mutating func finished(_ i: Int, sent: ContinuousClock.Instant, remote: ServerMessage.RemoteOp,
+        mutating func finished(_ i: Int, sent: ContinuousClock.Instant, remote: CommittedOperation,
                                relayed: ContinuousClock.Instant, ack: ServerMessage.Ack, acked: ContinuousClock.Instant) throws {
             let rev = base + i + 1, opId = "A:\(i + 1)"
-            guard remote.rev == rev, remote.opId == opId, ack.rev == rev, ack.opId == opId else {
-                throw BenchError("op \(opId): expected rev \(rev), got remoteOp \(remote.rev) \(remote.opId ?? "-") and ack \(ack.rev) \(ack.opId)")
+            guard remote.revision == rev, remote.opId == opId, ack.rev == rev, ack.opId == opId else {
+                throw BenchError("op \(opId): expected rev \(rev), got remoteOp \(remote.revision) \(remote.opId ?? "-") and ack \(ack.rev) \(ack.opId)")
             }
             if i >= warmup {
                 relay.add(relayed - sent)

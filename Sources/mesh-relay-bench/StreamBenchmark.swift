@@ -145,7 +145,7 @@ enum StreamBenchmark {
             if let frame = item.text {
                 switch try Wire.decode(frame) {
                 case let .remoteOp(remote):
-                    let op = try client.receiveRemote(remote.ops, revision: remote.rev)
+                    let op = try client.receiveRemote(remote.committed.operation, revision: remote.committed.revision)
                     try op.apply(to: &text)
                     remoteOps += 1
                     lastApplied = .now

@@ -27,8 +27,8 @@ import Testing
             ]
             let server: [ServerMessage] = [
                 .ack(.init(path: text(), rev: rng.int(0...1 << 40), opId: text())),
-                .remoteOp(.init(path: text(), rev: rng.int(1...1 << 40), ops: operation, author: optional,
-                                opId: rng.int(0...1) == 0 ? nil : text())),
+                .remoteOp(.init(path: text(), committed: CommittedOperation(revision: rng.int(1...1 << 40), operation: operation,
+                                                                            opId: rng.int(0...1) == 0 ? nil : text(), author: optional))),
                 .pong(.init(id: optional)),
             ]
             for message in client {

@@ -42,9 +42,9 @@ import Testing
             let (again, _) = try await TestSocket.join(server, slowUser, session: session, label: "resync")
             again.send(.open(.init(path: "big.txt", knownRev: 0)))
             let catchUp: ServerMessage.CatchUp = try await again.next { if case let .catchUp(c) = $0 { c } else { nil } }
-            #expect(catchUp.ops.map(\.rev) == Array(1...200))
+            #expect(catchUp.ops.map(\.revision) == Array(1...200))
             var text = ""
-            for op in catchUp.ops { text = try op.ops.apply(to: text) }
+            for op in catchUp.ops { text = try op.operation.apply(to: text) }
             #expect(text == String(repeating: chunk, count: 200))
         }
     }

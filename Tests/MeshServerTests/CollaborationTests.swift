@@ -96,8 +96,8 @@ import MeshTestSupport
             socket.send(.op(.init(path: "a.txt", baseRev: 0, ops: TextOperation([.retain(5), .insert("!")]), opId: "g:2")))
             let ack: ServerMessage.Ack = try await socket.next { if case let .ack(a) = $0 { a } else { nil } }
             #expect(ack.rev == 1)
-            let remote: ServerMessage.RemoteOp = try await ownerSocket.next { if case let .remoteOp(r) = $0 { r } else { nil } }
-            #expect(remote.ops == TextOperation([.retain(5), .insert("!")]))
+            let remote: CommittedOperation = try await ownerSocket.next { if case let .remoteOp(r) = $0 { r.committed } else { nil } }
+            #expect(remote.operation == TextOperation([.retain(5), .insert("!")]))
             #expect(remote.author == guest.id)
 
             let kick = try await server.request(.DELETE, "/v1/sessions/\(session)/members/\(guest.id)", token: owner.accessToken)
@@ -187,7 +187,7 @@ import MeshTestSupport
             b.send(.open(.init(path: "x.txt", knownRev: 1)))
             let catchUp: ServerMessage.CatchUp = try await b.next { if case let .catchUp(c) = $0 { c } else { nil } }
             #expect(catchUp.rev == 2)
-            #expect(catchUp.ops.map(\.rev) == [2])
+            #expect(catchUp.ops.map(\.revision) == [2])
             #expect(catchUp.ops.first?.opId == "a:2")
             b.send(.open(.init(path: "x.txt", knownRev: 99)))
             let snapshot: ServerMessage.Snapshot = try await b.next { if case let .snapshot(s) = $0 { s } else { nil } }

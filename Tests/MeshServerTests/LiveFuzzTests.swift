@@ -122,7 +122,7 @@ struct HonestClient {
             case let .ack(ack) where ack.path == "a.txt":
                 if let next = try client.receiveAck(opId: ack.opId, revision: ack.rev) { send(next) }
             case let .remoteOp(remote) where remote.path == "a.txt":
-                let local = try client.receiveRemote(remote.ops, revision: remote.rev)
+                let local = try client.receiveRemote(remote.committed.operation, revision: remote.committed.revision)
                 try local.apply(to: &text)
             default: break
             }

@@ -61,8 +61,8 @@ import Testing
                         case let .catchUp(c) where c.path == "busy.txt":
                             var expected = (knownRev ?? 0) + 1
                             for op in c.ops {
-                                if op.rev != expected { problems.append("round \(round): catch-up holds \(op.rev) where \(expected) was due") }
-                                expected = op.rev + 1
+                                if op.revision != expected { problems.append("round \(round): catch-up holds \(op.revision) where \(expected) was due") }
+                                expected = op.revision + 1
                             }
                             if expected != c.rev + 1 { problems.append("round \(round): catch-up ends at \(expected - 1), says \(c.rev)") }
                             return c.rev
@@ -75,7 +75,7 @@ import Testing
                 for _ in 0..<random.int(1...4) {
                     let rev = try await Self.naming("round \(round)'s op after \(revision) (seed \(seed))") {
                         try await reader.next(timeout: .seconds(30)) { message -> Int? in
-                            if case let .remoteOp(op) = message, op.path == "busy.txt" { op.rev } else { nil }
+                            if case let .remoteOp(op) = message, op.path == "busy.txt" { op.committed.revision } else { nil }
                         }
                     }
                     if rev != revision + 1 {

@@ -209,18 +209,18 @@ import Testing
             #expect(snapshot.rev == 22 && snapshot.text == expected, "a client behind the retained ops gets a snapshot")
             late.send(.open(.init(path: "log.txt", knownRev: 19)))
             let catchUp: ServerMessage.CatchUp = try await late.next { if case let .catchUp(c) = $0 { c } else { nil } }
-            #expect(catchUp.rev == 22 && catchUp.ops.map(\.rev) == [20, 21, 22] && catchUp.ops.first?.opId == "w:19")
+            #expect(catchUp.rev == 22 && catchUp.ops.map(\.revision) == [20, 21, 22] && catchUp.ops.first?.opId == "w:19")
             // Behind the history (it holds 19…22) but not the op log (17…22): caught up from the
             // log, so that what the client typed meanwhile is rebased, not dropped with a snapshot.
             late.send(.open(.init(path: "log.txt", knownRev: 16)))
             let fromLog: ServerMessage.CatchUp = try await late.next { if case let .catchUp(c) = $0 { c } else { nil } }
-            #expect(fromLog.rev == 22 && fromLog.ops.map(\.rev) == Array(17...22) && fromLog.ops.first?.opId == "w:16")
+            #expect(fromLog.rev == 22 && fromLog.ops.map(\.revision) == Array(17...22) && fromLog.ops.first?.opId == "w:16")
             // Attack: opening again and again with that old revision, to make the server read the
             // op log on every message. The connection's log catch-ups run out; then snapshots.
             let (spammer, _) = try await TestSocket.join(server, owner, session: session, label: "spammer")
             for _ in 0..<ClientConnection.maxLogCatchUps {
                 spammer.send(.open(.init(path: "log.txt", knownRev: 16)))
-                _ = try await spammer.next { if case let .catchUp(c) = $0, c.ops.first?.rev == 17 { true } else { nil } }
+                _ = try await spammer.next { if case let .catchUp(c) = $0, c.ops.first?.revision == 17 { true } else { nil } }
             }
             spammer.send(.open(.init(path: "log.txt", knownRev: 16)))
             let spent: ServerMessage.Snapshot = try await spammer.next { if case let .snapshot(s) = $0 { s } else { nil } }
@@ -239,7 +239,7 @@ import Testing
             let (socket, _) = try await TestSocket.join(server, owner, session: session, label: "after restart")
             socket.send(.open(.init(path: "log.txt", knownRev: 19)))
             let catchUp: ServerMessage.CatchUp = try await socket.next { if case let .catchUp(c) = $0 { c } else { nil } }
-            #expect(catchUp.rev == 22 && catchUp.ops.map(\.rev) == [20, 21, 22], "the reload kept its history")
+            #expect(catchUp.rev == 22 && catchUp.ops.map(\.revision) == [20, 21, 22], "the reload kept its history")
             socket.send(.open(.init(path: "log.txt")))
             let snapshot: ServerMessage.Snapshot = try await socket.next { if case let .snapshot(s) = $0 { s } else { nil } }
             #expect(snapshot.rev == 22 && snapshot.text == expected, "the reload rebuilt the text from what compaction left")

@@ -7,7 +7,7 @@ extension MeshAPIClient {
 
     /// Creates a session; the caller becomes its owner.
     public func createSession(name: String) async throws -> SessionInfo {
-        try await call(.POST, "/v1/sessions", body: CreateSessionRequest(name: name))
+        try await call(.POST, "/v1/sessions", body: SessionNameRequest(name: name))
     }
 
     /// The sessions the caller is a member of.

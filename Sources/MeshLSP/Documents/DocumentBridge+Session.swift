@@ -157,7 +157,7 @@ extension DocumentBridge {
             for op in catchUp.ops {
                 // Only our own user's opIds can be ours: another participant may reuse them.
                 let ours = op.author != nil && op.author == session.me?.user ? op.opId : nil
-                let (apply, send) = try document.client.receiveCommitted(op.ops, revision: op.rev, opId: ours)
+                let (apply, send) = try document.client.receiveCommitted(op.operation, revision: op.revision, opId: ours)
                 documents[path] = document
                 if let apply { applyRemote(path, apply, session: session) }
                 if let send { sendOp(path, send, session: session); sent = true }
@@ -181,18 +181,19 @@ extension DocumentBridge {
         }
     }
 
-    mutating func received(_ op: ServerMessage.RemoteOp, session: SessionPort) {
-        guard var document = documents[op.path] else { return }
+    mutating func received(_ remote: ServerMessage.RemoteOp, session: SessionPort) {
+        let (path, op) = (remote.path, remote.committed)
+        guard var document = documents[path] else { return }
         do {
             // Our own op comes back as remote when a resend reached another server node after the
             // first copy was committed: it counts as the ack then (only our own user's opIds).
             let ours = op.author != nil && op.author == session.me?.user ? op.opId : nil
-            let (apply, send) = try document.client.receiveCommitted(op.ops, revision: op.rev, opId: ours)
-            documents[op.path] = document
-            if let apply { applyRemote(op.path, apply, session: session) }
-            if let send { sendOp(op.path, send, session: session) }
+            let (apply, send) = try document.client.receiveCommitted(op.operation, revision: op.revision, opId: ours)
+            documents[path] = document
+            if let apply { applyRemote(path, apply, session: session) }
+            if let send { sendOp(path, send, session: session) }
         } catch {
-            resync(op.path, because: "a remote edit did not apply: \(error)", session: session)
+            resync(path, because: "a remote edit did not apply: \(error)", session: session)
         }
     }
 

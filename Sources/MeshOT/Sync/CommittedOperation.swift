@@ -14,4 +14,10 @@ public struct CommittedOperation: Sendable, Hashable, Codable {
         self.opId = opId
         self.author = author
     }
+
+    /// Its JSON as the collaboration protocol sends it (a `catchUp`'s `ops`, a `remoteOp`), keys
+    /// in the order the server writes them: `{"rev","ops","author","opId"}`.
+    private enum CodingKeys: String, CodingKey {
+        case revision = "rev", operation = "ops", author, opId
+    }
 }

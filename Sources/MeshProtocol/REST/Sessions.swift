@@ -56,15 +56,9 @@ public struct JoinResult: Sendable, Hashable, Codable {
     public init(session: SessionInfo) { self.session = session }
 }
 
-/// `POST /v1/sessions` (`CreateSessionRequest`).
-public struct CreateSessionRequest: Sendable, Hashable, Codable {
-    public var name: String
-
-    public init(name: String) { self.name = name }
-}
-
-/// `PATCH /v1/sessions/{session}` (`RenameSessionRequest`): the owner renames the session.
-public struct RenameSessionRequest: Sendable, Hashable, Codable {
+/// `POST /v1/sessions` (`CreateSessionRequest`) and `PATCH /v1/sessions/{session}`
+/// (`RenameSessionRequest`, the owner renames the session): the session's name.
+public struct SessionNameRequest: Sendable, Hashable, Codable {
     public var name: String
 
     public init(name: String) { self.name = name }

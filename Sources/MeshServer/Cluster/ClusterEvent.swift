@@ -44,13 +44,12 @@ struct ClusterEvent: Codable, Sendable, Hashable {
         var selections: [SelectionRange]
     }
 
+    /// `{"session","connection","user","name","role","online"}`: the connection's user as the
+    /// session's `participant` message names them, beside the session and the connection.
     struct Member: Codable, Sendable, Hashable {
         var session: String
         var connection: String
-        var user: String
-        var name: String
-        var role: Role
-        var online: Bool
+        var change: ServerMessage.ParticipantChange
     }
 
     struct Chat: Codable, Sendable, Hashable {
@@ -70,6 +69,24 @@ struct ClusterEvent: Codable, Sendable, Hashable {
         var user: String
         /// nil: removed from the session.
         var role: Role?
+    }
+}
+
+extension ClusterEvent.Member {
+    private enum CodingKeys: String, CodingKey { case session, connection }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        session = try container.decode(String.self, forKey: .session)
+        connection = try container.decode(String.self, forKey: .connection)
+        change = try ServerMessage.ParticipantChange(from: decoder)
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(session, forKey: .session)
+        try container.encode(connection, forKey: .connection)
+        try change.encode(to: encoder)
     }
 }
 

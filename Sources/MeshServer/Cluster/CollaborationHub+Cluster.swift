@@ -74,8 +74,8 @@ extension CollaborationHub {
 
     /// A connection here, as other nodes list it.
     func member(_ connection: ClientConnection, online: Bool) -> ClusterEvent.Member {
-        .init(session: connection.session.uuidString, connection: connection.id.uuidString, user: connection.user.id.uuidString,
-              name: connection.user.name, role: connection.role, online: online)
+        .init(session: connection.session.uuidString, connection: connection.id.uuidString,
+              change: .init(connection.participant, online: online))
     }
 
     func receive(_ event: ClusterEvent.Kind, from node: UUID) async {

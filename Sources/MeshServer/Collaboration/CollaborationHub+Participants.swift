@@ -27,12 +27,12 @@ extension CollaborationHub {
 
     /// A connection on another node came or went (``ClusterEvent/Member``).
     func remoteMemberChanged(_ member: ClusterEvent.Member, session: UUID, node: UUID) {
-        let participant = ServerMessage.Participant(user: member.user, name: member.name, role: member.role)
-        let wasOnline = UUID(uuidString: member.user).map { isOnline($0, in: session) } ?? true
-        if member.online {
+        let participant = member.change.participant
+        let wasOnline = UUID(uuidString: participant.user).map { isOnline($0, in: session) } ?? true
+        if member.change.online {
             remoteMembers[session, default: [:]][member.connection] = (node, participant)
             if !wasOnline {
-                announce(.init(participant, online: true), in: session)
+                announce(member.change, in: session)
             }
         } else {
             remoteMembers[session]?[member.connection] = nil

@@ -119,9 +119,7 @@ extension DocumentActor {
             // Compacted past this node's history: start again from the newest snapshot.
             return "the document moved on while this server lagged"
         }
-        let remote = fetched.map {
-            CommittedOperation(revision: $0.revision, operation: $0.operation, opId: $0.opId, author: $0.authorID?.uuidString)
-        }
+        let remote = fetched.map(\.committed)
         let speculative = pending
         let sizeBefore = document.text.utf8Count
         let integration: OTDocument.Integration

@@ -206,9 +206,7 @@ extension DocumentActor {
     func relayCommitted(_ committed: [(op: OpRecord, sender: ClientConnection?)]) {
         for (op, sender) in committed {
             sender?.send(.ack(.init(path: path, rev: op.revision, opId: op.opId ?? "")))
-            broadcast(.remoteOp(.init(path: path, rev: op.revision, ops: op.operation,
-                                      author: op.authorID?.uuidString, opId: op.opId)),
-                      except: sender?.id)
+            broadcast(.remoteOp(.init(path: path, committed: op.committed)), except: sender?.id)
         }
         // Revisions rise through the batch and none passes the head: only the last can be it.
         if let last = committed.last?.op.revision, last == document.revision, last % limits.hashInterval == 0 {

@@ -107,10 +107,7 @@ actor DocumentActor {
             try op.operation.apply(to: &text)
             revision = op.revision
         }
-        let history = ops.map {
-            CommittedOperation(revision: $0.revision, operation: $0.operation, opId: $0.opId, author: $0.authorID?.uuidString)
-        }
-        let document = OTDocument(text: text, revision: revision, history: history, historyLimit: limits.historyLimit)
+        let document = OTDocument(text: text, revision: revision, history: ops.map(\.committed), historyLimit: limits.historyLimit)
         var annotations: [UUID: AnnotationRecord] = [:]
         for var annotation in try await store.annotations.list(documentID: record.id) {
             // Anchors were stored at an older revision: move them through what happened since.
@@ -189,9 +186,7 @@ actor DocumentActor {
         var logged: [CommittedOperation] = []
         if let knownRev, knownRev >= 0, knownRev < document.oldestRetainedRevision, knownRev <= durableRevision,
            durableRevision - knownRev <= Self.maxLoggedCatchUp, connection.takeLogCatchUp() {
-            logged = Self.withinCatchUpBytes(((try? await store.documents.operations(documentID: record.id, after: knownRev)) ?? []).map {
-                CommittedOperation(revision: $0.revision, operation: $0.operation, opId: $0.opId, author: $0.authorID?.uuidString)
-            })
+            logged = Self.withinCatchUpBytes(((try? await store.documents.operations(documentID: record.id, after: knownRev)) ?? []).map(\.committed))
         }
         // Not during a reload: what it replaces is not served. (A commit running is no reason to
         // wait: the answer leaves its ops out, and on a busy document the loop of commits may
@@ -200,7 +195,7 @@ actor DocumentActor {
         // No `await` from here to the answer: the subscription and what it is told are one step.
         var answer: ServerMessage.CatchUp?
         if let knownRev, knownRev <= durableRevision, let ops = Self.operations(since: knownRev, logged: logged, in: document) {
-            answer = .init(path: path, ops: ops.prefix { $0.revision <= durableRevision }.map(wire), rev: durableRevision,
+            answer = .init(path: path, ops: Array(ops.prefix { $0.revision <= durableRevision }), rev: durableRevision,
                            presence: [], annotations: [])
         }
         var durable = answer == nil ? durableText() : nil
@@ -312,10 +307,6 @@ actor DocumentActor {
     func broadcast(_ message: ServerMessage, except: UUID?) {
         let text = WireCodec.encode(message)
         for (id, connection) in subscribers where id != except { connection.send(text) }
-    }
-
-    func wire(_ committed: CommittedOperation) -> ServerMessage.CommittedOp {
-        .init(rev: committed.revision, ops: committed.operation, author: committed.author, opId: committed.opId)
     }
 
     func wire(_ annotation: AnnotationRecord) -> ServerMessage.Annotation {

@@ -33,7 +33,7 @@ struct SessionController {
 
     @Sendable func create(_ request: Request, context: MeshRequestContext) async throws -> EditedResponse<SessionInfo> {
         let user = try context.requireUser()
-        let body = try await request.decodeSmall(as: CreateSessionRequest.self, context: context)
+        let body = try await request.decodeSmall(as: SessionNameRequest.self, context: context)
         let name = try AccountRules.sessionName(body.name)
         let session = SessionRecord(name: name, ownerID: user.id)
         guard try await store.sessions.create(session, maxOwned: limits.maxSessionsPerUser) else {
@@ -60,7 +60,7 @@ struct SessionController {
     /// Owner only, with the rules of ``create(_:context:)``.
     @Sendable func rename(_ request: Request, context: MeshRequestContext) async throws -> SessionInfo {
         let (_, session, role) = try await access.require(.owner, context)
-        let body = try await request.decodeSmall(as: RenameSessionRequest.self, context: context)
+        let body = try await request.decodeSmall(as: SessionNameRequest.self, context: context)
         var renamed = session
         renamed.name = try AccountRules.sessionName(body.name)
         try await store.sessions.rename(id: session.id, to: renamed.name)

@@ -144,6 +144,11 @@ public struct OpRecord: Sendable, Hashable, Codable {
         self.documentID = documentID; self.revision = revision; self.operation = operation
         self.opId = opId; self.authorID = authorID; self.createdAt = createdAt
     }
+
+    /// The operation as OT and the collaboration protocol know it (the author as a user id).
+    public var committed: CommittedOperation {
+        CommittedOperation(revision: revision, operation: operation, opId: opId, author: authorID?.uuidString)
+    }
 }
 
 /// A document's full text at a revision; the op log after it rebuilds the current text.

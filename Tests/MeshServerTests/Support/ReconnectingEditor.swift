@@ -119,7 +119,7 @@ actor ReconnectingEditor {
                 // Whatever came before the answer (another participant's presence, say); a
                 // remoteOp the catch-up already holds is skipped.
                 for message in early {
-                    if case let .remoteOp(remote) = message, remote.path == path, remote.rev <= client.revision { continue }
+                    if case let .remoteOp(remote) = message, remote.path == path, remote.committed.revision <= client.revision { continue }
                     handle(message)
                 }
                 return
@@ -138,7 +138,7 @@ actor ReconnectingEditor {
             do {
                 var sent = false
                 for op in catchUp.ops {
-                    if try committed(op.ops, revision: op.rev, author: op.author, opId: op.opId) { sent = true }
+                    if try committed(op) { sent = true }
                 }
                 if !sent, let resend = client.resendable { send(resend) }
             } catch {
@@ -166,7 +166,7 @@ actor ReconnectingEditor {
                 if confirms { confirm(ack.opId) }
                 if let next { send(next) }
             case let .remoteOp(remote) where remote.path == path:
-                _ = try committed(remote.ops, revision: remote.rev, author: remote.author, opId: remote.opId)
+                _ = try committed(remote.committed)
             case let .error(error):
                 errors.append("\(error)")
             default:
@@ -179,10 +179,10 @@ actor ReconnectingEditor {
 
     /// A committed op, from a catch-up or a remoteOp: our own (by opId, only for our own user's
     /// ops) is the ack of our outstanding op. Returns whether a buffered op was sent because of it.
-    private func committed(_ operation: TextOperation, revision: Int, author: String?, opId: String?) throws -> Bool {
-        let ours = author?.lowercased() == user.id.lowercased() ? opId : nil
+    private func committed(_ op: CommittedOperation) throws -> Bool {
+        let ours = op.author?.lowercased() == user.id.lowercased() ? op.opId : nil
         let outstanding = client.outstanding?.opId
-        let (apply, next) = try client.receiveCommitted(operation, revision: revision, opId: ours)
+        let (apply, next) = try client.receiveCommitted(op.operation, revision: op.revision, opId: ours)
         if let apply {
             try apply.apply(to: &text)
         } else if let ours, ours == outstanding {

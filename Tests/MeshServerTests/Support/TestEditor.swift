@@ -45,7 +45,7 @@ actor TestEditor {
             case let .ack(ack) where ack.path == path:
                 if let next = try client.receiveAck(opId: ack.opId, revision: ack.rev) { send(next) }
             case let .remoteOp(remote) where remote.path == path:
-                try client.receiveRemote(remote.ops, revision: remote.rev).apply(to: &text)
+                try client.receiveRemote(remote.committed.operation, revision: remote.committed.revision).apply(to: &text)
             case let .error(error):
                 errors.append(error)
             default:
