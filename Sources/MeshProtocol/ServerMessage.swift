@@ -111,8 +111,13 @@ public enum ServerMessage: Sendable, Hashable {
         public var text: String
         public var presence: [Presence]
         public var annotations: [Annotation]
-        public init(path: String, rev: Int, text: String, presence: [Presence], annotations: [Annotation]) {
+        /// True when the `open` it answers created the document (with its `create` text); absent
+        /// otherwise. An open that asked to create and gets no `created` met a document someone
+        /// else created first.
+        public var created: Bool?
+        public init(path: String, rev: Int, text: String, presence: [Presence], annotations: [Annotation], created: Bool? = nil) {
             self.path = path; self.rev = rev; self.text = text; self.presence = presence; self.annotations = annotations
+            self.created = created
         }
     }
 

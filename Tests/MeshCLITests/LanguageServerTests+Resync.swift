@@ -151,6 +151,16 @@ extension LanguageServerTests {
         a.edit(0..<0, big)
         try await eventually("Ann's editor goes back to the session's text") { a.currentText == "0123456789\n" }
         try await eventually("the pasted text is kept") { keptCopy(of: "notes.txt", in: world.dirA, is: big + "0123456789\n") }
+        // A chat message and an annotation of 100 KB: refused with a clear error, not sent.
+        for (command, arguments) in [("mesh.chat", [JSONValue.string(big)]),
+                                     ("mesh.annotate", [.string(a.uri), JSONValue.encode(LSPRange(start: a.position(at: 0), end: a.position(at: 4))), .string(big)])] {
+            let answer = try await a.request("workspace/executeCommand", ["command": .string(command), "arguments": .array(arguments)])
+            guard case let .failure(error) = answer else {
+                Issue.record("\(command) of 100 KB was not refused: \(answer)")
+                continue
+            }
+            #expect(error.message.contains("larger than the server takes"), "\(command): \(error.message)")
+        }
         a.edit(0..<0, "ok ")
         try await eventually("Bob gets what Ann typed next") { b.currentText == "ok 0123456789\n" }
         #expect(try await world.serverText("notes.txt") == "ok 0123456789\n")

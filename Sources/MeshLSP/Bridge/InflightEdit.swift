@@ -149,7 +149,10 @@ struct InflightEdit: Sendable {
     /// what the edit makes (or where it landed), nothing typed where every report so far is on
     /// Neovim's echo path or none came after an `applied: true`, typing after the edit where
     /// that answer came with changes that never made its text, and else every report is typing
-    /// (the editor never applied the edit).
+    /// (the editor never applied the edit). Two guesses remain where the reports cannot tell:
+    /// typing that makes exactly the edit's text is taken for its echo (as without the seal),
+    /// and an editor that reported its echo and typing as one whole-text change has its report
+    /// taken for typing. Both need a buffer closed within the edit's round trip.
     func finalSettlement(traits: EditorTraits) -> Settlement {
         let settled = settlement(traits: traits)
         guard settled == .wait else { return settled }

@@ -81,13 +81,15 @@ extension DocumentBridge {
         session.send(message)
     }
 
-    /// Whether `message` is within the server's frame limit. Encoded only when it could be
-    /// near it: an edit's JSON is at most six bytes per byte of text plus its frame.
+    /// Whether `message` is within the server's frame limit. An edit or an open is encoded only
+    /// when it could be near it (its JSON is at most six bytes per byte of text plus its frame);
+    /// a chat message or an annotation always (the user sends one at a time).
     func fits(_ message: ClientMessage) -> Bool {
         let textBytes: Int
         switch message {
         case let .op(op): textBytes = op.ops.components.reduce(0) { if case let .insert(s) = $1 { $0 + s.utf8.count } else { $0 + 24 } }
         case let .open(open): textBytes = open.create?.utf8.count ?? 0
+        case .chat, .annotate: return ((try? WireCodec.encode(message))?.utf8.count ?? Int.max) <= maxMessageBytes
         default: return true
         }
         guard textBytes * 6 + 4096 > maxMessageBytes else { return true }

@@ -71,9 +71,9 @@ extension DocumentBridge {
 
     mutating func received(_ snapshot: ServerMessage.Snapshot, session: SessionPort) {
         let path = snapshot.path
-        // Our open asked to create the document with this text; the session's differs when
-        // someone else created the path first (theirs is opened instead).
-        let created = openRequests[path]?.create
+        // Our open asked to create the document with this text, and someone else created the
+        // path first (the server opened theirs instead: no `created`).
+        let created = snapshot.created == true ? nil : openRequests[path]?.create
         opened(path)
         sessionDocuments.insert(path)
         // A fresh client id per OT client: op ids must never repeat within a document.

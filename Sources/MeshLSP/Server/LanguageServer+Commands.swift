@@ -20,6 +20,10 @@ extension LanguageServer {
         case .who: return root.presence.who()
         case .chat, .annotateSelection, .annotate, .reply, .resolve:
             if let message = try Commands.message(for: command, documents: root.bridge, presence: root.presence) {
+                // The server would close the connection (and the text be lost with it): refused here.
+                guard root.bridge.fits(message) else {
+                    throw ResponseError.requestFailed("that is larger than the server takes in one message (\(root.bridge.maxMessageBytes) bytes)")
+                }
                 root.session.port.send(message)
             }
             return .null

@@ -119,10 +119,12 @@ struct CollaborationSocket {
                 // An actor unloaded between the hub's answer and the subscription says so;
                 // the hub then has a fresh one (a few tries at most, each a real unload).
                 var subscribed: DocumentActor?
+                var created = false
                 for _ in 0..<8 where subscribed == nil {
-                    let document = try await openDocument(path, create: open.create, connection)
+                    let (document, made) = try await openDocument(path, create: open.create, connection)
+                    created = created || made
                     // The actor sends the snapshot or catch-up itself, before any op it relays later.
-                    if await document.open(connection, knownRev: open.knownRev) { subscribed = document }
+                    if await document.open(connection, knownRev: open.knownRev, created: created) { subscribed = document }
                 }
                 guard let document = subscribed else { throw ErrorMessage(.internal, "the document kept being unloaded; try again") }
                 opened[path] = document
@@ -164,23 +166,25 @@ struct CollaborationSocket {
         }
     }
 
-    /// The document's live actor; creates the document when asked to and allowed.
-    private func openDocument(_ path: String, create: String?, _ connection: ClientConnection) async throws -> DocumentActor {
+    /// The document's live actor, and whether this call created the document (when asked to
+    /// and allowed; false when it exists, or someone else created it meanwhile).
+    private func openDocument(_ path: String, create: String?, _ connection: ClientConnection) async throws -> (DocumentActor, created: Bool) {
         if let record = try await store.documents.find(sessionID: connection.session, path: path) {
-            return try await hub.document(record)
+            return (try await hub.document(record), false)
         }
         guard let text = create else { throw ErrorMessage(.notFound, "no document \(path) in this session") }
         guard connection.role.canEdit else { throw ErrorMessage(.forbidden, "viewers cannot create documents") }
         let record = DocumentRecord(sessionID: connection.session, path: path, size: text.utf8.count)
+        var created = true
         do {
             try await hub.createDocument(record, text: text)
         } catch StoreError.conflict {
-            // Someone created it first: open theirs.
+            created = false   // someone created it first: open theirs
         }
         guard let stored = try await store.documents.find(sessionID: connection.session, path: path) else {
             throw ErrorMessage(.internal, "document vanished while being created")
         }
-        return try await hub.document(stored)
+        return (try await hub.document(stored), created)
     }
 }
 

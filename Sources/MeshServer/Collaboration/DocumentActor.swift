@@ -169,13 +169,13 @@ actor DocumentActor {
     /// `durableRevision`, and the ops after it (applied here, their commit running or to come)
     /// reach the connection as they commit, like every subscriber's. False when the actor was
     /// retired: ask the hub again.
-    func open(_ connection: ClientConnection, knownRev: Int?) async -> Bool {
-        guard let message = await subscribe(connection, knownRev: knownRev) else { return false }
+    func open(_ connection: ClientConnection, knownRev: Int?, created: Bool = false) async -> Bool {
+        guard let message = await subscribe(connection, knownRev: knownRev, created: created) else { return false }
         connection.send(message)
         return true
     }
 
-    private func subscribe(_ connection: ClientConnection, knownRev: Int?) async -> ServerMessage? {
+    private func subscribe(_ connection: ClientConnection, knownRev: Int?, created: Bool) async -> ServerMessage? {
         // With other nodes, fetch what they committed first: the client may come from one of them
         // (it then knows newer revisions), and its catch-up should hold its own resent ops.
         if cluster != nil { await catchUp(to: knownRev ?? 0, always: true) }
@@ -217,7 +217,8 @@ actor DocumentActor {
             return .catchUp(answer)
         }
         let (revision, text) = durable.map { (durableRevision, $0) } ?? (document.revision, document.text)
-        return .snapshot(.init(path: path, rev: revision, text: text.description, presence: others, annotations: notes))
+        return .snapshot(.init(path: path, rev: revision, text: text.description, presence: others, annotations: notes,
+                               created: created ? true : nil))
     }
 
     /// The most ops a catch-up read from the op log carries (beyond it, a snapshot).

@@ -31,6 +31,10 @@ class ScriptedEditor: @unchecked Sendable {
     private(set) var refreshes = 0
     /// When set, edits from the server are answered `applied: false` (a busy editor).
     var rejectEdits = false
+    /// When set, edits from the server are neither applied nor answered (an editor that has not
+    /// got to them yet); counted in `heldEdits`.
+    var holdEdits = false
+    private(set) var heldEdits = 0
 
     init(name: String) {
         self.name = name
@@ -187,6 +191,11 @@ class ScriptedEditor: @unchecked Sendable {
         case "workspace/applyEdit":
             lock.lock()
             applyEditsSeen += 1
+            if holdEdits {
+                heldEdits += 1
+                lock.unlock()
+                return
+            }
             let change = params["edit"]?["documentChanges"]?[0]
             guard !rejectEdits, let change, change["textDocument"]?["version"]?.int == version,
                   change["textDocument"]?["uri"]?.string == uri,
