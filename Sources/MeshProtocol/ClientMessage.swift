@@ -37,10 +37,14 @@ public enum ClientMessage: Sendable, Hashable {
     public struct Open: Sendable, Hashable, Codable {
         public var path: String
         public var knownRev: Int?
+        /// The id of the document `knownRev` is a revision of (a snapshot's or catch-up's `id`):
+        /// when the path now names another document (deleted and created again), a snapshot
+        /// answers instead of a catch-up.
+        public var knownId: String?
         /// When the document does not exist yet: create it with this text (editors only).
         public var create: String?
-        public init(path: String, knownRev: Int? = nil, create: String? = nil) {
-            self.path = path; self.knownRev = knownRev; self.create = create
+        public init(path: String, knownRev: Int? = nil, knownId: String? = nil, create: String? = nil) {
+            self.path = path; self.knownRev = knownRev; self.knownId = knownId; self.create = create
         }
     }
 

@@ -115,9 +115,12 @@ public enum ServerMessage: Sendable, Hashable {
         /// otherwise. An open that asked to create and gets no `created` met a document someone
         /// else created first.
         public var created: Bool?
-        public init(path: String, rev: Int, text: String, presence: [Presence], annotations: [Annotation], created: Bool? = nil) {
+        /// The document's id (for `open.knownId`).
+        public var id: String?
+        public init(path: String, rev: Int, text: String, presence: [Presence], annotations: [Annotation], created: Bool? = nil,
+                    id: String? = nil) {
             self.path = path; self.rev = rev; self.text = text; self.presence = presence; self.annotations = annotations
-            self.created = created
+            self.created = created; self.id = id
         }
     }
 
@@ -128,8 +131,10 @@ public enum ServerMessage: Sendable, Hashable {
         public var rev: Int
         public var presence: [Presence]
         public var annotations: [Annotation]
-        public init(path: String, ops: [CommittedOperation], rev: Int, presence: [Presence], annotations: [Annotation]) {
-            self.path = path; self.ops = ops; self.rev = rev; self.presence = presence; self.annotations = annotations
+        /// The document's id (for `open.knownId`).
+        public var id: String?
+        public init(path: String, ops: [CommittedOperation], rev: Int, presence: [Presence], annotations: [Annotation], id: String? = nil) {
+            self.path = path; self.ops = ops; self.rev = rev; self.presence = presence; self.annotations = annotations; self.id = id
         }
     }
 

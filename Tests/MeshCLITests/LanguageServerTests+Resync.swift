@@ -147,6 +147,12 @@ extension LanguageServerTests {
         a.notify("textDocument/didOpen", ["textDocument": ["uri": .string(bigURL.absoluteString), "languageId": "plaintext",
                                                            "version": 1, "text": .string(big)]])
         try await eventually("Ann is told big.txt is not shared") { a.shownMessages.contains { $0.contains("big.txt is larger") } }
+        #expect(await world.textIfAny("big.txt") == nil)
+        // She cuts it down and saves it: now it is shared.
+        a.notify("textDocument/didChange", ["textDocument": ["uri": .string(bigURL.absoluteString), "version": 2],
+                                            "contentChanges": [["text": "small now\n"]]])
+        try "small now\n".write(to: bigURL, atomically: true, encoding: .utf8)
+        try await eventually("big.txt is shared once it fits") { await world.textIfAny("big.txt") == "small now\n" }
         // A paste of 100 KB into the shared file.
         a.edit(0..<0, big)
         try await eventually("Ann's editor goes back to the session's text") { a.currentText == "0123456789\n" }
@@ -164,7 +170,6 @@ extension LanguageServerTests {
         a.edit(0..<0, "ok ")
         try await eventually("Bob gets what Ann typed next") { b.currentText == "ok 0123456789\n" }
         #expect(try await world.serverText("notes.txt") == "ok 0123456789\n")
-        #expect(await world.textIfAny("big.txt") == nil)
         #expect(!a.loggedMessages.contains { $0.contains("reconnecting") }, "the connection was closed: \(a.transcript)")
     }
 }
@@ -203,6 +208,39 @@ extension LanguageServerTests {
             disk(world.dirA.appendingPathComponent("renamed.txt")) == "one\n"
         }
         #expect(a.shownMessages.contains { $0.contains(".mesh/conflicts/notes.txt") }, "\(a.transcript)")
+    }
+}
+
+extension LanguageServerTests {
+    /// While Ann is away, the document she types in is deleted and another created under its
+    /// path, of the same length, so that her revision and her edit would fit it. Her revision
+    /// is one of the old document (`open.knownId`): she gets the new one's text, and her typing
+    /// the server never confirmed is kept aside, not merged into a document she never saw.
+    @Test func aDocumentDeletedAndCreatedAgainWhileAwayIsNotTakenForTheOld() async throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let port = try LoopbackListener.freePort()
+        let world = try await shareWorld(file: "notes.txt", contents: "one\n", serverArguments: ["--port", "\(port)"])
+        let a = try EditorProcess(name: "ann", home: world.homeA, logFile: root.appendingPathComponent("lsp-a.log"))
+        defer { a.close() }
+        try await a.start(root: world.dirA, file: world.dirA.appendingPathComponent("notes.txt"), encodings: ["utf-16"])
+        try await eventually("Ann's file is bridged") { a.currentPresence != nil }
+
+        world.server.stop()
+        _ = await world.server.stopped()
+        a.edit(0..<0, "away ")   // the server is down: not acknowledged
+        let data = root.appendingPathComponent("data")
+        let store = try await Store.open(.sqlite(path: data.appendingPathComponent("mesh.sqlite").path), logger: Logger(label: "test"))
+        let old = try #require(try await store.documents.find(sessionID: world.session.id, path: "notes.txt"))
+        _ = try await store.documents.delete(id: old.id)
+        try await store.documents.create(DocumentRecord(sessionID: world.session.id, path: "notes.txt", size: 4), text: "two\n")
+        try await store.shutdown()
+        let again = MeshServerProcess(dataDirectory: data, extraArguments: ["--port", "\(port)"])
+        try await again.start()
+        defer { again.stop() }
+
+        try await eventually("Ann's editor has the new document's text", timeout: .seconds(30)) { a.currentText == "two\n" }
+        try await eventually("Ann's unconfirmed text is kept") { keptCopy(of: "notes.txt", in: world.dirA, is: "away one\n") }
+        #expect(await world.textIfAny("notes.txt") == "two\n")
     }
 }
 

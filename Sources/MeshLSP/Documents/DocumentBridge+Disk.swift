@@ -133,9 +133,15 @@ extension DocumentBridge {
             // A file the editor has open is created from the editor's text (its open, or that
             // open's retry after a refusal), not from a save of it: the save holds typing the
             // editor's create merges in too.
-            let inEditor = editorFiles.values.contains { $0.path == path && $0.draft != nil }
-            if let data, !inEditor, !sessionDocuments.contains(path), !opening.contains(path), refusedOpens[path] == nil {
+            let inEditor = editorFiles.first { $0.value.path == path && $0.value.draft != nil }
+            if let data, inEditor == nil, !sessionDocuments.contains(path), !opening.contains(path), refusedOpens[path] == nil {
                 diskCreated(path, data, session: session)
+            } else if let (uri, file) = inEditor, let draft = file.draft, tooLargeToShare.remove(path) != nil,
+                      session.canEdit, !sessionDocuments.contains(path), !opening.contains(path) {
+                // Saved again after it was too large to share: offered again, from the editor's
+                // text (said again if it still does not fit).
+                sendOpen(path, create: draft.description, session: session)
+                startFrom(draft, uri: uri)
             }
             return
         }

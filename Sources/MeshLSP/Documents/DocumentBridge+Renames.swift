@@ -82,7 +82,7 @@ extension DocumentBridge {
             editor.show("Mesh: \(from) was renamed to \(to); your buffer of \(from) is no longer shared (open \(to))", type: 2)
             editor.notify("textDocument/publishDiagnostics", ["uri": .string(uri), "diagnostics": []])
         }
-        documents[to] = SharedDocument(path: to, client: document.client, content: document.content, history: document.history)
+        documents[to] = SharedDocument(path: to, client: document.client, content: document.content, history: document.history, id: document.id)
         let known = knownOnDisk(from)
         setOnDisk(from, nil)
         let wasGone = disk.goneFromDisk.remove(from) != nil

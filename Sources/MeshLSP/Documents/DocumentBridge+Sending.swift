@@ -8,7 +8,7 @@ import MeshProtocol
 extension DocumentBridge {
     mutating func sendOpen(_ path: String, knownRev: Int? = nil, create: String? = nil, session: SessionPort) {
         guard let link = session.link else { return }
-        let request = ClientMessage.Open(path: path, knownRev: knownRev, create: create)
+        let request = ClientMessage.Open(path: path, knownRev: knownRev, knownId: knownRev == nil ? nil : documents[path]?.id, create: create)
         guard create == nil || fits(.open(request)) else {
             // The server would close the connection, and every reconnect would send it again.
             if tooLargeToShare.insert(path).inserted {

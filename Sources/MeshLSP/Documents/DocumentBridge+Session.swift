@@ -63,7 +63,7 @@ extension DocumentBridge {
 
     /// The session's text of an unbridged editor file is `base`: what the user typed is now its
     /// difference to the editor's text.
-    private mutating func startFrom(_ base: TextBuffer, uri: String) {
+    mutating func startFrom(_ base: TextBuffer, uri: String) {
         guard let draft = editorFiles[uri]?.draft else { return }
         editorFiles[uri]?.opened = base
         editorFiles[uri]?.typed = base.operation(replacingAllWith: draft.description)
@@ -88,6 +88,7 @@ extension DocumentBridge {
                               beforeWrite: false)
             }
             document.client = client
+            document.id = snapshot.id
             document.history.reset()
             switch document.content {
             case let .open(uri, sync):
@@ -124,7 +125,7 @@ extension DocumentBridge {
             }
             var sync = newSync(editorText: draft.description, version: file.version, documentText: documentText)
             let outgoing = sync.initialEdit()
-            documents[path] = SharedDocument(path: path, client: client, content: .open(uri: uri, sync: sync))
+            documents[path] = SharedDocument(path: path, client: client, content: .open(uri: uri, sync: sync), id: snapshot.id)
             // The editor owns the file while it is open: what Mesh knew on disk no longer says what
             // the file holds (a save of typing the session now has), so it is no base to merge from.
             setOnDisk(path, nil)
@@ -138,7 +139,7 @@ extension DocumentBridge {
                 // Created from a file on disk, which the session's text is about to replace.
                 keepLocalCopy(path, Data(created.utf8), because: Self.createdFirst, beforeWrite: false)
             }
-            documents[path] = SharedDocument(path: path, client: client, content: .closed(TextBuffer(snapshot.text)))
+            documents[path] = SharedDocument(path: path, client: client, content: .closed(TextBuffer(snapshot.text)), id: snapshot.id)
             scheduleDiskWrite(path)
         }
         note(.replaced(path: path))
@@ -151,6 +152,7 @@ extension DocumentBridge {
     mutating func received(_ catchUp: ServerMessage.CatchUp, session: SessionPort) {
         let path = catchUp.path
         opened(path)
+        if let id = catchUp.id { documents[path]?.id = id }
         guard var document = documents[path] else { return }
         var sent = false
         do {

@@ -15,6 +15,10 @@ struct SharedDocument {
     var content: Content
     /// This participant's own changes, for `mesh.undo` / `mesh.redo`.
     var history = UndoHistory()
+    /// The document's id on the server (a snapshot's or catch-up's; nil from a server that
+    /// does not say): a reopen from our revision names it, so that a document deleted and
+    /// created again under the path is never caught up as if it were this one.
+    var id: String?
 
     /// The shared text including local edits not yet acknowledged.
     var text: TextBuffer {

@@ -124,7 +124,7 @@ struct CollaborationSocket {
                     let (document, made) = try await openDocument(path, create: open.create, connection)
                     created = created || made
                     // The actor sends the snapshot or catch-up itself, before any op it relays later.
-                    if await document.open(connection, knownRev: open.knownRev, created: created) { subscribed = document }
+                    if await document.open(connection, knownRev: open.knownRev, knownId: open.knownId, created: created) { subscribed = document }
                 }
                 guard let document = subscribed else { throw ErrorMessage(.internal, "the document kept being unloaded; try again") }
                 opened[path] = document

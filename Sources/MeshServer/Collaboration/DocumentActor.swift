@@ -169,7 +169,9 @@ actor DocumentActor {
     /// `durableRevision`, and the ops after it (applied here, their commit running or to come)
     /// reach the connection as they commit, like every subscriber's. False when the actor was
     /// retired: ask the hub again.
-    func open(_ connection: ClientConnection, knownRev: Int?, created: Bool = false) async -> Bool {
+    func open(_ connection: ClientConnection, knownRev: Int?, knownId: String? = nil, created: Bool = false) async -> Bool {
+        // A revision of another document (deleted, and the path created again) is no revision of this one.
+        let knownRev = knownId.map { UUID(uuidString: $0) == record.id } == false ? nil : knownRev
         guard let message = await subscribe(connection, knownRev: knownRev, created: created) else { return false }
         connection.send(message)
         return true
@@ -196,7 +198,7 @@ actor DocumentActor {
         var answer: ServerMessage.CatchUp?
         if let knownRev, knownRev <= durableRevision, let ops = Self.operations(since: knownRev, logged: logged, in: document) {
             answer = .init(path: path, ops: Array(ops.prefix { $0.revision <= durableRevision }), rev: durableRevision,
-                           presence: [], annotations: [])
+                           presence: [], annotations: [], id: record.id.uuidString)
         }
         var durable = answer == nil ? durableText() : nil
         if answer == nil, durable == nil {
@@ -218,7 +220,7 @@ actor DocumentActor {
         }
         let (revision, text) = durable.map { (durableRevision, $0) } ?? (document.revision, document.text)
         return .snapshot(.init(path: path, rev: revision, text: text.description, presence: others, annotations: notes,
-                               created: created ? true : nil))
+                               created: created ? true : nil, id: record.id.uuidString))
     }
 
     /// The most ops a catch-up read from the op log carries (beyond it, a snapshot).
