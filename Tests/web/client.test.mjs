@@ -236,11 +236,31 @@ test('a reconnect asks for the operations since the revision it knew and resends
   assert.equal(client.status, 'reconnecting');
   await until(server, () => client.isOpen && doc.state === 'open' && doc.synchronized, [timers]);
   const opens = server.sent.filter((m) => m.type === 'open');
-  assert.deepEqual(opens.at(-1), { type: 'open', path: 'r.js', knownRev: 0 });
+  assert.deepEqual(opens.at(-1), { type: 'open', path: 'r.js', knownRev: 0, knownId: 'doc-1' });
   assert.equal(server.text('r.js'), 'abcde');
   assert.equal(doc.text, 'abcde');
   assert.equal(server.sent.filter((m) => m.type === 'hello').length, 2);
   assert.notEqual(server.sent.filter((m) => m.type === 'hello')[1].ticket, server.sent[0].ticket, 'a fresh ticket');
+});
+
+test('a document deleted and created again while away is opened afresh, not caught up as the old one', async () => {
+  const server = new FakeServer();
+  server.addUser('u1', 'Ada', 'editor');
+  server.createDocument('r.js', 'abc');
+  const { client, timers } = browser(server, 'u1');
+  client.connect();
+  await until(server, () => client.isOpen);
+  const doc = client.open('r.js');
+  await until(server, () => doc.state === 'open');
+  const connection = [...server.connections][0];
+  connection.drop(0);
+  server.deliverAll();
+  server.createDocument('r.js', 'xyz');   // another document under the path, as long as the old
+  await until(server, () => client.isOpen && doc.state === 'open' && doc.synchronized, [timers]);
+  const opens = server.sent.filter((m) => m.type === 'open');
+  assert.deepEqual(opens.at(-1), { type: 'open', path: 'r.js', knownRev: 0, knownId: 'doc-1' });
+  assert.equal(doc.text, 'xyz', 'the new document, not the old one caught up');
+  assert.equal(doc.id, 'doc-2');
 });
 
 test('an open refused for a passing reason is asked again after a growing delay, and a refusal that is final is not', async () => {

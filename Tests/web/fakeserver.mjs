@@ -58,8 +58,11 @@ export class FakeServer {
   /** The next `count` opens of `path` are refused with `internal` (the database away). */
   refuseOpens(path, count) { this.refusedOpens.set(path, count); }
 
+  /** A document at `path` (a new one, with an id of its own, when one was there: deleted and created again). */
   createDocument(path, text) {
-    this.documents.set(path, { doc: new OTDocument(text, 0, this.historyLimit), subscribers: new Set(), presence: new Map(), annotations: new Map() });
+    this.documentCount = (this.documentCount ?? 0) + 1;
+    this.documents.set(path, { id: `doc-${this.documentCount}`, doc: new OTDocument(text, 0, this.historyLimit), subscribers: new Set(),
+                               presence: new Map(), annotations: new Map() });
   }
 
   text(path) { return this.documents.get(path).doc.text; }
@@ -198,13 +201,15 @@ class FakeConnection {
         this.open.add(message.path);
         const others = [...target.presence].filter(([c]) => c !== this).map(([, p]) => p);
         const notes = [...target.annotations.values()];
-        if (message.knownRev != null) {
+        // As the server: a revision of another document (knownId) is none of this one's.
+        if (message.knownRev != null && (message.knownId == null || message.knownId === target.id)) {
           try {
             const ops = target.doc.operationsSince(message.knownRev).map((e) => ({ rev: e.revision, ops: e.operation.toJSON(), author: e.author, opId: e.opId }));
-            return this.send({ type: 'catchUp', path: message.path, ops, rev: target.doc.revision, presence: others, annotations: notes });
+            return this.send({ type: 'catchUp', path: message.path, ops, rev: target.doc.revision, presence: others, annotations: notes, id: target.id });
           } catch { /* too old: a snapshot */ }
         }
-        return this.send({ type: 'snapshot', path: message.path, rev: target.doc.revision, text: target.doc.text, presence: others, annotations: notes });
+        return this.send({ type: 'snapshot', path: message.path, rev: target.doc.revision, text: target.doc.text, presence: others, annotations: notes,
+                           id: target.id });
       }
       case 'close': this.open.delete(message.path); return this.leave(message.path);
       case 'op': {

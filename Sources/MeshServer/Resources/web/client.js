@@ -146,7 +146,11 @@ export class SessionClient extends Emitter {
   sendOpen(document, { snapshot = false } = {}) {
     const message = { type: 'open', path: document.path };
     if (document.ot !== null) {
-      if (!snapshot) message.knownRev = document.ot.revision;
+      if (!snapshot) {
+        message.knownRev = document.ot.revision;
+        // The document that revision belongs to: one deleted and created again under the path is another.
+        if (document.id != null) message.knownId = document.id;
+      }
     }
     else if (document.create != null) message.create = document.create;
     if (this.send(message, () => this.refuseCreate(document))) document.opensInFlight += 1;

@@ -93,6 +93,7 @@ export class SharedDocument extends Emitter {
 
   receivedSnapshot(message) {
     this.opensInFlight = Math.max(0, this.opensInFlight - 1);
+    this.id = message.id ?? null;
     const first = this.ot === null;
     this.generation += 1;
     const fresh = new OTClient(message.rev, `${this.session.instanceID}-${this.generation}`);
@@ -134,6 +135,7 @@ export class SharedDocument extends Emitter {
 
   receivedCatchUp(message) {
     this.opensInFlight = Math.max(0, this.opensInFlight - 1);
+    if (message.id != null) this.id = message.id;
     let sent = false;
     try {
       for (const committed of message.ops) {
