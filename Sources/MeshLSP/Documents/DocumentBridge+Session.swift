@@ -153,20 +153,13 @@ extension DocumentBridge {
         let path = catchUp.path
         opened(path)
         if let id = catchUp.id { documents[path]?.id = id }
-        guard var document = documents[path] else { return }
-        var sent = false
+        guard documents[path] != nil else { return }
         do {
+            var sent = false
             for op in catchUp.ops {
-                // Only our own user's opIds can be ours: another participant may reuse them.
-                let ours = op.author != nil && op.author == session.me?.user ? op.opId : nil
-                let (apply, send) = try document.client.receiveCommitted(op.operation, revision: op.revision, opId: ours)
-                documents[path] = document
-                if let apply { applyRemote(path, apply, session: session) }
-                if let send { sendOp(path, send, session: session); sent = true }
-                document = documents[path]!
+                if try take(op, of: path, session: session) { sent = true }
             }
-            if !sent, let resend = document.client.resendable { sendOp(path, resend, session: session) }
-            documents[path]?.client = document.client
+            if !sent, let resend = documents[path]?.client.resendable { sendOp(path, resend, session: session) }
         } catch {
             resync(path, because: "catch-up failed: \(error)", session: session)
         }
@@ -184,19 +177,26 @@ extension DocumentBridge {
     }
 
     mutating func received(_ remote: ServerMessage.RemoteOp, session: SessionPort) {
-        let (path, op) = (remote.path, remote.committed)
-        guard var document = documents[path] else { return }
         do {
-            // Our own op comes back as remote when a resend reached another server node after the
-            // first copy was committed: it counts as the ack then (only our own user's opIds).
-            let ours = op.author != nil && op.author == session.me?.user ? op.opId : nil
-            let (apply, send) = try document.client.receiveCommitted(op.operation, revision: op.revision, opId: ours)
-            documents[path] = document
-            if let apply { applyRemote(path, apply, session: session) }
-            if let send { sendOp(path, send, session: session) }
+            _ = try take(remote.committed, of: remote.path, session: session)
         } catch {
-            resync(path, because: "a remote edit did not apply: \(error)", session: session)
+            resync(remote.path, because: "a remote edit did not apply: \(error)", session: session)
         }
+    }
+
+    /// One committed operation of `path`, from a catch-up or a `remoteOp`: applied as a remote
+    /// edit, or taken as the ack of our outstanding op when it is ours. Only our own user's
+    /// opIds can be ours (another participant may use the same strings); our own op comes back
+    /// so when a resend reached another server node after the first copy was committed.
+    /// Returns whether an op of ours went out after it.
+    private mutating func take(_ op: CommittedOperation, of path: String, session: SessionPort) throws -> Bool {
+        guard var document = documents[path] else { return false }
+        let ours = op.author != nil && op.author == session.me?.user ? op.opId : nil
+        let (apply, send) = try document.client.receiveCommitted(op.operation, revision: op.revision, opId: ours)
+        documents[path] = document
+        if let apply { applyRemote(path, apply, session: session) }
+        if let send { sendOp(path, send, session: session) }
+        return send != nil
     }
 
     /// Applies a remote edit (already transformed against local edits) to the document and,
