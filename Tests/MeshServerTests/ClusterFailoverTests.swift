@@ -12,6 +12,11 @@ import Testing
 @Suite(.timeLimit(.minutes(5)), .serialized) struct ClusterFailoverTests {
     /// A session with `count` typists, each its own user, connected through the balancer (so
     /// spread over the nodes) to one document; the owner and `others` are members too.
+    /// The seed of a test's random typing, named in its failures (`MESH_TEST_SEED` replays one).
+    static func seed() -> UInt64 {
+        UInt64(ProcessInfo.processInfo.environment["MESH_TEST_SEED"] ?? "") ?? UInt64.random(in: 0..<1_000_000)
+    }
+
     static func typists(_ count: Int, in cluster: ProcessCluster, others: [String] = [])
         async throws -> (owner: TestUser, session: String, editors: [ReconnectingEditor], others: [TestUser]) {
         let entry = await cluster.node(0)
@@ -54,6 +59,7 @@ import Testing
     /// acknowledged before the kill is kept, a newcomer on each surviving node reads the same
     /// text, and the dead node's participant leaves the survivors within 10 s.
     @Test func killNineOfANodeMidTypingLosesNoAcknowledgedOp() async throws {
+        let seed = Self.seed()
         try await withProcessCluster(3) { cluster in
             let (owner, session, editors, others) = try await Self.typists(4, in: cluster, others: ["Ghost"])
             let ghost = others[0]
@@ -81,9 +87,10 @@ import Testing
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for (i, editor) in editors.enumerated() {
                         group.addTask {
+                            var rng = SeededRandom(seed: seed &+ UInt64(i) &* 7919)
                             for n in 0..<tokensEach {
-                                try await editor.type("<\(i).\(n)>", atEnd: Bool.random())
-                                try await Task.sleep(for: .milliseconds(Int.random(in: 10...40)))
+                                try await editor.type("<\(i).\(n)>", atEnd: Bool.random(using: &rng))
+                                try await Task.sleep(for: .milliseconds(Int.random(in: 10...40, using: &rng)))
                             }
                         }
                     }
@@ -124,7 +131,7 @@ import Testing
 
             try await typing.value
             let texts = try await Self.converged(editors)
-            #expect(Set(texts).count == 1, "every editor holds the same text")
+            #expect(Set(texts).count == 1, "seed \(seed): every editor holds the same text")
             let merged = texts[0]
             var lost: [String] = []
             var wrong: [String] = []
@@ -134,8 +141,8 @@ import Testing
                 let errors = await editor.errors
                 #expect(errors.isEmpty, "editor \(i): \(errors.prefix(3))")
             }
-            #expect(wrong.isEmpty, "typed tokens not exactly once: \(wrong.prefix(40))")
-            #expect(lost.isEmpty, "acknowledged before the kill, not exactly once after: \(lost.prefix(40))")
+            #expect(wrong.isEmpty, "seed \(seed): typed tokens not exactly once: \(wrong.prefix(40))")
+            #expect(lost.isEmpty, "seed \(seed): acknowledged before the kill, not exactly once after: \(lost.prefix(40))")
             #expect(acknowledgedBeforeKill.map(\.count).reduce(0, +) > 0, "something was acknowledged before the kill")
             let reconnects = await editors.asyncMap { await $0.reconnects }.reduce(0, +)
             #expect(reconnects >= busiest.value, "the \(busiest.value) editors on the killed node reconnected (\(reconnects) reconnects)")
@@ -157,6 +164,7 @@ import Testing
     /// A rolling restart with editors typing: node 1 stops gracefully (SIGTERM) and starts
     /// again, then node 2, then node 3. Their clients reconnect and lose nothing.
     @Test func rollingRestartUnderTypingLosesNothing() async throws {
+        let seed = Self.seed()
         try await withProcessCluster(3) { cluster in
             let (owner, session, editors, _) = try await Self.typists(4, in: cluster)
             let stopTyping = NIOLockedValueBox(false)
@@ -164,11 +172,12 @@ import Testing
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for (i, editor) in editors.enumerated() {
                         group.addTask {
+                            var rng = SeededRandom(seed: seed &+ UInt64(i) &* 7919)
                             var n = 0
                             while !stopTyping.withLockedValue({ $0 }) {
-                                try await editor.type("<\(i).\(n)>", atEnd: Bool.random())
+                                try await editor.type("<\(i).\(n)>", atEnd: Bool.random(using: &rng))
                                 n += 1
-                                try await Task.sleep(for: .milliseconds(Int.random(in: 10...40)))
+                                try await Task.sleep(for: .milliseconds(Int.random(in: 10...40, using: &rng)))
                             }
                         }
                     }
@@ -193,7 +202,7 @@ import Testing
             try await typing.value
 
             let texts = try await Self.converged(editors)
-            #expect(Set(texts).count == 1, "every editor holds the same text")
+            #expect(Set(texts).count == 1, "seed \(seed): every editor holds the same text")
             let merged = texts[0]
             var wrong: [String] = []
             var lost: [String] = []
@@ -203,8 +212,8 @@ import Testing
                 let errors = await editor.errors
                 #expect(errors.isEmpty, "editor \(i): \(errors.prefix(3))")
             }
-            #expect(wrong.isEmpty, "typed tokens not exactly once: \(wrong.prefix(40))")
-            #expect(lost.isEmpty, "acknowledged before a stop, not exactly once after: \(lost.prefix(40))")
+            #expect(wrong.isEmpty, "seed \(seed): typed tokens not exactly once: \(wrong.prefix(40))")
+            #expect(lost.isEmpty, "seed \(seed): acknowledged before a stop, not exactly once after: \(lost.prefix(40))")
             let reconnects = await editors.asyncMap { await $0.reconnects }.reduce(0, +)
             #expect(onStoppedNodes > 0, "some editor was on a node when it stopped")
             #expect(reconnects >= onStoppedNodes, "each of the \(onStoppedNodes) connections on a stopping node reconnected (\(reconnects) reconnects)")

@@ -35,9 +35,10 @@ import MeshTestSupport
                     for (i, editor) in editors.enumerated() {
                         let base = seed &* 1000 &+ UInt64(i) &* 100_000
                         group.addTask {
+                            var pauses = SeededRandom(seed: base &+ 99_991)
                             for round in 0..<UInt64(rounds) {
                                 try await editor.randomEdit(seed: base &+ round)
-                                try await Task.sleep(for: .microseconds(Int.random(in: 0...3000)))
+                                try await Task.sleep(for: .microseconds(Int.random(in: 0...3000, using: &pauses)))
                             }
                         }
                     }
