@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import MeshClient
 import MeshLSP
 import MeshProtocol
@@ -16,17 +15,16 @@ extension LanguageServerTests {
         defer { try? FileManager.default.removeItem(at: root) }
         let world = try await shareWorld(file: "notes.txt", contents: "one\n")
         defer { world.server.stop() }
-        let a = try EditorProcess(name: "ann", home: world.homeA, logFile: root.appendingPathComponent("lsp-a.log"))
+        let a = try await annEditing(world, file: "notes.txt")
         defer { a.close() }
-        try await a.start(root: world.dirA, file: world.dirA.appendingPathComponent("notes.txt"), encodings: ["utf-16"])
         try await eventually("Ann's file is bridged") { a.currentPresence != nil }
 
         // Bob's documents, created a moment before Ann's.
-        let store = try await Store.open(.sqlite(path: root.appendingPathComponent("data/mesh.sqlite").path), logger: Logger(label: "test"))
-        for (path, text) in [("new.txt", "theirs\n"), ("draft.txt", "their draft\n")] {
-            try await store.documents.create(DocumentRecord(sessionID: world.session.id, path: path, size: text.utf8.count), text: text)
+        try await withDatabase { store in
+            for (path, text) in [("new.txt", "theirs\n"), ("draft.txt", "their draft\n")] {
+                try await store.documents.create(DocumentRecord(sessionID: world.session.id, path: path, size: text.utf8.count), text: text)
+            }
         }
-        try await store.shutdown()
 
         // Ann's: a file a tool writes on her disk, and a new buffer she types in (not saved).
         try "mine\n".write(to: world.dirA.appendingPathComponent("new.txt"), atomically: true, encoding: .utf8)

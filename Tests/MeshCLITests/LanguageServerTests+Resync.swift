@@ -118,10 +118,20 @@ extension LanguageServerTests {
         let (a, b) = try await bothEditing(world, file: "notes.txt")
         defer { a.close(); b.close() }
 
-        let tooMuch = String(repeating: "x", count: 80)
-        a.edit(0..<0, tooMuch)   // 91 bytes: over the limit
+        try await pasteGoesBack(String(repeating: "x", count: 80), in: a, world: world)   // 91 bytes: over the limit
+        try await typingGoesOn(from: a, to: b, world: world)
+    }
+
+    /// Ann pastes `paste` at the start of notes.txt ("0123456789\n"), which the server will not
+    /// take: her editor goes back to the session's text, and the text that held it is kept.
+    func pasteGoesBack(_ paste: String, in a: EditorProcess, world: World) async throws {
+        a.edit(0..<0, paste)
         try await eventually("Ann's editor goes back to the session's text") { a.currentText == "0123456789\n" }
-        try await eventually("the refused text is kept") { keptCopy(of: "notes.txt", in: world.dirA, is: tooMuch + "0123456789\n") }
+        try await eventually("the refused text is kept") { keptCopy(of: "notes.txt", in: world.dirA, is: paste + "0123456789\n") }
+    }
+
+    /// What Ann types next reaches Bob's editor and the session: nothing is held up.
+    func typingGoesOn(from a: EditorProcess, to b: EditorProcess, world: World) async throws {
         a.edit(0..<0, "ok ")
         try await eventually("Bob gets what Ann typed next") { b.currentText == "ok 0123456789\n" }
         #expect(try await world.serverText("notes.txt") == "ok 0123456789\n")
@@ -154,9 +164,7 @@ extension LanguageServerTests {
         try "small now\n".write(to: bigURL, atomically: true, encoding: .utf8)
         try await eventually("big.txt is shared once it fits") { await world.textIfAny("big.txt") == "small now\n" }
         // A paste of 100 KB into the shared file.
-        a.edit(0..<0, big)
-        try await eventually("Ann's editor goes back to the session's text") { a.currentText == "0123456789\n" }
-        try await eventually("the pasted text is kept") { keptCopy(of: "notes.txt", in: world.dirA, is: big + "0123456789\n") }
+        try await pasteGoesBack(big, in: a, world: world)
         // A chat message and an annotation of 100 KB: refused with a clear error, not sent.
         for (command, arguments) in [("mesh.chat", [JSONValue.string(big)]),
                                      ("mesh.annotate", [.string(a.uri), JSONValue.encode(LSPRange(start: a.position(at: 0), end: a.position(at: 4))), .string(big)])] {
@@ -167,9 +175,7 @@ extension LanguageServerTests {
             }
             #expect(error.message.contains("larger than the server takes"), "\(command): \(error.message)")
         }
-        a.edit(0..<0, "ok ")
-        try await eventually("Bob gets what Ann typed next") { b.currentText == "ok 0123456789\n" }
-        #expect(try await world.serverText("notes.txt") == "ok 0123456789\n")
+        try await typingGoesOn(from: a, to: b, world: world)
         #expect(!a.loggedMessages.contains { $0.contains("reconnecting") }, "the connection was closed: \(a.transcript)")
     }
 }
@@ -184,23 +190,14 @@ extension LanguageServerTests {
         let port = try LoopbackListener.freePort()
         let world = try await shareWorld(file: "notes.txt", contents: "one\n", otherFiles: ["todo.txt": "two\n"],
                                          serverArguments: ["--port", "\(port)"])
-        let a = try EditorProcess(name: "ann", home: world.homeA, logFile: root.appendingPathComponent("lsp-a.log"))
+        let a = try await annEditing(world, file: "notes.txt")
         defer { a.close() }
-        try await a.start(root: world.dirA, file: world.dirA.appendingPathComponent("notes.txt"), encodings: ["utf-16"])
         try await eventually("Ann's file is bridged") { a.currentPresence != nil }
 
-        world.server.stop()
-        _ = await world.server.stopped()
-        a.edit(0..<0, "away ")   // the server is down: not acknowledged
-        // The rename, made while Ann is away (straight in the database, so that she cannot be
-        // back before it).
-        let data = root.appendingPathComponent("data")
-        let store = try await Store.open(.sqlite(path: data.appendingPathComponent("mesh.sqlite").path), logger: Logger(label: "test"))
-        let record = try #require(try await store.documents.find(sessionID: world.session.id, path: "notes.txt"))
-        try await store.documents.rename(id: record.id, to: "renamed.txt")
-        try await store.shutdown()
-        let again = MeshServerProcess(dataDirectory: data, extraArguments: ["--port", "\(port)"])
-        try await again.start()
+        let again = try await whileAnnIsAway(world, a, port: port) { store in
+            let record = try #require(try await store.documents.find(sessionID: world.session.id, path: "notes.txt"))
+            try await store.documents.rename(id: record.id, to: "renamed.txt")
+        }
         defer { again.stop() }
 
         try await eventually("Ann's unconfirmed text is kept", timeout: .seconds(30)) { keptCopy(of: "notes.txt", in: world.dirA, is: "away one\n") }
@@ -220,22 +217,15 @@ extension LanguageServerTests {
         defer { try? FileManager.default.removeItem(at: root) }
         let port = try LoopbackListener.freePort()
         let world = try await shareWorld(file: "notes.txt", contents: "one\n", serverArguments: ["--port", "\(port)"])
-        let a = try EditorProcess(name: "ann", home: world.homeA, logFile: root.appendingPathComponent("lsp-a.log"))
+        let a = try await annEditing(world, file: "notes.txt")
         defer { a.close() }
-        try await a.start(root: world.dirA, file: world.dirA.appendingPathComponent("notes.txt"), encodings: ["utf-16"])
         try await eventually("Ann's file is bridged") { a.currentPresence != nil }
 
-        world.server.stop()
-        _ = await world.server.stopped()
-        a.edit(0..<0, "away ")   // the server is down: not acknowledged
-        let data = root.appendingPathComponent("data")
-        let store = try await Store.open(.sqlite(path: data.appendingPathComponent("mesh.sqlite").path), logger: Logger(label: "test"))
-        let old = try #require(try await store.documents.find(sessionID: world.session.id, path: "notes.txt"))
-        _ = try await store.documents.delete(id: old.id)
-        try await store.documents.create(DocumentRecord(sessionID: world.session.id, path: "notes.txt", size: 4), text: "two\n")
-        try await store.shutdown()
-        let again = MeshServerProcess(dataDirectory: data, extraArguments: ["--port", "\(port)"])
-        try await again.start()
+        let again = try await whileAnnIsAway(world, a, port: port) { store in
+            let old = try #require(try await store.documents.find(sessionID: world.session.id, path: "notes.txt"))
+            _ = try await store.documents.delete(id: old.id)
+            try await store.documents.create(DocumentRecord(sessionID: world.session.id, path: "notes.txt", size: 4), text: "two\n")
+        }
         defer { again.stop() }
 
         try await eventually("Ann's editor has the new document's text", timeout: .seconds(30)) { a.currentText == "two\n" }
@@ -251,9 +241,8 @@ extension LanguageServerTests {
     @Test func noShareOrJoinWhileReconnectingToAJoinedSession() async throws {
         defer { try? FileManager.default.removeItem(at: root) }
         let world = try await shareWorld(file: "notes.txt", contents: "one\n")
-        let a = try EditorProcess(name: "ann", home: world.homeA, logFile: root.appendingPathComponent("lsp-a.log"))
+        let a = try await annEditing(world, file: "notes.txt")
         defer { a.close() }
-        try await a.start(root: world.dirA, file: world.dirA.appendingPathComponent("notes.txt"), encodings: ["utf-16"])
         try await eventually("Ann's file is bridged") { a.currentPresence != nil }
         world.server.stop()
         _ = await world.server.stopped()
@@ -277,6 +266,32 @@ extension LanguageServerTests {
 
 extension LanguageServerTests {
     /// Whether `folder/.mesh/conflicts` holds a copy of `path` whose text is `text`.
+    /// The server's SQLite store, opened beside it (or while it is down) to change what no
+    /// message would: `body` runs on it, then it is closed.
+    func withDatabase(_ body: (Store) async throws -> Void) async throws {
+        let store = try await Store.open(.sqlite(path: root.appendingPathComponent("data/mesh.sqlite").path), logger: Logger(label: "test"))
+        do {
+            try await body(store)
+        } catch {
+            try? await store.shutdown()
+            throw error
+        }
+        try await store.shutdown()
+    }
+
+    /// Ann types "away " at the start of her buffer while the server is down, `change` alters
+    /// the database meanwhile (so she cannot be back before it), and the server starts again on
+    /// `port`. Returns it; the caller stops it.
+    func whileAnnIsAway(_ world: World, _ a: EditorProcess, port: Int, change: (Store) async throws -> Void) async throws -> MeshServerProcess {
+        world.server.stop()
+        _ = await world.server.stopped()
+        a.edit(0..<0, "away ")   // the server is down: not acknowledged
+        try await withDatabase(change)
+        let again = MeshServerProcess(dataDirectory: root.appendingPathComponent("data"), extraArguments: ["--port", "\(port)"])
+        try await again.start()
+        return again
+    }
+
     func keptCopy(of path: String, in folder: URL, is text: String) -> Bool {
         let conflicts = folder.appendingPathComponent(".mesh/conflicts")
         let copies = (try? FileManager.default.contentsOfDirectory(atPath: conflicts.path)) ?? []

@@ -194,13 +194,25 @@ import MeshTestSupport
         #expect(a.process.terminationStatus == 0)
     }
 
+    /// `mesh lsp` for Ann, her editor with `file` of her folder open (closed again if it fails to
+    /// start); the caller closes it.
+    func annEditing(_ world: World, file: String) async throws -> EditorProcess {
+        let a = try EditorProcess(name: "ann", home: world.homeA, logFile: root.appendingPathComponent("lsp-a.log"))
+        do {
+            try await a.start(root: world.dirA, file: world.dirA.appendingPathComponent(file), encodings: ["utf-16"])
+        } catch {
+            a.close()
+            throw error
+        }
+        return a
+    }
+
     /// `mesh lsp` for Ann and for Bob, each editor with `file` open in their folder, once both
     /// are bridged; the caller closes them.
     func bothEditing(_ world: World, file: String) async throws -> (a: EditorProcess, b: EditorProcess) {
-        let a = try EditorProcess(name: "ann", home: world.homeA, logFile: root.appendingPathComponent("lsp-a.log"))
+        let a = try await annEditing(world, file: file)
         let b: EditorProcess
         do {
-            try await a.start(root: world.dirA, file: world.dirA.appendingPathComponent(file), encodings: ["utf-16"])
             b = try EditorProcess(name: "bob", home: world.homeB, logFile: root.appendingPathComponent("lsp-b.log"))
         } catch {
             a.close()
@@ -285,9 +297,8 @@ import MeshTestSupport
         defer { try? FileManager.default.removeItem(at: root) }
         let world = try await shareWorld(file: "notes.txt", contents: "hello\n")
         defer { world.server.stop() }
-        let a = try EditorProcess(name: "ann", home: world.homeA, logFile: root.appendingPathComponent("lsp-a.log"))
+        let a = try await annEditing(world, file: "notes.txt")
         defer { a.close() }
-        try await a.start(root: world.dirA, file: world.dirA.appendingPathComponent("notes.txt"), encodings: ["utf-16"])
         var invite: JSONValue = .null
         try await eventually("Ann's editor creates an invite") {
             guard case let .success(answer) = try await a.request("workspace/executeCommand",

@@ -29,6 +29,18 @@ async function until(server, condition, timers = []) {
   assert.ok(condition(), 'the condition was never met');
 }
 
+/** A fresh page of Ada (an editor) on `server` with `path` (made with `text`) open. */
+async function openDocument(path, text, server = new FakeServer()) {
+  server.addUser('u1', 'Ada', 'editor');
+  server.createDocument(path, text);
+  const { client, timers } = browser(server, 'u1');
+  client.connect();
+  await until(server, () => client.isOpen);
+  const doc = client.open(path);
+  await until(server, () => doc.state === 'open');
+  return { server, client, timers, doc };
+}
+
 test('the messages are exactly what MeshProtocol decodes: hello with a ticket, open, op, presence, chat, annotate', async () => {
   const server = new FakeServer();
   server.addUser('u1', 'Ada', 'editor');
@@ -220,14 +232,7 @@ test('following the session: chat, document events and participants reach the pa
 });
 
 test('a reconnect asks for the operations since the revision it knew and resends what was not acknowledged', async () => {
-  const server = new FakeServer();
-  server.addUser('u1', 'Ada', 'editor');
-  server.createDocument('r.js', 'abc');
-  const { client, timers } = browser(server, 'u1');
-  client.connect();
-  await until(server, () => client.isOpen);
-  const doc = client.open('r.js');
-  await until(server, () => doc.state === 'open');
+  const { server, client, timers, doc } = await openDocument('r.js', 'abc');
   doc.replace(3, 3, 'd');
   const connection = [...server.connections][0];
   connection.drop(1);               // the op reached the server; its ack is lost
@@ -244,14 +249,7 @@ test('a reconnect asks for the operations since the revision it knew and resends
 });
 
 test('a document deleted and created again while away is opened afresh, not caught up as the old one', async () => {
-  const server = new FakeServer();
-  server.addUser('u1', 'Ada', 'editor');
-  server.createDocument('r.js', 'abc');
-  const { client, timers } = browser(server, 'u1');
-  client.connect();
-  await until(server, () => client.isOpen);
-  const doc = client.open('r.js');
-  await until(server, () => doc.state === 'open');
+  const { server, client, timers, doc } = await openDocument('r.js', 'abc');
   const connection = [...server.connections][0];
   connection.drop(0);
   server.deliverAll();
@@ -294,14 +292,7 @@ test('an open refused for a passing reason is asked again after a growing delay,
 });
 
 test('a second ack of an op already acknowledged is stale: ignored, not a resync', async () => {
-  const server = new FakeServer();
-  server.addUser('u1', 'Ada', 'editor');
-  server.createDocument('s.js', 'abc');
-  const { client } = browser(server, 'u1');
-  client.connect();
-  await until(server, () => client.isOpen);
-  const doc = client.open('s.js');
-  await until(server, () => doc.state === 'open');
+  const { server, client, timers, doc } = await openDocument('s.js', 'abc');
   doc.replace(3, 3, 'd');
   await until(server, () => doc.synchronized);
   const resyncs = [];
@@ -352,14 +343,7 @@ test('a catch-up op carrying our outstanding opId is our ack only when its autho
 });
 
 test('our own op coming back as a remoteOp (relayed by another server node) is the ack, not applied twice', async () => {
-  const server = new FakeServer();
-  server.addUser('u1', 'Ada', 'editor');
-  server.createDocument('o.js', 'abc');
-  const { client } = browser(server, 'u1');
-  client.connect();
-  await until(server, () => client.isOpen);
-  const doc = client.open('o.js');
-  await until(server, () => doc.state === 'open');
+  const { server, client, timers, doc } = await openDocument('o.js', 'abc');
   const resyncs = [];
   doc.on('resync', (reason) => resyncs.push(reason));
   doc.replace(3, 3, 'd');
@@ -384,14 +368,7 @@ test('our own op coming back as a remoteOp (relayed by another server node) is t
 test('an edit the server refuses for good (too_large, the document size limit) is taken back, and later edits still get through', async () => {
   // An op that can never be acknowledged must not hold up the ones typed after it (mesh lsp
   // once waited for its ack forever). Also when the refusal answers the resend after a reconnect.
-  const server = new FakeServer({ maxDocumentBytes: 20 });
-  server.addUser('u1', 'Ada', 'editor');
-  server.createDocument('l.txt', 'abc');
-  const { client, timers } = browser(server, 'u1');
-  client.connect();
-  await until(server, () => client.isOpen);
-  const doc = client.open('l.txt');
-  await until(server, () => doc.state === 'open');
+  const { server, client, timers, doc } = await openDocument('l.txt', 'abc', new FakeServer({ maxDocumentBytes: 20 }));
   const refused = [];
   doc.on('refused', (e) => refused.push(e.code));
   doc.replace(3, 3, 'x'.repeat(30));
@@ -420,14 +397,7 @@ const frameBytes = (message) => Buffer.byteLength(JSON.stringify(message), 'utf8
 
 test('an edit larger than the server takes in one message is never sent: taken back as a refused one, the page told', async () => {
   // The server would close the connection (too_large), and every reconnect would send it again.
-  const server = new FakeServer({ maxFrameBytes: 4096 });
-  server.addUser('u1', 'Ada', 'editor');
-  server.createDocument('p.txt', 'abc');
-  const { client } = browser(server, 'u1');
-  client.connect();
-  await until(server, () => client.isOpen);
-  const doc = client.open('p.txt');
-  await until(server, () => doc.state === 'open');
+  const { server, client, timers, doc } = await openDocument('p.txt', 'abc', new FakeServer({ maxFrameBytes: 4096 }));
   const refused = [];
   doc.on('refused', (e, text) => refused.push([e.code, e.message, text]));
   const changes = [];
@@ -462,14 +432,7 @@ test('an edit larger than the server takes in one message is never sent: taken b
 });
 
 test('an edit too large to send is taken back when it would be resent after a reconnect, not sent again at each one', async () => {
-  const server = new FakeServer();
-  server.addUser('u1', 'Ada', 'editor');
-  server.createDocument('q.txt', 'abc');
-  const { client, timers } = browser(server, 'u1');
-  client.connect();
-  await until(server, () => client.isOpen);
-  const doc = client.open('q.txt');
-  await until(server, () => doc.state === 'open');
+  const { server, client, timers, doc } = await openDocument('q.txt', 'abc');
   const refused = [];
   doc.on('refused', (e) => refused.push(e.code));
   doc.replace(3, 3, 'x'.repeat(5000));
