@@ -470,6 +470,25 @@ test('the limit is welcome’s maxFrameBytes; from a server that does not say, 1
   }
 });
 
+test('a hostile welcome’s maxFrameBytes is taken within 1 KiB to 1 GiB; a followed document is never dropped as a refused create', async () => {
+  // The fake server takes 1 MiB whatever its welcome says (announceMaxFrameBytes: what it says).
+  const huge = await openDocument('h.txt', 'abc', new FakeServer({ announceMaxFrameBytes: 2 ** 40 }));
+  assert.equal(huge.client.maxFrameBytes, 1 << 30);
+
+  const long = `${'d/'.repeat(600)}h.txt`;   // an open of it is over 1 KiB
+  const { server, client, timers, doc } = await openDocument(long, 'abc');
+  const errors = [];
+  client.on('error', (e) => errors.push(e.code));
+  server.announceMaxFrameBytes = 1;          // the next welcome says 1 byte
+  [...server.connections][0].drop(0);
+  await until(server, () => client.isOpen && client.maxFrameBytes === 1 << 10, [timers]);
+  // Its reopen is over the (clamped) limit: not sent, an error, but the document stays followed
+  // (it is no create refused for its text).
+  assert.deepEqual(errors, ['too_large']);
+  assert.equal(client.documents.get(long), doc, 'still followed');
+  assert.notEqual(doc.state, 'missing');
+});
+
 test('a document created with a text too large for one message is not created, the page told; no reconnect sends it', async () => {
   const server = new FakeServer({ maxFrameBytes: 4096 });
   server.addUser('u1', 'Ada', 'editor');

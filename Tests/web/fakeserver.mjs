@@ -179,7 +179,8 @@ class FakeConnection {
         .map((c) => ({ user: c.user, name: c.name, role: c.role }));
       this.send({ type: 'welcome', protocol: 1, session: message.session, user: { user, name: this.name, role: this.role },
         online, documents: [...this.server.documents.keys()], chat: this.server.chat.slice(-50), tokenExpiresAt: 4102444800,
-        ...(this.server.announceMaxFrameBytes ? { maxFrameBytes: this.server.maxFrameBytes } : {}) });
+        ...(this.server.announceMaxFrameBytes === true ? { maxFrameBytes: this.server.maxFrameBytes }
+          : typeof this.server.announceMaxFrameBytes === 'number' ? { maxFrameBytes: this.server.announceMaxFrameBytes } : {}) });
       return;
     }
     const entry = this.server.documents.get(message.path);

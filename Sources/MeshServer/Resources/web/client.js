@@ -153,7 +153,9 @@ export class SessionClient extends Emitter {
       }
     }
     else if (document.create != null) message.create = document.create;
-    if (this.send(message, () => this.refuseCreate(document))) document.opensInFlight += 1;
+    // Only a create carries text: a reopen too large for the limit is an error, never a refused create.
+    const tooLarge = message.create != null ? () => this.refuseCreate(document) : undefined;
+    if (this.send(message, tooLarge)) document.opensInFlight += 1;
   }
 
   /** `document` was to be created with a text too large for one message: it is not, and is not
@@ -243,7 +245,8 @@ export class SessionClient extends Emitter {
     this.welcomed = true;
     this.attempt = 0;
     const limit = message.maxFrameBytes;
-    this.maxFrameBytes = Number.isSafeInteger(limit) && limit > 0 ? limit : DEFAULT_MAX_FRAME_BYTES;
+    // Taken within 1 KiB to 1 GiB, as mesh lsp takes it: a limit near 0 would refuse everything.
+    this.maxFrameBytes = Number.isSafeInteger(limit) && limit > 0 ? Math.min(Math.max(limit, 1 << 10), 1 << 30) : DEFAULT_MAX_FRAME_BYTES;
     this.me = { user: message.user.user, name: message.user.name, role: leniently(message.user.role) };
     this.role = this.me.role;
     this.online = new Map(message.online.map((p) => [p.user, { user: p.user, name: p.name, role: leniently(p.role) }]));
