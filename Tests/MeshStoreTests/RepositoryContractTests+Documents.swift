@@ -1,5 +1,6 @@
 import Foundation
 import MeshOT
+import MeshProtocol
 @testable import MeshStore
 import Testing
 
@@ -78,6 +79,15 @@ extension RepositoryContractTests {
             #expect(try await store.documents.operations(documentID: doc.id, after: 0) == first)
             #expect(try await store.documents.operations(documentID: doc.id, after: 1) == Array(first[1...]))
             #expect(try await store.documents.operations(documentID: doc.id, after: 3) == [])
+            // Bounded by the stored text (a catch-up from the op log): the longest run from the
+            // first op within the budget, counted by the database.
+            let lengths = first.map { WireCodec.jsonText($0.operation).count }
+            let bounded = { (budget: Int, after: Int) in try await store.documents.operations(documentID: doc.id, after: after, upToBytes: budget) }
+            #expect(try await bounded(lengths[0] + lengths[1], 0) == Array(first[..<2]))
+            #expect(try await bounded(lengths[0] + lengths[1] - 1, 0) == [first[0]])
+            #expect(try await bounded(0, 0) == [])
+            #expect(try await bounded(-1, 0) == [])
+            #expect(try await bounded(1 << 20, 1) == Array(first[1...]))
 
             // A batch whose last op repeats revision 3 fails after 550 inserted rows (two INSERTs): all undone.
             let batch = typing(doc.id, from: 3, count: 550) + [typing(doc.id, from: 2, count: 1)[0]]

@@ -164,14 +164,16 @@ actor DocumentActor {
     // MARK: Subscribers
 
     /// Subscribes the connection and sends it a snapshot, or the operations since `knownRev`
-    /// when the history still holds them, in one step with the subscription. What a client is
+    /// when the history (or, within bounds, the op log) still holds them and `knownId`, when
+    /// given, names this document; in one step with the subscription. What a client is
     /// told must be durable, and every later op must reach it exactly once: the answer stops at
     /// `durableRevision`, and the ops after it (applied here, their commit running or to come)
     /// reach the connection as they commit, like every subscriber's. False when the actor was
     /// retired: ask the hub again.
     func open(_ connection: ClientConnection, knownRev: Int?, knownId: String? = nil, created: Bool = false) async -> Bool {
         // A revision of another document (deleted, and the path created again) is no revision of this one.
-        let knownRev = knownId.map { UUID(uuidString: $0) == record.id } == false ? nil : knownRev
+        var knownRev = knownRev
+        if let knownId, UUID(uuidString: knownId) != record.id { knownRev = nil }
         guard let message = await subscribe(connection, knownRev: knownRev, created: created) else { return false }
         connection.send(message)
         return true
@@ -188,7 +190,9 @@ actor DocumentActor {
         var logged: [CommittedOperation] = []
         if let knownRev, knownRev >= 0, knownRev < document.oldestRetainedRevision, knownRev <= durableRevision,
            durableRevision - knownRev <= Self.maxLoggedCatchUp, connection.takeLogCatchUp() {
-            logged = Self.withinCatchUpBytes(((try? await store.documents.operations(documentID: record.id, after: knownRev)) ?? []).map(\.committed))
+            // Bounded in the database: a log of large ops is never read whole.
+            let read = try? await store.documents.operations(documentID: record.id, after: knownRev, upToBytes: Self.maxLoggedCatchUpBytes)
+            logged = (read ?? []).map(\.committed)
         }
         // Not during a reload: what it replaces is not served. (A commit running is no reason to
         // wait: the answer leaves its ops out, and on a busy document the loop of commits may
@@ -225,19 +229,10 @@ actor DocumentActor {
 
     /// The most ops a catch-up read from the op log carries (beyond it, a snapshot).
     static let maxLoggedCatchUp = 10_000
-    /// The most text those ops may insert: a client takes messages up to 32 MiB, and a snapshot
-    /// is smaller than many rewrites of a file.
+    /// The most stored op text (JSON characters) one catch-up reads from the op log, a bound the
+    /// database applies (beyond it, a snapshot): a client takes messages up to 32 MiB
+    /// (`CollaborationClient.maxMessageBytes`), and a snapshot is smaller than many rewrites of a file.
     static let maxLoggedCatchUpBytes = 8 << 20
-
-    /// `ops`, or none when they insert more than ``maxLoggedCatchUpBytes`` (a snapshot then).
-    static func withinCatchUpBytes(_ ops: [CommittedOperation]) -> [CommittedOperation] {
-        var bytes = 0
-        for op in ops {
-            for case let .insert(text) in op.operation.components { bytes += text.utf8.count }
-            if bytes > maxLoggedCatchUpBytes { return [] }
-        }
-        return ops
-    }
 
     /// The ops after `revision`: from the history, else from `logged` (read from the op log,
     /// contiguous from `revision + 1`) up to where the history takes over. Nil when neither

@@ -83,6 +83,13 @@ public protocol InviteRepository: Sendable {
 }
 
 /// Documents, their op log and snapshots.
+extension DocumentRepository {
+    /// All the operations after `revision`, oldest first.
+    public func operations(documentID: UUID, after revision: Int) async throws -> [OpRecord] {
+        try await operations(documentID: documentID, after: revision, upToBytes: nil)
+    }
+}
+
 public protocol DocumentRepository: Sendable {
     /// Creates a document with its initial text as the snapshot at revision 0.
     /// - Throws: ``StoreError/conflict(_:)`` when the path is taken in the session.
@@ -112,8 +119,10 @@ public protocol DocumentRepository: Sendable {
     /// - Throws: ``StoreError/conflict(_:)`` when a node appending without the lock won a revision.
     func appendExclusively(documentID: UUID, after revision: Int,
                            prepare: @escaping @Sendable ([OpRecord]) async throws -> (ops: [OpRecord], size: Int)) async throws
-    /// The operations after `revision`, oldest first.
-    func operations(documentID: UUID, after revision: Int) async throws -> [OpRecord]
+    /// The operations after `revision`, oldest first: all of them, or with `upToBytes` the
+    /// longest run from the first whose stored text (its JSON) totals at most that many
+    /// characters, counted by the database, so that a reader never holds more.
+    func operations(documentID: UUID, after revision: Int, upToBytes: Int?) async throws -> [OpRecord]
     func saveSnapshot(_ snapshot: SnapshotRecord) async throws
     /// The newest snapshot at or before `revision` (or the newest of all).
     func latestSnapshot(documentID: UUID, atOrBefore revision: Int?) async throws -> SnapshotRecord?

@@ -115,8 +115,18 @@ struct SQLDocumentRepository: DocumentRepository {
         }
     }
 
-    func operations(documentID: UUID, after revision: Int) async throws -> [OpRecord] {
-        try await Self.operations(in: db, documentID: documentID, after: revision)
+    func operations(documentID: UUID, after revision: Int, upToBytes: Int?) async throws -> [OpRecord] {
+        guard let upToBytes else { return try await Self.operations(in: db, documentID: documentID, after: revision) }
+        // A running total over the rows in revision order (a window, in SQLite and PostgreSQL
+        // alike): only the rows within the budget leave the database.
+        return try await Self.records(db.raw("""
+            SELECT document_id, revision, operation, op_id, author_id, created_at FROM (
+                SELECT document_id, revision, operation, op_id, author_id, created_at,
+                       SUM(LENGTH(operation)) OVER (ORDER BY revision) AS running
+                FROM ops WHERE document_id = \(bind: documentID.sqlValue) AND revision > \(bind: revision)
+            ) AS bounded WHERE running <= \(bind: max(upToBytes, 0))
+            ORDER BY revision
+            """).all())
     }
 
     /// Inserts `rows` into `ops`, `opsPerInsert` to a statement (in the caller's transaction).
@@ -127,16 +137,20 @@ struct SQLDocumentRepository: DocumentRepository {
     }
 
     private static func operations(in db: any SQLDatabase, documentID: UUID, after revision: Int) async throws -> [OpRecord] {
-        return try await db.raw("""
+        try await records(db.raw("""
             SELECT document_id, revision, operation, op_id, author_id, created_at FROM ops
             WHERE document_id = \(bind: documentID.sqlValue) AND revision > \(bind: revision)
             ORDER BY revision
-            """).all().map { row in
-                OpRecord(documentID: try row.uuid("document_id"), revision: try row.int("revision"),
-                         operation: try Self.operation(try row.string("operation")),
-                         opId: try row.optionalString("op_id"), authorID: try row.optionalUUID("author_id"),
-                         createdAt: try row.date("created_at"))
-            }
+            """).all())
+    }
+
+    private static func records(_ rows: [any SQLRow]) throws -> [OpRecord] {
+        try rows.map { row in
+            OpRecord(documentID: try row.uuid("document_id"), revision: try row.int("revision"),
+                     operation: try Self.operation(try row.string("operation")),
+                     opId: try row.optionalString("op_id"), authorID: try row.optionalUUID("author_id"),
+                     createdAt: try row.date("created_at"))
+        }
     }
 
     func saveSnapshot(_ snapshot: SnapshotRecord) async throws {
