@@ -190,6 +190,7 @@ extension LanguageServerTests {
         let port = try LoopbackListener.freePort()
         let world = try await shareWorld(file: "notes.txt", contents: "one\n", otherFiles: ["todo.txt": "two\n"],
                                          serverArguments: ["--port", "\(port)"])
+        defer { world.server.stop() }
         let a = try await annEditing(world, file: "notes.txt")
         defer { a.close() }
         try await eventually("Ann's file is bridged") { a.currentPresence != nil }
@@ -217,6 +218,7 @@ extension LanguageServerTests {
         defer { try? FileManager.default.removeItem(at: root) }
         let port = try LoopbackListener.freePort()
         let world = try await shareWorld(file: "notes.txt", contents: "one\n", serverArguments: ["--port", "\(port)"])
+        defer { world.server.stop() }
         let a = try await annEditing(world, file: "notes.txt")
         defer { a.close() }
         try await eventually("Ann's file is bridged") { a.currentPresence != nil }
@@ -265,7 +267,6 @@ extension LanguageServerTests {
 }
 
 extension LanguageServerTests {
-    /// Whether `folder/.mesh/conflicts` holds a copy of `path` whose text is `text`.
     /// The server's SQLite store, opened beside it (or while it is down) to change what no
     /// message would: `body` runs on it, then it is closed.
     func withDatabase(_ body: (Store) async throws -> Void) async throws {
@@ -292,6 +293,7 @@ extension LanguageServerTests {
         return again
     }
 
+    /// Whether `folder/.mesh/conflicts` holds a copy of `path` whose text is `text`.
     func keptCopy(of path: String, in folder: URL, is text: String) -> Bool {
         let conflicts = folder.appendingPathComponent(".mesh/conflicts")
         let copies = (try? FileManager.default.contentsOfDirectory(atPath: conflicts.path)) ?? []

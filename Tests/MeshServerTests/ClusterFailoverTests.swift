@@ -10,13 +10,11 @@ import Testing
 /// processes on one PostgreSQL database, behind a loopback balancer (round-robin, no sticky
 /// sessions); editors reconnect through it, catch up and resend, as `mesh lsp` does.
 @Suite(.timeLimit(.minutes(5)), .serialized) struct ClusterFailoverTests {
+    /// The seed of a test's random typing, named in its failures (`MESH_CLUSTER_SEED` replays one).
+    static func seed() -> UInt64 { SeededRandom.seed(from: "MESH_CLUSTER_SEED") }
+
     /// A session with `count` typists, each its own user, connected through the balancer (so
     /// spread over the nodes) to one document; the owner and `others` are members too.
-    /// The seed of a test's random typing, named in its failures (`MESH_TEST_SEED` replays one).
-    static func seed() -> UInt64 {
-        UInt64(ProcessInfo.processInfo.environment["MESH_TEST_SEED"] ?? "") ?? UInt64.random(in: 0..<1_000_000)
-    }
-
     static func typists(_ count: Int, in cluster: ProcessCluster, others: [String] = [])
         async throws -> (owner: TestUser, session: String, editors: [ReconnectingEditor], others: [TestUser]) {
         let entry = await cluster.node(0)

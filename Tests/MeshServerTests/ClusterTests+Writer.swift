@@ -11,7 +11,7 @@ extension ClusterTests {
     /// clients' ops to it instead of racing it for revisions; every token is still there once,
     /// every editor is acknowledged, and the writer took in what the others handed it.
     @Test func aSharedDocumentIsCommittedThroughItsWriterNode() async throws {
-        let seed = UInt64(ProcessInfo.processInfo.environment["MESH_CLUSTER_SEED"] ?? "") ?? UInt64.random(in: 0..<1_000_000)
+        let seed = SeededRandom.seed(from: "MESH_CLUSTER_SEED")
         try await Self.withNodes(3) { nodes in
             let (_, _, editors) = try await Self.editors(3, on: nodes, path: "shared.txt", label: "w")
             try await Self.typeTokens(editors, rounds: 40, seed: seed, pause: 0...500)

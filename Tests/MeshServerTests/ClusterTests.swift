@@ -57,7 +57,7 @@ import Testing
     /// Editors spread over three nodes type at once into one document: every node's commits
     /// race for the same revisions. Every token arrives exactly once, everywhere.
     @Test func concurrentEditorsOnThreeNodesConvergeWithEveryTokenOnce() async throws {
-        let seed = UInt64(ProcessInfo.processInfo.environment["MESH_CLUSTER_SEED"] ?? "") ?? UInt64.random(in: 0..<1_000_000)
+        let seed = SeededRandom.seed(from: "MESH_CLUSTER_SEED")
         try await Self.withNodes(3) { nodes in
             let (owner, session, editors) = try await Self.editors(6, on: nodes, path: "notes.txt", label: "e")
             try await Self.typeTokens(editors, rounds: 30, seed: seed, pause: 0...2000)

@@ -11,7 +11,7 @@ import Testing
 /// in one step with `open`, and an opener of a retired actor asks the hub again.
 @Suite(.timeLimit(.minutes(3))) struct HubUnloadRaceTests {
     @Test func opensRacingIdleUnloadsKeepOneAuthority() async throws {
-        let seed = UInt64(ProcessInfo.processInfo.environment["MESH_RACE_SEED"] ?? "") ?? UInt64.random(in: 0..<1_000_000)
+        let seed = SeededRandom.seed(from: "MESH_RACE_SEED")
         try await withServer(.sqlite) { server in
             let owner = try await server.signup("Owner")
             let session = try await server.createSession(owner)

@@ -14,7 +14,7 @@ import Testing
 @Suite(.timeLimit(.minutes(3))) struct OpenDuringCommitTests {
     @Test(arguments: [TestDatabase.sqlite, .postgres])
     func reopensUnderTypingSeeEveryRevisionOnce(_ database: TestDatabase) async throws {
-        let seed = UInt64(ProcessInfo.processInfo.environment["MESH_RACE_SEED"] ?? "") ?? UInt64.random(in: 0..<1_000_000)
+        let seed = SeededRandom.seed(from: "MESH_RACE_SEED")
         try await withServer(database) { server in
             let owner = try await server.signup("Owner")
             let session = try await server.createSession(owner)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A tiny, fast, deterministic generator in the shape of SplitMix64 (Steele, Lea & Flood 2014;
 /// its second multiplier differs from the paper's, which changes nothing that matters here).
 /// Every randomized test seeds one of these and prints the seed when it fails, so a failing case
@@ -32,4 +34,12 @@ extension SeededRandom {
 
     /// A random integer in `range`.
     public mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
+}
+
+extension SeededRandom {
+    /// A randomized test's seed: the environment's `variable` (to replay a failure), else a fresh
+    /// one. The test names it in its failures.
+    public static func seed(from variable: String) -> UInt64 {
+        UInt64(ProcessInfo.processInfo.environment[variable] ?? "") ?? UInt64.random(in: 0..<1_000_000)
+    }
 }
