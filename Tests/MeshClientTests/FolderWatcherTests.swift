@@ -1,5 +1,5 @@
 import Foundation
-import MeshClient
+@testable import MeshClient
 import Testing
 
 /// The shared folder watched for changes made outside the editor: writes, atomic renames (how

@@ -1,4 +1,4 @@
-import MeshLSP
+@testable import MeshLSP
 import MeshOT
 import MeshTestSupport
 import Testing

@@ -22,10 +22,6 @@ public final class FolderWatcher: Sendable {
     public struct Move: Sendable, Hashable {
         public var from: String
         public var to: String
-        public init(from: String, to: String) {
-            self.from = from
-            self.to = to
-        }
     }
 
     /// One batch: every path that may have changed (both ends of a move among them, and the

@@ -31,12 +31,6 @@ public struct ResponseError: Error, Sendable, Hashable, CustomStringConvertible 
     public var message: String
     public var data: JSONValue?
 
-    public init(code: Int, message: String, data: JSONValue? = nil) {
-        self.code = code
-        self.message = message
-        self.data = data
-    }
-
     public static func parseError(_ m: String) -> Self { .init(code: -32700, message: m) }
     public static func invalidRequest(_ m: String) -> Self { .init(code: -32600, message: m) }
     public static func methodNotFound(_ method: String) -> Self { .init(code: -32601, message: "method not found: \(method)") }

@@ -22,11 +22,6 @@ public struct LSPRange: Sendable, Hashable, Codable, CustomStringConvertible {
 public struct LSPTextEdit: Sendable, Hashable, Codable {
     public var range: LSPRange
     public var newText: String
-
-    public init(range: LSPRange, newText: String) {
-        self.range = range
-        self.newText = newText
-    }
 }
 
 /// ``TextBuffer``'s position conversions, in LSP positions (``TextBuffer/offset(at:encoding:)``

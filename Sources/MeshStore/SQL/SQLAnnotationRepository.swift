@@ -3,10 +3,11 @@ import SQLKit
 
 /// ``AnnotationRepository`` over SQL. Replies reference their parent with ON DELETE CASCADE, so deleting
 /// an annotation deletes its replies, and deleting a document deletes its annotations.
-struct SQLAnnotationRepository: AnnotationRepository {
+struct SQLAnnotationRepository: AnnotationRepository, SQLRecordTable {
     let db: any SQLDatabase
 
-    private static let columns =
+    static let table = "annotations"
+    static let columns =
         "id, document_id, parent_id, author_id, from_offset, to_offset, revision, body, resolved, created_at"
 
     func insert(_ a: AnnotationRecord) async throws {
@@ -21,15 +22,11 @@ struct SQLAnnotationRepository: AnnotationRepository {
     }
 
     func find(id: UUID) async throws -> AnnotationRecord? {
-        try await db.raw("SELECT \(unsafeRaw: Self.columns) FROM annotations WHERE id = \(bind: id.sqlValue)")
-            .first().map(Self.record)
+        try await record(where: "id = \(bind: id.sqlValue)")
     }
 
     func list(documentID: UUID) async throws -> [AnnotationRecord] {
-        try await db.raw("""
-            SELECT \(unsafeRaw: Self.columns) FROM annotations WHERE document_id = \(bind: documentID.sqlValue)
-            ORDER BY created_at, id
-            """).all().map(Self.record)
+        try await records(where: "document_id = \(bind: documentID.sqlValue)", orderedBy: "created_at, id")
     }
 
     func update(_ a: AnnotationRecord) async throws {

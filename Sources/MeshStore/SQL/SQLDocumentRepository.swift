@@ -5,7 +5,7 @@ import SQLKit
 
 /// ``DocumentRepository`` over SQL. The primary key (document_id, revision) of `ops` is the sequencer:
 /// of two nodes appending the same revision, the second one's whole batch fails with a conflict.
-struct SQLDocumentRepository: DocumentRepository {
+struct SQLDocumentRepository: DocumentRepository, SQLRecordTable {
     let db: any SQLDatabase
     /// Appends from many documents grouped into one statement.
     private let batcher: OpAppendBatcher
@@ -16,7 +16,8 @@ struct SQLDocumentRepository: DocumentRepository {
         batcher = OpAppendBatcher(writer: opRows, maxRows: Self.opsPerInsert)
     }
 
-    private static let columns = "id, session_id, path, revision, size, created_at, updated_at"
+    static let table = "documents"
+    static let columns = "id, session_id, path, revision, size, created_at, updated_at"
     /// Rows per multi-row INSERT of ops (7 binds each), well under SQLite's and PostgreSQL's bind limits.
     private static let opsPerInsert = 500
 
@@ -38,21 +39,15 @@ struct SQLDocumentRepository: DocumentRepository {
     }
 
     func find(id: UUID) async throws -> DocumentRecord? {
-        try await db.raw("SELECT \(unsafeRaw: Self.columns) FROM documents WHERE id = \(bind: id.sqlValue)")
-            .first().map(Self.document)
+        try await record(where: "id = \(bind: id.sqlValue)")
     }
 
     func find(sessionID: UUID, path: String) async throws -> DocumentRecord? {
-        try await db.raw("""
-            SELECT \(unsafeRaw: Self.columns) FROM documents
-            WHERE session_id = \(bind: sessionID.sqlValue) AND path = \(bind: path)
-            """).first().map(Self.document)
+        try await record(where: "session_id = \(bind: sessionID.sqlValue) AND path = \(bind: path)")
     }
 
     func list(sessionID: UUID) async throws -> [DocumentRecord] {
-        try await db.raw("""
-            SELECT \(unsafeRaw: Self.columns) FROM documents WHERE session_id = \(bind: sessionID.sqlValue) ORDER BY path
-            """).all().map(Self.document)
+        try await records(where: "session_id = \(bind: sessionID.sqlValue)", orderedBy: "path")
     }
 
     func rename(id: UUID, to path: String) async throws {
@@ -209,7 +204,7 @@ struct SQLDocumentRepository: DocumentRepository {
         }
     }
 
-    static func document(_ row: any SQLRow) throws -> DocumentRecord {
+    static func record(_ row: any SQLRow) throws -> DocumentRecord {
         DocumentRecord(id: try row.uuid("id"), sessionID: try row.uuid("session_id"), path: try row.string("path"),
                        revision: try row.int("revision"), size: try row.int("size"),
                        createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"))

@@ -3,10 +3,11 @@ import SQLKit
 
 /// ``InviteRepository`` over SQL. `redeem` counts a use with one conditional UPDATE, so concurrent
 /// redemptions never exceed `maxUses`.
-struct SQLInviteRepository: InviteRepository {
+struct SQLInviteRepository: InviteRepository, SQLRecordTable {
     let db: any SQLDatabase
 
-    private static let columns = "code, session_id, role, created_by, expires_at, max_uses, uses, revoked_at, created_at"
+    static let table = "invites"
+    static let columns = "code, session_id, role, created_by, expires_at, max_uses, uses, revoked_at, created_at"
 
     func create(_ invite: InviteRecord) async throws {
         try await mappingConstraints(conflict: "invite code exists", missing: "session \(invite.sessionID)") {
@@ -20,15 +21,11 @@ struct SQLInviteRepository: InviteRepository {
     }
 
     func find(code: String) async throws -> InviteRecord? {
-        try await db.raw("SELECT \(unsafeRaw: Self.columns) FROM invites WHERE code = \(bind: code)")
-            .first().map(Self.record)
+        try await record(where: "code = \(bind: code)")
     }
 
     func list(sessionID: UUID) async throws -> [InviteRecord] {
-        try await db.raw("""
-            SELECT \(unsafeRaw: Self.columns) FROM invites WHERE session_id = \(bind: sessionID.sqlValue)
-            ORDER BY created_at, code
-            """).all().map(Self.record)
+        try await records(where: "session_id = \(bind: sessionID.sqlValue)", orderedBy: "created_at, code")
     }
 
     func revoke(code: String, at date: Date) async throws {

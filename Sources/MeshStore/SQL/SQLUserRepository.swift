@@ -3,10 +3,11 @@ import SQLKit
 
 /// ``UserRepository`` over SQL. Emails are unique case-insensitively through `email_key`
 /// (``EmailAddress/key(_:)``: trimmed, lower-cased); `email` keeps the spelling the user gave.
-struct SQLUserRepository: UserRepository {
+struct SQLUserRepository: UserRepository, SQLRecordTable {
     let db: any SQLDatabase
 
-    private static let columns = "id, email, display_name, password_hash, email_verified, created_at"
+    static let table = "users"
+    static let columns = "id, email, display_name, password_hash, email_verified, created_at"
 
     func create(_ user: UserRecord) async throws {
         try await mappingConstraints(conflict: "email \(user.email) is taken") {
@@ -20,13 +21,11 @@ struct SQLUserRepository: UserRepository {
     }
 
     func find(id: UUID) async throws -> UserRecord? {
-        try await db.raw("SELECT \(unsafeRaw: Self.columns) FROM users WHERE id = \(bind: id.sqlValue)")
-            .first().map(Self.record)
+        try await record(where: "id = \(bind: id.sqlValue)")
     }
 
     func find(email: String) async throws -> UserRecord? {
-        try await db.raw("SELECT \(unsafeRaw: Self.columns) FROM users WHERE email_key = \(bind: Self.key(email))")
-            .first().map(Self.record)
+        try await record(where: "email_key = \(bind: Self.key(email))")
     }
 
     func update(_ user: UserRecord) async throws {

@@ -1,5 +1,5 @@
 import Foundation
-import MeshLSP
+@testable import MeshLSP
 import MeshOT
 import MeshProtocol
 
