@@ -97,6 +97,12 @@ public enum ServerMessage: Sendable, Hashable {
 
         /// What a server that does not say takes.
         public static let defaultMaxFrameBytes = 1 << 20
+
+        /// The largest message to send this server: ``maxFrameBytes`` taken within 1 KiB to
+        /// 1 GiB (a hostile or broken server's 0 or 2^62 is not believed), else the default.
+        public var messageLimit: Int {
+            min(max(maxFrameBytes ?? Self.defaultMaxFrameBytes, 1 << 10), 1 << 30)
+        }
     }
 
     public struct Authenticated: Sendable, Hashable, Codable {

@@ -55,8 +55,12 @@ public actor CollaborationClient {
 
     /// Sends one message.
     public func send(_ message: ClientMessage) async throws {
+        try await send(encoded: WireCodec.encode(message))
+    }
+
+    /// Sends one message already encoded by ``WireCodec``, for a caller that measured it first.
+    public func send(encoded text: String) async throws {
         guard let writer else { throw CollaborationError("not connected" + (closeError.map { ": \($0)" } ?? "")) }
-        let text = try WireCodec.encode(message)
         try await writer.write(.text(text))
     }
 

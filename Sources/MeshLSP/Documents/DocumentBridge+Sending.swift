@@ -3,23 +3,24 @@ import MeshOT
 import MeshProtocol
 
 /// What the document bridge sends the server about documents: `open` (and its retries after a
-/// refusal for a passing reason) and `op`, never a message over the server's frame limit
-/// (``maxMessageBytes``): the server would close the socket and every reconnect send it again.
+/// refusal for a passing reason) and `op`; and what it does with one the session link does not
+/// send for being larger than the server takes (``SessionLink/send(_:)``).
 extension DocumentBridge {
     mutating func sendOpen(_ path: String, knownRev: Int? = nil, create: String? = nil, session: SessionPort) {
-        guard let link = session.link else { return }
         let request = ClientMessage.Open(path: path, knownRev: knownRev, knownId: knownRev == nil ? nil : documents[path]?.id, create: create)
-        guard create == nil || fits(.open(request)) else {
-            // The server would close the connection, and every reconnect would send it again.
+        switch session.send(.open(request)) {
+        case .queued: break
+        case .notConnected: return
+        case let .tooLarge(limit):
+            // A file to create (an open of a known path is small): not shared until it fits.
             if tooLargeToShare.insert(path).inserted {
-                editor.show("Mesh: \(path) is larger than the server takes in one message (\(maxMessageBytes) bytes): it is not shared", type: 2)
+                editor.show("Mesh: \(path) is larger than the server takes in one message (\(limit) bytes): it is not shared", type: 2)
             }
             return
         }
         opening.insert(path)
         openRequests[path] = request
         opensInFlight[path, default: 0] += 1
-        link.send(.open(request))
     }
 
     /// Refusals in a row of one open after which the user is told (the retries go on).
@@ -69,30 +70,11 @@ extension DocumentBridge {
 
     mutating func sendOp(_ path: String, _ outgoing: OutgoingOperation, session: SessionPort) {
         let message = ClientMessage.op(.init(path: path, baseRev: outgoing.baseRevision, ops: outgoing.operation, opId: outgoing.opId))
-        guard fits(message) else {
-            // Never sent: the server would close the connection, and every reconnect would send
-            // it again. As an edit the server refuses, the document goes back to the session's
-            // text and the text that held the edit is kept in .mesh/conflicts.
-            editor.show("Mesh: your change to \(path) is larger than the server takes in one message (\(maxMessageBytes) bytes): "
-                        + "it goes back to the session's text", type: 2)
-            if !opening.contains(path) { sendOpen(path, session: session) }
-            return
-        }
-        session.send(message)
-    }
-
-    /// Whether `message` is within the server's frame limit. An edit or an open is encoded only
-    /// when it could be near it (its JSON is at most six bytes per byte of text plus its frame);
-    /// a chat message or an annotation always (the user sends one at a time).
-    func fits(_ message: ClientMessage) -> Bool {
-        let textBytes: Int
-        switch message {
-        case let .op(op): textBytes = op.ops.components.reduce(0) { if case let .insert(s) = $1 { $0 + s.utf8.count } else { $0 + 24 } }
-        case let .open(open): textBytes = open.create?.utf8.count ?? 0
-        case .chat, .annotate: return ((try? WireCodec.encode(message))?.utf8.count ?? Int.max) <= maxMessageBytes
-        default: return true
-        }
-        guard textBytes * 6 + 4096 > maxMessageBytes else { return true }
-        return ((try? WireCodec.encode(message))?.utf8.count ?? Int.max) <= maxMessageBytes
+        guard case let .tooLarge(limit) = session.send(message) else { return }
+        // Not sent. As with an edit the server refuses, the document goes back to the session's
+        // text and the text that held the edit is kept in .mesh/conflicts.
+        editor.show("Mesh: your change to \(path) is larger than the server takes in one message (\(limit) bytes): "
+                    + "it goes back to the session's text", type: 2)
+        if !opening.contains(path) { sendOpen(path, session: session) }
     }
 }

@@ -10,9 +10,7 @@ extension DocumentBridge {
     /// `welcome` (after the session link took it): every document followed before a reconnect
     /// catches up from its revision, the files open in the editor join (or are created in) the
     /// session, the others are followed too, to keep them current on disk, both ways.
-    mutating func welcomed(_ paths: [String], maxMessageBytes: Int? = nil, session: SessionPort) {
-        // What a server says is taken within bounds: a limit near 0 would refuse every edit.
-        self.maxMessageBytes = min(max(maxMessageBytes ?? ServerMessage.Welcome.defaultMaxFrameBytes, 1 << 10), 1 << 30)
+    mutating func welcomed(_ paths: [String], session: SessionPort) {
         sessionDocuments = Set(paths)
         opening.removeAll()
         // A new connection: the old one's opens are not answered, and every open is sent again below.

@@ -51,8 +51,6 @@ struct DocumentBridge {
     /// Makes this bridge's op ids unique (`<instance>-<n>`).
     let instanceID = String(UUID().uuidString.prefix(8)).lowercased()
     var clientCounter = 0
-    /// The largest message the server takes (``welcomed(_:maxMessageBytes:session:)``).
-    var maxMessageBytes = ServerMessage.Welcome.defaultMaxFrameBytes
     /// Per document, our op the server last refused with `resync`: refused again after the
     /// reopen that followed, it is a real divergence (``serverError(_:session:)``).
     var resyncRefusedOps: [String: String] = [:]

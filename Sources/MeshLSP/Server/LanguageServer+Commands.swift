@@ -20,11 +20,9 @@ extension LanguageServer {
         case .who: return root.presence.who()
         case .chat, .annotateSelection, .annotate, .reply, .resolve:
             if let message = try Commands.message(for: command, documents: root.bridge, presence: root.presence) {
-                // The server would close the connection (and the text be lost with it): refused here.
-                guard root.bridge.fits(message) else {
-                    throw ResponseError.requestFailed("that is larger than the server takes in one message (\(root.bridge.maxMessageBytes) bytes)")
+                if case let .tooLarge(limit) = root.session.port.send(message) {
+                    throw ResponseError.requestFailed("that is larger than the server takes in one message (\(limit) bytes)")
                 }
-                root.session.port.send(message)
             }
             return .null
         }

@@ -39,7 +39,7 @@ extension SharedRoot {
             session.welcomed(welcome)
             presence.welcomed(welcome)
             let port = session.port
-            bridging { $0.welcomed(welcome.documents, maxMessageBytes: welcome.maxFrameBytes, session: port) }
+            bridging { $0.welcomed(welcome.documents, session: port) }
             return
         }
         let port = session.port

@@ -88,9 +88,11 @@ struct SessionPort: Sendable {
 
     var canEdit: Bool { me?.role.canEdit ?? false }
 
-    /// Queues a message for the server (dropped while not connected).
-    func send(_ message: ClientMessage) {
-        link?.send(message)
+    /// Queues a message for the server; says when it was not (not connected, or larger than
+    /// the server takes).
+    @discardableResult
+    func send(_ message: ClientMessage) -> SessionLink.Sending {
+        link?.send(message) ?? .notConnected
     }
 
     func apiClient() throws -> MeshAPIClient {

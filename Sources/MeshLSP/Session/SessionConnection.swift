@@ -104,6 +104,7 @@ struct SessionConnection {
         reconnectAttempt = 0
         everWelcomed = true
         me = welcome.user
+        link?.limitMessages(to: welcome)
         if let expiry = welcome.tokenExpiresAt, let link { keepAuthenticated(link, until: expiry) }
         if reconnected { editor.show("Mesh: reconnected") }
     }
