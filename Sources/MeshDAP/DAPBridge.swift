@@ -21,10 +21,9 @@ public enum DAPBridge {
             // Tell the editor: answer its first request with the reason, then end.
             logger.error("\(error)")
             for await frame in stdio.frames {
-                guard case let .message(data) = frame, let request = try? JSONValue.parse(data), let seq = request["seq"]?.int else { continue }
-                stdio.send(JSONValue.object(["seq": 1, "type": "response", "request_seq": JSONValue(seq), "success": false,
-                                              "command": request["command"] ?? "", "message": .string("Mesh: \(error)"),
-                                              "body": ["error": ["id": 1, "format": .string("Mesh: \(error)")]]]).serialized())
+                guard case let .message(data) = frame, let request = try? JSONValue.parse(data),
+                      let failure = failure(answering: request, "Mesh: \(error)", seq: 1) else { continue }
+                stdio.send(failure)
                 stdio.send(event("terminated", seq: 2))
                 break
             }
@@ -84,10 +83,17 @@ public enum DAPBridge {
                 // Editor → server beside (it stops at the first failed send: the connection is
                 // gone, which the loop below reports); server → editor here, until the server ends.
                 group.addTask {
+                    let limit = connection.welcome.messageLimit
                     do {
                         for await frame in stdio.frames {
                             guard case let .message(data) = frame else { continue }
-                            try await connection.send(String(decoding: data, as: UTF8.self))
+                            let text = String(decoding: data, as: UTF8.self)
+                            guard text.utf8.count <= limit else {
+                                // The server would close the socket, and the debug session with it.
+                                stdio.send(refusal(tooLarge: data, bytes: text.utf8.count, limit: limit))
+                                continue
+                            }
+                            try await connection.send(text)
                         }
                         try await connection.close()
                     } catch {}
@@ -113,6 +119,22 @@ public enum DAPBridge {
             }
         }
         return 0
+    }
+
+    /// The answer to an editor's message larger than the server takes: a failed response to a
+    /// request, else a line in the debug console.
+    static func refusal(tooLarge data: Data, bytes: Int, limit: Int) -> Data {
+        let reason = "Mesh: a DAP message of \(bytes) bytes is larger than the server takes (\(limit) bytes); it was not sent"
+        if let message = try? JSONValue.parse(data), let failure = failure(answering: message, reason) { return failure }
+        return event("output", body: ["category": "important", "output": .string(reason + "\n")])
+    }
+
+    /// A failed response of `mesh dap`'s own to `request` (nil when it is no request).
+    static func failure(answering request: JSONValue, _ reason: String, seq: Int = 0) -> Data? {
+        guard request["type"]?.string == "request", let requestSeq = request["seq"]?.int else { return nil }
+        return JSONValue.object(["seq": JSONValue(seq), "type": "response", "request_seq": JSONValue(requestSeq), "success": false,
+                                 "command": request["command"] ?? "", "message": .string(reason),
+                                 "body": ["error": ["id": 1, "format": .string(reason)]]]).serialized()
     }
 
     /// A DAP event of `mesh dap`'s own (not relayed from the server).

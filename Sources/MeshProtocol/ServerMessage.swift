@@ -98,10 +98,13 @@ public enum ServerMessage: Sendable, Hashable {
         /// What a server that does not say takes.
         public static let defaultMaxFrameBytes = 1 << 20
 
-        /// The largest message to send this server: ``maxFrameBytes`` taken within 1 KiB to
-        /// 1 GiB (a hostile or broken server's 0 or 2^62 is not believed), else the default.
-        public var messageLimit: Int {
-            min(max(maxFrameBytes ?? Self.defaultMaxFrameBytes, 1 << 10), 1 << 30)
+        /// The largest message to send this server (``messageLimit(maxFrameBytes:)``).
+        public var messageLimit: Int { Self.messageLimit(maxFrameBytes: maxFrameBytes) }
+
+        /// The largest message to send a server that said `maxFrameBytes`: taken within 1 KiB
+        /// to 1 GiB (a hostile or broken server's 0 or 2^62 is not believed), else the default.
+        public static func messageLimit(maxFrameBytes: Int?) -> Int {
+            min(max(maxFrameBytes ?? defaultMaxFrameBytes, 1 << 10), 1 << 30)
         }
     }
 

@@ -269,6 +269,33 @@ import Testing
         try await world.expectNoContainers("a viewer's refused debug session")
     }
 
+    /// The server closes a debug socket that sends a message over `--max-frame-bytes`, and the
+    /// editor's debug session would end with it. `mesh dap` sends none: it answers a request
+    /// too large with a failure of its own, says so in the debug console for any other
+    /// message, and the session goes on. (Bob is a viewer: the server answers him without a
+    /// container.)
+    @Test func aDAPMessageLargerThanTheServerTakesIsRefusedNotSent() async throws {
+        let world = try await SandboxWorld.start("dap-large", serverArguments: ["--max-frame-bytes", "65536"])
+        defer { world.stop() }
+        _ = try await world.api(world.homeA).setRole(session: world.session, user: world.bobID, role: .viewer)
+        let bob = try DAPProcess(root: world.dirB, home: world.homeB, logFile: world.root.appendingPathComponent("dap-large.log"))
+        defer { bob.close() }
+        let pad = String(repeating: "x", count: 100_000)
+        let big = try await bob.request("evaluate", ["expression": .string(pad), "context": "repl"], timeout: .seconds(20))
+        #expect(big["success"]?.bool == false
+                && big["message"]?.string?.contains("larger than the server takes (65536 bytes)") == true, "\(big)")
+        bob.sendRaw(#"{"seq":90,"type":"event","event":"padding","body":{"pad":"\#(pad)"}}"#)
+        try await eventually("the debug console says the event was not sent") {
+            bob.outputs.contains { $0.contains("larger than the server takes") }
+        }
+        // Still connected: the server answers the next request (refusing a viewer's initialize).
+        let initialized = try await bob.request("initialize", ["adapterID": "mesh", "pathFormat": "path", "linesStartAt1": true,
+                                                               "columnsStartAt1": true], timeout: .seconds(20))
+        #expect(initialized["success"]?.bool == false && initialized["message"]?.string?.contains("viewers") == true, "\(initialized)")
+        #expect(!bob.eventNames.contains("terminated"), "the debug session ended: \(bob.outputs)")
+        _ = try? await bob.request("disconnect", timeout: .seconds(10))
+    }
+
     @Test func testModeStopsInATest() async throws {
         let world = try await SandboxWorld.start("dap-test")
         defer { world.stop() }

@@ -40,7 +40,7 @@ import Testing
             ContractCase("RunRequest", RunRequest(package: "./cmd/tool", args: ["-v"])),
             ContractCase("RunEvent", RunEvent.output("hi", stderr: true), .heartbeat, .exited(0), .killed("timeout")),
             ContractCase("DebugHello", DebugHello(session: UUID(), root: "/home/ada/project"), DebugHello(session: UUID(), root: nil, ticket: "opaque")),
-            ContractCase("DebugWelcome", DebugWelcome(role: .editor, tokenExpiresAt: 1_700_000_000)),
+            ContractCase("DebugWelcome", DebugWelcome(role: .editor, tokenExpiresAt: 1_700_000_000, maxFrameBytes: 1 << 20)),
             ContractCase("DebugAuth", DebugAuth(token: "jwt"), DebugAuth(ticket: "opaque")),
             ContractCase("DebugAuthenticated", DebugAuthenticated(expiresAt: 1_700_000_000)),
         ]

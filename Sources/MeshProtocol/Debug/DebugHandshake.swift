@@ -61,7 +61,8 @@ public struct DebugHello: DebugControlFrame, Hashable {
     }
 }
 
-/// Server → editor, answering `hello`: `{"type":"welcome","role":ROLE,"tokenExpiresAt":SECONDS?}`.
+/// Server → editor, answering `hello`:
+/// `{"type":"welcome","role":ROLE,"tokenExpiresAt":SECONDS?,"maxFrameBytes":BYTES?}`.
 public struct DebugWelcome: DebugControlFrame, Hashable {
     public static let frameType = "welcome"
     private var type = DebugFrameType<DebugWelcome>()
@@ -70,16 +71,25 @@ public struct DebugWelcome: DebugControlFrame, Hashable {
     /// When the access token the socket opened with expires (seconds since 1970): send
     /// ``DebugAuth`` before then. Absent from servers that do not close sockets at expiry.
     public var tokenExpiresAt: Double?
+    /// The largest message the server takes (`--max-frame-bytes`), as in `/v1/ws`'s welcome:
+    /// it closes the socket on a larger one. Absent from older servers, which took 1 MiB.
+    public var maxFrameBytes: Int?
 
-    public init(role: Role, tokenExpiresAt: Double? = nil) { self.role = role; self.tokenExpiresAt = tokenExpiresAt }
+    public init(role: Role, tokenExpiresAt: Double? = nil, maxFrameBytes: Int? = nil) {
+        self.role = role; self.tokenExpiresAt = tokenExpiresAt; self.maxFrameBytes = maxFrameBytes
+    }
 
-    private enum CodingKeys: String, CodingKey { case type, role, tokenExpiresAt }
+    /// The largest DAP message to send (``ServerMessage/Welcome/messageLimit(maxFrameBytes:)``).
+    public var messageLimit: Int { ServerMessage.Welcome.messageLimit(maxFrameBytes: maxFrameBytes) }
+
+    private enum CodingKeys: String, CodingKey { case type, role, tokenExpiresAt, maxFrameBytes }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         type = try container.decode(DebugFrameType<DebugWelcome>.self, forKey: .type)
         role = try container.decodeLenientRole(forKey: .role)
         tokenExpiresAt = try container.decodeIfPresent(Double.self, forKey: .tokenExpiresAt)
+        maxFrameBytes = try container.decodeIfPresent(Int.self, forKey: .maxFrameBytes)
     }
 }
 

@@ -40,7 +40,8 @@ struct DebugSocket {
             // The outgoing queue is bounded in bytes, per connection and with the server's other
             // sockets: a participant that stops reading a chatty debuggee is cut off.
             connection = ClientConnection(user: user, session: sessionID, role: member.role, limits: limits, hub: debug.hub)
-            connection.send(DebugWelcome(role: member.role, tokenExpiresAt: user.expiresAt?.timeIntervalSince1970).text)
+            connection.send(DebugWelcome(role: member.role, tokenExpiresAt: user.expiresAt?.timeIntervalSince1970,
+                                          maxFrameBytes: limits.maxFrameBytes).text)
             let root = hello.root ?? "/workspace"
             await session.join(id: id, user: user.id, name: user.name, role: member.role, editorRoot: root) { message in
                 connection.send(String(decoding: message.serialized(), as: UTF8.self))
