@@ -125,11 +125,9 @@ enum LatencyBenchmark {
         private let base: Int
         private let warmup: Int
         private let pings: Int
-        private var relay: Samples
-        private var roundTrip: Samples
-        private var pingRoundTrip: Samples
+        /// What the rounds measured (the server's commit figures and text are the caller's).
+        private(set) var figures: Figures
         private var started = ContinuousClock.now
-        private var elapsed = 0.0
 
         init(path: String, base: Int, ops: Int, warmup: Int, pings: Int) throws {
             messages = try (0..<(warmup + ops)).map { i in
@@ -140,9 +138,8 @@ enum LatencyBenchmark {
             self.base = base
             self.warmup = warmup
             self.pings = pings
-            relay = Samples(capacity: ops)
-            roundTrip = Samples(capacity: ops)
-            pingRoundTrip = Samples(capacity: pings)
+            figures = Figures(relay: Samples(capacity: ops), roundTrip: Samples(capacity: ops), ping: Samples(capacity: pings),
+                              elapsed: 0, commits: CommitFigures(), textRight: false)
         }
 
         var rounds: Range<Int> { 0..<messages.count }
@@ -163,19 +160,14 @@ enum LatencyBenchmark {
                 throw BenchError("op \(opId): expected rev \(rev), got remoteOp \(remote.revision) \(remote.opId ?? "-") and ack \(ack.rev) \(ack.opId)")
             }
             if i >= warmup {
-                relay.add(relayed - sent)
-                roundTrip.add(acked - sent)
+                figures.relay.add(relayed - sent)
+                figures.roundTrip.add(acked - sent)
             }
-            if i == rounds.upperBound - 1 { elapsed = started.duration(to: .now).seconds }
+            if i == rounds.upperBound - 1 { figures.elapsed = started.duration(to: .now).seconds }
         }
 
         mutating func ponged(_ i: Int, sent: ContinuousClock.Instant, at: ContinuousClock.Instant) {
-            if i >= pings / 10 { pingRoundTrip.add(at - sent) }
-        }
-
-        var figures: Figures {
-            Figures(relay: relay, roundTrip: roundTrip, ping: pingRoundTrip, elapsed: elapsed,
-                    commits: CommitFigures(), textRight: false)
+            if i >= pings / 10 { figures.ping.add(at - sent) }
         }
     }
 
