@@ -122,4 +122,15 @@ import Testing
         #expect(moved.ranges[1] == .init(anchor: 6, head: 3))
         #expect(moved.ranges[2] == .cursor(5))
     }
+
+    /// An annotation on "bc" of "abcd": typing inside it widens it, typing at its edges does not,
+    /// and deleting it all leaves an empty range where it was.
+    @Test func annotatedRangeKeepsWhatIsTypedInsideIt() {
+        let inside = TextOperation([.retain(2), .insert("X"), .retain(2)])
+        #expect(Selection.annotatedRange(from: 1, to: 3, through: inside) == (1, 4))
+        let atEdges = TextOperation([.retain(1), .insert("<"), .retain(2), .insert(">"), .retain(1)])
+        #expect(Selection.annotatedRange(from: 1, to: 3, through: atEdges) == (2, 4))
+        let deleted = TextOperation([.retain(1), .delete(2), .retain(1)])
+        #expect(Selection.annotatedRange(from: 1, to: 3, through: deleted) == (1, 1))
+    }
 }

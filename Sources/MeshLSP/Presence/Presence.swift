@@ -140,9 +140,7 @@ struct Presence {
     /// the same rule as a selection's.
     static func moved(_ annotation: ServerMessage.Annotation, through operation: TextOperation) -> ServerMessage.Annotation {
         var moved = annotation
-        let range = Self.moved([SelectionRange(anchor: annotation.from, head: annotation.to)], through: operation)[0]
-        moved.from = range.lowerBound
-        moved.to = range.upperBound
+        (moved.from, moved.to) = Selection.annotatedRange(from: annotation.from, to: annotation.to, through: operation)
         return moved
     }
 

@@ -62,6 +62,14 @@ public struct Selection: Sendable, Hashable, Codable {
             return forward ? .init(anchor: low, head: high) : .init(anchor: high, head: low)
         })
     }
+
+    /// An annotated range, `from` to `to` (`from <= to`), moved through `operation` by the
+    /// rule a selection moves by: the server moves its annotations so, and `mesh lsp` the
+    /// copies it shows, so that both agree on where an annotation is.
+    public static func annotatedRange(from: Int, to: Int, through operation: TextOperation) -> (from: Int, to: Int) {
+        let range = Selection([SelectionRange(anchor: from, head: to)]).transformed(by: operation).ranges[0]
+        return (range.lowerBound, range.upperBound)
+    }
 }
 
 extension TextOperation {

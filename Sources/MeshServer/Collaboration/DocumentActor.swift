@@ -329,9 +329,7 @@ actor DocumentActor {
     /// it and excludes text typed at its edges.
     static func moved(_ annotation: AnnotationRecord, by operation: TextOperation) -> AnnotationRecord {
         var moved = annotation
-        let range = Selection([.init(anchor: annotation.from, head: annotation.to)]).transformed(by: operation).ranges[0]
-        moved.from = range.lowerBound
-        moved.to = range.upperBound
+        (moved.from, moved.to) = Selection.annotatedRange(from: annotation.from, to: annotation.to, through: operation)
         return moved
     }
 }
