@@ -68,7 +68,7 @@ extension LanguageServer {
 
     /// `mesh.share`: shares root `id`'s workspace folder and joins the new session.
     private func share(_ id: SharedRoot.ID) async throws -> JSONValue {
-        try leaveUnjoinedSession(of: id)
+        try reserveForNewSession(id)
         defer { startingSession.remove(id) }
         guard let root = roots.root(id) else { throw ResponseError.requestFailed("that folder left the workspace") }
         guard let folder = root.folder else { throw ResponseError.requestFailed("the editor has no workspace folder to share") }
@@ -92,8 +92,9 @@ extension LanguageServer {
     /// connected, nor while one it joined is being connected again (its documents and the new
     /// session's would mix). A session the folder names but never joined (its server refused
     /// every attempt) is given up, its pending reconnect dropped. Nor while another `mesh.share`
-    /// or `mesh.join` is starting one there: the folder is then the caller's until it returns.
-    private func leaveUnjoinedSession(of id: SharedRoot.ID) throws {
+    /// or `mesh.join` is starting one there. Reserves the folder for the caller
+    /// (`startingSession`, which the caller clears when it returns).
+    private func reserveForNewSession(_ id: SharedRoot.ID) throws {
         guard let root = roots.root(id) else { throw ResponseError.requestFailed("that folder left the workspace") }
         guard root.session.link == nil else { throw ResponseError.requestFailed("already in a session") }
         guard !startingSession.contains(id) else {
@@ -108,7 +109,7 @@ extension LanguageServer {
 
     /// `mesh.join`: joins a session into root `id`'s workspace folder.
     private func join(_ invite: String, into id: SharedRoot.ID) async throws -> JSONValue {
-        try leaveUnjoinedSession(of: id)
+        try reserveForNewSession(id)
         defer { startingSession.remove(id) }
         guard let root = roots.root(id) else { throw ResponseError.requestFailed("that folder left the workspace") }
         guard let folder = root.folder else { throw ResponseError.requestFailed("the editor has no workspace folder to join into") }

@@ -24,8 +24,8 @@ struct SessionConnection {
     /// Who we are in the session, from `welcome` (nil until then).
     private(set) var me: ServerMessage.Participant?
     private var reconnectAttempt = 0
-    /// A connection was welcomed once (``wasJoined``).
-    private var everWelcomed = false
+    /// Whether a connection to the session was ever welcomed: the bridge then holds its documents.
+    private(set) var wasJoined = false
     /// Sessions given up (``abandon()``): their pending reconnects are dropped.
     private var givenUp: Set<String> = []
 
@@ -102,7 +102,7 @@ struct SessionConnection {
     mutating func welcomed(_ welcome: ServerMessage.Welcome) {
         let reconnected = reconnectAttempt > 0
         reconnectAttempt = 0
-        everWelcomed = true
+        wasJoined = true
         me = welcome.user
         link?.limitMessages(to: welcome)
         if let expiry = welcome.tokenExpiresAt, let link { keepAuthenticated(link, until: expiry) }
@@ -142,13 +142,10 @@ struct SessionConnection {
         }
     }
 
-    /// Whether a connection to the session was ever welcomed: the bridge then holds its documents.
-    var wasJoined: Bool { everWelcomed }
-
     /// Gives up a session the folder never joined (its server refused every attempt, say, or is
     /// gone), before it shares or joins another: its pending reconnect is dropped.
     mutating func abandon() {
-        guard !everWelcomed, link == nil else { return }
+        guard !wasJoined, link == nil else { return }
         if let sessionID { givenUp.insert(sessionID) }
         sessionID = nil
         serverURL = nil
