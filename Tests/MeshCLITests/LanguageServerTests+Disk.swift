@@ -8,6 +8,8 @@ import Testing
 /// reaches everyone, merged with what others change meanwhile, and is never overwritten.
 extension LanguageServerTests {
     func disk(_ url: URL) -> String? { try? String(contentsOf: url, encoding: .utf8) }
+    /// Whether `editor`'s `mesh lsp` watches its shared folder (it says so in its log).
+    func watching(_ editor: EditorProcess) -> Bool { editor.loggedMessages.contains { $0.contains("Mesh: watching ") } }
 
     @Test func toolsChangingUnopenedFilesOnBothSidesLoseNothing() async throws {
         defer { try? FileManager.default.removeItem(at: root) }
@@ -23,7 +25,8 @@ extension LanguageServerTests {
         defer { b.close() }
         try await b.start(root: dirB, file: dirB.appendingPathComponent("main.go"), encodings: ["utf-16"])
         try await eventually("both bridged") { a.currentPresence != nil && b.currentPresence != nil }
-        try await Task.sleep(for: .milliseconds(500))   // both bridges follow go.mod and watch the folder
+        try await eventually("both bridges watch the folder") { watching(a) && watching(b) }
+        try await Task.sleep(for: .milliseconds(500))   // and follow go.mod (its snapshot is not reported)
 
         // A tool rewrites Bob's go.mod (as go mod tidy does: written beside, renamed over).
         let bobs = goMod + "\nrequire example.com/tool v1.0.0\n"
@@ -108,9 +111,9 @@ extension LanguageServerTests {
         defer { a.close() }
         try await a.start(root: world.dirA, file: notes, encodings: ["utf-16"])
         try await eventually("Ann's file is bridged") { a.currentPresence != nil }
-        try await Task.sleep(for: .milliseconds(500))   // the bridge watches the folder
+        try await eventually("the bridge watches the folder") { watching(a) }
         try FileManager.default.removeItem(at: notes)
-        try await Task.sleep(for: .milliseconds(500))   // the watcher reports it
+        try await eventually("the bridge saw the deletion") { a.loggedMessages.contains { $0.contains("notes.txt was deleted on disk while open") } }
         a.notify("textDocument/didClose", ["textDocument": ["uri": .string(notes.absoluteString)]])
         try await eventually("notes.txt is deleted from the session") { await world.textIfAny("notes.txt") == nil }
         try await Task.sleep(for: .seconds(1))   // a write back would have come by now

@@ -51,6 +51,7 @@ extension DocumentBridge {
         do {
             let watcher = try FolderWatcher(root: root) { path, isDirectory in rules.isIgnored(path, isDirectory: isDirectory) }
             disk.watcher = watcher
+            editor.log("Mesh: watching \(root.path) for changes made outside the editor")
             background.start { inbox in
                 for await batch in watcher.changes { await inbox.send(.diskChanged(batch.paths, moves: batch.moves)) }
             }
@@ -147,7 +148,11 @@ extension DocumentBridge {
         }
         guard case let .closed(text) = document.content else {
             // The editor's buffer is the truth while it is open; a deletion counts when it closes.
-            if data == nil { disk.goneWhileOpen.insert(path) } else { disk.goneWhileOpen.remove(path) }
+            if data != nil {
+                disk.goneWhileOpen.remove(path)
+            } else if disk.goneWhileOpen.insert(path).inserted {
+                editor.log("Mesh: \(path) was deleted on disk while open in the editor: closed unsaved, it is deleted from the session")
+            }
             return
         }
         guard let data else {
