@@ -87,3 +87,58 @@ extension LanguageServerTests {
         try await eventually("Bob's editor has Ann's typing") { b.currentText == "BhelloX\n" }
     }
 }
+
+extension LanguageServerTests {
+    /// Ann's new buffer is created in the session as the connection drops, and the create lands
+    /// only after her `mesh lsp` is back: the `welcome` does not list the file yet, so it sends
+    /// the create again, with what she typed since, and the server answers with the document
+    /// her first create made. That text is hers, not someone else's: what she typed since goes
+    /// in as her edit (before, it was kept only in `.mesh/conflicts`, "someone else created it",
+    /// and her buffer lost it). Deterministic here: the server is stopped (SIGSTOP) as she opens
+    /// the file, killed, and started again with the `snapshots` table away, so that the create
+    /// sent again is refused (and retried) until the first create's document is written
+    /// straight into the database.
+    @Test func aCreateThatLandsAfterAReconnectKeepsTheTypingSinceIt() async throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let database = try await createPostgresTestDatabase()
+        let port = try LoopbackListener.freePort()
+        let arguments = ["--database-url", database, "--port", "\(port)"]
+        let world = try await shareWorld(file: "notes.txt", contents: "one\n", serverArguments: arguments)
+        defer { world.server.stop() }
+        let a = try await annEditing(world, file: "notes.txt")
+        defer { a.close() }
+        try await eventually("Ann's file is bridged") { a.currentPresence != nil }
+
+        // The server stops answering; Ann opens a new buffer: its create is sent, never answered.
+        kill(world.server.process.processIdentifier, SIGSTOP)
+        let draft = world.dirA.appendingPathComponent("draft.txt").absoluteString
+        a.notify("textDocument/didOpen", ["textDocument": ["uri": .string(draft), "languageId": "plaintext", "version": 1, "text": "v0\n"]])
+        // (A request answered after it: the open was taken, its create sent.)
+        _ = try await a.request("textDocument/codeAction", ["textDocument": ["uri": .string(draft)],
+                                                            "range": ["start": ["line": 0, "character": 0], "end": ["line": 0, "character": 0]],
+                                                            "context": ["diagnostics": []]])
+        a.notify("textDocument/didChange", ["textDocument": ["uri": .string(draft), "version": 2], "contentChanges": [["text": "v0\nt1\n"]]])
+        await world.server.kill9()
+        try await eventually("Ann's mesh lsp is reconnecting") { a.loggedMessages.contains { $0.contains("reconnecting in") } }
+
+        // Back, but no create goes through until the first one's document is there.
+        try await runPSQL(database, "ALTER TABLE snapshots RENAME TO snapshots_away")
+        let again = MeshServerProcess(dataDirectory: root.appendingPathComponent("data"), extraArguments: arguments)
+        try await again.start()
+        defer { again.stop() }
+        try await eventually("the create sent again is refused", timeout: .seconds(30)) {
+            a.loggedMessages.contains { $0.contains("(draft.txt); opening it again in") }
+        }
+        let id = UUID().uuidString, session = world.session.id.uuidString
+        try await runPSQL(database, """
+            ALTER TABLE snapshots_away RENAME TO snapshots;
+            INSERT INTO documents (id, session_id, path, revision, size, created_at, updated_at)
+                VALUES ('\(id)', '\(session)', 'draft.txt', 0, 3, 0, 0);
+            INSERT INTO snapshots (document_id, revision, text) VALUES ('\(id)', 0, E'v0\\n');
+            """)
+
+        try await eventually("the session has what Ann typed", timeout: .seconds(30)) { await world.textIfAny("draft.txt") == "v0\nt1\n" }
+        #expect(!a.shownMessages.contains { $0.contains("created it") }, "\(a.transcript)")
+        #expect(!keptCopy(of: "draft.txt", in: world.dirA, is: "v0\nt1\n"))
+    }
+}

@@ -23,6 +23,15 @@ extension DocumentBridge {
         opensInFlight[path, default: 0] += 1
     }
 
+    /// An open the server refused for a passing reason (``refusedOpens``).
+    struct RefusedOpen {
+        var request: ClientMessage.Open
+        /// Refusals in a row.
+        var refusals: Int
+        /// The connection it was refused on: a reconnect opens everything again itself.
+        var link: ObjectIdentifier
+    }
+
     /// Refusals in a row of one open after which the user is told (the retries go on).
     static let refusalsBeforeTelling = 5
 

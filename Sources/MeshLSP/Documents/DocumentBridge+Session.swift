@@ -15,6 +15,10 @@ extension DocumentBridge {
         opening.removeAll()
         // A new connection: the old one's opens are not answered, and every open is sent again below.
         opensInFlight.removeAll()
+        for (path, request) in openRequests {
+            guard let create = request.create else { continue }
+            unansweredCreates[path] = Array(((unansweredCreates[path] ?? []) + [create]).suffix(Self.unansweredCreatesKept))
+        }
         openRequests.removeAll()
         refusedOpens.removeAll()
         // Documents that left the session while we were away (deleted, or renamed: the new path
@@ -72,6 +76,9 @@ extension DocumentBridge {
         // Our open asked to create the document with this text, and someone else created the
         // path first (the server opened theirs instead: no `created`).
         let created = snapshot.created == true ? nil : openRequests[path]?.create
+        // A create of ours sent before a reconnect, landed after it: the session still has the
+        // text it sent.
+        let ourEarlierCreate = unansweredCreates.removeValue(forKey: path)?.contains(snapshot.text) == true
         opened(path)
         sessionDocuments.insert(path)
         // A fresh client id per OT client: op ids must never repeat within a document.
@@ -108,9 +115,19 @@ extension DocumentBridge {
             var client = client
             var documentText = snapshot.text
             var typed: OutgoingOperation?
-            // Nothing to merge when the editor already shows the session's text (its typing
-            // reached the session another way: a save before a share, a create from it).
-            if let opened = file.opened, let typing = file.typed, !typing.isNoop, session.canEdit, draft.description != snapshot.text {
+            if ourEarlierCreate, session.canEdit {
+                // The session's text is what the editor showed when that create was sent:
+                // everything the editor shows beyond it is the user's typing since. (Merged as
+                // below from the text of the create sent again, that typing would be taken for
+                // someone else's and undone.)
+                let typing = TextBuffer(snapshot.text).operation(replacingAllWith: draft.description)
+                if draft.description != snapshot.text, let sent = try? client.applyLocal(typing) {
+                    documentText = draft.description
+                    typed = sent
+                }
+            } else if let opened = file.opened, let typing = file.typed, !typing.isNoop, session.canEdit, draft.description != snapshot.text {
+                // Nothing to merge when the editor already shows the session's text (its typing
+                // reached the session another way: a save before a share, a create from it).
                 let sessionChange = opened.operation(replacingAllWith: snapshot.text)
                 if let (onSession, _) = try? TextOperation.transform(typing, sessionChange),
                    let merged = try? onSession.apply(to: snapshot.text) {
