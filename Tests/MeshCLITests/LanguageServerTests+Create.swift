@@ -94,51 +94,97 @@ extension LanguageServerTests {
     /// the create again, with what she typed since, and the server answers with the document
     /// her first create made. That text is hers, not someone else's: what she typed since goes
     /// in as her edit (before, it was kept only in `.mesh/conflicts`, "someone else created it",
-    /// and her buffer lost it). Deterministic here: the server is stopped (SIGSTOP) as she opens
-    /// the file, killed, and started again with the `snapshots` table away, so that the create
-    /// sent again is refused (and retried) until the first create's document is written
-    /// straight into the database.
+    /// and her buffer lost it).
     @Test func aCreateThatLandsAfterAReconnectKeepsTheTypingSinceIt() async throws {
         defer { try? FileManager.default.removeItem(at: root) }
+        let draft = root.appendingPathComponent("ann/draft.txt").absoluteString
+        try await createLandingAfterReconnect(path: "draft.txt", firstText: "v0\n") { a in
+            a.notify("textDocument/didOpen", ["textDocument": ["uri": .string(draft), "languageId": "plaintext", "version": 1, "text": "v0\n"]])
+            // (A request answered after it: the open was taken, its create sent.)
+            _ = try await a.request("textDocument/codeAction", ["textDocument": ["uri": .string(draft)],
+                                                                "range": ["start": ["line": 0, "character": 0], "end": ["line": 0, "character": 0]],
+                                                                "context": ["diagnostics": []]])
+            a.notify("textDocument/didChange", ["textDocument": ["uri": .string(draft), "version": 2], "contentChanges": [["text": "v0\nt1\n"]]])
+        } then: { world in
+            try await eventually("the session has what Ann typed", timeout: .seconds(30)) { await world.textIfAny("draft.txt") == "v0\nt1\n" }
+        }
+    }
+
+    /// The same for a file a tool writes (no editor has it open), written again before the
+    /// create lands: the second write goes in as a change on disk, not into `.mesh/conflicts`.
+    @Test func aFileCreatedOnDiskThatLandsAfterAReconnectKeepsItsLaterChange() async throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let file = root.appendingPathComponent("ann/tool.txt")
+        try await createLandingAfterReconnect(path: "tool.txt", firstText: "v0\n") { a in
+            try "v0\n".write(to: file, atomically: true, encoding: .utf8)
+            try await eventually("the file is offered") { a.loggedMessages.contains { $0.contains("tool.txt was created on disk") } }
+            try "v0\nt1\n".write(to: file, atomically: true, encoding: .utf8)
+        } then: { world in
+            try await eventually("the session has the tool's second write", timeout: .seconds(30)) { await world.textIfAny("tool.txt") == "v0\nt1\n" }
+            #expect(disk(file) == "v0\nt1\n")
+        }
+    }
+
+    /// A file a tool writes while the server has stopped answering, its create lost as the server
+    /// dies: offered again once `mesh lsp` is back (before, it was shared only if written again).
+    @Test func aFileCreatedOnDiskAsTheServerDiesIsOfferedAgain() async throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let port = try LoopbackListener.freePort()
+        let world = try await shareWorld(file: "notes.txt", contents: "one\n", serverArguments: ["--port", "\(port)"])
+        defer { world.server.stop() }
+        let a = try await annEditing(world, file: "notes.txt")
+        defer { a.close() }
+        try await eventually("Ann's folder is bridged and watched") { a.currentPresence != nil && watching(a) }
+        kill(world.server.process.processIdentifier, SIGSTOP)
+        try "made while the server hung\n".write(to: world.dirA.appendingPathComponent("hung.txt"), atomically: true, encoding: .utf8)
+        try await eventually("the file is offered") { a.loggedMessages.contains { $0.contains("hung.txt was created on disk") } }
+        await world.server.kill9()
+        try await eventually("Ann's mesh lsp is reconnecting") { a.loggedMessages.contains { $0.contains("reconnecting in") } }
+        let again = MeshServerProcess(dataDirectory: root.appendingPathComponent("data"), extraArguments: ["--port", "\(port)"])
+        try await again.start()
+        defer { again.stop() }
+        try await eventually("the file is in the session", timeout: .seconds(30)) { await world.textIfAny("hung.txt") == "made while the server hung\n" }
+    }
+
+    /// Ann's `mesh lsp` asks to create `path` (`create`, with `firstText`) as the server stops
+    /// answering (SIGSTOP); the server is killed and started again with PostgreSQL's `snapshots`
+    /// table renamed away, so that the create sent again is refused (and retried) until the
+    /// first create's document is written straight into the database, as if it had landed late.
+    /// `then` checks the session's text; after it, Ann was not told someone else created the
+    /// path, and nothing was kept aside (a copy would have been kept before her edit was sent).
+    func createLandingAfterReconnect(path: String, firstText: String, create: (EditorProcess) async throws -> Void,
+                                     then: (World) async throws -> Void) async throws {
         let database = try await createPostgresTestDatabase()
         let port = try LoopbackListener.freePort()
         let arguments = ["--database-url", database, "--port", "\(port)"]
         let world = try await shareWorld(file: "notes.txt", contents: "one\n", serverArguments: arguments)
-        defer { world.server.stop() }
         let a = try await annEditing(world, file: "notes.txt")
-        defer { a.close() }
-        try await eventually("Ann's file is bridged") { a.currentPresence != nil }
-
-        // The server stops answering; Ann opens a new buffer: its create is sent, never answered.
-        kill(world.server.process.processIdentifier, SIGSTOP)
-        let draft = world.dirA.appendingPathComponent("draft.txt").absoluteString
-        a.notify("textDocument/didOpen", ["textDocument": ["uri": .string(draft), "languageId": "plaintext", "version": 1, "text": "v0\n"]])
-        // (A request answered after it: the open was taken, its create sent.)
-        _ = try await a.request("textDocument/codeAction", ["textDocument": ["uri": .string(draft)],
-                                                            "range": ["start": ["line": 0, "character": 0], "end": ["line": 0, "character": 0]],
-                                                            "context": ["diagnostics": []]])
-        a.notify("textDocument/didChange", ["textDocument": ["uri": .string(draft), "version": 2], "contentChanges": [["text": "v0\nt1\n"]]])
-        await world.server.kill9()
-        try await eventually("Ann's mesh lsp is reconnecting") { a.loggedMessages.contains { $0.contains("reconnecting in") } }
-
-        // Back, but no create goes through until the first one's document is there.
-        try await runPSQL(database, "ALTER TABLE snapshots RENAME TO snapshots_away")
         let again = MeshServerProcess(dataDirectory: root.appendingPathComponent("data"), extraArguments: arguments)
-        try await again.start()
-        defer { again.stop() }
-        try await eventually("the create sent again is refused", timeout: .seconds(30)) {
-            a.loggedMessages.contains { $0.contains("(draft.txt); opening it again in") }
+        do {
+            try await eventually("Ann's folder is bridged and watched") { a.currentPresence != nil && watching(a) }
+            kill(world.server.process.processIdentifier, SIGSTOP)
+            try await create(a)
+            await world.server.kill9()
+            try await eventually("Ann's mesh lsp is reconnecting") { a.loggedMessages.contains { $0.contains("reconnecting in") } }
+            try await runPSQL(database, "ALTER TABLE snapshots RENAME TO snapshots_away")
+            try await again.start()
+            try await eventually("the create sent again is refused", timeout: .seconds(30)) {
+                a.loggedMessages.contains { $0.contains("(\(path)); opening it again in") }
+            }
+            let id = UUID().uuidString, session = world.session.id.uuidString
+            try await runPSQL(database, """
+                ALTER TABLE snapshots_away RENAME TO snapshots;
+                INSERT INTO documents (id, session_id, path, revision, size, created_at, updated_at)
+                    VALUES ('\(id)', '\(session)', '\(path)', 0, \(firstText.utf8.count), 0, 0);
+                INSERT INTO snapshots (document_id, revision, text) VALUES ('\(id)', 0, '\(firstText)');
+                """)
+            try await then(world)
+            #expect(!a.shownMessages.contains { $0.contains("created it") }, "\(a.transcript)")
+            #expect(!FileManager.default.fileExists(atPath: world.dirA.appendingPathComponent(".mesh/conflicts").path))
+        } catch {
+            a.close(); again.stop(); world.server.stop()
+            throw error
         }
-        let id = UUID().uuidString, session = world.session.id.uuidString
-        try await runPSQL(database, """
-            ALTER TABLE snapshots_away RENAME TO snapshots;
-            INSERT INTO documents (id, session_id, path, revision, size, created_at, updated_at)
-                VALUES ('\(id)', '\(session)', 'draft.txt', 0, 3, 0, 0);
-            INSERT INTO snapshots (document_id, revision, text) VALUES ('\(id)', 0, E'v0\\n');
-            """)
-
-        try await eventually("the session has what Ann typed", timeout: .seconds(30)) { await world.textIfAny("draft.txt") == "v0\nt1\n" }
-        #expect(!a.shownMessages.contains { $0.contains("created it") }, "\(a.transcript)")
-        #expect(!keptCopy(of: "draft.txt", in: world.dirA, is: "v0\nt1\n"))
+        a.close(); again.stop(); world.server.stop()
     }
 }

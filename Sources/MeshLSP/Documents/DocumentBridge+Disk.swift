@@ -215,7 +215,7 @@ extension DocumentBridge {
     }
 
     /// A file that is no session document appeared (or was written) on disk.
-    private mutating func diskCreated(_ path: String, _ data: Data, session: SessionPort) {
+    mutating func diskCreated(_ path: String, _ data: Data, session: SessionPort) {
         guard let text = WorkspaceScanner.text(of: data), data.count <= WorkspaceScanner().maxFileSize else {
             editor.log("Mesh: \(path) is not shared (binary, or over \(WorkspaceScanner().maxFileSize >> 20) MiB)")
             return
@@ -225,6 +225,7 @@ extension DocumentBridge {
             return
         }
         setOnDisk(path, text)
+        editor.log("Mesh: \(path) was created on disk: it is offered to the session")
         sendOpen(path, create: text, session: session)
     }
 

@@ -41,17 +41,27 @@ extension DocumentBridge {
         min(.milliseconds(250) * (1 << min(max(refusals - 1, 0), 5)), .seconds(5))
     }
 
-    /// A refused open's delay is over: the same `open` again (from the revision we hold now),
-    /// unless another open was sent meanwhile, the connection is another (a reconnect reopens
-    /// everything itself), or the document is no longer wanted (deleted, or the file to create
-    /// closed in the editor).
+    /// A refused open's delay is over: the same `open` again (from the revision we hold now; a
+    /// file from disk to create, as the disk has it now), unless another open was sent
+    /// meanwhile, the connection is another (a reconnect reopens everything itself), or the
+    /// document is no longer wanted (deleted, or the file to create closed in the editor or
+    /// gone from disk).
     mutating func retryOpen(_ path: String, session: SessionPort) {
         guard let refused = refusedOpens[path], let link = session.link, ObjectIdentifier(link) == refused.link,
               opensInFlight[path] == nil
         else { return }
-        let wanted = refused.request.create != nil
-            ? editorFiles.values.contains { $0.path == path && $0.draft != nil }
-            : sessionDocuments.contains(path) || documents[path] != nil
+        let inEditor = editorFiles.values.contains { $0.path == path && $0.draft != nil }
+        if refused.request.create != nil, !inEditor {
+            guard let root = workspaceRoot, documents[path] == nil, !sessionDocuments.contains(path),
+                  let data = try? Data(contentsOf: root.appendingPathComponent(path))
+            else {
+                refusedOpens[path] = nil
+                return
+            }
+            diskCreated(path, data, session: session)   // (refused again, the refusals go on counting)
+            return
+        }
+        let wanted = refused.request.create != nil ? inEditor : sessionDocuments.contains(path) || documents[path] != nil
         guard wanted else {
             refusedOpens[path] = nil
             return

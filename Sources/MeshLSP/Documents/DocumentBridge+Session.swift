@@ -15,9 +15,13 @@ extension DocumentBridge {
         opening.removeAll()
         // A new connection: the old one's opens are not answered, and every open is sent again below.
         opensInFlight.removeAll()
+        // A create the old connection never answered may land yet; one it refused did not. A
+        // file from disk with either is offered again below, as the disk has it now.
+        var createsToOfferAgain = Set(refusedOpens.compactMap { $0.value.request.create == nil ? nil : $0.key })
         for (path, request) in openRequests {
             guard let create = request.create else { continue }
             unansweredCreates[path] = Array(((unansweredCreates[path] ?? []) + [create]).suffix(Self.unansweredCreatesKept))
+            createsToOfferAgain.insert(path)
         }
         openRequests.removeAll()
         refusedOpens.removeAll()
@@ -47,6 +51,7 @@ extension DocumentBridge {
         }
         for path in sessionDocuments where documents[path] == nil && !opening.contains(path) { sendOpen(path, session: session) }
         watchDisk()
+        disk.changedWhileAway.formUnion(createsToOfferAgain)   // (an editor's file was offered above)
         takeDiskChangesMadeWhileAway(session: session)
     }
 
@@ -150,11 +155,17 @@ extension DocumentBridge {
             if let typed { sendOp(path, typed, session: session) }
             if let outgoing { sendApplyEdit(uri: uri, outgoing) }
         } else {
-            if let created, created != snapshot.text {
+            if let created, created != snapshot.text, !ourEarlierCreate {
                 // Created from a file on disk, which the session's text is about to replace.
                 keepLocalCopy(path, Data(created.utf8), because: Self.createdFirst, beforeWrite: false)
             }
             documents[path] = SharedDocument(path: path, client: client, content: .closed(TextBuffer(snapshot.text)), id: snapshot.id)
+            if ourEarlierCreate {
+                // The file held this text when the create was sent: what it holds beyond it now
+                // is a change made on disk since, taken as any other.
+                setOnDisk(path, snapshot.text)
+                takeDiskChange(path, session: session)
+            }
             scheduleDiskWrite(path)
         }
         note(.replaced(path: path))
