@@ -146,6 +146,37 @@ extension LanguageServerTests {
         try await eventually("the file is in the session", timeout: .seconds(30)) { await world.textIfAny("hung.txt") == "made while the server hung\n" }
     }
 
+    /// A create lost as the server died, for a file deleted before `mesh lsp` was back: nothing
+    /// is offered again, and when a peer later creates the same path with the same text (an
+    /// empty `__init__.py`, say), that document is theirs. It is followed, never taken for the
+    /// lost create (which would have deleted it, the file being gone from Ann's disk).
+    @Test func aLostCreateOfAFileDeletedSinceIsNotMistakenForAPeersDocument() async throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let port = try LoopbackListener.freePort()
+        let world = try await shareWorld(file: "notes.txt", contents: "one\n", serverArguments: ["--port", "\(port)"])
+        defer { world.server.stop() }
+        let a = try await annEditing(world, file: "notes.txt")
+        defer { a.close() }
+        try await eventually("Ann's folder is bridged and watched") { a.currentPresence != nil && watching(a) }
+        kill(world.server.process.processIdentifier, SIGSTOP)
+        let file = world.dirA.appendingPathComponent("__init__.py")
+        try "".write(to: file, atomically: true, encoding: .utf8)
+        try await eventually("the file is offered") { a.loggedMessages.contains { $0.contains("__init__.py was created on disk") } }
+        await world.server.kill9()
+        try FileManager.default.removeItem(at: file)
+        try await eventually("Ann's mesh lsp is reconnecting") { a.loggedMessages.contains { $0.contains("reconnecting in") } }
+        let again = MeshServerProcess(dataDirectory: root.appendingPathComponent("data"), extraArguments: ["--port", "\(port)"])
+        try await again.start()
+        defer { again.stop() }
+        try await eventually("Ann is back", timeout: .seconds(30)) { a.loggedMessages.contains { $0.contains("reconnected") } || a.shownMessages.contains { $0.contains("reconnected") } }
+        _ = try await world.api.createDocument(session: world.session.id, path: "__init__.py", text: "")
+        try await eventually("Ann's disk has the peer's file") { disk(file) == "" }
+        // Long enough for a deletion by Ann's mesh lsp to reach the server: her typing does.
+        a.edit(0..<0, "x")
+        try await eventually("Ann's typing reached the session") { await world.textIfAny("notes.txt") == "xone\n" }
+        #expect(await world.textIfAny("__init__.py") == "", "the peer's document was deleted")
+    }
+
     /// Ann's `mesh lsp` asks to create `path` (`create`, with `firstText`) as the server stops
     /// answering (SIGSTOP); the server is killed and started again with PostgreSQL's `snapshots`
     /// table renamed away, so that the create sent again is refused (and retried) until the

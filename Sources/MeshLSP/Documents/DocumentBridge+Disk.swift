@@ -135,6 +135,11 @@ extension DocumentBridge {
             // open's retry after a refusal), not from a save of it: the save holds typing the
             // editor's create merges in too.
             let inEditor = editorFiles.first { $0.value.path == path && $0.value.draft != nil }
+            if data == nil, !sessionDocuments.contains(path) {
+                // Gone, and no document: what Mesh knew of the file (a create of it that was
+                // lost) must not make a later document at this path look deleted on disk.
+                setOnDisk(path, nil)
+            }
             if let data, inEditor == nil, !sessionDocuments.contains(path), !opening.contains(path), refusedOpens[path] == nil {
                 diskCreated(path, data, session: session)
             } else if let (uri, file) = inEditor, let draft = file.draft, tooLargeToShare.remove(path) != nil,

@@ -56,14 +56,21 @@ extension DocumentBridge {
                   let data = try? Data(contentsOf: root.appendingPathComponent(path))
             else {
                 refusedOpens[path] = nil
+                unansweredCreates[path] = nil
                 return
             }
             diskCreated(path, data, session: session)   // (refused again, the refusals go on counting)
+            if opensInFlight[path] == nil {
+                // Not sent (binary now, too large, no longer ours to create): a later write offers it.
+                refusedOpens[path] = nil
+                unansweredCreates[path] = nil
+            }
             return
         }
         let wanted = refused.request.create != nil ? inEditor : sessionDocuments.contains(path) || documents[path] != nil
         guard wanted else {
             refusedOpens[path] = nil
+            unansweredCreates[path] = nil
             return
         }
         let knownRev = refused.request.knownRev == nil ? nil : documents[path]?.client.revision

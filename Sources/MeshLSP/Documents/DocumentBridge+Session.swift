@@ -53,6 +53,10 @@ extension DocumentBridge {
         watchDisk()
         disk.changedWhileAway.formUnion(createsToOfferAgain)   // (an editor's file was offered above)
         takeDiskChangesMadeWhileAway(session: session)
+        // Kept only for a path whose create was sent again: the answer to that one is where an
+        // earlier create can come back (kept longer, a stale text could pass a peer's document
+        // for ours).
+        unansweredCreates = unansweredCreates.filter { openRequests[$0.key]?.create != nil }
     }
 
     /// After `mesh.share`: the session's documents start from the files as uploaded (their synced
@@ -160,9 +164,11 @@ extension DocumentBridge {
                 keepLocalCopy(path, Data(created.utf8), because: Self.createdFirst, beforeWrite: false)
             }
             documents[path] = SharedDocument(path: path, client: client, content: .closed(TextBuffer(snapshot.text)), id: snapshot.id)
-            if ourEarlierCreate {
+            if ourEarlierCreate, let root = workspaceRoot,
+               FileManager.default.fileExists(atPath: root.appendingPathComponent(path).path) {
                 // The file held this text when the create was sent: what it holds beyond it now
-                // is a change made on disk since, taken as any other.
+                // is a change made on disk since, taken as any other. (Gone from disk, it is
+                // written again, as any document newly followed: never a deletion from here.)
                 setOnDisk(path, snapshot.text)
                 takeDiskChange(path, session: session)
             }

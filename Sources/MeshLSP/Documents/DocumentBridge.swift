@@ -38,11 +38,12 @@ struct DocumentBridge {
     /// Opens the server refused for a passing reason, to be sent again on the same connection
     /// (``retryOpen(_:session:)``).
     var refusedOpens: [String: RefusedOpen] = [:]
-    /// Per path, the texts of the creates sent on connections that ended before an answer, the
-    /// newest last (at most ``unansweredCreatesKept``): one of them may have landed after the
-    /// next `welcome`, and come back as someone else's document (``received(_:session:)``).
+    /// Per path whose create was sent again after a `welcome`: the texts of the creates sent on
+    /// connections that ended before an answer, the newest last (at most
+    /// ``unansweredCreatesKept``). One may have landed after that `welcome`, and come back
+    /// unedited as the answer to the create sent again (``received(_:session:)``).
     var unansweredCreates: [String: [String]] = [:]
-    static let unansweredCreatesKept = 4
+    static let unansweredCreatesKept = 2
 
     /// Every document of the session, as far as the bridge heard.
     var sessionDocuments: Set<String> = []
@@ -301,7 +302,6 @@ struct DocumentBridge {
     mutating func didClose(_ params: DidCloseTextDocumentParams, session: SessionPort) {
         guard let uri = params.textDocument?.uri, let file = editorFiles.removeValue(forKey: uri) else { return }
         let deletedWhileOpen = file.path.map { disk.goneWhileOpen.remove($0) != nil } ?? false
-        if let path = file.path, file.draft != nil { unansweredCreates[path] = nil }
         guard let path = file.path, var document = documents[path], case let .open(_, sync) = document.content else { return }
         // Typing reported while an edit of ours was unsettled is the user's, though the buffer
         // will never settle the edit now.

@@ -54,6 +54,9 @@ extension Presence {
     mutating func sendCursor(_ documents: DocumentBridge, session: SessionPort) {
         cursorSendScheduled = false
         guard let cursor = localCursor, let document = documents.view(of: cursor.path) else { return }
-        session.send(.presence(.init(path: cursor.path, rev: document.revision, selections: cursor.selections)))
+        if case let .tooLarge(limit) = session.send(.presence(.init(path: cursor.path, rev: document.revision, selections: cursor.selections))) {
+            editor.log("Mesh: your cursors in \(cursor.path) are not shown to the others: \(cursor.selections.count) selections "
+                       + "are larger than the server takes in one message (\(limit) bytes)", type: 2)
+        }
     }
 }

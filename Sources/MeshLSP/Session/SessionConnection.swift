@@ -26,6 +26,9 @@ struct SessionConnection {
     private var reconnectAttempt = 0
     /// Whether a connection to the session was ever welcomed: the bridge then holds its documents.
     private(set) var wasJoined = false
+    /// The largest message the server takes, from its last `welcome`: a new connection starts
+    /// with it, until its own `welcome` says.
+    private var messageLimit = ServerMessage.Welcome.defaultMaxFrameBytes
     /// Sessions given up (``abandon()``): their pending reconnects are dropped.
     private var givenUp: Set<String> = []
 
@@ -72,6 +75,7 @@ struct SessionConnection {
     /// task group, reporting each message from the server and, at last, the connection's end.
     mutating func connected(_ link: SessionLink) {
         self.link = link
+        link.limitMessages(to: messageLimit)
         background.start { inbox in
             let reason = await link.run { message in await inbox.send(.received(message)) }
             await inbox.send(.connectionEnded(link, reason: reason))
@@ -104,7 +108,8 @@ struct SessionConnection {
         reconnectAttempt = 0
         wasJoined = true
         me = welcome.user
-        link?.limitMessages(to: welcome)
+        messageLimit = welcome.messageLimit
+        link?.limitMessages(to: messageLimit)
         if let expiry = welcome.tokenExpiresAt, let link { keepAuthenticated(link, until: expiry) }
         if reconnected { editor.show("Mesh: reconnected") }
     }

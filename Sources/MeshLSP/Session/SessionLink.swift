@@ -25,7 +25,7 @@ final class SessionLink: Sendable {
     private let outbox: AsyncStream<String>.Continuation
     private let jobs: AsyncStream<Job>
     private let jobQueue: AsyncStream<Job>.Continuation
-    /// The largest message the server takes: its `welcome` says (``limitMessages(to:)``).
+    /// The largest message the server takes (``limitMessages(to:)``).
     private let messageLimit = Atomic<Int>(ServerMessage.Welcome.defaultMaxFrameBytes)
 
     init(_ collaboration: CollaborationClient) {
@@ -45,9 +45,10 @@ final class SessionLink: Sendable {
         return .queued
     }
 
-    /// The server's `welcome` said how large a message it takes.
-    func limitMessages(to welcome: ServerMessage.Welcome) {
-        messageLimit.store(welcome.messageLimit, ordering: .relaxed)
+    /// The server takes messages of at most `bytes` (its `welcome` says; until then, the last
+    /// connection's).
+    func limitMessages(to bytes: Int) {
+        messageLimit.store(bytes, ordering: .relaxed)
     }
 
     /// Runs `job` beside the connection until the connection ends (then it is cancelled).
