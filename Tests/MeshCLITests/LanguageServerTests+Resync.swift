@@ -181,6 +181,26 @@ extension LanguageServerTests {
 }
 
 extension LanguageServerTests {
+    /// `mesh serve --max-frame-bytes` under 1 KiB is taken as 1 KiB, the floor clients hold a
+    /// `welcome`'s limit to: the server never closes a socket for a message the client was
+    /// told it may send (with 10 bytes, not even `hello` got through).
+    @Test func aFrameLimitUnder1KiBIsTakenAs1KiB() async throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let world = try await shareWorld(file: "notes.txt", contents: "one\n", serverArguments: ["--max-frame-bytes", "10"])
+        defer { world.server.stop() }
+        let client = try await CollaborationClient.connect(server: world.server.url, accessToken: try await world.api.freshAccessToken(),
+                                                           session: world.session.id.uuidString)
+        var welcome: ServerMessage.Welcome?
+        for await message in client.messages {
+            if case let .welcome(w) = message { welcome = w }
+            break
+        }
+        await client.close()
+        #expect(welcome?.maxFrameBytes == 1 << 10)
+    }
+}
+
+extension LanguageServerTests {
     /// While Ann's `mesh lsp` is away (the server down), she types, and the document she types
     /// in is renamed. When she is back, the session no longer has that path: her edits cannot
     /// go in, so they are kept in `.mesh/conflicts` (and she is told), the old path is followed

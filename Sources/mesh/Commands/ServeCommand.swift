@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import MeshProtocol
 import MeshSandbox
 import MeshServer
 
@@ -38,7 +39,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Comma-separated Origins allowed to open the WebSocket (env MESH_ALLOWED_ORIGINS).")
     var allowedOrigins: String = environmentValue("MESH_ALLOWED_ORIGINS", or: "")
 
-    @Option(help: "Largest WebSocket message in bytes (env MESH_MAX_FRAME_BYTES).")
+    @Option(help: "Largest WebSocket message in bytes, taken within 1 KiB to 1 GiB as clients take it (env MESH_MAX_FRAME_BYTES).")
     var maxFrameBytes: Int = environmentValue("MESH_MAX_FRAME_BYTES", or: 1 << 20)
 
     @Option(help: "Largest document in bytes (env MESH_MAX_DOCUMENT_BYTES).")
@@ -141,7 +142,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.databaseURL = databaseURL
         configuration.tls = tls
         configuration.allowedOrigins = allowedOrigins.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        configuration.limits.maxFrameBytes = maxFrameBytes
+        configuration.limits.maxFrameBytes = ServerMessage.Welcome.messageLimit(maxFrameBytes: maxFrameBytes)
         configuration.limits.maxDocumentBytes = maxDocumentBytes
         configuration.limits.maxSessionBytes = maxSessionBytes
         configuration.limits.maxSessionsPerUser = max(1, maxSessionsPerUser)
