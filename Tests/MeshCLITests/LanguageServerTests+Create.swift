@@ -129,21 +129,12 @@ extension LanguageServerTests {
     /// dies: offered again once `mesh lsp` is back (before, it was shared only if written again).
     @Test func aFileCreatedOnDiskAsTheServerDiesIsOfferedAgain() async throws {
         defer { try? FileManager.default.removeItem(at: root) }
-        let port = try LoopbackListener.freePort()
-        let world = try await shareWorld(file: "notes.txt", contents: "one\n", serverArguments: ["--port", "\(port)"])
-        defer { world.server.stop() }
-        let a = try await annEditing(world, file: "notes.txt")
-        defer { a.close() }
-        try await eventually("Ann's folder is bridged and watched") { a.currentPresence != nil && watching(a) }
-        kill(world.server.process.processIdentifier, SIGSTOP)
-        try "made while the server hung\n".write(to: world.dirA.appendingPathComponent("hung.txt"), atomically: true, encoding: .utf8)
-        try await eventually("the file is offered") { a.loggedMessages.contains { $0.contains("hung.txt was created on disk") } }
-        await world.server.kill9()
-        try await eventually("Ann's mesh lsp is reconnecting") { a.loggedMessages.contains { $0.contains("reconnecting in") } }
-        let again = MeshServerProcess(dataDirectory: root.appendingPathComponent("data"), extraArguments: ["--port", "\(port)"])
-        try await again.start()
-        defer { again.stop() }
-        try await eventually("the file is in the session", timeout: .seconds(30)) { await world.textIfAny("hung.txt") == "made while the server hung\n" }
+        try await serverHangsAndComesBack { a, world in
+            try "made while the server hung\n".write(to: world.dirA.appendingPathComponent("hung.txt"), atomically: true, encoding: .utf8)
+            try await eventually("the file is offered") { a.loggedMessages.contains { $0.contains("hung.txt was created on disk") } }
+        } then: { _, world in
+            try await eventually("the file is in the session", timeout: .seconds(30)) { await world.textIfAny("hung.txt") == "made while the server hung\n" }
+        }
     }
 
     /// A create lost as the server died, for a file deleted before `mesh lsp` was back: nothing
@@ -152,53 +143,37 @@ extension LanguageServerTests {
     /// lost create (which would have deleted it, the file being gone from Ann's disk).
     @Test func aLostCreateOfAFileDeletedSinceIsNotMistakenForAPeersDocument() async throws {
         defer { try? FileManager.default.removeItem(at: root) }
-        let port = try LoopbackListener.freePort()
-        let world = try await shareWorld(file: "notes.txt", contents: "one\n", serverArguments: ["--port", "\(port)"])
-        defer { world.server.stop() }
-        let a = try await annEditing(world, file: "notes.txt")
-        defer { a.close() }
-        try await eventually("Ann's folder is bridged and watched") { a.currentPresence != nil && watching(a) }
-        kill(world.server.process.processIdentifier, SIGSTOP)
-        let file = world.dirA.appendingPathComponent("__init__.py")
-        try "".write(to: file, atomically: true, encoding: .utf8)
-        try await eventually("the file is offered") { a.loggedMessages.contains { $0.contains("__init__.py was created on disk") } }
-        await world.server.kill9()
-        try FileManager.default.removeItem(at: file)
-        try await eventually("Ann's mesh lsp is reconnecting") { a.loggedMessages.contains { $0.contains("reconnecting in") } }
-        let again = MeshServerProcess(dataDirectory: root.appendingPathComponent("data"), extraArguments: ["--port", "\(port)"])
-        try await again.start()
-        defer { again.stop() }
-        try await eventually("Ann is back", timeout: .seconds(30)) { a.loggedMessages.contains { $0.contains("reconnected") } || a.shownMessages.contains { $0.contains("reconnected") } }
-        _ = try await world.api.createDocument(session: world.session.id, path: "__init__.py", text: "")
-        try await eventually("Ann's disk has the peer's file") { disk(file) == "" }
-        // Long enough for a deletion by Ann's mesh lsp to reach the server: her typing does.
-        a.edit(0..<0, "x")
-        try await eventually("Ann's typing reached the session") { await world.textIfAny("notes.txt") == "xone\n" }
-        #expect(await world.textIfAny("__init__.py") == "", "the peer's document was deleted")
+        let file = root.appendingPathComponent("ann/__init__.py")
+        try await serverHangsAndComesBack { a, _ in
+            try "".write(to: file, atomically: true, encoding: .utf8)
+            try await eventually("the file is offered") { a.loggedMessages.contains { $0.contains("__init__.py was created on disk") } }
+        } whileDown: {
+            try FileManager.default.removeItem(at: file)
+        } then: { a, world in
+            try await eventually("Ann is back", timeout: .seconds(30)) { a.shownMessages.contains { $0.contains("reconnected") } }
+            _ = try await world.api.createDocument(session: world.session.id, path: "__init__.py", text: "")
+            try await eventually("Ann's disk has the peer's file") { disk(file) == "" }
+            // Long enough for a deletion by Ann's mesh lsp to reach the server: her typing does.
+            a.edit(0..<0, "x")
+            try await eventually("Ann's typing reached the session") { await world.textIfAny("notes.txt") == "xone\n" }
+            #expect(await world.textIfAny("__init__.py") == "", "the peer's document was deleted")
+        }
     }
 
     /// Ann's `mesh lsp` asks to create `path` (`create`, with `firstText`) as the server stops
-    /// answering (SIGSTOP); the server is killed and started again with PostgreSQL's `snapshots`
-    /// table renamed away, so that the create sent again is refused (and retried) until the
-    /// first create's document is written straight into the database, as if it had landed late.
-    /// `then` checks the session's text; after it, Ann was not told someone else created the
-    /// path, and nothing was kept aside (a copy would have been kept before her edit was sent).
+    /// answering; the server comes back on PostgreSQL with its `snapshots` table renamed away, so
+    /// that the create sent again is refused (and retried) until the first create's document is
+    /// written straight into the database, as if it had landed late. `then` checks the
+    /// session's text; after it, Ann was not told someone else created the path, and nothing
+    /// was kept aside (a copy would have been kept before her edit was sent).
     func createLandingAfterReconnect(path: String, firstText: String, create: (EditorProcess) async throws -> Void,
                                      then: (World) async throws -> Void) async throws {
         let database = try await createPostgresTestDatabase()
-        let port = try LoopbackListener.freePort()
-        let arguments = ["--database-url", database, "--port", "\(port)"]
-        let world = try await shareWorld(file: "notes.txt", contents: "one\n", serverArguments: arguments)
-        let a = try await annEditing(world, file: "notes.txt")
-        let again = MeshServerProcess(dataDirectory: root.appendingPathComponent("data"), extraArguments: arguments)
-        do {
-            try await eventually("Ann's folder is bridged and watched") { a.currentPresence != nil && watching(a) }
-            kill(world.server.process.processIdentifier, SIGSTOP)
+        try await serverHangsAndComesBack(serverArguments: ["--database-url", database]) { a, _ in
             try await create(a)
-            await world.server.kill9()
-            try await eventually("Ann's mesh lsp is reconnecting") { a.loggedMessages.contains { $0.contains("reconnecting in") } }
+        } whileDown: {
             try await runPSQL(database, "ALTER TABLE snapshots RENAME TO snapshots_away")
-            try await again.start()
+        } then: { a, world in
             try await eventually("the create sent again is refused", timeout: .seconds(30)) {
                 a.loggedMessages.contains { $0.contains("(\(path)); opening it again in") }
             }
@@ -212,10 +187,31 @@ extension LanguageServerTests {
             try await then(world)
             #expect(!a.shownMessages.contains { $0.contains("created it") }, "\(a.transcript)")
             #expect(!FileManager.default.fileExists(atPath: world.dirA.appendingPathComponent(".mesh/conflicts").path))
-        } catch {
-            a.close(); again.stop(); world.server.stop()
-            throw error
         }
-        a.close(); again.stop(); world.server.stop()
+    }
+
+    /// Ann edits `notes.txt` in a shared folder, bridged and watched. The server stops answering
+    /// (SIGSTOP) while `whileHung` runs, so that what Ann's `mesh lsp` sends meanwhile is never
+    /// answered; it is killed, `whileDown` runs once Ann's `mesh lsp` is reconnecting, and it
+    /// starts again on the same port and database (`serverArguments` on both). `then` runs with
+    /// Ann back; everything is stopped after.
+    func serverHangsAndComesBack(serverArguments: [String] = [], whileHung: (EditorProcess, World) async throws -> Void,
+                                 whileDown: () async throws -> Void = {},
+                                 then: (EditorProcess, World) async throws -> Void) async throws {
+        let arguments = serverArguments + ["--port", "\(try LoopbackListener.freePort())"]
+        let world = try await shareWorld(file: "notes.txt", contents: "one\n", serverArguments: arguments)
+        defer { world.server.stop() }
+        let a = try await annEditing(world, file: "notes.txt")
+        defer { a.close() }
+        try await eventually("Ann's folder is bridged and watched") { a.currentPresence != nil && watching(a) }
+        kill(world.server.process.processIdentifier, SIGSTOP)
+        try await whileHung(a, world)
+        await world.server.kill9()
+        try await eventually("Ann's mesh lsp is reconnecting") { a.loggedMessages.contains { $0.contains("reconnecting in") } }
+        try await whileDown()
+        let again = MeshServerProcess(dataDirectory: root.appendingPathComponent("data"), extraArguments: arguments)
+        defer { again.stop() }
+        try await again.start()
+        try await then(a, world)
     }
 }
