@@ -85,6 +85,20 @@ public final class Store: Sendable {
         try await database.exec("SELECT 1")
     }
 
+    /// Opens the store, runs `body` on it and shuts it down, also when `body` throws.
+    public static func withOpen<R>(_ backend: StoreBackend, logger: Logger, _ body: (Store) async throws -> R) async throws -> R {
+        let store = try await open(backend, logger: logger)
+        let result: R
+        do {
+            result = try await body(store)
+        } catch {
+            try? await store.shutdown()
+            throw error
+        }
+        try await store.shutdown()
+        return result
+    }
+
     /// Closes the connections; the repositories fail afterwards. Calling it again does nothing.
     public func shutdown() async throws {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }

@@ -290,14 +290,7 @@ extension LanguageServerTests {
     /// The server's SQLite store, opened beside it (or while it is down) to change what no
     /// message would: `body` runs on it, then it is closed.
     func withDatabase(_ body: (Store) async throws -> Void) async throws {
-        let store = try await Store.open(.sqlite(path: root.appendingPathComponent("data/mesh.sqlite").path), logger: Logger(label: "test"))
-        do {
-            try await body(store)
-        } catch {
-            try? await store.shutdown()
-            throw error
-        }
-        try await store.shutdown()
+        try await Store.withOpen(.sqlite(path: root.appendingPathComponent("data/mesh.sqlite").path), logger: Logger(label: "test"), body)
     }
 
     /// Ann types "away " at the start of her buffer while the server is down, `change` alters

@@ -18,16 +18,7 @@ enum TestBackend: String, Sendable, CaseIterable, CustomTestStringConvertible {
 
     /// Runs `body` with a store on a fresh database, then shuts it down and deletes the database.
     func withStore(_ body: (Store) async throws -> Void) async throws {
-        try await withDatabase { backend in
-            let store = try await Store.open(backend, logger: Self.logger)
-            do {
-                try await body(store)
-            } catch {
-                try? await store.shutdown()
-                throw error
-            }
-            try await store.shutdown()
-        }
+        try await withDatabase { backend in try await Store.withOpen(backend, logger: Self.logger, body) }
     }
 
     /// Runs `body` with a fresh, empty database (which it may open several times), then deletes it.
