@@ -120,9 +120,11 @@ public func buildApplication(
         router: router,
         server: meshServerBuilder(
             webSocketRouter: router,
-            configuration: .init(ws: .init(maxFrameSize: configuration.limits.maxFrameBytes,
+            configuration: .init(http1: .init(idleTimeout: TimeAmount(configuration.limits.idleConnectionTimeout)),
+                                 ws: .init(maxFrameSize: configuration.limits.maxFrameBytes,
                                            autoPing: .enabled(timePeriod: configuration.limits.pingInterval),
                                            closeTimeout: .seconds(2))),
+            headTimeout: configuration.limits.requestHeadTimeout,
             tls: tls),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "mesh"),
         services: services,

@@ -1,6 +1,4 @@
-import Hummingbird
 import HummingbirdCore
-import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOSSL
@@ -26,22 +24,5 @@ struct ReloadableTLSChannel<Base: ServerChildChannel>: ServerChildChannel {
 
     func handle(value: Value, logger: Logger) async {
         await base.handle(value: value, logger: logger)
-    }
-}
-
-/// The server `mesh serve` runs: HTTP/1.1 with the WebSocket upgrade, behind TLS when `tls` is
-/// given (the upgrade then happens inside the TLS stream: `wss://`).
-func meshServerBuilder(
-    webSocketRouter: Router<MeshRequestContext>,
-    configuration: HTTP1WebSocketUpgradeChannel.Configuration,
-    tls: ReloadableTLSContext?
-) -> HTTPServerBuilder {
-    guard let tls else { return .http1WebSocketUpgrade(webSocketRouter: webSocketRouter, configuration: configuration) }
-    let webSocketResponder = webSocketRouter.buildResponder()
-    return HTTPServerBuilder { responder in
-        ReloadableTLSChannel(
-            base: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSocketResponder,
-                                               configuration: configuration),
-            tls: tls)
     }
 }

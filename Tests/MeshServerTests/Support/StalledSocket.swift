@@ -4,8 +4,9 @@ import Glibc
 import MeshTestSupport
 #endif
 
-/// A WebSocket client written on a bare TCP socket that can stop reading, to play a client that
-/// cannot keep up. Its receive buffer is tiny so the server's writes back up quickly.
+/// A client written on a bare TCP socket: a WebSocket that can stop reading, to play a client
+/// that cannot keep up (its receive buffer is tiny so the server's writes back up quickly), or a
+/// connection that sends its request slowly or never.
 final class StalledSocket: @unchecked Sendable {
     private let fd: Int32
 
@@ -15,7 +16,12 @@ final class StalledSocket: @unchecked Sendable {
         try await offCooperativePool { Result { try StalledSocket(port: port, token: token, origin: origin) } }.get()
     }
 
-    private init(port: Int, token: String, origin: String? = nil) throws {
+    /// A TCP connection that has sent nothing yet.
+    static func open(port: Int) async throws -> StalledSocket {
+        try await offCooperativePool { Result { try StalledSocket(port: port) } }.get()
+    }
+
+    private init(port: Int) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestSetupError("socket() failed") }
         var size: Int32 = 4096
@@ -27,22 +33,47 @@ final class StalledSocket: @unchecked Sendable {
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { throw TestSetupError("connect() failed") }
+        guard connected == 0 else { close(fd); throw TestSetupError("connect() failed") }
+    }
+
+    private convenience init(port: Int, token: String, origin: String?) throws {
+        try self.init(port: port)
         var upgradeTimeout = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &upgradeTimeout, socklen_t(MemoryLayout<timeval>.size))
         try write(Array(("GET /v1/ws HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
                          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
                          (origin.map { "Origin: \($0)\r\n" } ?? "") +
                          "Authorization: Bearer \(token)\r\n\r\n").utf8))
+        let response = try readHead()
+        guard response.hasPrefix("HTTP/1.1 101") else { throw TestSetupError("upgrade refused: \(response)") }
+    }
+
+    /// Reads a response head, a byte at a time (what follows it stays unread).
+    func readHead() throws -> String {
         var response = [UInt8]()
         while !response.suffix(4).elementsEqual(Array("\r\n\r\n".utf8)) {
             var byte: UInt8 = 0
-            guard recv(fd, &byte, 1, 0) == 1 else { throw TestSetupError("upgrade failed or timed out") }
+            guard recv(fd, &byte, 1, 0) == 1 else { throw TestSetupError("no response, or it timed out") }
             response.append(byte)
         }
-        guard String(decoding: response, as: UTF8.self).hasPrefix("HTTP/1.1 101") else {
-            throw TestSetupError("upgrade refused: \(String(decoding: response, as: UTF8.self))")
+        return String(decoding: response, as: UTF8.self)
+    }
+
+    /// Sends `bytes` one at a time, `interval` apart, until the server closes the connection
+    /// (true) or `timeout` passes.
+    func trickle(_ bytes: [UInt8], interval: TimeInterval, timeout: TimeInterval) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        var index = 0
+        while Date() < deadline {
+            var byte = bytes[index % bytes.count]
+            index += 1
+            if send(fd, &byte, 1, Int32(MSG_NOSIGNAL)) != 1 { return true }
+            var probe: UInt8 = 0
+            let n = recv(fd, &probe, 1, Int32(MSG_DONTWAIT))
+            if n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) { return true }
+            Thread.sleep(forTimeInterval: interval)
         }
+        return false
     }
 
     /// Sends one masked text frame.
@@ -78,7 +109,7 @@ final class StalledSocket: @unchecked Sendable {
         return false
     }
 
-    private func write(_ bytes: [UInt8]) throws {
+    func write(_ bytes: [UInt8]) throws {
         var sent = 0
         while sent < bytes.count {
             let n = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
