@@ -2,6 +2,7 @@ import Foundation
 import MeshClient
 import MeshProtocol
 import MeshSandbox
+import MeshTestSupport
 import Testing
 
 /// `mesh dap` against `dlv dap` run directly on this machine: the same script gives the same
@@ -100,9 +101,7 @@ final class LineWaiter: @unchecked Sendable {
 
     init(_ handle: FileHandle, marker: String) {
         self.marker = marker
-        handle.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            if data.isEmpty { handle.readabilityHandler = nil; return }
+        DescriptorReader.start(handle, name: "waiting for \(marker)") { [weak self] data in
             self?.lock.withLock { self?.collected += String(decoding: data, as: UTF8.self) }
         }
     }

@@ -61,16 +61,14 @@ public final class MeshServerProcess: @unchecked Sendable {
         let pipe = Pipe()
         process.standardOutput = pipe
         let (listening, announce) = AsyncStream.makeStream(of: String.self)
-        // Read on a dispatch queue, and drained for the life of the process.
-        pipe.fileHandleForReading.readabilityHandler = { [self] handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-                announce.finish()
-                return
-            }
+        // Drained for the life of the process.
+        // Weakly: a server whose test failed half-way is killed when its handle goes (deinit).
+        DescriptorReader.start(pipe.fileHandleForReading, name: "mesh serve stdout") { [weak self] data in
+            guard let self else { return }
             lock.withLock { output += String(decoding: data, as: UTF8.self) }
             if let found = listeningURL() { announce.yield(found) }
+        } onEnd: {
+            announce.finish()
         }
         process.terminationHandler = { _ in announce.finish() }
         try process.run()

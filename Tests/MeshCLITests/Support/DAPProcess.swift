@@ -33,11 +33,7 @@ final class DAPProcess: @unchecked Sendable {
         guard fd >= 0, connected == 0 else { throw TestFailure("cannot connect to 127.0.0.1:\(port)") }
         let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         socketHandle = handle
-        handle.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            if data.isEmpty { handle.readabilityHandler = nil; return }
-            self?.received(data)
-        }
+        DescriptorReader.start(handle, name: "DAP socket") { [weak self] data in self?.received(data) }
     }
 
     private func write(_ data: Data) {
@@ -52,11 +48,7 @@ final class DAPProcess: @unchecked Sendable {
         process.standardOutput = outputPipe
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: logFile)
-        outputPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            if data.isEmpty { handle.readabilityHandler = nil; return }
-            self?.received(data)
-        }
+        DescriptorReader.start(outputPipe.fileHandleForReading, name: "mesh dap stdout") { [weak self] data in self?.received(data) }
         try process.run()
     }
 
@@ -114,7 +106,9 @@ final class DAPProcess: @unchecked Sendable {
     /// Closes its stdin (the editor going away) and returns at once, for a `defer`: the adapter
     /// is killed if it has not exited within 10 s. ``closed()`` waits for the exit.
     func close() {
-        if let socketHandle { try? socketHandle.close(); return }
+        // The reader thread ends at the end of file this brings; the descriptor is closed when
+        // neither holds the handle any longer.
+        if let socketHandle { shutdown(socketHandle.fileDescriptor, Int32(SHUT_RDWR)); return }
         try? input.fileHandleForWriting.close()
         process.endWithoutWaiting(terminate: false, grace: .seconds(10))
     }

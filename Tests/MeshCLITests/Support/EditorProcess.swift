@@ -22,11 +22,7 @@ final class EditorProcess: ScriptedEditor, @unchecked Sendable {
         process.standardOutput = output
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: logFile)
-        output.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            if data.isEmpty { handle.readabilityHandler = nil; return }
-            self?.received(data)
-        }
+        DescriptorReader.start(output.fileHandleForReading, name: "\(name) stdout") { [weak self] data in self?.received(data) }
         try process.run()
     }
 
