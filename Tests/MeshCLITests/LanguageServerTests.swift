@@ -177,7 +177,16 @@ import MeshTestSupport
         #expect(unknown.failure?.code == -32601)
         a.edit(0..<0, "!")
         // Generous: once in CI, under the parallel suites' load, 15 s were not enough.
-        try await eventually("the edit after bad input still arrives", timeout: .seconds(60)) { b.currentText.hasPrefix("!") }
+        do {
+            try await eventually("the edit after bad input still arrives", timeout: .seconds(60)) { b.currentText.hasPrefix("!") }
+        } catch {
+            // Seen once under the parallel suites' load: what each side had then.
+            let logs = ["lsp-a.log", "lsp-b.log"].map { name in
+                "\(name):\n" + ((try? String(contentsOf: root.appendingPathComponent(name), encoding: .utf8)).map { String($0.suffix(6_000)) } ?? "")
+            }
+            Issue.record("\(error)\n\(a.transcript)\n\(b.transcript)\n\(logs.joined(separator: "\n"))")
+            return
+        }
 
         // A closed file is kept current on disk.
         b.notify("textDocument/didClose", ["textDocument": ["uri": .string(b.uri)]])
