@@ -22,10 +22,12 @@ public enum MeshServerRunner {
             try? await store.shutdown()
             throw error
         }
-        let group = ServiceGroup(
-            services: [mesh.application],
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [.init(service: mesh.application)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
+        groupConfiguration.maximumGracefulShutdownDuration = configuration.shutdownGrace
+        let group = ServiceGroup(configuration: groupConfiguration)
         do {
             try await group.run()
         } catch {

@@ -16,6 +16,10 @@ public struct ServerConfiguration: Sendable {
     public var allowedOrigins: [String] = []
     /// The certificate and key to serve HTTPS and `wss://` with, reloaded on SIGHUP; nil: plain HTTP.
     public var tls: TLSFiles?
+    /// How long a graceful stop (SIGTERM, SIGINT) may take to finish requests in flight and
+    /// commit what was acknowledged; then what is left is cancelled (a client that stopped
+    /// reading a response would otherwise hold the server for ever).
+    public var shutdownGrace: Duration = .seconds(20)
     public var limits = Limits()
     public var auth = AuthSettings()
     public var sandbox = SandboxSettings()

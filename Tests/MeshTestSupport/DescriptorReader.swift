@@ -12,6 +12,8 @@ import Glibc
 public enum DescriptorReader {
     /// The handle stays open until the thread ends. To end a read blocked on a socket, call
     /// `shutdown(fd, SHUT_RDWR)`, not `close`: closing a descriptor another thread reads is a race.
+    /// Start it on a pipe after the process is launched: until then the pipe's write end is open
+    /// here too, and a launch that fails would leave the thread waiting for ever.
     public static func start(_ handle: FileHandle, name: String,
                              onData: @escaping @Sendable (Data) -> Void,
                              onEnd: @escaping @Sendable () -> Void = {}) {
@@ -29,7 +31,7 @@ public enum DescriptorReader {
             }
             onEnd()
         }
-        thread.name = name
+        thread.name = String(name.prefix(15))   // Linux ignores a longer name
         thread.start()
     }
 }

@@ -61,17 +61,17 @@ public final class MeshServerProcess: @unchecked Sendable {
         let pipe = Pipe()
         process.standardOutput = pipe
         let (listening, announce) = AsyncStream.makeStream(of: String.self)
-        // Drained for the life of the process.
-        // Weakly: a server whose test failed half-way is killed when its handle goes (deinit).
-        DescriptorReader.start(pipe.fileHandleForReading, name: "mesh serve stdout") { [weak self] data in
+        process.terminationHandler = { _ in announce.finish() }
+        try process.run()
+        // Drained for the life of the process; weakly, so that a server whose test failed
+        // half-way is killed when its handle goes (deinit).
+        DescriptorReader.start(pipe.fileHandleForReading, name: "serve stdout") { [weak self] data in
             guard let self else { return }
             lock.withLock { output += String(decoding: data, as: UTF8.self) }
             if let found = listeningURL() { announce.yield(found) }
         } onEnd: {
             announce.finish()
         }
-        process.terminationHandler = { _ in announce.finish() }
-        try process.run()
         let found = await withTaskGroup(of: String?.self) { group in
             group.addTask { await listening.first { _ in true } }
             group.addTask { try? await Task.sleep(for: timeout); return nil }

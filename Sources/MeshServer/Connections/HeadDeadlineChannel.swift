@@ -30,5 +30,7 @@ struct HeadDeadlineChannel<Base: ServerChildChannel>: ServerChildChannel {
             // (HTTP), and a WebSocket handles its own cancellation.
             channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
         }
+        // The connection is over; a failed upgrade returns without closing it.
+        channel.close(promise: nil)
     }
 }

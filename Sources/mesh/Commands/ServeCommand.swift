@@ -117,6 +117,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Sandbox seccomp filter: mesh (a short deny-list, fast under a debugger) or docker (Docker's default allow-list) (env MESH_SANDBOX_SECCOMP).")
     var sandboxSeccomp: String = environmentValue("MESH_SANDBOX_SECCOMP", or: "mesh")
 
+    @Option(help: "Seconds a graceful stop (SIGTERM, SIGINT) may take to finish requests and commits; then the rest is cancelled (env MESH_SHUTDOWN_SECONDS).")
+    var shutdownSeconds: Int = environmentValue("MESH_SHUTDOWN_SECONDS", or: 20)
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error (env LOG_LEVEL).")
     var logLevel: String = environmentValue("LOG_LEVEL", or: "info")
 
@@ -141,6 +144,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.port = port
         configuration.databaseURL = databaseURL
         configuration.tls = tls
+        configuration.shutdownGrace = .seconds(max(1, shutdownSeconds))
         configuration.allowedOrigins = allowedOrigins.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         configuration.limits.maxFrameBytes = ServerMessage.Welcome.messageLimit(maxFrameBytes: maxFrameBytes)
         configuration.limits.maxDocumentBytes = maxDocumentBytes

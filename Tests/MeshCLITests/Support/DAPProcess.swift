@@ -37,7 +37,15 @@ final class DAPProcess: @unchecked Sendable {
     }
 
     private func write(_ data: Data) {
-        if let socketHandle { try? socketHandle.write(contentsOf: data) } else { try? input.fileHandleForWriting.write(contentsOf: data) }
+        guard let socketHandle else { try? input.fileHandleForWriting.write(contentsOf: data); return }
+        // send with MSG_NOSIGNAL: a write after close() (a shut-down socket) must fail, not
+        // raise SIGPIPE in the whole test process.
+        var sent = 0
+        while sent < data.count {
+            let n = data[(data.startIndex + sent)...].withUnsafeBytes { send(socketHandle.fileDescriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard n > 0 else { return }
+            sent += n
+        }
     }
 
     init(root: URL, home: URL, logFile: URL) throws {
@@ -48,8 +56,8 @@ final class DAPProcess: @unchecked Sendable {
         process.standardOutput = outputPipe
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: logFile)
-        DescriptorReader.start(outputPipe.fileHandleForReading, name: "mesh dap stdout") { [weak self] data in self?.received(data) }
         try process.run()
+        DescriptorReader.start(outputPipe.fileHandleForReading, name: "dap stdout") { [weak self] data in self?.received(data) }
     }
 
     private func received(_ data: Data) {

@@ -22,8 +22,8 @@ final class EditorProcess: ScriptedEditor, @unchecked Sendable {
         process.standardOutput = output
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: logFile)
-        DescriptorReader.start(output.fileHandleForReading, name: "\(name) stdout") { [weak self] data in self?.received(data) }
         try process.run()
+        DescriptorReader.start(output.fileHandleForReading, name: "lsp \(name)") { [weak self] data in self?.received(data) }
     }
 
     override func send(_ message: JSONRPCMessage) {

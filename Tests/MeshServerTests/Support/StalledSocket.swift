@@ -40,12 +40,22 @@ final class StalledSocket: @unchecked Sendable {
         try self.init(port: port)
         var upgradeTimeout = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &upgradeTimeout, socklen_t(MemoryLayout<timeval>.size))
-        try write(Array(("GET /v1/ws HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-                         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
-                         (origin.map { "Origin: \($0)\r\n" } ?? "") +
-                         "Authorization: Bearer \(token)\r\n\r\n").utf8))
+        try write(Self.upgradeHead(port: port, headers: (origin.map { ["Origin: \($0)"] } ?? []) + ["Authorization: Bearer \(token)"]))
         let response = try readHead()
         guard response.hasPrefix("HTTP/1.1 101") else { throw TestSetupError("upgrade refused: \(response)") }
+    }
+
+    /// The head of a WebSocket upgrade of `/v1/ws`, with `headers` besides the upgrade's own.
+    static func upgradeHead(port: Int, headers: [String]) -> [UInt8] {
+        let lines = ["GET /v1/ws HTTP/1.1", "Host: 127.0.0.1:\(port)", "Upgrade: websocket", "Connection: Upgrade",
+                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13"] + headers
+        return Array((lines.joined(separator: "\r\n") + "\r\n\r\n").utf8)
+    }
+
+    /// Bytes received and not read yet.
+    var bytesWaiting: Int {
+        var count: Int32 = 0
+        return ioctl(fd, UInt(FIONREAD), &count) == 0 ? Int(count) : 0
     }
 
     /// Reads a response head, a byte at a time (what follows it stays unread).
