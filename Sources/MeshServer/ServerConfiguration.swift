@@ -74,11 +74,10 @@ public struct ServerConfiguration: Sendable {
         public var maxConnectionsPerUser = 32
         /// How long a new WebSocket may take to send `hello`.
         public var helloTimeout: Duration = .seconds(10)
-        /// How long a new connection may take to send its first request head (TLS handshake
-        /// included); one that has not is closed.
-        public var requestHeadTimeout: Duration = .seconds(30)
-        /// How long a kept-alive HTTP connection may wait, idle, for its next request.
-        public var idleConnectionTimeout: Duration = .seconds(75)
+        /// A new connection's first request (TLS handshake included) must come within
+        /// `requestHeadTimeout`, a kept-alive connection's next one within
+        /// `idleConnectionTimeout`; else the connection is closed.
+        public var requestHeadTimeout: Duration = .seconds(30), idleConnectionTimeout: Duration = .seconds(75)
         /// How often the server pings each WebSocket; one that does not answer by the next ping is closed.
         public var pingInterval: Duration = .seconds(30)
         /// Operations kept in memory per document for transforming late operations.
