@@ -14,7 +14,7 @@ import NIOHTTP1
 ///
 /// Sits right after the HTTP request decoder; once the request has arrived it is a pass-through
 /// (it stays in the pipeline, and after a WebSocket upgrade sees frames it does not look at).
-final class RequestHeadDeadline: ChannelInboundHandler, RemovableChannelHandler {
+final class RequestHeadDeadline: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
 
     private enum State { case waitingForHead, waitingForUpgradeEnd, arrived }
