@@ -8,19 +8,17 @@ import Testing
 /// one connection had sent nothing).
 @Suite struct SilentConnectionTests {
     @Test func aConnectionThatSendsNoRequestIsClosedAtTheDeadline() async throws {
-        try await withServer(.sqlite, configure: { $0.limits.requestHeadTimeout = .seconds(1) }) { server in
-            let silent = try await StalledSocket.open(port: server.port)
-            let closed = await offCooperativePool { silent.drainUntilClosed(timeout: 20) }
-            #expect(closed, "the server kept a connection that sent nothing for 20 s")
-        }
+        try await expectClosed(after: [], headTimeout: .seconds(1), "the server kept a connection that sent nothing")
     }
 
     @Test func aRequestHeadSentAByteAtATimeIsCutOffAtTheDeadline() async throws {
         try await withServer(.sqlite, configure: { $0.limits.requestHeadTimeout = .seconds(1) }) { server in
             let slow = try await StalledSocket.open(port: server.port)
-            // Ten bytes a second of a head that never ends: the decoder's size limit (80 KiB)
-            // would take hours to reach.
-            let head = Array("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n".utf8) + Array("X-Padding: a\r\n".utf8)
+            // Ten bytes a second of a valid head that does not end within the test's 20 s (the
+            // decoder's size limit, 80 KiB, would take hours to reach): nothing but the deadline
+            // can close it.
+            let head = Array("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n".utf8)
+                + Array(repeating: Array("X-Padding: a\r\n".utf8), count: 100).joined()
             let closed = await offCooperativePool { slow.trickle(head, interval: 0.1, timeout: 20) }
             #expect(closed, "the server still read a head trickled in for 20 s")
         }
@@ -29,32 +27,20 @@ import Testing
     /// NIO's upgrade handler waits for the end of an upgrade request: one announcing a body it
     /// never sends is held to the same deadline.
     @Test func anUpgradeRequestWhoseBodyNeverComesIsClosedAtTheDeadline() async throws {
-        try await withServer(.sqlite, configure: { $0.limits.requestHeadTimeout = .seconds(1) }) { server in
-            let client = try await StalledSocket.open(port: server.port)
-            try await send(StalledSocket.upgradeHead(port: server.port, headers: ["Content-Length: 1"]), to: client)
-            let closed = await offCooperativePool { client.drainUntilClosed(timeout: 20) }
-            #expect(closed, "the server kept an upgrade request waiting for its body for 20 s")
-        }
+        try await expectClosed(after: { StalledSocket.upgradeHead(port: $0, headers: ["Content-Length: 1"]) }, headTimeout: .seconds(1),
+                               "the server kept an upgrade request waiting for its body")
     }
 
     /// An upgrade request with a body fails NIO's upgrade, which left the connection open (and
     /// upgraded it later into a WebSocket nobody served): it is closed at once.
     @Test func anUpgradeRequestWithABodyIsClosedAtOnce() async throws {
-        try await withServer(.sqlite, configure: { $0.limits.requestHeadTimeout = .seconds(600) }) { server in
-            let client = try await StalledSocket.open(port: server.port)
-            try await send(StalledSocket.upgradeHead(port: server.port, headers: ["Content-Length: 1"]) + [UInt8(ascii: "x")], to: client)
-            let closed = await offCooperativePool { client.drainUntilClosed(timeout: 20) }
-            #expect(closed, "the server kept an upgrade request with a body open for 20 s")
-        }
+        try await expectClosed(after: { StalledSocket.upgradeHead(port: $0, headers: ["Content-Length: 1"]) + [UInt8(ascii: "x")] },
+                               headTimeout: .seconds(600), "the server kept an upgrade request with a body open")
     }
 
     @Test func aRequestThatIsNoHTTPIsClosedAtOnce() async throws {
-        try await withServer(.sqlite, configure: { $0.limits.requestHeadTimeout = .seconds(600) }) { server in
-            let client = try await StalledSocket.open(port: server.port)
-            try await send(Array("\u{16}\u{03}\u{01} HELLO THERE\r\n\r\n".utf8), to: client)
-            let closed = await offCooperativePool { client.drainUntilClosed(timeout: 20) }
-            #expect(closed, "the server kept a connection that sent no HTTP open for 20 s")
-        }
+        try await expectClosed(after: Array("\u{16}\u{03}\u{01} HELLO THERE\r\n\r\n".utf8), headTimeout: .seconds(600),
+                               "the server kept a connection that sent no HTTP open")
     }
 
     @Test func aKeptAliveConnectionIdleLongerThanTheTimeoutIsClosed() async throws {
@@ -90,16 +76,16 @@ import Testing
         }
     }
 
-    /// `TestServer.stop` cancels the server: a connection waiting for its head ends then, not at
-    /// its deadline. (Whether the socket itself is closed at once depends on whether the server
-    /// had taken it from the accept queue: one it had not is left to its deadline by NIO.)
+    /// `TestServer.stop` cancels the server: a connection it took that waits for its head is
+    /// closed then, not at its deadline.
     @Test func aConnectionThatSentNothingDoesNotHoldACancelledServer() async throws {
         let server = try await TestServer.start(.sqlite) { $0.limits.requestHeadTimeout = .seconds(40) }
         let silent = try await StalledSocket.open(port: server.port)
+        try await eventually("the server took the connection") { silent.isAccepted(byServerOn: server.port) }
         let started = ContinuousClock.now
         await server.stop()
         #expect(ContinuousClock.now - started < .seconds(20), "the stop waited for the silent connection")
-        _ = silent
+        #expect(await offCooperativePool { silent.drainUntilClosed(timeout: 10) }, "the silent connection outlived the server")
     }
 
     /// SIGTERM (graceful shutdown) with a connection that has sent nothing: `mesh serve` exits.
@@ -108,8 +94,11 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dataDirectory) }
         let server = try await MeshServerProcess.start(dataDirectory: dataDirectory)
         let silent = try await StalledSocket.open(port: server.port)
-        let status = await server.stopped(timeout: .seconds(30))
-        #expect(status == 0, "mesh serve did not exit on SIGTERM within 30 s:\n\(server.log)")
+        try await eventually("the server took the connection") { silent.isAccepted(byServerOn: server.port) }
+        // 15 s: less than both the head deadline (30 s) and the stop's grace (20 s), either of
+        // which would end the connection too.
+        let status = await server.stopped(timeout: .seconds(15))
+        #expect(status == 0, "mesh serve did not exit on SIGTERM within 15 s:\n\(server.log)")
         _ = silent
     }
 
@@ -135,5 +124,20 @@ import Testing
 
     private func send(_ bytes: [UInt8], to client: StalledSocket) async throws {
         try await offCooperativePool { Result { try client.write(bytes) } }.get()
+    }
+
+    /// A server whose connections must send their first request within `headTimeout`; a
+    /// connection that sends it `bytes` (given the port) must be closed within 20 s.
+    private func expectClosed(after bytes: (Int) -> [UInt8], headTimeout: Duration, _ failure: String) async throws {
+        try await withServer(.sqlite, configure: { $0.limits.requestHeadTimeout = headTimeout }) { server in
+            let client = try await StalledSocket.open(port: server.port)
+            try await send(bytes(server.port), to: client)
+            let closed = await offCooperativePool { client.drainUntilClosed(timeout: 20) }
+            #expect(closed, "\(failure) for 20 s")
+        }
+    }
+
+    private func expectClosed(after bytes: [UInt8], headTimeout: Duration, _ failure: String) async throws {
+        try await expectClosed(after: { _ in bytes }, headTimeout: headTimeout, failure)
     }
 }

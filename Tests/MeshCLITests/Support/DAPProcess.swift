@@ -22,30 +22,15 @@ final class DAPProcess: @unchecked Sendable {
 
     /// A DAP server already listening on 127.0.0.1:`port` (a direct `dlv dap --listen`).
     init(connectingTo port: Int) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard fd >= 0, connected == 0 else { throw TestFailure("cannot connect to 127.0.0.1:\(port)") }
-        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        let handle = FileHandle(fileDescriptor: try LoopbackSocket.connect(port: port), closeOnDealloc: true)
         socketHandle = handle
         DescriptorReader.start(handle, name: "DAP socket") { [weak self] data in self?.received(data) }
     }
 
     private func write(_ data: Data) {
+        // After close() the socket is shut down: the send fails, quietly.
         guard let socketHandle else { try? input.fileHandleForWriting.write(contentsOf: data); return }
-        // send with MSG_NOSIGNAL: a write after close() (a shut-down socket) must fail, not
-        // raise SIGPIPE in the whole test process.
-        var sent = 0
-        while sent < data.count {
-            let n = data[(data.startIndex + sent)...].withUnsafeBytes { send(socketHandle.fileDescriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard n > 0 else { return }
-            sent += n
-        }
+        LoopbackSocket.send(data, to: socketHandle.fileDescriptor)
     }
 
     init(root: URL, home: URL, logFile: URL) throws {

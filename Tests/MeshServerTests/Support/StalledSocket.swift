@@ -22,18 +22,7 @@ final class StalledSocket: @unchecked Sendable {
     }
 
     private init(port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw TestSetupError("socket() failed") }
-        var size: Int32 = 4096
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { close(fd); throw TestSetupError("connect() failed") }
+        fd = try LoopbackSocket.connect(port: port, receiveBuffer: 4096)
     }
 
     private convenience init(port: Int, token: String, origin: String?) throws {
@@ -50,6 +39,30 @@ final class StalledSocket: @unchecked Sendable {
         let lines = ["GET /v1/ws HTTP/1.1", "Host: 127.0.0.1:\(port)", "Upgrade: websocket", "Connection: Upgrade",
                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13"] + headers
         return Array((lines.joined(separator: "\r\n") + "\r\n\r\n").utf8)
+    }
+
+    /// Whether the server listening on `port` has accepted this connection: its end of it has a
+    /// socket inode in `/proc/net/tcp` (one still in the accept queue shows inode 0). Until then
+    /// a stopping server never sees the connection, and a test of what it does with one proves
+    /// nothing.
+    func isAccepted(byServerOn port: Int) -> Bool {
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        // Read to the end: a /proc file comes a page per read, and Foundation may stop at one.
+        let proc = Glibc.open("/proc/net/tcp", O_RDONLY)
+        guard named == 0, proc >= 0 else { return false }
+        defer { Glibc.close(proc) }
+        var bytes = [UInt8](), chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while case let count = read(proc, &chunk, chunk.count), count > 0 { bytes += chunk[0..<count] }
+        let table = String(decoding: bytes, as: UTF8.self)
+        let serverEnd = String(format: "0100007F:%04X", port), clientEnd = String(format: "0100007F:%04X", Int(UInt16(bigEndian: address.sin_port)))
+        return table.split(separator: "\n").contains { line in
+            let fields = line.split(separator: " ")
+            return fields.count > 9 && fields[1] == serverEnd && fields[2] == clientEnd && fields[9] != "0"
+        }
     }
 
     /// Bytes received and not read yet.
@@ -75,9 +88,9 @@ final class StalledSocket: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         var index = 0
         while Date() < deadline {
-            var byte = bytes[index % bytes.count]
+            let byte = bytes[index % bytes.count]
             index += 1
-            if send(fd, &byte, 1, Int32(MSG_NOSIGNAL)) != 1 { return true }
+            if !LoopbackSocket.send([byte], to: fd) { return true }
             var probe: UInt8 = 0
             let n = recv(fd, &probe, 1, Int32(MSG_DONTWAIT))
             if n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) { return true }
@@ -120,12 +133,7 @@ final class StalledSocket: @unchecked Sendable {
     }
 
     func write(_ bytes: [UInt8]) throws {
-        var sent = 0
-        while sent < bytes.count {
-            let n = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard n > 0 else { throw TestSetupError("send() failed") }
-            sent += n
-        }
+        guard LoopbackSocket.send(bytes, to: fd) else { throw TestSetupError("send() failed") }
     }
 
     deinit { close(fd) }
